@@ -10,12 +10,14 @@
 package testserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,6 +39,7 @@ type Server struct {
 	WebSocketTLSURL string `json:"websocket_tls_url"` // wss://
 	CAFile          string `json:"ca_file"`           // the throw-away CA that signed the certificate
 	Users           []User `json:"users"`             // accounts registered at start
+	APIURL          string `json:"api_url"`           // ejabberd's HTTP API on loopback; empty for Prosody
 
 	roots *x509.CertPool
 }
@@ -121,4 +124,27 @@ func (s *Server) User(t testing.TB, name string) User {
 	}
 	t.Fatalf("testserver: %s has no test user %q", s.Name, name)
 	return User{}
+}
+
+// OAuthToken asks the server for an OAuth 2.0 token that lets user log in
+// with X-OAUTH2 (ejabberd's oauth_issue_token), or fails the test when the
+// server has no API for it.
+func (s *Server) OAuthToken(t testing.TB, user string) string {
+	t.Helper()
+	if s.APIURL == "" {
+		t.Fatalf("testserver: %s issues no OAuth tokens", s.Name)
+	}
+	body, _ := json.Marshal(map[string]any{"jid": user + "@" + s.Domain, "ttl": 3600, "scopes": "sasl_auth"})
+	resp, err := http.Post(s.APIURL+"/oauth_issue_token", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("testserver: %s: oauth_issue_token: %v", s.Name, err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Token == "" {
+		t.Fatalf("testserver: %s: oauth_issue_token: HTTP %d, %v", s.Name, resp.StatusCode, err)
+	}
+	return out.Token
 }

@@ -27,26 +27,34 @@ TEST_USERS=(
 log() { printf '%s: %s\n' "$SERVER" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# ensure_package installs a Debian package when its binary is missing. The
-# services the package would start are held back by a policy-rc.d for the
-# length of the install: our servers run only from our own config.
-ensure_package() {
-  local pkg=$1 bin=$2
-  command -v "$bin" >/dev/null 2>&1 && return 0
-  [ "$(id -u)" = 0 ] || die "$pkg is not installed and installing it needs root (apt-get install -y $pkg)"
-  log "installing Debian package $pkg"
-  local policy=/usr/sbin/policy-rc.d placed=""
+# installed reports whether a Debian package is installed.
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# ensure_packages installs the Debian packages that are missing. The
+# services they would start are held back by a policy-rc.d for the length
+# of the install: our servers run only from our own config.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do installed "$pkg" || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "${missing[*]} not installed, and installing needs root (apt-get install -y ${missing[*]})"
+  log "installing Debian packages: ${missing[*]}"
+  local policy=/usr/sbin/policy-rc.d placed="" logf="$GOSMACK_RUN/apt-$SERVER.log"
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && placed=1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q "$pkg" >"$GOSMACK_RUN/apt-$pkg.log" 2>&1; then
-    apt-get update -q >>"$GOSMACK_RUN/apt-$pkg.log" 2>&1 || true
-    apt-get install -y -q "$pkg" >>"$GOSMACK_RUN/apt-$pkg.log" 2>&1 ||
-      { [ -n "$placed" ] && rm -f "$policy"; tail -20 "$GOSMACK_RUN/apt-$pkg.log" >&2; die "apt-get install $pkg failed"; }
+  # A fresh machine may have no package lists yet: update once and retry.
+  if ! apt-get install -y -q "${missing[@]}" >"$logf" 2>&1; then
+    apt-get update -q >>"$logf" 2>&1 || true
+    if ! apt-get install -y -q "${missing[@]}" >>"$logf" 2>&1; then
+      [ -n "$placed" ] && rm -f "$policy"
+      tail -20 "$logf" >&2
+      die "apt-get install ${missing[*]} failed"
+    fi
   fi
   [ -n "$placed" ] && rm -f "$policy"
-  command -v "$bin" >/dev/null 2>&1 || die "$pkg installed but $bin is still missing"
+  for pkg in "${missing[@]}"; do installed "$pkg" || die "$pkg did not install"; done
 }
 
 # make_pki writes a fresh CA and a leaf certificate for the XMPP domain and
@@ -103,9 +111,9 @@ stop_pid() {
 
 # write_description writes server.json, the file internal/testserver reads.
 # Arguments: run dir, STARTTLS port, direct TLS port, HTTP port, HTTPS port,
-# WebSocket path.
+# WebSocket path, and optionally more JSON members ending in a comma.
 write_description() {
-  local dir=$1 starttls=$2 directtls=$3 http=$4 https=$5 wspath=$6 users="" u
+  local dir=$1 starttls=$2 directtls=$3 http=$4 https=$5 wspath=$6 extra=${7:-} users="" u
   for u in "${TEST_USERS[@]}"; do
     users+="${users:+,}"$'\n    '"{\"name\": \"${u%%:*}\", \"password\": \"${u#*:}\"}"
   done
@@ -119,7 +127,7 @@ write_description() {
   "starttls_addr6": "[::1]:$starttls",
   "websocket_url": "ws://127.0.0.1:$http$wspath",
   "websocket_tls_url": "wss://$XMPP_DOMAIN:$https$wspath",
-  "ca_file": "$dir/pki/ca.pem",
+  "ca_file": "$dir/pki/ca.pem",$extra
   "users": [$users
   ]
 }

@@ -57,6 +57,9 @@ auth_method: [internal]
 # In-band registration (XEP-0077) from loopback without the default
 # ten-minute wait between two registrations from one address.
 registration_timeout: infinity
+# OAuth tokens (for X-OAUTH2 logins) issued to local users, through the
+# HTTP API on loopback (oauth_issue_token).
+oauth_access: all
 s2s_access: none
 listen:
 YML
@@ -108,6 +111,7 @@ api_permissions:
       - register
       - unregister
       - status
+      - oauth_issue_token
 # No shaping and generous session limits: load tests open thousands of
 # connections (of many distinct users) from loopback.
 shaper_rules:
@@ -185,8 +189,9 @@ ctl() {
 }
 
 server_start() {
-  ensure_package ejabberd ejabberdctl
-  ensure_package openssl openssl
+  # erlang-p1-oauth2 (only suggested by the package) lets ejabberd issue
+  # OAuth tokens, which X-OAUTH2 logins need.
+  ensure_packages ejabberd erlang-p1-oauth2 openssl
   rm -rf "$DIR"
   mkdir -p "$DIR/log" "$DIR/spool"
   make_pki "$DIR/pki"
@@ -207,7 +212,8 @@ server_start() {
       "{\"user\":\"${u%%:*}\",\"host\":\"$XMPP_DOMAIN\",\"password\":\"${u#*:}\"}")
     [ "$code" = 200 ] || { server_stop; die "registering ${u%%:*} failed: HTTP $code"; }
   done
-  write_description "$DIR" $PORT_STARTTLS $PORT_DIRECTTLS $PORT_HTTP $PORT_HTTPS /ws
+  write_description "$DIR" $PORT_STARTTLS $PORT_DIRECTTLS $PORT_HTTP $PORT_HTTPS /ws \
+    $'\n'"  \"api_url\": \"http://127.0.0.1:$PORT_HTTP/api\","
   log "started (PID $(cat "$PIDFILE")): c2s STARTTLS 127.0.0.1:$PORT_STARTTLS, direct TLS :$PORT_DIRECTTLS, WebSocket ws://127.0.0.1:$PORT_HTTP/ws"
   log "CA to trust: $DIR/pki/ca.pem"
   echo "$DIR/pki/ca.pem"

@@ -85,8 +85,7 @@ LUA
 }
 
 server_start() {
-  ensure_package prosody prosody
-  ensure_package openssl openssl
+  ensure_packages prosody openssl
   rm -rf "$DIR"
   mkdir -p "$DIR/data" "$DIR/log"
   make_pki "$DIR/pki"
