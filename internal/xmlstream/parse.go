@@ -1,0 +1,551 @@
+package xmlstream
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Namespaces every stream knows.
+const (
+	NSXML    = "http://www.w3.org/XML/1998/namespace"
+	NSStream = "http://etherx.jabber.org/streams"
+)
+
+// Kind is the kind of a Token.
+type Kind uint8
+
+// The kinds of Token.
+const (
+	StartElement Kind = iota + 1
+	EndElement
+	Text
+)
+
+// Name is a namespace-qualified name.
+type Name struct {
+	Space, Local string
+}
+
+// Attr is an attribute. Namespace declarations (xmlns, xmlns:p) are not
+// attributes here: names are already resolved.
+type Attr struct {
+	Name  Name
+	Value string
+}
+
+// Token is one piece of an element: a start tag with its attributes, an
+// end tag, or character data (CDATA sections included).
+type Token struct {
+	Kind Kind
+	Name Name   // StartElement and EndElement
+	Text string // Text: the character data, entities replaced
+	// StartElement: the token's attributes are Element.Attrs[AttrStart:AttrEnd].
+	AttrStart, AttrEnd int32
+}
+
+// Element is one top-level element: its tokens in document order, the
+// first a StartElement and the last its EndElement. Names and values are
+// substrings of one string made per element; the slices are reused by the
+// next call to Reader.Next, so keep strings, not the Element.
+type Element struct {
+	Tokens []Token
+	Attrs  []Attr
+	Raw    string // the element as received
+}
+
+// TokenAttrs returns the attributes of the start tag t.
+func (e *Element) TokenAttrs(t *Token) []Attr { return e.Attrs[t.AttrStart:t.AttrEnd] }
+
+// binding is one namespace declaration in scope.
+type binding struct {
+	prefix, uri string
+}
+
+// parser tokenizes one complete element, checking what the scanner left
+// unchecked: names, attribute syntax, entities, characters, namespaces,
+// nesting, and the depth and attribute limits.
+type parser struct {
+	s        string
+	i        int
+	scope    []binding // the stream header's bindings, then the element's
+	open     []openTag
+	e        *Element
+	maxDepth int
+	maxAttrs int
+	// header: p.s is the stream header, a start tag left open.
+	header bool
+}
+
+type openTag struct {
+	qname      string // as written, to match the end tag
+	name       Name
+	scopeDepth int // len(scope) before this element's declarations
+}
+
+// rawAttr is an attribute before namespace resolution.
+type rawAttr struct {
+	qname, value string
+}
+
+func (p *parser) fail(c Condition, msg string) *Error {
+	return &Error{Condition: c, Offset: int64(p.i), Msg: msg}
+}
+
+// parse tokenizes p.s, which holds exactly one element.
+func (p *parser) parse() *Error {
+	var attrs []rawAttr
+	for p.i < len(p.s) {
+		if p.s[p.i] != '<' {
+			if len(p.open) == 0 {
+				return p.fail(NotWellFormed, "text after the element")
+			}
+			if err := p.text(); err != nil {
+				return err
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(p.s[p.i:], "</"):
+			if err := p.endTag(); err != nil {
+				return err
+			}
+			if len(p.open) == 0 && p.i != len(p.s) {
+				return p.fail(NotWellFormed, "data after the element")
+			}
+		case strings.HasPrefix(p.s[p.i:], "<![CDATA["):
+			if err := p.cdata(); err != nil {
+				return err
+			}
+		case strings.HasPrefix(p.s[p.i:], "<!"), strings.HasPrefix(p.s[p.i:], "<?"):
+			return p.fail(RestrictedXML, "comment, declaration or processing instruction")
+		default:
+			var err *Error
+			if attrs, err = p.startTag(attrs[:0]); err != nil {
+				return err
+			}
+		}
+	}
+	if len(p.open) != 0 && !(p.header && len(p.open) == 1) {
+		return p.fail(NotWellFormed, "element not closed")
+	}
+	return nil
+}
+
+func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
+	if len(p.open) == 0 && len(p.e.Tokens) != 0 {
+		return nil, p.fail(NotWellFormed, "second element")
+	}
+	p.i++ // '<'
+	qname, err := p.name()
+	if err != nil {
+		return nil, err
+	}
+	selfClose := false
+	for {
+		sp := p.space()
+		if p.i >= len(p.s) {
+			return nil, p.fail(NotWellFormed, "tag not closed")
+		}
+		if c := p.s[p.i]; c == '>' {
+			p.i++
+			break
+		} else if c == '/' {
+			if p.i+1 >= len(p.s) || p.s[p.i+1] != '>' {
+				return nil, p.fail(NotWellFormed, "'/' not followed by '>'")
+			}
+			p.i += 2
+			selfClose = true
+			break
+		}
+		if !sp {
+			return nil, p.fail(NotWellFormed, "attribute not separated by white space")
+		}
+		a, err := p.attribute()
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range attrs {
+			if b.qname == a.qname {
+				return nil, p.fail(NotWellFormed, "duplicate attribute "+a.qname)
+			}
+		}
+		if len(attrs) == p.maxAttrs {
+			return nil, p.fail(PolicyViolation, "too many attributes")
+		}
+		attrs = append(attrs, a)
+	}
+	if len(p.open) == p.maxDepth {
+		return nil, p.fail(PolicyViolation, "elements nested too deeply")
+	}
+
+	// Declarations first: they apply to the element's own name and
+	// attributes.
+	scopeDepth := len(p.scope)
+	for _, a := range attrs {
+		if a.qname == "xmlns" {
+			p.scope = append(p.scope, binding{"", a.value})
+		} else if prefix, ok := strings.CutPrefix(a.qname, "xmlns:"); ok {
+			if a.value == "" || prefix == "xmlns" || (prefix == "xml") != (a.value == NSXML) {
+				return nil, p.fail(NotWellFormed, "bad namespace declaration "+a.qname)
+			}
+			p.scope = append(p.scope, binding{prefix, a.value})
+		}
+	}
+	name, err := p.resolve(qname, true)
+	if err != nil {
+		return nil, err
+	}
+	tok := Token{Kind: StartElement, Name: name, AttrStart: int32(len(p.e.Attrs))}
+	for _, a := range attrs {
+		if a.qname == "xmlns" || strings.HasPrefix(a.qname, "xmlns:") {
+			continue
+		}
+		an, err := p.resolve(a.qname, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range p.e.Attrs[tok.AttrStart:] {
+			if b.Name == an {
+				return nil, p.fail(NotWellFormed, "duplicate attribute "+a.qname)
+			}
+		}
+		p.e.Attrs = append(p.e.Attrs, Attr{Name: an, Value: a.value})
+	}
+	tok.AttrEnd = int32(len(p.e.Attrs))
+	p.e.Tokens = append(p.e.Tokens, tok)
+	if selfClose {
+		p.scope = p.scope[:scopeDepth]
+		p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: name})
+		if len(p.open) == 0 && p.i != len(p.s) {
+			return nil, p.fail(NotWellFormed, "data after the element")
+		}
+		return attrs, nil
+	}
+	p.open = append(p.open, openTag{qname: qname, name: name, scopeDepth: scopeDepth})
+	return attrs, nil
+}
+
+func (p *parser) endTag() *Error {
+	p.i += 2 // "</"
+	qname, err := p.name()
+	if err != nil {
+		return err
+	}
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != '>' {
+		return p.fail(NotWellFormed, "end tag not closed")
+	}
+	p.i++
+	if len(p.open) == 0 {
+		return p.fail(NotWellFormed, "end tag without a start tag")
+	}
+	top := p.open[len(p.open)-1]
+	if top.qname != qname {
+		return p.fail(NotWellFormed, "end tag </"+qname+"> does not match <"+top.qname+">")
+	}
+	p.open = p.open[:len(p.open)-1]
+	p.scope = p.scope[:top.scopeDepth]
+	p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: top.name})
+	return nil
+}
+
+// resolve maps a qualified name to its namespace. Unprefixed attributes
+// have no namespace; unprefixed elements take the default namespace.
+func (p *parser) resolve(qname string, element bool) (Name, *Error) {
+	prefix, local, ok := strings.Cut(qname, ":")
+	if !ok {
+		local, prefix = prefix, ""
+		if !element {
+			return Name{Local: local}, nil
+		}
+	}
+	if strings.IndexByte(local, ':') >= 0 || local == "" || prefix == "" && ok {
+		return Name{}, p.fail(NotWellFormed, "bad qualified name "+qname)
+	}
+	if prefix == "xml" {
+		return Name{Space: NSXML, Local: local}, nil
+	}
+	for i := len(p.scope) - 1; i >= 0; i-- {
+		if p.scope[i].prefix == prefix {
+			return Name{Space: p.scope[i].uri, Local: local}, nil
+		}
+	}
+	if prefix == "" {
+		return Name{Local: local}, nil
+	}
+	return Name{}, p.fail(NotWellFormed, "undeclared namespace prefix "+prefix)
+}
+
+func (p *parser) attribute() (rawAttr, *Error) {
+	qname, err := p.name()
+	if err != nil {
+		return rawAttr{}, err
+	}
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != '=' {
+		return rawAttr{}, p.fail(NotWellFormed, "attribute without a value")
+	}
+	p.i++
+	p.space()
+	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
+		return rawAttr{}, p.fail(NotWellFormed, "attribute value not quoted")
+	}
+	q := p.s[p.i]
+	p.i++
+	end := strings.IndexByte(p.s[p.i:], q)
+	if end < 0 {
+		return rawAttr{}, p.fail(NotWellFormed, "attribute value not closed")
+	}
+	raw := p.s[p.i : p.i+end]
+	if strings.IndexByte(raw, '<') >= 0 {
+		return rawAttr{}, p.fail(NotWellFormed, "'<' in an attribute value")
+	}
+	v, err := p.unescape(raw, true)
+	if err != nil {
+		return rawAttr{}, err
+	}
+	p.i += end + 1
+	return rawAttr{qname: qname, value: v}, nil
+}
+
+func (p *parser) text() *Error {
+	end := strings.IndexByte(p.s[p.i:], '<')
+	if end < 0 {
+		end = len(p.s) - p.i
+	}
+	raw := p.s[p.i : p.i+end]
+	if strings.Contains(raw, "]]>") {
+		return p.fail(NotWellFormed, "']]>' in character data")
+	}
+	t, err := p.unescape(raw, false)
+	if err != nil {
+		return err
+	}
+	p.i += end
+	p.e.Tokens = append(p.e.Tokens, Token{Kind: Text, Text: t})
+	return nil
+}
+
+func (p *parser) cdata() *Error {
+	p.i += len("<![CDATA[")
+	end := strings.Index(p.s[p.i:], "]]>")
+	if end < 0 {
+		return p.fail(NotWellFormed, "CDATA section not closed")
+	}
+	raw := p.s[p.i : p.i+end]
+	if err := p.checkChars(raw); err != nil {
+		return err
+	}
+	p.i += end + 3
+	p.e.Tokens = append(p.e.Tokens, Token{Kind: Text, Text: normalizeNewlines(raw)})
+	return nil
+}
+
+// space skips XML white space and reports whether there was any.
+func (p *parser) space() bool {
+	start := p.i
+	for p.i < len(p.s) && isSpace(p.s[p.i]) {
+		p.i++
+	}
+	return p.i > start
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// name reads an XML name (with at most the prefix colon checked later).
+func (p *parser) name() (string, *Error) {
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		if c < utf8.RuneSelf {
+			if !isASCIINameChar(c) || (p.i == start && !isASCIINameStart(c)) {
+				break
+			}
+			p.i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(p.s[p.i:])
+		if !isNameRune(r, p.i == start) {
+			break
+		}
+		p.i += size
+	}
+	if p.i == start {
+		return "", p.fail(NotWellFormed, "expected a name")
+	}
+	return p.s[start:p.i], nil
+}
+
+func isASCIINameStart(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == ':'
+}
+
+func isASCIINameChar(c byte) bool {
+	return isASCIINameStart(c) || '0' <= c && c <= '9' || c == '-' || c == '.'
+}
+
+// isNameRune follows XML 1.0 (fifth edition)'s NameStartChar and NameChar
+// for code points above ASCII, narrowed to letters (and, after the first,
+// digits and marks): the fifth edition's ranges also hold format
+// characters and symbols that no XMPP name uses and that older parsers,
+// encoding/xml among them, refuse.
+func isNameRune(r rune, first bool) bool {
+	if !unicode.IsLetter(r) && (first || !unicode.IsDigit(r) && !unicode.IsMark(r)) {
+		return false
+	}
+	switch {
+	case r == utf8.RuneError:
+		return false
+	case r == 0xB7 || 0x0300 <= r && r <= 0x036F || r == 0x203F || r == 0x2040:
+		return !first
+	case 0xC0 <= r && r <= 0xD6, 0xD8 <= r && r <= 0xF6, 0xF8 <= r && r <= 0x2FF,
+		0x370 <= r && r <= 0x37D, 0x37F <= r && r <= 0x1FFF, 0x200C <= r && r <= 0x200D,
+		0x2070 <= r && r <= 0x218F, 0x2C00 <= r && r <= 0x2FEF, 0x3001 <= r && r <= 0xD7FF,
+		0xF900 <= r && r <= 0xFDCF, 0xFDF0 <= r && r <= 0xFFFD, 0x10000 <= r && r <= 0xEFFFF:
+		return true
+	}
+	return false
+}
+
+// isChar reports whether XML 1.0 allows r in a document.
+func isChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD || 0x20 <= r && r <= 0xD7FF ||
+		0xE000 <= r && r <= 0xFFFD || 0x10000 <= r && r <= 0x10FFFF
+}
+
+// checkChars refuses invalid UTF-8 and characters XML forbids.
+func (p *parser) checkChars(s string) *Error {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				p.i += i
+				return p.fail(NotWellFormed, "control character")
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 || !isChar(r) {
+			p.i += i
+			return p.fail(NotWellFormed, "invalid UTF-8 or a character XML forbids")
+		}
+		i += size
+	}
+	return nil
+}
+
+// unescape checks the characters of raw text or an attribute value and
+// replaces entity and character references and line ends (and, in
+// attributes, white space characters). It allocates only when raw holds
+// something to replace.
+func (p *parser) unescape(raw string, attr bool) (string, *Error) {
+	if err := p.checkChars(raw); err != nil {
+		return "", err
+	}
+	special := "&\r"
+	if attr {
+		special = "&\r\n\t"
+	}
+	i := strings.IndexAny(raw, special)
+	if i < 0 {
+		return raw, nil
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	b.WriteString(raw[:i])
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '\r':
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				i++
+			}
+			if attr {
+				b.WriteByte(' ')
+			} else {
+				b.WriteByte('\n')
+			}
+		case attr && (c == '\n' || c == '\t'):
+			b.WriteByte(' ')
+		case c == '&':
+			end := strings.IndexByte(raw[i:], ';')
+			if end < 0 {
+				return "", p.fail(NotWellFormed, "'&' without ';'")
+			}
+			r, err := p.entity(raw[i+1 : i+end])
+			if err != nil {
+				return "", err
+			}
+			b.WriteRune(r)
+			i += end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+func (p *parser) entity(name string) (rune, *Error) {
+	switch name {
+	case "lt":
+		return '<', nil
+	case "gt":
+		return '>', nil
+	case "amp":
+		return '&', nil
+	case "apos":
+		return '\'', nil
+	case "quot":
+		return '"', nil
+	}
+	if num, ok := strings.CutPrefix(name, "#"); ok {
+		base := 10
+		if hex, ok := strings.CutPrefix(num, "x"); ok {
+			num, base = hex, 16
+		}
+		if num == "" || len(num) > 8 {
+			return 0, p.fail(NotWellFormed, "bad character reference &"+name+";")
+		}
+		var r rune
+		for _, c := range []byte(num) {
+			d := rune(-1)
+			switch {
+			case '0' <= c && c <= '9':
+				d = rune(c - '0')
+			case base == 16 && 'a' <= c && c <= 'f':
+				d = rune(c-'a') + 10
+			case base == 16 && 'A' <= c && c <= 'F':
+				d = rune(c-'A') + 10
+			}
+			if d < 0 {
+				return 0, p.fail(NotWellFormed, "bad character reference &"+name+";")
+			}
+			r = r*rune(base) + d
+		}
+		if !isChar(r) {
+			return 0, p.fail(NotWellFormed, "character reference to a character XML forbids")
+		}
+		return r, nil
+	}
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-' && r != '.' && r != ':' {
+			return 0, p.fail(NotWellFormed, "bad entity reference")
+		}
+	}
+	return 0, p.fail(RestrictedXML, "reference to an undeclared entity &"+name+";")
+}
+
+func normalizeNewlines(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+// nameAt reads the name that starts at byte i of p.s.
+func (p *parser) nameAt(i int) (string, *Error) {
+	p.i = i
+	return p.name()
+}

@@ -1,0 +1,325 @@
+// Package xmlstream reads an XMPP stream (RFC 6120 sections 4 and 11): the
+// stream header, then one complete top-level element at a time, in the
+// restricted XML that XMPP allows.
+//
+// Input is checked as it is read. What RFC 6120 section 11.1 forbids (DTDs,
+// comments, processing instructions after the XML declaration, entities
+// other than the five predefined ones) is an *Error with RestrictedXML;
+// anything else that is not well-formed XML, not UTF-8 or holds characters
+// XML forbids is NotWellFormed; input over a limit is PolicyViolation. The
+// caller ends the stream with that condition. Memory stays bounded by
+// Limits whatever the peer sends, and a peer that sends an element one byte
+// at a time costs linear work.
+//
+// A Reader is used by one goroutine, the connection's reader.
+package xmlstream
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+)
+
+// Limits bound what one top-level element may cost. The zero value of each
+// field means its default.
+type Limits struct {
+	// MaxElementSize is the largest top-level element, in bytes; default
+	// 1 MiB. Servers limit what clients send to 256 KiB (Prosody,
+	// ejabberd); what they route to a client can be larger.
+	MaxElementSize int
+	// MaxDepth is the deepest nesting of elements; default 64.
+	MaxDepth int
+	// MaxAttrs is the most attributes on one element; default 64.
+	MaxAttrs int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxElementSize <= 0 {
+		l.MaxElementSize = 1 << 20
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = 64
+	}
+	if l.MaxAttrs <= 0 {
+		l.MaxAttrs = 64
+	}
+	return l
+}
+
+// Header is the stream header: <stream:stream> with its attributes.
+type Header struct {
+	Attrs []Attr
+	// DefaultNS is the content namespace the header declares:
+	// jabber:client or jabber:server.
+	DefaultNS string
+}
+
+// Attr returns the value of the header attribute with the given local
+// name and no namespace (to, from, id, version), or "".
+func (h *Header) Attr(local string) string {
+	for _, a := range h.Attrs {
+		if a.Name.Space == "" && a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// ErrStreamEnd is returned by Next when the peer closed the stream with
+// </stream:stream>.
+var ErrStreamEnd = errors.New("xmlstream: the peer closed the stream")
+
+const readChunk = 4096
+
+// Reader reads an XMPP stream from an io.Reader.
+type Reader struct {
+	r      io.Reader
+	limits Limits
+	buf    []byte
+	start  int   // first unconsumed byte in buf
+	end    int   // end of data in buf
+	offset int64 // stream offset of buf[0]
+	err    error // sticky read error
+
+	base  []binding // namespaces declared by the stream header
+	qname string    // the header's element name as written, for its end tag
+	elem  Element
+	p     parser
+	attrs []rawAttr
+}
+
+// NewReader returns a Reader for r with the given limits.
+func NewReader(r io.Reader, limits Limits) *Reader {
+	return &Reader{r: r, limits: limits.withDefaults(), buf: make([]byte, readChunk)}
+}
+
+// fill reads more input, growing or compacting the buffer as needed but
+// never beyond the element size limit plus one read.
+func (r *Reader) fill() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.end == len(r.buf) {
+		if r.start > 0 {
+			copy(r.buf, r.buf[r.start:r.end])
+			r.offset += int64(r.start)
+			r.end -= r.start
+			r.start = 0
+		}
+		if r.end == len(r.buf) {
+			if len(r.buf) >= r.limits.MaxElementSize+readChunk {
+				return &Error{Condition: PolicyViolation, Offset: r.offset + int64(r.end), Msg: "element larger than the limit"}
+			}
+			n := min(2*len(r.buf), r.limits.MaxElementSize+readChunk)
+			nb := make([]byte, n)
+			copy(nb, r.buf[:r.end])
+			r.buf = nb
+		}
+	}
+	n, err := r.r.Read(r.buf[r.end:])
+	r.end += n
+	if err != nil && n == 0 {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		r.err = err
+		return err
+	}
+	return nil
+}
+
+// skipSpace consumes white space between top-level elements (whitespace
+// keepalives) and reports the first other byte's position, reading as
+// needed.
+func (r *Reader) skipSpace() error {
+	for {
+		for r.start < r.end && isSpace(r.buf[r.start]) {
+			r.start++
+		}
+		if r.start < r.end {
+			return nil
+		}
+		// Nothing but white space buffered: drop it, so that keepalives
+		// do not grow the buffer.
+		r.offset += int64(r.end)
+		r.start, r.end = 0, 0
+		if err := r.fill(); err != nil {
+			return err
+		}
+	}
+}
+
+// Header reads the optional XML declaration and the stream header.
+func (r *Reader) Header() (*Header, error) {
+	if err := r.skipSpace(); err != nil {
+		return nil, err
+	}
+	// The XML declaration, the one processing instruction allowed.
+	if err := r.need(2); err != nil {
+		return nil, err
+	}
+	if bytes.HasPrefix(r.buf[r.start:r.end], []byte("<?")) {
+		if err := r.xmlDecl(); err != nil {
+			return nil, err
+		}
+		if err := r.skipSpace(); err != nil {
+			return nil, err
+		}
+	}
+	// The stream header is a start tag that stays open: scan to the end
+	// of that first tag.
+	s := scanner{headerOnly: true}
+	res, err := r.scanElement(&s)
+	if err != nil {
+		return nil, err
+	}
+	if res == scanStreamEnd {
+		return nil, r.errorf(BadFormat, "stream closed before it opened")
+	}
+	tag := string(r.buf[r.start : r.start+s.pos])
+	if !strings.HasSuffix(tag, ">") || strings.HasSuffix(tag, "/>") {
+		return nil, r.errorf(BadFormat, "the stream header must be an open start tag")
+	}
+	r.p = parser{s: tag, e: &r.elem, maxDepth: 1, maxAttrs: r.limits.MaxAttrs, header: true}
+	r.elem.Tokens, r.elem.Attrs = r.elem.Tokens[:0], r.elem.Attrs[:0]
+	if err := r.p.parse(); err != nil {
+		err.Offset += r.offset + int64(r.start)
+		return nil, err
+	}
+	r.start += s.pos
+	first := r.elem.Tokens[0]
+	if first.Name != (Name{Space: NSStream, Local: "stream"}) {
+		if first.Name.Local == "stream" {
+			return nil, r.errorf(InvalidNamespace, "stream element in namespace "+first.Name.Space)
+		}
+		return nil, r.errorf(BadFormat, "expected <stream:stream>, got <"+first.Name.Local+">")
+	}
+	h := &Header{Attrs: append([]Attr(nil), r.elem.TokenAttrs(&first)...)}
+	r.qname, _ = r.p.nameAt(1)
+	// Keep the header's declarations for every element that follows.
+	r.base = append(r.base[:0], r.p.scope...)
+	for i := len(r.base) - 1; i >= 0; i-- {
+		if r.base[i].prefix == "" {
+			h.DefaultNS = r.base[i].uri
+			break
+		}
+	}
+	return h, nil
+}
+
+// xmlDecl reads <?xml version='1.0' ...?>. Only version 1.0 and the UTF-8
+// encoding are accepted.
+func (r *Reader) xmlDecl() error {
+	for {
+		if i := bytes.Index(r.buf[r.start:r.end], []byte("?>")); i >= 0 {
+			decl := string(r.buf[r.start : r.start+i])
+			r.start += i + 2
+			if !strings.HasPrefix(decl, "<?xml") || len(decl) > 5 && !isSpace(decl[5]) {
+				return r.errorf(RestrictedXML, "processing instruction")
+			}
+			if !strings.Contains(decl, "version='1.0'") && !strings.Contains(decl, `version="1.0"`) {
+				return r.errorf(BadFormat, "XML version other than 1.0")
+			}
+			if e := strings.Index(decl, "encoding="); e >= 0 {
+				enc := strings.Trim(decl[e+len("encoding="):], " \t\r\n")
+				if len(enc) < 7 || !strings.EqualFold(enc[1:6], "UTF-8") {
+					return r.errorf(BadFormat, "encoding other than UTF-8")
+				}
+			}
+			return nil
+		}
+		if r.end-r.start > 256 {
+			return r.errorf(NotWellFormed, "XML declaration too long")
+		}
+		if err := r.fill(); err != nil {
+			return err
+		}
+	}
+}
+
+// need reads until at least n bytes are buffered past r.start.
+func (r *Reader) need(n int) error {
+	for r.end-r.start < n {
+		if err := r.fill(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reader) errorf(c Condition, msg string) *Error {
+	return &Error{Condition: c, Offset: r.offset + int64(r.start), Msg: msg}
+}
+
+// Next reads the next top-level element. It returns ErrStreamEnd when the
+// peer closes the stream, an *Error for input it refuses, or the read
+// error. The Element and its slices are valid until the next call.
+func (r *Reader) Next() (*Element, error) {
+	if err := r.skipSpace(); err != nil {
+		return nil, err
+	}
+	if r.buf[r.start] != '<' {
+		return nil, r.errorf(NotWellFormed, "character data outside an element")
+	}
+	var s scanner
+	res, err := r.scanElement(&s)
+	if err != nil {
+		return nil, err
+	}
+	if res == scanStreamEnd {
+		return nil, r.streamEnd()
+	}
+	raw := string(r.buf[r.start : r.start+s.pos])
+	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], raw
+	r.p = parser{s: raw, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
+		maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs}
+	if err := r.p.parse(); err != nil {
+		err.Offset += r.offset + int64(r.start)
+		return nil, err
+	}
+	r.start += s.pos
+	return &r.elem, nil
+}
+
+// scanElement runs s over the buffered input, reading more until it finds
+// the end of the element (or the stream's end tag), within the size limit.
+func (r *Reader) scanElement(s *scanner) (scanResult, error) {
+	for {
+		res, serr := s.scan(r.buf[r.start:r.end])
+		if serr != nil {
+			serr.Offset += r.offset + int64(r.start)
+			return res, serr
+		}
+		if s.pos > r.limits.MaxElementSize {
+			return res, r.errorf(PolicyViolation, "element larger than the limit")
+		}
+		if res != scanMore {
+			return res, nil
+		}
+		if err := r.fill(); err != nil {
+			return res, err
+		}
+	}
+}
+
+// streamEnd checks that what follows "</" is the stream's end tag.
+func (r *Reader) streamEnd() error {
+	for {
+		b := r.buf[r.start:r.end]
+		if i := bytes.IndexByte(b, '>'); i >= 0 {
+			name := strings.TrimRight(string(b[2:i]), " \t\r\n")
+			if name != r.qname {
+				return r.errorf(NotWellFormed, "end tag </"+name+"> at the top level")
+			}
+			r.start += i + 1
+			return ErrStreamEnd
+		}
+		if len(b) > 64 {
+			return r.errorf(NotWellFormed, "end tag at the top level")
+		}
+		if err := r.fill(); err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package xmlstream
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The seed's Openfire stream (../shared/seeds/000_*.txt), as a server
+// sends it: header, features, a chat message with a receipt request, a
+// presence with caps, a whitespace keepalive, the end.
+const openfireStream = `<?xml version='1.0' encoding='UTF-8'?><stream:stream xmlns:stream="http://etherx.jabber.org/streams"
+               from="oatest.dgcb.com.cn"
+               id="36ebm4blnf"
+               version="1.0"
+               xmlns="jabber:client"
+               xml:lang="en">
+    <stream:features>
+        <starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"></starttls>
+        <mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl">
+            <mechanism>PLAIN</mechanism>
+            <mechanism>SCRAM-SHA-1</mechanism>
+        </mechanisms>
+        <ver xmlns="urn:xmpp:features:rosterver"/>
+    </stream:features>
+<message from="903e652d2334628a@oatest.dgcb.com.cn/phone" id="Bw4c9-4" to="8049a646c63e65e8@oatest.dgcb.com.cn" type="chat">
+    <body>{"fromName":"郑西风","textContent":"你好 &amp; &lt;b&gt;"}</body>
+    <request xmlns="urn:xmpp:receipts"/>
+    <send time="2018-10-19 16:08:21:999" xmlns="icitic:msg:single"/>
+</message>   
+ <presence from='a@b/c'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://www.igniterealtime.org/projects/smack' ver='os2Kb='/></presence>
+</stream:stream>`
+
+// dump writes an element's tokens compactly, to compare reads.
+func dump(e *Element) string {
+	var b strings.Builder
+	for i := range e.Tokens {
+		t := &e.Tokens[i]
+		switch t.Kind {
+		case StartElement:
+			fmt.Fprintf(&b, "<{%s}%s", t.Name.Space, t.Name.Local)
+			for _, a := range e.TokenAttrs(t) {
+				fmt.Fprintf(&b, " {%s}%s=%q", a.Name.Space, a.Name.Local, a.Value)
+			}
+			b.WriteString(">")
+		case EndElement:
+			fmt.Fprintf(&b, "</%s>", t.Name.Local)
+		case Text:
+			if strings.TrimSpace(t.Text) != "" {
+				fmt.Fprintf(&b, "%q", t.Text)
+			}
+		}
+	}
+	return b.String()
+}
+
+// readAll reads a whole stream and returns the header's attributes and each
+// element dumped, and the error that ended it.
+func readAll(r io.Reader, limits Limits) ([]string, error) {
+	x := NewReader(r, limits)
+	h, err := x.Header()
+	if err != nil {
+		return nil, err
+	}
+	out := []string{fmt.Sprintf("header ns=%s from=%s id=%s lang=%s", h.DefaultNS, h.Attr("from"), h.Attr("id"), langOf(h))}
+	for {
+		e, err := x.Next()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, dump(e))
+	}
+}
+
+func langOf(h *Header) string {
+	for _, a := range h.Attrs {
+		if a.Name == (Name{Space: NSXML, Local: "lang"}) {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func TestReadStream(t *testing.T) {
+	got, err := readAll(strings.NewReader(openfireStream), Limits{})
+	require.ErrorIs(t, err, ErrStreamEnd)
+	require.Len(t, got, 4)
+	assert.Equal(t, "header ns=jabber:client from=oatest.dgcb.com.cn id=36ebm4blnf lang=en", got[0])
+	assert.Equal(t, `<{http://etherx.jabber.org/streams}features>`+
+		`<{urn:ietf:params:xml:ns:xmpp-tls}starttls></starttls>`+
+		`<{urn:ietf:params:xml:ns:xmpp-sasl}mechanisms><{urn:ietf:params:xml:ns:xmpp-sasl}mechanism>"PLAIN"</mechanism>`+
+		`<{urn:ietf:params:xml:ns:xmpp-sasl}mechanism>"SCRAM-SHA-1"</mechanism></mechanisms>`+
+		`<{urn:xmpp:features:rosterver}ver></ver></features>`, got[1])
+	assert.Equal(t, `<{jabber:client}message {}from="903e652d2334628a@oatest.dgcb.com.cn/phone" {}id="Bw4c9-4" {}to="8049a646c63e65e8@oatest.dgcb.com.cn" {}type="chat">`+
+		`<{jabber:client}body>"{\"fromName\":\"郑西风\",\"textContent\":\"你好 & <b>\"}"</body>`+
+		`<{urn:xmpp:receipts}request></request>`+
+		`<{icitic:msg:single}send {}time="2018-10-19 16:08:21:999"></send></message>`, got[2])
+	assert.Contains(t, got[3], `<{http://jabber.org/protocol/caps}c {}hash="sha-1"`)
+}
+
+// A stanza split across reads at any byte boundary decodes the same.
+func TestSplitReads(t *testing.T) {
+	want, err := readAll(strings.NewReader(openfireStream), Limits{})
+	require.ErrorIs(t, err, ErrStreamEnd)
+
+	got, err := readAll(iotest.OneByteReader(strings.NewReader(openfireStream)), Limits{})
+	require.ErrorIs(t, err, ErrStreamEnd)
+	assert.Equal(t, want, got, "one byte per read")
+
+	for cut := 1; cut < len(openfireStream); cut++ {
+		r := io.MultiReader(strings.NewReader(openfireStream[:cut]), strings.NewReader(openfireStream[cut:]))
+		got, err := readAll(r, Limits{})
+		if !errors.Is(err, ErrStreamEnd) || !assert.ObjectsAreEqual(want, got) {
+			t.Fatalf("split at %d: %v\n%q", cut, err, got)
+		}
+	}
+}
+
+const header = `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`
+
+// readOne reads the header and one element.
+func readOne(s string, limits Limits) (*Element, error) {
+	x := NewReader(strings.NewReader(header+s), limits)
+	if _, err := x.Header(); err != nil {
+		return nil, err
+	}
+	return x.Next()
+}
+
+func TestContent(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"predefined entities", `<m>&lt;&gt;&amp;&apos;&quot;</m>`, `<{jabber:client}m>"<>&'\""</m>`},
+		{"character references", `<m>&#65;&#x42;&#x1F600;</m>`, `<{jabber:client}m>"AB😀"</m>`},
+		{"CDATA", `<m><![CDATA[<b>&amp;</b>]]></m>`, `<{jabber:client}m>"<b>&amp;</b>"</m>`},
+		{"CDATA with brackets", `<m><![CDATA[a]]]]><![CDATA[>b]]></m>`, `<{jabber:client}m>"a]]"">b"</m>`},
+		{"newlines normalised", "<m>a\r\nb\rc</m>", `<{jabber:client}m>"a\nb\nc"</m>`},
+		{"attribute white space normalised", "<m a='x\ty\nz\r\nw'/>", `<{jabber:client}m {}a="x y z w"></m>`},
+		{"attribute entities", `<m a="&lt;&#x26;&quot;"/>`, `<{jabber:client}m {}a="<&\""></m>`},
+		{"prefixed element", `<m><p:x xmlns:p='urn:p' p:a='1' b='2'/></m>`, `<{jabber:client}m><{urn:p}x {urn:p}a="1" {}b="2"></x></m>`},
+		{"default namespace override and restore", `<m><x xmlns='urn:x'><y/></x><z/></m>`, `<{jabber:client}m><{urn:x}x><{urn:x}y></y></x><{jabber:client}z></z></m>`},
+		{"xml:lang", `<m xml:lang='de'><body xml:lang='fr'>x</body></m>`, `<{jabber:client}m {http://www.w3.org/XML/1998/namespace}lang="de"><{jabber:client}body {http://www.w3.org/XML/1998/namespace}lang="fr">"x"</body></m>`},
+		{"stream prefix from the header", `<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`, `<{http://etherx.jabber.org/streams}error><{urn:ietf:params:xml:ns:xmpp-streams}conflict></conflict></error>`},
+		{"white space in tags", "<m  a = 'b' ></m >", `<{jabber:client}m {}a="b"></m>`},
+		{"'>' in attribute and text", `<m a='>'>></m>`, `<{jabber:client}m {}a=">">">"</m>`},
+		{"non-ASCII names", `<méssage/>`, `<{jabber:client}méssage></méssage>`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := readOne(tc.in, Limits{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, dump(e))
+			assert.Equal(t, tc.in, e.Raw)
+		})
+	}
+}
+
+// Each construct RFC 6120 section 11.1 forbids, and each way of not being
+// well-formed, ends the stream with the right condition.
+func TestRefused(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     Condition
+	}{
+		{"comment in an element", `<m><!-- hi --></m>`, RestrictedXML},
+		{"comment between elements", `<!-- hi --><m/>`, RestrictedXML},
+		{"DOCTYPE", `<!DOCTYPE m><m/>`, RestrictedXML},
+		{"internal subset entity", `<!ENTITY x "y"><m/>`, RestrictedXML},
+		{"processing instruction in an element", `<m><?php x?></m>`, RestrictedXML},
+		{"processing instruction between elements", `<?xml version='1.0'?><m/>`, RestrictedXML},
+		{"undeclared entity", `<m>&nbsp;</m>`, RestrictedXML},
+		{"undeclared entity in an attribute", `<m a='&x;'/>`, RestrictedXML},
+		{"mismatched end tag", `<m><a></b></m>`, NotWellFormed},
+		{"end tag without start", `<m></a></m>`, NotWellFormed},
+		{"duplicate attribute", `<m a='1' a='2'/>`, NotWellFormed},
+		{"duplicate attribute after resolution", `<m xmlns:p='urn:x' xmlns:q='urn:x' p:a='1' q:a='2'/>`, NotWellFormed},
+		{"unquoted attribute", `<m a=1/>`, NotWellFormed},
+		{"attribute without value", `<m a/>`, NotWellFormed},
+		{"'<' in attribute value", `<m a='<'/>`, NotWellFormed},
+		{"attributes not separated", `<m a='1'b='2'/>`, NotWellFormed},
+		{"unbound prefix", `<p:m/>`, NotWellFormed},
+		{"unbound attribute prefix", `<m p:a='1'/>`, NotWellFormed},
+		{"empty prefix declaration", `<m xmlns:p=''/>`, NotWellFormed},
+		{"invalid UTF-8 in text", "<m>\xff</m>", NotWellFormed},
+		{"invalid UTF-8 in attribute", "<m a='\xc3'/>", NotWellFormed},
+		{"surrogate encoded in UTF-8", "<m>\xed\xa0\x80</m>", NotWellFormed},
+		{"control character", "<m>\x01</m>", NotWellFormed},
+		{"NUL", "<m>\x00</m>", NotWellFormed},
+		{"U+FFFE", "<m>\uFFFE</m>", NotWellFormed},
+		{"reference to NUL", `<m>&#0;</m>`, NotWellFormed},
+		{"reference to a surrogate", `<m>&#xD800;</m>`, NotWellFormed},
+		{"reference out of range", `<m>&#x110000;</m>`, NotWellFormed},
+		{"bad reference", `<m>&#xZZ;</m>`, NotWellFormed},
+		{"'&' alone", `<m>a & b</m>`, NotWellFormed},
+		{"']]>' in text", `<m>]]></m>`, NotWellFormed},
+		{"text at the top level", `hello<m/>`, NotWellFormed},
+		{"CDATA at the top level", `<![CDATA[x]]>`, NotWellFormed},
+		{"bad name", `<1m/>`, NotWellFormed},
+		{"'<' in a tag", `<m <a/>`, NotWellFormed},
+		{"end tag at the top level", `</m>`, NotWellFormed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readOne(tc.in, Limits{})
+			var xe *Error
+			require.ErrorAs(t, err, &xe, "got %v", err)
+			assert.Equal(t, tc.want, xe.Condition, "%v", err)
+		})
+	}
+}
+
+func TestHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     Condition
+	}{
+		{"wrong element", `<features xmlns='jabber:client'>`, BadFormat},
+		{"stream in the content namespace", `<stream xmlns='jabber:client'>`, InvalidNamespace},
+		{"wrong namespace", `<stream:stream xmlns:stream='urn:wrong'>`, InvalidNamespace},
+		{"self-closed", `<stream:stream xmlns:stream='http://etherx.jabber.org/streams'/>`, BadFormat},
+		{"XML 1.1", `<?xml version='1.1'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`, BadFormat},
+		{"UTF-16", `<?xml version='1.0' encoding='UTF-16'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`, BadFormat},
+		{"other processing instruction", `<?php?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`, RestrictedXML},
+		{"DOCTYPE", `<!DOCTYPE x><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`, RestrictedXML},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewReader(strings.NewReader(tc.in), Limits{}).Header()
+			var xe *Error
+			require.ErrorAs(t, err, &xe, "got %v", err)
+			assert.Equal(t, tc.want, xe.Condition, "%v", err)
+		})
+	}
+	// Another prefix for the stream namespace works, and its end tag too.
+	x := NewReader(strings.NewReader(`<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='jabber:client'><s:features/></s:stream>`), Limits{})
+	_, err := x.Header()
+	require.NoError(t, err)
+	e, err := x.Next()
+	require.NoError(t, err)
+	assert.Equal(t, Name{Space: NSStream, Local: "features"}, e.Tokens[0].Name)
+	_, err = x.Next()
+	assert.ErrorIs(t, err, ErrStreamEnd)
+}
+
+func TestLimits(t *testing.T) {
+	limits := Limits{MaxElementSize: 1000, MaxDepth: 4, MaxAttrs: 3}
+	for _, tc := range []struct{ name, in string }{
+		{"element too large", "<m>" + strings.Repeat("a", 1000) + "</m>"},
+		{"element too large, in a tag", "<m a='" + strings.Repeat("a", 2000)},
+		{"too deep", "<a><b><c><d><e/></d></c></b></a>"},
+		{"too many attributes", "<m a='1' b='2' c='3' d='4'/>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readOne(tc.in, limits)
+			var xe *Error
+			require.ErrorAs(t, err, &xe, "got %v", err)
+			assert.Equal(t, PolicyViolation, xe.Condition, "%v", err)
+		})
+	}
+	_, err := readOne("<a><b><c><d/></c></b></a>", limits)
+	assert.NoError(t, err, "at the depth limit")
+
+	// An endless element, however it arrives, stops at the limit with a
+	// bounded buffer.
+	x := NewReader(io.MultiReader(strings.NewReader(header+"<m>"), endless('a')), limits)
+	_, err = x.Header()
+	require.NoError(t, err)
+	_, err = x.Next()
+	var xe *Error
+	require.ErrorAs(t, err, &xe)
+	assert.Equal(t, PolicyViolation, xe.Condition)
+	assert.LessOrEqual(t, len(x.buf), limits.MaxElementSize+readChunk)
+
+	// Endless whitespace keepalives are fine and do not grow the buffer.
+	x = NewReader(io.MultiReader(strings.NewReader(header), io.LimitReader(endless(' '), 10<<20), strings.NewReader("<m/>")), limits)
+	_, err = x.Header()
+	require.NoError(t, err)
+	e, err := x.Next()
+	require.NoError(t, err)
+	assert.Equal(t, "m", e.Tokens[0].Name.Local)
+	assert.Equal(t, readChunk, len(x.buf))
+}
+
+type endless byte
+
+func (b endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
+
+func TestTruncatedStream(t *testing.T) {
+	_, err := readOne("<m><body>hel", Limits{})
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
