@@ -278,20 +278,76 @@ func asciiDomain(s string) (out string, ok bool) {
 // the IDNA package).
 var idna2008Exceptions = [...]rune{0x00B7, 0x0375, 0x05F3, 0x05F4, 0x06FD, 0x06FE, 0x0F0B, 0x200C, 0x200D, 0x3007, 0x30FB}
 
+// idna2008Disallowed are letters and marks that RFC 5892 disallows anyway:
+// the section 2.6 exceptions marked DISALLOWED, and old Hangul jamo
+// (section 2.9).
+func idna2008Disallowed(r rune) bool {
+	switch {
+	case r == 0x0640, r == 0x07FA, r == 0x302E, r == 0x302F, 0x3031 <= r && r <= 0x3035, r == 0x303B:
+		return true
+	case 0x1100 <= r && r <= 0x11FF, 0xA960 <= r && r <= 0xA97F, 0xD7B0 <= r && r <= 0xD7FF:
+		return true
+	}
+	return false
+}
+
 // notIDNA2008 finds a code point that the UTS #46 tables accept but RFC 5892
 // disallows: IDNA2008 takes letters, marks and decimal digits (categories
 // Ll, Lo, Lm, Mn, Mc, Nd) and a few exceptions, and no symbols or
-// punctuation. The lookup mapping has already lower-cased s.
+// punctuation; the CONTEXTO exceptions must meet their rules (RFC 5892
+// appendix A), checked label by label. The lookup mapping has already
+// lower-cased s.
 func notIDNA2008(s string) (rune, bool) {
-	for _, r := range s {
-		if r < utf8.RuneSelf || unicode.In(r, unicode.Ll, unicode.Lo, unicode.Lm, unicode.Mn, unicode.Mc, unicode.Nd) {
+	for label := range strings.SplitSeq(s, ".") {
+		if r, bad := labelNotIDNA2008(label); bad {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+func labelNotIDNA2008(label string) (rune, bool) {
+	ascii := true
+	for i := 0; i < len(label) && ascii; i++ {
+		ascii = label[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return 0, false
+	}
+	runes := []rune(label)
+	arabicIndic, extArabicIndic, kanaOrHan := false, false, false
+	for _, r := range runes {
+		arabicIndic = arabicIndic || 0x0660 <= r && r <= 0x0669
+		extArabicIndic = extArabicIndic || 0x06F0 <= r && r <= 0x06F9
+		kanaOrHan = kanaOrHan || r != 0x30FB && unicode.In(r, unicode.Hiragana, unicode.Katakana, unicode.Han)
+	}
+	if arabicIndic && extArabicIndic {
+		return 0x06F0, true // A.8, A.9: the two sets of Arabic-Indic digits do not mix
+	}
+	for i, r := range runes {
+		if r < utf8.RuneSelf {
 			continue
 		}
-		allowed := false
-		for _, e := range idna2008Exceptions {
-			allowed = allowed || r == e
+		if idna2008Disallowed(r) {
+			return r, true
 		}
-		if !allowed {
+		var ok bool
+		switch r {
+		case 0x00B7: // A.3: MIDDLE DOT only between two 'l'
+			ok = i > 0 && i+1 < len(runes) && runes[i-1] == 'l' && runes[i+1] == 'l'
+		case 0x0375: // A.4: GREEK KERAIA before a Greek character
+			ok = i+1 < len(runes) && unicode.Is(unicode.Greek, runes[i+1])
+		case 0x05F3, 0x05F4: // A.5, A.6: after a Hebrew character
+			ok = i > 0 && unicode.Is(unicode.Hebrew, runes[i-1])
+		case 0x30FB: // A.7: KATAKANA MIDDLE DOT in a label with kana or Han
+			ok = kanaOrHan
+		default:
+			ok = unicode.In(r, unicode.Ll, unicode.Lo, unicode.Lm, unicode.Mn, unicode.Mc, unicode.Nd)
+			for _, e := range idna2008Exceptions {
+				ok = ok || r == e
+			}
+		}
+		if !ok {
 			return r, true
 		}
 	}

@@ -14,7 +14,7 @@ var escapes = [...]struct {
 }
 
 // escapeSeq returns the character that the escape sequence at the start of
-// s stands for.
+// s stands for. Only the lower-case sequences unescape.
 func escapeSeq(s string) (c byte, ok bool) {
 	if len(s) < 3 || s[0] != '\\' {
 		return 0, false
@@ -25,6 +25,17 @@ func escapeSeq(s string) (c byte, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// looksEscaped reports whether s starts with an escape sequence in any
+// case. A localpart is lower-cased when enforced, so "\2F" becomes "\2f"
+// and would unescape: Escape must protect its backslash as well.
+func looksEscaped(s string) bool {
+	if len(s) < 3 || s[0] != '\\' {
+		return false
+	}
+	_, ok := escapeSeq(strings.ToLower(s[:3]))
+	return ok
 }
 
 func escapeOf(c byte) string {
@@ -39,7 +50,9 @@ func escapeOf(c byte) string {
 // Escape escapes s for use as a localpart, as XEP-0106 defines: space,
 // " & ' / : < > and @ become \20, \22, \26, \27, \2f, \3a, \3c, \3e and \40,
 // and a backslash becomes \5c only where it starts one of those sequences
-// (or \5c itself). Unescape(Escape(s)) == s for every s.
+// (or \5c itself), in either case, since enforcement lower-cases the
+// localpart. Unescape(Escape(s)) == s for every s, and two different
+// strings never escape to the same localpart.
 //
 // Escape does not enforce the result; pass it to New or Parse. XEP-0106
 // forbids a localpart that starts or ends with an escaped space, so trim
@@ -50,10 +63,8 @@ func Escape(s string) string {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		seq := escapeOf(s[i])
-		if seq == "" && s[i] == '\\' {
-			if _, ok := escapeSeq(s[i:]); ok {
-				seq = `\5c`
-			}
+		if seq == "" && s[i] == '\\' && looksEscaped(s[i:]) {
+			seq = `\5c`
 		}
 		if seq == "" {
 			continue

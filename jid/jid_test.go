@@ -94,6 +94,10 @@ func TestEnforcement(t *testing.T) {
 		{"A-label to U-label", "xn--caf-dma.example", "café.example"},
 		{"IDN lower-cased", "juliet@CAFÉ.example", "juliet@café.example"},
 		{"IDN with umlaut", "user@münchen.de", "user@münchen.de"},
+		{"middle dot between l and l (Catalan)", "a@col\u00b7lecció.cat", "a@col\u00b7lecció.cat"},
+		{"geresh after Hebrew", "a@\u05d0\u05f3.example", "a@\u05d0\u05f3.example"},
+		{"keraia before Greek", "a@\u0375\u03b1.example", "a@\u0375\u03b1.example"},
+		{"katakana middle dot with kana", "a@\u30a2\u30fb\u30a4.example", "a@\u30a2\u30fb\u30a4.example"},
 		{"IPv4 literal", "juliet@192.0.2.1/r", "juliet@192.0.2.1/r"},
 		{"IPv6 literal canonical", "juliet@[2001:DB8:0:0::1]", "juliet@[2001:db8::1]"},
 		{"IPv6 loopback", "[::1]", "[::1]"},
@@ -134,6 +138,14 @@ func TestInvalid(t *testing.T) {
 		{"IPv4 in brackets", "a@[192.0.2.1]", PartDomain},
 		{"unclosed bracket", "a@[::1", PartDomain},
 		{"symbol in domain", "a@♚.example", PartDomain},
+		{"old Hangul jamo", "a@\u1100.example", PartDomain},
+		{"DISALLOWED exception U+302E", "a@a\u302e.example", PartDomain},
+		{"DISALLOWED exception U+3032", "a@\u3032.example", PartDomain},
+		{"middle dot not between l and l", "a@a\u00b7b.example", PartDomain},
+		{"geresh not after Hebrew", "a@\u05f3.example", PartDomain},
+		{"keraia not before Greek", "a@\u0375a.example", PartDomain},
+		{"katakana middle dot without kana", "a@a\u30fbb.example", PartDomain},
+		{"mixed Arabic-Indic digits", "a@\u0628\u0660\u06f0.example", PartDomain},
 		{"invalid UTF-8 localpart", "\xff@example.com", PartLocal},
 		{"invalid UTF-8 domain", "a@\xffexample.com", PartDomain},
 		{"invalid UTF-8 resource", "a@example.com/\xff", PartResource},
@@ -361,7 +373,7 @@ func TestEscape(t *testing.T) {
 		{"", ""},
 		{`\`, `\`},
 		{`\5c`, `\5c5c`},
-		{`\2F`, `\2F`},
+		{`\2F`, `\5c2F`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.raw, func(t *testing.T) {
@@ -369,6 +381,15 @@ func TestEscape(t *testing.T) {
 			assert.Equal(t, tc.raw, Unescape(tc.escaped))
 		})
 	}
+	// Two different strings never become the same localpart, though
+	// enforcement lower-cases the escaped form.
+	a, err := New(Escape("a/b"), "example.com", "")
+	require.NoError(t, err)
+	b, err := New(Escape(`a\2Fb`), "example.com", "")
+	require.NoError(t, err)
+	assert.NotEqual(t, a, b)
+	assert.Equal(t, `a\2fb`, Unescape(b.Localpart()), "what case-insensitivity costs: the hex digits are lower-cased")
+
 	// An escaped address is a valid localpart.
 	j, err := New(Escape("d'artagnan@musketeers"), "example.com", "")
 	require.NoError(t, err)

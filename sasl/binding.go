@@ -44,9 +44,10 @@ func bindingData(cs *tls.ConnectionState, typ string) []byte {
 	}
 	switch typ {
 	case TLSExporter:
-		// crypto/tls refuses to export from TLS 1.2 without the extended
-		// master secret, as RFC 9266 requires.
-		b, err := cs.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
+		// RFC 9266: an empty context, which on TLS 1.2 differs from no
+		// context (RFC 5705). crypto/tls refuses to export from TLS 1.2
+		// without the extended master secret, as RFC 9266 requires.
+		b, err := cs.ExportKeyingMaterial("EXPORTER-Channel-Binding", []byte{}, 32)
 		if err != nil {
 			return nil
 		}

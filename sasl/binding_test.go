@@ -69,10 +69,15 @@ func TestBindingData(t *testing.T) {
 	// Both ends compute the same tls-exporter data, on TLS 1.3 and on TLS
 	// 1.2 with the extended master secret (crypto/tls always uses it).
 	for _, p := range []struct{ c, s tls.ConnectionState }{{c13, s13}, {c12, s12}} {
-		want, err := p.s.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
+		want, err := p.s.ExportKeyingMaterial("EXPORTER-Channel-Binding", []byte{}, 32)
 		require.NoError(t, err)
 		assert.Equal(t, want, bindingData(&p.c, TLSExporter))
 	}
+	// RFC 9266 asks for an empty context, which TLS 1.2 tells apart from
+	// no context (RFC 5705); Prosody uses the empty one.
+	noContext, err := s12.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
+	require.NoError(t, err)
+	assert.NotEqual(t, noContext, bindingData(&c12, TLSExporter))
 	assert.Nil(t, bindingData(&c13, TLSUnique), "TLS 1.3 has no tls-unique")
 	assert.Equal(t, s12.TLSUnique, bindingData(&c12, TLSUnique))
 	assert.NotEmpty(t, c12.TLSUnique)
@@ -91,8 +96,8 @@ func TestBindingData(t *testing.T) {
 func TestGS2Header(t *testing.T) {
 	c13, s13 := tlsPair(t, tls.VersionTLS13)
 	c12, s12 := tlsPair(t, tls.VersionTLS12)
-	exporter13, _ := s13.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
-	exporter12, _ := s12.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
+	exporter13, _ := s13.ExportKeyingMaterial("EXPORTER-Channel-Binding", []byte{}, 32)
+	exporter12, _ := s12.ExportKeyingMaterial("EXPORTER-Channel-Binding", []byte{}, 32)
 	endPoint := sha256.Sum256(c13.PeerCertificates[0].Raw)
 
 	withPlus := []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "PLAIN"}

@@ -118,6 +118,12 @@ func (s *scram) clientFirst() ([]byte, error) {
 	if s.cfg.Username == "" {
 		return nil, fmt.Errorf("%w: %s needs a username", ErrCredentials, s.name)
 	}
+	if err := checkName("username", s.cfg.Username); err != nil {
+		return nil, err
+	}
+	if err := checkName("authzid", s.cfg.Authzid); err != nil {
+		return nil, err
+	}
 	if s.clientNonce == "" {
 		var raw [24]byte
 		if _, err := io.ReadFull(s.rand, raw[:]); err != nil {
@@ -150,6 +156,12 @@ func parseServerFirst(msg []byte) (serverFirst, error) {
 		return sf, fmt.Errorf("%w: server-first-message must start r=,s=,i=", ErrMalformed)
 	}
 	sf.nonce = attrs[0].value
+	for i := 0; i < len(sf.nonce); i++ {
+		// printable = %x21-2B / %x2D-7E (RFC 5802 section 7)
+		if c := sf.nonce[i]; c < 0x21 || c > 0x7e {
+			return sf, fmt.Errorf("%w: nonce holds a byte outside printable ASCII", ErrMalformed)
+		}
+	}
 	if sf.salt, err = base64.StdEncoding.DecodeString(attrs[1].value); err != nil || len(sf.salt) == 0 {
 		return sf, fmt.Errorf("%w: salt is not base64 or empty", ErrMalformed)
 	}
@@ -243,7 +255,10 @@ func (s *scram) Finish(additional []byte) error {
 	case scramVerified:
 		// Verified in a challenge; anything in <success/> must agree.
 		if len(additional) > 0 {
-			return s.verify(additional)
+			if err := s.verify(additional); err != nil {
+				s.state = scramFailed
+				return err
+			}
 		}
 		return nil
 	}

@@ -54,9 +54,16 @@ func eligible(name string, cfg *Config, st Stream) string {
 		if !cfg.External {
 			return "Config.External is not set"
 		}
-	case name == "OAUTHBEARER", name == "X-OAUTH2":
+		if st.TLS == nil {
+			return "the stream is not encrypted, so there is no client certificate"
+		}
+	case name == "OAUTHBEARER":
 		if cfg.Token == "" {
 			return "no token"
+		}
+	case name == "X-OAUTH2":
+		if cfg.Token == "" || cfg.Username == "" {
+			return "no token and username"
 		}
 	case name == "ANONYMOUS":
 		if cfg.Username != "" || cfg.Token != "" || cfg.External {

@@ -158,3 +158,69 @@ func TestFailure(t *testing.T) {
 	}
 	assert.Equal(t, want, got, "RFC 6120 section 6.5's conditions")
 }
+
+// Regression cases from review: each was a way to succeed or to send what
+// should have been refused.
+func TestReviewRegressions(t *testing.T) {
+	c13, _ := tlsPair(t, tls.VersionTLS13)
+	st := Stream{TLS: &c13}
+
+	t.Run("OAUTHBEARER success after an error challenge", func(t *testing.T) {
+		m, err := New("OAUTHBEARER", &Config{Token: "tok"}, st)
+		require.NoError(t, err)
+		_, _ = m.Step(nil)
+		_, err = m.Step([]byte(`{"status":"invalid_token"}`))
+		require.NoError(t, err)
+		assert.ErrorIs(t, m.Finish(nil), ErrUnexpected)
+	})
+	t.Run("OAUTHBEARER token characters", func(t *testing.T) {
+		for _, tok := range []string{"a b", "a\x00", "a\x01", "", "="} {
+			_, err := New("OAUTHBEARER", &Config{Token: tok}, st)
+			assert.ErrorIs(t, err, ErrCredentials, "%q", tok)
+		}
+		_, err := New("OAUTHBEARER", &Config{Token: "abc-._~+/=="}, st)
+		assert.NoError(t, err)
+	})
+	t.Run("X-OAUTH2 without a username is passed over", func(t *testing.T) {
+		m, err := Select(&Config{Token: "tok"}, Stream{Mechanisms: []string{"X-OAUTH2", "OAUTHBEARER"}, TLS: &c13})
+		require.NoError(t, err)
+		assert.Equal(t, "OAUTHBEARER", m.Name())
+	})
+	t.Run("EXTERNAL needs TLS", func(t *testing.T) {
+		_, err := Select(&Config{External: true}, Stream{Mechanisms: []string{"EXTERNAL"}})
+		assert.ErrorIs(t, err, ErrNoMechanism)
+	})
+	t.Run("SCRAM names must be UTF-8 without NUL", func(t *testing.T) {
+		for _, cfg := range []Config{{Username: "u\x00", Password: "p"}, {Username: "\xff", Password: "p"}, {Username: "u", Password: "p", Authzid: "a\x00"}} {
+			m, err := New("SCRAM-SHA-1", &cfg, Stream{})
+			require.NoError(t, err)
+			_, err = m.Step(nil)
+			assert.ErrorIs(t, err, ErrCredentials, "%+v", cfg)
+		}
+	})
+	t.Run("SCRAM nonce must be printable", func(t *testing.T) {
+		m, err := New("SCRAM-SHA-1", &Config{Username: "u", Password: "p"}, Stream{})
+		require.NoError(t, err)
+		m.(*scram).clientNonce = "abc"
+		_, _ = m.Step(nil)
+		_, err = m.Step([]byte("r=abc\x7f,s=c2FsdA==,i=4096"))
+		assert.ErrorIs(t, err, ErrMalformed)
+	})
+	t.Run("SCRAM Finish after a failed Finish", func(t *testing.T) {
+		m, err := New("SCRAM-SHA-256", &Config{Username: "juliet", Password: "pw"}, Stream{})
+		require.NoError(t, err)
+		ts := &testServer{h: scramHashes["SHA-256"], password: "pw", salt: []byte("salt"), iter: 4096}
+		first, _ := m.Step(nil)
+		final, err := m.Step(ts.first(t, first))
+		require.NoError(t, err)
+		good, err := ts.final(final)
+		require.NoError(t, err)
+		_, err = m.Step(good)
+		require.NoError(t, err)
+		assert.Error(t, m.Finish([]byte("v=AAAA")))
+		assert.Error(t, m.Finish(nil), "a failed exchange stays failed")
+	})
+	t.Run("iteration ceiling", func(t *testing.T) {
+		assert.Equal(t, 1_000_000, (&Config{}).maxIterations())
+	})
+}

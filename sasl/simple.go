@@ -3,6 +3,7 @@ package sasl
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/secure/precis"
 )
@@ -18,6 +19,9 @@ type oneShot struct {
 	// (OAUTHBEARER, RFC 7628 section 3.2.3). Otherwise a challenge is a
 	// protocol error.
 	errorChallenge bool
+	// failed: the server reported an error in a challenge, so no success
+	// may follow.
+	failed bool
 }
 
 func (m *oneShot) Name() string { return m.name }
@@ -31,6 +35,7 @@ func (m *oneShot) Step(challenge []byte) ([]byte, error) {
 		return m.initial, nil
 	}
 	if m.errorChallenge {
+		m.failed = true
 		return []byte{0x01}, nil
 	}
 	return nil, fmt.Errorf("%w: %s takes no challenge", ErrUnexpected, m.name)
@@ -42,6 +47,9 @@ func (m *oneShot) Finish([]byte) error {
 	if !m.sent {
 		return fmt.Errorf("%w: success before authenticating", ErrUnexpected)
 	}
+	if m.failed {
+		return fmt.Errorf("%w: success after the server reported an error", ErrUnexpected)
+	}
 	return nil
 }
 
@@ -51,8 +59,8 @@ func plainMessage(name, authzid, user, secret string) (*oneShot, error) {
 	if user == "" || secret == "" {
 		return nil, fmt.Errorf("%w: %s needs a username and a secret", ErrCredentials, name)
 	}
-	if strings.ContainsRune(authzid+user+secret, 0) {
-		return nil, fmt.Errorf("%w: %s cannot carry a NUL character", ErrCredentials, name)
+	if strings.ContainsRune(authzid+user+secret, 0) || !utf8.ValidString(authzid+user+secret) {
+		return nil, fmt.Errorf("%w: %s carries UTF-8 without NUL only", ErrCredentials, name)
 	}
 	return &oneShot{name: name, initial: []byte(authzid + "\x00" + user + "\x00" + secret)}, nil
 }
@@ -74,8 +82,11 @@ func newXOAuth2(cfg *Config) (Mechanism, error) {
 // newOAuthBearer is OAUTHBEARER (RFC 7628): a GS2 header without channel
 // binding, then the bearer token between 0x01 separators.
 func newOAuthBearer(cfg *Config) (Mechanism, error) {
-	if cfg.Token == "" || strings.ContainsAny(cfg.Token, "\x01") {
-		return nil, fmt.Errorf("%w: OAUTHBEARER needs a token without 0x01", ErrCredentials)
+	if !isB64Token(cfg.Token) {
+		return nil, fmt.Errorf("%w: OAUTHBEARER needs a bearer token (RFC 6750 b64token characters)", ErrCredentials)
+	}
+	if err := checkName("authzid", cfg.Authzid); err != nil {
+		return nil, err
 	}
 	gs2 := "n,"
 	if cfg.Authzid != "" {
@@ -95,4 +106,29 @@ func newAnonymous(*Config) (Mechanism, error) {
 // identity, empty to let the server derive it.
 func newExternal(cfg *Config) (Mechanism, error) {
 	return &oneShot{name: "EXTERNAL", initial: []byte(cfg.Authzid)}, nil
+}
+
+// isB64Token reports whether s is an RFC 6750 b64token:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkName refuses a username or authorization identity that SASL
+// messages cannot carry: invalid UTF-8 or NUL (RFC 5802, RFC 4616).
+func checkName(what, s string) error {
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("%w: %s is not UTF-8 without NUL", ErrCredentials, what)
+	}
+	return nil
 }
