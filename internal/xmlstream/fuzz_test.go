@@ -39,6 +39,18 @@ func FuzzNext(f *testing.F) {
 				}
 				return
 			}
+			// Re-encoded, it decodes to the same tokens.
+			want := dump(e)
+			enc := Encoder{Inherited: "jabber:client", StreamPrefix: true}
+			enc.Element(e)
+			out, err := enc.Bytes()
+			if err != nil {
+				t.Fatalf("accepted %q but cannot re-encode it: %v", e.Raw, err)
+			}
+			again, err := readOne(string(out), Limits{})
+			if err != nil || dump(again) != want {
+				t.Fatalf("accepted %q, re-encoded as %q, which reads back as %v, %v", e.Raw, out, err, again)
+			}
 			wrapped := `<w xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>` + e.Raw + `</w>`
 			d := xml.NewDecoder(strings.NewReader(wrapped))
 			for {

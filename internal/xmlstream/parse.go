@@ -256,11 +256,11 @@ func (p *parser) resolve(qname string, element bool) (Name, *Error) {
 	prefix, local, ok := strings.Cut(qname, ":")
 	if !ok {
 		local, prefix = prefix, ""
-		if !element {
+		if !element && startsName(local) {
 			return Name{Local: local}, nil
 		}
 	}
-	if strings.IndexByte(local, ':') >= 0 || local == "" || prefix == "" && ok {
+	if strings.IndexByte(local, ':') >= 0 || !startsName(local) || ok && !startsName(prefix) {
 		return Name{}, p.fail(NotWellFormed, "bad qualified name "+qname)
 	}
 	if prefix == "xml" {
@@ -548,4 +548,17 @@ func normalizeNewlines(s string) string {
 func (p *parser) nameAt(i int) (string, *Error) {
 	p.i = i
 	return p.name()
+}
+
+// startsName reports whether s is non-empty and starts with a character
+// that may begin a name part (the prefix or the local name of a QName).
+func startsName(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] < utf8.RuneSelf {
+		return s[0] != ':' && isASCIINameStart(s[0])
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return isNameRune(r, true)
 }
