@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -53,6 +56,19 @@ type pkg struct {
 
 func listPackages(t *testing.T) []pkg {
 	t.Helper()
+	// go test caches a result by the files the test itself touches, not by
+	// what "go list" reads; stat every Go file so that a changed import
+	// reruns this test.
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("go", "list", "-json", module+"/...")
 	out, err := cmd.Output()
 	if err != nil {

@@ -1,0 +1,369 @@
+// Package wire converts between the XML elements of internal/xmlstream and
+// the values of package stanza: decoding what the reader returns into
+// Message, Presence, IQ and StreamError, and encoding those through an
+// xmlstream.Encoder. It keeps package stanza free of the codec, so that
+// users see plain values.
+//
+// Decoding allocates little: names and most strings are substrings of the
+// element's one string; an address already in canonical form is parsed
+// without copying.
+package wire
+
+import (
+	"encoding/xml"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// IsStanza reports whether el is a message, presence or iq in a stanza
+// namespace.
+func IsStanza(el *xmlstream.Element) bool {
+	n := el.Tokens[0].Name
+	return (n.Space == stanza.NSClient || n.Space == stanza.NSServer) &&
+		(n.Local == "message" || n.Local == "presence" || n.Local == "iq")
+}
+
+// Decode turns a message, presence or iq element into its stanza value.
+//
+// When the stanza is malformed (a bad address, type, show or priority, an
+// IQ get or set without exactly one payload), Decode returns what it could
+// read, enough to address a reply, together with a *stanza.Error
+// (bad-request or jid-malformed) that the connection can send back.
+func Decode(el *xmlstream.Element) (stanza.Stanza, error) {
+	if !IsStanza(el) {
+		n := el.Tokens[0].Name
+		return nil, fmt.Errorf("wire: <%s xmlns='%s'/> is not a stanza", n.Local, n.Space)
+	}
+	d := decoder{el: el, ns: el.Tokens[0].Name.Space}
+	switch el.Tokens[0].Name.Local {
+	case "message":
+		return d.message()
+	case "presence":
+		return d.presence()
+	default:
+		return d.iq()
+	}
+}
+
+type decoder struct {
+	el  *xmlstream.Element
+	ns  string // the stanza's content namespace
+	err *stanza.Error
+}
+
+// bad records the first problem found.
+func (d *decoder) bad(c stanza.Condition, text string) {
+	if d.err == nil {
+		d.err = &stanza.Error{Type: stanza.Modify, Condition: c, Text: text}
+	}
+}
+
+func (d *decoder) result(s stanza.Stanza) (stanza.Stanza, error) {
+	if d.err != nil {
+		return s, d.err
+	}
+	return s, nil
+}
+
+// common reads the attributes every stanza has and returns the type.
+func (d *decoder) common(c *stanza.Common) string {
+	var typ string
+	for _, a := range d.el.TokenAttrs(&d.el.Tokens[0]) {
+		switch {
+		case a.Name.Space == xmlstream.NSXML && a.Name.Local == "lang":
+			c.Lang = a.Value
+		case a.Name.Space != "":
+		case a.Name.Local == "to":
+			c.To = d.address(a.Value)
+		case a.Name.Local == "from":
+			c.From = d.address(a.Value)
+		case a.Name.Local == "id":
+			c.ID = a.Value
+		case a.Name.Local == "type":
+			typ = a.Value
+		}
+	}
+	return typ
+}
+
+func (d *decoder) address(s string) jid.JID {
+	j, err := jid.Parse(s)
+	if err != nil {
+		d.bad(stanza.JIDMalformed, err.Error())
+	}
+	return j
+}
+
+// children calls f for each child element of the stanza with its token
+// index; f returns the index after the child.
+func (d *decoder) children(f func(i int) int) {
+	toks := d.el.Tokens
+	for i := 1; i < len(toks)-1; {
+		if toks[i].Kind != xmlstream.StartElement {
+			i++
+			continue
+		}
+		i = f(i)
+	}
+}
+
+// skip returns the index after the element starting at i.
+func (d *decoder) skip(i int) int {
+	depth := 0
+	for ; i < len(d.el.Tokens); i++ {
+		switch d.el.Tokens[i].Kind {
+		case xmlstream.StartElement:
+			depth++
+		case xmlstream.EndElement:
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return i
+}
+
+// text returns the character data directly inside the element at i, and
+// its xml:lang.
+func (d *decoder) text(i int) (value, lang string) {
+	for _, a := range d.el.TokenAttrs(&d.el.Tokens[i]) {
+		if a.Name.Space == xmlstream.NSXML && a.Name.Local == "lang" {
+			lang = a.Value
+		}
+	}
+	depth := 0
+	for j := i + 1; j < len(d.el.Tokens); j++ {
+		t := &d.el.Tokens[j]
+		switch t.Kind {
+		case xmlstream.StartElement:
+			depth++
+		case xmlstream.EndElement:
+			if depth == 0 {
+				return value, lang
+			}
+			depth--
+		case xmlstream.Text:
+			if depth == 0 {
+				value += t.Text
+			}
+		}
+	}
+	return value, lang
+}
+
+func (d *decoder) attr(i int, local string) string {
+	for _, a := range d.el.TokenAttrs(&d.el.Tokens[i]) {
+		if a.Name.Space == "" && a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// isCore reports whether the child at i is a stanza-namespace child with
+// the given local name.
+func (d *decoder) isCore(i int, local string) bool {
+	n := d.el.Tokens[i].Name
+	return n.Space == d.ns && n.Local == local
+}
+
+func (d *decoder) message() (stanza.Stanza, error) {
+	m := new(stanza.Message)
+	typ := d.common(&m.Common)
+	m.Type = stanza.MessageType(d.oneOf("message type", typ, "", "normal", "chat", "groupchat", "headline", "error"))
+	d.children(func(i int) int {
+		switch {
+		case d.isCore(i, "body"):
+			v, lang := d.text(i)
+			m.Bodies = append(m.Bodies, stanza.Text{Lang: lang, Value: v})
+		case d.isCore(i, "subject"):
+			v, lang := d.text(i)
+			m.Subjects = append(m.Subjects, stanza.Text{Lang: lang, Value: v})
+		case d.isCore(i, "thread"):
+			m.Thread.ID, _ = d.text(i)
+			m.Thread.Parent = d.attr(i, "parent")
+		case d.isCore(i, "error"):
+			m.Error = d.stanzaError(i)
+		default:
+			return d.extension(i, &m.Extensions)
+		}
+		return d.skip(i)
+	})
+	return d.result(m)
+}
+
+func (d *decoder) presence() (stanza.Stanza, error) {
+	p := new(stanza.Presence)
+	typ := d.common(&p.Common)
+	p.Type = stanza.PresenceType(d.oneOf("presence type", typ, "", "unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "error"))
+	d.children(func(i int) int {
+		switch {
+		case d.isCore(i, "show"):
+			v, _ := d.text(i)
+			p.Show = stanza.Show(d.oneOf("show", v, "chat", "away", "xa", "dnd"))
+		case d.isCore(i, "status"):
+			v, lang := d.text(i)
+			p.Statuses = append(p.Statuses, stanza.Text{Lang: lang, Value: v})
+		case d.isCore(i, "priority"):
+			v, _ := d.text(i)
+			n, err := strconv.ParseInt(v, 10, 8)
+			if err != nil {
+				d.bad(stanza.BadRequest, "priority "+strconv.Quote(v))
+			}
+			p.Priority = int8(n)
+		case d.isCore(i, "error"):
+			p.Error = d.stanzaError(i)
+		default:
+			return d.extension(i, &p.Extensions)
+		}
+		return d.skip(i)
+	})
+	return d.result(p)
+}
+
+func (d *decoder) iq() (stanza.Stanza, error) {
+	iq := new(stanza.IQ)
+	typ := d.common(&iq.Common)
+	iq.Type = stanza.IQType(typ)
+	payloads := 0
+	d.children(func(i int) int {
+		if d.isCore(i, "error") && iq.Type == stanza.IQError {
+			iq.Error = d.stanzaError(i)
+			return d.skip(i)
+		}
+		payloads++
+		n, next := d.node(i)
+		if payloads == 1 {
+			iq.Payload = &n
+		}
+		return next
+	})
+	switch iq.Type {
+	case stanza.Get, stanza.Set:
+		if payloads != 1 {
+			d.bad(stanza.BadRequest, fmt.Sprintf("an IQ %s carries exactly one payload, not %d", typ, payloads))
+		}
+	case stanza.Result:
+		if payloads > 1 {
+			d.bad(stanza.BadRequest, "an IQ result carries at most one payload")
+		}
+	case stanza.IQError:
+		if iq.Error == nil {
+			d.bad(stanza.BadRequest, "an IQ error without <error/>")
+		}
+	default:
+		d.bad(stanza.BadRequest, "IQ type "+strconv.Quote(typ))
+	}
+	if iq.ID == "" {
+		d.bad(stanza.BadRequest, "an IQ without an id")
+	}
+	return d.result(iq)
+}
+
+// stanzaError reads <error/> (RFC 6120 section 8.3.2).
+func (d *decoder) stanzaError(i int) *stanza.Error {
+	e := &stanza.Error{Type: stanza.ErrorType(d.attr(i, "type"))}
+	if by := d.attr(i, "by"); by != "" {
+		e.By, _ = jid.Parse(by)
+	}
+	end := d.skip(i)
+	for j := i + 1; j < end; {
+		t := &d.el.Tokens[j]
+		if t.Kind != xmlstream.StartElement {
+			j++
+			continue
+		}
+		switch {
+		case t.Name.Space == stanza.NSStanzas && t.Name.Local == "text":
+			e.Text, e.Lang = d.text(j)
+		case t.Name.Space == stanza.NSStanzas && e.Condition == "":
+			e.Condition = stanza.Condition(t.Name.Local)
+			e.Target, _ = d.text(j)
+		case e.App == nil:
+			n, _ := d.node(j)
+			e.App = &n
+		}
+		j = d.skip(j)
+	}
+	if e.Condition == "" {
+		e.Condition = stanza.UndefinedCondition
+	}
+	return e
+}
+
+// oneOf returns v if it is one of allowed; otherwise it records a
+// bad-request and returns "".
+func (d *decoder) oneOf(what, v string, allowed ...string) string {
+	if slices.Contains(allowed, v) {
+		return v
+	}
+	d.bad(stanza.BadRequest, what+" "+strconv.Quote(v))
+	return ""
+}
+
+// extension appends the element at i to exts as a Node and returns the
+// index after it.
+func (d *decoder) extension(i int, exts *[]stanza.Node) int {
+	n, next := d.node(i)
+	*exts = append(*exts, n)
+	return next
+}
+
+// node builds a Node from the element starting at token i and returns the
+// index after it.
+func (d *decoder) node(i int) (stanza.Node, int) {
+	t := &d.el.Tokens[i]
+	n := stanza.Node{Name: xml.Name(t.Name)}
+	if attrs := d.el.TokenAttrs(t); len(attrs) > 0 {
+		n.Attrs = make([]xml.Attr, len(attrs))
+		for k, a := range attrs {
+			n.Attrs[k] = xml.Attr{Name: xml.Name(a.Name), Value: a.Value}
+		}
+	}
+	i++
+	for i < len(d.el.Tokens) {
+		switch c := &d.el.Tokens[i]; c.Kind {
+		case xmlstream.EndElement:
+			return n, i + 1
+		case xmlstream.Text:
+			n.Nodes = append(n.Nodes, stanza.Node{Text: c.Text})
+			i++
+		default:
+			var child stanza.Node
+			child, i = d.node(i)
+			n.Nodes = append(n.Nodes, child)
+		}
+	}
+	return n, i
+}
+
+// DecodeStreamError reads <stream:error/> (RFC 6120 section 4.9.2).
+func DecodeStreamError(el *xmlstream.Element) *stanza.StreamError {
+	d := decoder{el: el}
+	e := new(stanza.StreamError)
+	d.children(func(i int) int {
+		t := &el.Tokens[i]
+		switch {
+		case t.Name.Space == stanza.NSStreams && t.Name.Local == "text":
+			e.Text, e.Lang = d.text(i)
+		case t.Name.Space == stanza.NSStreams && e.Condition == "":
+			e.Condition = stanza.StreamCondition(t.Name.Local)
+			if e.Condition == stanza.SeeOtherHost {
+				e.OtherHost, _ = d.text(i)
+			}
+		case e.App == nil:
+			n, _ := d.node(i)
+			e.App = &n
+		}
+		return d.skip(i)
+	})
+	if e.Condition == "" {
+		e.Condition = stanza.StreamUndefined
+	}
+	return e
+}

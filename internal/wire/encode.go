@@ -1,0 +1,161 @@
+package wire
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// Encode writes s as one top-level element in the namespace ns
+// (stanza.NSClient on a client stream). The encoder's buffer then holds it;
+// the error is the encoder's (text XML cannot carry) or a stanza that
+// cannot be written.
+func Encode(enc *xmlstream.Encoder, ns string, s stanza.Stanza) error {
+	w := writer{enc: enc, ns: ns}
+	switch s := s.(type) {
+	case *stanza.Message:
+		w.start("message", &s.Common, string(s.Type))
+		w.texts("body", s.Bodies)
+		w.texts("subject", s.Subjects)
+		if s.Thread.ID != "" {
+			var attrs []xmlstream.Attr
+			if s.Thread.Parent != "" {
+				attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Local: "parent"}, Value: s.Thread.Parent})
+			}
+			w.leaf("thread", s.Thread.ID, attrs...)
+		}
+		w.stanzaError(s.Error)
+		w.nodes(s.Extensions)
+	case *stanza.Presence:
+		w.start("presence", &s.Common, string(s.Type))
+		if s.Show != "" {
+			w.leaf("show", string(s.Show))
+		}
+		w.texts("status", s.Statuses)
+		if s.Priority != 0 {
+			w.leaf("priority", strconv.Itoa(int(s.Priority)))
+		}
+		w.stanzaError(s.Error)
+		w.nodes(s.Extensions)
+	case *stanza.IQ:
+		if s.ID == "" {
+			return fmt.Errorf("wire: an IQ needs an id")
+		}
+		w.start("iq", &s.Common, string(s.Type))
+		if s.Payload != nil {
+			w.node(s.Payload)
+		}
+		w.stanzaError(s.Error)
+	default:
+		return fmt.Errorf("wire: cannot encode %T", s)
+	}
+	enc.End()
+	_, err := enc.Bytes()
+	return err
+}
+
+type writer struct {
+	enc   *xmlstream.Encoder
+	ns    string
+	attrs []xmlstream.Attr
+}
+
+func (w *writer) start(local string, c *stanza.Common, typ string) {
+	w.attrs = w.attrs[:0]
+	add := func(name, value string) {
+		if value != "" {
+			w.attrs = append(w.attrs, xmlstream.Attr{Name: xmlstream.Name{Local: name}, Value: value})
+		}
+	}
+	add("to", c.To.String())
+	add("from", c.From.String())
+	add("id", c.ID)
+	add("type", typ)
+	if c.Lang != "" {
+		w.attrs = append(w.attrs, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: c.Lang})
+	}
+	w.enc.Start(xmlstream.Name{Space: w.ns, Local: local}, w.attrs...)
+}
+
+func (w *writer) leaf(local, text string, attrs ...xmlstream.Attr) {
+	w.enc.Start(xmlstream.Name{Space: w.ns, Local: local}, attrs...)
+	w.enc.Text(text)
+	w.enc.End()
+}
+
+func (w *writer) texts(local string, texts []stanza.Text) {
+	for _, t := range texts {
+		if t.Lang != "" {
+			w.leaf(local, t.Value, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: t.Lang})
+		} else {
+			w.leaf(local, t.Value)
+		}
+	}
+}
+
+func (w *writer) stanzaError(e *stanza.Error) {
+	if e == nil {
+		return
+	}
+	var attrs []xmlstream.Attr
+	if e.Type != "" {
+		attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Local: "type"}, Value: string(e.Type)})
+	}
+	if !e.By.IsZero() {
+		attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Local: "by"}, Value: e.By.String()})
+	}
+	w.enc.Start(xmlstream.Name{Space: w.ns, Local: "error"}, attrs...)
+	cond := e.Condition
+	if cond == "" {
+		cond = stanza.UndefinedCondition
+	}
+	w.enc.Start(xmlstream.Name{Space: stanza.NSStanzas, Local: string(cond)})
+	w.enc.Text(e.Target)
+	w.enc.End()
+	if e.Text != "" {
+		var lang []xmlstream.Attr
+		if e.Lang != "" {
+			lang = append(lang, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: e.Lang})
+		}
+		w.enc.Start(xmlstream.Name{Space: stanza.NSStanzas, Local: "text"}, lang...)
+		w.enc.Text(e.Text)
+		w.enc.End()
+	}
+	if e.App != nil {
+		w.node(e.App)
+	}
+	w.enc.End()
+}
+
+func (w *writer) nodes(nodes []stanza.Node) {
+	for i := range nodes {
+		w.node(&nodes[i])
+	}
+}
+
+// node writes n and its content as they are.
+func (w *writer) node(n *stanza.Node) {
+	if n.IsText() {
+		w.enc.Text(n.Text)
+		return
+	}
+	attrs := make([]xmlstream.Attr, len(n.Attrs))
+	for i, a := range n.Attrs {
+		attrs[i] = xmlstream.Attr{Name: xmlstream.Name(a.Name), Value: a.Value}
+	}
+	w.enc.Start(xmlstream.Name(n.Name), attrs...)
+	for i := range n.Nodes {
+		w.node(&n.Nodes[i])
+	}
+	w.enc.End()
+}
+
+// EncodeNode writes a lone element, for payloads outside stanzas (SASL,
+// stream management).
+func EncodeNode(enc *xmlstream.Encoder, n *stanza.Node) error {
+	(&writer{enc: enc}).node(n)
+	_, err := enc.Bytes()
+	return err
+}
