@@ -54,6 +54,71 @@ type decoder struct {
 	el  *xmlstream.Element
 	ns  string // the stanza's content namespace
 	err *stanza.Error
+	// Slabs that the stanza's Nodes and their attributes are cut from, so
+	// that a stanza costs two allocations for them however many there
+	// are. Each cut is capped, so appending to one Node's slice never
+	// writes over another's.
+	nodes []stanza.Node
+	attrs []xml.Attr
+}
+
+// cutNodes returns n Nodes from the slab, allocating it on first use with
+// room for every node the element can hold.
+func (d *decoder) cutNodes(n int) []stanza.Node {
+	if n == 0 {
+		return nil
+	}
+	if d.nodes == nil {
+		// Every start tag and text piece but the stanza's own is at most
+		// one Node.
+		total := 0
+		for k := range d.el.Tokens {
+			if d.el.Tokens[k].Kind != xmlstream.EndElement {
+				total++
+			}
+		}
+		d.nodes = make([]stanza.Node, 0, max(total-1, n))
+	}
+	start := len(d.nodes)
+	d.nodes = d.nodes[:start+n]
+	return d.nodes[start : start+n : start+n]
+}
+
+func (d *decoder) cutAttrs(n int) []xml.Attr {
+	if n == 0 {
+		return nil
+	}
+	if d.attrs == nil {
+		d.attrs = make([]xml.Attr, 0, len(d.el.Attrs))
+	}
+	start := len(d.attrs)
+	d.attrs = d.attrs[:start+n]
+	return d.attrs[start : start+n : start+n]
+}
+
+// contentCount returns the number of child elements and text pieces
+// directly inside the element at i.
+func (d *decoder) contentCount(i int) int {
+	n, depth := 0, 0
+	for j := i + 1; j < len(d.el.Tokens); j++ {
+		switch d.el.Tokens[j].Kind {
+		case xmlstream.StartElement:
+			if depth == 0 {
+				n++
+			}
+			depth++
+		case xmlstream.EndElement:
+			if depth == 0 {
+				return n
+			}
+			depth--
+		case xmlstream.Text:
+			if depth == 0 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // bad records the first problem found.
@@ -317,29 +382,33 @@ func (d *decoder) extension(i int, exts *[]stanza.Node) int {
 // node builds a Node from the element starting at token i and returns the
 // index after it.
 func (d *decoder) node(i int) (stanza.Node, int) {
+	var n stanza.Node
+	next := d.fill(&n, i)
+	return n, next
+}
+
+// fill builds into n the element starting at token i and returns the index
+// after it. Its content is cut from the slab as one block, then filled.
+func (d *decoder) fill(n *stanza.Node, i int) int {
 	t := &d.el.Tokens[i]
-	n := stanza.Node{Name: xml.Name(t.Name)}
+	n.Name = xml.Name(t.Name)
 	if attrs := d.el.TokenAttrs(t); len(attrs) > 0 {
-		n.Attrs = make([]xml.Attr, len(attrs))
+		n.Attrs = d.cutAttrs(len(attrs))
 		for k, a := range attrs {
 			n.Attrs[k] = xml.Attr{Name: xml.Name(a.Name), Value: a.Value}
 		}
 	}
+	n.Nodes = d.cutNodes(d.contentCount(i))
 	i++
-	for i < len(d.el.Tokens) {
-		switch c := &d.el.Tokens[i]; c.Kind {
-		case xmlstream.EndElement:
-			return n, i + 1
-		case xmlstream.Text:
-			n.Nodes = append(n.Nodes, stanza.Node{Text: c.Text})
+	for k := range n.Nodes {
+		if c := &d.el.Tokens[i]; c.Kind == xmlstream.Text {
+			n.Nodes[k] = stanza.Node{Text: c.Text}
 			i++
-		default:
-			var child stanza.Node
-			child, i = d.node(i)
-			n.Nodes = append(n.Nodes, child)
+		} else {
+			i = d.fill(&n.Nodes[k], i)
 		}
 	}
-	return n, i
+	return i + 1 // the end tag
 }
 
 // DecodeStreamError reads <stream:error/> (RFC 6120 section 4.9.2).

@@ -57,26 +57,25 @@ func Encode(enc *xmlstream.Encoder, ns string, s stanza.Stanza) error {
 }
 
 type writer struct {
-	enc   *xmlstream.Encoder
-	ns    string
-	attrs []xmlstream.Attr
+	enc *xmlstream.Encoder
+	ns  string
 }
 
 func (w *writer) start(local string, c *stanza.Common, typ string) {
-	w.attrs = w.attrs[:0]
-	add := func(name, value string) {
-		if value != "" {
-			w.attrs = append(w.attrs, xmlstream.Attr{Name: xmlstream.Name{Local: name}, Value: value})
+	// At most five attributes: a fixed array keeps them off the heap.
+	var buf [5]xmlstream.Attr
+	attrs := buf[:0]
+	for _, a := range [...]struct{ name, value string }{
+		{"to", c.To.String()}, {"from", c.From.String()}, {"id", c.ID}, {"type", typ},
+	} {
+		if a.value != "" {
+			attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Local: a.name}, Value: a.value})
 		}
 	}
-	add("to", c.To.String())
-	add("from", c.From.String())
-	add("id", c.ID)
-	add("type", typ)
 	if c.Lang != "" {
-		w.attrs = append(w.attrs, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: c.Lang})
+		attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: c.Lang})
 	}
-	w.enc.Start(xmlstream.Name{Space: w.ns, Local: local}, w.attrs...)
+	w.enc.Start(xmlstream.Name{Space: w.ns, Local: local}, attrs...)
 }
 
 func (w *writer) leaf(local, text string, attrs ...xmlstream.Attr) {

@@ -75,6 +75,9 @@ type parser struct {
 	maxAttrs int
 	// header: p.s is the stream header, a start tag left open.
 	header bool
+	// attrs is scratch space for one start tag's attributes, kept across
+	// elements by the Reader.
+	attrs []rawAttr
 }
 
 type openTag struct {
@@ -94,7 +97,8 @@ func (p *parser) fail(c Condition, msg string) *Error {
 
 // parse tokenizes p.s, which holds exactly one element.
 func (p *parser) parse() *Error {
-	var attrs []rawAttr
+	attrs := p.attrs[:0]
+	defer func() { p.attrs = attrs[:0] }()
 	for p.i < len(p.s) {
 		if p.s[p.i] != '<' {
 			if len(p.open) == 0 {
@@ -416,12 +420,26 @@ func isChar(r rune) bool {
 
 // checkChars refuses invalid UTF-8 and characters XML forbids.
 func (p *parser) checkChars(s string) *Error {
+	_, err := p.scanChars(s, false)
+	return err
+}
+
+// scanChars checks s as checkChars does and also returns the index of the
+// first byte that unescaping must replace ('&', CR, and in attributes LF
+// and tab), or -1: one pass for both.
+func (p *parser) scanChars(s string, attr bool) (int, *Error) {
+	first := -1
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				p.i += i
-				return p.fail(NotWellFormed, "control character")
+			if c < 0x20 || c == '&' {
+				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+					p.i += i
+					return -1, p.fail(NotWellFormed, "control character")
+				}
+				if first < 0 && (c == '&' || c == '\r' || attr) {
+					first = i
+				}
 			}
 			i++
 			continue
@@ -429,11 +447,11 @@ func (p *parser) checkChars(s string) *Error {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size <= 1 || !isChar(r) {
 			p.i += i
-			return p.fail(NotWellFormed, "invalid UTF-8 or a character XML forbids")
+			return -1, p.fail(NotWellFormed, "invalid UTF-8 or a character XML forbids")
 		}
 		i += size
 	}
-	return nil
+	return first, nil
 }
 
 // unescape checks the characters of raw text or an attribute value and
@@ -441,14 +459,10 @@ func (p *parser) checkChars(s string) *Error {
 // attributes, white space characters). It allocates only when raw holds
 // something to replace.
 func (p *parser) unescape(raw string, attr bool) (string, *Error) {
-	if err := p.checkChars(raw); err != nil {
+	i, err := p.scanChars(raw, attr)
+	if err != nil {
 		return "", err
 	}
-	special := "&\r"
-	if attr {
-		special = "&\r\n\t"
-	}
-	i := strings.IndexAny(raw, special)
 	if i < 0 {
 		return raw, nil
 	}

@@ -86,7 +86,6 @@ type Reader struct {
 	qname string    // the header's element name as written, for its end tag
 	elem  Element
 	p     parser
-	attrs []rawAttr
 }
 
 // NewReader returns a Reader for r with the given limits.
@@ -273,7 +272,7 @@ func (r *Reader) Next() (*Element, error) {
 	raw := string(r.buf[r.start : r.start+s.pos])
 	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], raw
 	r.p = parser{s: raw, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
-		maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs}
+		attrs: r.p.attrs, maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs}
 	if err := r.p.parse(); err != nil {
 		err.Offset += r.offset + int64(r.start)
 		return nil, err
