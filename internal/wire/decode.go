@@ -84,16 +84,17 @@ func (d *decoder) cutNodes(n int) []stanza.Node {
 	return d.nodes[start : start+n : start+n]
 }
 
-func (d *decoder) cutAttrs(n int) []xml.Attr {
-	if n == 0 {
+// nodeAttrs returns the attributes of the start tag t as the stanza's own
+// copy: the reader reuses its slices, so the element's attributes are
+// copied once per stanza and each node gets a capped piece of the copy.
+func (d *decoder) nodeAttrs(t *xmlstream.Token) []xml.Attr {
+	if t.AttrStart == t.AttrEnd {
 		return nil
 	}
 	if d.attrs == nil {
-		d.attrs = make([]xml.Attr, 0, len(d.el.Attrs))
+		d.attrs = slices.Clone(d.el.Attrs)
 	}
-	start := len(d.attrs)
-	d.attrs = d.attrs[:start+n]
-	return d.attrs[start : start+n : start+n]
+	return d.attrs[t.AttrStart:t.AttrEnd:t.AttrEnd]
 }
 
 // contentCount returns the number of child elements and text pieces
@@ -391,13 +392,8 @@ func (d *decoder) node(i int) (stanza.Node, int) {
 // after it. Its content is cut from the slab as one block, then filled.
 func (d *decoder) fill(n *stanza.Node, i int) int {
 	t := &d.el.Tokens[i]
-	n.Name = xml.Name(t.Name)
-	if attrs := d.el.TokenAttrs(t); len(attrs) > 0 {
-		n.Attrs = d.cutAttrs(len(attrs))
-		for k, a := range attrs {
-			n.Attrs[k] = xml.Attr{Name: xml.Name(a.Name), Value: a.Value}
-		}
-	}
+	n.Name = t.Name
+	n.Attrs = d.nodeAttrs(t)
 	n.Nodes = d.cutNodes(d.contentCount(i))
 	i++
 	for k := range n.Nodes {

@@ -140,11 +140,7 @@ func (w *writer) node(n *stanza.Node) {
 		w.enc.Text(n.Text)
 		return
 	}
-	attrs := make([]xmlstream.Attr, len(n.Attrs))
-	for i, a := range n.Attrs {
-		attrs[i] = xmlstream.Attr{Name: xmlstream.Name(a.Name), Value: a.Value}
-	}
-	w.enc.Start(xmlstream.Name(n.Name), attrs...)
+	w.enc.Start(n.Name, n.Attrs...)
 	for i := range n.Nodes {
 		w.node(&n.Nodes[i])
 	}

@@ -1,6 +1,8 @@
 package xmlstream
 
 import (
+	"encoding/binary"
+	"encoding/xml"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -22,17 +24,13 @@ const (
 	Text
 )
 
-// Name is a namespace-qualified name.
-type Name struct {
-	Space, Local string
-}
+// Name is a namespace-qualified name: encoding/xml's, so that decoded
+// names and attributes pass to package stanza without conversion.
+type Name = xml.Name
 
 // Attr is an attribute. Namespace declarations (xmlns, xmlns:p) are not
 // attributes here: names are already resolved.
-type Attr struct {
-	Name  Name
-	Value string
-}
+type Attr = xml.Attr
 
 // Token is one piece of an element: a start tag with its attributes, an
 // end tag, or character data (CDATA sections included).
@@ -319,7 +317,7 @@ func (p *parser) text() *Error {
 		end = len(p.s) - p.i
 	}
 	raw := p.s[p.i : p.i+end]
-	if strings.Contains(raw, "]]>") {
+	if strings.IndexByte(raw, ']') >= 0 && strings.Contains(raw, "]]>") {
 		return p.fail(NotWellFormed, "']]>' in character data")
 	}
 	t, err := p.unescape(raw, false)
@@ -327,8 +325,18 @@ func (p *parser) text() *Error {
 		return err
 	}
 	p.i += end
-	p.e.Tokens = append(p.e.Tokens, Token{Kind: Text, Text: t})
+	p.addText(t)
 	return nil
+}
+
+// addText appends character data, joining it to a Text token just before
+// (text next to a CDATA section is one piece of character data).
+func (p *parser) addText(t string) {
+	if n := len(p.e.Tokens); n > 0 && p.e.Tokens[n-1].Kind == Text {
+		p.e.Tokens[n-1].Text += t
+		return
+	}
+	p.e.Tokens = append(p.e.Tokens, Token{Kind: Text, Text: t})
 }
 
 func (p *parser) cdata() *Error {
@@ -342,7 +350,7 @@ func (p *parser) cdata() *Error {
 		return err
 	}
 	p.i += end + 3
-	p.e.Tokens = append(p.e.Tokens, Token{Kind: Text, Text: normalizeNewlines(raw)})
+	p.addText(normalizeNewlines(raw))
 	return nil
 }
 
@@ -430,6 +438,14 @@ func (p *parser) checkChars(s string) *Error {
 func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 	first := -1
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time: none below 0x20, none '&', none
+		// above 0x7F.
+		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 || c == '&' {
@@ -452,6 +468,17 @@ func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 		i += size
 	}
 	return first, nil
+}
+
+// plainWord reports whether none of the eight bytes of w is a control
+// character, '&' or a byte of a multi-byte UTF-8 sequence (the SWAR tests
+// of "has a byte less than n" and "has a zero byte").
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	lessThan20 := (w - ones*0x20) & ^w & highs
+	amp := w ^ (ones * '&')
+	hasAmp := (amp - ones) & ^amp & highs
+	return (w&highs)|lessThan20|hasAmp == 0
 }
 
 // unescape checks the characters of raw text or an attribute value and

@@ -138,7 +138,8 @@ func TestContent(t *testing.T) {
 		{"predefined entities", `<m>&lt;&gt;&amp;&apos;&quot;</m>`, `<{jabber:client}m>"<>&'\""</m>`},
 		{"character references", `<m>&#65;&#x42;&#x1F600;</m>`, `<{jabber:client}m>"AB😀"</m>`},
 		{"CDATA", `<m><![CDATA[<b>&amp;</b>]]></m>`, `<{jabber:client}m>"<b>&amp;</b>"</m>`},
-		{"CDATA with brackets", `<m><![CDATA[a]]]]><![CDATA[>b]]></m>`, `<{jabber:client}m>"a]]"">b"</m>`},
+		{"CDATA with brackets", `<m><![CDATA[a]]]]><![CDATA[>b]]></m>`, `<{jabber:client}m>"a]]>b"</m>`},
+		{"text and CDATA are one piece", `<m>x<![CDATA[y]]>z</m>`, `<{jabber:client}m>"xyz"</m>`},
 		{"newlines normalised", "<m>a\r\nb\rc</m>", `<{jabber:client}m>"a\nb\nc"</m>`},
 		{"attribute white space normalised", "<m a='x\ty\nz\r\nw'/>", `<{jabber:client}m {}a="x y z w"></m>`},
 		{"attribute entities", `<m a="&lt;&#x26;&quot;"/>`, `<{jabber:client}m {}a="<&\""></m>`},
@@ -203,6 +204,7 @@ func TestRefused(t *testing.T) {
 		{"bad name", `<1m/>`, NotWellFormed},
 		{"'<' in a tag", `<m <a/>`, NotWellFormed},
 		{"end tag at the top level", `</m>`, NotWellFormed},
+		{"local name starting with a digit (fuzz)", `<p:0 xmlns:p='x'/>`, NotWellFormed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,9 @@ const (
 
 const cdataOpen = "[CDATA["
 
+// tagSpecial marks the bytes that matter inside a tag.
+var tagSpecial = [256]bool{'"': true, '\'': true, '<': true, '>': true, '/': true}
+
 // scanResult says how far scan got.
 type scanResult uint8
 
@@ -119,6 +122,16 @@ func (s *scanner) scan(b []byte) (scanResult, *Error) {
 			s.pos += i + 1
 			s.mode = modeStartTag
 		case modeStartTag, modeEndTag:
+			// Skip the bytes that change nothing (names, '=', spaces).
+			if start := s.pos; !tagSpecial[b[start]] {
+				for s.pos < len(b) && !tagSpecial[b[s.pos]] {
+					s.pos++
+				}
+				s.selfClose = false
+				if s.pos == len(b) {
+					return scanMore, nil
+				}
+			}
 			c := b[s.pos]
 			s.pos++
 			switch c {

@@ -34,14 +34,14 @@ func TestAppendText(t *testing.T) {
 
 func TestEncoder(t *testing.T) {
 	e := Encoder{Inherited: "jabber:client", StreamPrefix: true}
-	e.Start(Name{"jabber:client", "message"}, Attr{Name{"", "to"}, "a@b"}, Attr{Name{NSXML, "lang"}, "en"})
-	e.Start(Name{"jabber:client", "body"})
+	e.Start(Name{Space: "jabber:client", Local: "message"}, Attr{Name: Name{Space: "", Local: "to"}, Value: "a@b"}, Attr{Name: Name{Space: NSXML, Local: "lang"}, Value: "en"})
+	e.Start(Name{Space: "jabber:client", Local: "body"})
 	e.Text("1 < 2 & 'x'")
 	e.End()
-	e.Start(Name{"urn:xmpp:receipts", "request"})
+	e.Start(Name{Space: "urn:xmpp:receipts", Local: "request"})
 	e.End()
-	e.Start(Name{"urn:x", "ext"}, Attr{Name{"urn:y", "a"}, "v"})
-	e.Start(Name{"urn:x", "child"})
+	e.Start(Name{Space: "urn:x", Local: "ext"}, Attr{Name: Name{Space: "urn:y", Local: "a"}, Value: "v"})
+	e.Start(Name{Space: "urn:x", Local: "child"})
 	e.End()
 	e.End()
 	e.End()
@@ -50,21 +50,21 @@ func TestEncoder(t *testing.T) {
 	assert.Equal(t, `<message to='a@b' xml:lang='en'><body>1 &lt; 2 &amp; 'x'</body><request xmlns='urn:xmpp:receipts'/><ext xmlns='urn:x' xmlns:ns1='urn:y' ns1:a='v'><child/></ext></message>`, string(b))
 
 	e = Encoder{} // a WebSocket: every top-level element declares its namespace
-	e.Start(Name{"jabber:client", "presence"})
+	e.Start(Name{Space: "jabber:client", Local: "presence"})
 	e.End()
 	b, err = e.Bytes()
 	require.NoError(t, err)
 	assert.Equal(t, `<presence xmlns='jabber:client'/>`, string(b))
 
 	e.Reset()
-	e.Start(Name{"jabber:client", "message"})
+	e.Start(Name{Space: "jabber:client", Local: "message"})
 	e.Text("\x00")
 	e.End()
 	_, err = e.Bytes()
 	assert.ErrorIs(t, err, ErrUnencodable)
 
 	e.Reset()
-	e.Start(Name{"jabber:client", "message"})
+	e.Start(Name{Space: "jabber:client", Local: "message"})
 	_, err = e.Bytes()
 	assert.Error(t, err, "an open element is an error")
 }

@@ -1,0 +1,88 @@
+package wire
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// FuzzDecode decodes arbitrary elements after a stream header. Whatever
+// decodes as a stanza without error must encode, and the encoding must
+// decode to the same value.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`<message to='a@b' type='chat' id='1'><body>hi</body><thread parent='p'>t</thread><x xmlns='urn:x' a='1'><y>z</y></x></message>`,
+		`<presence><show>away</show><status xml:lang='en'>out</status><priority>-5</priority></presence>`,
+		`<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>`,
+		`<iq type='error' id='2'><error type='cancel' by='b'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>xmpp:x@y</gone><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>t</text><app xmlns='urn:a'/></error></iq>`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := xmlstream.NewReader(strings.NewReader(header+s), xmlstream.Limits{MaxElementSize: 8192})
+		if _, err := r.Header(); err != nil {
+			t.Fatal(err)
+		}
+		el, err := r.Next()
+		if err != nil || !IsStanza(el) {
+			return
+		}
+		st, err := Decode(el)
+		if err != nil {
+			return
+		}
+		enc := xmlstream.Encoder{Inherited: stanza.NSClient, StreamPrefix: true}
+		if err := Encode(&enc, stanza.NSClient, st); err != nil {
+			t.Fatalf("decoded %q but cannot encode it: %v", s, err)
+		}
+		out, _ := enc.Bytes()
+		r2 := xmlstream.NewReader(strings.NewReader(header+string(out)), xmlstream.Limits{})
+		if _, err := r2.Header(); err != nil {
+			t.Fatal(err)
+		}
+		el2, err := r2.Next()
+		if err != nil {
+			t.Fatalf("%q encoded as %q, which does not read: %v", s, out, err)
+		}
+		back, err := Decode(el2)
+		if err != nil || !reflect.DeepEqual(normalize(st), normalize(back)) {
+			t.Fatalf("%q encoded as %q decodes to %#v, %v; want %#v", s, out, back, err, st)
+		}
+	})
+}
+
+// normalize maps what encoding legitimately changes: an empty Nodes slice
+// and a nil one are the same content.
+func normalize(s stanza.Stanza) stanza.Stanza {
+	var fix func(ns []stanza.Node) []stanza.Node
+	fix = func(ns []stanza.Node) []stanza.Node {
+		if len(ns) == 0 {
+			return nil
+		}
+		for i := range ns {
+			ns[i].Nodes = fix(ns[i].Nodes)
+			if len(ns[i].Attrs) == 0 {
+				ns[i].Attrs = nil
+			}
+		}
+		return ns
+	}
+	switch s := s.(type) {
+	case *stanza.Message:
+		s.Extensions = fix(s.Extensions)
+		if s.Error != nil && s.Error.App != nil {
+			fix([]stanza.Node{*s.Error.App})
+		}
+	case *stanza.Presence:
+		s.Extensions = fix(s.Extensions)
+	case *stanza.IQ:
+		if s.Payload != nil {
+			p := fix([]stanza.Node{*s.Payload})
+			s.Payload = &p[0]
+		}
+	}
+	return s
+}
