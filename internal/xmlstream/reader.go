@@ -237,6 +237,10 @@ func (r *Reader) xmlDecl() error {
 	}
 }
 
+// Offset returns the stream offset of the next byte the reader will look
+// at: after the last header or element it returned.
+func (r *Reader) Offset() int64 { return r.offset + int64(r.start) }
+
 // need reads until at least n bytes are buffered past r.start.
 func (r *Reader) need(n int) error {
 	for r.end-r.start < n {
