@@ -73,6 +73,9 @@ type parser struct {
 	maxAttrs int
 	// header: p.s is the stream header, a start tag left open.
 	header bool
+	// prefix: p.s holds the element and possibly more after it; parsing
+	// stops where the element ends, and running out of input is an error.
+	prefix bool
 	// attrs is scratch space for one start tag's attributes, kept across
 	// elements by the Reader.
 	attrs []rawAttr
@@ -112,8 +115,13 @@ func (p *parser) parse() *Error {
 			if err := p.endTag(); err != nil {
 				return err
 			}
-			if len(p.open) == 0 && p.i != len(p.s) {
-				return p.fail(NotWellFormed, "data after the element")
+			if len(p.open) == 0 {
+				if p.prefix {
+					return nil
+				}
+				if p.i != len(p.s) {
+					return p.fail(NotWellFormed, "data after the element")
+				}
 			}
 		case strings.HasPrefix(p.s[p.i:], "<![CDATA["):
 			if err := p.cdata(); err != nil {
@@ -126,7 +134,13 @@ func (p *parser) parse() *Error {
 			if attrs, err = p.startTag(attrs[:0]); err != nil {
 				return err
 			}
+			if p.prefix && len(p.open) == 0 {
+				return nil // an empty element: <x/>
+			}
 		}
+	}
+	if p.prefix {
+		return p.fail(NotWellFormed, "element incomplete")
 	}
 	if len(p.open) != 0 && !(p.header && len(p.open) == 1) {
 		return p.fail(NotWellFormed, "element not closed")
@@ -219,7 +233,7 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 	if selfClose {
 		p.scope = p.scope[:scopeDepth]
 		p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: name})
-		if len(p.open) == 0 && p.i != len(p.s) {
+		if len(p.open) == 0 && p.i != len(p.s) && !p.prefix {
 			return nil, p.fail(NotWellFormed, "data after the element")
 		}
 		return attrs, nil

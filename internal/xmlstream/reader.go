@@ -19,6 +19,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 // Limits bound what one top-level element may cost. The zero value of each
@@ -265,6 +266,9 @@ func (r *Reader) Next() (*Element, error) {
 	if r.buf[r.start] != '<' {
 		return nil, r.errorf(NotWellFormed, "character data outside an element")
 	}
+	if el := r.parseBuffered(); el != nil {
+		return el, nil
+	}
 	var s scanner
 	res, err := r.scanElement(&s)
 	if err != nil {
@@ -274,15 +278,75 @@ func (r *Reader) Next() (*Element, error) {
 		return nil, r.streamEnd()
 	}
 	raw := string(r.buf[r.start : r.start+s.pos])
-	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], raw
-	r.p = parser{s: raw, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
-		attrs: r.p.attrs, maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs}
+	r.resetParser(raw, false)
 	if err := r.p.parse(); err != nil {
 		err.Offset += r.offset + int64(r.start)
 		return nil, err
 	}
 	r.start += s.pos
 	return &r.elem, nil
+}
+
+func (r *Reader) resetParser(s string, prefix bool) {
+	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
+	r.p = parser{s: s, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
+		attrs: r.p.attrs, maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs, prefix: prefix}
+}
+
+// parseBuffered is the fast path: when the whole element is already in the
+// buffer (the common case), parse it in place in one pass, without the
+// scanner, and copy it out once. It returns nil when the element is not
+// complete in the buffer or anything is wrong; Next then takes the
+// careful path (scanner, then parser), which gives the authoritative
+// answer. So input costs at most one wasted attempt per element, and a
+// dribbling peer still costs linear work.
+func (r *Reader) parseBuffered() *Element {
+	n := min(r.end-r.start, r.limits.MaxElementSize)
+	if n < 2 || r.buf[r.start+1] == '/' {
+		return nil // the stream's end tag, or nothing yet
+	}
+	// A string view of the buffer: nothing writes to the buffer until
+	// this call returns, and every string that points into the view is
+	// moved to the copy before it does.
+	view := unsafe.String(&r.buf[r.start], n)
+	r.resetParser(view, true)
+	if r.p.parse() != nil {
+		return nil
+	}
+	size := r.p.i
+	raw := string(r.buf[r.start : r.start+size]) // a copy: string(view[:size]) would not be
+	rebase(&r.elem, view, raw)
+	r.elem.Raw = raw
+	r.p.s = raw
+	r.start += size
+	return &r.elem
+}
+
+// rebase moves the element's strings that point into view to the same
+// bytes in raw, a copy of view's start. Strings made by unescaping, and
+// namespaces from the stream header, point elsewhere and stay.
+func rebase(e *Element, view, raw string) {
+	base := uintptr(unsafe.Pointer(unsafe.StringData(view)))
+	move := func(s *string) {
+		if len(*s) == 0 {
+			return
+		}
+		if d := uintptr(unsafe.Pointer(unsafe.StringData(*s))) - base; d < uintptr(len(view)) {
+			*s = raw[d : d+uintptr(len(*s))]
+		}
+	}
+	for i := range e.Tokens {
+		t := &e.Tokens[i]
+		move(&t.Name.Space)
+		move(&t.Name.Local)
+		move(&t.Text)
+	}
+	for i := range e.Attrs {
+		a := &e.Attrs[i]
+		move(&a.Name.Space)
+		move(&a.Name.Local)
+		move(&a.Value)
+	}
 }
 
 // scanElement runs s over the buffered input, reading more until it finds

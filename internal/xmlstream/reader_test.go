@@ -300,3 +300,40 @@ func TestTruncatedStream(t *testing.T) {
 	_, err := readOne("<m><body>hel", Limits{})
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
+
+// Strings from an element stay valid after later reads reuse the buffer:
+// the fast path parses in place and must move every string it keeps to
+// the element's own copy.
+func TestStringsOutliveTheBuffer(t *testing.T) {
+	var in strings.Builder
+	in.WriteString(header)
+	for i := range 200 {
+		fmt.Fprintf(&in, `<message xmlns:x='urn:x%d' id='m%d' x:a='v%d'><body>text %d &amp; more</body><x:e>plain %d</x:e></message>`, i, i, i, i, i)
+	}
+	x := NewReader(strings.NewReader(in.String()), Limits{})
+	_, err := x.Header()
+	require.NoError(t, err)
+	var kept []string
+	for range 200 {
+		e, err := x.Next()
+		require.NoError(t, err)
+		var b strings.Builder
+		for i := range e.Tokens {
+			tok := &e.Tokens[i]
+			b.WriteString(tok.Name.Space + "|" + tok.Name.Local + "|" + tok.Text + "|")
+			for _, a := range e.TokenAttrs(tok) {
+				b.WriteString(a.Name.Space + "|" + a.Name.Local + "=" + a.Value + "|")
+			}
+		}
+		kept = append(kept, b.String(), e.Raw) // the dump is a copy; Raw is the element's own
+		// Keep the element's own strings too, to check after later reads.
+		kept = append(kept, e.Tokens[0].Name.Local+e.Attrs[len(e.Attrs)-1].Value)
+	}
+	for i := 0; i < len(kept); i += 3 {
+		n := i / 3
+		assert.Contains(t, kept[i], fmt.Sprintf("urn:x%d|e||", n))
+		assert.Contains(t, kept[i], fmt.Sprintf("|text %d & more|", n))
+		assert.Contains(t, kept[i+1], fmt.Sprintf("<message xmlns:x='urn:x%d' id='m%d'", n, n))
+		assert.Equal(t, fmt.Sprintf("messagev%d", n), kept[i+2])
+	}
+}
