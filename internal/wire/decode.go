@@ -58,26 +58,27 @@ type decoder struct {
 	// that a stanza costs two allocations for them however many there
 	// are. Each cut is capped, so appending to one Node's slice never
 	// writes over another's.
-	nodes []stanza.Node
-	attrs []xml.Attr
+	nodes    []stanza.Node
+	attrs    []xml.Attr
+	attrBase int32 // the index in el.Attrs of attrs[0]
 }
 
-// cutNodes returns n Nodes from the slab, allocating it on first use with
-// room for every node the element can hold.
-func (d *decoder) cutNodes(n int) []stanza.Node {
+// cutNodes returns n Nodes from the slab for the content of the element
+// starting at token from. The slab is made on first use with room for
+// every start tag and text after from: nodes are cut in document order, so
+// no later cut needs more.
+func (d *decoder) cutNodes(n, from int) []stanza.Node {
 	if n == 0 {
 		return nil
 	}
 	if d.nodes == nil {
-		// Every start tag and text piece but the stanza's own is at most
-		// one Node.
 		total := 0
-		for k := range d.el.Tokens {
+		for k := from + 1; k < len(d.el.Tokens); k++ {
 			if d.el.Tokens[k].Kind != xmlstream.EndElement {
 				total++
 			}
 		}
-		d.nodes = make([]stanza.Node, 0, max(total-1, n))
+		d.nodes = make([]stanza.Node, 0, max(total, n))
 	}
 	start := len(d.nodes)
 	d.nodes = d.nodes[:start+n]
@@ -85,16 +86,20 @@ func (d *decoder) cutNodes(n int) []stanza.Node {
 }
 
 // nodeAttrs returns the attributes of the start tag t as the stanza's own
-// copy: the reader reuses its slices, so the element's attributes are
-// copied once per stanza and each node gets a capped piece of the copy.
+// copy: the reader reuses its slices, so the attributes are copied once per
+// stanza (from the first node that has any) and each node gets a capped
+// piece of the copy.
 func (d *decoder) nodeAttrs(t *xmlstream.Token) []xml.Attr {
 	if t.AttrStart == t.AttrEnd {
 		return nil
 	}
 	if d.attrs == nil {
-		d.attrs = slices.Clone(d.el.Attrs)
+		// Nodes are built in document order: later ones need only the
+		// attributes from here on.
+		d.attrs, d.attrBase = slices.Clone(d.el.Attrs[t.AttrStart:]), t.AttrStart
 	}
-	return d.attrs[t.AttrStart:t.AttrEnd:t.AttrEnd]
+	start, end := t.AttrStart-d.attrBase, t.AttrEnd-d.attrBase
+	return d.attrs[start:end:end]
 }
 
 // contentCount returns the number of child elements and text pieces
@@ -394,7 +399,7 @@ func (d *decoder) fill(n *stanza.Node, i int) int {
 	t := &d.el.Tokens[i]
 	n.Name = t.Name
 	n.Attrs = d.nodeAttrs(t)
-	n.Nodes = d.cutNodes(d.contentCount(i))
+	n.Nodes = d.cutNodes(d.contentCount(i), i)
 	i++
 	for k := range n.Nodes {
 		if c := &d.el.Tokens[i]; c.Kind == xmlstream.Text {

@@ -158,6 +158,9 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 		return nil, err
 	}
 	selfClose := false
+	// Declarations and prefixed attributes are rare: note them, so that
+	// the common tag skips the loops that handle them.
+	decls, prefixed := false, false
 	for {
 		sp := p.space()
 		if p.i >= len(p.s) {
@@ -189,6 +192,11 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 		if len(attrs) == p.maxAttrs {
 			return nil, p.fail(PolicyViolation, "too many attributes")
 		}
+		if strings.HasPrefix(a.qname, "xmlns") {
+			decls = true
+		} else if strings.IndexByte(a.qname, ':') >= 0 {
+			prefixed = true
+		}
 		attrs = append(attrs, a)
 	}
 	if len(p.open) == p.maxDepth {
@@ -199,6 +207,9 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 	// attributes.
 	scopeDepth := len(p.scope)
 	for _, a := range attrs {
+		if !decls {
+			break
+		}
 		if a.qname == "xmlns" {
 			p.scope = append(p.scope, binding{"", a.value})
 		} else if prefix, ok := strings.CutPrefix(a.qname, "xmlns:"); ok {
@@ -214,7 +225,13 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 	}
 	tok := Token{Kind: StartElement, Name: name, AttrStart: int32(len(p.e.Attrs))}
 	for _, a := range attrs {
-		if a.qname == "xmlns" || strings.HasPrefix(a.qname, "xmlns:") {
+		if decls && (a.qname == "xmlns" || strings.HasPrefix(a.qname, "xmlns:")) {
+			continue
+		}
+		if !prefixed {
+			// No prefixes: names are unique as written (checked above)
+			// and have no namespace.
+			p.e.Attrs = append(p.e.Attrs, Attr{Name: Name{Local: a.qname}, Value: a.value})
 			continue
 		}
 		an, err := p.resolve(a.qname, false)
