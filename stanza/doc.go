@@ -6,8 +6,8 @@
 //	m.To = jid.MustParse("juliet@example.com")
 //
 // The values know nothing of XML encoding: the connection decodes and
-// encodes them (internal/wire), and a test can build and compare them with
-// ==-free struct comparison (reflect.DeepEqual, testify's Equal).
+// encodes them (internal/wire), and a test can build them and compare them
+// with reflect.DeepEqual or testify's Equal.
 //
 // # Extensions
 //

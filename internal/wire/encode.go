@@ -146,11 +146,3 @@ func (w *writer) node(n *stanza.Node) {
 	}
 	w.enc.End()
 }
-
-// EncodeNode writes a lone element, for payloads outside stanzas (SASL,
-// stream management).
-func EncodeNode(enc *xmlstream.Encoder, n *stanza.Node) error {
-	(&writer{enc: enc}).node(n)
-	_, err := enc.Bytes()
-	return err
-}
