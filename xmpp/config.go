@@ -1,0 +1,201 @@
+package xmpp
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/sasl"
+)
+
+// Security says how much the connection insists on TLS (Smack's
+// SecurityMode).
+type Security uint8
+
+const (
+	// TLSRequired, the default, fails the connection when TLS cannot be
+	// negotiated: a server that offers no STARTTLS is refused rather than
+	// used in plaintext.
+	TLSRequired Security = iota
+	// TLSIfPossible uses STARTTLS when the server offers it and goes on in
+	// plaintext when it does not. Passwords still do not travel in the
+	// clear unless Config.AllowPlainWithoutTLS says so.
+	TLSIfPossible
+	// TLSDisabled never starts TLS; a server that requires it ends the
+	// connection with an error.
+	TLSDisabled
+)
+
+func (s Security) String() string {
+	switch s {
+	case TLSRequired:
+		return "TLS required"
+	case TLSIfPossible:
+		return "TLS if possible"
+	case TLSDisabled:
+		return "TLS disabled"
+	}
+	return "Security(?)"
+}
+
+// Dialer opens the network connection. *net.Dialer is one, and so is the
+// proxy.ContextDialer that golang.org/x/net/proxy returns for SOCKS5;
+// ProxyDialer adds HTTP CONNECT.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Config configures a connection (Smack's XMPPTCPConnectionConfiguration).
+// Its zero value is not enough on its own (a connection needs at least
+// JID), but every other field has a working default. A Config is copied by
+// New: changing it afterwards does not change the connection.
+type Config struct {
+	// JID is the account: user@domain, or the domain alone to log in
+	// anonymously (SASL ANONYMOUS). A resourcepart asks for that
+	// resource, unless Resource is set.
+	JID jid.JID
+	// Password is the account's password.
+	Password string
+	// Token is an OAuth 2.0 access token for OAUTHBEARER or X-OAUTH2,
+	// used when the server offers one of them and no stronger mechanism
+	// can run.
+	Token string
+	// Authzid is the identity to act as, when it is not the account
+	// itself (rarely supported).
+	Authzid string
+
+	// Resource is the resource to bind; empty means JID's resourcepart,
+	// or let the server choose when that is empty too. When the server
+	// says the resource is in use (conflict), the connection lets the
+	// server choose one instead.
+	Resource string
+
+	// Addr is host:port to connect to, skipping the DNS SRV lookup
+	// (Smack's setHost and setPort). The certificate is still verified
+	// against the JID's domain.
+	Addr string
+	// DirectTLS says Addr speaks TLS from the first byte (XEP-0368)
+	// rather than STARTTLS. Without Addr, the SRV records say which
+	// targets do.
+	DirectTLS bool
+	// Security says whether TLS is required (the default), used when
+	// offered, or disabled.
+	Security Security
+	// TLS is the TLS configuration; nil means the system roots.
+	// ServerName defaults to the JID's domain and MinVersion to TLS 1.2.
+	// A client certificate here makes SASL EXTERNAL possible.
+	TLS *tls.Config
+	// Dialer opens connections; nil means a net.Dialer.
+	Dialer Dialer
+	// Resolver looks up the SRV records; nil means net.DefaultResolver.
+	Resolver *net.Resolver
+
+	// NoInitialPresence stops the connection from sending available
+	// presence after login (Smack sends it by default, and so do we).
+	NoInitialPresence bool
+	// Lang is the stream's xml:lang; empty means "en".
+	Lang string
+
+	// Mechanisms, when not nil, is the allow list of SASL mechanisms;
+	// nil allows every mechanism package sasl implements, strongest
+	// first.
+	Mechanisms []string
+	// AllowPlainWithoutTLS lets PLAIN and the token mechanisms send
+	// their secret over a stream that is not encrypted. Never set it for
+	// a server outside the machine.
+	AllowPlainWithoutTLS bool
+	// SASL holds further SASL settings: iteration bounds and the salted
+	// password cache. Its credentials and allow list are ignored (the
+	// fields above set them). Nil means the defaults, with a cache that
+	// lives as long as the connection.
+	SASL *sasl.Config
+
+	// MaxStanzaSize is the largest element the server may send, in
+	// bytes; zero means 1 MiB. A larger one ends the stream with
+	// policy-violation.
+	MaxStanzaSize int
+	// CloseTimeout bounds how long Close waits for the server to close
+	// its side of the stream; zero means 5 seconds.
+	CloseTimeout time.Duration
+
+	// Logger, when not nil, receives every element sent and received at
+	// debug level, and connection events at info level (Smack's
+	// debugger).
+	Logger *slog.Logger
+	// Recorder, when not nil, receives the session as an xmpptest
+	// transcript: one "C:" or "S:" line per element, replayable by
+	// xmpptest.Script. It holds what was sent, credentials included
+	// (PLAIN carries the password): keep recordings private.
+	Recorder io.Writer
+
+	// Rand is the source of stanza ids and SCRAM nonces; nil means
+	// crypto/rand. Only tests that replay a recorded session need to set
+	// it.
+	Rand io.Reader
+}
+
+const (
+	defaultLang         = "en"
+	defaultCloseTimeout = 5 * time.Second
+	defaultPort         = "5222"
+)
+
+func (c *Config) lang() string {
+	if c.Lang == "" {
+		return defaultLang
+	}
+	return c.Lang
+}
+
+func (c *Config) closeTimeout() time.Duration {
+	if c.CloseTimeout <= 0 {
+		return defaultCloseTimeout
+	}
+	return c.CloseTimeout
+}
+
+func (c *Config) resource() string {
+	if c.Resource != "" {
+		return c.Resource
+	}
+	return c.JID.Resourcepart()
+}
+
+// tlsConfig returns the TLS configuration for the domain: the user's copy
+// with ServerName and MinVersion filled in.
+func (c *Config) tlsConfig(directTLS bool) *tls.Config {
+	var tc *tls.Config
+	if c.TLS != nil {
+		tc = c.TLS.Clone()
+	} else {
+		tc = new(tls.Config)
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = c.JID.Domainpart()
+	}
+	if tc.MinVersion == 0 {
+		tc.MinVersion = tls.VersionTLS12
+	}
+	if directTLS && tc.NextProtos == nil {
+		tc.NextProtos = []string{"xmpp-client"} // XEP-0368
+	}
+	return tc
+}
+
+// logDebug and logError report what the connection does to the Logger, if
+// any.
+func (c *Config) logDebug(msg string, args ...any) {
+	if c.Logger != nil {
+		c.Logger.Debug("xmpp: "+msg, args...)
+	}
+}
+
+func (c *Config) logError(msg string, err error) {
+	if c.Logger != nil {
+		c.Logger.Error("xmpp: "+msg, "error", err)
+	}
+}

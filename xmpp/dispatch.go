@@ -1,0 +1,149 @@
+package xmpp
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// maxQueued bounds the stanzas waiting for the dispatcher. When listeners
+// fall this far behind, the reader stops reading until they catch up, so
+// a flood from the server cannot grow memory without bound. (An IQ reply
+// behind the flood then waits too: a listener blocked in SendIQ while
+// this many stanzas pile up waits until its context ends.)
+const maxQueued = 4096
+
+// item is one thing for the dispatcher: a stanza received on a session,
+// or a state change.
+type item struct {
+	s     *session
+	st    stanza.Stanza
+	state StateChange
+}
+
+// dispatcher delivers received stanzas and state changes to the
+// registered listeners, in order, on a goroutine that exists only while
+// the queue is not empty: an idle connection costs no dispatcher.
+type dispatcher struct {
+	c       *Conn
+	mu      sync.Mutex
+	queue   []item
+	head    int
+	running bool
+	room    chan struct{} // closed when the queue has room again; nil if nobody waits
+}
+
+// push queues st and makes sure a dispatcher runs. It blocks while the
+// queue is full, until there is room or s starts closing (then st is
+// dropped: the user asked to close).
+func (d *dispatcher) push(s *session, st stanza.Stanza) {
+	d.mu.Lock()
+	for len(d.queue)-d.head >= maxQueued {
+		if d.room == nil {
+			d.room = make(chan struct{})
+		}
+		room := d.room
+		d.mu.Unlock()
+		select {
+		case <-room:
+		case <-s.closing:
+			return
+		}
+		d.mu.Lock()
+	}
+	d.queueLocked(item{s: s, st: st})
+}
+
+// event queues a state change; it never blocks.
+func (d *dispatcher) event(sc StateChange) {
+	d.mu.Lock()
+	d.queueLocked(item{state: sc})
+}
+
+func (d *dispatcher) queueLocked(it item) {
+	d.queue = append(d.queue, it)
+	start := !d.running
+	d.running = true
+	d.mu.Unlock()
+	if start {
+		go d.run()
+	}
+}
+
+func (d *dispatcher) run() {
+	for {
+		d.mu.Lock()
+		if d.head == len(d.queue) {
+			d.queue, d.head = nil, 0 // give the memory back while idle
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		it := d.queue[d.head]
+		d.queue[d.head] = item{}
+		d.head++
+		if d.room != nil && len(d.queue)-d.head < maxQueued {
+			close(d.room)
+			d.room = nil
+		}
+		d.mu.Unlock()
+		d.deliver(it)
+	}
+}
+
+func (d *dispatcher) deliver(it item) {
+	c := d.c
+	switch st := it.st.(type) {
+	case nil:
+		for _, l := range load(&c.reg.states) {
+			l.h(it.state)
+		}
+	case *stanza.Message:
+		for _, l := range load(&c.reg.messages) {
+			if l.f.Match(st) {
+				l.h(st)
+			}
+		}
+	case *stanza.Presence:
+		for _, l := range load(&c.reg.presences) {
+			if l.f.Match(st) {
+				l.h(st)
+			}
+		}
+	case *stanza.IQ:
+		c.answer(it.s, st)
+	case *badRequest:
+		c.reply(it.s, st.iq.ErrorIQ(st.err))
+	}
+}
+
+// answer runs the handler for the request iq and sends its reply; with no
+// handler, the reply is service-unavailable (RFC 6120 section 8.4).
+func (c *Conn) answer(s *session, iq *stanza.IQ) {
+	var reply *stanza.IQ
+	if h := c.reg.iqHandler(iqKey{iq.Type, iq.PayloadName()}); h == nil {
+		reply = iq.ErrorIQ(stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable))
+	} else {
+		payload, err := h.HandleIQ(s.ctx, iq)
+		var se *stanza.Error
+		switch {
+		case err == nil:
+			reply = iq.ResultIQ(payload)
+		case errors.As(err, &se):
+			reply = iq.ErrorIQ(se)
+		default:
+			c.cfg.logError("IQ handler failed", err)
+			reply = iq.ErrorIQ(stanza.NewError(stanza.Wait, stanza.InternalServerError))
+		}
+	}
+	c.reply(s, reply)
+}
+
+// reply sends an answer on s, not waiting past the session's end.
+func (c *Conn) reply(s *session, iq *stanza.IQ) {
+	if err := c.sendOn(s.ctx, s, iq); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrNotConnected) {
+		c.cfg.logError("sending an IQ reply", err)
+	}
+}

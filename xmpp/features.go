@@ -1,0 +1,117 @@
+package xmpp
+
+import (
+	"encoding/xml"
+	"slices"
+	"strings"
+
+	"github.com/gosmack/gosmack/internal/xmlstream"
+)
+
+// Namespaces of stream negotiation.
+const (
+	nsTLS       = "urn:ietf:params:xml:ns:xmpp-tls"
+	nsSASL      = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsBind      = "urn:ietf:params:xml:ns:xmpp-bind"
+	nsSession   = "urn:ietf:params:xml:ns:xmpp-session"
+	nsSASLCB    = "urn:xmpp:sasl-cb:0"
+	nsRegisterF = "http://jabber.org/features/iq-register"
+)
+
+// Features are the stream features the server announced (RFC 6120
+// section 4.3.2) on the stream in use: after login, the ones that managers
+// look at (roster versioning, stream management, pre-approval...). The
+// zero value announces nothing.
+type Features struct {
+	// Names lists every feature element, in the order received.
+	Names []xml.Name
+
+	startTLS, startTLSRequired bool
+	mechanisms                 []string
+	bindings                   []string
+	bind                       bool
+	session, sessionOptional   bool
+}
+
+// Has reports whether the server announced the feature with the given
+// namespace and local name.
+func (f *Features) Has(space, local string) bool {
+	return slices.Contains(f.Names, xml.Name{Space: space, Local: local})
+}
+
+// parseFeatures reads <stream:features/>.
+func parseFeatures(el *xmlstream.Element) Features {
+	var f Features
+	toks := el.Tokens
+	depth := 0
+	var feature xml.Name // the depth-1 element we are in
+	for i := range toks {
+		t := &toks[i]
+		switch t.Kind {
+		case xmlstream.StartElement:
+			depth++
+			switch depth {
+			case 2:
+				feature = t.Name
+				f.Names = append(f.Names, t.Name)
+				switch t.Name {
+				case xml.Name{Space: nsTLS, Local: "starttls"}:
+					f.startTLS = true
+				case xml.Name{Space: nsBind, Local: "bind"}:
+					f.bind = true
+				case xml.Name{Space: nsSession, Local: "session"}:
+					f.session = true
+				}
+			case 3:
+				switch {
+				case feature.Space == nsTLS && t.Name.Local == "required":
+					f.startTLSRequired = true
+				case feature.Space == nsSession && t.Name.Local == "optional":
+					f.sessionOptional = true
+				case feature.Space == nsSASLCB && t.Name.Local == "channel-binding":
+					if typ := attr(el, t, "type"); typ != "" {
+						f.bindings = append(f.bindings, typ)
+					}
+				}
+			}
+		case xmlstream.EndElement:
+			depth--
+		case xmlstream.Text:
+			if depth == 3 && feature == (xml.Name{Space: nsSASL, Local: "mechanisms"}) && toks[i-1].Name.Local == "mechanism" {
+				f.mechanisms = append(f.mechanisms, strings.TrimSpace(t.Text))
+			}
+		}
+	}
+	return f
+}
+
+// attr returns the value of the attribute local (no namespace) of the
+// start tag t.
+func attr(el *xmlstream.Element, t *xmlstream.Token, local string) string {
+	for _, a := range el.TokenAttrs(t) {
+		if a.Name.Space == "" && a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// text returns the character data directly inside the element el starts
+// with.
+func text(el *xmlstream.Element) string {
+	var b strings.Builder
+	depth := 0
+	for _, t := range el.Tokens {
+		switch t.Kind {
+		case xmlstream.StartElement:
+			depth++
+		case xmlstream.EndElement:
+			depth--
+		case xmlstream.Text:
+			if depth == 1 {
+				b.WriteString(t.Text)
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,148 @@
+package xmpp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// call is one SendIQ waiting for its reply.
+type call struct {
+	to jid.JID
+	ch chan *stanza.IQ // one slot: the reader never blocks on it
+}
+
+// pending maps the ids of outstanding requests to their calls.
+type pending struct {
+	mu    sync.Mutex
+	calls map[string]*call
+}
+
+func (p *pending) add(id string, cl *call) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.calls == nil {
+		p.calls = make(map[string]*call)
+	}
+	if _, dup := p.calls[id]; dup {
+		return false
+	}
+	p.calls[id] = cl
+	return true
+}
+
+func (p *pending) remove(id string, cl *call) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.calls[id] == cl {
+		delete(p.calls, id)
+	}
+}
+
+// deliver hands iq, a result or error received on a stream bound to own,
+// to the call waiting for it, and reports whether there was one. A reply
+// is taken only from the entity the request went to (see replyFrom); one
+// from anybody else is not a reply, whatever its id.
+func (p *pending) deliver(iq *stanza.IQ, own jid.JID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cl := p.calls[iq.ID]
+	if cl == nil || !replyFrom(cl.to, iq.From, own) {
+		return false
+	}
+	delete(p.calls, iq.ID)
+	cl.ch <- iq
+	return true
+}
+
+// replyFrom reports whether a reply from "from" can answer a request sent
+// to "to" by the account bound as own. The addressee itself may answer.
+// The server answers for itself and for the account: a request without a
+// to, or to the domain or the account's bare JID, may be answered with no
+// from (Prosody), from the domain or the bare JID, and, for requests
+// without a to or to the bare JID, from the account's own full JID
+// (ejabberd) (RFC 6120 sections 8.1.2.1 and 10.3.3). An empty from can
+// only come from the server, which stamps every stanza it routes.
+func replyFrom(to, from, own jid.JID) bool {
+	if !to.IsZero() && from == to {
+		return true
+	}
+	bare, domain := own.Bare(), own.Domain()
+	switch {
+	case to.IsZero():
+		return from.IsZero() || from == domain || from == bare || from == own
+	case to == domain:
+		return from.IsZero()
+	case to == bare:
+		return from.IsZero() || from == own
+	}
+	return false
+}
+
+// ErrBadIQ is returned by SendIQ for an IQ that is not a get or set with a
+// payload.
+var ErrBadIQ = errors.New("xmpp: SendIQ takes a get or set IQ with a payload")
+
+// SendIQ sends the request iq (type get or set) and waits for its reply
+// (Smack's sendIqRequestAndWaitForResponse). An iq without an id gets a
+// fresh, unpredictable one, written into iq. A result is returned as it
+// came; an error reply is returned too, with its *stanza.Error as the
+// error (errors.Is(err, &stanza.Error{Condition: ...}) tells which).
+//
+// Only a reply from the entity the request was sent to counts: the
+// addressee, or the server on the account's behalf (see the package doc).
+// A stanza from anybody else with the same id is ignored.
+//
+// ctx bounds the whole call; when it ends SendIQ returns ctx.Err() and the
+// session goes on; a reply that arrives later is dropped. When the stream
+// ends first, SendIQ returns an error matching ErrNotConnected that wraps
+// the cause. SendIQ may be called from a listener or IQ handler: replies
+// are routed by the reader, never behind the listeners.
+func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
+	if (iq.Type != stanza.Get && iq.Type != stanza.Set) || iq.Payload == nil {
+		return nil, ErrBadIQ
+	}
+	s := c.current()
+	if s == nil {
+		return nil, c.notConnected()
+	}
+	if iq.ID == "" {
+		iq.ID = c.newID()
+	}
+	cl := &call{to: iq.To, ch: make(chan *stanza.IQ, 1)}
+	if !c.pending.add(iq.ID, cl) {
+		return nil, fmt.Errorf("xmpp: SendIQ: a request with id %q is already waiting", iq.ID)
+	}
+	defer c.pending.remove(iq.ID, cl)
+	if err := c.sendOn(ctx, s, iq); err != nil {
+		return nil, err
+	}
+	select {
+	case reply := <-cl.ch:
+		return iqResult(reply)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.done:
+		select { // a reply that came just before the end still counts
+		case reply := <-cl.ch:
+			return iqResult(reply)
+		default:
+		}
+		return nil, c.notConnected()
+	}
+}
+
+func iqResult(reply *stanza.IQ) (*stanza.IQ, error) {
+	if reply.Type == stanza.Result {
+		return reply, nil
+	}
+	if reply.Error != nil {
+		return reply, reply.Error
+	}
+	// An error reply without <error/> is malformed; say what we know.
+	return reply, stanza.NewError(stanza.Cancel, stanza.UndefinedCondition)
+}

@@ -1,0 +1,386 @@
+package xmpp
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gosmack/gosmack/internal/wire"
+	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/sasl"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// negotiate connects and logs in: the whole of Connect but starting the
+// reader.
+func (c *Conn) negotiate(ctx context.Context) (*session, error) {
+	return c.open(ctx, c.login)
+}
+
+// open finds the server, connects, opens the stream and secures it as the
+// configuration requires, then runs then (login, or account
+// registration) on the stream. A see-other-host stream error on the way
+// is followed once (RFC 6120 section 4.9.3.19). ctx bounds all of it.
+func (c *Conn) open(ctx context.Context, then func(context.Context, *session, Features) error) (*session, error) {
+	targets, err := c.cfg.resolve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("xmpp: finding the server for %s: %w", c.cfg.JID.Domainpart(), err)
+	}
+	redirected := false
+	for {
+		s, err := c.openTargets(ctx, targets, then)
+		var se *stanza.StreamError
+		if err != nil && !redirected && errors.As(err, &se) && se.Condition == stanza.SeeOtherHost && se.OtherHost != "" {
+			redirected = true
+			c.cfg.logDebug("following see-other-host", "host", se.OtherHost)
+			targets = []target{{addr: otherHostAddr(se.OtherHost)}}
+			continue
+		}
+		return s, err
+	}
+}
+
+// otherHostAddr adds the default port to a see-other-host address that
+// has none.
+func otherHostAddr(h string) string {
+	if _, _, err := net.SplitHostPort(h); err == nil {
+		return h
+	}
+	return net.JoinHostPort(strings.Trim(h, "[]"), defaultPort)
+}
+
+// openTargets tries the targets in order until one accepts a connection;
+// what happens on the stream after that is final.
+func (c *Conn) openTargets(ctx context.Context, targets []target, then func(context.Context, *session, Features) error) (*session, error) {
+	var errs []error
+	for _, t := range targets {
+		conn, err := c.cfg.dial(ctx, t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.addr, ctxErr(ctx, err)))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		s, err := c.openConn(ctx, conn, then)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("xmpp: connecting to %s: %w", c.cfg.JID.Domainpart(), errors.Join(errs...))
+}
+
+// openConn negotiates on conn: stream, TLS, then then.
+func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Context, *session, Features) error) (*session, error) {
+	s := &session{stream: newStream(&c.cfg, conn, c.cfg.JID.Domain(), newRecorder(&c.cfg))}
+	stop := watch(ctx, s.raw)
+	defer stop()
+	f, err := s.open(ctx, c.cfg.JID)
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	if s.tls == nil {
+		switch {
+		case c.cfg.Security == TLSDisabled:
+			if f.startTLSRequired {
+				s.closeStream()
+				return nil, ErrTLSRequiredByServer
+			}
+		case f.startTLS:
+			if err := c.startTLS(ctx, s); err != nil {
+				return nil, ctxErr(ctx, err)
+			}
+			if f, err = s.open(ctx, c.cfg.JID); err != nil {
+				return nil, ctxErr(ctx, err)
+			}
+		case c.cfg.Security == TLSRequired:
+			s.closeStream()
+			return nil, ErrTLSNotOffered
+		}
+	}
+	c.dispatch.event(StateChange{State: StateConnected})
+	if err := then(ctx, s, f); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	return s, nil
+}
+
+// startTLS upgrades the stream (RFC 6120 section 5.4).
+func (c *Conn) startTLS(ctx context.Context, s *session) error {
+	if err := s.writeRaw(ctx, "<starttls xmlns='"+nsTLS+"'/>"); err != nil {
+		return fmt.Errorf("xmpp: STARTTLS: %w", err)
+	}
+	el, err := s.next()
+	if err != nil {
+		return fmt.Errorf("xmpp: STARTTLS: %w", err)
+	}
+	if n := el.Tokens[0].Name; n != (xmlstream.Name{Space: nsTLS, Local: "proceed"}) {
+		return fmt.Errorf("xmpp: the server refused STARTTLS (<%s/>)", n.Local)
+	}
+	tc := tls.Client(s.conn, c.cfg.tlsConfig(false))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("xmpp: TLS handshake: %w", err)
+	}
+	s.conn, s.tls = tc, tc
+	return nil
+}
+
+// login authenticates, restarts the stream, binds a resource and, where
+// the server still requires it, establishes the legacy session.
+func (c *Conn) login(ctx context.Context, s *session, f Features) error {
+	if err := c.authenticate(ctx, s, f); err != nil {
+		return err
+	}
+	f, err := s.open(ctx, c.cfg.JID)
+	if err != nil {
+		return err
+	}
+	if !f.bind {
+		s.closeStream()
+		return ErrNoBind
+	}
+	if s.jid, err = c.bind(ctx, s); err != nil {
+		return err
+	}
+	// RFC 6121 dropped the session request; old servers still want it
+	// unless they mark it optional (RFC 3921bis).
+	if f.session && !f.sessionOptional {
+		iq := &stanza.IQ{Type: stanza.Set, Payload: &stanza.Node{Name: xmlstream.Name{Space: nsSession, Local: "session"}}}
+		iq.To = s.jid.Domain()
+		if _, err := c.negotiationIQ(ctx, s, iq); err != nil {
+			return fmt.Errorf("xmpp: session: %w", err)
+		}
+	}
+	s.features = f
+	return nil
+}
+
+// saslConfig is the sasl.Config for this connection.
+func (c *Conn) saslConfig() *sasl.Config {
+	var sc sasl.Config
+	if c.cfg.SASL != nil {
+		sc = *c.cfg.SASL
+	}
+	sc.Username = c.cfg.JID.Localpart()
+	sc.Password = c.cfg.Password
+	sc.Authzid = c.cfg.Authzid
+	sc.Token = c.cfg.Token
+	sc.External = c.cfg.TLS != nil && (len(c.cfg.TLS.Certificates) > 0 || c.cfg.TLS.GetClientCertificate != nil)
+	sc.Mechanisms = c.cfg.Mechanisms
+	sc.AllowPlainWithoutTLS = c.cfg.AllowPlainWithoutTLS
+	sc.Cache = c.salts
+	if c.cfg.Rand != nil {
+		sc.Rand = c.cfg.Rand
+	}
+	return &sc
+}
+
+// authenticate runs SASL (RFC 6120 section 6).
+func (c *Conn) authenticate(ctx context.Context, s *session, f Features) error {
+	if len(f.mechanisms) == 0 {
+		s.closeStream()
+		return ErrNoSASL
+	}
+	st := sasl.Stream{Mechanisms: f.mechanisms, Bindings: f.bindings}
+	if s.tls != nil {
+		cs := s.tls.ConnectionState()
+		st.TLS = &cs
+	}
+	m, err := sasl.Select(c.saslConfig(), st)
+	if err != nil {
+		s.closeStream()
+		return fmt.Errorf("xmpp: authentication: %w", err)
+	}
+	resp, err := m.Step(nil)
+	if err != nil {
+		s.closeStream()
+		return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+	}
+	out := "<auth xmlns='" + nsSASL + "' mechanism='" + m.Name() + "'>" + encode64(resp) + "</auth>"
+	for {
+		if err := s.writeRaw(ctx, out); err != nil {
+			return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+		}
+		el, err := s.next()
+		if err != nil {
+			return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+		}
+		name := el.Tokens[0].Name
+		if name.Space != nsSASL {
+			return fmt.Errorf("%w: <%s/> during SASL", ErrUnexpected, name.Local)
+		}
+		switch name.Local {
+		case "challenge":
+			data, err := decode64(text(el))
+			if err == nil {
+				resp, err = m.Step(data)
+			}
+			if err != nil {
+				return c.abortSASL(s, m, err)
+			}
+			out = "<response xmlns='" + nsSASL + "'>" + encode64(resp) + "</response>"
+		case "success":
+			data, err := decode64(text(el))
+			if err == nil {
+				err = m.Finish(data)
+			}
+			if err != nil {
+				// The server said yes without proving it knew the
+				// password: do not go on with it.
+				s.closeStream()
+				return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+			}
+			return nil
+		case "failure":
+			s.closeStream()
+			return fmt.Errorf("xmpp: %s: %w", m.Name(), parseFailure(el))
+		default:
+			return fmt.Errorf("%w: <%s/> during SASL", ErrUnexpected, name.Local)
+		}
+	}
+}
+
+// abortSASL ends an exchange the client cannot go on with: <abort/>, then
+// the server's <failure/> (RFC 6120 section 6.4.4).
+func (c *Conn) abortSASL(s *session, m sasl.Mechanism, cause error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout())
+	defer cancel()
+	if s.writeRaw(ctx, "<abort xmlns='"+nsSASL+"'/>") == nil {
+		s.raw.SetReadDeadline(deadline(ctx))
+		_, _ = s.next()
+	}
+	s.closeStream()
+	return fmt.Errorf("xmpp: %s: %w", m.Name(), cause)
+}
+
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// parseFailure reads <failure/>: the condition is its first child element
+// other than <text/>.
+func parseFailure(el *xmlstream.Element) *sasl.Failure {
+	f := new(sasl.Failure)
+	depth := 0
+	for i, t := range el.Tokens {
+		switch t.Kind {
+		case xmlstream.StartElement:
+			depth++
+			if depth != 2 {
+				continue
+			}
+			if t.Name.Local == "text" {
+				f.Lang = attrNS(el, &el.Tokens[i], xmlstream.NSXML, "lang")
+				if i+1 < len(el.Tokens) && el.Tokens[i+1].Kind == xmlstream.Text {
+					f.Text = el.Tokens[i+1].Text
+				}
+			} else if f.Condition == "" {
+				f.Condition = sasl.Condition(t.Name.Local)
+			}
+		case xmlstream.EndElement:
+			depth--
+		}
+	}
+	return f
+}
+
+func attrNS(el *xmlstream.Element, t *xmlstream.Token, space, local string) string {
+	for _, a := range el.TokenAttrs(t) {
+		if a.Name.Space == space && a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func encode64(b []byte) string {
+	if len(b) == 0 {
+		return "=" // RFC 6120 section 6.4.2: an empty response
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func decode64(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "=" {
+		return nil, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad base64 from the server", sasl.ErrMalformed)
+	}
+	return b, nil
+}
+
+// bind binds a resource (RFC 6120 section 7): the one configured, or one
+// the server chooses. When the server says the configured one is in use,
+// it asks the server to choose instead.
+func (c *Conn) bind(ctx context.Context, s *session) (jid.JID, error) {
+	res := c.cfg.resource()
+	for {
+		payload := &stanza.Node{Name: xmlstream.Name{Space: nsBind, Local: "bind"}}
+		if res != "" {
+			payload.Nodes = []stanza.Node{{Name: xmlstream.Name{Space: nsBind, Local: "resource"}, Nodes: []stanza.Node{{Text: res}}}}
+		}
+		reply, err := c.negotiationIQ(ctx, s, &stanza.IQ{Type: stanza.Set, Payload: payload})
+		if err != nil {
+			if res != "" && errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
+				c.cfg.logDebug("resource in use, letting the server choose", "resource", res)
+				res = ""
+				continue
+			}
+			return jid.JID{}, fmt.Errorf("xmpp: bind: %w", err)
+		}
+		var n *stanza.Node
+		if reply.Payload != nil {
+			n = reply.Payload.Child(nsBind, "jid")
+		}
+		if n == nil {
+			return jid.JID{}, fmt.Errorf("%w: bind result without a JID", ErrUnexpected)
+		}
+		j, err := jid.Parse(strings.TrimSpace(n.InnerText()))
+		if err != nil {
+			return jid.JID{}, fmt.Errorf("xmpp: bind: the server bound an invalid JID: %w", err)
+		}
+		if j.Resourcepart() == "" || j.Domain() != c.cfg.JID.Domain() {
+			return jid.JID{}, fmt.Errorf("%w: the server bound %s for %s", ErrUnexpected, j, c.cfg.JID.Bare())
+		}
+		return j, nil
+	}
+}
+
+// negotiationIQ sends iq and reads until its reply, before the reader
+// goroutine runs. Stanzas that arrive meanwhile are kept for the
+// listeners.
+func (c *Conn) negotiationIQ(ctx context.Context, s *session, iq *stanza.IQ) (*stanza.IQ, error) {
+	iq.ID = c.newID()
+	if _, err := s.send(ctx, nil, iq); err != nil {
+		return nil, err
+	}
+	for {
+		el, err := s.next()
+		if err != nil {
+			return nil, err
+		}
+		if !wire.IsStanza(el) {
+			return nil, fmt.Errorf("%w: <%s/>", ErrUnexpected, el.Tokens[0].Name.Local)
+		}
+		st, derr := wire.Decode(el)
+		if r, ok := st.(*stanza.IQ); ok && derr == nil && r.ID == iq.ID &&
+			(r.Type == stanza.Result || r.Type == stanza.IQError) && replyFrom(iq.To, r.From, c.cfg.JID) {
+			return iqResult(r)
+		}
+		if derr == nil {
+			s.early = append(s.early, st)
+		}
+	}
+}

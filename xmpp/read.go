@@ -1,0 +1,110 @@
+package xmpp
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gosmack/gosmack/internal/wire"
+	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+var streamErrorName = xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}
+
+// read is the reader goroutine of session s: it decodes each top-level
+// element and routes it, until the stream ends.
+func (c *Conn) read(s *session) {
+	for {
+		el, err := s.r.Next()
+		if err != nil {
+			c.end(s, c.readEnd(s, err))
+			return
+		}
+		s.rec.received(el)
+		if !wire.IsStanza(el) {
+			if el.Tokens[0].Name == streamErrorName {
+				se := wire.DecodeStreamError(el)
+				s.closeStream()
+				c.end(s, se)
+				return
+			}
+			// Not a stanza and nothing this tier knows (stream
+			// management arrives with a later issue): ignored.
+			c.cfg.logDebug("ignoring a top-level element", "name", el.Tokens[0].Name.Local)
+			continue
+		}
+		st, derr := wire.Decode(el)
+		c.route(s, st, derr)
+	}
+}
+
+// readEnd says why the stream ended, given what Next returned, and does
+// what RFC 6120 section 4.4 asks: a stream the server closed is closed in
+// turn; bad input is answered with a stream error.
+func (c *Conn) readEnd(s *session, err error) error {
+	if errors.Is(err, xmlstream.ErrStreamEnd) {
+		s.rec.streamEnd()
+	}
+	select {
+	case <-s.closing:
+		// Close is under way: the server's end of the stream, or our own
+		// closing of the socket, is the expected end.
+		return nil
+	default:
+	}
+	if errors.Is(err, xmlstream.ErrStreamEnd) {
+		s.closeStream()
+	}
+	return s.readError(err)
+}
+
+// closeStream sends the end of our stream, briefly: nothing waits on it.
+func (s *stream) closeStream() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = s.writeRaw(ctx, "</stream:stream>")
+}
+
+// route sends a decoded stanza where it belongs: a reply to its SendIQ,
+// everything else to the collectors and then the dispatcher.
+func (c *Conn) route(s *session, st stanza.Stanza, derr error) {
+	if derr != nil {
+		// Malformed: a request still gets an error reply (RFC 6120
+		// section 8.3.1); anything else is dropped.
+		var se *stanza.Error
+		if iq, ok := st.(*stanza.IQ); ok && (iq.Type == stanza.Get || iq.Type == stanza.Set) && errors.As(derr, &se) {
+			c.dispatch.push(s, &badRequest{iq: iq, err: se})
+		} else {
+			c.cfg.logDebug("dropping a malformed stanza", "error", derr)
+		}
+		return
+	}
+	if iq, ok := st.(*stanza.IQ); ok && (iq.Type == stanza.Result || iq.Type == stanza.IQError) {
+		if c.pending.deliver(iq, s.jid) {
+			return
+		}
+	}
+	for _, col := range load(&c.reg.collect) {
+		col.offer(st)
+	}
+	switch st := st.(type) {
+	case *stanza.Message, *stanza.Presence:
+		c.dispatch.push(s, st)
+	case *stanza.IQ:
+		if st.Type == stanza.Get || st.Type == stanza.Set {
+			c.dispatch.push(s, st)
+		} else {
+			c.cfg.logDebug("dropping an IQ reply nobody waits for", "id", st.ID, "from", st.From.String())
+		}
+	}
+}
+
+// badRequest is a malformed IQ request queued for its error reply, so the
+// reply is sent by the dispatcher, in order, and never by the reader.
+type badRequest struct {
+	iq  *stanza.IQ
+	err *stanza.Error
+}
+
+func (b *badRequest) Head() *stanza.Common { return b.iq.Head() }

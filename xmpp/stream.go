@@ -1,0 +1,347 @@
+package xmpp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gosmack/gosmack/internal/wire"
+	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+var (
+	aLongTimeAgo = time.Unix(1, 0)
+	noDeadline   time.Time
+)
+
+// stream is one XMPP stream over one socket: its reader, its encoder and
+// the write lock. A connection makes a new stream for each socket (and
+// reconnection will make more); listeners and handlers live on the Conn.
+type stream struct {
+	cfg    *Config
+	conn   net.Conn // the socket, or TLS over it
+	raw    net.Conn // the socket itself, for deadlines
+	tls    *tls.Conn
+	r      *xmlstream.Reader
+	id     string // the stream id the server gave
+	domain jid.JID
+
+	// wsem is the write lock: a one-slot semaphore, so that a writer can
+	// give up waiting when its context ends.
+	wsem chan struct{}
+	enc  xmlstream.Encoder // guarded by wsem
+	rec  *recorder         // nil when neither Logger nor Recorder is set
+}
+
+func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *stream {
+	s := &stream{cfg: cfg, conn: conn, raw: conn, domain: domain, wsem: make(chan struct{}, 1), rec: rec}
+	if tc, ok := conn.(*tls.Conn); ok {
+		s.tls = tc
+		s.raw = tc.NetConn()
+	}
+	s.enc.Inherited = stanza.NSClient
+	s.enc.StreamPrefix = true
+	return s
+}
+
+// open sends a stream header and reads the server's header and features
+// (RFC 6120 section 4.2). It is used for the first stream and for each
+// restart.
+func (s *stream) open(ctx context.Context, from jid.JID) (Features, error) {
+	var b strings.Builder
+	b.WriteString("<?xml version='1.0'?><stream:stream to='")
+	writeAttr(&b, s.domain.String())
+	b.WriteString("'")
+	if s.tls != nil && !from.IsZero() {
+		// RFC 6120 section 4.7.1: tell who we are only once encrypted.
+		b.WriteString(" from='")
+		writeAttr(&b, from.Bare().String())
+		b.WriteString("'")
+	}
+	b.WriteString(" version='1.0' xml:lang='")
+	writeAttr(&b, s.cfg.lang())
+	b.WriteString("' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+	if err := s.writeRaw(ctx, b.String()); err != nil {
+		return Features{}, err
+	}
+	s.r = xmlstream.NewReader(s.conn, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
+	h, err := s.r.Header()
+	if err != nil {
+		return Features{}, s.readError(err)
+	}
+	s.rec.header(h)
+	if v := h.Attr("version"); v != "1.0" && !strings.HasPrefix(v, "1.") {
+		return Features{}, fmt.Errorf("xmpp: the server speaks stream version %q, not 1.0", v)
+	}
+	if h.DefaultNS != stanza.NSClient {
+		return Features{}, fmt.Errorf("xmpp: the server opened a %q stream, not jabber:client", h.DefaultNS)
+	}
+	s.id = h.Attr("id")
+	el, err := s.next()
+	if err != nil {
+		return Features{}, err
+	}
+	if el.Tokens[0].Name != (xmlstream.Name{Space: xmlstream.NSStream, Local: "features"}) {
+		return Features{}, fmt.Errorf("xmpp: expected <stream:features/>, got <%s/>", el.Tokens[0].Name.Local)
+	}
+	return parseFeatures(el), nil
+}
+
+func writeAttr(b *strings.Builder, v string) {
+	out, _ := xmlstream.AppendAttr(nil, v)
+	b.Write(out)
+}
+
+// next reads the next element during negotiation: a stream error becomes
+// a *stanza.StreamError, bad input an error after the stream error is sent.
+func (s *stream) next() (*xmlstream.Element, error) {
+	el, err := s.r.Next()
+	if err != nil {
+		return nil, s.readError(err)
+	}
+	s.rec.received(el)
+	if el.Tokens[0].Name == (xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}) {
+		return nil, wire.DecodeStreamError(el)
+	}
+	return el, nil
+}
+
+// readError turns what the reader returned into the error the connection
+// reports, ending the stream with a stream error for input the reader
+// refused.
+func (s *stream) readError(err error) error {
+	var xe *xmlstream.Error
+	switch {
+	case errors.As(err, &xe):
+		se := &stanza.StreamError{Condition: stanza.StreamCondition(xe.Condition), Text: xe.Msg}
+		s.sendStreamError(se)
+		return fmt.Errorf("xmpp: the server sent bad XML: %w", err)
+	case errors.Is(err, xmlstream.ErrStreamEnd):
+		return ErrServerClosed
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("xmpp: the server closed the connection: %w", err)
+	}
+	return err
+}
+
+// sendStreamError tells the server why the stream ends, briefly: nothing
+// waits on its answer.
+func (s *stream) sendStreamError(se *stanza.StreamError) {
+	var b strings.Builder
+	b.WriteString("<stream:error><")
+	b.WriteString(string(se.Condition))
+	b.WriteString(" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>")
+	if se.Text != "" {
+		b.WriteString("<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>")
+		t, _ := xmlstream.AppendText(nil, se.Text)
+		b.Write(t)
+		b.WriteString("</text>")
+	}
+	b.WriteString("</stream:error></stream:stream>")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = s.writeRaw(ctx, b.String())
+}
+
+// lock takes the write lock, or gives up when ctx ends or done closes.
+func (s *stream) lock(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case s.wsem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case s.wsem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-done:
+		return ErrNotConnected
+	}
+}
+
+func (s *stream) unlock() { <-s.wsem }
+
+// writeRaw writes an element or header that is already text, under the
+// write lock.
+func (s *stream) writeRaw(ctx context.Context, x string) error {
+	if err := s.lock(ctx, nil); err != nil {
+		return err
+	}
+	defer s.unlock()
+	return s.writeLocked(ctx, []byte(x))
+}
+
+// writeLocked writes b to the socket, bounded by ctx. The caller holds the
+// write lock. A write that fails or is cut short by ctx leaves the stream
+// unusable (part of an element may have gone out): the caller ends it.
+func (s *stream) writeLocked(ctx context.Context, b []byte) error {
+	if d, ok := ctx.Deadline(); ok {
+		s.raw.SetWriteDeadline(d)
+		defer s.raw.SetWriteDeadline(noDeadline)
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { s.raw.SetWriteDeadline(aLongTimeAgo) })
+		defer stop()
+	}
+	_, err := s.conn.Write(b)
+	if err != nil {
+		return ctxErr(ctx, err)
+	}
+	s.rec.sent(b)
+	return nil
+}
+
+// send encodes st and writes it under the write lock. Text XML cannot
+// carry is refused before anything is written.
+func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanza) (written bool, err error) {
+	if err := s.lock(ctx, done); err != nil {
+		return false, err
+	}
+	defer s.unlock()
+	s.enc.Reset()
+	if err := wire.Encode(&s.enc, stanza.NSClient, st); err != nil {
+		return false, fmt.Errorf("xmpp: %w", err)
+	}
+	b, _ := s.enc.Bytes()
+	return true, s.writeLocked(ctx, b)
+}
+
+// ctxErr prefers the context's error when the context ended, since that is
+// why a deadline fired.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// watch bounds the negotiation by ctx: its deadline and its cancellation
+// become socket deadlines. The returned func undoes that.
+func watch(ctx context.Context, conn net.Conn) func() {
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
+	return func() {
+		stop()
+		conn.SetDeadline(noDeadline)
+	}
+}
+
+// recorder writes the session to the debug logger and the transcript
+// recorder. A nil *recorder does nothing.
+type recorder struct {
+	log *slog.Logger
+	mu  sync.Mutex // one line at a time in w
+	w   io.Writer
+}
+
+func newRecorder(cfg *Config) *recorder {
+	if cfg.Logger == nil && cfg.Recorder == nil {
+		return nil
+	}
+	return &recorder{log: cfg.Logger, w: cfg.Recorder}
+}
+
+func (r *recorder) sent(b []byte) {
+	if r == nil {
+		return
+	}
+	r.line("C: ", string(b))
+}
+
+func (r *recorder) received(el *xmlstream.Element) {
+	if r == nil {
+		return
+	}
+	r.line("S: ", el.Raw)
+}
+
+func (r *recorder) header(h *xmlstream.Header) {
+	if r == nil {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("<stream:stream")
+	for _, a := range h.Attrs {
+		b.WriteString(" ")
+		if a.Name.Space == xmlstream.NSXML {
+			b.WriteString("xml:")
+		}
+		b.WriteString(a.Name.Local)
+		b.WriteString("='")
+		writeAttr(&b, a.Value)
+		b.WriteString("'")
+	}
+	b.WriteString(" xmlns='")
+	writeAttr(&b, h.DefaultNS)
+	b.WriteString("' xmlns:stream='http://etherx.jabber.org/streams'>")
+	r.line("S: ", b.String())
+}
+
+func (r *recorder) streamEnd() {
+	if r == nil {
+		return
+	}
+	r.line("S: ", "</stream:stream>")
+}
+
+func (r *recorder) line(prefix, x string) {
+	if r.log != nil && r.log.Enabled(context.Background(), slog.LevelDebug) {
+		dir := "sent"
+		if prefix == "S: " {
+			dir = "received"
+		}
+		r.log.Debug("xmpp: "+dir, "xml", x)
+	}
+	if r.w == nil {
+		return
+	}
+	x = oneLine(x)
+	r.mu.Lock()
+	io.WriteString(r.w, prefix+x+"\n")
+	r.mu.Unlock()
+}
+
+// oneLine rewrites an element so that it fits on one transcript line and
+// means the same XML: a line break in character data becomes a character
+// reference, one inside a tag (white space between attributes, or in an
+// attribute value, which XML normalizes to a space anyway) a space.
+func oneLine(x string) string {
+	if !strings.ContainsAny(x, "\r\n") {
+		return x
+	}
+	var b strings.Builder
+	inTag := false
+	for i := 0; i < len(x); i++ {
+		c := x[i]
+		switch {
+		case c == '<':
+			inTag = true
+		case c == '>':
+			inTag = false
+		case c == '\r' || c == '\n':
+			switch {
+			case inTag:
+				b.WriteByte(' ')
+			case c == '\n':
+				b.WriteString("&#xA;")
+			default:
+				b.WriteString("&#xD;")
+			}
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
