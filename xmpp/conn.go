@@ -90,7 +90,11 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 }
 
 // Config returns a copy of the connection's configuration.
-func (c *Conn) Config() Config { return c.cfg }
+func (c *Conn) Config() Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg
+}
 
 // JID returns the full JID the server bound for this session, or the zero
 // JID when not connected.
