@@ -61,7 +61,7 @@ func (s *stream) open(ctx context.Context, from jid.JID) (Features, error) {
 	b.WriteString("<?xml version='1.0'?><stream:stream to='")
 	writeAttr(&b, s.domain.String())
 	b.WriteString("'")
-	if s.tls != nil && !from.IsZero() {
+	if s.tls != nil && from.Localpart() != "" {
 		// RFC 6120 section 4.7.1: tell who we are only once encrypted.
 		b.WriteString(" from='")
 		writeAttr(&b, from.Bare().String())
@@ -109,7 +109,10 @@ func (s *stream) next() (*xmlstream.Element, error) {
 		return nil, s.readError(err)
 	}
 	s.rec.received(el)
-	if el.Tokens[0].Name == (xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}) {
+	if el.Tokens[0].Name == streamErrorName {
+		// The server ends the stream after a stream error; close ours
+		// in turn (RFC 6120 section 4.9.1.1).
+		s.closeStream()
 		return nil, wire.DecodeStreamError(el)
 	}
 	return el, nil

@@ -1,6 +1,7 @@
 package xmpptest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -32,12 +33,22 @@ const ReplayTimeout = 10 * time.Second
 // connection is closed and a transcript not played to its end fails tb.
 func Script(tb TB, tr *Transcript) net.Conn {
 	tb.Helper()
+	return ScriptTLS(tb, tr, nil)
+}
+
+// ScriptTLS is Script for a transcript in which the client starts TLS
+// (RFC 6120 section 5): right after the server's <proceed/>, the scripted
+// server does a TLS handshake with cfg and plays the rest of the
+// transcript over TLS, as a real server would. TLSConfigs makes a cfg and
+// a client configuration that trusts it. With a nil cfg it is Script.
+func ScriptTLS(tb TB, tr *Transcript, cfg *tls.Config) net.Conn {
+	tb.Helper()
 	client, server := Pipe()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer server.Close()
-		_ = Replay(tb, tr, Server, server)
+		_ = replay(tb, tr, Server, server, cfg)
 	}()
 	tb.Cleanup(func() {
 		client.Close()
@@ -61,6 +72,11 @@ func Script(tb TB, tr *Transcript) net.Conn {
 // The first mismatch is reported with tb.Errorf and returned; Replay then
 // stops. Replay returns nil when the transcript ends.
 func Replay(tb TB, tr *Transcript, side Side, conn net.Conn) error {
+	return replay(tb, tr, side, conn, nil)
+}
+
+// replay is Replay with the TLS configuration for <proceed/>, if any.
+func replay(tb TB, tr *Transcript, side Side, conn net.Conn, tlsConfig *tls.Config) error {
 	peer := Client
 	if side == Client {
 		peer = Server
@@ -72,6 +88,7 @@ func Replay(tb TB, tr *Transcript, side Side, conn net.Conn) error {
 		act:  xmlstream.NewReader(conn, xmlstream.Limits{}),
 		text: expStream,
 		vars: map[string]string{},
+		tls:  tlsConfig,
 	}
 	err := p.play()
 	if err != nil {
@@ -88,6 +105,7 @@ type player struct {
 	exp, act   *xmlstream.Reader
 	text       string // the peer's expected stream
 	vars       map[string]string
+	tls        *tls.Config // for STARTTLS; nil: none
 }
 
 func (p *player) play() error {
@@ -101,16 +119,44 @@ func (p *player) play() error {
 			if _, err := p.conn.Write([]byte(out)); err != nil {
 				return p.fail(step, "sending: %v", err)
 			}
-			continue
+		} else {
+			end := offset + int64(len(step.XML))
+			for p.exp.Offset() < end {
+				if err := p.expectOne(step); err != nil {
+					return err
+				}
+			}
+			offset = end + 1 // the newline Stream puts between steps
 		}
-		end := offset + int64(len(step.XML))
-		for p.exp.Offset() < end {
-			if err := p.expectOne(step); err != nil {
-				return err
+		if p.tls != nil && step.From == Server && proceed.MatchString(step.XML) {
+			if err := p.startTLS(); err != nil {
+				return p.fail(step, "TLS handshake after <proceed/>: %v", err)
 			}
 		}
-		offset = end + 1 // the newline Stream puts between steps
 	}
+	return nil
+}
+
+// proceed finds the server's answer to STARTTLS in a step.
+var proceed = regexp.MustCompile(`<proceed\s[^>]*xmlns=["']urn:ietf:params:xml:ns:xmpp-tls["']`)
+
+// startTLS does the handshake on p.conn, as the server or as the client,
+// and reads the peer's side anew over TLS.
+func (p *player) startTLS() error {
+	var tc *tls.Conn
+	if p.side == Server {
+		tc = tls.Server(p.conn, p.tls)
+	} else {
+		tc = tls.Client(p.conn, p.tls)
+	}
+	if err := tc.SetDeadline(time.Now().Add(ReplayTimeout)); err != nil {
+		return err
+	}
+	if err := tc.Handshake(); err != nil {
+		return err
+	}
+	p.conn = tc
+	p.act = xmlstream.NewReader(tc, xmlstream.Limits{})
 	return nil
 }
 
