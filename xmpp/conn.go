@@ -193,6 +193,7 @@ func (c *Conn) Connect(ctx context.Context) error {
 	c.start(s)
 	if !c.cfg.NoInitialPresence {
 		if err := c.Send(ctx, &stanza.Presence{}); err != nil {
+			c.Close()
 			return fmt.Errorf("xmpp: initial presence: %w", err)
 		}
 	}

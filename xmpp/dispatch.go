@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
 
@@ -141,8 +142,11 @@ func (c *Conn) answer(s *session, iq *stanza.IQ) {
 	c.reply(s, reply)
 }
 
-// reply sends an answer on s, not waiting past the session's end.
+// reply sends an answer on s, not waiting past the session's end. The
+// reply carries no from: the server stamps the full JID (RFC 6120 section
+// 8.1.2.1), and the request's to may have been the bare JID.
 func (c *Conn) reply(s *session, iq *stanza.IQ) {
+	iq.From = jid.JID{}
 	if err := c.sendOn(s.ctx, s, iq); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrNotConnected) {
 		c.cfg.logError("sending an IQ reply", err)
 	}

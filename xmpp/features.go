@@ -35,7 +35,7 @@ type Features struct {
 
 // Has reports whether the server announced the feature with the given
 // namespace and local name.
-func (f *Features) Has(space, local string) bool {
+func (f Features) Has(space, local string) bool {
 	return slices.Contains(f.Names, xml.Name{Space: space, Local: local})
 }
 

@@ -196,11 +196,12 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 		stop := context.AfterFunc(ctx, func() { s.raw.SetWriteDeadline(aLongTimeAgo) })
 		defer stop()
 	}
-	_, err := s.conn.Write(b)
-	if err != nil {
+	// Record before writing: once written, the reply may be read and
+	// recorded by the reader before Write returns here.
+	s.rec.sent(b)
+	if _, err := s.conn.Write(b); err != nil {
 		return ctxErr(ctx, err)
 	}
-	s.rec.sent(b)
 	return nil
 }
 

@@ -1,0 +1,201 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+)
+
+// These tests run the echobot binary, as a user would, against Prosody and
+// ejabberd, and talk to it as bob with the library.
+
+func TestIntegrationEchoBot(t *testing.T) {
+	bin := buildBot(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		bot := startBot(t, bin, s, s.User(t, "alice").Password)
+		botJID := bot.waitOnline(t)
+		require.Equal(t, jid.MustParse("alice@"+s.Domain), botJID.Bare())
+
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		bob, err := xmpp.Dial(ctx, xmpp.Config{
+			JID:      jid.MustParse("bob@" + s.Domain),
+			Password: s.User(t, "bob").Password,
+			Addr:     s.StartTLSAddr,
+			TLS:      s.TLSConfig(),
+		})
+		require.NoError(t, err)
+		defer bob.Close()
+
+		// One thread of our own, so that nothing else alice gets (another
+		// test may use the account) is taken for an echo.
+		thread := stanza.Thread{ID: "echobot-test-" + rand.Text()}
+		echoes := bob.Collect(stanza.And(stanza.FromBare(botJID), func(st stanza.Stanza) bool {
+			m, ok := st.(*stanza.Message)
+			return ok && m.Thread.ID == thread.ID
+		}), 10)
+		defer echoes.Close()
+		send := func(typ stanza.MessageType, body string) {
+			t.Helper()
+			m := &stanza.Message{Type: typ, Thread: thread}
+			if body != "" {
+				m.Bodies = []stanza.Text{{Value: body}}
+			}
+			m.To = botJID
+			require.NoError(t, bob.Send(ctx, m))
+		}
+		next := func() *stanza.Message {
+			t.Helper()
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			st, err := echoes.Next(wctx)
+			require.NoError(t, err, "no echo within 10 s")
+			return st.(*stanza.Message)
+		}
+
+		// Ignored: no body, and the types the bot does not answer. The
+		// first echo must then be the chat message's.
+		send(stanza.Chat, "")
+		send(stanza.Headline, "headline, not echoed")
+		send(stanza.Groupchat, "groupchat, not echoed")
+		send(stanza.Chat, "hello, echo bot")
+		m := next()
+		assert.Equal(t, stanza.Chat, m.Type)
+		assert.Equal(t, "hello, echo bot", m.Body(""))
+		assert.Equal(t, thread, m.Thread)
+		assert.Equal(t, botJID, m.From, "the echo comes from the bot's resource")
+		assert.Equal(t, bob.JID(), m.To)
+
+		// A message without a type is normal, and so is its echo.
+		send("", "a normal message")
+		m = next()
+		assert.Contains(t, []stanza.MessageType{"", stanza.Normal}, m.Type)
+		assert.Equal(t, "a normal message", m.Body(""))
+		assert.Equal(t, thread, m.Thread)
+
+		code, _ := bot.stop(t)
+		assert.Equal(t, 0, code, "SIGTERM is a clean exit")
+	})
+}
+
+func TestIntegrationEchoBotWrongPassword(t *testing.T) {
+	bin := buildBot(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		bot := startBot(t, bin, s, "not-"+s.User(t, "alice").Password)
+		code, stderr := bot.wait(t, 40*time.Second)
+		assert.Equal(t, 1, code)
+		assert.Empty(t, bot.stdout.String(), "never online")
+		t.Logf("stderr: %s", stderr)
+		assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+		assert.True(t, strings.HasPrefix(stderr, "echobot: connecting as alice@"+s.Domain+": "), "%q", stderr)
+		assert.Contains(t, stderr, "not-authorized")
+	})
+}
+
+// buildBot builds this package's binary into a temporary directory.
+func buildBot(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "echobot")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// bot is a running echobot process.
+type bot struct {
+	cmd            *exec.Cmd
+	stdout, stderr *testserver.Buffer
+	done           chan struct{} // closed when the process has exited
+	err            error         // what Wait returned; read after done
+}
+
+// startBot runs the binary as alice on s with password (given through the
+// environment, as a user should); the process is killed when the test ends
+// if it still runs.
+func startBot(t *testing.T, bin string, s *testserver.Server, password string) *bot {
+	t.Helper()
+	b := &bot{stdout: new(testserver.Buffer), stderr: new(testserver.Buffer), done: make(chan struct{})}
+	b.cmd = exec.Command(bin, "-jid", "alice@"+s.Domain, "-addr", s.StartTLSAddr, "-ca", s.CAFile)
+	b.cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+password)
+	b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr
+	require.NoError(t, b.cmd.Start())
+	go func() {
+		b.err = b.cmd.Wait()
+		close(b.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-b.done:
+		default:
+			b.cmd.Process.Kill()
+			<-b.done
+		}
+	})
+	return b
+}
+
+var onlineRE = regexp.MustCompile(`(?m)^online as (\S+)$`)
+
+// waitOnline waits up to 30 s for "online as <full JID>" and returns the
+// JID.
+func (b *bot) waitOnline(t *testing.T) jid.JID {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if m := onlineRE.FindStringSubmatch(b.stdout.String()); m != nil {
+			j, err := jid.Parse(m[1])
+			require.NoError(t, err)
+			require.NotEmpty(t, j.Resourcepart(), "a full JID")
+			return j
+		}
+		select {
+		case <-tick.C:
+		case <-b.done:
+			t.Fatalf("echobot exited before going online: %v\nstderr: %s", b.err, b.stderr)
+		case <-deadline:
+			t.Fatalf("echobot not online within 30 s\nstdout: %s\nstderr: %s", b.stdout, b.stderr)
+		}
+	}
+}
+
+// stop sends SIGTERM and waits up to 10 s for the exit.
+func (b *bot) stop(t *testing.T) (code int, stderr string) {
+	t.Helper()
+	require.NoError(t, b.cmd.Process.Signal(syscall.SIGTERM))
+	return b.wait(t, 10*time.Second)
+}
+
+// wait waits for the process to exit and returns its exit code and stderr.
+func (b *bot) wait(t *testing.T, d time.Duration) (code int, stderr string) {
+	t.Helper()
+	select {
+	case <-b.done:
+	case <-time.After(d):
+		t.Fatalf("echobot still running after %s\nstderr: %s", d, b.stderr)
+	}
+	var ee *exec.ExitError
+	if b.err != nil && !errors.As(b.err, &ee) {
+		t.Fatalf("echobot: %v", b.err)
+	}
+	return b.cmd.ProcessState.ExitCode(), b.stderr.String()
+}

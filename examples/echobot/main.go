@@ -1,0 +1,71 @@
+// Command echobot logs in to an XMPP account and answers every message
+// with the same text: a chat or normal message that has a body gets back a
+// message of the same type, body and thread, addressed to its sender.
+// Messages without a body (chat states, receipts) and error, groupchat and
+// headline messages are ignored.
+//
+// It sends available presence on login, so that messages to the bare JID
+// reach it, prints "online as <full JID>" on stdout, and runs until SIGINT
+// or SIGTERM (exit 0) or until the server ends the connection (exit 1).
+// A failed login prints one line on stderr and exits 1.
+//
+// Against the local Prosody of scripts/servers/prosody.sh (make demo runs
+// this for you):
+//
+//	scripts/servers/prosody.sh start   # prints the CA path
+//	XMPP_PASSWORD=alice-secret go run ./examples/echobot \
+//		-jid alice@localhost -addr 127.0.0.1:15222 -ca /tmp/gosmack/prosody/pki/ca.pem
+//
+// then talk to alice@localhost from any client, or with
+// examples/echoclient as bob. Add -v to see every element on stderr, and
+// -record session.txt to keep a transcript. The flags are those of every
+// example (examples/internal/cli); run with -h for the list.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/gosmack/gosmack/examples/internal/cli"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+)
+
+// replyTimeout bounds sending one echo.
+const replyTimeout = 10 * time.Second
+
+func main() {
+	cli.Main("echobot", nil, run)
+}
+
+func run(ctx context.Context, cfg xmpp.Config) error {
+	c := xmpp.New(cfg)
+	// Registered before logging in, so that messages the server delivers
+	// right after login (offline messages) are answered too.
+	c.HandleMessage(stanza.IsMessage(stanza.Chat, stanza.Normal), func(m *stanza.Message) {
+		if len(m.Bodies) == 0 {
+			return
+		}
+		// Reply keeps the type (empty, as received, stays normal) and
+		// the thread. Copy every body, with its language.
+		r := m.Reply("")
+		r.Bodies = slices.Clone(m.Bodies)
+		r.Lang = m.Lang
+		// The listener runs on the connection's dispatcher; sending from
+		// it is allowed, and bounded so that a stuck socket cannot hold
+		// the next message forever.
+		sctx, cancel := context.WithTimeout(ctx, replyTimeout)
+		defer cancel()
+		if err := c.Send(sctx, r); err != nil {
+			fmt.Fprintf(os.Stderr, "echobot: answering %s: %v\n", m.From, err)
+		}
+	})
+	if err := cli.Connect(ctx, c); err != nil {
+		return err
+	}
+	fmt.Printf("online as %s\n", c.JID())
+	return cli.Wait(ctx, c)
+}

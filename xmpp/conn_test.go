@@ -1,0 +1,346 @@
+package xmpp_test
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// running logs alice@localhost/r in over a scripted STARTTLS + PLAIN
+// login, with no initial presence, and then plays rest: the steps of the
+// test after bind.
+func running(t *testing.T, rest string, opts ...func(*xmpp.Config)) *xmpp.Conn {
+	t.Helper()
+	login := loginTranscript(" from='alice@localhost'", "PLAIN", "AGFsaWNlAGFsaWNlLXNlY3JldA==")
+	login = login[:strings.Index(login, "C: <presence")]
+	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(login+rest))
+	require.NoError(t, err)
+	cfg := scripted(t, tr)
+	cfg.NoInitialPresence = true
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c := xmpp.New(cfg)
+	return c
+}
+
+func connect(t *testing.T, c *xmpp.Conn) {
+	t.Helper()
+	require.NoError(t, c.Connect(ctxT(t)))
+	t.Cleanup(func() { c.Close() })
+}
+
+const closing = `C: <presence id='{{close}}' type='unavailable'/>
+C: </stream:stream>
+S: </stream:stream>
+`
+
+// wait waits for ch to close, or fails the test.
+func wait(t *testing.T, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out")
+	}
+}
+
+var pingName = xml.Name{Space: "urn:xmpp:ping", Local: "ping"}
+
+// TestOpenfireSeed replays the seed's Openfire session to the end: PLAIN
+// on a plaintext stream (asked for in writing), bind with the seed's
+// resource, the roster request, presence with caps, the server's ping
+// answered by a handler, a chat message, and Openfire's own receipt and
+// copy delivered to the listener.
+func TestOpenfireSeed(t *testing.T) {
+	cfg := xmpp.Config{
+		JID:                  jid.MustParse("8049a646c63e65e8@oatest.dgcb.com.cn"),
+		Password:             "BDE4C7C0F37D4FFE9D49F47017E5BBF7",
+		Resource:             "phone",
+		Security:             xmpp.TLSDisabled,
+		AllowPlainWithoutTLS: true,
+		NoInitialPresence:    true,
+		Mechanisms:           []string{"PLAIN"}, // as the seed's app; SCRAM-SHA-1 would be chosen otherwise
+		Addr:                 "oatest.invalid:5222",
+		Dialer:               conns(xmpptest.Script(t, load(t, "openfire-seed.xmpp"))),
+	}
+	c := xmpp.New(cfg)
+	pinged := make(chan *stanza.IQ, 1)
+	c.HandleIQ(stanza.Get, pingName, xmpp.IQHandlerFunc(func(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
+		pinged <- iq
+		return nil, nil
+	}))
+	presences := c.Collect(stanza.IsPresence(), 4)
+	messages := make(chan *stanza.Message, 4)
+	c.HandleMessage(nil, func(m *stanza.Message) { messages <- m })
+	ctx := ctxT(t)
+	require.NoError(t, c.Connect(ctx))
+	assert.Equal(t, "8049a646c63e65e8@oatest.dgcb.com.cn/phone", c.JID().String())
+	assert.True(t, c.Features().Has("urn:xmpp:sm:3", "sm"))
+
+	roster, err := c.SendIQ(ctx, &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "jabber:iq:roster", Local: "query"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "-491295515", roster.Payload.Attr("ver"))
+	assert.Len(t, roster.Payload.Nodes, 7) // three items and the white space between them
+
+	caps := stanza.Node{Name: xml.Name{Space: "http://jabber.org/protocol/caps", Local: "c"}, Attrs: []xml.Attr{
+		{Name: xml.Name{Local: "hash"}, Value: "sha-1"},
+		{Name: xml.Name{Local: "node"}, Value: "http://www.igniterealtime.org/projects/smack"},
+		{Name: xml.Name{Local: "ver"}, Value: "NfJ3flI83zSdUDzCEICtbypursw="},
+	}}
+	require.NoError(t, c.Send(ctx, &stanza.Presence{Statuses: []stanza.Text{{Value: "IchatMM"}}, Extensions: []stanza.Node{caps}}))
+	p, err := presences.Next(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "c53706e24ce32f72@oatest.dgcb.com.cn/pc", p.Head().From.String())
+
+	select {
+	case iq := <-pinged:
+		assert.Equal(t, "553-595", iq.ID)
+	case <-ctx.Done():
+		t.Fatal("the server's ping reached no handler")
+	}
+
+	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "你好，我是包青天"}}, Thread: stanza.Thread{ID: "6828a752-cfae-4149-9d4d-c8fb83a17175"}}
+	m.ID, m.To = "nCRIE-44", jid.MustParse("903e652d2334628a@oatest.dgcb.com.cn/phone")
+	require.NoError(t, c.Send(ctx, m))
+	receipt, copied := <-messages, <-messages
+	assert.Equal(t, "nCRIE-44", receipt.Extensions[0].Attr("msgId"))
+	assert.Equal(t, "nCRIE-44mutisingle", copied.ID)
+	assert.Equal(t, "你好，我是包青天", copied.Body(""))
+	require.NoError(t, c.Close())
+}
+
+// TestUnhandledIQ: a get nobody handles is answered service-unavailable;
+// one a handler refuses is answered with the handler's error.
+func TestUnhandledIQ(t *testing.T) {
+	c := running(t, `S: <iq type='get' id='q1' from='bob@localhost/b'><query xmlns='urn:example:unknown'/></iq>
+C: <iq type='error' id='q1' to='bob@localhost/b'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
+S: <iq type='set' id='q2' from='bob@localhost/b'><query xmlns='urn:example:refused'/></iq>
+C: <iq type='error' id='q2' to='bob@localhost/b'><error type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
+S: <iq type='get' id='q3' from='bob@localhost/b'><query xmlns='urn:example:answered'/></iq>
+C: <iq type='result' id='q3' to='bob@localhost/b'><answer xmlns='urn:example:answered'>42</answer></iq>
+`+closing)
+	done := make(chan struct{})
+	c.HandleIQ(stanza.Set, xml.Name{Space: "urn:example:refused", Local: "query"}, xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node, error) {
+		return nil, stanza.NewError(stanza.Auth, stanza.Forbidden)
+	}))
+	c.HandleIQ(stanza.Get, xml.Name{Space: "urn:example:answered", Local: "query"}, xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node, error) {
+		defer close(done)
+		return &stanza.Node{Name: xml.Name{Space: "urn:example:answered", Local: "answer"}, Nodes: []stanza.Node{{Text: "42"}}}, nil
+	}))
+	connect(t, c)
+	wait(t, done)
+	require.NoError(t, c.Close())
+}
+
+// TestReplyOnlyFromAddressee: a result with the right id from somebody
+// else is not the reply; the real one is.
+func TestReplyOnlyFromAddressee(t *testing.T) {
+	c := running(t, `C: <iq type='get' id='{{id}}' to='bob@localhost/b'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='result' id='{{id}}' from='mallory@localhost/m'/>
+S: <iq type='result' id='{{id}}'/>
+S: <iq type='result' id='{{id}}' from='bob@localhost'/>
+S: <iq type='result' id='{{id}}' from='bob@localhost/b'><ping xmlns='urn:xmpp:ping'/></iq>
+`+closing)
+	connect(t, c)
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+	iq.To = jid.MustParse("bob@localhost/b")
+	reply, err := c.SendIQ(ctxT(t), iq)
+	require.NoError(t, err)
+	assert.Equal(t, "bob@localhost/b", reply.From.String())
+	assert.NotNil(t, reply.Payload, "the reply taken must be bob's, the only one with a payload")
+}
+
+// TestErrorReply: an error reply is returned as a *stanza.Error.
+func TestErrorReply(t *testing.T) {
+	c := running(t, `C: <iq type='get' id='{{id}}' to='localhost'><query xmlns='jabber:iq:version'/></iq>
+S: <iq type='error' id='{{id}}' from='localhost'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>none</text></error></iq>
+`+closing)
+	connect(t, c)
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "jabber:iq:version", Local: "query"}}}
+	iq.To = jid.MustParse("localhost")
+	_, err := c.SendIQ(ctxT(t), iq)
+	require.ErrorIs(t, err, &stanza.Error{Type: stanza.Cancel, Condition: stanza.ItemNotFound, Text: "none"})
+}
+
+// TestListenerMaySendIQ: a message listener sends an IQ and waits for its
+// reply; the reply is not stuck behind the listener. Later stanzas reach
+// the listeners afterwards, in order.
+func TestListenerMaySendIQ(t *testing.T) {
+	c := running(t, `S: <message from='bob@localhost/b' id='m1'><body>one</body></message>
+   <message from='bob@localhost/b' id='m2'><body>two</body></message>
+C: <iq type='get' id='{{id}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='result' id='{{id}}' from='localhost'/>
+`+closing)
+	var mu sync.Mutex
+	var got []string
+	done := make(chan struct{})
+	c.HandleMessage(nil, func(m *stanza.Message) {
+		if m.ID == "m1" {
+			iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+			iq.To = jid.MustParse("localhost")
+			_, err := c.SendIQ(context.Background(), iq)
+			assert.NoError(t, err)
+		}
+		mu.Lock()
+		got = append(got, "first:"+m.Body(""))
+		mu.Unlock()
+	})
+	c.HandleMessage(stanza.WithID("m2"), func(m *stanza.Message) {
+		mu.Lock()
+		got = append(got, "second:"+m.Body(""))
+		mu.Unlock()
+		close(done)
+	})
+	connect(t, c)
+	wait(t, done)
+	mu.Lock()
+	assert.Equal(t, []string{"first:one", "first:two", "second:two"}, got)
+	mu.Unlock()
+}
+
+// TestSendIQContext: when the context ends, SendIQ returns its error and
+// the session goes on; the late reply is dropped.
+func TestSendIQContext(t *testing.T) {
+	c := running(t, `C: <iq type='get' id='{{late}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+C: <iq type='get' id='{{next}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='result' id='{{late}}' from='localhost'/>
+   <iq type='result' id='{{next}}' from='localhost'/>
+`+closing)
+	connect(t, c)
+	iq := func() *stanza.IQ {
+		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+		iq.To = jid.MustParse("localhost")
+		return iq
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.SendIQ(ctx, iq())
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	next := iq()
+	reply, err := c.SendIQ(ctxT(t), next)
+	require.NoError(t, err)
+	assert.Equal(t, next.ID, reply.ID)
+}
+
+// TestStreamErrorWhileRunning: a stream error ends the session: waiting
+// calls fail, the state listener hears why, Err says it.
+func TestStreamErrorWhileRunning(t *testing.T) {
+	c := running(t, `C: <iq type='get' id='{{id}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>
+C: </stream:stream>
+`)
+	states := make(chan xmpp.StateChange, 4)
+	c.OnState(func(sc xmpp.StateChange) { states <- sc })
+	connect(t, c)
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+	iq.To = jid.MustParse("localhost")
+	_, err := c.SendIQ(ctxT(t), iq)
+	require.ErrorIs(t, err, xmpp.ErrNotConnected)
+	require.ErrorIs(t, err, &stanza.StreamError{Condition: stanza.StreamConflict})
+	<-c.Done()
+	require.ErrorIs(t, c.Err(), &stanza.StreamError{Condition: stanza.StreamConflict})
+	var seen []xmpp.State
+	for sc := range states {
+		seen = append(seen, sc.State)
+		if sc.State == xmpp.StateClosed {
+			require.ErrorIs(t, sc.Err, &stanza.StreamError{Condition: stanza.StreamConflict})
+			break
+		}
+	}
+	assert.Equal(t, []xmpp.State{xmpp.StateConnected, xmpp.StateAuthenticated, xmpp.StateClosed}, seen)
+	require.ErrorIs(t, c.Send(ctxT(t), &stanza.Message{}), xmpp.ErrNotConnected)
+}
+
+// TestBadXMLWhileRunning: XML the client cannot accept ends the stream
+// with the stream error it calls for, and the connection shuts down.
+func TestBadXMLWhileRunning(t *testing.T) {
+	for _, tc := range []struct {
+		name, input string
+		condition   stanza.StreamCondition
+	}{
+		{"not well-formed", "<message><body>x</bod></message>", stanza.NotWellFormed},
+		{"restricted", "<message><!-- a comment --></message>", stanza.RestrictedXML},
+		{"too large", "<message><body>" + strings.Repeat("x", 5000) + "</body></message>", stanza.StreamPolicyViolation},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := running(t, "S: "+tc.input+"\nC: <stream:error><"+string(tc.condition)+" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>{{*}}</text></stream:error></stream:stream>\n",
+				func(cfg *xmpp.Config) { cfg.MaxStanzaSize = 4096 })
+			connect(t, c)
+			select {
+			case <-c.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatal("the connection did not end")
+			}
+			require.Error(t, c.Err())
+		})
+	}
+}
+
+// TestMalformedRequest: an IQ get with a bad address gets a stanza error
+// back, and the session goes on.
+func TestMalformedRequest(t *testing.T) {
+	c := running(t, `S: <iq type='get' id='bad' to='alice@localhost/r' from='bob@localhost/b'><a xmlns='urn:x'/><b xmlns='urn:x'/></iq>
+C: <iq type='error' id='bad' to='bob@localhost/b'><error type='modify'><bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>{{*}}</text></error></iq>
+S: <message from='bob@localhost/b' id='after'><body>still here</body></message>
+`+closing)
+	got := make(chan *stanza.Message, 1)
+	c.HandleMessage(nil, func(m *stanza.Message) { got <- m })
+	connect(t, c)
+	select {
+	case m := <-got:
+		assert.Equal(t, "still here", m.Body(""))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session did not go on")
+	}
+}
+
+// TestCloseFailsWaiters: Close ends a SendIQ that waits for a reply.
+func TestCloseFailsWaiters(t *testing.T) {
+	c := running(t, `C: <iq type='get' id='{{id}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+`+closing)
+	connect(t, c)
+	errc := make(chan error, 1)
+	go func() {
+		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+		iq.To = jid.MustParse("localhost")
+		_, err := c.SendIQ(context.Background(), iq)
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the request go out
+	require.NoError(t, c.Close())
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, xmpp.ErrNotConnected)
+	case <-time.After(5 * time.Second):
+		t.Fatal("SendIQ still waits after Close")
+	}
+	require.NoError(t, c.Err())
+}
+
+// TestRegistrationRemove: handlers removed stop receiving; a duplicate IQ
+// handler is a programmer error.
+func TestRegistration(t *testing.T) {
+	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	h := xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node, error) { return nil, nil })
+	remove := c.HandleIQ(stanza.Get, pingName, h)
+	assert.Panics(t, func() { c.HandleIQ(stanza.Get, pingName, h) })
+	remove()
+	remove()
+	assert.NotPanics(t, func() { c.HandleIQ(stanza.Get, pingName, h) })
+	assert.Panics(t, func() { c.HandleIQ(stanza.Result, pingName, h) })
+	require.ErrorIs(t, c.Send(context.Background(), &stanza.Message{}), xmpp.ErrNotConnected)
+	_, err := c.SendIQ(context.Background(), &stanza.IQ{Type: stanza.Result})
+	require.True(t, errors.Is(err, xmpp.ErrBadIQ))
+}
