@@ -79,6 +79,10 @@ type parser struct {
 	// attrs is scratch space for one start tag's attributes, kept across
 	// elements by the Reader.
 	attrs []rawAttr
+	// short: in prefix mode, the last failure came from running out of
+	// input (more bytes may make the element whole), not from anything
+	// wrong in the bytes seen.
+	short bool
 }
 
 type openTag struct {
@@ -94,6 +98,21 @@ type rawAttr struct {
 
 func (p *parser) fail(c Condition, msg string) *Error {
 	return &Error{Condition: c, Offset: int64(p.i), Msg: msg}
+}
+
+// failEnd is fail for what the next byte (or character) should have
+// been: when the input ends there, or within a character, the complete
+// element may yet be fine.
+func (p *parser) failEnd(c Condition, msg string) *Error {
+	p.short = p.prefix && (p.i >= len(p.s) || !utf8.FullRuneInString(p.s[p.i:]))
+	return p.fail(c, msg)
+}
+
+// failShort is fail for a terminator searched for up to the end of the
+// input and not found there.
+func (p *parser) failShort(c Condition, msg string) *Error {
+	p.short = p.prefix
+	return p.fail(c, msg)
 }
 
 // parse tokenizes p.s, which holds exactly one element.
@@ -123,10 +142,16 @@ func (p *parser) parse() *Error {
 					return p.fail(NotWellFormed, "data after the element")
 				}
 			}
-		case strings.HasPrefix(p.s[p.i:], "<![CDATA["):
+		case strings.HasPrefix(p.s[p.i:], cdataStart):
+			if len(p.open) == 0 {
+				return p.fail(NotWellFormed, "CDATA outside an element")
+			}
 			if err := p.cdata(); err != nil {
 				return err
 			}
+		case p.prefix && len(p.open) > 0 && len(p.s)-p.i >= 2 && strings.HasPrefix(cdataStart, p.s[p.i:]):
+			// "<![CDATA[" cut by the end of the input.
+			return p.failShort(NotWellFormed, "CDATA section incomplete")
 		case strings.HasPrefix(p.s[p.i:], "<!"), strings.HasPrefix(p.s[p.i:], "<?"):
 			return p.fail(RestrictedXML, "comment, declaration or processing instruction")
 		default:
@@ -140,7 +165,7 @@ func (p *parser) parse() *Error {
 		}
 	}
 	if p.prefix {
-		return p.fail(NotWellFormed, "element incomplete")
+		return p.failShort(NotWellFormed, "element incomplete")
 	}
 	if len(p.open) != 0 && !(p.header && len(p.open) == 1) {
 		return p.fail(NotWellFormed, "element not closed")
@@ -164,13 +189,16 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 	for {
 		sp := p.space()
 		if p.i >= len(p.s) {
-			return nil, p.fail(NotWellFormed, "tag not closed")
+			return nil, p.failEnd(NotWellFormed, "tag not closed")
 		}
 		if c := p.s[p.i]; c == '>' {
 			p.i++
 			break
 		} else if c == '/' {
 			if p.i+1 >= len(p.s) || p.s[p.i+1] != '>' {
+				if p.i+1 >= len(p.s) {
+					return nil, p.failShort(NotWellFormed, "'/' not followed by '>'")
+				}
 				return nil, p.fail(NotWellFormed, "'/' not followed by '>'")
 			}
 			p.i += 2
@@ -178,7 +206,7 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 			break
 		}
 		if !sp {
-			return nil, p.fail(NotWellFormed, "attribute not separated by white space")
+			return nil, p.failEnd(NotWellFormed, "attribute not separated by white space")
 		}
 		a, err := p.attribute()
 		if err != nil {
@@ -267,7 +295,7 @@ func (p *parser) endTag() *Error {
 	}
 	p.space()
 	if p.i >= len(p.s) || p.s[p.i] != '>' {
-		return p.fail(NotWellFormed, "end tag not closed")
+		return p.failEnd(NotWellFormed, "end tag not closed")
 	}
 	p.i++
 	if len(p.open) == 0 {
@@ -317,18 +345,18 @@ func (p *parser) attribute() (rawAttr, *Error) {
 	}
 	p.space()
 	if p.i >= len(p.s) || p.s[p.i] != '=' {
-		return rawAttr{}, p.fail(NotWellFormed, "attribute without a value")
+		return rawAttr{}, p.failEnd(NotWellFormed, "attribute without a value")
 	}
 	p.i++
 	p.space()
 	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return rawAttr{}, p.fail(NotWellFormed, "attribute value not quoted")
+		return rawAttr{}, p.failEnd(NotWellFormed, "attribute value not quoted")
 	}
 	q := p.s[p.i]
 	p.i++
 	end := strings.IndexByte(p.s[p.i:], q)
 	if end < 0 {
-		return rawAttr{}, p.fail(NotWellFormed, "attribute value not closed")
+		return rawAttr{}, p.failShort(NotWellFormed, "attribute value not closed")
 	}
 	raw := p.s[p.i : p.i+end]
 	if strings.IndexByte(raw, '<') >= 0 {
@@ -371,10 +399,10 @@ func (p *parser) addText(t string) {
 }
 
 func (p *parser) cdata() *Error {
-	p.i += len("<![CDATA[")
+	p.i += len(cdataStart)
 	end := strings.Index(p.s[p.i:], "]]>")
 	if end < 0 {
-		return p.fail(NotWellFormed, "CDATA section not closed")
+		return p.failShort(NotWellFormed, "CDATA section not closed")
 	}
 	raw := p.s[p.i : p.i+end]
 	if err := p.checkChars(raw); err != nil {
@@ -415,7 +443,7 @@ func (p *parser) name() (string, *Error) {
 		p.i += size
 	}
 	if p.i == start {
-		return "", p.fail(NotWellFormed, "expected a name")
+		return "", p.failEnd(NotWellFormed, "expected a name")
 	}
 	return p.s[start:p.i], nil
 }
@@ -494,7 +522,7 @@ func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size <= 1 || !isChar(r) {
 			p.i += i
-			return -1, p.fail(NotWellFormed, "invalid UTF-8 or a character XML forbids")
+			return -1, p.failEnd(NotWellFormed, "invalid UTF-8 or a character XML forbids")
 		}
 		i += size
 	}
@@ -544,6 +572,11 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 		case c == '&':
 			end := strings.IndexByte(raw[i:], ';')
 			if end < 0 {
+				if p.i+len(raw) == len(p.s) {
+					// Text that runs to the end of the input (p.i is
+					// where raw starts): the ';' may be still to come.
+					return "", p.failShort(NotWellFormed, "'&' without ';'")
+				}
 				return "", p.fail(NotWellFormed, "'&' without ';'")
 			}
 			r, err := p.entity(raw[i+1 : i+end])
@@ -608,6 +641,8 @@ func (p *parser) entity(name string) (rune, *Error) {
 	}
 	return 0, p.fail(RestrictedXML, "reference to an undeclared entity &"+name+";")
 }
+
+const cdataStart = "<![CDATA["
 
 func normalizeNewlines(s string) string {
 	if strings.IndexByte(s, '\r') < 0 {

@@ -157,6 +157,19 @@ func TestContent(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, dump(e))
 			assert.Equal(t, tc.in, e.Raw)
+
+			// Split at any byte, the same element, without waiting for
+			// input after it.
+			for cut := range len(tc.in) {
+				var after afterEnd
+				x := NewReader(io.MultiReader(strings.NewReader(header+tc.in[:cut]), strings.NewReader(tc.in[cut:]), &after), Limits{})
+				_, err := x.Header()
+				require.NoError(t, err)
+				e, err := x.Next()
+				require.NoError(t, err, "split at %d", cut)
+				assert.Equal(t, tc.want, dump(e), "split at %d", cut)
+				assert.False(t, bool(after), "split at %d: read past the element", cut)
+			}
 		})
 	}
 }
@@ -212,8 +225,32 @@ func TestRefused(t *testing.T) {
 			var xe *Error
 			require.ErrorAs(t, err, &xe, "got %v", err)
 			assert.Equal(t, tc.want, xe.Condition, "%v", err)
+
+			// Split at any byte, the same refusal, and without waiting
+			// for input after the refused bytes: the reader reads more
+			// only when what it holds cannot be judged yet.
+			for cut := range len(tc.in) {
+				var after afterEnd
+				x := NewReader(io.MultiReader(strings.NewReader(header+tc.in[:cut]), strings.NewReader(tc.in[cut:]), &after), Limits{})
+				_, err := x.Header()
+				require.NoError(t, err)
+				_, err = x.Next()
+				require.ErrorAs(t, err, &xe, "split at %d: got %v", cut, err)
+				assert.Equal(t, tc.want, xe.Condition, "split at %d: %v", cut, err)
+				assert.False(t, bool(after), "split at %d: read past the refused bytes", cut)
+			}
 		})
 	}
+}
+
+// afterEnd is the input after the end of a test's bytes: it records that
+// the reader asked for more, as a peer that sent nothing more would leave
+// it waiting.
+type afterEnd bool
+
+func (a *afterEnd) Read([]byte) (int, error) {
+	*a = true
+	return 0, io.EOF
 }
 
 func TestHeader(t *testing.T) {
