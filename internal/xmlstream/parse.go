@@ -76,9 +76,6 @@ type parser struct {
 	// prefix: p.s holds the element and possibly more after it; parsing
 	// stops where the element ends, and running out of input is an error.
 	prefix bool
-	// attrs is scratch space for one start tag's attributes, kept across
-	// elements by the Reader.
-	attrs []rawAttr
 	// short: in prefix mode, the last failure came from running out of
 	// input (more bytes may make the element whole), not from anything
 	// wrong in the bytes seen.
@@ -89,11 +86,6 @@ type openTag struct {
 	qname      string // as written, to match the end tag
 	name       Name
 	scopeDepth int // len(scope) before this element's declarations
-}
-
-// rawAttr is an attribute before namespace resolution.
-type rawAttr struct {
-	qname, value string
 }
 
 func (p *parser) fail(c Condition, msg string) *Error {
@@ -117,8 +109,6 @@ func (p *parser) failShort(c Condition, msg string) *Error {
 
 // parse tokenizes p.s, which holds exactly one element.
 func (p *parser) parse() *Error {
-	attrs := p.attrs[:0]
-	defer func() { p.attrs = attrs[:0] }()
 	for p.i < len(p.s) {
 		if p.s[p.i] != '<' {
 			if len(p.open) == 0 {
@@ -155,8 +145,7 @@ func (p *parser) parse() *Error {
 		case strings.HasPrefix(p.s[p.i:], "<!"), strings.HasPrefix(p.s[p.i:], "<?"):
 			return p.fail(RestrictedXML, "comment, declaration or processing instruction")
 		default:
-			var err *Error
-			if attrs, err = p.startTag(attrs[:0]); err != nil {
+			if err := p.startTag(); err != nil {
 				return err
 			}
 			if p.prefix && len(p.open) == 0 {
@@ -173,23 +162,25 @@ func (p *parser) parse() *Error {
 	return nil
 }
 
-func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
+func (p *parser) startTag() *Error {
 	if len(p.open) == 0 && len(p.e.Tokens) != 0 {
-		return nil, p.fail(NotWellFormed, "second element")
+		return p.fail(NotWellFormed, "second element")
 	}
 	p.i++ // '<'
-	qname, err := p.name()
+	qname, colon, err := p.name()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	selfClose := false
-	// Declarations and prefixed attributes are rare: note them, so that
-	// the common tag skips the loops that handle them.
-	decls, prefixed := false, false
+	// Attributes go straight into the element, named as written.
+	// Declarations and prefixed names are rare: note them, so that the
+	// common tag skips the pass that handles them.
+	base := len(p.e.Attrs)
+	special := false
 	for {
 		sp := p.space()
 		if p.i >= len(p.s) {
-			return nil, p.failEnd(NotWellFormed, "tag not closed")
+			return p.failEnd(NotWellFormed, "tag not closed")
 		}
 		if c := p.s[p.i]; c == '>' {
 			p.i++
@@ -197,99 +188,100 @@ func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
 		} else if c == '/' {
 			if p.i+1 >= len(p.s) || p.s[p.i+1] != '>' {
 				if p.i+1 >= len(p.s) {
-					return nil, p.failShort(NotWellFormed, "'/' not followed by '>'")
+					return p.failShort(NotWellFormed, "'/' not followed by '>'")
 				}
-				return nil, p.fail(NotWellFormed, "'/' not followed by '>'")
+				return p.fail(NotWellFormed, "'/' not followed by '>'")
 			}
 			p.i += 2
 			selfClose = true
 			break
 		}
 		if !sp {
-			return nil, p.failEnd(NotWellFormed, "attribute not separated by white space")
+			return p.failEnd(NotWellFormed, "attribute not separated by white space")
 		}
-		a, err := p.attribute()
+		aname, acolon, err := p.name()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, b := range attrs {
-			if b.qname == a.qname {
-				return nil, p.fail(NotWellFormed, "duplicate attribute "+a.qname)
+		value, err := p.attrValue()
+		if err != nil {
+			return err
+		}
+		for k := base; k < len(p.e.Attrs); k++ {
+			if p.e.Attrs[k].Name.Local == aname {
+				return p.fail(NotWellFormed, "duplicate attribute "+aname)
 			}
 		}
-		if len(attrs) == p.maxAttrs {
-			return nil, p.fail(PolicyViolation, "too many attributes")
+		if len(p.e.Attrs)-base == p.maxAttrs {
+			return p.fail(PolicyViolation, "too many attributes")
 		}
-		if strings.HasPrefix(a.qname, "xmlns") {
-			decls = true
-		} else if strings.IndexByte(a.qname, ':') >= 0 {
-			prefixed = true
-		}
-		attrs = append(attrs, a)
+		special = special || acolon >= 0 || strings.HasPrefix(aname, "xmlns")
+		p.e.Attrs = append(p.e.Attrs, Attr{Name: Name{Local: aname}, Value: value})
 	}
 	if len(p.open) == p.maxDepth {
-		return nil, p.fail(PolicyViolation, "elements nested too deeply")
+		return p.fail(PolicyViolation, "elements nested too deeply")
 	}
 
 	// Declarations first: they apply to the element's own name and
 	// attributes.
 	scopeDepth := len(p.scope)
-	for _, a := range attrs {
-		if !decls {
-			break
-		}
-		if a.qname == "xmlns" {
-			p.scope = append(p.scope, binding{"", a.value})
-		} else if prefix, ok := strings.CutPrefix(a.qname, "xmlns:"); ok {
-			if a.value == "" || prefix == "xmlns" || (prefix == "xml") != (a.value == NSXML) {
-				return nil, p.fail(NotWellFormed, "bad namespace declaration "+a.qname)
+	if special {
+		for _, a := range p.e.Attrs[base:] {
+			if a.Name.Local == "xmlns" {
+				p.scope = append(p.scope, binding{"", a.Value})
+			} else if prefix, ok := strings.CutPrefix(a.Name.Local, "xmlns:"); ok {
+				if a.Value == "" || prefix == "xmlns" || (prefix == "xml") != (a.Value == NSXML) {
+					return p.fail(NotWellFormed, "bad namespace declaration "+a.Name.Local)
+				}
+				p.scope = append(p.scope, binding{prefix, a.Value})
 			}
-			p.scope = append(p.scope, binding{prefix, a.value})
 		}
 	}
-	name, err := p.resolve(qname, true)
+	name, err := p.resolve(qname, colon, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	tok := Token{Kind: StartElement, Name: name, AttrStart: int32(len(p.e.Attrs))}
-	for _, a := range attrs {
-		if decls && (a.qname == "xmlns" || strings.HasPrefix(a.qname, "xmlns:")) {
-			continue
-		}
-		if !prefixed {
-			// No prefixes: names are unique as written (checked above)
-			// and have no namespace.
-			p.e.Attrs = append(p.e.Attrs, Attr{Name: Name{Local: a.qname}, Value: a.value})
-			continue
-		}
-		an, err := p.resolve(a.qname, false)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range p.e.Attrs[tok.AttrStart:] {
-			if b.Name == an {
-				return nil, p.fail(NotWellFormed, "duplicate attribute "+a.qname)
+	if special {
+		// Drop the declarations, resolve the other names, and check that
+		// they are still unique once resolved.
+		w := base
+		for k := base; k < len(p.e.Attrs); k++ {
+			a := p.e.Attrs[k]
+			q := a.Name.Local
+			if q == "xmlns" || strings.HasPrefix(q, "xmlns:") {
+				continue
 			}
+			an, err := p.resolve(q, strings.IndexByte(q, ':'), false)
+			if err != nil {
+				return err
+			}
+			for _, b := range p.e.Attrs[base:w] {
+				if b.Name == an {
+					return p.fail(NotWellFormed, "duplicate attribute "+q)
+				}
+			}
+			p.e.Attrs[w] = Attr{Name: an, Value: a.Value}
+			w++
 		}
-		p.e.Attrs = append(p.e.Attrs, Attr{Name: an, Value: a.value})
+		clear(p.e.Attrs[w:])
+		p.e.Attrs = p.e.Attrs[:w]
 	}
-	tok.AttrEnd = int32(len(p.e.Attrs))
-	p.e.Tokens = append(p.e.Tokens, tok)
+	p.e.Tokens = append(p.e.Tokens, Token{Kind: StartElement, Name: name, AttrStart: int32(base), AttrEnd: int32(len(p.e.Attrs))})
 	if selfClose {
 		p.scope = p.scope[:scopeDepth]
 		p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: name})
 		if len(p.open) == 0 && p.i != len(p.s) && !p.prefix {
-			return nil, p.fail(NotWellFormed, "data after the element")
+			return p.fail(NotWellFormed, "data after the element")
 		}
-		return attrs, nil
+		return nil
 	}
 	p.open = append(p.open, openTag{qname: qname, name: name, scopeDepth: scopeDepth})
-	return attrs, nil
+	return nil
 }
 
 func (p *parser) endTag() *Error {
 	p.i += 2 // "</"
-	qname, err := p.name()
+	qname, _, err := p.name()
 	if err != nil {
 		return err
 	}
@@ -311,17 +303,23 @@ func (p *parser) endTag() *Error {
 	return nil
 }
 
-// resolve maps a qualified name to its namespace. Unprefixed attributes
-// have no namespace; unprefixed elements take the default namespace.
-func (p *parser) resolve(qname string, element bool) (Name, *Error) {
-	prefix, local, ok := strings.Cut(qname, ":")
-	if !ok {
-		local, prefix = prefix, ""
-		if !element && startsName(local) {
-			return Name{Local: local}, nil
+// resolve maps a qualified name, whose first ':' is at colon (-1 for
+// none), to its namespace. Unprefixed attributes have no namespace;
+// unprefixed elements take the default namespace.
+func (p *parser) resolve(qname string, colon int, element bool) (Name, *Error) {
+	if colon < 0 {
+		// name() made sure that qname starts as a name does.
+		if element {
+			for i := len(p.scope) - 1; i >= 0; i-- {
+				if p.scope[i].prefix == "" {
+					return Name{Space: p.scope[i].uri, Local: qname}, nil
+				}
+			}
 		}
+		return Name{Local: qname}, nil
 	}
-	if strings.IndexByte(local, ':') >= 0 || !startsName(local) || ok && !startsName(prefix) {
+	prefix, local := qname[:colon], qname[colon+1:]
+	if strings.IndexByte(local, ':') >= 0 || !startsName(local) || !startsName(prefix) {
 		return Name{}, p.fail(NotWellFormed, "bad qualified name "+qname)
 	}
 	if prefix == "xml" {
@@ -332,42 +330,56 @@ func (p *parser) resolve(qname string, element bool) (Name, *Error) {
 			return Name{Space: p.scope[i].uri, Local: local}, nil
 		}
 	}
-	if prefix == "" {
-		return Name{Local: local}, nil
-	}
 	return Name{}, p.fail(NotWellFormed, "undeclared namespace prefix "+prefix)
 }
 
-func (p *parser) attribute() (rawAttr, *Error) {
-	qname, err := p.name()
-	if err != nil {
-		return rawAttr{}, err
+// attrPlain marks the bytes an attribute value can hold as they are:
+// printable ASCII but for the quotes, '<' and '&'.
+var attrPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7f; c++ {
+		t[c] = c != '"' && c != '\'' && c != '<' && c != '&'
 	}
+	return t
+}()
+
+// attrValue reads '=' and the quoted value after an attribute's name.
+func (p *parser) attrValue() (string, *Error) {
 	p.space()
 	if p.i >= len(p.s) || p.s[p.i] != '=' {
-		return rawAttr{}, p.failEnd(NotWellFormed, "attribute without a value")
+		return "", p.failEnd(NotWellFormed, "attribute without a value")
 	}
 	p.i++
 	p.space()
 	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return rawAttr{}, p.failEnd(NotWellFormed, "attribute value not quoted")
+		return "", p.failEnd(NotWellFormed, "attribute value not quoted")
 	}
 	q := p.s[p.i]
 	p.i++
+	// The common value: plain ASCII up to its closing quote, nothing to
+	// check or replace.
+	i := p.i
+	for i < len(p.s) && attrPlain[p.s[i]] {
+		i++
+	}
+	if i < len(p.s) && p.s[i] == q {
+		v := p.s[p.i:i]
+		p.i = i + 1
+		return v, nil
+	}
 	end := strings.IndexByte(p.s[p.i:], q)
 	if end < 0 {
-		return rawAttr{}, p.failShort(NotWellFormed, "attribute value not closed")
+		return "", p.failShort(NotWellFormed, "attribute value not closed")
 	}
 	raw := p.s[p.i : p.i+end]
 	if strings.IndexByte(raw, '<') >= 0 {
-		return rawAttr{}, p.fail(NotWellFormed, "'<' in an attribute value")
+		return "", p.fail(NotWellFormed, "'<' in an attribute value")
 	}
 	v, err := p.unescape(raw, true)
 	if err != nil {
-		return rawAttr{}, err
+		return "", err
 	}
 	p.i += end + 1
-	return rawAttr{qname: qname, value: v}, nil
+	return v, nil
 }
 
 func (p *parser) text() *Error {
@@ -424,28 +436,56 @@ func (p *parser) space() bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// name reads an XML name (with at most the prefix colon checked later).
-func (p *parser) name() (string, *Error) {
-	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c < utf8.RuneSelf {
-			if !isASCIINameChar(c) || (p.i == start && !isASCIINameStart(c)) {
+// nameByte marks the ASCII bytes that may start a name (nameStart) and
+// that may continue one (nameChar).
+const (
+	nameStart = 1 << iota
+	nameChar
+)
+
+var nameByte = func() (t [256]uint8) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		if isASCIINameStart(byte(c)) {
+			t[c] |= nameStart
+		}
+		if isASCIINameChar(byte(c)) {
+			t[c] |= nameChar
+		}
+	}
+	return t
+}()
+
+// name reads an XML name (with at most the prefix colon checked later)
+// and returns it with the index of its first ':', or -1.
+func (p *parser) name() (string, int, *Error) {
+	start, colon := p.i, -1
+	s, i := p.s, p.i
+	for i < len(s) {
+		c := s[i]
+		if t := nameByte[c]; t != 0 {
+			if i == start && t&nameStart == 0 {
 				break
 			}
-			p.i++
+			if c == ':' && colon < 0 {
+				colon = i - start
+			}
+			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(p.s[p.i:])
-		if !isNameRune(r, p.i == start) {
+		if c < utf8.RuneSelf {
 			break
 		}
-		p.i += size
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isNameRune(r, i == start) {
+			break
+		}
+		i += size
 	}
-	if p.i == start {
-		return "", p.failEnd(NotWellFormed, "expected a name")
+	p.i = i
+	if i == start {
+		return "", -1, p.failEnd(NotWellFormed, "expected a name")
 	}
-	return p.s[start:p.i], nil
+	return s[start:i], colon, nil
 }
 
 func isASCIINameStart(c byte) bool {
@@ -654,7 +694,8 @@ func normalizeNewlines(s string) string {
 // nameAt reads the name that starts at byte i of p.s.
 func (p *parser) nameAt(i int) (string, *Error) {
 	p.i = i
-	return p.name()
+	n, _, err := p.name()
+	return n, err
 }
 
 // startsName reports whether s is non-empty and starts with a character

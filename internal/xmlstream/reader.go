@@ -302,7 +302,7 @@ func (r *Reader) Next() (*Element, error) {
 func (r *Reader) resetParser(s string, prefix bool) {
 	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
 	r.p = parser{s: s, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
-		attrs: r.p.attrs, maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs, prefix: prefix}
+		maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs, prefix: prefix}
 }
 
 // parseBuffered is the fast path: when the whole element is already in the
