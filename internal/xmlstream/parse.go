@@ -580,6 +580,12 @@ func plainWord(w uint64) bool {
 	return (w&highs)|lessThan20|hasAmp == 0
 }
 
+// The bytes unescape replaces, in text and in attribute values.
+var (
+	textSpecial = [256]bool{'&': true, '\r': true}
+	attrSpecial = [256]bool{'&': true, '\r': true, '\n': true, '\t': true}
+)
+
 // unescape checks the characters of raw text or an attribute value and
 // replaces entity and character references and line ends (and, in
 // attributes, white space characters). It allocates only when raw holds
@@ -591,6 +597,10 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 	}
 	if i < 0 {
 		return raw, nil
+	}
+	special := &textSpecial
+	if attr {
+		special = &attrSpecial
 	}
 	var b strings.Builder
 	b.Grow(len(raw))
@@ -626,7 +636,13 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			b.WriteRune(r)
 			i += end
 		default:
-			b.WriteByte(c)
+			// A run of bytes that stay as they are.
+			j := i + 1
+			for j < len(raw) && !special[raw[j]] {
+				j++
+			}
+			b.WriteString(raw[i:j])
+			i = j - 1
 		}
 	}
 	return b.String(), nil
