@@ -119,8 +119,12 @@ func (p *parser) parse() *Error {
 			}
 			continue
 		}
+		var next byte // after '<'
+		if p.i+1 < len(p.s) {
+			next = p.s[p.i+1]
+		}
 		switch {
-		case strings.HasPrefix(p.s[p.i:], "</"):
+		case next == '/':
 			if err := p.endTag(); err != nil {
 				return err
 			}
@@ -132,6 +136,13 @@ func (p *parser) parse() *Error {
 					return p.fail(NotWellFormed, "data after the element")
 				}
 			}
+		case next != '!' && next != '?':
+			if err := p.startTag(); err != nil {
+				return err
+			}
+			if p.prefix && len(p.open) == 0 {
+				return nil // an empty element: <x/>
+			}
 		case strings.HasPrefix(p.s[p.i:], cdataStart):
 			if len(p.open) == 0 {
 				return p.fail(NotWellFormed, "CDATA outside an element")
@@ -142,15 +153,8 @@ func (p *parser) parse() *Error {
 		case p.prefix && len(p.open) > 0 && len(p.s)-p.i >= 2 && strings.HasPrefix(cdataStart, p.s[p.i:]):
 			// "<![CDATA[" cut by the end of the input.
 			return p.failShort(NotWellFormed, "CDATA section incomplete")
-		case strings.HasPrefix(p.s[p.i:], "<!"), strings.HasPrefix(p.s[p.i:], "<?"):
+		default: // "<!" or "<?"
 			return p.fail(RestrictedXML, "comment, declaration or processing instruction")
-		default:
-			if err := p.startTag(); err != nil {
-				return err
-			}
-			if p.prefix && len(p.open) == 0 {
-				return nil // an empty element: <x/>
-			}
 		}
 	}
 	if p.prefix {
@@ -281,6 +285,18 @@ func (p *parser) startTag() *Error {
 
 func (p *parser) endTag() *Error {
 	p.i += 2 // "</"
+	// The usual end tag: the open element's name as written, then '>'.
+	// '>' cannot continue a name, so name() would read just that name.
+	if n := len(p.open); n > 0 {
+		top := p.open[n-1]
+		if e := p.i + len(top.qname); e < len(p.s) && p.s[e] == '>' && p.s[p.i:e] == top.qname {
+			p.i = e + 1
+			p.open = p.open[:n-1]
+			p.scope = p.scope[:top.scopeDepth]
+			p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: top.name})
+			return nil
+		}
+	}
 	qname, _, err := p.name()
 	if err != nil {
 		return err
@@ -557,6 +573,16 @@ func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 				}
 			}
 			i++
+			continue
+		}
+		// Two- and three-byte sequences whose every completion is a
+		// character XML allows: U+0080..U+07FF and U+1000..U+CFFF.
+		if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+			i += 2
+			continue
+		}
+		if c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			i += 3
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])

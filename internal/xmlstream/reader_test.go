@@ -150,6 +150,7 @@ func TestContent(t *testing.T) {
 		{"white space in tags", "<m  a = 'b' ></m >", `<{jabber:client}m {}a="b"></m>`},
 		{"'>' in attribute and text", `<m a='>'>></m>`, `<{jabber:client}m {}a=">">">"</m>`},
 		{"non-ASCII names", `<méssage/>`, `<{jabber:client}méssage></méssage>`},
+		{"two-, three- and four-byte characters", `<m a='é你'>é你😀</m>`, `<{jabber:client}m {}a="é你">"é你😀"</m>`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,6 +202,9 @@ func TestRefused(t *testing.T) {
 		{"unbound attribute prefix", `<m p:a='1'/>`, NotWellFormed},
 		{"empty prefix declaration", `<m xmlns:p=''/>`, NotWellFormed},
 		{"invalid UTF-8 in text", "<m>\xff</m>", NotWellFormed},
+		{"cut two-byte sequence", "<m>\xc3</m>", NotWellFormed},
+		{"cut three-byte sequence", "<m>\xe4\xbd</m>", NotWellFormed},
+		{"overlong sequence", "<m>\xc0\xaf</m>", NotWellFormed},
 		{"invalid UTF-8 in attribute", "<m a='\xc3'/>", NotWellFormed},
 		{"surrogate encoded in UTF-8", "<m>\xed\xa0\x80</m>", NotWellFormed},
 		{"control character", "<m>\x01</m>", NotWellFormed},
