@@ -54,6 +54,11 @@ func New(local, domain, resource string) (JID, error) {
 }
 
 func parse(s string, fast bool) (JID, error) {
+	if fast {
+		if j, ok := canonicalASCII(s); ok {
+			return j, nil
+		}
+	}
 	rest, resource, hasResource := strings.Cut(s, "/")
 	local, domain, hasLocal := strings.Cut(rest, "@")
 	if !hasLocal {
@@ -207,4 +212,80 @@ func (j JID) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
 // UnmarshalXMLAttr implements xml.UnmarshalerAttr, as UnmarshalText does.
 func (j *JID) UnmarshalXMLAttr(attr xml.Attr) error {
 	return j.UnmarshalText([]byte(attr.Value))
+}
+
+// The classes of ASCII bytes in an address that is already canonical.
+const (
+	cLocal    = 1 << iota // printable, not upper case, not forbidden in a localpart
+	cDomain               // a lower-case letter, a digit or '-' (not '.')
+	cResource             // printable or space
+)
+
+var asciiClass = func() (t [256]uint8) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] |= cResource
+		if c > 0x20 && !('A' <= c && c <= 'Z') && !strings.ContainsRune(localForbidden, rune(c)) {
+			t[c] |= cLocal
+		}
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' {
+			t[c] |= cDomain
+		}
+	}
+	return t
+}()
+
+// canonicalASCII is the fastest path, in one scan: s is plain ASCII that
+// every part's fast path (asciiLocal, asciiDomain, asciiResource) would
+// return unchanged and that passes the length checks, so s is the address.
+// ok is false for anything else, which takes the usual way.
+func canonicalASCII(s string) (j JID, ok bool) {
+	i, localLen := 0, 0
+	// The localpart, or the domainpart if no '@' comes before a '/'.
+	for ; i < len(s) && asciiClass[s[i]]&cLocal != 0; i++ {
+	}
+	if i < len(s) && s[i] == '@' {
+		if i == 0 || i > MaxPartLen {
+			return JID{}, false
+		}
+		localLen = i
+		i++
+	} else {
+		i = 0 // no localpart: read it again as the domainpart
+	}
+	// The domainpart: LDH labels, as asciiDomain takes them, with no
+	// trailing dot and no upper case.
+	start, label := i, i
+	for ; ; i++ {
+		if i == len(s) || s[i] == '.' || s[i] == '/' {
+			n := i - label
+			if n == 0 || s[label] == '-' || s[i-1] == '-' || n >= 4 && s[label+2] == '-' && s[label+3] == '-' {
+				return JID{}, false
+			}
+			if i == len(s) || s[i] == '/' {
+				break
+			}
+			label = i + 1
+			continue
+		}
+		if asciiClass[s[i]]&cDomain == 0 {
+			return JID{}, false
+		}
+	}
+	domainLen := i - start
+	if domainLen > MaxPartLen {
+		return JID{}, false
+	}
+	// The resourcepart: everything after the '/', printable ASCII.
+	if i < len(s) {
+		i++
+		if i == len(s) || len(s)-i > MaxPartLen {
+			return JID{}, false
+		}
+		for ; i < len(s); i++ {
+			if asciiClass[s[i]]&cResource == 0 {
+				return JID{}, false
+			}
+		}
+	}
+	return JID{s: s, localLen: uint16(localLen), domainLen: uint16(domainLen)}, true
 }

@@ -340,6 +340,11 @@ func TestFastPathMatchesFullEnforcement(t *testing.T) {
 	for _, s := range []string{
 		"a@1.2.3.4", "01.2.3.4", "1.2.3.256", "ab--cd.example", "a@xn--caf-dma.example",
 		"x.-y", "x-.y", "EXAMPLE.COM.", "a@b.", "a@b..", "a--b", "ab-c", "a-bc-",
+		"a/b@c", "a@b/", "a@b/c/d@e", "a.b", "a.b@c.d", "@b", "a@@b", "a@b@c", "a@-b.c", "a@b.c./r",
+		"x@ab--c.d", "a\\b@c", "a b@c", "a@b/ c", "a@b/\x7f",
+		strings.Repeat("a", 1023) + "@b", strings.Repeat("a", 1024) + "@b",
+		strings.Repeat("b", 1023), strings.Repeat("b", 1024), "a@" + strings.Repeat("b", 1024),
+		"a@b/" + strings.Repeat("r", 1023), "a@b/" + strings.Repeat("r", 1024),
 	} {
 		checkFastPath(t, s)
 	}

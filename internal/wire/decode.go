@@ -243,14 +243,26 @@ func (d *decoder) isCore(i int, local string) bool {
 	return n.Space == d.ns && n.Local == local
 }
 
+// messageBlock is a Message with room for what most messages hold, one
+// body and one extension, so that they cost one allocation with it.
+type messageBlock struct {
+	m    stanza.Message
+	body [1]stanza.Text
+	ext  [1]stanza.Node
+}
+
 func (d *decoder) message() (stanza.Stanza, error) {
-	m := new(stanza.Message)
+	blk := new(messageBlock)
+	m := &blk.m
 	typ := d.common(&m.Common)
 	m.Type = stanza.MessageType(d.oneOf("message type", typ, "", "normal", "chat", "groupchat", "headline", "error"))
 	d.children(func(i int) int {
 		switch {
 		case d.isCore(i, "body"):
 			v, lang := d.text(i)
+			if m.Bodies == nil {
+				m.Bodies = blk.body[:0:1]
+			}
 			m.Bodies = append(m.Bodies, stanza.Text{Lang: lang, Value: v})
 		case d.isCore(i, "subject"):
 			v, lang := d.text(i)
@@ -261,6 +273,9 @@ func (d *decoder) message() (stanza.Stanza, error) {
 		case d.isCore(i, "error"):
 			m.Error = d.stanzaError(i)
 		default:
+			if m.Extensions == nil {
+				m.Extensions = blk.ext[:0:1]
+			}
 			return d.extension(i, &m.Extensions)
 		}
 		return d.skip(i)
@@ -268,8 +283,17 @@ func (d *decoder) message() (stanza.Stanza, error) {
 	return d.result(m)
 }
 
+// presenceBlock is a Presence with room for one status and one extension
+// (often caps), as messageBlock.
+type presenceBlock struct {
+	p      stanza.Presence
+	status [1]stanza.Text
+	ext    [1]stanza.Node
+}
+
 func (d *decoder) presence() (stanza.Stanza, error) {
-	p := new(stanza.Presence)
+	blk := new(presenceBlock)
+	p := &blk.p
 	typ := d.common(&p.Common)
 	p.Type = stanza.PresenceType(d.oneOf("presence type", typ, "", "unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "error"))
 	d.children(func(i int) int {
@@ -279,6 +303,9 @@ func (d *decoder) presence() (stanza.Stanza, error) {
 			p.Show = stanza.Show(d.oneOf("show", v, "chat", "away", "xa", "dnd"))
 		case d.isCore(i, "status"):
 			v, lang := d.text(i)
+			if p.Statuses == nil {
+				p.Statuses = blk.status[:0:1]
+			}
 			p.Statuses = append(p.Statuses, stanza.Text{Lang: lang, Value: v})
 		case d.isCore(i, "priority"):
 			v, _ := d.text(i)
@@ -290,6 +317,9 @@ func (d *decoder) presence() (stanza.Stanza, error) {
 		case d.isCore(i, "error"):
 			p.Error = d.stanzaError(i)
 		default:
+			if p.Extensions == nil {
+				p.Extensions = blk.ext[:0:1]
+			}
 			return d.extension(i, &p.Extensions)
 		}
 		return d.skip(i)
@@ -297,8 +327,15 @@ func (d *decoder) presence() (stanza.Stanza, error) {
 	return d.result(p)
 }
 
+// iqBlock is an IQ with room for its payload.
+type iqBlock struct {
+	iq      stanza.IQ
+	payload stanza.Node
+}
+
 func (d *decoder) iq() (stanza.Stanza, error) {
-	iq := new(stanza.IQ)
+	blk := new(iqBlock)
+	iq := &blk.iq
 	typ := d.common(&iq.Common)
 	iq.Type = stanza.IQType(typ)
 	payloads := 0
@@ -308,11 +345,11 @@ func (d *decoder) iq() (stanza.Stanza, error) {
 			return d.skip(i)
 		}
 		payloads++
-		n, next := d.node(i)
 		if payloads == 1 {
-			iq.Payload = &n
+			iq.Payload = &blk.payload
+			return d.fill(iq.Payload, i)
 		}
-		return next
+		return d.skip(i)
 	})
 	switch iq.Type {
 	case stanza.Get, stanza.Set:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzNext feeds arbitrary bytes after a stream header. The reader must
@@ -23,6 +24,14 @@ func FuzzNext(f *testing.F) {
 	}
 	limits := Limits{MaxElementSize: 4096, MaxDepth: 16, MaxAttrs: 8}
 	f.Fuzz(func(t *testing.T, s string) {
+		// However the bytes arrive, the same elements and the same end.
+		whole := readTrace(strings.NewReader(header+s), limits)
+		if split := readTrace(iotest.OneByteReader(strings.NewReader(header+s)), limits); split != whole {
+			t.Fatalf("read whole:\n%s\nread a byte at a time:\n%s", whole, split)
+		}
+		if split := readTrace(&chunky{s: header + s}, limits); split != whole {
+			t.Fatalf("read whole:\n%s\nread in uneven pieces:\n%s", whole, split)
+		}
 		x := NewReader(strings.NewReader(header+s), limits)
 		if _, err := x.Header(); err != nil {
 			t.Fatal(err)
@@ -70,6 +79,45 @@ func FuzzNext(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readTrace reads a stream to its end and describes each element and how
+// it ended.
+func readTrace(r io.Reader, limits Limits) string {
+	x := NewReader(r, limits)
+	if _, err := x.Header(); err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for {
+		e, err := x.Next()
+		if err != nil {
+			var xe *Error
+			if errors.As(err, &xe) {
+				b.WriteString(string(xe.Condition))
+			} else {
+				b.WriteString(err.Error())
+			}
+			return b.String()
+		}
+		b.WriteString(dump(e) + "\n")
+	}
+}
+
+// chunky reads s in pieces of 1 to 13 bytes, in a fixed uneven cycle.
+type chunky struct {
+	s string
+	k int
+}
+
+func (c *chunky) Read(p []byte) (int, error) {
+	if c.s == "" {
+		return 0, io.EOF
+	}
+	c.k++
+	n := copy(p[:min(len(p), 1+c.k*7%13)], c.s)
+	c.s = c.s[n:]
+	return n, nil
 }
 
 func isASCII(s string) bool {

@@ -76,9 +76,10 @@ type parser struct {
 	// prefix: p.s holds the element and possibly more after it; parsing
 	// stops where the element ends, and running out of input is an error.
 	prefix bool
-	// attrs is scratch space for one start tag's attributes, kept across
-	// elements by the Reader.
-	attrs []rawAttr
+	// short: in prefix mode, the last failure came from running out of
+	// input (more bytes may make the element whole), not from anything
+	// wrong in the bytes seen.
+	short bool
 }
 
 type openTag struct {
@@ -87,19 +88,27 @@ type openTag struct {
 	scopeDepth int // len(scope) before this element's declarations
 }
 
-// rawAttr is an attribute before namespace resolution.
-type rawAttr struct {
-	qname, value string
-}
-
 func (p *parser) fail(c Condition, msg string) *Error {
 	return &Error{Condition: c, Offset: int64(p.i), Msg: msg}
 }
 
+// failEnd is fail for what the next byte (or character) should have
+// been: when the input ends there, or within a character, the complete
+// element may yet be fine.
+func (p *parser) failEnd(c Condition, msg string) *Error {
+	p.short = p.prefix && (p.i >= len(p.s) || !utf8.FullRuneInString(p.s[p.i:]))
+	return p.fail(c, msg)
+}
+
+// failShort is fail for a terminator searched for up to the end of the
+// input and not found there.
+func (p *parser) failShort(c Condition, msg string) *Error {
+	p.short = p.prefix
+	return p.fail(c, msg)
+}
+
 // parse tokenizes p.s, which holds exactly one element.
 func (p *parser) parse() *Error {
-	attrs := p.attrs[:0]
-	defer func() { p.attrs = attrs[:0] }()
 	for p.i < len(p.s) {
 		if p.s[p.i] != '<' {
 			if len(p.open) == 0 {
@@ -110,8 +119,12 @@ func (p *parser) parse() *Error {
 			}
 			continue
 		}
+		var next byte // after '<'
+		if p.i+1 < len(p.s) {
+			next = p.s[p.i+1]
+		}
 		switch {
-		case strings.HasPrefix(p.s[p.i:], "</"):
+		case next == '/':
 			if err := p.endTag(); err != nil {
 				return err
 			}
@@ -123,24 +136,29 @@ func (p *parser) parse() *Error {
 					return p.fail(NotWellFormed, "data after the element")
 				}
 			}
-		case strings.HasPrefix(p.s[p.i:], "<![CDATA["):
-			if err := p.cdata(); err != nil {
-				return err
-			}
-		case strings.HasPrefix(p.s[p.i:], "<!"), strings.HasPrefix(p.s[p.i:], "<?"):
-			return p.fail(RestrictedXML, "comment, declaration or processing instruction")
-		default:
-			var err *Error
-			if attrs, err = p.startTag(attrs[:0]); err != nil {
+		case next != '!' && next != '?':
+			if err := p.startTag(); err != nil {
 				return err
 			}
 			if p.prefix && len(p.open) == 0 {
 				return nil // an empty element: <x/>
 			}
+		case strings.HasPrefix(p.s[p.i:], cdataStart):
+			if len(p.open) == 0 {
+				return p.fail(NotWellFormed, "CDATA outside an element")
+			}
+			if err := p.cdata(); err != nil {
+				return err
+			}
+		case p.prefix && len(p.open) > 0 && len(p.s)-p.i >= 2 && strings.HasPrefix(cdataStart, p.s[p.i:]):
+			// "<![CDATA[" cut by the end of the input.
+			return p.failShort(NotWellFormed, "CDATA section incomplete")
+		default: // "<!" or "<?"
+			return p.fail(RestrictedXML, "comment, declaration or processing instruction")
 		}
 	}
 	if p.prefix {
-		return p.fail(NotWellFormed, "element incomplete")
+		return p.failShort(NotWellFormed, "element incomplete")
 	}
 	if len(p.open) != 0 && !(p.header && len(p.open) == 1) {
 		return p.fail(NotWellFormed, "element not closed")
@@ -148,126 +166,144 @@ func (p *parser) parse() *Error {
 	return nil
 }
 
-func (p *parser) startTag(attrs []rawAttr) ([]rawAttr, *Error) {
+func (p *parser) startTag() *Error {
 	if len(p.open) == 0 && len(p.e.Tokens) != 0 {
-		return nil, p.fail(NotWellFormed, "second element")
+		return p.fail(NotWellFormed, "second element")
 	}
 	p.i++ // '<'
-	qname, err := p.name()
+	qname, colon, err := p.name()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	selfClose := false
-	// Declarations and prefixed attributes are rare: note them, so that
-	// the common tag skips the loops that handle them.
-	decls, prefixed := false, false
+	// Attributes go straight into the element, named as written.
+	// Declarations and prefixed names are rare: note them, so that the
+	// common tag skips the pass that handles them.
+	base := len(p.e.Attrs)
+	special := false
 	for {
 		sp := p.space()
 		if p.i >= len(p.s) {
-			return nil, p.fail(NotWellFormed, "tag not closed")
+			return p.failEnd(NotWellFormed, "tag not closed")
 		}
 		if c := p.s[p.i]; c == '>' {
 			p.i++
 			break
 		} else if c == '/' {
 			if p.i+1 >= len(p.s) || p.s[p.i+1] != '>' {
-				return nil, p.fail(NotWellFormed, "'/' not followed by '>'")
+				if p.i+1 >= len(p.s) {
+					return p.failShort(NotWellFormed, "'/' not followed by '>'")
+				}
+				return p.fail(NotWellFormed, "'/' not followed by '>'")
 			}
 			p.i += 2
 			selfClose = true
 			break
 		}
 		if !sp {
-			return nil, p.fail(NotWellFormed, "attribute not separated by white space")
+			return p.failEnd(NotWellFormed, "attribute not separated by white space")
 		}
-		a, err := p.attribute()
+		aname, acolon, err := p.name()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, b := range attrs {
-			if b.qname == a.qname {
-				return nil, p.fail(NotWellFormed, "duplicate attribute "+a.qname)
+		value, err := p.attrValue()
+		if err != nil {
+			return err
+		}
+		for k := base; k < len(p.e.Attrs); k++ {
+			if p.e.Attrs[k].Name.Local == aname {
+				return p.fail(NotWellFormed, "duplicate attribute "+aname)
 			}
 		}
-		if len(attrs) == p.maxAttrs {
-			return nil, p.fail(PolicyViolation, "too many attributes")
+		if len(p.e.Attrs)-base == p.maxAttrs {
+			return p.fail(PolicyViolation, "too many attributes")
 		}
-		if strings.HasPrefix(a.qname, "xmlns") {
-			decls = true
-		} else if strings.IndexByte(a.qname, ':') >= 0 {
-			prefixed = true
-		}
-		attrs = append(attrs, a)
+		special = special || acolon >= 0 || strings.HasPrefix(aname, "xmlns")
+		p.e.Attrs = append(p.e.Attrs, Attr{Name: Name{Local: aname}, Value: value})
 	}
 	if len(p.open) == p.maxDepth {
-		return nil, p.fail(PolicyViolation, "elements nested too deeply")
+		return p.fail(PolicyViolation, "elements nested too deeply")
 	}
 
 	// Declarations first: they apply to the element's own name and
 	// attributes.
 	scopeDepth := len(p.scope)
-	for _, a := range attrs {
-		if !decls {
-			break
-		}
-		if a.qname == "xmlns" {
-			p.scope = append(p.scope, binding{"", a.value})
-		} else if prefix, ok := strings.CutPrefix(a.qname, "xmlns:"); ok {
-			if a.value == "" || prefix == "xmlns" || (prefix == "xml") != (a.value == NSXML) {
-				return nil, p.fail(NotWellFormed, "bad namespace declaration "+a.qname)
+	if special {
+		for _, a := range p.e.Attrs[base:] {
+			if a.Name.Local == "xmlns" {
+				p.scope = append(p.scope, binding{"", a.Value})
+			} else if prefix, ok := strings.CutPrefix(a.Name.Local, "xmlns:"); ok {
+				if a.Value == "" || prefix == "xmlns" || (prefix == "xml") != (a.Value == NSXML) {
+					return p.fail(NotWellFormed, "bad namespace declaration "+a.Name.Local)
+				}
+				p.scope = append(p.scope, binding{prefix, a.Value})
 			}
-			p.scope = append(p.scope, binding{prefix, a.value})
 		}
 	}
-	name, err := p.resolve(qname, true)
+	name, err := p.resolve(qname, colon, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	tok := Token{Kind: StartElement, Name: name, AttrStart: int32(len(p.e.Attrs))}
-	for _, a := range attrs {
-		if decls && (a.qname == "xmlns" || strings.HasPrefix(a.qname, "xmlns:")) {
-			continue
-		}
-		if !prefixed {
-			// No prefixes: names are unique as written (checked above)
-			// and have no namespace.
-			p.e.Attrs = append(p.e.Attrs, Attr{Name: Name{Local: a.qname}, Value: a.value})
-			continue
-		}
-		an, err := p.resolve(a.qname, false)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range p.e.Attrs[tok.AttrStart:] {
-			if b.Name == an {
-				return nil, p.fail(NotWellFormed, "duplicate attribute "+a.qname)
+	if special {
+		// Drop the declarations, resolve the other names, and check that
+		// they are still unique once resolved.
+		w := base
+		for k := base; k < len(p.e.Attrs); k++ {
+			a := p.e.Attrs[k]
+			q := a.Name.Local
+			if q == "xmlns" || strings.HasPrefix(q, "xmlns:") {
+				continue
 			}
+			an, err := p.resolve(q, strings.IndexByte(q, ':'), false)
+			if err != nil {
+				return err
+			}
+			for _, b := range p.e.Attrs[base:w] {
+				if b.Name == an {
+					return p.fail(NotWellFormed, "duplicate attribute "+q)
+				}
+			}
+			p.e.Attrs[w] = Attr{Name: an, Value: a.Value}
+			w++
 		}
-		p.e.Attrs = append(p.e.Attrs, Attr{Name: an, Value: a.value})
+		clear(p.e.Attrs[w:])
+		p.e.Attrs = p.e.Attrs[:w]
 	}
-	tok.AttrEnd = int32(len(p.e.Attrs))
-	p.e.Tokens = append(p.e.Tokens, tok)
+	p.e.Tokens = append(p.e.Tokens, Token{Kind: StartElement, Name: name, AttrStart: int32(base), AttrEnd: int32(len(p.e.Attrs))})
 	if selfClose {
 		p.scope = p.scope[:scopeDepth]
 		p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: name})
 		if len(p.open) == 0 && p.i != len(p.s) && !p.prefix {
-			return nil, p.fail(NotWellFormed, "data after the element")
+			return p.fail(NotWellFormed, "data after the element")
 		}
-		return attrs, nil
+		return nil
 	}
 	p.open = append(p.open, openTag{qname: qname, name: name, scopeDepth: scopeDepth})
-	return attrs, nil
+	return nil
 }
 
 func (p *parser) endTag() *Error {
 	p.i += 2 // "</"
-	qname, err := p.name()
+	// The usual end tag: the open element's name as written, then '>'.
+	// '>' cannot continue a name, so name() would read just that name.
+	if n := len(p.open); n > 0 {
+		top := p.open[n-1]
+		if e := p.i + len(top.qname); e < len(p.s) && p.s[e] == '>' && p.s[p.i:e] == top.qname {
+			p.i = e + 1
+			p.open = p.open[:n-1]
+			p.scope = p.scope[:top.scopeDepth]
+			p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: top.name})
+			return nil
+		}
+	}
+	qname, _, err := p.name()
 	if err != nil {
 		return err
 	}
 	p.space()
 	if p.i >= len(p.s) || p.s[p.i] != '>' {
-		return p.fail(NotWellFormed, "end tag not closed")
+		return p.failEnd(NotWellFormed, "end tag not closed")
 	}
 	p.i++
 	if len(p.open) == 0 {
@@ -283,17 +319,23 @@ func (p *parser) endTag() *Error {
 	return nil
 }
 
-// resolve maps a qualified name to its namespace. Unprefixed attributes
-// have no namespace; unprefixed elements take the default namespace.
-func (p *parser) resolve(qname string, element bool) (Name, *Error) {
-	prefix, local, ok := strings.Cut(qname, ":")
-	if !ok {
-		local, prefix = prefix, ""
-		if !element && startsName(local) {
-			return Name{Local: local}, nil
+// resolve maps a qualified name, whose first ':' is at colon (-1 for
+// none), to its namespace. Unprefixed attributes have no namespace;
+// unprefixed elements take the default namespace.
+func (p *parser) resolve(qname string, colon int, element bool) (Name, *Error) {
+	if colon < 0 {
+		// name() made sure that qname starts as a name does.
+		if element {
+			for i := len(p.scope) - 1; i >= 0; i-- {
+				if p.scope[i].prefix == "" {
+					return Name{Space: p.scope[i].uri, Local: qname}, nil
+				}
+			}
 		}
+		return Name{Local: qname}, nil
 	}
-	if strings.IndexByte(local, ':') >= 0 || !startsName(local) || ok && !startsName(prefix) {
+	prefix, local := qname[:colon], qname[colon+1:]
+	if strings.IndexByte(local, ':') >= 0 || !startsName(local) || !startsName(prefix) {
 		return Name{}, p.fail(NotWellFormed, "bad qualified name "+qname)
 	}
 	if prefix == "xml" {
@@ -304,42 +346,56 @@ func (p *parser) resolve(qname string, element bool) (Name, *Error) {
 			return Name{Space: p.scope[i].uri, Local: local}, nil
 		}
 	}
-	if prefix == "" {
-		return Name{Local: local}, nil
-	}
 	return Name{}, p.fail(NotWellFormed, "undeclared namespace prefix "+prefix)
 }
 
-func (p *parser) attribute() (rawAttr, *Error) {
-	qname, err := p.name()
-	if err != nil {
-		return rawAttr{}, err
+// attrPlain marks the bytes an attribute value can hold as they are:
+// printable ASCII but for the quotes, '<' and '&'.
+var attrPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7f; c++ {
+		t[c] = c != '"' && c != '\'' && c != '<' && c != '&'
 	}
+	return t
+}()
+
+// attrValue reads '=' and the quoted value after an attribute's name.
+func (p *parser) attrValue() (string, *Error) {
 	p.space()
 	if p.i >= len(p.s) || p.s[p.i] != '=' {
-		return rawAttr{}, p.fail(NotWellFormed, "attribute without a value")
+		return "", p.failEnd(NotWellFormed, "attribute without a value")
 	}
 	p.i++
 	p.space()
 	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return rawAttr{}, p.fail(NotWellFormed, "attribute value not quoted")
+		return "", p.failEnd(NotWellFormed, "attribute value not quoted")
 	}
 	q := p.s[p.i]
 	p.i++
+	// The common value: plain ASCII up to its closing quote, nothing to
+	// check or replace.
+	i := p.i
+	for i < len(p.s) && attrPlain[p.s[i]] {
+		i++
+	}
+	if i < len(p.s) && p.s[i] == q {
+		v := p.s[p.i:i]
+		p.i = i + 1
+		return v, nil
+	}
 	end := strings.IndexByte(p.s[p.i:], q)
 	if end < 0 {
-		return rawAttr{}, p.fail(NotWellFormed, "attribute value not closed")
+		return "", p.failShort(NotWellFormed, "attribute value not closed")
 	}
 	raw := p.s[p.i : p.i+end]
 	if strings.IndexByte(raw, '<') >= 0 {
-		return rawAttr{}, p.fail(NotWellFormed, "'<' in an attribute value")
+		return "", p.fail(NotWellFormed, "'<' in an attribute value")
 	}
 	v, err := p.unescape(raw, true)
 	if err != nil {
-		return rawAttr{}, err
+		return "", err
 	}
 	p.i += end + 1
-	return rawAttr{qname: qname, value: v}, nil
+	return v, nil
 }
 
 func (p *parser) text() *Error {
@@ -371,10 +427,10 @@ func (p *parser) addText(t string) {
 }
 
 func (p *parser) cdata() *Error {
-	p.i += len("<![CDATA[")
+	p.i += len(cdataStart)
 	end := strings.Index(p.s[p.i:], "]]>")
 	if end < 0 {
-		return p.fail(NotWellFormed, "CDATA section not closed")
+		return p.failShort(NotWellFormed, "CDATA section not closed")
 	}
 	raw := p.s[p.i : p.i+end]
 	if err := p.checkChars(raw); err != nil {
@@ -396,28 +452,56 @@ func (p *parser) space() bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// name reads an XML name (with at most the prefix colon checked later).
-func (p *parser) name() (string, *Error) {
-	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c < utf8.RuneSelf {
-			if !isASCIINameChar(c) || (p.i == start && !isASCIINameStart(c)) {
+// nameByte marks the ASCII bytes that may start a name (nameStart) and
+// that may continue one (nameChar).
+const (
+	nameStart = 1 << iota
+	nameChar
+)
+
+var nameByte = func() (t [256]uint8) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		if isASCIINameStart(byte(c)) {
+			t[c] |= nameStart
+		}
+		if isASCIINameChar(byte(c)) {
+			t[c] |= nameChar
+		}
+	}
+	return t
+}()
+
+// name reads an XML name (with at most the prefix colon checked later)
+// and returns it with the index of its first ':', or -1.
+func (p *parser) name() (string, int, *Error) {
+	start, colon := p.i, -1
+	s, i := p.s, p.i
+	for i < len(s) {
+		c := s[i]
+		if t := nameByte[c]; t != 0 {
+			if i == start && t&nameStart == 0 {
 				break
 			}
-			p.i++
+			if c == ':' && colon < 0 {
+				colon = i - start
+			}
+			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(p.s[p.i:])
-		if !isNameRune(r, p.i == start) {
+		if c < utf8.RuneSelf {
 			break
 		}
-		p.i += size
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isNameRune(r, i == start) {
+			break
+		}
+		i += size
 	}
-	if p.i == start {
-		return "", p.fail(NotWellFormed, "expected a name")
+	p.i = i
+	if i == start {
+		return "", -1, p.failEnd(NotWellFormed, "expected a name")
 	}
-	return p.s[start:p.i], nil
+	return s[start:i], colon, nil
 }
 
 func isASCIINameStart(c byte) bool {
@@ -491,10 +575,20 @@ func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 			i++
 			continue
 		}
+		// Two- and three-byte sequences whose every completion is a
+		// character XML allows: U+0080..U+07FF and U+1000..U+CFFF.
+		if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+			i += 2
+			continue
+		}
+		if c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			i += 3
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size <= 1 || !isChar(r) {
 			p.i += i
-			return -1, p.fail(NotWellFormed, "invalid UTF-8 or a character XML forbids")
+			return -1, p.failEnd(NotWellFormed, "invalid UTF-8 or a character XML forbids")
 		}
 		i += size
 	}
@@ -512,6 +606,12 @@ func plainWord(w uint64) bool {
 	return (w&highs)|lessThan20|hasAmp == 0
 }
 
+// The bytes unescape replaces, in text and in attribute values.
+var (
+	textSpecial = [256]bool{'&': true, '\r': true}
+	attrSpecial = [256]bool{'&': true, '\r': true, '\n': true, '\t': true}
+)
+
 // unescape checks the characters of raw text or an attribute value and
 // replaces entity and character references and line ends (and, in
 // attributes, white space characters). It allocates only when raw holds
@@ -523,6 +623,10 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 	}
 	if i < 0 {
 		return raw, nil
+	}
+	special := &textSpecial
+	if attr {
+		special = &attrSpecial
 	}
 	var b strings.Builder
 	b.Grow(len(raw))
@@ -544,6 +648,11 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 		case c == '&':
 			end := strings.IndexByte(raw[i:], ';')
 			if end < 0 {
+				if p.i+len(raw) == len(p.s) {
+					// Text that runs to the end of the input (p.i is
+					// where raw starts): the ';' may be still to come.
+					return "", p.failShort(NotWellFormed, "'&' without ';'")
+				}
 				return "", p.fail(NotWellFormed, "'&' without ';'")
 			}
 			r, err := p.entity(raw[i+1 : i+end])
@@ -553,7 +662,13 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			b.WriteRune(r)
 			i += end
 		default:
-			b.WriteByte(c)
+			// A run of bytes that stay as they are.
+			j := i + 1
+			for j < len(raw) && !special[raw[j]] {
+				j++
+			}
+			b.WriteString(raw[i:j])
+			i = j - 1
 		}
 	}
 	return b.String(), nil
@@ -609,6 +724,8 @@ func (p *parser) entity(name string) (rune, *Error) {
 	return 0, p.fail(RestrictedXML, "reference to an undeclared entity &"+name+";")
 }
 
+const cdataStart = "<![CDATA["
+
 func normalizeNewlines(s string) string {
 	if strings.IndexByte(s, '\r') < 0 {
 		return s
@@ -619,7 +736,8 @@ func normalizeNewlines(s string) string {
 // nameAt reads the name that starts at byte i of p.s.
 func (p *parser) nameAt(i int) (string, *Error) {
 	p.i = i
-	return p.name()
+	n, _, err := p.name()
+	return n, err
 }
 
 // startsName reports whether s is non-empty and starts with a character

@@ -71,7 +71,7 @@ func (h *Header) Attr(local string) string {
 // </stream:stream>.
 var ErrStreamEnd = errors.New("xmlstream: the peer closed the stream")
 
-const readChunk = 4096
+const readChunk = 16 << 10
 
 // Reader reads an XMPP stream from an io.Reader.
 type Reader struct {
@@ -266,7 +266,19 @@ func (r *Reader) Next() (*Element, error) {
 	if r.buf[r.start] != '<' {
 		return nil, r.errorf(NotWellFormed, "character data outside an element")
 	}
-	if el := r.parseBuffered(); el != nil {
+	el, short := r.parseBuffered()
+	// An element cut by the end of the buffered input: read once more (as
+	// the careful path would have to) and try again, as long as each try
+	// has at least twice the bytes of the one before, so that the tries
+	// cost linear work however the input arrives.
+	for el == nil && short {
+		n := r.end - r.start
+		if r.fill() != nil || r.end-r.start < 2*n {
+			break // the careful path gives the error, or goes on
+		}
+		el, short = r.parseBuffered()
+	}
+	if el != nil {
 		return el, nil
 	}
 	var s scanner
@@ -290,7 +302,7 @@ func (r *Reader) Next() (*Element, error) {
 func (r *Reader) resetParser(s string, prefix bool) {
 	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
 	r.p = parser{s: s, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
-		attrs: r.p.attrs, maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs, prefix: prefix}
+		maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs, prefix: prefix}
 }
 
 // parseBuffered is the fast path: when the whole element is already in the
@@ -299,11 +311,17 @@ func (r *Reader) resetParser(s string, prefix bool) {
 // complete in the buffer or anything is wrong; Next then takes the
 // careful path (scanner, then parser), which gives the authoritative
 // answer. So input costs at most one wasted attempt per element, and a
-// dribbling peer still costs linear work.
-func (r *Reader) parseBuffered() *Element {
-	n := min(r.end-r.start, r.limits.MaxElementSize)
-	if n < 2 || r.buf[r.start+1] == '/' {
-		return nil // the stream's end tag, or nothing yet
+// dribbling peer still costs linear work. short reports that the parse
+// failed only because the buffered input ended: more input may complete
+// the element.
+func (r *Reader) parseBuffered() (el *Element, short bool) {
+	avail := r.end - r.start
+	n := min(avail, r.limits.MaxElementSize)
+	if n < 2 {
+		return nil, true // nothing but '<' yet
+	}
+	if r.buf[r.start+1] == '/' {
+		return nil, false // the stream's end tag
 	}
 	// A string view of the buffer: nothing writes to the buffer until
 	// this call returns, and every string that points into the view is
@@ -311,7 +329,9 @@ func (r *Reader) parseBuffered() *Element {
 	view := unsafe.String(&r.buf[r.start], n)
 	r.resetParser(view, true)
 	if r.p.parse() != nil {
-		return nil
+		// Cut by the size limit rather than the input: the careful path
+		// says so.
+		return nil, r.p.short && n == avail
 	}
 	size := r.p.i
 	raw := string(r.buf[r.start : r.start+size]) // a copy: string(view[:size]) would not be
@@ -319,7 +339,7 @@ func (r *Reader) parseBuffered() *Element {
 	r.elem.Raw = raw
 	r.p.s = raw
 	r.start += size
-	return &r.elem
+	return &r.elem, false
 }
 
 // rebase moves the element's strings that point into view to the same

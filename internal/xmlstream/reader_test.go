@@ -150,6 +150,7 @@ func TestContent(t *testing.T) {
 		{"white space in tags", "<m  a = 'b' ></m >", `<{jabber:client}m {}a="b"></m>`},
 		{"'>' in attribute and text", `<m a='>'>></m>`, `<{jabber:client}m {}a=">">">"</m>`},
 		{"non-ASCII names", `<méssage/>`, `<{jabber:client}méssage></méssage>`},
+		{"two-, three- and four-byte characters", `<m a='é你'>é你😀</m>`, `<{jabber:client}m {}a="é你">"é你😀"</m>`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,6 +158,19 @@ func TestContent(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, dump(e))
 			assert.Equal(t, tc.in, e.Raw)
+
+			// Split at any byte, the same element, without waiting for
+			// input after it.
+			for cut := range len(tc.in) {
+				var after afterEnd
+				x := NewReader(io.MultiReader(strings.NewReader(header+tc.in[:cut]), strings.NewReader(tc.in[cut:]), &after), Limits{})
+				_, err := x.Header()
+				require.NoError(t, err)
+				e, err := x.Next()
+				require.NoError(t, err, "split at %d", cut)
+				assert.Equal(t, tc.want, dump(e), "split at %d", cut)
+				assert.False(t, bool(after), "split at %d: read past the element", cut)
+			}
 		})
 	}
 }
@@ -188,6 +202,9 @@ func TestRefused(t *testing.T) {
 		{"unbound attribute prefix", `<m p:a='1'/>`, NotWellFormed},
 		{"empty prefix declaration", `<m xmlns:p=''/>`, NotWellFormed},
 		{"invalid UTF-8 in text", "<m>\xff</m>", NotWellFormed},
+		{"cut two-byte sequence", "<m>\xc3</m>", NotWellFormed},
+		{"cut three-byte sequence", "<m>\xe4\xbd</m>", NotWellFormed},
+		{"overlong sequence", "<m>\xc0\xaf</m>", NotWellFormed},
 		{"invalid UTF-8 in attribute", "<m a='\xc3'/>", NotWellFormed},
 		{"surrogate encoded in UTF-8", "<m>\xed\xa0\x80</m>", NotWellFormed},
 		{"control character", "<m>\x01</m>", NotWellFormed},
@@ -212,8 +229,32 @@ func TestRefused(t *testing.T) {
 			var xe *Error
 			require.ErrorAs(t, err, &xe, "got %v", err)
 			assert.Equal(t, tc.want, xe.Condition, "%v", err)
+
+			// Split at any byte, the same refusal, and without waiting
+			// for input after the refused bytes: the reader reads more
+			// only when what it holds cannot be judged yet.
+			for cut := range len(tc.in) {
+				var after afterEnd
+				x := NewReader(io.MultiReader(strings.NewReader(header+tc.in[:cut]), strings.NewReader(tc.in[cut:]), &after), Limits{})
+				_, err := x.Header()
+				require.NoError(t, err)
+				_, err = x.Next()
+				require.ErrorAs(t, err, &xe, "split at %d: got %v", cut, err)
+				assert.Equal(t, tc.want, xe.Condition, "split at %d: %v", cut, err)
+				assert.False(t, bool(after), "split at %d: read past the refused bytes", cut)
+			}
 		})
 	}
+}
+
+// afterEnd is the input after the end of a test's bytes: it records that
+// the reader asked for more, as a peer that sent nothing more would leave
+// it waiting.
+type afterEnd bool
+
+func (a *afterEnd) Read([]byte) (int, error) {
+	*a = true
+	return 0, io.EOF
 }
 
 func TestHeader(t *testing.T) {
