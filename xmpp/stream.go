@@ -38,8 +38,7 @@ type stream struct {
 	// wsem is the write lock: a one-slot semaphore, so that a writer can
 	// give up waiting when its context ends.
 	wsem chan struct{}
-	enc  xmlstream.Encoder // guarded by wsem
-	rec  *recorder         // nil when neither Logger nor Recorder is set
+	rec  *recorder // nil when neither Logger nor Recorder is set
 }
 
 func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *stream {
@@ -48,8 +47,6 @@ func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *strea
 		s.tls = tc
 		s.raw = tc.NetConn()
 	}
-	s.enc.Inherited = stanza.NSClient
-	s.enc.StreamPrefix = true
 	return s
 }
 
@@ -74,6 +71,7 @@ func (s *stream) open(ctx context.Context, from jid.JID) (Features, error) {
 		return Features{}, err
 	}
 	s.r = xmlstream.NewReader(s.conn, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
+	s.r.ReleaseWhenIdle() // an idle connection holds no read buffer
 	h, err := s.r.Header()
 	if err != nil {
 		return Features{}, s.readError(err)
@@ -205,6 +203,12 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 	return nil
 }
 
+// encoders holds the Encoders of a TCP stream: jabber:client inherited,
+// the stream prefix declared.
+var encoders = sync.Pool{New: func() any {
+	return &xmlstream.Encoder{Inherited: stanza.NSClient, StreamPrefix: true}
+}}
+
 // send encodes st and writes it under the write lock. Text XML cannot
 // carry is refused before anything is written.
 func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanza) (written bool, err error) {
@@ -212,11 +216,15 @@ func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanz
 		return false, err
 	}
 	defer s.unlock()
-	s.enc.Reset()
-	if err := wire.Encode(&s.enc, stanza.NSClient, st); err != nil {
+	// Encoders are shared through a pool, so that an idle connection
+	// holds no encoding buffer.
+	enc := encoders.Get().(*xmlstream.Encoder)
+	defer encoders.Put(enc)
+	enc.Reset()
+	if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
 		return false, fmt.Errorf("xmpp: %w", err)
 	}
-	b, _ := s.enc.Bytes()
+	b, _ := enc.Bytes()
 	return true, s.writeLocked(ctx, b)
 }
 

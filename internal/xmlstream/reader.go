@@ -19,6 +19,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -87,6 +88,9 @@ type Reader struct {
 	qname string    // the header's element name as written, for its end tag
 	elem  Element
 	p     parser
+
+	idle    bool    // ReleaseWhenIdle was called
+	oneByte [1]byte // what an idle Reader reads into
 }
 
 // NewReader returns a Reader for r with the given limits.
@@ -94,11 +98,81 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 	return &Reader{r: r, limits: limits.withDefaults(), buf: make([]byte, readChunk)}
 }
 
+// ReleaseWhenIdle makes the Reader hold no read buffer while it waits for
+// the peer with nothing left to parse: it gives its buffer back to a pool
+// shared by all Readers, reads the next byte into a field of its own, and
+// takes a buffer again when that byte comes. An idle connection then costs
+// a few bytes instead of the buffer (16 KiB, more after a large element).
+// The price is one extra one-byte read per burst of input; a stream that
+// is never idle never pays it. Call it before the first Next.
+func (r *Reader) ReleaseWhenIdle() { r.idle = true }
+
+// bufPool holds read buffers of readChunk bytes given back by idle
+// Readers; larger ones are left to the collector.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
+
+// slabs are a Reader's reusable slices, pooled while it is idle.
+type slabs struct {
+	tokens []Token
+	attrs  []Attr
+	open   []openTag
+	scope  []binding
+}
+
+var slabPool = sync.Pool{New: func() any { return new(slabs) }}
+
+// waitIdle reads the next byte without holding a buffer (see
+// ReleaseWhenIdle). The caller has consumed everything buffered.
+func (r *Reader) waitIdle() error {
+	r.offset += int64(r.end)
+	r.start, r.end = 0, 0
+	// The fast path parses a string view of the buffer; forget every
+	// string that may still point into it (the last element is no longer
+	// valid once Next is called again), or the buffer would stay alive,
+	// and be read after another Reader took it from the pool.
+	// The token and scope slices go to a pool too, cleared.
+	sl := &slabs{r.elem.Tokens, r.elem.Attrs, r.p.open, r.p.scope}
+	clear(sl.tokens[:cap(sl.tokens)])
+	clear(sl.attrs[:cap(sl.attrs)])
+	clear(sl.open[:cap(sl.open)])
+	clear(sl.scope[:cap(sl.scope)])
+	slabPool.Put(sl)
+	r.elem, r.p = Element{}, parser{}
+	if b := r.buf; len(b) == readChunk {
+		bufPool.Put(&b)
+	}
+	r.buf = nil
+	n, err := r.r.Read(r.oneByte[:])
+	for tries := 0; n == 0 && err == nil && tries < 100; tries++ {
+		n, err = r.r.Read(r.oneByte[:])
+	}
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		r.err = err
+		return err
+	}
+	r.buf = *bufPool.Get().(*[]byte)
+	sl = slabPool.Get().(*slabs)
+	r.elem.Tokens, r.elem.Attrs = sl.tokens[:0], sl.attrs[:0]
+	r.p.open, r.p.scope = sl.open[:0], sl.scope[:0]
+	r.buf[0] = r.oneByte[0]
+	r.end = 1
+	return nil
+}
+
 // fill reads more input, growing or compacting the buffer as needed but
 // never beyond the element size limit plus one read.
 func (r *Reader) fill() error {
 	if r.err != nil {
 		return r.err
+	}
+	if r.idle && r.start == r.end {
+		return r.waitIdle()
 	}
 	if r.end == len(r.buf) {
 		if r.start > 0 {

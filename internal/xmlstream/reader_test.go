@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -377,4 +378,63 @@ func TestStringsOutliveTheBuffer(t *testing.T) {
 		assert.Contains(t, kept[i+1], fmt.Sprintf("<message xmlns:x='urn:x%d' id='m%d'", n, n))
 		assert.Equal(t, fmt.Sprintf("messagev%d", n), kept[i+2])
 	}
+}
+
+// pieces hands out one piece per Read, as a socket delivers one stanza at
+// a time, and records the size of each Read's buffer.
+type pieces struct {
+	parts []string
+	sizes []int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	p.sizes = append(p.sizes, len(b))
+	if len(p.parts) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.parts[0])
+	p.parts[0] = p.parts[0][n:]
+	if p.parts[0] == "" {
+		p.parts = p.parts[1:]
+	}
+	return n, nil
+}
+
+// TestReleaseWhenIdle: an idle Reader waits for the peer with a one-byte
+// read and no buffer, reads the same elements as one that keeps its
+// buffer, and what it returned stays intact when its old buffer is reused
+// by another Reader.
+func TestReleaseWhenIdle(t *testing.T) {
+	parts := []string{header}
+	for i := range 50 {
+		parts = append(parts, fmt.Sprintf("<message id='m%d'><body>text %d &amp; more</body></message>", i, i), " ")
+	}
+	src := &pieces{parts: slices.Clone(parts)}
+	x := NewReader(src, Limits{})
+	x.ReleaseWhenIdle()
+	_, err := x.Header()
+	require.NoError(t, err)
+	var kept []string
+	for range 50 {
+		e, err := x.Next()
+		require.NoError(t, err)
+		kept = append(kept, e.Raw, e.Attrs[0].Value, e.Tokens[2].Text)
+		// Another Reader takes the pooled buffer and writes over it.
+		other := NewReader(strings.NewReader(header+strings.Repeat("<x/>", 4000)), Limits{})
+		other.ReleaseWhenIdle()
+		_, err = other.Header()
+		require.NoError(t, err)
+		for range 4000 {
+			_, err := other.Next()
+			require.NoError(t, err)
+		}
+	}
+	for i := range 50 {
+		assert.Equal(t, fmt.Sprintf("<message id='m%d'><body>text %d &amp; more</body></message>", i, i), kept[3*i])
+		assert.Equal(t, fmt.Sprintf("m%d", i), kept[3*i+1])
+		assert.Equal(t, fmt.Sprintf("text %d & more", i), kept[3*i+2])
+	}
+	assert.Contains(t, src.sizes, 1, "an idle Reader reads one byte at a time")
+	_, err = x.Next()
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
