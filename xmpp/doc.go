@@ -1,7 +1,83 @@
-// Package xmpp will hold the connection: configuration, connect (DNS SRV,
-// direct TLS, STARTTLS), SASL login, resource binding, the reader loop,
-// listeners, IQ request and response, and close.
+// Package xmpp is the client connection (RFC 6120, RFC 6121): it finds the
+// server, secures the stream, logs in, binds a resource, and then moves
+// stanzas between the server and the listeners, handlers and requests
+// registered on it. It stands for Smack's XMPPTCPConnection and
+// XMPPTCPConnectionConfiguration, with ConnectionListener, StanzaListener,
+// StanzaCollector, IQRequestHandler and AccountManager.
 //
-// It is empty until the connection issue builds it. It stands for Smack's
-// XMPPTCPConnection and XMPPTCPConnectionConfiguration.
+//	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: pw})
+//	c.HandleMessage(stanza.IsMessage(stanza.Chat), func(m *stanza.Message) {
+//		c.Send(ctx, m.Reply("hello"))
+//	})
+//	if err := c.Connect(ctx); err != nil {
+//		// *sasl.Failure, *stanza.StreamError, ErrTLSNotOffered, a network error...
+//	}
+//	defer c.Close()
+//	reply, err := c.SendIQ(ctx, iq) // a *stanza.Error when the peer refused
+//
+// # Connecting
+//
+// Connect resolves the domain's SRV records (_xmpps-client for direct TLS,
+// XEP-0368, and _xmpp-client for STARTTLS; or Config.Addr), tries the
+// targets in order, and negotiates on the caller's goroutine: TLS
+// (required by default: a server that does not offer it is refused, never
+// used in plaintext), SASL with the strongest mechanism both sides support
+// (package sasl; SCRAM's server signature is verified), the stream
+// restart, resource binding (a resource in use is replaced by one the
+// server picks) and the legacy session where a server still requires it.
+// The certificate is verified against the XMPP domain, whichever host the
+// records name. A see-other-host stream error is followed once.
+// CreateAccount registers an account in band (XEP-0077) before any login.
+//
+// # Goroutines and order
+//
+// A connected Conn runs one reader goroutine. It decodes each element and
+// hands IQ results and errors straight to the SendIQ waiting for them;
+// everything else goes to the collectors (Collect) and then to a queue
+// that a dispatcher goroutine drains, one item at a time: message and
+// presence listeners in registration order, IQ handlers, state changes.
+// The dispatcher exists only while the queue has items, so an idle
+// connection costs one goroutine and no buffers. Because replies never wait
+// behind the listeners, a listener or handler may call SendIQ and wait. A
+// listener that blocks holds up the ones after it, and after 4096 queued
+// stanzas the reader stops reading until it catches up: the server's data
+// waits in the socket instead of in memory.
+//
+// Writes take one write lock, which a context can abandon while waiting;
+// no user code runs under it.
+//
+// # Replies
+//
+// SendIQ gives each request a fresh, unguessable id and takes as its reply
+// only a result or error with that id from the entity it was sent to. For
+// requests without a to, or to the account's bare JID or domain, the
+// server answers on the account's behalf, so a reply with no from (as
+// Prosody sends), from the domain, from the bare JID (ejabberd) or from
+// the account's own full JID is taken too. A stanza with the right id from
+// anyone else is not a reply and is dropped: another entity cannot answer
+// for the one asked. A reply that comes after SendIQ gave up is dropped.
+//
+// An IQ get or set that no handler takes is answered service-unavailable;
+// a malformed one bad-request.
+//
+// # Ending
+//
+// The stream ends with Close (unavailable presence, the stream's end, a
+// bounded wait for the server's, then the socket), with a stream error
+// from the server (a *stanza.StreamError, see-other-host included), with
+// input the client refuses (it sends the stream error the input calls for:
+// not-well-formed, restricted-xml, policy-violation beyond
+// Config.MaxStanzaSize), or with the network. Then every waiting SendIQ
+// fails with an error matching ErrNotConnected that wraps the cause, Done
+// is closed, Err tells the cause, and the state listeners hear StateClosed.
+// Registrations stay: Connect may be called again, and automatic
+// reconnection (a later issue) will do so with the same Conn.
+//
+// # Debugging and recording
+//
+// Config.Logger receives every element sent and received at debug level
+// (Smack's debugger). Config.Recorder receives the session as a transcript
+// that package xmpptest replays; with Config.Rand set to the same
+// deterministic source, a recorded login replays byte for byte, SCRAM
+// included.
 package xmpp
