@@ -380,6 +380,9 @@ func (c *Conn) negotiationIQ(ctx context.Context, s *session, iq *stanza.IQ) (*s
 			return iqResult(r)
 		}
 		if derr == nil {
+			if len(s.early) >= maxQueued {
+				return nil, fmt.Errorf("%w: more than %d stanzas before the login ended", ErrUnexpected, maxQueued)
+			}
 			s.early = append(s.early, st)
 		}
 	}
