@@ -40,9 +40,10 @@ type Conn struct {
 	busy    bool     // a Connect is under way
 	lastErr error    // why the last stream ended; nil after a clean Close
 
-	reg      registry
-	pending  pending
-	dispatch dispatcher
+	reg       registry
+	pending   pending
+	dispatch  dispatcher
+	announced announced
 }
 
 // session is what one socket carries: the stream, what negotiation
@@ -60,6 +61,9 @@ type session struct {
 	done      chan struct{} // closed when the reader has ended
 	err       error         // why it ended; set before done closes
 	early     []stanza.Stanza
+
+	abortOnce sync.Once
+	abortErr  error // why Abort ended it; read after abortOnce.Do
 }
 
 // New returns a connection with the given configuration, not yet
@@ -300,6 +304,7 @@ func (c *Conn) sendOn(ctx context.Context, s *session, st stanza.Stanza) error {
 			h.ID = c.newID()
 		}
 	}
+	c.intercept(st)
 	written, err := s.send(ctx, s.done, st)
 	if err != nil {
 		if written {

@@ -89,6 +89,7 @@ type registry struct {
 	states    atomic.Pointer[[]*stateListener]
 	iqs       atomic.Pointer[map[iqKey]IQHandler]
 	collect   atomic.Pointer[[]*Collector]
+	intercept atomic.Pointer[[]*interceptor]
 }
 
 func load[T any](p *atomic.Pointer[[]T]) []T {

@@ -43,6 +43,10 @@ func (c *Conn) read(s *session) {
 // what RFC 6120 section 4.4 asks: a stream the server closed is closed in
 // turn; bad input is answered with a stream error.
 func (c *Conn) readEnd(s *session, err error) error {
+	s.abortOnce.Do(func() {}) // after this, abortErr is settled
+	if s.abortErr != nil {
+		return s.abortErr
+	}
 	if errors.Is(err, xmlstream.ErrStreamEnd) {
 		s.rec.streamEnd()
 	}

@@ -1,0 +1,133 @@
+package xmpp
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// This file holds what managers (ping, receipts, disco, roster...) attach
+// with, besides the listeners and handlers: interceptors of outgoing
+// stanzas, the features the connection announces, and ending a stream on
+// error.
+
+type interceptor struct{ f func(stanza.Stanza) }
+
+// Intercept registers f to see, and change, every stanza the connection
+// is about to send (Smack's StanzaInterceptor): entity capabilities add
+// <c/> to presence, receipts add a request to messages. f runs on the
+// sending goroutine, before the stanza is encoded, in the order
+// interceptors were registered; it must not block or send. The returned
+// func removes it.
+func (c *Conn) Intercept(f func(stanza.Stanza)) (remove func()) {
+	return add(&c.reg.mu, &c.reg.intercept, &interceptor{f})
+}
+
+func (c *Conn) intercept(st stanza.Stanza) {
+	for _, i := range load(&c.reg.intercept) {
+		i.f(st)
+	}
+}
+
+// announced is the set of features the client announces (the var
+// attributes of its disco#info, XEP-0030), with listeners for changes.
+type announced struct {
+	mu       sync.Mutex
+	counts   map[string]int // a feature stays while one announcer keeps it
+	list     atomic.Pointer[[]string]
+	onChange []*func()
+}
+
+// Announce adds feature (a namespace such as "urn:xmpp:ping") to what the
+// client says it supports in service discovery and entity capabilities.
+// A manager calls it when attached; the returned func withdraws it (a
+// feature announced twice stays until both withdraw it).
+func (c *Conn) Announce(feature string) (withdraw func()) {
+	a := &c.announced
+	a.mu.Lock()
+	if a.counts == nil {
+		a.counts = make(map[string]int)
+	}
+	a.counts[feature]++
+	changed := a.counts[feature] == 1
+	a.mu.Unlock()
+	if changed {
+		a.changed()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.mu.Lock()
+			a.counts[feature]--
+			gone := a.counts[feature] == 0
+			if gone {
+				delete(a.counts, feature)
+			}
+			a.mu.Unlock()
+			if gone {
+				a.changed()
+			}
+		})
+	}
+}
+
+// Announced returns the announced features, sorted. The caller may keep
+// the slice but not change it.
+func (c *Conn) Announced() []string {
+	if l := c.announced.list.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// OnAnnounce registers f to run after the announced features change (entity
+// capabilities recompute their hash and send presence again). f runs on
+// the goroutine that called Announce or withdraw. The returned func removes
+// it.
+func (c *Conn) OnAnnounce(f func()) (remove func()) {
+	a := &c.announced
+	p := &f
+	a.mu.Lock()
+	a.onChange = append(a.onChange, p)
+	a.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.mu.Lock()
+			a.onChange = slices.DeleteFunc(a.onChange, func(q *func()) bool { return q == p })
+			a.mu.Unlock()
+		})
+	}
+}
+
+func (a *announced) changed() {
+	a.mu.Lock()
+	l := make([]string, 0, len(a.counts))
+	for f := range a.counts {
+		l = append(l, f)
+	}
+	slices.Sort(l)
+	a.list.Store(&l)
+	fs := slices.Clone(a.onChange)
+	a.mu.Unlock()
+	for _, f := range fs {
+		(*f)()
+	}
+}
+
+// Abort ends the current stream at once because of err, without the
+// clean close: the socket is closed, waiting calls fail with an error
+// wrapping err, and the state listeners hear StateClosed with err, as
+// after a network failure. A keep-alive that finds the server gone calls
+// it, so that reconnection can take over. Abort does nothing when not
+// connected; it does not wait for the reader to finish.
+func (c *Conn) Abort(err error) {
+	s := c.current()
+	if s == nil {
+		return
+	}
+	s.abortOnce.Do(func() { s.abortErr = err })
+	s.conn.Close()
+}
