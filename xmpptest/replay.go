@@ -43,6 +43,14 @@ func Script(tb TB, tr *Transcript) net.Conn {
 // a client configuration that trusts it. With a nil cfg it is Script.
 func ScriptTLS(tb TB, tr *Transcript, cfg *tls.Config) net.Conn {
 	tb.Helper()
+	conn, _ := script(tb, tr, cfg)
+	return conn
+}
+
+// script is ScriptTLS, also returning a channel closed when the script
+// has ended.
+func script(tb TB, tr *Transcript, cfg *tls.Config) (net.Conn, <-chan struct{}) {
+	tb.Helper()
 	client, server := Pipe()
 	done := make(chan struct{})
 	go func() {
@@ -54,7 +62,7 @@ func ScriptTLS(tb TB, tr *Transcript, cfg *tls.Config) net.Conn {
 		client.Close()
 		<-done
 	})
-	return client
+	return client, done
 }
 
 // Replay plays side of tr over conn: it sends that side's steps and checks
