@@ -91,7 +91,8 @@ type Config struct {
 	TLS *tls.Config
 	// Dialer opens connections; nil means a net.Dialer.
 	Dialer Dialer
-	// Resolver looks up the SRV records; nil means net.DefaultResolver.
+	// Resolver looks up the SRV records and, when Dialer is nil, the
+	// addresses of their targets; nil means net.DefaultResolver.
 	Resolver *net.Resolver
 
 	// NoInitialPresence stops the connection from sending available

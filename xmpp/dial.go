@@ -66,8 +66,9 @@ var errNoService = errors.New("xmpp: the domain's SRV record says it offers no X
 // XEP-0368 suggests. Direct TLS targets are left out when TLS is disabled.
 func srvTargets(direct, starttls []*net.SRV, useTLS bool) ([]target, error) {
 	var out []target
-	dot := false
-	add := func(recs []*net.SRV, directTLS bool) {
+	// add appends the records' targets and reports whether the answer was
+	// "." (that service decidedly not available).
+	add := func(recs []*net.SRV, directTLS bool) (dot bool) {
 		for _, r := range recs {
 			if r.Target == "." || r.Target == "" {
 				dot = true
@@ -76,12 +77,12 @@ func srvTargets(direct, starttls []*net.SRV, useTLS bool) ([]target, error) {
 			host := strings.TrimSuffix(r.Target, ".")
 			out = append(out, target{addr: net.JoinHostPort(host, strconv.Itoa(int(r.Port))), directTLS: directTLS, priority: r.Priority})
 		}
+		return dot
 	}
 	if useTLS {
-		add(direct, true)
+		add(direct, true) // "." here rules out direct TLS only
 	}
-	add(starttls, false)
-	if len(out) == 0 && dot {
+	if starttlsDot := add(starttls, false); len(out) == 0 && starttlsDot {
 		return nil, errNoService
 	}
 	slices.SortStableFunc(out, func(a, b target) int { return int(a.priority) - int(b.priority) })
@@ -92,7 +93,9 @@ func srvTargets(direct, starttls []*net.SRV, useTLS bool) ([]target, error) {
 func (c *Config) dial(ctx context.Context, t target) (net.Conn, error) {
 	d := c.Dialer
 	if d == nil {
-		d = new(net.Dialer)
+		// The targets' names resolve through the same resolver as the
+		// SRV records.
+		d = &net.Dialer{Resolver: c.Resolver}
 	}
 	conn, err := d.DialContext(ctx, "tcp", t.addr)
 	if err != nil {
@@ -125,7 +128,7 @@ func ProxyDialer(u *url.URL, forward Dialer) (Dialer, error) {
 			pw, _ := u.User.Password()
 			auth = &proxy.Auth{User: u.User.Username(), Password: pw}
 		}
-		d, err := proxy.SOCKS5("tcp", u.Host, auth, forwardDialer{forward})
+		d, err := proxy.SOCKS5("tcp", proxyAddr(u, "1080"), auth, forwardDialer{forward})
 		if err != nil {
 			return nil, fmt.Errorf("xmpp: SOCKS5 proxy %s: %w", u.Host, err)
 		}
@@ -138,6 +141,15 @@ func ProxyDialer(u *url.URL, forward Dialer) (Dialer, error) {
 		return &connectDialer{proxy: u, forward: forward}, nil
 	}
 	return nil, fmt.Errorf("xmpp: unsupported proxy scheme %q (want socks5 or http)", u.Scheme)
+}
+
+// proxyAddr is the proxy's host:port, with the scheme's default port when
+// the URL names none.
+func proxyAddr(u *url.URL, port string) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // forwardDialer gives a Dialer the proxy.Dialer method x/net/proxy wants.
@@ -155,9 +167,9 @@ type connectDialer struct {
 }
 
 func (d *connectDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	conn, err := d.forward.DialContext(ctx, network, d.proxy.Host)
+	conn, err := d.forward.DialContext(ctx, network, proxyAddr(d.proxy, "80"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("xmpp: HTTP proxy %s: %w", d.proxy.Host, err)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
@@ -188,6 +200,11 @@ func (d *connectDialer) DialContext(ctx context.Context, network, addr string) (
 	if resp.StatusCode != http.StatusOK {
 		conn.Close()
 		return nil, fmt.Errorf("xmpp: HTTP proxy %s refused CONNECT %s: %s", d.proxy.Host, addr, resp.Status)
+	}
+	if !stop() {
+		// ctx ended: its deadline may be set on conn, or about to be.
+		conn.Close()
+		return nil, ctx.Err()
 	}
 	conn.SetDeadline(noDeadline)
 	return conn, nil
