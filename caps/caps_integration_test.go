@@ -1,0 +1,157 @@
+//go:build integration
+
+package caps_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/gosmack/gosmack/caps"
+	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const timeout = 15 * time.Second
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// login logs user in on s with the given resource, with attach run on the
+// Conn before Connect, and closes the connection when the test ends. Set
+// GOSMACK_XMPP_DEBUG=1 to see every element.
+func login(t *testing.T, s *testserver.Server, user, resource string, attach func(*xmpp.Conn)) *xmpp.Conn {
+	t.Helper()
+	j, err := jid.New(user, s.Domain, "")
+	require.NoError(t, err)
+	cfg := xmpp.Config{JID: j, Password: s.User(t, user).Password, Addr: s.StartTLSAddr, TLS: s.TLSConfig(), Resource: resource}
+	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name(), "resource", resource)
+	}
+	c := xmpp.New(cfg)
+	if attach != nil {
+		attach(c)
+	}
+	require.NoError(t, c.Connect(ctxT(t)), "%s: logging in as %s", s.Name, user)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// capsQueries collects the disco#info requests for a caps node that c
+// receives from asker.
+func capsQueries(c *xmpp.Conn, asker jid.JID) *xmpp.Collector {
+	return c.Collect(stanza.And(stanza.IsIQ(stanza.Get), stanza.From(asker), func(st stanza.Stanza) bool {
+		q := st.(*stanza.IQ).Payload
+		return q != nil && q.Name.Space == disco.NSInfo && q.Attr("node") != ""
+	}), 16)
+}
+
+// count returns how many stanzas col holds now, without waiting.
+func count(col *xmpp.Collector) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n := 0
+	for {
+		if _, err := col.Next(ctx); err != nil {
+			return n
+		}
+		n++
+	}
+}
+
+// TestIntegrationCapsResolved: three resources of one account (the server
+// sends each one's presence to the others). Resource b, with a fake
+// feature, is looked up once by a; resource c, with the same features and
+// so the same ver, is then known to a from the cache the moment its
+// presence arrives, without any query.
+func TestIntegrationCapsResolved(t *testing.T) {
+	const fake = "urn:gosmack:test:fake"
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		tag := fmt.Sprintf("%08x", mathrand.Uint32())
+		var am *caps.Manager
+		var ad *disco.Manager
+		a := login(t, s, "dave", "caps-a-"+tag, func(c *xmpp.Conn) {
+			ad = disco.New(c)
+			am = caps.New(ad, caps.Config{})
+		})
+
+		var bm *caps.Manager
+		var bq *xmpp.Collector
+		b := login(t, s, "dave", "caps-b-"+tag, func(c *xmpp.Conn) {
+			bm = caps.New(disco.New(c), caps.Config{})
+			c.Announce(fake)
+			bq = capsQueries(c, a.JID())
+		})
+		defer bq.Close()
+		require.Eventually(t, func() bool { _, known := am.Supports(b.JID(), fake); return known }, timeout, 10*time.Millisecond,
+			"%s: a never learned b's caps", s.Name)
+		ok, _ := am.Supports(b.JID(), fake)
+		assert.True(t, ok)
+		ok, _ = am.Supports(b.JID(), "urn:gosmack:test:absent")
+		assert.False(t, ok)
+		assert.Equal(t, 1, count(bq), "%s: b was asked once", s.Name)
+		info, known := am.Info(b.JID())
+		require.True(t, known)
+		t.Logf("%s: b's ver %s stands for %q", s.Name, bm.Ver(), info.Features)
+
+		// c: same software, same features, same ver.
+		cJID, err := jid.New("dave", s.Domain, "caps-c-"+tag)
+		require.NoError(t, err)
+		arrived := make(chan bool, 1)
+		// Registered after the caps manager's listener, so it runs after
+		// that one has seen the presence.
+		remove := a.HandlePresence(stanza.And(stanza.IsPresence(stanza.Available), stanza.From(cJID)), func(*stanza.Presence) {
+			_, known := am.Supports(cJID, fake)
+			select {
+			case arrived <- known:
+			default:
+			}
+		})
+		defer remove()
+		var cq *xmpp.Collector
+		var cm *caps.Manager
+		c := login(t, s, "dave", cJID.Resourcepart(), func(c *xmpp.Conn) {
+			cm = caps.New(disco.New(c), caps.Config{})
+			c.Announce(fake)
+			cq = capsQueries(c, a.JID())
+		})
+		defer cq.Close()
+		require.Equal(t, cJID, c.JID())
+		require.Equal(t, bm.Ver(), cm.Ver())
+		select {
+		case known := <-arrived:
+			assert.True(t, known, "%s: c's caps known from the cache as its presence arrived", s.Name)
+		case <-time.After(timeout):
+			t.Fatalf("%s: c's presence never reached a", s.Name)
+		}
+		ok, known = am.Supports(cJID, fake)
+		assert.True(t, ok && known)
+		// A disco round trip from a to c: had a asked c for its caps
+		// node, that request would have reached c before this one.
+		_, err = ad.Info(ctxT(t), cJID, "")
+		require.NoError(t, err)
+		assert.Equal(t, 0, count(cq), "%s: c was never asked", s.Name)
+
+		// b's features change: b sends its presence again with the new
+		// ver, and a learns it.
+		const later = "urn:gosmack:test:later"
+		b.Announce(later)
+		require.NotEqual(t, cm.Ver(), bm.Ver())
+		require.Eventually(t, func() bool { ok, _ := am.Supports(b.JID(), later); return ok }, timeout, 10*time.Millisecond,
+			"%s: a never learned b's new caps", s.Name)
+		ok, known = am.Supports(cJID, later)
+		assert.True(t, !ok && known, "c did not change")
+	})
+}
