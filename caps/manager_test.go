@@ -47,16 +47,18 @@ const exodusInfo = `<identity category='client' type='pc' name='Exodus 0.9.1'/>
 // syncer.
 const sync = `S: <iq type='get' id='sync' from='localhost'><query xmlns='urn:gosmack:test:sync'/></iq>
 C: <iq type='result' id='sync' to='localhost'/>
+S: <message from='localhost' id='synced'/>
 `
 
 // syncer answers the sync IQs and returns a channel that receives a value
-// for each.
+// for each, once the answer is written: the dispatcher sends a handler's
+// answer before it delivers the next stanza, the "synced" message.
 func syncer(c *xmpp.Conn) <-chan struct{} {
 	ch := make(chan struct{}, 4)
 	c.HandleIQ(stanza.Get, xml.Name{Space: "urn:gosmack:test:sync", Local: "query"}, xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node, error) {
-		ch <- struct{}{}
 		return nil, nil
 	}))
+	c.HandleMessage(stanza.WithID("synced"), func(*stanza.Message) { ch <- struct{}{} })
 	return ch
 }
 
