@@ -18,8 +18,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosmack/gosmack/caps"
+	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/ping"
+	"github.com/gosmack/gosmack/receipts"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 )
@@ -90,6 +94,35 @@ func TestIntegrationEchoBot(t *testing.T) {
 		assert.Contains(t, []stanza.MessageType{"", stanza.Normal}, m.Type)
 		assert.Equal(t, "a normal message", m.Body(""))
 		assert.Equal(t, thread, m.Thread)
+
+		// The managers: a ping, a receipt, and disco#info.
+		pinger := ping.New(bob)
+		defer pinger.Close()
+		_, err = pinger.Ping(ctx, botJID)
+		require.NoError(t, err, "the bot answers pings")
+
+		acks := make(chan string, 1)
+		rm := receipts.New(bob)
+		defer rm.Close()
+		rm.OnReceipt(func(_ jid.JID, id string, _ *stanza.Message) { acks <- id })
+		m = &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "acknowledge this"}}, Thread: thread}
+		m.To = botJID
+		receipts.AddRequest(m)
+		require.NoError(t, bob.Send(ctx, m))
+		assert.Equal(t, "acknowledge this", next().Body(""))
+		select {
+		case id := <-acks:
+			assert.Equal(t, m.ID, id, "the receipt names the message")
+		case <-ctx.Done():
+			t.Fatal("no receipt from the bot")
+		}
+
+		info, err := disco.New(bob).Info(ctx, botJID, "")
+		require.NoError(t, err)
+		assert.True(t, info.HasIdentity("client", "bot"), "%+v", info.Identities)
+		for _, f := range []string{ping.NS, receipts.NS, caps.NS, "http://jabber.org/protocol/disco#info"} {
+			assert.True(t, info.HasFeature(f), "the bot announces %s: %v", f, info.Features)
+		}
 
 		code, _ := bot.stop(t)
 		assert.Equal(t, 0, code, "SIGTERM is a clean exit")

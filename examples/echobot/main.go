@@ -2,7 +2,9 @@
 // with the same text: a chat or normal message that has a body gets back a
 // message of the same type, body and thread, addressed to its sender.
 // Messages without a body (chat states, receipts) and error, groupchat and
-// headline messages are ignored.
+// headline messages are ignored. It also answers pings (XEP-0199), receipt
+// requests (XEP-0184) and service discovery (XEP-0030), and announces its
+// capabilities in its presence (XEP-0115).
 //
 // It sends available presence on login, so that messages to the bare JID
 // reach it, prints "online as <full JID>" on stdout, and runs until SIGINT
@@ -29,7 +31,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gosmack/gosmack/caps"
+	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/examples/internal/cli"
+	"github.com/gosmack/gosmack/ping"
+	"github.com/gosmack/gosmack/receipts"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 )
@@ -43,6 +49,14 @@ func main() {
 
 func run(ctx context.Context, cfg xmpp.Config) error {
 	c := xmpp.New(cfg)
+	// The managers every client needs, attached before logging in so that
+	// the initial presence carries the capabilities they add up to: pings
+	// answered, receipt requests answered, disco#info answered with the
+	// bot's identity and features.
+	ping.New(c)
+	receipts.New(c, receipts.Answer(receipts.Always))
+	d := disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
+	caps.New(d, caps.Config{})
 	// Registered before logging in, so that messages the server delivers
 	// right after login (offline messages) are answered too.
 	c.HandleMessage(stanza.IsMessage(stanza.Chat, stanza.Normal), func(m *stanza.Message) {
