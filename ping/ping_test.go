@@ -412,7 +412,9 @@ S: <iq type='result' id='{{p4}}' from='localhost'/>
 	assert.Empty(t, f.get())
 	assert.NotErrorIs(t, c.Err(), ping.ErrNoReply)
 	noGoroutines(t)
-	assert.False(t, ping.Armed(p))
+	// The keep-alive disarms when the dispatcher delivers StateClosed,
+	// which comes after Done closes.
+	assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond)
 	p.Close()
 }
 
