@@ -179,7 +179,8 @@ func TestIntegrationKeepAlive(t *testing.T) {
 		assert.Empty(t, f.get())
 		require.NoError(t, c.Close())
 		noGoroutines(t)
-		assert.False(t, ping.Armed(p))
+		// Disarmed when the dispatcher delivers StateClosed, after Close.
+		assert.Eventually(t, func() bool { return !ping.Armed(p) }, integrationTimeout, time.Millisecond)
 		assert.Empty(t, f.get())
 		p.Close()
 	})

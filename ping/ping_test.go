@@ -375,7 +375,8 @@ C: <iq type='get' id='{{p4}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 					break
 				}
 			}
-			assert.False(t, ping.Armed(p), "a connection that is down costs no timer")
+			// The Pinger hears StateClosed after this test's listener.
+			assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond, "a connection that is down costs no timer")
 			noGoroutines(t)
 			p.Close()
 			noGoroutines(t)
