@@ -39,7 +39,8 @@ func (f Features) Has(space, local string) bool {
 	return slices.Contains(f.Names, xml.Name{Space: space, Local: local})
 }
 
-// parseFeatures reads <stream:features/>.
+// parseFeatures reads <stream:features/>. The strings are copied: the
+// Features outlive the element, whose text they would keep alive.
 func parseFeatures(el *xmlstream.Element) Features {
 	var f Features
 	toks := el.Tokens
@@ -53,7 +54,7 @@ func parseFeatures(el *xmlstream.Element) Features {
 			switch depth {
 			case 2:
 				feature = t.Name
-				f.Names = append(f.Names, t.Name)
+				f.Names = append(f.Names, xml.Name{Space: strings.Clone(t.Name.Space), Local: strings.Clone(t.Name.Local)})
 				switch t.Name {
 				case xml.Name{Space: nsTLS, Local: "starttls"}:
 					f.startTLS = true
@@ -70,7 +71,7 @@ func parseFeatures(el *xmlstream.Element) Features {
 					f.sessionOptional = true
 				case feature.Space == nsSASLCB && t.Name.Local == "channel-binding":
 					if typ := attr(el, t, "type"); typ != "" {
-						f.bindings = append(f.bindings, typ)
+						f.bindings = append(f.bindings, strings.Clone(typ))
 					}
 				}
 			}
@@ -78,7 +79,7 @@ func parseFeatures(el *xmlstream.Element) Features {
 			depth--
 		case xmlstream.Text:
 			if depth == 3 && feature == (xml.Name{Space: nsSASL, Local: "mechanisms"}) && toks[i-1].Name.Local == "mechanism" {
-				f.mechanisms = append(f.mechanisms, strings.TrimSpace(t.Text))
+				f.mechanisms = append(f.mechanisms, strings.Clone(strings.TrimSpace(t.Text)))
 			}
 		}
 	}

@@ -347,7 +347,7 @@ func (c *Conn) bind(ctx context.Context, s *session) (jid.JID, error) {
 		if n == nil {
 			return jid.JID{}, fmt.Errorf("%w: bind result without a JID", ErrUnexpected)
 		}
-		j, err := jid.Parse(strings.TrimSpace(n.InnerText()))
+		j, err := jid.Parse(strings.Clone(strings.TrimSpace(n.InnerText()))) // not a view of the reply
 		if err != nil {
 			return jid.JID{}, fmt.Errorf("xmpp: bind: the server bound an invalid JID: %w", err)
 		}

@@ -83,7 +83,7 @@ func (s *stream) open(ctx context.Context, from jid.JID) (Features, error) {
 	if h.DefaultNS != stanza.NSClient {
 		return Features{}, fmt.Errorf("xmpp: the server opened a %q stream, not jabber:client", h.DefaultNS)
 	}
-	s.id = h.Attr("id")
+	s.id = strings.Clone(h.Attr("id")) // not a view of the whole header
 	el, err := s.next()
 	if err != nil {
 		return Features{}, err

@@ -198,7 +198,7 @@ server_start() {
   write_config
 
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-  (ctl foreground >"$DIR/log/stdout.log" 2>&1 </dev/null) &
+  (ctl foreground) >"$DIR/log/stdout.log" 2>&1 </dev/null &
   for port in $PORT_STARTTLS $PORT_DIRECTTLS $PORT_HTTP; do
     wait_port 127.0.0.1 "$port" 300 || { tail -30 "$DIR/log/ejabberd.log" "$DIR/log/stdout.log" >&2 || true; server_stop; die "ejabberd is not listening on 127.0.0.1:$port"; }
   done
