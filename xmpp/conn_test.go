@@ -75,6 +75,12 @@ func TestOpenfireSeed(t *testing.T) {
 		Addr:                 "oatest.invalid:5222",
 		Dialer:               conns(xmpptest.Script(t, load(t, "openfire-seed.xmpp"))),
 	}
+	// The chat message must go out after the answer to the server's ping,
+	// as in the seed: the recorder sees each element under the write
+	// lock, just before it is written, so once it has seen the answer, a
+	// later Send writes after it.
+	answered := make(chan struct{})
+	cfg.Recorder = lineWatcher{prefix: "C: <iq", contains: "'553-595'", seen: answered}
 	c := xmpp.New(cfg)
 	pinged := make(chan *stanza.IQ, 1)
 	c.HandleIQ(stanza.Get, pingName, xmpp.IQHandlerFunc(func(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
@@ -111,14 +117,43 @@ func TestOpenfireSeed(t *testing.T) {
 		t.Fatal("the server's ping reached no handler")
 	}
 
+	wait(t, answered)
+
 	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "你好，我是包青天"}}, Thread: stanza.Thread{ID: "6828a752-cfae-4149-9d4d-c8fb83a17175"}}
 	m.ID, m.To = "nCRIE-44", jid.MustParse("903e652d2334628a@oatest.dgcb.com.cn/phone")
 	require.NoError(t, c.Send(ctx, m))
-	receipt, copied := <-messages, <-messages
+	next := func() *stanza.Message {
+		select {
+		case m := <-messages:
+			return m
+		case <-ctx.Done():
+			t.Fatal("a message did not reach the listener")
+			return nil
+		}
+	}
+	receipt, copied := next(), next()
 	assert.Equal(t, "nCRIE-44", receipt.Extensions[0].Attr("msgId"))
 	assert.Equal(t, "nCRIE-44mutisingle", copied.ID)
 	assert.Equal(t, "你好，我是包青天", copied.Body(""))
 	require.NoError(t, c.Close())
+}
+
+// lineWatcher is a Recorder that closes seen at the first line starting
+// with prefix and containing contains.
+type lineWatcher struct {
+	prefix, contains string
+	seen             chan struct{}
+}
+
+func (w lineWatcher) Write(p []byte) (int, error) {
+	if strings.HasPrefix(string(p), w.prefix) && strings.Contains(string(p), w.contains) {
+		select {
+		case <-w.seen:
+		default:
+			close(w.seen)
+		}
+	}
+	return len(p), nil
 }
 
 // TestUnhandledIQ: a get nobody handles is answered service-unavailable;
@@ -308,8 +343,9 @@ S: <message from='bob@localhost/b' id='after'><body>still here</body></message>
 
 // TestCloseFailsWaiters: Close ends a SendIQ that waits for a reply.
 func TestCloseFailsWaiters(t *testing.T) {
+	sent := make(chan struct{})
 	c := running(t, `C: <iq type='get' id='{{id}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
-`+closing)
+`+closing, func(cfg *xmpp.Config) { cfg.Recorder = lineWatcher{prefix: "C: <iq", contains: "urn:xmpp:ping", seen: sent} })
 	connect(t, c)
 	errc := make(chan error, 1)
 	go func() {
@@ -318,7 +354,7 @@ func TestCloseFailsWaiters(t *testing.T) {
 		_, err := c.SendIQ(context.Background(), iq)
 		errc <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the request go out
+	wait(t, sent) // the request goes out before Close's presence
 	require.NoError(t, c.Close())
 	select {
 	case err := <-errc:
