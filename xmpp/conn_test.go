@@ -345,7 +345,9 @@ S: <message from='bob@localhost/b' id='after'><body>still here</body></message>
 func TestCloseFailsWaiters(t *testing.T) {
 	sent := make(chan struct{})
 	c := running(t, `C: <iq type='get' id='{{id}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
-`+closing, func(cfg *xmpp.Config) { cfg.Recorder = lineWatcher{prefix: "C: <iq", contains: "urn:xmpp:ping", seen: sent} })
+`+closing, func(cfg *xmpp.Config) {
+		cfg.Recorder = lineWatcher{prefix: "C: <iq", contains: "urn:xmpp:ping", seen: sent}
+	})
 	connect(t, c)
 	errc := make(chan error, 1)
 	go func() {
