@@ -5,9 +5,7 @@ package caps_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	mathrand "math/rand/v2"
-	"os"
 	"testing"
 	"time"
 
@@ -34,19 +32,9 @@ func ctxT(t *testing.T) context.Context {
 // GOSMACK_XMPP_DEBUG=1 to see every element.
 func login(t *testing.T, s *testserver.Server, user, resource string, attach func(*xmpp.Conn)) *xmpp.Conn {
 	t.Helper()
-	j, err := jid.New(user, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: s.User(t, user).Password, Addr: s.StartTLSAddr, TLS: s.TLSConfig(), Resource: resource}
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name(), "resource", resource)
-	}
-	c := xmpp.New(cfg)
-	if attach != nil {
-		attach(c)
-	}
-	require.NoError(t, c.Connect(ctxT(t)), "%s: logging in as %s", s.Name, user)
-	t.Cleanup(func() { c.Close() })
-	return c
+	cfg := s.Config(t, user)
+	cfg.Resource = resource
+	return testserver.Login(t, cfg, attach)
 }
 
 // capsQueries collects the disco#info requests for a caps node that c

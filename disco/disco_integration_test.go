@@ -3,15 +3,12 @@
 package disco_test
 
 import (
-	"log/slog"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/gosmack/gosmack/caps"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/testserver"
-	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
@@ -23,19 +20,9 @@ import (
 // to see every element.
 func login(t *testing.T, s *testserver.Server, user, resource string, attach func(*xmpp.Conn)) *xmpp.Conn {
 	t.Helper()
-	j, err := jid.New(user, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: s.User(t, user).Password, Addr: s.StartTLSAddr, TLS: s.TLSConfig(), Resource: resource}
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name(), "user", user)
-	}
-	c := xmpp.New(cfg)
-	if attach != nil {
-		attach(c)
-	}
-	require.NoError(t, c.Connect(ctxT(t)), "%s: logging in as %s", s.Name, user)
-	t.Cleanup(func() { c.Close() })
-	return c
+	cfg := s.Config(t, user)
+	cfg.Resource = resource
+	return testserver.Login(t, cfg, attach)
 }
 
 // TestIntegrationServerInfo: both servers answer disco#info and

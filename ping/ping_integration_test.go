@@ -5,8 +5,6 @@ package ping_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -38,21 +36,7 @@ func integrationCtx(t *testing.T) context.Context {
 // before run on the Conn first, and closes it when the test ends.
 func login(t *testing.T, s *testserver.Server, user string, before func(*xmpp.Conn)) *xmpp.Conn {
 	t.Helper()
-	u := s.User(t, user)
-	account, err := jid.New(u.Name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: account, Password: u.Password, Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).
-			With("test", t.Name())
-	}
-	c := xmpp.New(cfg)
-	if before != nil {
-		before(c)
-	}
-	require.NoError(t, c.Connect(integrationCtx(t)))
-	t.Cleanup(func() { c.Close() })
-	return c
+	return testserver.Login(t, s.Config(t, user), before)
 }
 
 // describe says what a ping came back with, for the log.

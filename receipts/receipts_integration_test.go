@@ -5,9 +5,7 @@ package receipts_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	mathrand "math/rand/v2"
-	"os"
 	"testing"
 	"time"
 
@@ -44,23 +42,7 @@ func unique(prefix string) string {
 // test ends.
 func login(t *testing.T, s *testserver.Server, user string, attach func(*xmpp.Conn)) *xmpp.Conn {
 	t.Helper()
-	account, err := jid.New(user, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{
-		JID:      account,
-		Password: s.User(t, user).Password,
-		Addr:     s.StartTLSAddr,
-		TLS:      s.TLSConfig(),
-	}
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).
-			With("test", t.Name(), "user", user)
-	}
-	c := xmpp.New(cfg)
-	attach(c)
-	require.NoError(t, c.Connect(testCtx(t)), "%s: logging in as %s", s.Name, user)
-	t.Cleanup(func() { c.Close() })
-	return c
+	return testserver.Login(t, s.Config(t, user), attach)
 }
 
 // event is what alice sees: a receipt for her message, or bob's marker.
