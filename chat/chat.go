@@ -1,0 +1,139 @@
+package chat
+
+import (
+	"container/list"
+	"context"
+	"crypto/rand"
+	"sync"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// Chat is a one-to-one conversation with one contact, known by the
+// contact's bare JID (Smack's chat2 Chat). It remembers the full JID the
+// contact last wrote from (the lock, RFC 6121 section 5.1) and the
+// conversation's thread (XEP-0201). Get one from Manager.Chat or from a
+// listener; the zero Chat is not usable.
+//
+// All methods are safe for concurrent use.
+type Chat struct {
+	m   *Manager
+	jid jid.JID // bare
+
+	elem *list.Element // in m.lru; nil once removed. Guarded by m.mu.
+
+	mu     sync.Mutex
+	locked jid.JID // the full JID messages go to; zero when unlocked
+	thread string  // "" until the first message that sets or needs one
+}
+
+// JID returns the contact's bare JID.
+func (ch *Chat) JID() jid.JID { return ch.jid }
+
+// Locked returns the full JID the chat is locked to, or the zero JID when
+// it is not locked.
+func (ch *Chat) Locked() jid.JID {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.locked
+}
+
+// To returns where the next message goes: the locked full JID, or the
+// contact's bare JID.
+func (ch *Chat) To() jid.JID {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.to()
+}
+
+func (ch *Chat) to() jid.JID {
+	if !ch.locked.IsZero() {
+		return ch.locked
+	}
+	return ch.jid
+}
+
+// Thread returns the chat's thread id: the last one the contact used, or
+// the one the chat made up for its first message; "" before either.
+func (ch *Chat) Thread() string {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.thread
+}
+
+// Unlock makes the next message go to the contact's bare JID, until the
+// contact writes again.
+func (ch *Chat) Unlock() {
+	ch.mu.Lock()
+	ch.locked = jid.JID{}
+	ch.mu.Unlock()
+}
+
+// Close removes the chat from its Manager: a later message from the
+// contact starts a new Chat, and Manager.Chat returns that one. A closed
+// Chat still sends (its messages are still reported to the OnOutgoing
+// listeners, with it) but no longer receives or changes its lock. Close is
+// safe to call more than once.
+func (ch *Chat) Close() { ch.m.remove(ch) }
+
+// Send sends body to the contact as a message of type chat: see
+// SendMessage.
+func (ch *Chat) Send(ctx context.Context, body string) error {
+	return ch.SendMessage(ctx, &stanza.Message{Bodies: []stanza.Text{{Value: body}}})
+}
+
+// SendMessage sends msg to the contact (Smack's Chat.send): it sets msg's
+// to (the locked full JID, else the bare JID) and type (chat), and gives
+// it the chat's thread unless it has a thread of its own; the chat makes
+// up a thread id for its first message when the contact has not given one.
+// The OnOutgoing listeners see msg before it is encoded; the connection
+// gives it an id when it has none.
+//
+// It blocks as the connection's Send does: until msg is written, ctx ends
+// (then it returns ctx.Err()) or the stream ends (an error matching
+// xmpp.ErrNotConnected). It may be called from any listener.
+func (ch *Chat) SendMessage(ctx context.Context, msg *stanza.Message) error {
+	ch.mu.Lock()
+	to := ch.to()
+	if ch.thread == "" {
+		ch.thread = rand.Text()
+	}
+	thread := ch.thread
+	ch.mu.Unlock()
+	msg.To = to
+	msg.Type = stanza.Chat
+	if msg.Thread.ID == "" {
+		msg.Thread.ID = thread
+	}
+	ch.m.touch(ch)
+	ch.m.sending.Store(msg, ch)
+	defer ch.m.sending.Delete(msg)
+	return ch.m.c.Send(ctx, msg)
+}
+
+// received updates the chat for a message from the contact: its thread
+// when it has one, and the lock (to its sender's full JID; a message from
+// the bare JID unlocks).
+func (ch *Chat) received(msg *stanza.Message) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if msg.Thread.ID != "" {
+		ch.thread = msg.Thread.ID
+	}
+	if ch.m.locking && msg.From.Resourcepart() != "" {
+		ch.locked = msg.From
+	} else {
+		ch.locked = jid.JID{}
+	}
+}
+
+// unlockFrom unlocks the chat when from is the locked full JID, or the
+// contact's bare JID.
+func (ch *Chat) unlockFrom(from jid.JID) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if from == ch.locked || from.Resourcepart() == "" {
+		ch.locked = jid.JID{}
+	}
+}

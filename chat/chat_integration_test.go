@@ -1,0 +1,154 @@
+//go:build integration
+
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	mathrand "math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/gosmack/gosmack/chat"
+	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests run chat Managers between clients on the Prosody and
+// ejabberd that scripts/servers started. Set GOSMACK_XMPP_DEBUG=1 to see
+// every element on stderr.
+
+// timeout bounds every network step of these tests.
+const timeout = 15 * time.Second
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// unique returns a text no earlier run used: other tests may use the same
+// accounts at the same time, so listeners only take what this run sent.
+func unique(prefix string) string {
+	return fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
+}
+
+// login logs user in over STARTTLS with the given resource ("" lets the
+// server pick), after attach has registered what must be in place before
+// the first stanza, and closes the connection when the test ends.
+func login(t *testing.T, s *testserver.Server, user, resource string, attach func(*xmpp.Conn)) *xmpp.Conn {
+	t.Helper()
+	cfg := s.Config(t, user)
+	cfg.Resource = resource
+	return testserver.Login(t, cfg, attach)
+}
+
+// received is what an OnMessage listener saw: the message, and the chat's
+// state right after the Manager handled it.
+type received struct {
+	chat   *chat.Chat
+	msg    *stanza.Message
+	locked jid.JID
+	thread string
+}
+
+// client is a logged-in connection with a chat Manager whose listener
+// passes on the messages whose body starts with this run's tag.
+type client struct {
+	c  *xmpp.Conn
+	m  *chat.Manager
+	in chan received
+}
+
+func newClient(t *testing.T, s *testserver.Server, user, resource, tag string) *client {
+	t.Helper()
+	cl := &client{in: make(chan received, 16)}
+	cl.c = login(t, s, user, resource, func(c *xmpp.Conn) {
+		cl.m = chat.New(c)
+		cl.m.OnMessage(func(ch *chat.Chat, msg *stanza.Message) {
+			if len(msg.Body("")) < len(tag) || msg.Body("")[:len(tag)] != tag {
+				return // another test's
+			}
+			cl.in <- received{ch, msg, ch.Locked(), ch.Thread()}
+		})
+	})
+	t.Cleanup(cl.m.Close)
+	return cl
+}
+
+func (cl *client) next(t *testing.T, what string) received {
+	t.Helper()
+	select {
+	case r := <-cl.in:
+		return r
+	case <-time.After(timeout):
+		t.Fatalf("%s: nothing received", what)
+		return received{}
+	}
+}
+
+// TestIntegrationChat: alice writes to bob's bare JID; bob's chat with
+// alice receives it with her thread and locks to her full JID; bob
+// answers through the chat, and alice's chat locks to bob's full JID and
+// keeps the thread; then bob writes from a second resource, and alice's
+// chat moves its lock there, so her answer reaches that resource.
+func TestIntegrationChat(t *testing.T) {
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		tag := unique("chat")
+		alice := newClient(t, s, "alice", "", tag)
+		bob := newClient(t, s, "bob", "", tag)
+		bobBare, err := jid.New("bob", s.Domain, "")
+		require.NoError(t, err)
+
+		// alice starts: unlocked, so to bob's bare JID, in a new thread.
+		toBob := alice.m.Chat(bobBare)
+		require.Equal(t, bobBare, toBob.To())
+		require.NoError(t, toBob.Send(testCtx(t), tag+" hello bob"))
+		thread := toBob.Thread()
+		require.NotEmpty(t, thread)
+
+		r := bob.next(t, "bob")
+		assert.Equal(t, alice.c.JID(), r.msg.From)
+		assert.Equal(t, stanza.Chat, r.msg.Type)
+		assert.Equal(t, thread, r.msg.Thread.ID)
+		assert.Equal(t, alice.c.JID().Bare(), r.chat.JID())
+		assert.Equal(t, alice.c.JID(), r.locked, "bob's chat locks to alice's full JID")
+		assert.Same(t, r.chat, bob.m.Lookup(alice.c.JID()))
+
+		// bob answers through his chat: to alice's full JID, same thread.
+		require.NoError(t, r.chat.Send(testCtx(t), tag+" hello alice"))
+		r = alice.next(t, "alice")
+		assert.Equal(t, bob.c.JID(), r.msg.From)
+		assert.Equal(t, thread, r.msg.Thread.ID)
+		assert.Same(t, toBob, r.chat)
+		assert.Equal(t, bob.c.JID(), r.locked, "alice's chat locks to bob's full JID")
+
+		// alice answers: to bob's full JID.
+		require.NoError(t, toBob.Send(testCtx(t), tag+" locked"))
+		r = bob.next(t, "bob, locked")
+		assert.Equal(t, tag+" locked", r.msg.Body(""))
+		assert.Equal(t, bob.c.JID(), r.msg.To, "the answer went to bob's full JID")
+
+		// bob writes from a second resource: alice's chat moves its lock.
+		phone := newClient(t, s, "bob", unique("phone"), tag)
+		require.NotEqual(t, bob.c.JID(), phone.c.JID())
+		require.NoError(t, phone.m.Chat(alice.c.JID()).Send(testCtx(t), tag+" from the phone"))
+		r = alice.next(t, "alice, from the phone")
+		assert.Equal(t, phone.c.JID(), r.msg.From)
+		assert.Same(t, toBob, r.chat, "one chat for both of bob's resources")
+		assert.Equal(t, phone.c.JID(), r.locked, "alice's chat relocks to the phone")
+		assert.Equal(t, r.msg.Thread.ID, r.thread, "and takes the phone's thread")
+
+		// alice's answer reaches the phone, at its full JID.
+		require.NoError(t, toBob.Send(testCtx(t), tag+" to the phone"))
+		r = phone.next(t, "phone")
+		assert.Equal(t, tag+" to the phone", r.msg.Body(""))
+		assert.Equal(t, phone.c.JID(), r.msg.To)
+		assert.Equal(t, alice.c.JID(), r.locked)
+	})
+}
