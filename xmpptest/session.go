@@ -41,13 +41,33 @@ func Connect(tb TB, account jid.JID, tr *Transcript, opts ...func(*xmpp.Config))
 // arrives.
 func ConnectFunc(tb TB, account jid.JID, tr *Transcript, before func(*xmpp.Conn), opts ...func(*xmpp.Config)) *xmpp.Conn {
 	tb.Helper()
+	return ConnectWith(tb, account, tr, Login{Before: before, Config: opts})
+}
+
+// Login says how Connect's scripted login goes. The zero Login is
+// Connect's.
+type Login struct {
+	// Features are stream features the server offers after
+	// authentication, besides bind: XML such as
+	// "<ver xmlns='urn:xmpp:features:rosterver'/>". Managers that look
+	// at c.Features() (roster versioning, stream management) see them.
+	Features string
+	// Before runs on the new Conn before it logs in.
+	Before func(*xmpp.Conn)
+	// Config change the Config before the Conn is made.
+	Config []func(*xmpp.Config)
+}
+
+// ConnectWith is Connect with the login described by l.
+func ConnectWith(tb TB, account jid.JID, tr *Transcript, l Login) *xmpp.Conn {
+	tb.Helper()
 	if account.Resourcepart() == "" {
 		var err error
 		if account, err = jid.New(account.Localpart(), account.Domainpart(), "test"); err != nil {
 			tb.Fatalf("xmpptest: %v", err)
 		}
 	}
-	full, err := ParseTranscript(tr.Name, strings.NewReader(loginTranscript(account)))
+	full, err := ParseTranscript(tr.Name, strings.NewReader(loginTranscript(account, l.Features)))
 	if err != nil {
 		tb.Fatalf("xmpptest: %v", err)
 	}
@@ -64,12 +84,12 @@ func ConnectFunc(tb TB, account jid.JID, tr *Transcript, before func(*xmpp.Conn)
 	}
 	conn, played := script(tb, full, nil)
 	cfg.Dialer = dialerFunc(func(context.Context, string, string) (net.Conn, error) { return conn, nil })
-	for _, o := range opts {
+	for _, o := range l.Config {
 		o(&cfg)
 	}
 	c := xmpp.New(cfg)
-	if before != nil {
-		before(c)
+	if l.Before != nil {
+		l.Before(c)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ReplayTimeout)
 	defer cancel()
@@ -95,7 +115,7 @@ func (f dialerFunc) DialContext(ctx context.Context, network, addr string) (net.
 }
 
 // loginTranscript is the login Connect plays.
-func loginTranscript(account jid.JID) string {
+func loginTranscript(account jid.JID, features string) string {
 	domain := account.Domainpart()
 	header := func(id string) string {
 		return fmt.Sprintf("S: <stream:stream from='%s' id='%s' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n", domain, id)
@@ -106,7 +126,7 @@ func loginTranscript(account jid.JID) string {
 		"C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>\n" +
 		"S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>\n" +
 		client + header("login-2") +
-		"S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>\n" +
+		"S: <stream:features>" + features + "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>\n" +
 		"C: <iq type='set' id='{{xmpptest-bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + account.Resourcepart() + "</resource></bind></iq>\n" +
 		"S: <iq type='result' id='{{xmpptest-bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>" + account.String() + "</jid></bind></iq>\n"
 }

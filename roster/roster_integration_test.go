@@ -1,0 +1,197 @@
+//go:build integration
+
+package roster_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/roster"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests change rosters, so each registers fresh accounts in band
+// (other tests use the shared ones concurrently). Set GOSMACK_XMPP_DEBUG=1
+// to see every element on stderr.
+
+const timeout = 15 * time.Second
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// account registers a fresh account and returns its configuration.
+func account(t *testing.T, s *testserver.Server) xmpp.Config {
+	t.Helper()
+	name := fmt.Sprintf("roster-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
+	j, err := jid.New(name, s.Domain, "")
+	require.NoError(t, err)
+	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
+	require.NoError(t, xmpp.CreateAccount(testCtx(t), cfg, nil), "%s: registering %s", s.Name, j)
+	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).
+			With("test", t.Name())
+	}
+	return cfg
+}
+
+// login connects cfg with a Roster made with opts, and closes it when the
+// test ends.
+func login(t *testing.T, cfg xmpp.Config, opts ...roster.Option) (*xmpp.Conn, *roster.Roster, *events) {
+	t.Helper()
+	c := xmpp.New(cfg)
+	r := roster.New(c, opts...)
+	ev := listen(r)
+	require.NoError(t, c.Connect(testCtx(t)))
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, r.WaitLoaded(testCtx(t)))
+	return c, r, ev
+}
+
+// TestIntegrationRoster: an entry added with a name and groups arrives by
+// push, and is in the roster that a second login fetches; a rename and a
+// regroup reach both resources; removal too.
+func TestIntegrationRoster(t *testing.T) {
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		cfg := account(t, s)
+		_, r1, ev1 := login(t, cfg)
+		ev1.expect(t, "loaded <nil>")
+		assert.Empty(t, r1.Entries())
+
+		contact := jid.MustParse("friend-" + cfg.JID.Localpart() + "@" + s.Domain)
+		require.NoError(t, r1.Set(testCtx(t), roster.Entry{JID: contact, Name: "Friend", Groups: []string{"Friends", "Work"}}))
+		ev1.expect(t, "added "+contact.String())
+		e, ok := r1.Entry(contact)
+		require.True(t, ok)
+		assert.Equal(t, roster.Entry{JID: contact, Name: "Friend", Groups: []string{"Friends", "Work"}, Subscription: roster.SubscriptionNone}, sortGroups(e))
+
+		cfg2 := cfg
+		cfg2.Resource = "second"
+		_, r2, ev2 := login(t, cfg2)
+		ev2.expect(t, "added "+contact.String(), "loaded <nil>")
+		e2, _ := r2.Entry(contact)
+		assert.Equal(t, sortGroups(e), sortGroups(e2))
+
+		// Rename and regroup from the first; both hear it.
+		e.Name = "Best Friend"
+		e.Groups = []string{"Family"}
+		require.NoError(t, r1.Set(testCtx(t), e))
+		ev1.expect(t, "updated "+contact.String())
+		ev2.expect(t, "updated "+contact.String())
+		for _, r := range []*roster.Roster{r1, r2} {
+			got, _ := r.Entry(contact)
+			assert.Equal(t, "Best Friend", got.Name)
+			assert.Equal(t, []string{"Family"}, got.Groups)
+			g, ok := r.Group("Family")
+			assert.True(t, ok)
+			assert.Len(t, g.Entries, 1)
+			_, ok = r.Group("Friends")
+			assert.False(t, ok)
+		}
+
+		require.NoError(t, r2.Remove(testCtx(t), contact))
+		ev1.expect(t, "deleted "+contact.String())
+		ev2.expect(t, "deleted "+contact.String())
+		assert.Empty(t, r1.Entries())
+		assert.Empty(t, r2.Entries())
+	})
+}
+
+func sortGroups(e roster.Entry) roster.Entry {
+	e.Groups = append([]string(nil), e.Groups...)
+	for i := range e.Groups {
+		for j := i + 1; j < len(e.Groups); j++ {
+			if e.Groups[j] < e.Groups[i] {
+				e.Groups[i], e.Groups[j] = e.Groups[j], e.Groups[i]
+			}
+		}
+	}
+	return e
+}
+
+// lockedBuffer is a Recorder that several goroutines may write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestIntegrationVersioning: both servers offer versioning; the first
+// login asks with an empty ver and gets a version (ejabberd gives one only when
+// asked); a second login with the stored version gets an empty result and
+// keeps the stored roster, writing nothing.
+func TestIntegrationVersioning(t *testing.T) {
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		cfg := account(t, s)
+		store := new(roster.MemoryStore)
+		c1, r1, ev1 := login(t, cfg, roster.WithStore(store))
+		assert.True(t, c1.Features().Has(roster.FeatureVersioning.Space, roster.FeatureVersioning.Local), "%s offers versioning", s.Name)
+		ev1.expect(t, "loaded <nil>")
+		assert.NotEmpty(t, r1.Version(), "a version after asking with an empty ver")
+
+		contact := jid.MustParse("versioned-" + cfg.JID.Localpart() + "@" + s.Domain)
+		require.NoError(t, r1.Set(testCtx(t), roster.Entry{JID: contact, Name: "V", Groups: []string{"G"}}))
+		ev1.expect(t, "added "+contact.String())
+		c1.Close()
+		ver, stored, err := store.Load()
+		require.NoError(t, err)
+		require.Len(t, stored, 1)
+		assert.Equal(t, r1.Version(), ver)
+		t.Logf("%s: stored version %q", s.Name, ver)
+
+		rec := new(lockedBuffer)
+		cfg.Recorder = rec
+		counting := &countingStore{Store: store}
+		_, r2, ev2 := login(t, cfg, roster.WithStore(counting))
+		ev2.expect(t, "loaded <nil>")
+		assert.Equal(t, stored, r2.Entries())
+		assert.Equal(t, ver, r2.Version())
+		assert.Zero(t, counting.writes(), "no full roster came, nothing was written")
+		var request, result string
+		for _, line := range strings.Split(rec.String(), "\n") {
+			if strings.HasPrefix(line, "C:") && strings.Contains(line, "jabber:iq:roster") {
+				request = line
+			}
+		}
+		assert.Contains(t, request, "ver=")
+		assert.Contains(t, request, ver)
+		id := request[strings.Index(request, "id='")+4:]
+		id = id[:strings.Index(id, "'")]
+		for _, line := range strings.Split(rec.String(), "\n") {
+			if strings.HasPrefix(line, "S:") && (strings.Contains(line, "'"+id+"'") || strings.Contains(line, `"`+id+`"`)) {
+				result += line + "\n"
+			}
+		}
+		require.NotEmpty(t, result, "the reply to %s is recorded", id)
+		assert.NotContains(t, result, "<item", "the result carried no items")
+		assert.NotContains(t, result, "<query", "the result carried no roster")
+		t.Logf("%s: its result %s", s.Name, strings.TrimSpace(result))
+		t.Logf("%s: versioned request %s", s.Name, request)
+	})
+}
