@@ -2,8 +2,9 @@
 // (XEP-0128): it answers other entities' disco#info and disco#items
 // requests about the client, and asks other entities (servers, MUC rooms,
 // contacts) theirs. It stands for Smack's ServiceDiscoveryManager,
-// DiscoverInfo, DiscoverItems and NodeInformationProvider; its small Form
-// type stands for the part of Smack's DataForm that extended info uses.
+// DiscoverInfo, DiscoverItems and NodeInformationProvider. Extended-info
+// forms are package dataform's forms (Form and Field are aliases of its
+// types).
 //
 //	d := disco.New(c, disco.Identity{Category: "client", Type: "pc", Name: "My app"})
 //	c.Announce("urn:xmpp:ping") // what managers do when attached
@@ -41,7 +42,7 @@
 // capabilities (package caps) cache, by verification string, with the
 // hash checked first.
 //
-// Info, Items and the Form type implement stanza.Extension where they are
+// Info, Items and Form implement stanza.Extension where they are
 // payloads, so they can be read from or put into any stanza without
 // registering anything.
 //

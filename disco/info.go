@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
@@ -14,12 +15,12 @@ import (
 const (
 	NSInfo  = "http://jabber.org/protocol/disco#info"
 	NSItems = "http://jabber.org/protocol/disco#items"
-	NSData  = "jabber:x:data"
+	NSData  = dataform.NS
 )
 
 // FormType is the var of the hidden field that names a form's kind
 // (XEP-0068), and of an extended info form (XEP-0128).
-const FormType = "FORM_TYPE"
+const FormType = dataform.FormTypeVar
 
 var (
 	infoName  = xml.Name{Space: NSInfo, Local: "query"}
@@ -44,94 +45,21 @@ type Identity struct {
 	Lang     string
 }
 
-// Field is a data form field (XEP-0004 section 3.2) as far as extended
-// info (XEP-0128) needs it: its var, type and values, and its label. Other
-// children (desc, required, option) are not kept.
-type Field struct {
-	Var    string
-	Type   string // "hidden", "text-single", "text-multi", "list-multi"...; "" when absent
-	Label  string
-	Values []string
-}
+// Field is a data form field (XEP-0004), package dataform's Field: an
+// extended-info form's fields have a var, usually a type, and values.
+type Field = dataform.Field
 
-// Form is a data form of type result (XEP-0004) carried in a disco#info
-// result as extended information (XEP-0128). Its fields are kept as they
-// were received, FORM_TYPE included; FormType reads that one. NewForm
-// builds one. The zero Form has no fields.
-type Form struct {
-	Fields []Field
-}
+// Form is a data form (XEP-0004), package dataform's Form, as carried in
+// a disco#info result as extended information (XEP-0128), normally of
+// type result. Its fields are kept as they were received, FORM_TYPE
+// included; FormType reads that one. NewForm builds one.
+type Form = dataform.Form
 
-// NewForm returns an extended-info form of the given FORM_TYPE (a
-// namespace such as "urn:xmpp:dataforms:softwareinfo") with the fields
-// after it.
+// NewForm returns an extended-info form of type result with the given
+// FORM_TYPE (a namespace such as "urn:xmpp:dataforms:softwareinfo") as a
+// hidden field, followed by fields.
 func NewForm(formType string, fields ...Field) Form {
-	fs := make([]Field, 0, 1+len(fields))
-	fs = append(fs, Field{Var: FormType, Type: "hidden", Values: []string{formType}})
-	return Form{Fields: append(fs, fields...)}
-}
-
-// FormType returns the value of the form's FORM_TYPE field when it has one
-// of type hidden with a value, else "" (XEP-0115 ignores such forms).
-func (f *Form) FormType() string {
-	fd := f.Field(FormType)
-	if fd == nil || fd.Type != "hidden" || len(fd.Values) == 0 {
-		return ""
-	}
-	return fd.Values[0]
-}
-
-// Field returns the first field with the given var, or nil.
-func (f *Form) Field(v string) *Field {
-	for i := range f.Fields {
-		if f.Fields[i].Var == v {
-			return &f.Fields[i]
-		}
-	}
-	return nil
-}
-
-// ExtensionName is <x xmlns='jabber:x:data'/>.
-func (*Form) ExtensionName() xml.Name { return formName }
-
-// MarshalNode returns the form as <x type='result'/>.
-func (f *Form) MarshalNode() (stanza.Node, error) {
-	n := stanza.Node{Name: formName, Attrs: []xml.Attr{{Name: xml.Name{Local: "type"}, Value: "result"}}}
-	n.Nodes = make([]stanza.Node, 0, len(f.Fields))
-	for _, fd := range f.Fields {
-		el := stanza.Node{Name: xml.Name{Space: NSData, Local: "field"}}
-		el.Attrs = appendAttr(el.Attrs, "var", fd.Var)
-		el.Attrs = appendAttr(el.Attrs, "type", fd.Type)
-		el.Attrs = appendAttr(el.Attrs, "label", fd.Label)
-		for _, v := range fd.Values {
-			el.Nodes = append(el.Nodes, textElement(NSData, "value", v))
-		}
-		n.Nodes = append(n.Nodes, el)
-	}
-	return n, nil
-}
-
-// UnmarshalNode reads a form; unknown children are skipped.
-func (f *Form) UnmarshalNode(n stanza.Node) error {
-	if n.Name != formName {
-		return fmt.Errorf("%w: <%s xmlns='%s'/> is not a data form", ErrMalformed, n.Name.Local, n.Name.Space)
-	}
-	f.Fields = nil
-	for i := range n.Nodes {
-		c := &n.Nodes[i]
-		if c.Name.Space != NSData || c.Name.Local != "field" {
-			continue
-		}
-		fd := Field{Var: c.Attr("var"), Type: c.Attr("type"), Label: c.Attr("label")}
-		for j := range c.Nodes {
-			v := &c.Nodes[j]
-			if v.Name.Space == NSData && v.Name.Local == "value" {
-				fd.Values = append(fd.Values, v.InnerText())
-			}
-		}
-		f.Fields = append(f.Fields, fd)
-	}
-	return nil
+	return dataform.New(dataform.TypeResult, formType, fields...)
 }
 
 // Info is what an entity says about itself, or about one of its nodes, in
@@ -176,16 +104,8 @@ func (i *Info) Clone() *Info {
 	if i.Forms != nil {
 		c.Forms = make([]Form, len(i.Forms))
 		for k := range i.Forms {
-			c.Forms[k] = i.Forms[k].clone()
+			c.Forms[k] = i.Forms[k].Clone()
 		}
-	}
-	return c
-}
-
-func (f *Form) clone() Form {
-	c := Form{Fields: slices.Clone(f.Fields)}
-	for j := range c.Fields {
-		c.Fields[j].Values = slices.Clone(c.Fields[j].Values)
 	}
 	return c
 }
@@ -216,7 +136,14 @@ func (i *Info) MarshalNode() (stanza.Node, error) {
 		})
 	}
 	for k := range i.Forms {
-		fn, err := i.Forms[k].MarshalNode()
+		f := &i.Forms[k]
+		if f.Type == "" {
+			// An extended-info form is a result (XEP-0128).
+			c := *f
+			c.Type = dataform.TypeResult
+			f = &c
+		}
+		fn, err := f.MarshalNode()
 		if err != nil {
 			return stanza.Node{}, err
 		}
@@ -308,12 +235,4 @@ func appendAttr(attrs []xml.Attr, local, value string) []xml.Attr {
 		return attrs
 	}
 	return append(attrs, xml.Attr{Name: xml.Name{Local: local}, Value: value})
-}
-
-func textElement(space, local, text string) stanza.Node {
-	el := stanza.Node{Name: xml.Name{Space: space, Local: local}}
-	if text != "" {
-		el.Nodes = []stanza.Node{{Text: text}}
-	}
-	return el
 }

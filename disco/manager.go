@@ -117,7 +117,7 @@ func (m *Manager) OwnInfo() *Info {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, f := range m.forms {
-		info.Forms = append(info.Forms, f.clone())
+		info.Forms = append(info.Forms, f.Clone())
 	}
 	return info
 }
@@ -135,7 +135,7 @@ func (m *Manager) AddForm(f Form) (remove func()) {
 	if slices.ContainsFunc(f.Field(FormType).Values, func(v string) bool { return v != ft }) {
 		panic("disco: AddForm: the FORM_TYPE field has more than one value")
 	}
-	c := f.clone()
+	c := f.Clone()
 	p := &c
 	m.mu.Lock()
 	for _, g := range m.forms {
