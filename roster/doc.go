@@ -3,7 +3,8 @@
 // server's roster pushes, and saved with its version so that the next
 // login receives only the changes (roster versioning, section 2.6). It
 // stands for Smack's Roster, RosterEntry, RosterGroup, RosterListener,
-// RosterLoadedListener and RosterStore.
+// RosterLoadedListener, RosterStore and Roster.SubscriptionMode, and
+// tracks contacts' presence and subscriptions (RFC 6121 sections 3 and 4).
 //
 //	c := xmpp.New(cfg)
 //	r := roster.New(c) // before Connect, to see the first login
@@ -67,13 +68,59 @@
 // the batches after it (and the dispatcher, for pushes). The Roster
 // already shows a change when its listeners hear it.
 //
+// # Presence
+//
+// The Roster tracks the presence the connection receives (RFC 6121
+// section 4), per bare JID and resource: the available presence of each
+// resource, with its show, status and priority, and the last unavailable
+// (or error) presence. Presence returns the best (highest priority, then
+// chat, available, away, xa, dnd, then the latest), Presences all the
+// available ones, PresenceOf one resource's; PresenceChanged hears each
+// change, on the dispatcher, in the batch order above. An error presence
+// from a bare JID makes all its resources unavailable. When the stream
+// ends (StateClosed), every tracked resource becomes unavailable, and
+// PresenceChanged hears an unavailable presence from each, sorted by JID.
+//
+// What is tracked is bounded: roster entries and the account's own other
+// resources always; anyone else (a stranger's directed presence, or a
+// contact's presence that arrives before the roster does, as it may at
+// login) only while fewer than MaxStrangers such JIDs are tracked, and
+// forgotten when it has no resource left available. A bare JID's
+// available resources are bounded by MaxResources. A flood of presence
+// from made-up JIDs or resources thus costs bounded memory; the presence
+// beyond the bounds is not tracked and not heard.
+//
+// LastPresence is the last available presence the connection broadcast
+// (sent without a to), seen by an interceptor: reconnection will send it
+// again.
+//
+// # Subscriptions
+//
+// Subscribe, Unsubscribe, Approve and Deny send the presence of RFC 6121
+// section 3 (subscribe, unsubscribe, subscribed, unsubscribed) to a bare
+// JID; the roster pushes that follow show the outcome. Deny both refuses
+// a request and cancels a subscription granted before: that is one stanza
+// (unsubscribed, sections 3.1.4 and 3.2.1), so there is no separate
+// Cancel. PreApprove sends subscribed before the contact asks (section
+// 3.4), and only when the server advertised urn:xmpp:features:pre-approval;
+// otherwise it sends nothing and returns ErrNoPreApproval.
+//
+// A contact's request is answered by the SubscriptionMode: AcceptAll,
+// RejectAll, or Manual (the default, as in Smack), where the listeners'
+// SubscriptionRequested funcs are asked in order until one answers Accept
+// or Reject; when none does, the user answers later with Approve or Deny
+// (the server keeps the request and delivers it again at the next login).
+// With SubscribeBack, an approval also asks the contact for a
+// subscription unless the roster shows one or one is pending. Answers
+// the Roster sends by itself are bounded by 30 seconds; one that fails
+// (the stream ended) is not retried.
+//
 // # Not here yet
 //
-// Presence tracking and subscriptions (RFC 6121 sections 3 and 4: Smack's
-// getPresence, SubscriptionMode, subscription listeners, pre-approval)
-// belong in this package too; they are not built yet. Entry.Ask and
-// Entry.Approved already carry the roster's side of them, and Listener has
-// room for more fields.
+// Helpers to send available presence with show, status and priority, and
+// directed presence (the connection's Send does both today), re-sending
+// LastPresence on reconnection (the reconnection issue), and chats (Smack's
+// ChatManager, package chat).
 //
 // # Coming from Smack
 //
@@ -95,4 +142,20 @@
 //	RosterGroup                          roster.Group (a snapshot)
 //	RosterListener, RosterLoadedListener roster.Listener, r.Listen(l)
 //	RosterStore, DirectoryRosterStore    roster.Store, roster.OpenFileStore(path)
+//	getPresence(j)                       r.Presence(j)
+//	getAvailablePresences, getAllPresences
+//	                                     r.Presences(j)
+//	getPresenceResource(fullJID)         r.PresenceOf(fullJID)
+//	RosterListener.presenceChanged       Listener.PresenceChanged
+//	SubscriptionMode, setSubscriptionMode
+//	                                     roster.WithSubscriptionMode(m), r.SetSubscriptionMode(m)
+//	                                     (Manual, AcceptAll, RejectAll)
+//	addSubscribeListener, SubscribeAnswer
+//	                                     Listener.SubscriptionRequested, roster.Answer
+//	ApproveAndAlsoRequestIfRequired      roster.SubscribeBack(true)
+//	sendSubscriptionRequest(j)           r.Subscribe(ctx, j)
+//	presence type subscribed / unsubscribed / unsubscribe
+//	                                     r.Approve, r.Deny (also cancels), r.Unsubscribe
+//	preApprove(j), isSubscriptionPreApprovalSupported
+//	                                     r.PreApprove(ctx, j), r.PreApprovalSupported()
 package roster

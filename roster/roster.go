@@ -48,6 +48,22 @@ type Listener struct {
 	// roster in memory is still right; the next login may fetch more
 	// than it needs to.
 	StoreFailed func(err error)
+	// PresenceChanged receives a presence that changed what Presence,
+	// Presences or PresenceOf return (Smack's presenceChanged): an
+	// available, unavailable or error presence from a contact, from
+	// another resource of the account, or from a stranger while the
+	// Roster tracks it (see the package doc); and, when the stream
+	// ends, an unavailable presence from each resource that was
+	// available. It is a copy.
+	PresenceChanged func(p *stanza.Presence)
+	// SubscriptionRequested is asked about a contact's request to see
+	// the user's presence (p.Type is stanza.Subscribe, p.From the
+	// contact), in Manual mode only: listeners are asked in
+	// registration order until one answers Accept or Reject, which the
+	// Roster then sends (as Approve or Deny). When all answer Undecided
+	// (or there is no such listener), the request waits for Approve or
+	// Deny. (Smack's SubscribeListener.)
+	SubscriptionRequested func(p *stanza.Presence) Answer
 }
 
 // Roster is the user's contact list on one connection (RFC 6121 section
@@ -82,6 +98,12 @@ type Roster struct {
 	listeners []*Listener
 	queue     []batch // what listeners and the Store still have to hear
 	draining  bool    // a goroutine delivers the queue
+
+	mode     SubscriptionMode
+	back     bool                 // SubscribeBack
+	pres     map[jid.JID]*contact // tracked presence by bare JID
+	seq      uint64               // counts available presences, for ties
+	lastSent *stanza.Presence     // the last available presence broadcast
 }
 
 // push is one item of a roster push with the push's version.
@@ -110,6 +132,7 @@ func New(c *xmpp.Conn, opts ...Option) *Roster {
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.entries = make(map[jid.JID]Entry)
+	r.pres = make(map[jid.JID]*contact)
 	if ver, entries, err := r.store.Load(); err != nil {
 		r.storeErr = fmt.Errorf("roster: loading the store: %w", err)
 	} else {
@@ -120,6 +143,8 @@ func New(c *xmpp.Conn, opts ...Option) *Roster {
 	}
 	r.detach = append(r.detach, handle(c, xmpp.IQHandlerFunc(r.onPush)))
 	r.detach = append(r.detach, c.OnState(r.onState))
+	r.detach = append(r.detach, c.HandlePresence(nil, r.onPresence))
+	r.detach = append(r.detach, c.Intercept(r.onSend))
 	if c.IsConnected() {
 		r.onState(xmpp.StateChange{State: xmpp.StateAuthenticated, JID: c.JID()})
 	}
@@ -383,6 +408,7 @@ func (r *Roster) onPush(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) 
 	}
 	var ch change
 	r.applyLocked(p, &ch)
+	r.forgetLocked(ch.deleted)
 	b := batch{ch: ch, save: func(s Store) error { return s.Update(p.ver, []Entry{p.entry}) }}
 	run := r.queueLocked(b)
 	r.mu.Unlock()
@@ -417,6 +443,22 @@ func (r *Roster) applyLocked(p push, ch *change) {
 
 // onState fetches the roster at login.
 func (r *Roster) onState(sc xmpp.StateChange) {
+	if sc.State == xmpp.StateClosed {
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			return
+		}
+		run := false
+		if l := r.offlineLocked(); len(l) > 0 {
+			run = r.queueLocked(batch{presences: l})
+		}
+		r.mu.Unlock()
+		if run {
+			r.drain()
+		}
+		return
+	}
 	if sc.State != xmpp.StateAuthenticated {
 		return
 	}
@@ -559,6 +601,7 @@ func (r *Roster) fetch(ctx context.Context) error {
 	}
 	if full != nil || len(pushes) > 0 {
 		b.ch = diff(old, r.entries)
+		r.forgetLocked(b.ch.deleted)
 		ver, all := r.ver, listOf(r.entries)
 		b.save = func(s Store) error { return s.Replace(ver, all) }
 	}
@@ -620,6 +663,10 @@ type batch struct {
 	loaded   bool // a fetch ended: call Loaded with loadErr
 	loadErr  error
 	storeErr error // an earlier Store error to report
+
+	presences []*stanza.Presence // for PresenceChanged
+	request   *stanza.Presence   // a subscription request to answer
+	mode      SubscriptionMode   // the mode when request came
 }
 
 // queueLocked queues b and reports whether the caller must drain the
@@ -693,6 +740,16 @@ func (r *Roster) run(b batch, ls []*Listener) {
 				li.Loaded(b.loadErr)
 			}
 		}
+	}
+	for _, p := range b.presences {
+		for _, li := range ls {
+			if li.PresenceChanged != nil {
+				li.PresenceChanged(clonePresence(p))
+			}
+		}
+	}
+	if b.request != nil {
+		r.answer(b.request, b.mode, ls)
 	}
 }
 

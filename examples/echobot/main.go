@@ -4,7 +4,9 @@
 // Messages without a body (chat states, receipts) and error, groupchat and
 // headline messages are ignored. It also answers pings (XEP-0199), receipt
 // requests (XEP-0184) and service discovery (XEP-0030), and announces its
-// capabilities in its presence (XEP-0115).
+// capabilities in its presence (XEP-0115). It accepts every subscription
+// request and subscribes back (RFC 6121 section 3), so that whoever adds
+// it to their roster sees it online and is seen by it.
 //
 // It sends available presence on login, so that messages to the bare JID
 // reach it, prints "online as <full JID>" on stdout, and runs until SIGINT
@@ -36,6 +38,7 @@ import (
 	"github.com/gosmack/gosmack/examples/internal/cli"
 	"github.com/gosmack/gosmack/ping"
 	"github.com/gosmack/gosmack/receipts"
+	"github.com/gosmack/gosmack/roster"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 )
@@ -57,6 +60,9 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	receipts.New(c, receipts.Answer(receipts.Always))
 	d := disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
 	caps.New(d, caps.Config{})
+	// The roster answers subscription requests: accepted, and a request
+	// sent back unless the bot is subscribed already (or asked).
+	roster.New(c, roster.WithSubscriptionMode(roster.AcceptAll), roster.SubscribeBack(true))
 	// Registered before logging in, so that messages the server delivers
 	// right after login (offline messages) are answered too.
 	c.HandleMessage(stanza.IsMessage(stanza.Chat, stanza.Normal), func(m *stanza.Message) {

@@ -1,0 +1,90 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"fmt"
+	mathrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/roster"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+)
+
+// TestIntegrationEchoBotSubscriptions: a user who asks for the bot's
+// presence gets it, and the bot asks for the user's back; the user
+// approves, and each roster shows the other with subscription both. Fresh
+// accounts, so that the shared ones' rosters stay as they are.
+func TestIntegrationEchoBotSubscriptions(t *testing.T) {
+	bin := buildBot(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		fresh := func(prefix string) xmpp.Config {
+			name := fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
+			j, err := jid.New(name, s.Domain, "")
+			require.NoError(t, err)
+			cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
+			require.NoError(t, xmpp.CreateAccount(ctx, cfg, nil))
+			return cfg
+		}
+		botCfg, userCfg := fresh("echobot"), fresh("user")
+
+		b := &bot{stdout: new(testserver.Buffer), stderr: new(testserver.Buffer), done: make(chan struct{})}
+		b.cmd = exec.Command(bin, "-jid", botCfg.JID.String(), "-addr", s.StartTLSAddr, "-ca", s.CAFile)
+		b.cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+botCfg.Password)
+		b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr
+		require.NoError(t, b.cmd.Start())
+		go func() {
+			b.err = b.cmd.Wait()
+			close(b.done)
+		}()
+		t.Cleanup(func() {
+			select {
+			case <-b.done:
+			default:
+				b.cmd.Process.Kill()
+				<-b.done
+			}
+		})
+		botJID := b.waitOnline(t)
+
+		c := xmpp.New(userCfg)
+		r := roster.New(c)
+		asked := make(chan jid.JID, 1)
+		r.Listen(roster.Listener{SubscriptionRequested: func(p *stanza.Presence) roster.Answer {
+			select {
+			case asked <- p.From:
+			default:
+			}
+			return roster.Accept
+		}})
+		require.NoError(t, c.Connect(ctx))
+		defer c.Close()
+		require.NoError(t, r.WaitLoaded(ctx))
+		require.NoError(t, r.Subscribe(ctx, botJID.Bare()))
+		select {
+		case from := <-asked:
+			require.Equal(t, botJID.Bare(), from.Bare(), "the bot subscribes back")
+		case <-ctx.Done():
+			t.Fatalf("the bot did not subscribe back; stderr: %s", b.stderr.String())
+		}
+		require.Eventually(t, func() bool {
+			e, _ := r.Entry(botJID)
+			return e.Subscription == roster.SubscriptionBoth
+		}, 15*time.Second, 10*time.Millisecond, "the user's roster shows the bot with both")
+		require.Eventually(t, func() bool { return r.Presence(botJID).From == botJID }, 15*time.Second, 10*time.Millisecond,
+			"the user sees the bot online")
+		code, _ := b.stop(t)
+		require.Equal(t, 0, code)
+	})
+}

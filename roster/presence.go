@@ -1,0 +1,296 @@
+package roster
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// Bounds on the presence the Roster keeps, so that a flood of presence
+// from strangers or from one contact's made-up resources costs bounded
+// memory (see the package doc).
+const (
+	// MaxStrangers is how many bare JIDs that are neither roster
+	// entries nor the account's own are tracked at a time; presence from
+	// more is not tracked (nor heard by PresenceChanged) until some go
+	// unavailable.
+	MaxStrangers = 256
+	// MaxResources is how many available resources of one bare JID are
+	// tracked; an available presence from one more resource is not
+	// tracked.
+	MaxResources = 64
+)
+
+// contact is what the Roster knows of one bare JID's presence.
+type contact struct {
+	avail map[string]tracked // by resource, available ones only
+	last  *stanza.Presence   // the last unavailable (or error) presence, nil if none
+}
+
+// tracked is an available presence and when it came, to break ties.
+type tracked struct {
+	p   *stanza.Presence
+	seq uint64
+}
+
+// showRank orders shows from most to least available (Smack's
+// Presence.Mode order): chat, available, away, xa, dnd.
+func showRank(s stanza.Show) int {
+	switch s {
+	case stanza.ShowChat:
+		return 0
+	case "":
+		return 1
+	case stanza.ShowAway:
+		return 2
+	case stanza.ShowXA:
+		return 3
+	case stanza.ShowDND:
+		return 4
+	}
+	return 1 // an unknown show counts as plainly available
+}
+
+// better orders tracked presences best first: highest priority, then most
+// available show, then the most recent.
+func better(a, b tracked) int {
+	if c := cmp.Compare(b.p.Priority, a.p.Priority); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(showRank(a.p.Show), showRank(b.p.Show)); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.seq, a.seq)
+}
+
+func clonePresence(p *stanza.Presence) *stanza.Presence {
+	c := *p
+	c.Statuses = slices.Clone(p.Statuses)
+	c.Extensions = slices.Clone(p.Extensions)
+	if p.Error != nil {
+		e := *p.Error
+		c.Error = &e
+	}
+	return &c
+}
+
+func unavailableFrom(j jid.JID) *stanza.Presence {
+	p := &stanza.Presence{Type: stanza.Unavailable}
+	p.From = j
+	return p
+}
+
+// Presence returns the best presence of the contact j (its bare JID is
+// looked up; Smack's getPresence): of its available resources, the one
+// with the highest priority, then the most available show (chat,
+// available, away, xa, dnd), then the latest. With no resource available,
+// it is the last unavailable (or error) presence received from j, or an
+// unavailable presence from j's bare JID when there was none. The result
+// is a copy.
+func (r *Roster) Presence(j jid.JID) *stanza.Presence {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.availableLocked(j.Bare())
+	if len(l) > 0 {
+		return clonePresence(l[0].p)
+	}
+	return r.unavailableLocked(j.Bare())
+}
+
+// Presences returns the available presences of j's resources, best first
+// as Presence orders them (Smack's getAvailablePresences and
+// getAllPresences); with none available, a list of one: what Presence
+// returns. The results are copies.
+func (r *Roster) Presences(j jid.JID) []*stanza.Presence {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.availableLocked(j.Bare())
+	if len(l) == 0 {
+		return []*stanza.Presence{r.unavailableLocked(j.Bare())}
+	}
+	ps := make([]*stanza.Presence, len(l))
+	for i, t := range l {
+		ps[i] = clonePresence(t.p)
+	}
+	return ps
+}
+
+// PresenceOf returns the presence of the full JID j (Smack's
+// getPresenceResource): available if that resource is, else what
+// Presence returns for the bare JID when no resource is available, else
+// an unavailable presence from j.
+func (r *Roster) PresenceOf(j jid.JID) *stanza.Presence {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.pres[j.Bare()]; c != nil {
+		if t, ok := c.avail[j.Resourcepart()]; ok {
+			return clonePresence(t.p)
+		}
+		if len(c.avail) == 0 && c.last != nil && c.last.From == j {
+			return clonePresence(c.last)
+		}
+	}
+	return unavailableFrom(j)
+}
+
+func (r *Roster) availableLocked(bare jid.JID) []tracked {
+	c := r.pres[bare]
+	if c == nil {
+		return nil
+	}
+	l := make([]tracked, 0, len(c.avail))
+	for _, t := range c.avail {
+		l = append(l, t)
+	}
+	slices.SortFunc(l, better)
+	return l
+}
+
+func (r *Roster) unavailableLocked(bare jid.JID) *stanza.Presence {
+	if c := r.pres[bare]; c != nil && c.last != nil {
+		return clonePresence(c.last)
+	}
+	return unavailableFrom(bare)
+}
+
+// trackedLocked says whether presence from bare is kept: a roster entry,
+// the account itself, or a stranger while there is room.
+func (r *Roster) trackedLocked(bare jid.JID) bool {
+	if _, ok := r.pres[bare]; ok {
+		return true
+	}
+	if _, ok := r.entries[bare]; ok || bare == r.c.JID().Bare() {
+		return true
+	}
+	strangers := 0
+	for j := range r.pres {
+		if _, ok := r.entries[j]; !ok && j != r.c.JID().Bare() {
+			strangers++
+		}
+	}
+	return strangers < MaxStrangers
+}
+
+// keepsLocked says whether bare's last unavailable presence is kept once
+// no resource is available: only for entries and the account.
+func (r *Roster) keepsLocked(bare jid.JID) bool {
+	_, ok := r.entries[bare]
+	return ok || bare == r.c.JID().Bare()
+}
+
+// onPresence tracks availability and handles subscription requests, on
+// the dispatcher.
+func (r *Roster) onPresence(p *stanza.Presence) {
+	switch p.Type {
+	case stanza.Available, stanza.Unavailable, stanza.PresenceError:
+		r.onAvailability(p)
+	case stanza.Subscribe:
+		r.onSubscribe(p)
+	}
+}
+
+func (r *Roster) onAvailability(p *stanza.Presence) {
+	if p.From.IsZero() {
+		return // from the account's server itself; nothing to track
+	}
+	bare, res := p.From.Bare(), p.From.Resourcepart()
+	r.mu.Lock()
+	if r.closed || !r.trackedLocked(bare) {
+		r.mu.Unlock()
+		return
+	}
+	c := r.pres[bare]
+	if c == nil {
+		c = &contact{avail: make(map[string]tracked)}
+		r.pres[bare] = c
+	}
+	p = clonePresence(p)
+	switch {
+	case p.Type == stanza.Available:
+		if _, ok := c.avail[res]; !ok && len(c.avail) >= MaxResources {
+			r.mu.Unlock()
+			return
+		}
+		r.seq++
+		c.avail[res] = tracked{p, r.seq}
+	case p.Type == stanza.PresenceError && res == "":
+		// An error from the bare JID (the contact's server, say) makes
+		// every resource unavailable.
+		clear(c.avail)
+		c.last = p
+	default:
+		delete(c.avail, res)
+		c.last = p
+	}
+	if len(c.avail) == 0 && !r.keepsLocked(bare) {
+		delete(r.pres, bare)
+	}
+	run := r.queueLocked(batch{presences: []*stanza.Presence{p}})
+	r.mu.Unlock()
+	if run {
+		r.drain()
+	}
+}
+
+// offlineLocked makes every tracked resource unavailable, as when the
+// stream ends, and returns the unavailable presences to announce.
+func (r *Roster) offlineLocked() []*stanza.Presence {
+	var l []*stanza.Presence
+	for bare, c := range r.pres {
+		for res := range c.avail {
+			j := bare
+			if res != "" {
+				j, _ = bare.WithResource(res)
+			}
+			p := unavailableFrom(j)
+			l = append(l, p)
+			c.last = p
+		}
+		clear(c.avail)
+		if !r.keepsLocked(bare) {
+			delete(r.pres, bare)
+		}
+	}
+	slices.SortFunc(l, func(a, b *stanza.Presence) int { return cmp.Compare(a.From.String(), b.From.String()) })
+	return l
+}
+
+// forgetLocked drops what is kept of the presence of contacts that left
+// the roster and have no resource available.
+func (r *Roster) forgetLocked(deleted []Entry) {
+	for _, e := range deleted {
+		if c := r.pres[e.JID]; c != nil && len(c.avail) == 0 && !r.keepsLocked(e.JID) {
+			delete(r.pres, e.JID)
+		}
+	}
+}
+
+// onSend remembers the last available presence broadcast (no to), on the
+// sending goroutine.
+func (r *Roster) onSend(st stanza.Stanza) {
+	p, ok := st.(*stanza.Presence)
+	if !ok || p.Type != stanza.Available || !p.To.IsZero() {
+		return
+	}
+	p = clonePresence(p)
+	r.mu.Lock()
+	r.lastSent = p
+	r.mu.Unlock()
+}
+
+// LastPresence returns a copy of the last available presence the
+// connection broadcast (sent without a to), as it was when sent (with
+// what interceptors registered before the Roster had added), and false
+// when none was sent since New. Reconnection sends it again to restore
+// the user's presence; directed presence and unavailable presence do not
+// change it.
+func (r *Roster) LastPresence() (*stanza.Presence, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lastSent == nil {
+		return nil, false
+	}
+	return clonePresence(r.lastSent), true
+}
