@@ -2,6 +2,8 @@ package roster
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"slices"
 
 	"github.com/gosmack/gosmack/jid"
@@ -293,4 +295,34 @@ func (r *Roster) LastPresence() (*stanza.Presence, bool) {
 		return nil, false
 	}
 	return clonePresence(r.lastSent), true
+}
+
+// SetPresence broadcasts the user's availability to every subscriber (RFC
+// 6121 section 4.2: presence with no to; Smack's sendStanza of an available
+// Presence with a mode, status and priority). An empty show is plainly
+// available; status may be empty; priority ranges from -128 to 127, and a
+// negative one keeps messages sent to the bare JID away from this
+// resource. The presence becomes LastPresence. ctx bounds the write, as in
+// xmpp.Conn.Send.
+func (r *Roster) SetPresence(ctx context.Context, show stanza.Show, status string, priority int8) error {
+	p := &stanza.Presence{Show: show, Priority: priority}
+	if status != "" {
+		p.Statuses = []stanza.Text{{Value: status}}
+	}
+	return r.c.Send(ctx, p)
+}
+
+// SendDirected sends p to j alone (directed presence, RFC 6121 section
+// 4.6): j sees the user's availability without a subscription, as a MUC
+// room or a contact the user writes to does. p's address is set to j; a
+// nil p is plain available presence. It does not change LastPresence.
+func (r *Roster) SendDirected(ctx context.Context, j jid.JID, p *stanza.Presence) error {
+	if j.IsZero() {
+		return errors.New("roster: directed presence needs an address")
+	}
+	if p == nil {
+		p = &stanza.Presence{}
+	}
+	p.To = j
+	return r.c.Send(ctx, p)
 }

@@ -268,3 +268,25 @@ C: <presence id='{{p3}}' type='unavailable'/>
 	again, _ := r.LastPresence()
 	assert.Equal(t, "out", again.Status(""), "a copy")
 }
+
+// TestSetPresence: the helpers write broadcast and directed presence;
+// only the broadcast one becomes LastPresence.
+func TestSetPresence(t *testing.T) {
+	var r *roster.Roster
+	connect(t, juliet, "", `
+C: <presence id='{{p1}}'><show>dnd</show><status>busy</status><priority>-1</priority></presence>
+C: <presence id='{{p2}}' to='romeo@example.net'/>
+C: <presence id='{{p3}}' to='room@muc.example.net/juliet'><show>away</show></presence>
+`, func(c *xmpp.Conn) {
+		r = roster.New(c, roster.LoadAtLogin(false))
+	})
+	ctx := ctxT(t)
+	require.NoError(t, r.SetPresence(ctx, stanza.ShowDND, "busy", -1))
+	require.NoError(t, r.SendDirected(ctx, romeo, nil))
+	require.NoError(t, r.SendDirected(ctx, jid.MustParse("room@muc.example.net/juliet"), &stanza.Presence{Show: stanza.ShowAway}))
+	require.Error(t, r.SendDirected(ctx, jid.JID{}, nil))
+	last, ok := r.LastPresence()
+	require.True(t, ok)
+	assert.Equal(t, stanza.ShowDND, last.Show)
+	assert.Equal(t, int8(-1), last.Priority)
+}
