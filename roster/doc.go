@@ -158,4 +158,6 @@
 //	                                     r.Approve, r.Deny (also cancels), r.Unsubscribe
 //	preApprove(j), isSubscriptionPreApprovalSupported
 //	                                     r.PreApprove(ctx, j), r.PreApprovalSupported()
+//	sendStanza(available Presence)       r.SetPresence(ctx, show, status, priority)
+//	directed Presence                    r.SendDirected(ctx, j, p)
 package roster
