@@ -1,7 +1,84 @@
-// Package muc will hold multi-user chat (XEP-0045): discovering, creating,
-// configuring, joining and moderating rooms, invitations, and MUC self-ping
-// (XEP-0410).
+// Package muc is multi-user chat (XEP-0045): entering, creating and
+// configuring rooms, talking in them, following their occupants, and
+// leaving. It stands for Smack's MultiUserChatManager (Manager) and
+// MultiUserChat (Room).
 //
-// It is empty until the muc issue builds it. It stands for Smack's
-// MultiUserChatManager and MultiUserChat.
+//	m := muc.New(c)
+//	room := m.Room(jid.MustParse("balcony@conference.example.com"))
+//	room.OnMessage(func(msg *stanza.Message) { fmt.Println(msg.From.Resourcepart(), msg.Body("")) })
+//	err := room.Create(ctx, "juliet", func(a *dataform.Answer) error {
+//		return errors.Join(
+//			a.Set("muc#roomconfig_roomname", "Balcony"),
+//			a.SetBool("muc#roomconfig_persistentroom", true),
+//		)
+//	})
+//	if errors.Is(err, muc.ErrRoomExists) { /* joined an existing room */ }
+//	err = room.Send(ctx, "hello")
+//	err = room.Leave(ctx, "")
+//
+// # Design
+//
+// A Manager attaches to a Conn with New and detaches with Close; it uses
+// only the Conn's public API. It registers one presence and one message
+// listener, which take the stanzas from the rooms handed out by
+// Manager.Room (one *Room per bare room JID) and pass them to that Room.
+//
+// A Room's state (joined or not, the user's nickname, the occupants, the
+// subject) comes only from what the room sends: Join returns when the room
+// reflects the user's own presence (status 110, or the nickname asked
+// for), having sent the occupants' presences first; ChangeNick when the
+// presence under the new nickname comes back; Leave when the unavailable
+// presence does; SetSubject when the subject message is reflected. A
+// refusal is the room's *stanza.Error wrapped with a sentinel naming the
+// case (ErrNickInUse, ErrBanned, ErrPassword, ...), so both errors.Is
+// and errors.As work. Create reports an existing room (no status 201) as
+// ErrRoomExists, with the user in it.
+//
+// Room configuration is a dataform.Form: Create and Configure fetch it,
+// hand a *dataform.Answer that starts from the room's defaults to the
+// caller's function, and submit it; an error from the function cancels.
+//
+// Occupant events (joined, left, kicked, banned, nickname changed,
+// changed) and the user's own removal (kicked, banned, room destroyed,
+// connection lost: OnExit) are derived from the presences' status codes
+// (XEP-0045 section 15.6). When the stream ends, every room counts the
+// user out; rejoining after a reconnection is left to a later issue.
+//
+// # Concurrency
+//
+// Manager and Room are safe for concurrent use. Listeners run on the
+// connection's dispatcher, in the order the stanzas arrived, with no lock
+// held: they may call the Room's methods, but a listener that waits for
+// the room (Join, Leave, ChangeNick, SetSubject) holds up the dispatcher
+// that would deliver the answer, so start those on another goroutine.
+// The waiting operations of one Room run one at a time. Every blocking
+// method is bounded by its ctx; when ctx ends first the method returns its
+// error and the room's late answer is dropped.
+//
+// # Smack
+//
+//	Smack                                       gosmack
+//	MultiUserChatManager.getInstanceFor         New
+//	MultiUserChatManager.getMultiUserChat       Manager.Room
+//	MultiUserChatManager.getJoinedRooms         Manager.Rooms
+//	MultiUserChat.join, MucEnterConfiguration   Room.Join, Password, MaxChars, MaxStanzas, Seconds, Since
+//	MultiUserChat.create, createOrJoin          Room.Create (ErrRoomExists)
+//	getConfigurationForm, sendConfigurationForm Room.Config, Room.Configure
+//	MultiUserChat.leave                         Room.Leave
+//	MultiUserChat.changeNickname                Room.ChangeNick
+//	MultiUserChat.changeSubject                 Room.SetSubject
+//	MultiUserChat.sendMessage                   Room.Send, Room.SendMessage
+//	createPrivateChat                           Room.SendPrivate
+//	MultiUserChat.destroy                       Room.Destroy
+//	getOccupants, getOccupant, Occupant         Room.Occupants, Room.Occupant, Occupant
+//	addMessageListener                          Room.OnMessage
+//	addSubjectUpdatedListener                   Room.OnSubject
+//	addParticipantStatusListener                Room.OnOccupant
+//	addUserStatusListener (kicked, banned, ...) Room.OnExit
+//	MUCErrors (conflict, forbidden, ...)        ErrNickInUse, ErrBanned, ErrPassword, ErrRoomFull, ...
+//
+// Not yet here (issue 8): service and room discovery, moderation and
+// affiliation lists (kick, ban, voice, member, admin, owner), invitations
+// (XEP-0045 mediated and XEP-0249 direct), MUC self-ping (XEP-0410) and
+// rejoining after a reconnection.
 package muc

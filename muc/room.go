@@ -1,0 +1,749 @@
+package muc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/gosmack/gosmack/dataform"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+)
+
+// Room is one multi-user chat room on a connection (Smack's
+// MultiUserChat): the user's presence in it, its occupants and subject as
+// the room reported them, and the listeners for what happens in it. Get
+// it from Manager.Room. The zero Room is not usable. All methods are safe
+// for concurrent use; Join, Create, Leave, ChangeNick and SetSubject on the
+// same Room run one at a time, each waiting for the one before.
+type Room struct {
+	c   *xmpp.Conn
+	jid jid.JID
+	sem chan struct{} // held by the operation that waits for the room
+
+	mu        sync.Mutex
+	joined    bool
+	nick      string
+	subject   string
+	occupants map[string]Occupant
+	renamed   map[string]bool // new nicknames announced by a 303, presence pending
+	wait      *waiter         // the presence operation under way
+	subjWait  *subjectWaiter
+
+	onMessage  registry[func(*stanza.Message)]
+	onSubject  registry[func(subject, nick string)]
+	onOccupant registry[func(OccupantEvent)]
+	onExit     registry[func(Exit)]
+}
+
+type opKind uint8
+
+const (
+	opJoin opKind = iota + 1
+	opNick
+	opLeave
+)
+
+func (k opKind) String() string {
+	switch k {
+	case opJoin:
+		return "join"
+	case opNick:
+		return "change nickname in"
+	}
+	return "leave"
+}
+
+type waiter struct {
+	kind    opKind
+	nick    string // the nickname asked for (join, nick change)
+	oldNick string // nick change: the nickname before
+	done    chan result
+}
+
+type result struct {
+	codes map[int]bool
+	err   error
+}
+
+type subjectWaiter struct {
+	id   string
+	from jid.JID // the user's occupant JID
+	done chan error
+}
+
+func newRoom(c *xmpp.Conn, room jid.JID) *Room {
+	return &Room{c: c, jid: room, sem: make(chan struct{}, 1), occupants: map[string]Occupant{}, renamed: map[string]bool{}}
+}
+
+// JID returns the room's address (a bare JID).
+func (r *Room) JID() jid.JID { return r.jid }
+
+// Joined reports whether the user is in the room.
+func (r *Room) Joined() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.joined
+}
+
+// Nick returns the user's nickname in the room, "" when not in it.
+func (r *Room) Nick() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.joined {
+		return ""
+	}
+	return r.nick
+}
+
+// Subject returns the room's subject as last received.
+func (r *Room) Subject() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.subject
+}
+
+// Occupants returns the room's occupants, the user included, sorted by
+// nickname. It is empty when the user is not in the room.
+func (r *Room) Occupants() []Occupant {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.joined {
+		return nil
+	}
+	all := make([]Occupant, 0, len(r.occupants))
+	for _, o := range r.occupants {
+		all = append(all, o)
+	}
+	slices.SortFunc(all, func(a, b Occupant) int {
+		switch {
+		case a.Nick < b.Nick:
+			return -1
+		case a.Nick > b.Nick:
+			return 1
+		}
+		return 0
+	})
+	return all
+}
+
+// Occupant returns the occupant with the given nickname.
+func (r *Room) Occupant(nick string) (Occupant, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o, ok := r.occupants[nick]
+	return o, ok && r.joined
+}
+
+// OnMessage registers f for the room's groupchat messages (history
+// included) and for the private messages of its occupants (type chat from
+// room/nick). Listeners run on the connection's dispatcher, in the order
+// the stanzas arrived; f must not block for long.
+func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) { return r.onMessage.add(f) }
+
+// OnSubject registers f for subject changes: the subject and the nickname
+// of who set it ("" when the room itself did). The subject the room sends
+// after entering is reported too.
+func (r *Room) OnSubject(f func(subject, nick string)) (remove func()) { return r.onSubject.add(f) }
+
+// OnOccupant registers f for occupants joining, leaving, being kicked or
+// banned, changing nickname, role, affiliation or presence, the user's own
+// changes included (Occupant.Nick is then Nick()). Nothing is reported
+// for the occupants already there when the user enters: read Occupants.
+func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) { return r.onOccupant.add(f) }
+
+// OnExit registers f for the user's removal from the room without having
+// asked to leave: kicked, banned, the room destroyed, removed by an
+// affiliation change, or the connection lost.
+func (r *Room) OnExit(f func(e Exit)) (remove func()) { return r.onExit.add(f) }
+
+func (r *Room) acquire(ctx context.Context) error {
+	select {
+	case r.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Room) release() { <-r.sem }
+
+// Join enters the room as nick (XEP-0045 section 7.2) and returns once the
+// room has reflected the user's own presence; the occupants' presences
+// come before it, so Occupants is complete when Join returns. The room's
+// refusal is an error matching both the stanza error and one of
+// ErrNickInUse, ErrRegistrationRequired, ErrBanned, ErrPassword,
+// ErrRoomFull, ErrRoomLocked or ErrNotAcceptable. The service may give the
+// user another nickname (status 210): see Nick.
+//
+// ctx bounds the wait; when it ends first Join returns its error and the
+// room's late answer is ignored, though the room may have let the user in:
+// Leave to be sure. Joining a room the user is in is ErrAlreadyJoined.
+func (r *Room) Join(ctx context.Context, nick string, opts ...JoinOption) error {
+	_, err := r.join(ctx, nick, opts)
+	return err
+}
+
+func (r *Room) join(ctx context.Context, nick string, opts []JoinOption) (result, error) {
+	to, err := r.jid.WithResource(nick)
+	if err != nil {
+		return result{}, fmt.Errorf("muc: join %s: nickname %q: %w", r.jid, nick, err)
+	}
+	if err := r.acquire(ctx); err != nil {
+		return result{}, err
+	}
+	defer r.release()
+	cfg := joinConfig{maxChars: -1, maxStanzas: -1, seconds: -1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r.mu.Lock()
+	if r.joined {
+		r.mu.Unlock()
+		return result{}, fmt.Errorf("muc: join %s: %w", r.jid, ErrAlreadyJoined)
+	}
+	w := &waiter{kind: opJoin, nick: to.Resourcepart(), done: make(chan result, 1)}
+	r.wait = w
+	clear(r.occupants)
+	clear(r.renamed)
+	r.mu.Unlock()
+	p := &stanza.Presence{Extensions: []stanza.Node{cfg.node()}}
+	p.To = to
+	return r.send(ctx, w, p)
+}
+
+// send sends p for the operation w and waits for its outcome.
+func (r *Room) send(ctx context.Context, w *waiter, p *stanza.Presence) (result, error) {
+	if err := r.c.Send(ctx, p); err != nil {
+		r.drop(w)
+		return result{}, fmt.Errorf("muc: %s %s: %w", w.kind, r.jid, err)
+	}
+	select {
+	case res := <-w.done:
+		return res, res.err
+	case <-ctx.Done():
+		r.drop(w)
+		return result{}, ctx.Err()
+	}
+}
+
+func (r *Room) drop(w *waiter) {
+	r.mu.Lock()
+	if r.wait == w {
+		r.wait = nil
+	}
+	r.mu.Unlock()
+}
+
+// Create creates the room and enters it as nick (XEP-0045 section 10.1),
+// as its owner. With a nil configure it is an instant room: the default
+// configuration is accepted with an empty submission. Otherwise it is a
+// reserved room: the configuration form is fetched, configure fills in the
+// answer (starting from the form's defaults), and the answer is submitted;
+// when configure returns an error, the configuration is cancelled (most
+// services then destroy the new room) and that error returned.
+//
+// When the room already existed (no status 201), Create returns an error
+// matching ErrRoomExists, and the user is in the room nonetheless, as an
+// ordinary occupant: Leave if that is not wanted. Other errors are Join's;
+// ctx bounds the whole exchange.
+func (r *Room) Create(ctx context.Context, nick string, configure func(*dataform.Answer) error, opts ...JoinOption) error {
+	res, err := r.join(ctx, nick, opts)
+	if err != nil {
+		return err
+	}
+	if !res.codes[StatusCreated] {
+		return fmt.Errorf("muc: create %s: %w", r.jid, ErrRoomExists)
+	}
+	if configure == nil {
+		f := dataform.Form{Type: dataform.TypeSubmit}
+		return r.owner(ctx, "create", &f)
+	}
+	return r.Configure(ctx, configure)
+}
+
+// Config fetches the room's configuration form (XEP-0045 section 10.2;
+// Smack's getConfigurationForm). Only an owner may.
+func (r *Room) Config(ctx context.Context) (dataform.Form, error) {
+	q := stanza.Node{Name: xml.Name{Space: NSOwner, Local: "query"}}
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &q}
+	iq.To = r.jid
+	reply, err := r.c.SendIQ(ctx, iq)
+	if err != nil {
+		return dataform.Form{}, fmt.Errorf("muc: configuration form of %s: %w", r.jid, err)
+	}
+	var f dataform.Form
+	if reply.Payload == nil {
+		return f, fmt.Errorf("muc: configuration form of %s: %w", r.jid, dataform.ErrMalformed)
+	}
+	ok, err := stanza.FindExtension(reply.Payload.Nodes, &f)
+	if err != nil {
+		return f, fmt.Errorf("muc: configuration form of %s: %w", r.jid, err)
+	}
+	if !ok {
+		return f, fmt.Errorf("muc: configuration form of %s: no form: %w", r.jid, dataform.ErrMalformed)
+	}
+	return f, nil
+}
+
+// Configure fetches the room's configuration form, lets configure fill in
+// the answer and submits it (Smack's getConfigurationForm, then
+// sendConfigurationForm). When configure returns an error, Configure sends
+// a cancellation instead and returns that error.
+func (r *Room) Configure(ctx context.Context, configure func(*dataform.Answer) error) error {
+	form, err := r.Config(ctx)
+	if err != nil {
+		return err
+	}
+	a, err := form.Answer()
+	if err != nil {
+		return fmt.Errorf("muc: configure %s: %w", r.jid, err)
+	}
+	if err := configure(a); err != nil {
+		c := dataform.Cancel()
+		if cerr := r.owner(ctx, "configure", &c); cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		return err
+	}
+	submit, err := a.Submit()
+	if err != nil {
+		return fmt.Errorf("muc: configure %s: %w", r.jid, err)
+	}
+	return r.owner(ctx, "configure", &submit)
+}
+
+// owner sends an owner query carrying ext as an IQ set and waits for the
+// result.
+func (r *Room) owner(ctx context.Context, op string, ext stanza.Extension) error {
+	q := stanza.Node{Name: xml.Name{Space: NSOwner, Local: "query"}}
+	var err error
+	if q.Nodes, err = stanza.AppendExtension(nil, ext); err != nil {
+		return fmt.Errorf("muc: %s %s: %w", op, r.jid, err)
+	}
+	return r.ownerQuery(ctx, op, q)
+}
+
+func (r *Room) ownerQuery(ctx context.Context, op string, q stanza.Node) error {
+	iq := &stanza.IQ{Type: stanza.Set, Payload: &q}
+	iq.To = r.jid
+	if _, err := r.c.SendIQ(ctx, iq); err != nil {
+		return fmt.Errorf("muc: %s %s: %w", op, r.jid, err)
+	}
+	return nil
+}
+
+// Destroy destroys the room (XEP-0045 section 10.9), as its owner, telling
+// the occupants reason and, when not zero, the room that replaces it. The
+// room then removes everyone, the user included: the exit listeners hear
+// ExitDestroyed.
+func (r *Room) Destroy(ctx context.Context, reason string, alternate jid.JID) error {
+	d := stanza.Node{Name: xml.Name{Space: NSOwner, Local: "destroy"}}
+	if !alternate.IsZero() {
+		d.Attrs = []xml.Attr{{Name: xml.Name{Local: "jid"}, Value: alternate.String()}}
+	}
+	if reason != "" {
+		d.Nodes = []stanza.Node{{Name: xml.Name{Space: NSOwner, Local: "reason"}, Nodes: []stanza.Node{{Text: reason}}}}
+	}
+	return r.ownerQuery(ctx, "destroy", stanza.Node{Name: xml.Name{Space: NSOwner, Local: "query"}, Nodes: []stanza.Node{d}})
+}
+
+// Leave exits the room (XEP-0045 section 7.14) with an optional status
+// text, and returns once the room has reflected the user's unavailable
+// presence. When ctx ends first, Leave returns its error, and the Room
+// counts the user out all the same. Leaving a room the user is not in is
+// ErrNotJoined.
+func (r *Room) Leave(ctx context.Context, status string) error {
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	r.mu.Lock()
+	if !r.joined {
+		r.mu.Unlock()
+		return fmt.Errorf("muc: leave %s: %w", r.jid, ErrNotJoined)
+	}
+	w := &waiter{kind: opLeave, nick: r.nick, done: make(chan result, 1)}
+	r.wait = w
+	to, _ := r.jid.WithResource(r.nick)
+	r.mu.Unlock()
+	p := &stanza.Presence{Type: stanza.Unavailable}
+	if status != "" {
+		p.Statuses = []stanza.Text{{Value: status}}
+	}
+	p.To = to
+	_, err := r.send(ctx, w, p)
+	if err != nil {
+		r.mu.Lock()
+		r.reset()
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// ChangeNick changes the user's nickname in the room (XEP-0045 section
+// 7.6) and returns once the room has reflected the presence under the new
+// one. A refusal is an error matching the stanza error and, for a taken
+// nickname, ErrNickInUse; the user keeps the old nickname then.
+func (r *Room) ChangeNick(ctx context.Context, nick string) error {
+	to, err := r.jid.WithResource(nick)
+	if err != nil {
+		return fmt.Errorf("muc: change nickname in %s: nickname %q: %w", r.jid, nick, err)
+	}
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	r.mu.Lock()
+	if !r.joined {
+		r.mu.Unlock()
+		return fmt.Errorf("muc: change nickname in %s: %w", r.jid, ErrNotJoined)
+	}
+	w := &waiter{kind: opNick, nick: to.Resourcepart(), oldNick: r.nick, done: make(chan result, 1)}
+	r.wait = w
+	r.mu.Unlock()
+	p := &stanza.Presence{}
+	p.To = to
+	_, err = r.send(ctx, w, p)
+	return err
+}
+
+// SetSubject changes the room's subject (XEP-0045 section 8.1) and returns
+// once the room has reflected the change; the room's refusal (forbidden,
+// when only moderators may) is the *stanza.Error of its error message.
+func (r *Room) SetSubject(ctx context.Context, subject string) error {
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	r.mu.Lock()
+	if !r.joined {
+		r.mu.Unlock()
+		return fmt.Errorf("muc: set subject of %s: %w", r.jid, ErrNotJoined)
+	}
+	from, _ := r.jid.WithResource(r.nick)
+	w := &subjectWaiter{id: newID(), from: from, done: make(chan error, 1)}
+	r.subjWait = w
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		if r.subjWait == w {
+			r.subjWait = nil
+		}
+		r.mu.Unlock()
+	}()
+	m := &stanza.Message{Type: stanza.Groupchat, Subjects: []stanza.Text{{Value: subject}}}
+	m.To, m.ID = r.jid, w.id
+	if err := r.c.Send(ctx, m); err != nil {
+		return fmt.Errorf("muc: set subject of %s: %w", r.jid, err)
+	}
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Send sends a message with body to everyone in the room (XEP-0045 section
+// 7.4). It returns once the message is written; the room reflects it to
+// the OnMessage listeners. ctx bounds the write.
+func (r *Room) Send(ctx context.Context, body string) error {
+	m := &stanza.Message{Type: stanza.Groupchat, Bodies: []stanza.Text{{Value: body}}}
+	m.To = r.jid
+	return r.SendMessage(ctx, m)
+}
+
+// SendMessage sends m to the room as a groupchat message (its type and
+// address are set), for messages with extensions. It needs the user in
+// the room (ErrNotJoined).
+func (r *Room) SendMessage(ctx context.Context, m *stanza.Message) error {
+	if !r.Joined() {
+		return fmt.Errorf("muc: send to %s: %w", r.jid, ErrNotJoined)
+	}
+	m.Type, m.To = stanza.Groupchat, r.jid
+	if err := r.c.Send(ctx, m); err != nil {
+		return fmt.Errorf("muc: send to %s: %w", r.jid, err)
+	}
+	return nil
+}
+
+// SendPrivate sends a private message with body to the occupant nick
+// (XEP-0045 section 7.5): type chat to room/nick, marked with
+// <x xmlns='http://jabber.org/protocol/muc#user'/>.
+func (r *Room) SendPrivate(ctx context.Context, nick, body string) error {
+	to, err := r.jid.WithResource(nick)
+	if err != nil {
+		return fmt.Errorf("muc: private message in %s: nickname %q: %w", r.jid, nick, err)
+	}
+	if !r.Joined() {
+		return fmt.Errorf("muc: private message in %s: %w", r.jid, ErrNotJoined)
+	}
+	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: body}},
+		Extensions: []stanza.Node{{Name: xml.Name{Space: NSUser, Local: "x"}}}}
+	m.To = to
+	if err := r.c.Send(ctx, m); err != nil {
+		return fmt.Errorf("muc: private message in %s: %w", r.jid, err)
+	}
+	return nil
+}
+
+// reset forgets the user's presence in the room. r.mu is held.
+func (r *Room) reset() {
+	r.joined = false
+	clear(r.occupants)
+	clear(r.renamed)
+}
+
+// presence handles a presence from the room or one of its occupants, on
+// the dispatcher.
+func (r *Room) presence(p *stanza.Presence) {
+	nick := p.From.Resourcepart()
+	u := parseUserX(p.Extensions)
+	var fire []func()
+	defer func() {
+		for _, f := range fire {
+			f()
+		}
+	}()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.wait
+
+	if p.Type == stanza.PresenceError {
+		if w != nil && w.kind != opLeave && (nick == "" || nick == w.nick) {
+			r.wait = nil
+			w.done <- result{err: roomError(w.kind.String(), r.jid, p.Error)}
+		}
+		return
+	}
+	if nick == "" || (p.Type != stanza.Available && p.Type != stanza.Unavailable) {
+		return
+	}
+	self := u.codes[StatusSelf] ||
+		(r.joined && nick == r.nick) ||
+		(w != nil && (w.kind == opJoin || w.kind == opNick) && nick == w.nick)
+	if !r.joined && (w == nil || w.kind != opJoin) {
+		return // a room the user is not in
+	}
+	occ := Occupant{Nick: nick, JID: u.jid, Role: u.role, Affiliation: u.affiliation, Presence: p}
+
+	if p.Type == stanza.Available {
+		old, had := r.occupants[nick]
+		r.occupants[nick] = occ
+		wasRenamed := r.renamed[nick]
+		delete(r.renamed, nick)
+		if self {
+			switch {
+			case w != nil && w.kind == opJoin:
+				r.joined, r.nick, r.wait = true, nick, nil
+				w.done <- result{codes: u.codes}
+				return
+			case w != nil && w.kind == opNick && (nick == w.nick || nick != w.oldNick):
+				r.nick, r.wait = nick, nil
+				w.done <- result{codes: u.codes}
+				return
+			}
+			r.nick = nick
+		}
+		if !r.joined || wasRenamed {
+			return
+		}
+		e := OccupantEvent{Kind: Joined, Occupant: occ}
+		if had {
+			e.Kind, e.Old = Changed, old
+		}
+		fire = append(fire, r.occupantEvent(e))
+		return
+	}
+
+	// Unavailable.
+	old, had := r.occupants[nick]
+	if !had {
+		old = occ
+	}
+	delete(r.occupants, nick)
+	delete(r.renamed, nick)
+	if u.codes[StatusNickChanged] && u.nick != "" {
+		renamed := old
+		renamed.Nick = u.nick
+		r.occupants[u.nick] = renamed
+		r.renamed[u.nick] = true
+		if self {
+			r.nick = u.nick
+		}
+		if r.joined {
+			fire = append(fire, r.occupantEvent(OccupantEvent{Kind: NickChanged, Occupant: renamed, Old: old}))
+		}
+		return
+	}
+	if self {
+		if w != nil && w.kind == opLeave {
+			r.reset()
+			r.wait = nil
+			w.done <- result{codes: u.codes}
+			return
+		}
+		wasJoined := r.joined
+		r.reset()
+		exit := Exit{Reason: ExitRemoved, Actor: u.actor, Text: u.reason, Destroyed: u.destroy}
+		switch {
+		case u.destroy != nil:
+			exit.Reason = ExitDestroyed
+		case u.codes[StatusBanned]:
+			exit.Reason = ExitBanned
+		case u.codes[StatusKicked]:
+			exit.Reason = ExitKicked
+		case u.codes[StatusAffiliation]:
+			exit.Reason = ExitAffiliation
+		case u.codes[StatusMembersOnly]:
+			exit.Reason = ExitMembersOnly
+		case u.codes[StatusShutdown]:
+			exit.Reason = ExitShutdown
+		}
+		if w != nil {
+			r.wait = nil
+			w.done <- result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, exit.Reason)}
+		}
+		if wasJoined {
+			fire = append(fire, r.exitEvent(exit))
+		}
+		return
+	}
+	if !r.joined {
+		return
+	}
+	e := OccupantEvent{Kind: Left, Occupant: old, Actor: u.actor, Reason: u.reason}
+	e.Occupant.Presence = p
+	switch {
+	case u.codes[StatusBanned]:
+		e.Kind = Banned
+	case u.codes[StatusKicked]:
+		e.Kind = Kicked
+	}
+	fire = append(fire, r.occupantEvent(e))
+}
+
+func (r *Room) occupantEvent(e OccupantEvent) func() {
+	fs := r.onOccupant.snapshot()
+	return func() {
+		for _, f := range fs {
+			f(e)
+		}
+	}
+}
+
+func (r *Room) exitEvent(e Exit) func() {
+	fs := r.onExit.snapshot()
+	return func() {
+		for _, f := range fs {
+			f(e)
+		}
+	}
+}
+
+// message handles a message from the room or one of its occupants, on the
+// dispatcher.
+func (r *Room) message(m *stanza.Message) {
+	switch m.Type {
+	case stanza.Groupchat:
+		if len(m.Subjects) > 0 && len(m.Bodies) == 0 {
+			subject, nick := m.Subject(""), m.From.Resourcepart()
+			r.mu.Lock()
+			r.subject = subject
+			if w := r.subjWait; w != nil && m.From == w.from {
+				r.subjWait = nil
+				w.done <- nil
+			}
+			fs := r.onSubject.snapshot()
+			r.mu.Unlock()
+			for _, f := range fs {
+				f(subject, nick)
+			}
+			return
+		}
+	case stanza.Chat:
+		if m.From.Resourcepart() == "" {
+			return
+		}
+	case stanza.MessageError:
+		r.mu.Lock()
+		if w := r.subjWait; w != nil && m.ID == w.id {
+			r.subjWait = nil
+			e := m.Error
+			if e == nil {
+				e = stanza.NewError(stanza.Cancel, stanza.UndefinedCondition)
+			}
+			w.done <- fmt.Errorf("muc: set subject of %s: %w", r.jid, e)
+		}
+		r.mu.Unlock()
+		return
+	default:
+		return
+	}
+	for _, f := range r.onMessage.snapshot() {
+		f(m)
+	}
+}
+
+// disconnected counts the user out of the room when the stream ends.
+func (r *Room) disconnected() {
+	r.mu.Lock()
+	wasJoined := r.joined
+	r.reset()
+	if w := r.wait; w != nil {
+		r.wait = nil
+		w.done <- result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, ExitDisconnected)}
+	}
+	var fire func()
+	if wasJoined {
+		fire = r.exitEvent(Exit{Reason: ExitDisconnected})
+	}
+	r.mu.Unlock()
+	if fire != nil {
+		fire()
+	}
+}
+
+// registry is a list of listeners that may change while it is read.
+type registry[F any] struct {
+	mu sync.Mutex
+	fs []*F
+}
+
+func (g *registry[F]) add(f F) (remove func()) {
+	p := &f
+	g.mu.Lock()
+	g.fs = append(slices.Clone(g.fs), p)
+	g.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.mu.Lock()
+			g.fs = slices.DeleteFunc(slices.Clone(g.fs), func(x *F) bool { return x == p })
+			g.mu.Unlock()
+		})
+	}
+}
+
+func (g *registry[F]) snapshot() []F {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]F, len(g.fs))
+	for i, p := range g.fs {
+		out[i] = *p
+	}
+	return out
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
