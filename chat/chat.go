@@ -85,8 +85,9 @@ func (ch *Chat) Send(ctx context.Context, body string) error {
 
 // SendMessage sends msg to the contact (Smack's Chat.send): it sets msg's
 // to (the locked full JID, else the bare JID) and type (chat), and gives
-// it the chat's thread unless it has a thread of its own; the chat makes
-// up a thread id for its first message when the contact has not given one.
+// it the chat's thread unless it has a thread of its own. When the chat
+// has no thread yet (the contact gave none), the first message's thread
+// becomes the chat's: msg's own, or one the chat makes up.
 // The OnOutgoing listeners see msg before it is encoded; the connection
 // gives it an id when it has none.
 //
@@ -97,7 +98,11 @@ func (ch *Chat) SendMessage(ctx context.Context, msg *stanza.Message) error {
 	ch.mu.Lock()
 	to := ch.to()
 	if ch.thread == "" {
-		ch.thread = rand.Text()
+		// The first thread sent is the chat's: msg's own, or a new one.
+		ch.thread = msg.Thread.ID
+		if ch.thread == "" {
+			ch.thread = rand.Text()
+		}
 	}
 	thread := ch.thread
 	ch.mu.Unlock()

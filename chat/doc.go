@@ -59,9 +59,10 @@
 // # Threads
 //
 // Each chat has a thread id (RFC 6121 section 5.2.5, XEP-0201): the last
-// one the contact used, or, when the contact has used none, one the chat
-// makes up (crypto/rand) for its first message and keeps. Chat.SendMessage
-// adds it to messages that have no thread of their own.
+// one the contact used, or, when the contact has used none, the one of the
+// first message sent in the chat: that message's own thread, or one the
+// chat makes up (crypto/rand). Chat.SendMessage adds it to messages that
+// have no thread of their own.
 //
 // # Memory
 //

@@ -103,8 +103,12 @@ func New(c *xmpp.Conn, opts ...Option) *Manager {
 // ignored: use the chat's locking for that), creating it when there is
 // none (Smack's chatWith). A chat it creates is reported to the OnChat
 // listeners with local true, on the calling goroutine, before Chat
-// returns. After Close it returns a Chat that sends but is not kept.
+// returns. After Close it returns a Chat that sends but is not kept. A
+// zero j (no address) is refused: Chat returns nil.
 func (m *Manager) Chat(j jid.JID) *Chat {
+	if j.IsZero() {
+		return nil
+	}
 	ch, created := m.get(j.Bare(), true)
 	if created {
 		m.notifyCreated(ch, true)

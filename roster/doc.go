@@ -61,12 +61,23 @@
 // listeners (Added, Updated, Deleted, StoreFailed, then Loaded for a
 // fetch), each func in registration order with entries sorted by JID.
 // Batches run one at a time, in the order of the changes, never
-// concurrently: on the dispatcher for a push, on the fetching goroutine
-// for a fetch, and, when another goroutine is delivering already, on that
-// goroutine after it. No lock is held meanwhile: listeners may read the
-// Roster and call Set, Remove and Load. A listener that blocks holds up
-// the batches after it (and the dispatcher, for pushes). The Roster
-// already shows a change when its listeners hear it.
+// concurrently: on the dispatcher for a push, on the caller's goroutine
+// for Load, on a short-lived goroutine for the fetch at login (so that
+// Close never waits for a listener), and, when another goroutine is
+// delivering already, on that goroutine after it. No lock is held
+// meanwhile: listeners may read the Roster and call Set, Remove, Load and
+// Close. A listener that blocks holds up the batches after it. The
+// batches waiting are bounded: past 256, the dispatcher waits for the
+// listeners before it handles the next push or presence (the
+// connection's reader then bounds what it reads), so a slow listener
+// holds up the dispatcher rather than memory. The Roster already shows a
+// change when its listeners hear it.
+//
+// Versioning stays safe when a fetch fails: until a fetch on the current
+// stream succeeds, pushes change the entries but not the version, in
+// memory or in the Store, so the next fetch asks for every change since
+// the version the entries were fetched at. After a Store write fails, the
+// next one replaces the whole stored roster.
 //
 // # Presence
 //
@@ -86,9 +97,11 @@
 // contact's presence that arrives before the roster does, as it may at
 // login) only while fewer than MaxStrangers such JIDs are tracked, and
 // forgotten when it has no resource left available. A bare JID's
-// available resources are bounded by MaxResources. A flood of presence
-// from made-up JIDs or resources thus costs bounded memory; the presence
-// beyond the bounds is not tracked and not heard.
+// available resources are bounded by MaxResources, a stranger's by
+// MaxStrangerResources, and a stranger's presence is kept (and heard)
+// trimmed: no extensions, one status of at most MaxStrangerStatus bytes.
+// A flood of presence from made-up JIDs or resources thus costs bounded
+// memory; the presence beyond the bounds is not tracked and not heard.
 //
 // LastPresence is the last available presence the connection broadcast
 // (sent without a to), seen by an interceptor: reconnection will send it
@@ -117,10 +130,8 @@
 //
 // # Not here yet
 //
-// Helpers to send available presence with show, status and priority, and
-// directed presence (the connection's Send does both today), re-sending
-// LastPresence on reconnection (the reconnection issue), and chats (Smack's
-// ChatManager, package chat).
+// Re-sending LastPresence on reconnection (the reconnection issue, which
+// will use LastPresence). Chats (Smack's ChatManager) are package chat.
 //
 // # Coming from Smack
 //

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -23,12 +25,80 @@ const (
 	// tracked; an available presence from one more resource is not
 	// tracked.
 	MaxResources = 64
+	// MaxStrangerResources is MaxResources for a stranger (a bare JID
+	// that is neither a roster entry nor the account's own).
+	MaxStrangerResources = 4
+	// MaxStrangerStatus is how many bytes of a stranger's status text
+	// are kept: the Roster keeps a trimmed copy of a stranger's
+	// presence, with one status (cut at this length) and no extensions.
+	MaxStrangerStatus = 1024
 )
 
 // contact is what the Roster knows of one bare JID's presence.
 type contact struct {
-	avail map[string]tracked // by resource, available ones only
-	last  *stanza.Presence   // the last unavailable (or error) presence, nil if none
+	avail    map[string]tracked // by resource, available ones only
+	last     *stanza.Presence   // the last unavailable (or error) presence, nil if none
+	stranger bool               // counted in Roster.strangers
+}
+
+// trimStranger returns p as the Roster keeps it for a stranger: no
+// extensions, and at most one status of at most MaxStrangerStatus bytes.
+func trimStranger(p *stanza.Presence) *stanza.Presence {
+	c := *p
+	c.Extensions = nil
+	c.Statuses = nil
+	if len(p.Statuses) > 0 {
+		// The status Status("") picks, with its language.
+		v := p.Status("")
+		t := p.Statuses[0]
+		for _, s := range p.Statuses {
+			if s.Value == v {
+				t = s
+				break
+			}
+		}
+		t.Value = strings.ToValidUTF8(truncate(t.Value, MaxStrangerStatus), "")
+		c.Statuses = []stanza.Text{t}
+	}
+	if p.Error != nil {
+		e := *p.Error
+		c.Error = &e
+	}
+	return &c
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// setStrangerLocked notes whether c, the contact of bare, is a stranger
+// now, keeping the count right.
+func (r *Roster) setStrangerLocked(bare jid.JID, c *contact) {
+	s := !r.keepsLocked(bare)
+	if s == c.stranger {
+		return
+	}
+	c.stranger = s
+	if s {
+		r.strangers++
+	} else {
+		r.strangers--
+	}
+}
+
+// dropLocked forgets bare's presence.
+func (r *Roster) dropLocked(bare jid.JID) {
+	if c := r.pres[bare]; c != nil && c.stranger {
+		r.strangers--
+	}
+	delete(r.pres, bare)
 }
 
 // tracked is an available presence and when it came, to break ties.
@@ -163,16 +233,10 @@ func (r *Roster) trackedLocked(bare jid.JID) bool {
 	if _, ok := r.pres[bare]; ok {
 		return true
 	}
-	if _, ok := r.entries[bare]; ok || bare == r.c.JID().Bare() {
+	if r.keepsLocked(bare) {
 		return true
 	}
-	strangers := 0
-	for j := range r.pres {
-		if _, ok := r.entries[j]; !ok && j != r.c.JID().Bare() {
-			strangers++
-		}
-	}
-	return strangers < MaxStrangers
+	return r.strangers < MaxStrangers
 }
 
 // keepsLocked says whether bare's last unavailable presence is kept once
@@ -199,22 +263,32 @@ func (r *Roster) onAvailability(p *stanza.Presence) {
 	}
 	bare, res := p.From.Bare(), p.From.Resourcepart()
 	r.mu.Lock()
+	r.waitRoomLocked()
 	if r.closed || !r.trackedLocked(bare) {
 		r.mu.Unlock()
 		return
 	}
 	c := r.pres[bare]
+	limit := MaxResources
+	if r.keepsLocked(bare) {
+		p = clonePresence(p)
+	} else {
+		p = trimStranger(p)
+		limit = MaxStrangerResources
+	}
+	if p.Type == stanza.Available && c != nil && len(c.avail) >= limit {
+		if _, ok := c.avail[res]; !ok {
+			r.mu.Unlock()
+			return
+		}
+	}
 	if c == nil {
 		c = &contact{avail: make(map[string]tracked)}
 		r.pres[bare] = c
 	}
-	p = clonePresence(p)
+	r.setStrangerLocked(bare, c)
 	switch {
 	case p.Type == stanza.Available:
-		if _, ok := c.avail[res]; !ok && len(c.avail) >= MaxResources {
-			r.mu.Unlock()
-			return
-		}
 		r.seq++
 		c.avail[res] = tracked{p, r.seq}
 	case p.Type == stanza.PresenceError && res == "":
@@ -227,7 +301,7 @@ func (r *Roster) onAvailability(p *stanza.Presence) {
 		c.last = p
 	}
 	if len(c.avail) == 0 && !r.keepsLocked(bare) {
-		delete(r.pres, bare)
+		r.dropLocked(bare)
 	}
 	run := r.queueLocked(batch{presences: []*stanza.Presence{p}})
 	r.mu.Unlock()
@@ -252,7 +326,7 @@ func (r *Roster) offlineLocked() []*stanza.Presence {
 		}
 		clear(c.avail)
 		if !r.keepsLocked(bare) {
-			delete(r.pres, bare)
+			r.dropLocked(bare)
 		}
 	}
 	slices.SortFunc(l, func(a, b *stanza.Presence) int { return cmp.Compare(a.From.String(), b.From.String()) })
@@ -264,7 +338,7 @@ func (r *Roster) offlineLocked() []*stanza.Presence {
 func (r *Roster) forgetLocked(deleted []Entry) {
 	for _, e := range deleted {
 		if c := r.pres[e.JID]; c != nil && len(c.avail) == 0 && !r.keepsLocked(e.JID) {
-			delete(r.pres, e.JID)
+			r.dropLocked(e.JID)
 		}
 	}
 }

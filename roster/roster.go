@@ -54,7 +54,8 @@ type Listener struct {
 	// another resource of the account, or from a stranger while the
 	// Roster tracks it (see the package doc); and, when the stream
 	// ends, an unavailable presence from each resource that was
-	// available. It is a copy.
+	// available. It is a copy (a stranger's trimmed, see the package
+	// doc).
 	PresenceChanged func(p *stanza.Presence)
 	// SubscriptionRequested is asked about a contact's request to see
 	// the user's presence (p.Type is stanza.Subscribe, p.From the
@@ -79,14 +80,16 @@ type Roster struct {
 
 	ctx    context.Context // ends at Close; bounds fetches at login
 	cancel context.CancelFunc
-	sem    chan struct{}  // one fetch at a time
+	sem    chan struct{}  // one fetch's network part at a time
 	wg     sync.WaitGroup // the login fetch goroutine
 
 	mu        sync.Mutex
 	closed    bool
 	entries   map[jid.JID]Entry
 	ver       string
+	synced    bool          // a fetch on the current stream succeeded: pushes may advance ver
 	storeErr  error         // Store.Load's error in New, until reported
+	storeBad  bool          // the last Store save failed: the next one replaces everything
 	fetching  bool          // a fetch waits for its result: pushes wait in buffered
 	buffered  []push        // pushes received during the fetch, in order
 	gen       uint64        // counts logins
@@ -96,8 +99,10 @@ type Roster struct {
 	loadDone  bool
 	loadErr   error
 	listeners []*Listener
-	queue     []batch // what listeners and the Store still have to hear
-	draining  bool    // a goroutine delivers the queue
+	queue     []batch   // what listeners and the Store still have to hear
+	draining  bool      // a goroutine delivers the queue
+	room      sync.Cond // signalled (on r.mu) when the queue shrinks or Close
+	strangers int       // contacts in pres with stranger set
 
 	mode     SubscriptionMode
 	back     bool                 // SubscribeBack
@@ -131,6 +136,7 @@ func New(c *xmpp.Conn, opts ...Option) *Roster {
 		r.store = new(MemoryStore)
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.room.L = &r.mu
 	r.entries = make(map[jid.JID]Entry)
 	r.pres = make(map[jid.JID]*contact)
 	if ver, entries, err := r.store.Load(); err != nil {
@@ -162,10 +168,13 @@ func handle(c *xmpp.Conn, h xmpp.IQHandler) (remove func()) {
 
 // Close detaches r from its connection: roster pushes are no longer
 // answered by it (the connection answers service-unavailable), the fetch
-// at login stops, a fetch under way is abandoned, and listeners are no
-// longer called. The entries stay readable. Close returns once the login
-// fetch goroutine has ended; it is safe to call more than once, but not
-// from a listener (it would wait for itself).
+// at login stops, a fetch under way is abandoned (Load returns an error),
+// WaitLoaded returns, and listeners are no longer called (a listener
+// running already finishes; what the Store still has to save is saved).
+// The entries stay readable. Close returns once the login fetch
+// goroutine has stopped waiting for the network; it does not wait for
+// listeners, so it may be called from one. It is safe to call more than
+// once.
 func (r *Roster) Close() {
 	r.mu.Lock()
 	if r.closed {
@@ -174,6 +183,11 @@ func (r *Roster) Close() {
 	}
 	r.closed = true
 	r.listeners = nil
+	if !r.loadDone {
+		r.loadDone, r.loadErr = true, errClosed
+		close(r.loading)
+	}
+	r.room.Broadcast()
 	r.mu.Unlock()
 	for _, f := range r.detach {
 		f()
@@ -395,21 +409,29 @@ func (r *Roster) onPush(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) 
 	}
 	p := push{ver: iq.Payload.Attr("ver"), entry: e}
 	r.mu.Lock()
+	r.waitRoomLocked()
 	if r.closed {
 		r.mu.Unlock()
 		return nil, nil
 	}
 	if r.fetching {
 		// The fetch's result may be older or newer than this push: it
-		// is applied after the result (see fetch).
+		// is applied after the result (see fetchNet).
 		r.buffered = append(r.buffered, p)
 		r.mu.Unlock()
 		return nil, nil
 	}
 	var ch change
-	r.applyLocked(p, &ch)
+	r.applyLocked(p, r.synced, &ch)
 	r.forgetLocked(ch.deleted)
-	b := batch{ch: ch, save: func(s Store) error { return s.Update(p.ver, []Entry{p.entry}) }}
+	// Out of sync (no fetch succeeded on this stream), the stored
+	// version must stay the one the entries were fetched at: a later
+	// fetch then asks for every change since, this one included.
+	ver := ""
+	if r.synced {
+		ver = p.ver
+	}
+	b := batch{ch: ch, save: func(s Store) error { return s.Update(ver, []Entry{p.entry}) }}
 	run := r.queueLocked(b)
 	r.mu.Unlock()
 	if run {
@@ -418,9 +440,10 @@ func (r *Roster) onPush(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) 
 	return nil, nil
 }
 
-// applyLocked applies one push to the entries, noting the change in ch.
-func (r *Roster) applyLocked(p push, ch *change) {
-	if p.ver != "" {
+// applyLocked applies one push to the entries, noting the change in ch;
+// with takeVer, its version becomes r.ver.
+func (r *Roster) applyLocked(p push, takeVer bool, ch *change) {
+	if takeVer && p.ver != "" {
 		r.ver = p.ver
 	}
 	e := p.entry
@@ -445,10 +468,12 @@ func (r *Roster) applyLocked(p push, ch *change) {
 func (r *Roster) onState(sc xmpp.StateChange) {
 	if sc.State == xmpp.StateClosed {
 		r.mu.Lock()
+		r.waitRoomLocked()
 		if r.closed {
 			r.mu.Unlock()
 			return
 		}
+		r.synced = false
 		run := false
 		if l := r.offlineLocked(); len(l) > 0 {
 			run = r.queueLocked(batch{presences: l})
@@ -467,6 +492,7 @@ func (r *Roster) onState(sc xmpp.StateChange) {
 	if r.closed {
 		return
 	}
+	r.synced = false
 	r.gen++
 	if r.loadDone {
 		r.loading, r.loadDone, r.loadErr = make(chan struct{}), false, nil
@@ -483,7 +509,10 @@ func (r *Roster) onState(sc xmpp.StateChange) {
 }
 
 // fetchLoop is the goroutine that fetches at login. There is at most one:
-// a login while it fetches makes it fetch again when done.
+// a login while it fetches makes it fetch again when done. It does not
+// deliver to the listeners itself: when the batch it queued must be
+// drained, a goroutine of its own does that, so that Close (which waits
+// for fetchLoop) never waits for a listener.
 func (r *Roster) fetchLoop() {
 	defer r.wg.Done()
 	for {
@@ -495,7 +524,9 @@ func (r *Roster) fetchLoop() {
 		}
 		r.want = false
 		r.mu.Unlock()
-		r.fetch(r.ctx)
+		if run, _ := r.fetchNet(r.ctx); run {
+			go r.drain()
+		}
 	}
 }
 
@@ -503,16 +534,31 @@ func (r *Roster) fetchLoop() {
 // the Roster does by itself at each login unless LoadAtLogin(false). When
 // the server offers roster versioning, the request carries the stored
 // version, and the server answers with the whole roster or with only the
-// changes as pushes. Load returns when the roster is the server's, after
-// the listeners heard the changes; the error is the server's
-// *stanza.Error, or says why the request failed. ctx bounds the request
-// as in xmpp.Conn.SendIQ, and the wait for a fetch under way, which goes
-// first.
-func (r *Roster) Load(ctx context.Context) error { return r.fetch(ctx) }
+// changes as pushes. Load returns when the roster is the server's; the
+// error is the server's *stanza.Error, or says why the request failed.
+// ctx bounds the request as in xmpp.Conn.SendIQ, and the wait for a fetch
+// under way, which goes first.
+//
+// The listeners hear the changes (and Loaded) before Load returns, on the
+// caller's goroutine, unless another goroutine delivers batches already:
+// then that goroutine delivers them after what it delivers now, and Load
+// does not wait for it. Load may thus be called from a listener, which
+// hears the changes after it returns.
+func (r *Roster) Load(ctx context.Context) error {
+	run, err := r.fetchNet(ctx)
+	if run {
+		r.drain()
+	}
+	return err
+}
+
+var errClosed = errors.New("roster: closed")
 
 // WaitLoaded waits until the roster was fetched after the latest login
-// (Smack's waitUntilLoaded), or ctx ends. It returns the fetch's error;
-// before any login, and with LoadAtLogin(false) until Load, it waits.
+// (Smack's waitUntilLoaded), ctx ends, or Close. It returns the fetch's
+// error (one saying the Roster is closed after Close); before any login,
+// and with LoadAtLogin(false) until Load, it waits. Like Load, it may
+// return before the listeners heard the fetch's changes.
 func (r *Roster) WaitLoaded(ctx context.Context) error {
 	r.mu.Lock()
 	ch := r.loading
@@ -530,20 +576,24 @@ func (r *Roster) WaitLoaded(ctx context.Context) error {
 	}
 }
 
-// fetch asks for the roster and applies the answer (RFC 6121 sections
-// 2.1.3 and 2.6).
-func (r *Roster) fetch(ctx context.Context) error {
+// fetchNet asks for the roster and applies the answer (RFC 6121 sections
+// 2.1.3 and 2.6), then queues the batch for the Store and the listeners:
+// run says whether the caller must drain the queue. It holds r.sem only
+// until the answer is applied (the batches keep their order by
+// queueLocked), never while listeners run, so a listener may call Load.
+func (r *Roster) fetchNet(ctx context.Context) (run bool, err error) {
 	select {
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
-	defer func() { <-r.sem }()
+	release := sync.OnceFunc(func() { <-r.sem })
+	defer release()
 
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return errors.New("roster: closed")
+		return false, errClosed
 	}
 	gen := r.gen
 	q := &stanza.Node{Name: Name}
@@ -555,6 +605,7 @@ func (r *Roster) fetch(ctx context.Context) error {
 		q.Attrs = []xml.Attr{{Name: xml.Name{Local: "ver"}, Value: ver}}
 	}
 	r.fetching, r.buffered = true, nil
+	r.synced = false
 	storeErr := r.storeErr
 	r.storeErr = nil
 	r.mu.Unlock()
@@ -562,6 +613,7 @@ func (r *Roster) fetch(ctx context.Context) error {
 	reply, err := r.c.SendIQ(ctx, &stanza.IQ{Type: stanza.Get, Payload: q})
 	var full []Entry
 	var fullVer string
+	ok := err == nil // the roster is the server's (whole, or current as stored)
 	if err == nil && reply.Payload != nil {
 		if reply.Payload.Name != Name {
 			err = fmt.Errorf("roster: the server answered with <%s xmlns='%s'/>", reply.Payload.Name.Local, reply.Payload.Name.Space)
@@ -581,6 +633,10 @@ func (r *Roster) fetch(ctx context.Context) error {
 		err = fmt.Errorf("roster: fetching: %w", err)
 	}
 
+	if err != nil {
+		ok = false
+	}
+
 	r.mu.Lock()
 	pushes := r.buffered
 	r.fetching, r.buffered = false, nil
@@ -595,26 +651,37 @@ func (r *Roster) fetch(ctx context.Context) error {
 	} else if len(pushes) > 0 {
 		r.entries = maps(old)
 	}
+	// Pushes that came during the fetch take their version only on top
+	// of a whole roster: after a failed fetch, or one that says the
+	// stored roster is current (the server pushes the changes since it
+	// next), they may have come before changes the entries lack.
+	changed := make([]Entry, 0, len(pushes))
 	for _, p := range pushes {
 		var ignored change
-		r.applyLocked(p, &ignored)
+		r.applyLocked(p, full != nil, &ignored)
+		changed = append(changed, p.entry)
 	}
-	if full != nil || len(pushes) > 0 {
+	if ok && r.gen == gen && !r.closed {
+		r.synced = true
+	}
+	if full != nil {
 		b.ch = diff(old, r.entries)
 		r.forgetLocked(b.ch.deleted)
 		ver, all := r.ver, listOf(r.entries)
 		b.save = func(s Store) error { return s.Replace(ver, all) }
+	} else if len(pushes) > 0 {
+		b.ch = diff(old, r.entries)
+		r.forgetLocked(b.ch.deleted)
+		b.save = func(s Store) error { return s.Update("", changed) }
 	}
 	if gen == r.gen && !r.loadDone {
 		r.loadDone, r.loadErr = true, err
 		close(r.loading)
 	}
-	run := r.queueLocked(b)
+	run = r.queueLocked(b)
 	r.mu.Unlock()
-	if run {
-		r.drain()
-	}
-	return err
+	release()
+	return run, err
 }
 
 func maps(m map[jid.JID]Entry) map[jid.JID]Entry {
@@ -669,6 +736,34 @@ type batch struct {
 	mode      SubscriptionMode   // the mode when request came
 }
 
+// maxQueue bounds the batches waiting for delivery that the dispatcher
+// queues (see waitRoomLocked).
+const maxQueue = 256
+
+// waitRoomLocked waits, on the dispatcher, while the queue is full and
+// another goroutine drains it, so that a slow listener holds up the
+// dispatcher (and, past its own bound, the reading of the stream) instead
+// of letting the queue grow without bound. The caller calls it before
+// changing anything, so that its batch keeps its place in the order of
+// the changes.
+//
+// It cannot deadlock with the Roster itself: only the handlers on the
+// connection's dispatcher (pushes, presence, subscription requests, the
+// end of the stream) wait, and never when they drain themselves (the
+// queue then empties behind them). The goroutine that drains does not wait
+// for the dispatcher: a listener that calls back into the Roster takes
+// r.mu only briefly, and Load, Set or Remove from a listener wait for the
+// network, whose replies the connection's reader delivers without the
+// dispatcher. fetchNet does not wait here (it may run in a listener, on
+// the goroutine that drains); it queues one batch per fetch. A listener
+// that waits for something only the dispatcher does (a message handler,
+// say) holds the dispatcher, as it would by running on it.
+func (r *Roster) waitRoomLocked() {
+	for r.draining && len(r.queue) >= maxQueue && !r.closed {
+		r.room.Wait()
+	}
+}
+
 // queueLocked queues b and reports whether the caller must drain the
 // queue (no goroutine does already).
 func (r *Roster) queueLocked(b batch) bool {
@@ -690,6 +785,7 @@ func (r *Roster) drain() {
 		r.mu.Lock()
 		if len(r.queue) == 0 {
 			r.queue, r.draining = nil, false
+			r.room.Broadcast()
 			r.mu.Unlock()
 			return
 		}
@@ -697,6 +793,7 @@ func (r *Roster) drain() {
 		r.queue[0] = batch{}
 		r.queue = r.queue[1:]
 		ls := r.listeners
+		r.room.Broadcast()
 		r.mu.Unlock()
 		r.run(b, ls)
 	}
@@ -704,8 +801,20 @@ func (r *Roster) drain() {
 
 func (r *Roster) run(b batch, ls []*Listener) {
 	storeErr := b.storeErr
-	if b.save != nil {
-		if err := b.save(r.store); err != nil {
+	if save := b.save; save != nil {
+		r.mu.Lock()
+		if r.storeBad {
+			// The Store may lack an earlier change: save everything,
+			// at the version the entries are at.
+			ver, all := r.ver, listOf(r.entries)
+			save = func(s Store) error { return s.Replace(ver, all) }
+		}
+		r.mu.Unlock()
+		err := save(r.store)
+		r.mu.Lock()
+		r.storeBad = err != nil
+		r.mu.Unlock()
+		if err != nil {
 			storeErr = errors.Join(storeErr, err)
 		}
 	}

@@ -157,6 +157,7 @@ func (r *Roster) onSubscribe(p *stanza.Presence) {
 		return
 	}
 	r.mu.Lock()
+	r.waitRoomLocked()
 	if r.closed {
 		r.mu.Unlock()
 		return
