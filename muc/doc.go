@@ -75,10 +75,33 @@
 //	addSubjectUpdatedListener                   Room.OnSubject
 //	addParticipantStatusListener                Room.OnOccupant
 //	addUserStatusListener (kicked, banned, ...) Room.OnExit
+//	UserStatusListener (voiceGranted, ...)      Room.OnSelf
 //	MUCErrors (conflict, forbidden, ...)        ErrNickInUse, ErrBanned, ErrPassword, ErrRoomFull, ...
+//	kickParticipant                             Room.Kick
+//	grantVoice, revokeVoice                     Room.GrantVoice, Room.RevokeVoice
+//	grantModerator, revokeModerator             Room.GrantModerator, Room.RevokeModerator
+//	banUser, banUsers                           Room.Ban
+//	grantMembership, revokeMembership           Room.GrantMembership, Room.RevokeMembership
+//	grantAdmin, revokeAdmin                     Room.GrantAdmin, Room.RevokeAdmin
+//	grantOwnership, revokeOwnership             Room.GrantOwner, Room.RevokeOwner
+//	getMembers, getAdmins, getOwners            Room.Members, Room.Admins, Room.Owners
+//	getOutcasts, getModerators, getParticipants Room.Outcasts, Room.Moderators, Room.Participants
+//	Affiliate                                   Item
+//	MultiUserChat.invite                        Room.Invite
+//	DirectMUCInvitationManager.inviteToMuc      Manager.InviteDirect
+//	MultiUserChatManager.decline                Manager.Decline
+//	addInvitationListener, InvitationListener   Manager.OnInvitation, Invitation
+//	addInvitationRejectionListener              Manager.OnDecline
 //
-// Not yet here (issue 8): service and room discovery, moderation and
-// affiliation lists (kick, ban, voice, member, admin, owner), invitations
-// (XEP-0045 mediated and XEP-0249 direct), MUC self-ping (XEP-0410) and
-// rejoining after a reconnection.
+// Moderation and administration (XEP-0045 sections 8-10) are one admin
+// IQ each, in the muc#admin namespace for roles and for every affiliation
+// (owner and admin too, as the current XEP has it): Room.SetRole and
+// Room.SetAffiliation, with the named methods above as shorthands. They
+// return when the room answers; the room's refusal is its *stanza.Error
+// (not-allowed, forbidden, ...). The presences that follow reach the
+// occupant, exit and self listeners as usual. Invitations received are
+// reported whether or not the Manager knows the room.
+//
+// Not yet here (issue 8): service and room discovery, MUC self-ping
+// (XEP-0410) and rejoining after a reconnection.
 package muc

@@ -19,6 +19,9 @@ type Manager struct {
 	rooms  map[jid.JID]*Room // by bare JID
 	detach []func()
 	closed bool
+
+	onInvite  registry[func(Invitation)]
+	onDecline registry[func(room, from jid.JID, reason string)]
 }
 
 // New attaches a Manager to c. Attach it before Connect, or at any time;
@@ -27,8 +30,10 @@ func New(c *xmpp.Conn) *Manager {
 	m := &Manager{c: c, rooms: map[jid.JID]*Room{}}
 	m.detach = []func(){
 		c.Announce(NS),
+		c.Announce(NSConference),
 		c.HandlePresence(m.isRoom, m.presence),
 		c.HandleMessage(m.isRoom, m.message),
+		c.HandleMessage(isInvitation, m.invitation),
 		c.OnState(m.state),
 	}
 	return m

@@ -40,6 +40,7 @@ type Room struct {
 	onSubject  registry[func(subject, nick string)]
 	onOccupant registry[func(OccupantEvent)]
 	onExit     registry[func(Exit)]
+	onSelf     registry[func(OccupantEvent)]
 }
 
 type opKind uint8
@@ -157,6 +158,14 @@ func (r *Room) OnSubject(f func(subject, nick string)) (remove func()) { return 
 // changes included (Occupant.Nick is then Nick()). Nothing is reported
 // for the occupants already there when the user enters: read Occupants.
 func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) { return r.onOccupant.add(f) }
+
+// OnSelf registers f for changes of the user's own role or affiliation
+// while in the room (Smack's UserStatusListener voiceGranted,
+// moderatorRevoked, membershipGranted, ownershipRevoked and the like):
+// the event's Kind is Changed, Old has the role and affiliation before and
+// Occupant those after. The occupant listeners hear the same change. The
+// user's removal is OnExit's.
+func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) { return r.onSelf.add(f) }
 
 // OnExit registers f for the user's removal from the room without having
 // asked to leave: kicked, banned, the room destroyed, removed by an
@@ -560,6 +569,14 @@ func (r *Room) presence(p *stanza.Presence) {
 			e.Kind, e.Old = Changed, old
 		}
 		fire = append(fire, r.occupantEvent(e))
+		if self && had && (old.Role != occ.Role || old.Affiliation != occ.Affiliation) {
+			fs := r.onSelf.snapshot()
+			fire = append(fire, func() {
+				for _, f := range fs {
+					f(e)
+				}
+			})
+		}
 		return
 	}
 

@@ -1,0 +1,181 @@
+package muc
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// NSConference is the namespace of direct invitations (XEP-0249).
+const NSConference = "jabber:x:conference"
+
+// Invitation is an invitation to a room received (Smack's
+// InvitationListener): mediated by the room (XEP-0045 section 7.8.2;
+// Direct false) or sent by the inviter straight to the user (XEP-0249;
+// Direct true). From is the inviter as the invitation names it (zero when
+// it does not), Password the room's password if the invitation carries
+// one. Message is the message that carried it. Join the room with
+// Manager.Room(inv.Room).Join, or decline a mediated one with
+// Manager.Decline.
+type Invitation struct {
+	Room     jid.JID
+	From     jid.JID
+	Reason   string
+	Password string
+	Direct   bool
+	Message  *stanza.Message
+}
+
+// OnInvitation registers f for the invitations the user receives, both
+// kinds. f runs on the connection's dispatcher and must not wait for a
+// room (see the package documentation): start a Join on another goroutine.
+func (m *Manager) OnInvitation(f func(Invitation)) (remove func()) { return m.onInvite.add(f) }
+
+// OnDecline registers f for declined mediated invitations that the user
+// had sent (Smack's InvitationRejectionListener): the room, who declined
+// (as the room names them; zero when it does not) and their reason.
+func (m *Manager) OnDecline(f func(room, from jid.JID, reason string)) (remove func()) {
+	return m.onDecline.add(f)
+}
+
+// Invite invites the user to into the room by way of the room (a mediated
+// invitation, XEP-0045 section 7.8.2), with an optional reason. It returns
+// once the message is written; a room that refuses (members-only room and
+// the user no admin, say) answers with an error message, which is not
+// reported.
+func (r *Room) Invite(ctx context.Context, to jid.JID, reason string) error {
+	inv := stanza.Node{Name: xml.Name{Space: NSUser, Local: "invite"},
+		Attrs: []xml.Attr{{Name: xml.Name{Local: "to"}, Value: to.String()}}}
+	if reason != "" {
+		inv.Nodes = []stanza.Node{userText("reason", reason)}
+	}
+	m := &stanza.Message{Extensions: []stanza.Node{{Name: xml.Name{Space: NSUser, Local: "x"}, Nodes: []stanza.Node{inv}}}}
+	m.To = r.jid
+	if err := r.c.Send(ctx, m); err != nil {
+		return fmt.Errorf("muc: invite %s to %s: %w", to, r.jid, err)
+	}
+	return nil
+}
+
+// Decline declines a mediated invitation to room from inviter (XEP-0045
+// section 7.8.2), with an optional reason; the room passes it on.
+func (m *Manager) Decline(ctx context.Context, room, inviter jid.JID, reason string) error {
+	d := stanza.Node{Name: xml.Name{Space: NSUser, Local: "decline"}}
+	if !inviter.IsZero() {
+		d.Attrs = []xml.Attr{{Name: xml.Name{Local: "to"}, Value: inviter.String()}}
+	}
+	if reason != "" {
+		d.Nodes = []stanza.Node{userText("reason", reason)}
+	}
+	msg := &stanza.Message{Extensions: []stanza.Node{{Name: xml.Name{Space: NSUser, Local: "x"}, Nodes: []stanza.Node{d}}}}
+	msg.To = room.Bare()
+	if err := m.c.Send(ctx, msg); err != nil {
+		return fmt.Errorf("muc: decline invitation to %s: %w", room, err)
+	}
+	return nil
+}
+
+// InviteDirect invites to into room with a direct invitation (XEP-0249),
+// with an optional reason and the room's password, if it has one.
+func (m *Manager) InviteDirect(ctx context.Context, to, room jid.JID, reason, password string) error {
+	x := stanza.Node{Name: xml.Name{Space: NSConference, Local: "x"},
+		Attrs: []xml.Attr{{Name: xml.Name{Local: "jid"}, Value: room.Bare().String()}}}
+	if password != "" {
+		x.Attrs = append(x.Attrs, xml.Attr{Name: xml.Name{Local: "password"}, Value: password})
+	}
+	if reason != "" {
+		x.Attrs = append(x.Attrs, xml.Attr{Name: xml.Name{Local: "reason"}, Value: reason})
+	}
+	msg := &stanza.Message{Extensions: []stanza.Node{x}}
+	msg.To = to
+	if err := m.c.Send(ctx, msg); err != nil {
+		return fmt.Errorf("muc: invite %s to %s: %w", to, room, err)
+	}
+	return nil
+}
+
+func userText(local, text string) stanza.Node {
+	return stanza.Node{Name: xml.Name{Space: NSUser, Local: local}, Nodes: []stanza.Node{{Text: text}}}
+}
+
+// invitation is what an invitation or decline message carries.
+type invitation struct {
+	inv     *Invitation
+	decline bool
+	from    jid.JID
+	reason  string
+}
+
+// parseInvitation reads a mediated invitation, a decline or a direct
+// invitation from msg; ok is false when msg has none.
+func parseInvitation(msg *stanza.Message) (invitation, bool) {
+	if msg.Type == stanza.MessageError || msg.Type == stanza.Groupchat {
+		return invitation{}, false
+	}
+	for i := range msg.Extensions {
+		x := &msg.Extensions[i]
+		if x.Name.Local != "x" {
+			continue
+		}
+		switch x.Name.Space {
+		case NSConference:
+			room, err := jid.Parse(x.Attr("jid"))
+			if err != nil || room.IsZero() {
+				continue
+			}
+			return invitation{inv: &Invitation{Room: room.Bare(), From: msg.From, Reason: x.Attr("reason"),
+				Password: x.Attr("password"), Direct: true, Message: msg}}, true
+		case NSUser:
+			if n := x.Child(NSUser, "invite"); n != nil {
+				inv := &Invitation{Room: msg.From.Bare(), Message: msg}
+				inv.From, _ = jid.Parse(n.Attr("from"))
+				if r := n.Child(NSUser, "reason"); r != nil {
+					inv.Reason = r.InnerText()
+				}
+				if p := x.Child(NSUser, "password"); p != nil {
+					inv.Password = p.InnerText()
+				}
+				return invitation{inv: inv}, true
+			}
+			if n := x.Child(NSUser, "decline"); n != nil {
+				d := invitation{decline: true}
+				d.from, _ = jid.Parse(n.Attr("from"))
+				if r := n.Child(NSUser, "reason"); r != nil {
+					d.reason = r.InnerText()
+				}
+				return d, true
+			}
+		}
+	}
+	return invitation{}, false
+}
+
+func isInvitation(s stanza.Stanza) bool {
+	msg, ok := s.(*stanza.Message)
+	if !ok {
+		return false
+	}
+	_, ok = parseInvitation(msg)
+	return ok
+}
+
+// invitation handles an invitation or decline message, on the dispatcher.
+func (m *Manager) invitation(msg *stanza.Message) {
+	in, ok := parseInvitation(msg)
+	if !ok {
+		return
+	}
+	if in.decline {
+		room := msg.From.Bare()
+		for _, f := range m.onDecline.snapshot() {
+			f(room, in.from, in.reason)
+		}
+		return
+	}
+	for _, f := range m.onInvite.snapshot() {
+		f(*in.inv)
+	}
+}
