@@ -92,6 +92,10 @@
 //	MultiUserChatManager.decline                Manager.Decline
 //	addInvitationListener, InvitationListener   Manager.OnInvitation, Invitation
 //	addInvitationRejectionListener              Manager.OnDecline
+//	getMucServiceDomains                        Services
+//	getRoomsHostedBy, HostedRoom                Rooms, disco.Item
+//	getRoomInfo, RoomInfo                       GetRoomInfo, RoomInfo
+//	MultiUserChat.serverPing (XEP-0410)         Room.SelfPing (ErrDropped, ExitDropped)
 //
 // Moderation and administration (XEP-0045 sections 8-10) are one admin
 // IQ each, in the muc#admin namespace for roles and for every affiliation
@@ -102,6 +106,22 @@
 // occupant, exit and self listeners as usual. Invitations received are
 // reported whether or not the Manager knows the room.
 //
-// Not yet here (issue 8): service and room discovery, MUC self-ping
-// (XEP-0410) and rejoining after a reconnection.
+// Discovery (XEP-0045 section 6) goes through a *disco.Manager the caller
+// passes: Services finds the chat services among a server's items,
+// Rooms lists a service's public rooms, and GetRoomInfo reads a room's
+// muc_* features and muc#roominfo form.
+//
+// Room.SelfPing is XEP-0410's check that the user is still in a room: a
+// result (or service-unavailable, feature-not-implemented) says yes;
+// not-acceptable and the other errors say no, as does item-not-found
+// unless the nickname changed during the ping (Prosody and ejabberd
+// answer not-acceptable to a former occupant and item-not-found for a
+// room that no longer exists); the Room then counts the user out,
+// OnExit hears ExitDropped, and SelfPing's error matches ErrDropped.
+// remote-server-not-found, remote-server-timeout and timeouts decide
+// nothing. Nothing pings by itself: call SelfPing when a room has been
+// quiet for a while, and Join again after ErrDropped.
+//
+// Not yet here (issue 8): rejoining after a reconnection, and paging
+// (XEP-0059) through a service's room list.
 package muc

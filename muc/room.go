@@ -169,7 +169,7 @@ func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) { return r.onSelf
 
 // OnExit registers f for the user's removal from the room without having
 // asked to leave: kicked, banned, the room destroyed, removed by an
-// affiliation change, or the connection lost.
+// affiliation change, the connection lost, or found out by SelfPing.
 func (r *Room) OnExit(f func(e Exit)) (remove func()) { return r.onExit.add(f) }
 
 func (r *Room) acquire(ctx context.Context) error {

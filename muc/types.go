@@ -320,6 +320,7 @@ const (
 	ExitShutdown                           // the service shut down (332)
 	ExitRemoved                            // removed without a reason the package knows
 	ExitDisconnected                       // the connection ended
+	ExitDropped                            // a self-ping found the user out (XEP-0410)
 )
 
 func (r ExitReason) String() string {
@@ -340,6 +341,8 @@ func (r ExitReason) String() string {
 		return "removed"
 	case ExitDisconnected:
 		return "disconnected"
+	case ExitDropped:
+		return "dropped"
 	}
 	return fmt.Sprintf("ExitReason(%d)", uint8(r))
 }

@@ -1,0 +1,77 @@
+package muc_test
+
+import (
+	"testing"
+
+	"github.com/gosmack/gosmack/muc"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// selfPing is XEP-0410 example 1, the ping to the user's own occupant
+// JID, answered with reply (the inside of the iq) of type typ.
+func selfPing(id, typ, reply string) string {
+	return `
+C: <iq id='{{` + id + `}}' to='coven@chat.shakespeare.lit/thirdwitch' type='get'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq from='coven@chat.shakespeare.lit/thirdwitch' id='{{` + id + `}}' to='hag66@shakespeare.lit/pda' type='` + typ + `'>` + reply + `</iq>
+`
+}
+
+func pingError(typ, condition string) string {
+	return `<error type='` + typ + `'><` + condition + ` xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>`
+}
+
+// TestSelfPingJoined: a result, and the errors that say the user is in
+// (service-unavailable, feature-not-implemented: a client without
+// XEP-0199), then one that decides nothing (remote-server-timeout).
+func TestSelfPingJoined(t *testing.T) {
+	_, room := connect(t, "self-ping-joined", enter+
+		selfPing("p1", "result", "")+
+		selfPing("p2", "error", pingError("cancel", "service-unavailable"))+
+		selfPing("p3", "error", pingError("cancel", "feature-not-implemented"))+
+		selfPing("p5", "error", pingError("wait", "remote-server-timeout")))
+	exits := make(chan muc.Exit, 1)
+	room.OnExit(func(e muc.Exit) { exits <- e })
+	ctx := ctxT(t)
+	require.ErrorIs(t, room.SelfPing(ctx), muc.ErrNotJoined)
+	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	for range 3 {
+		require.NoError(t, room.SelfPing(ctx))
+	}
+	err := room.SelfPing(ctx)
+	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.RemoteServerTimeout})
+	assert.NotErrorIs(t, err, muc.ErrDropped)
+	assert.True(t, room.Joined())
+	assert.Len(t, room.Occupants(), 3)
+	assert.Empty(t, exits)
+}
+
+// TestSelfPingDropped: not-acceptable (XEP-0410 example 2) says the user
+// is out; after entering again, item-not-found (the room is gone, as
+// Prosody and ejabberd answer for a destroyed room) too.
+func TestSelfPingDropped(t *testing.T) {
+	_, room := connect(t, "self-ping-dropped", enter+
+		selfPing("p1", "error", pingError("cancel", "not-acceptable"))+enter+
+		selfPing("p2", "error", pingError("cancel", "item-not-found")))
+	exits := make(chan muc.Exit, 1)
+	room.OnExit(func(e muc.Exit) { exits <- e })
+	ctx := ctxT(t)
+	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	err := room.SelfPing(ctx)
+	require.ErrorIs(t, err, muc.ErrDropped)
+	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.NotAcceptable})
+	assert.False(t, room.Joined())
+	assert.Empty(t, room.Occupants())
+	e := <-exits
+	assert.Equal(t, muc.ExitDropped, e.Reason)
+	assert.Equal(t, "dropped", e.Reason.String())
+	require.ErrorIs(t, room.SelfPing(ctx), muc.ErrNotJoined)
+
+	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	err = room.SelfPing(ctx)
+	require.ErrorIs(t, err, muc.ErrDropped)
+	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.ItemNotFound})
+	assert.False(t, room.Joined())
+	assert.Equal(t, muc.ExitDropped, (<-exits).Reason)
+}
