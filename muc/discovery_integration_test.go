@@ -26,7 +26,7 @@ import (
 // lists and whose info reads back; alice's self-ping succeeds.
 func TestIntegrationDiscovery(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		ctx := testserver.Context(t)
+		ctx := scenarioContext(t)
 		name := fmt.Sprintf("gosmack-disco-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 		roomJID := jid.MustParse(name + "@" + s.MUCDomain)
 		var d *disco.Manager
@@ -91,7 +91,7 @@ func TestIntegrationDiscovery(t *testing.T) {
 // too (both answer item-not-found: no such room).
 func TestIntegrationSelfPingDropped(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		ctx := testserver.Context(t)
+		ctx := scenarioContext(t)
 		name := fmt.Sprintf("gosmack-ping-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 		roomJID := jid.MustParse(name + "@" + s.MUCDomain)
 

@@ -28,7 +28,7 @@ func TestIntegrationModeration(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		name := fmt.Sprintf("gosmack-mod-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 		roomJID := jid.MustParse(name + "@" + s.MUCDomain)
-		ctx := testserver.Context(t)
+		ctx := scenarioContext(t)
 
 		declines := make(chan declined, 2)
 		aliceInvs := make(chan muc.Invitation, 2)
@@ -81,7 +81,9 @@ func TestIntegrationModeration(t *testing.T) {
 			dave = muc.New(c)
 			dave.OnInvitation(func(inv muc.Invitation) { invs <- inv })
 		})
-		require.NoError(t, alice.Invite(ctx, daveConn.JID().Bare(), "Come in"))
+		// To dave's full JID: other tests may have dave online too, and a
+		// message to the bare JID may go to another of his sessions.
+		require.NoError(t, alice.Invite(ctx, daveConn.JID(), "Come in"))
 		inv := next(t, "dave's invitation", invs, func(muc.Invitation) bool { return true })
 		t.Logf("%s: dave's invitation %+v", s.Name, inv)
 		assert.Equal(t, roomJID, inv.Room)

@@ -3,6 +3,7 @@
 package muc_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
@@ -55,7 +56,7 @@ func enterAs(t *testing.T, s *testserver.Server, user string, room jid.JID) *mem
 // next waits for the first value of ch that want accepts, dropping others.
 func next[T any](t *testing.T, what string, ch <-chan T, want func(T) bool) T {
 	t.Helper()
-	ctx := testserver.Context(t)
+	ctx := scenarioContext(t)
 	for {
 		select {
 		case v := <-ch:
@@ -133,7 +134,7 @@ func TestIntegrationRoom(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		name := fmt.Sprintf("gosmack-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 		roomJID := jid.MustParse(name + "@" + s.MUCDomain)
-		ctx := testserver.Context(t)
+		ctx := scenarioContext(t)
 
 		alice := enterAs(t, s, "alice", roomJID)
 		require.NoError(t, alice.room.Create(ctx, "Alice", seedConfig(t, s.Name, "Room "+name)))
@@ -226,4 +227,13 @@ func TestIntegrationRoom(t *testing.T) {
 		next(t, "destroy, for alice", alice.exits, func(muc.Exit) bool { return true })
 		assert.True(t, slices.Contains(alice.c.Announced(), muc.NS), "the Manager announces MUC")
 	})
+}
+
+// scenarioContext bounds a whole scenario of many steps (logins, joins,
+// IQs): more than one step's testserver.Timeout, since a loaded machine
+// running every package's integration tests at once makes ejabberd slow.
+func scenarioContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 4*testserver.Timeout)
+	t.Cleanup(cancel)
+	return ctx
 }
