@@ -3,10 +3,9 @@ package chat
 import (
 	"container/list"
 	"encoding/xml"
-	"slices"
 	"sync"
-	"sync/atomic"
 
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -68,9 +67,9 @@ type Manager struct {
 	closed bool
 	detach []func()
 
-	incoming listeners[func(*Chat, *stanza.Message)]
-	outgoing listeners[func(*Chat, *stanza.Message)]
-	created  listeners[func(*Chat, bool)]
+	incoming listeners.List[func(*Chat, *stanza.Message)]
+	outgoing listeners.List[func(*Chat, *stanza.Message)]
+	created  listeners.List[func(*Chat, bool)]
 
 	// sending maps a *stanza.Message that Chat.SendMessage is sending to
 	// its Chat, so that the interceptor reports it with that Chat even
@@ -144,7 +143,7 @@ func (m *Manager) Chats() []*Chat {
 // the connection's other listeners wait while it runs. The returned func
 // removes f; it is safe to call more than once.
 func (m *Manager) OnMessage(f func(ch *Chat, msg *stanza.Message)) (remove func()) {
-	return m.incoming.add(f)
+	return m.incoming.Add(f)
 }
 
 // OnOutgoing registers f for outgoing chat messages (Smack's
@@ -155,7 +154,7 @@ func (m *Manager) OnMessage(f func(ch *Chat, msg *stanza.Message)) (remove func(
 // it may change msg (add an extension) but must not block or send. The
 // returned func removes f; it is safe to call more than once.
 func (m *Manager) OnOutgoing(f func(ch *Chat, msg *stanza.Message)) (remove func()) {
-	return m.outgoing.add(f)
+	return m.outgoing.Add(f)
 }
 
 // OnChat registers f for chats the Manager creates (Smack's old
@@ -166,7 +165,7 @@ func (m *Manager) OnOutgoing(f func(ch *Chat, msg *stanza.Message)) (remove func
 // with the connection's Send (f runs inside the interceptor and must not
 // block or send). The returned func removes f.
 func (m *Manager) OnChat(f func(ch *Chat, local bool)) (remove func()) {
-	return m.created.add(f)
+	return m.created.Add(f)
 }
 
 // Close detaches the Manager from its connection: its listener,
@@ -187,9 +186,9 @@ func (m *Manager) Close() {
 	clear(m.chats)
 	m.lru.Init()
 	m.mu.Unlock()
-	m.incoming.clear()
-	m.outgoing.clear()
-	m.created.clear()
+	m.incoming.Clear()
+	m.outgoing.Clear()
+	m.created.Clear()
 	for _, f := range m.detach {
 		f()
 	}
@@ -243,8 +242,8 @@ func (m *Manager) removeLocked(ch *Chat) {
 }
 
 func (m *Manager) notifyCreated(ch *Chat, local bool) {
-	for _, l := range m.created.load() {
-		l.f(ch, local)
+	for f := range m.created.All() {
+		f(ch, local)
 	}
 }
 
@@ -299,8 +298,8 @@ func (m *Manager) receive(msg *stanza.Message) {
 	if created {
 		m.notifyCreated(ch, false)
 	}
-	for _, l := range m.incoming.load() {
-		l.f(ch, msg)
+	for f := range m.incoming.All() {
+		f(ch, msg)
 	}
 }
 
@@ -348,46 +347,7 @@ func (m *Manager) intercept(st stanza.Stanza) {
 			m.notifyCreated(ch, true)
 		}
 	}
-	for _, l := range m.outgoing.load() {
-		l.f(ch, msg)
+	for f := range m.outgoing.All() {
+		f(ch, msg)
 	}
-}
-
-// listeners is a list of functions that delivery reads without locking;
-// registration copies it.
-type listeners[F any] struct {
-	mu sync.Mutex
-	p  atomic.Pointer[[]*entry[F]]
-}
-
-type entry[F any] struct{ f F }
-
-func (l *listeners[F]) load() []*entry[F] {
-	if s := l.p.Load(); s != nil {
-		return *s
-	}
-	return nil
-}
-
-func (l *listeners[F]) add(f F) (remove func()) {
-	e := &entry[F]{f}
-	l.mu.Lock()
-	s := append(slices.Clone(l.load()), e)
-	l.p.Store(&s)
-	l.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			s := slices.DeleteFunc(slices.Clone(l.load()), func(x *entry[F]) bool { return x == e })
-			l.p.Store(&s)
-		})
-	}
-}
-
-func (l *listeners[F]) clear() {
-	l.mu.Lock()
-	l.p.Store(nil)
-	l.mu.Unlock()
 }

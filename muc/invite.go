@@ -32,13 +32,13 @@ type Invitation struct {
 // OnInvitation registers f for the invitations the user receives, both
 // kinds. f runs on the connection's dispatcher and must not wait for a
 // room (see the package documentation): start a Join on another goroutine.
-func (m *Manager) OnInvitation(f func(Invitation)) (remove func()) { return m.onInvite.add(f) }
+func (m *Manager) OnInvitation(f func(Invitation)) (remove func()) { return m.onInvite.Add(f) }
 
 // OnDecline registers f for declined mediated invitations that the user
 // had sent (Smack's InvitationRejectionListener): the room, who declined
 // (as the room names them; zero when it does not) and their reason.
 func (m *Manager) OnDecline(f func(room, from jid.JID, reason string)) (remove func()) {
-	return m.onDecline.add(f)
+	return m.onDecline.Add(f)
 }
 
 // Invite invites the user to into the room by way of the room (a mediated
@@ -170,12 +170,12 @@ func (m *Manager) invitation(msg *stanza.Message) {
 	}
 	if in.decline {
 		room := msg.From.Bare()
-		for _, f := range m.onDecline.snapshot() {
+		for f := range m.onDecline.All() {
 			f(room, in.from, in.reason)
 		}
 		return
 	}
-	for _, f := range m.onInvite.snapshot() {
+	for f := range m.onInvite.All() {
 		f(*in.inv)
 	}
 }

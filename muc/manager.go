@@ -3,6 +3,7 @@ package muc
 import (
 	"sync"
 
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -20,8 +21,8 @@ type Manager struct {
 	detach []func()
 	closed bool
 
-	onInvite  registry[func(Invitation)]
-	onDecline registry[func(room, from jid.JID, reason string)]
+	onInvite  listeners.List[func(Invitation)]
+	onDecline listeners.List[func(room, from jid.JID, reason string)]
 }
 
 // New attaches a Manager to c. Attach it before Connect, or at any time;

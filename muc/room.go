@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/gosmack/gosmack/dataform"
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -36,11 +37,11 @@ type Room struct {
 	wait      *waiter         // the presence operation under way
 	subjWait  *subjectWaiter
 
-	onMessage  registry[func(*stanza.Message)]
-	onSubject  registry[func(subject, nick string)]
-	onOccupant registry[func(OccupantEvent)]
-	onExit     registry[func(Exit)]
-	onSelf     registry[func(OccupantEvent)]
+	onMessage  listeners.List[func(*stanza.Message)]
+	onSubject  listeners.List[func(subject, nick string)]
+	onOccupant listeners.List[func(OccupantEvent)]
+	onExit     listeners.List[func(Exit)]
+	onSelf     listeners.List[func(OccupantEvent)]
 }
 
 type opKind uint8
@@ -146,18 +147,18 @@ func (r *Room) Occupant(nick string) (Occupant, bool) {
 // included) and for the private messages of its occupants (type chat from
 // room/nick). Listeners run on the connection's dispatcher, in the order
 // the stanzas arrived; f must not block for long.
-func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) { return r.onMessage.add(f) }
+func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) { return r.onMessage.Add(f) }
 
 // OnSubject registers f for subject changes: the subject and the nickname
 // of who set it ("" when the room itself did). The subject the room sends
 // after entering is reported too.
-func (r *Room) OnSubject(f func(subject, nick string)) (remove func()) { return r.onSubject.add(f) }
+func (r *Room) OnSubject(f func(subject, nick string)) (remove func()) { return r.onSubject.Add(f) }
 
 // OnOccupant registers f for occupants joining, leaving, being kicked or
 // banned, changing nickname, role, affiliation or presence, the user's own
 // changes included (Occupant.Nick is then Nick()). Nothing is reported
 // for the occupants already there when the user enters: read Occupants.
-func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) { return r.onOccupant.add(f) }
+func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) { return r.onOccupant.Add(f) }
 
 // OnSelf registers f for changes of the user's own role or affiliation
 // while in the room (Smack's UserStatusListener voiceGranted,
@@ -165,12 +166,12 @@ func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) { return r.on
 // the event's Kind is Changed, Old has the role and affiliation before and
 // Occupant those after. The occupant listeners hear the same change. The
 // user's removal is OnExit's.
-func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) { return r.onSelf.add(f) }
+func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) { return r.onSelf.Add(f) }
 
 // OnExit registers f for the user's removal from the room without having
 // asked to leave: kicked, banned, the room destroyed, removed by an
 // affiliation change, the connection lost, or found out by SelfPing.
-func (r *Room) OnExit(f func(e Exit)) (remove func()) { return r.onExit.add(f) }
+func (r *Room) OnExit(f func(e Exit)) (remove func()) { return r.onExit.Add(f) }
 
 func (r *Room) acquire(ctx context.Context) error {
 	select {
@@ -570,9 +571,9 @@ func (r *Room) presence(p *stanza.Presence) {
 		}
 		fire = append(fire, r.occupantEvent(e))
 		if self && had && (old.Role != occ.Role || old.Affiliation != occ.Affiliation) {
-			fs := r.onSelf.snapshot()
+			fs := r.onSelf.All()
 			fire = append(fire, func() {
-				for _, f := range fs {
+				for f := range fs {
 					f(e)
 				}
 			})
@@ -648,18 +649,18 @@ func (r *Room) presence(p *stanza.Presence) {
 }
 
 func (r *Room) occupantEvent(e OccupantEvent) func() {
-	fs := r.onOccupant.snapshot()
+	fs := r.onOccupant.All()
 	return func() {
-		for _, f := range fs {
+		for f := range fs {
 			f(e)
 		}
 	}
 }
 
 func (r *Room) exitEvent(e Exit) func() {
-	fs := r.onExit.snapshot()
+	fs := r.onExit.All()
 	return func() {
-		for _, f := range fs {
+		for f := range fs {
 			f(e)
 		}
 	}
@@ -678,9 +679,9 @@ func (r *Room) message(m *stanza.Message) {
 				r.subjWait = nil
 				w.done <- nil
 			}
-			fs := r.onSubject.snapshot()
+			fs := r.onSubject.All()
 			r.mu.Unlock()
-			for _, f := range fs {
+			for f := range fs {
 				f(subject, nick)
 			}
 			return
@@ -704,7 +705,7 @@ func (r *Room) message(m *stanza.Message) {
 	default:
 		return
 	}
-	for _, f := range r.onMessage.snapshot() {
+	for f := range r.onMessage.All() {
 		f(m)
 	}
 }
@@ -726,37 +727,6 @@ func (r *Room) disconnected() {
 	if fire != nil {
 		fire()
 	}
-}
-
-// registry is a list of listeners that may change while it is read.
-type registry[F any] struct {
-	mu sync.Mutex
-	fs []*F
-}
-
-func (g *registry[F]) add(f F) (remove func()) {
-	p := &f
-	g.mu.Lock()
-	g.fs = append(slices.Clone(g.fs), p)
-	g.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			g.mu.Lock()
-			g.fs = slices.DeleteFunc(slices.Clone(g.fs), func(x *F) bool { return x == p })
-			g.mu.Unlock()
-		})
-	}
-}
-
-func (g *registry[F]) snapshot() []F {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]F, len(g.fs))
-	for i, p := range g.fs {
-		out[i] = *p
-	}
-	return out
 }
 
 func newID() string {

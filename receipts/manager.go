@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -85,15 +86,11 @@ type Manager struct {
 	autoRequest atomic.Bool
 
 	mu        sync.Mutex // serializes changes to listeners and closing
-	listeners atomic.Pointer[[]*receiptListener]
+	listeners listeners.List[func(from jid.JID, id string, m *stanza.Message)]
 	closed    bool
 	ctx       context.Context // ends at Close: bounds the acks in flight
 	cancel    context.CancelFunc
 	detach    []func()
-}
-
-type receiptListener struct {
-	f func(from jid.JID, id string, m *stanza.Message)
 }
 
 // New attaches a Manager to c and returns it. It announces
@@ -144,27 +141,7 @@ func (m *Manager) SetAutoRequest(on bool) { m.autoRequest.Store(on) }
 // were registered; it may Send. The returned func removes f; it is safe to
 // call more than once. Receipts that arrive after Close are not reported.
 func (m *Manager) OnReceipt(f func(from jid.JID, id string, m *stanza.Message)) (remove func()) {
-	l := &receiptListener{f}
-	m.mu.Lock()
-	s := append(slices.Clone(m.loadListeners()), l)
-	m.listeners.Store(&s)
-	m.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			s := slices.DeleteFunc(slices.Clone(m.loadListeners()), func(x *receiptListener) bool { return x == l })
-			m.listeners.Store(&s)
-		})
-	}
-}
-
-func (m *Manager) loadListeners() []*receiptListener {
-	if s := m.listeners.Load(); s != nil {
-		return *s
-	}
-	return nil
+	return m.listeners.Add(f)
 }
 
 // Close detaches the Manager from its connection: the interceptor and
@@ -179,8 +156,7 @@ func (m *Manager) Close() {
 		return
 	}
 	m.closed = true
-	empty := []*receiptListener{}
-	m.listeners.Store(&empty)
+	m.listeners.Clear()
 	m.mu.Unlock()
 	// Outside the lock: withdrawing the feature runs the connection's
 	// OnAnnounce callbacks (entity capabilities send presence).
@@ -275,15 +251,14 @@ func (m *Manager) receipt(msg *stanza.Message) {
 	if msg.Type == stanza.MessageError || msg.Error != nil {
 		return // our own ack bounced back, or a receipt that failed
 	}
-	ls := m.loadListeners()
-	if len(ls) == 0 {
+	if m.listeners.Len() == 0 {
 		return
 	}
 	var r Received
 	if ok, err := stanza.FindExtension(msg.Extensions, &r); !ok || err != nil {
 		return
 	}
-	for _, l := range ls {
-		l.f(msg.From, r.ID, msg)
+	for f := range m.listeners.All() {
+		f(msg.From, r.ID, msg)
 	}
 }

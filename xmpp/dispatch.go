@@ -98,17 +98,17 @@ func (d *dispatcher) deliver(it item) {
 	c := d.c
 	switch st := it.st.(type) {
 	case nil:
-		for _, l := range load(&c.reg.states) {
-			l.h(it.state)
+		for h := range c.reg.states.All() {
+			h(it.state)
 		}
 	case *stanza.Message:
-		for _, l := range load(&c.reg.messages) {
+		for l := range c.reg.messages.All() {
 			if l.f.Match(st) {
 				l.h(st)
 			}
 		}
 	case *stanza.Presence:
-		for _, l := range load(&c.reg.presences) {
+		for l := range c.reg.presences.All() {
 			if l.f.Match(st) {
 				l.h(st)
 			}

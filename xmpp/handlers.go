@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
@@ -78,42 +78,17 @@ type presenceListener struct {
 	h func(*stanza.Presence)
 }
 
-type stateListener struct{ h func(StateChange) }
-
 // registry holds what users registered. Readers take a snapshot without
 // locking; writers copy (registration is rare, delivery is not).
 type registry struct {
-	mu        sync.Mutex // serializes writers
-	messages  atomic.Pointer[[]*messageListener]
-	presences atomic.Pointer[[]*presenceListener]
-	states    atomic.Pointer[[]*stateListener]
-	iqs       atomic.Pointer[map[iqKey]IQHandler]
-	collect   atomic.Pointer[[]*Collector]
-	intercept atomic.Pointer[[]*interceptor]
-}
+	messages  listeners.List[messageListener]
+	presences listeners.List[presenceListener]
+	states    listeners.List[func(StateChange)]
+	collect   listeners.List[*Collector]
+	intercept listeners.List[func(stanza.Stanza)]
 
-func load[T any](p *atomic.Pointer[[]T]) []T {
-	if s := p.Load(); s != nil {
-		return *s
-	}
-	return nil
-}
-
-// add appends v to the list in p and returns the func that removes it.
-func add[T comparable](mu *sync.Mutex, p *atomic.Pointer[[]T], v T) (remove func()) {
-	mu.Lock()
-	s := append(slices.Clone(load(p)), v)
-	p.Store(&s)
-	mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			s := slices.DeleteFunc(slices.Clone(load(p)), func(x T) bool { return x == v })
-			p.Store(&s)
-		})
-	}
+	mu  sync.Mutex // serializes writers of iqs
+	iqs atomic.Pointer[map[iqKey]IQHandler]
 }
 
 // HandleMessage registers h for received messages that f wants (nil f:
@@ -122,20 +97,20 @@ func add[T comparable](mu *sync.Mutex, p *atomic.Pointer[[]T], v T) (remove func
 // at a time, in the order stanzas arrived. The returned func removes the
 // listener; it is safe to call more than once.
 func (c *Conn) HandleMessage(f stanza.Filter, h func(*stanza.Message)) (remove func()) {
-	return add(&c.reg.mu, &c.reg.messages, &messageListener{f, h})
+	return c.reg.messages.Add(messageListener{f, h})
 }
 
 // HandlePresence registers h for received presences that f wants, as
 // HandleMessage does for messages.
 func (c *Conn) HandlePresence(f stanza.Filter, h func(*stanza.Presence)) (remove func()) {
-	return add(&c.reg.mu, &c.reg.presences, &presenceListener{f, h})
+	return c.reg.presences.Add(presenceListener{f, h})
 }
 
 // OnState registers h for the connection's state changes (Smack's
 // ConnectionListener). h runs on the dispatcher, after the stanzas
 // received before the change. The returned func removes it.
 func (c *Conn) OnState(h func(StateChange)) (remove func()) {
-	return add(&c.reg.mu, &c.reg.states, &stateListener{h})
+	return c.reg.states.Add(h)
 }
 
 // HandleIQ registers h for IQ requests of type typ (stanza.Get or
@@ -207,7 +182,7 @@ type Collector struct {
 // the awaited stanza answers, and Close it when done.
 func (c *Conn) Collect(f stanza.Filter, size int) *Collector {
 	col := &Collector{c: c, f: f, ch: make(chan stanza.Stanza, max(size, 1))}
-	col.remove = add(&c.reg.mu, &c.reg.collect, col)
+	col.remove = c.reg.collect.Add(col)
 	return col
 }
 

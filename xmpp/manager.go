@@ -13,8 +13,6 @@ import (
 // stanzas, the features the connection announces, and ending a stream on
 // error.
 
-type interceptor struct{ f func(stanza.Stanza) }
-
 // Intercept registers f to see, and change, every stanza the connection
 // is about to send (Smack's StanzaInterceptor): entity capabilities add
 // <c/> to presence, receipts add a request to messages. f runs on the
@@ -22,12 +20,12 @@ type interceptor struct{ f func(stanza.Stanza) }
 // interceptors were registered; it must not block or send. The returned
 // func removes it.
 func (c *Conn) Intercept(f func(stanza.Stanza)) (remove func()) {
-	return add(&c.reg.mu, &c.reg.intercept, &interceptor{f})
+	return c.reg.intercept.Add(f)
 }
 
 func (c *Conn) intercept(st stanza.Stanza) {
-	for _, i := range load(&c.reg.intercept) {
-		i.f(st)
+	for f := range c.reg.intercept.All() {
+		f(st)
 	}
 }
 

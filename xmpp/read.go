@@ -89,7 +89,7 @@ func (c *Conn) route(s *session, st stanza.Stanza, derr error) {
 			return
 		}
 	}
-	for _, col := range load(&c.reg.collect) {
+	for col := range c.reg.collect.All() {
 		col.offer(st)
 	}
 	switch st := st.(type) {
