@@ -19,14 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const timeout = 15 * time.Second
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // login logs user in on s with the given resource, with attach run on the
 // Conn before Connect, and closes the connection when the test ends. Set
 // GOSMACK_XMPP_DEBUG=1 to see every element.
@@ -83,7 +75,7 @@ func TestIntegrationCapsResolved(t *testing.T) {
 			bq = capsQueries(c, a.JID())
 		})
 		defer bq.Close()
-		require.Eventually(t, func() bool { _, known := am.Supports(b.JID(), fake); return known }, timeout, 10*time.Millisecond,
+		require.Eventually(t, func() bool { _, known := am.Supports(b.JID(), fake); return known }, testserver.Timeout, 10*time.Millisecond,
 			"%s: a never learned b's caps", s.Name)
 		ok, _ := am.Supports(b.JID(), fake)
 		assert.True(t, ok)
@@ -121,14 +113,14 @@ func TestIntegrationCapsResolved(t *testing.T) {
 		select {
 		case known := <-arrived:
 			assert.True(t, known, "%s: c's caps known from the cache as its presence arrived", s.Name)
-		case <-time.After(timeout):
+		case <-time.After(testserver.Timeout):
 			t.Fatalf("%s: c's presence never reached a", s.Name)
 		}
 		ok, known = am.Supports(cJID, fake)
 		assert.True(t, ok && known)
 		// A disco round trip from a to c: had a asked c for its caps
 		// node, that request would have reached c before this one.
-		_, err = ad.Info(ctxT(t), cJID, "")
+		_, err = ad.Info(testserver.Context(t), cJID, "")
 		require.NoError(t, err)
 		assert.Equal(t, 0, count(cq), "%s: c was never asked", s.Name)
 
@@ -137,7 +129,7 @@ func TestIntegrationCapsResolved(t *testing.T) {
 		const later = "urn:gosmack:test:later"
 		b.Announce(later)
 		require.NotEqual(t, cm.Ver(), bm.Ver())
-		require.Eventually(t, func() bool { ok, _ := am.Supports(b.JID(), later); return ok }, timeout, 10*time.Millisecond,
+		require.Eventually(t, func() bool { ok, _ := am.Supports(b.JID(), later); return ok }, testserver.Timeout, 10*time.Millisecond,
 			"%s: a never learned b's new caps", s.Name)
 		ok, known = am.Supports(cJID, later)
 		assert.True(t, !ok && known, "c did not change")

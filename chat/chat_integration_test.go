@@ -3,7 +3,6 @@
 package chat_test
 
 import (
-	"context"
 	"fmt"
 	mathrand "math/rand/v2"
 	"testing"
@@ -21,16 +20,6 @@ import (
 // These tests run chat Managers between clients on the Prosody and
 // ejabberd that scripts/servers started. Set GOSMACK_XMPP_DEBUG=1 to see
 // every element on stderr.
-
-// timeout bounds every network step of these tests.
-const timeout = 15 * time.Second
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // unique returns a text no earlier run used: other tests may use the same
 // accounts at the same time, so listeners only take what this run sent.
@@ -86,7 +75,7 @@ func (cl *client) next(t *testing.T, what string) received {
 	select {
 	case r := <-cl.in:
 		return r
-	case <-time.After(timeout):
+	case <-time.After(testserver.Timeout):
 		t.Fatalf("%s: nothing received", what)
 		return received{}
 	}
@@ -108,7 +97,7 @@ func TestIntegrationChat(t *testing.T) {
 		// alice starts: unlocked, so to bob's bare JID, in a new thread.
 		toBob := alice.m.Chat(bobBare)
 		require.Equal(t, bobBare, toBob.To())
-		require.NoError(t, toBob.Send(testCtx(t), tag+" hello bob"))
+		require.NoError(t, toBob.Send(testserver.Context(t), tag+" hello bob"))
 		thread := toBob.Thread()
 		require.NotEmpty(t, thread)
 
@@ -121,7 +110,7 @@ func TestIntegrationChat(t *testing.T) {
 		assert.Same(t, r.chat, bob.m.Lookup(alice.c.JID()))
 
 		// bob answers through his chat: to alice's full JID, same thread.
-		require.NoError(t, r.chat.Send(testCtx(t), tag+" hello alice"))
+		require.NoError(t, r.chat.Send(testserver.Context(t), tag+" hello alice"))
 		r = alice.next(t, "alice")
 		assert.Equal(t, bob.c.JID(), r.msg.From)
 		assert.Equal(t, thread, r.msg.Thread.ID)
@@ -129,7 +118,7 @@ func TestIntegrationChat(t *testing.T) {
 		assert.Equal(t, bob.c.JID(), r.locked, "alice's chat locks to bob's full JID")
 
 		// alice answers: to bob's full JID.
-		require.NoError(t, toBob.Send(testCtx(t), tag+" locked"))
+		require.NoError(t, toBob.Send(testserver.Context(t), tag+" locked"))
 		r = bob.next(t, "bob, locked")
 		assert.Equal(t, tag+" locked", r.msg.Body(""))
 		assert.Equal(t, bob.c.JID(), r.msg.To, "the answer went to bob's full JID")
@@ -137,7 +126,7 @@ func TestIntegrationChat(t *testing.T) {
 		// bob writes from a second resource: alice's chat moves its lock.
 		phone := newClient(t, s, "bob", unique("phone"), tag)
 		require.NotEqual(t, bob.c.JID(), phone.c.JID())
-		require.NoError(t, phone.m.Chat(alice.c.JID()).Send(testCtx(t), tag+" from the phone"))
+		require.NoError(t, phone.m.Chat(alice.c.JID()).Send(testserver.Context(t), tag+" from the phone"))
 		r = alice.next(t, "alice, from the phone")
 		assert.Equal(t, phone.c.JID(), r.msg.From)
 		assert.Same(t, toBob, r.chat, "one chat for both of bob's resources")
@@ -145,7 +134,7 @@ func TestIntegrationChat(t *testing.T) {
 		assert.Equal(t, r.msg.Thread.ID, r.thread, "and takes the phone's thread")
 
 		// alice's answer reaches the phone, at its full JID.
-		require.NoError(t, toBob.Send(testCtx(t), tag+" to the phone"))
+		require.NoError(t, toBob.Send(testserver.Context(t), tag+" to the phone"))
 		r = phone.next(t, "phone")
 		assert.Equal(t, tag+" to the phone", r.msg.Body(""))
 		assert.Equal(t, phone.c.JID(), r.msg.To)

@@ -82,7 +82,7 @@
 //	PingManager.setPingInterval(seconds)          ping.Interval(d) or p.SetInterval(d)
 //	PingManager.ping(jid), ping(jid, timeout)     p.Ping(ctx, jid) (a deadline on ctx)
 //	PingManager.pingMyServer()                    p.Ping(ctx, jid.JID{})
-//	PingManager.isPingSupported(jid)              service discovery (package disco, planned)
+//	PingManager.isPingSupported(jid)              disco.Manager.Supports(ctx, j, ping.NS)
 //	PingFailedListener.pingFailed()               p.OnFailure(func(error))
 //	PingManager.registerPingFailedListener        p.OnFailure, which returns its remove func
 package ping

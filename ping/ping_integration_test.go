@@ -3,7 +3,6 @@
 package ping_test
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -21,16 +20,6 @@ import (
 // These tests run package ping against the Prosody and ejabberd that
 // scripts/servers started (see internal/testserver). Set
 // GOSMACK_XMPP_DEBUG=1 to see every element on stderr.
-
-// integrationTimeout bounds every network step.
-const integrationTimeout = 15 * time.Second
-
-func integrationCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), integrationTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // login connects one of the server's test users over STARTTLS, with
 // before run on the Conn first, and closes it when the test ends.
@@ -59,7 +48,7 @@ func TestIntegrationPingServer(t *testing.T) {
 		c := login(t, s, "alice", func(c *xmpp.Conn) { p = ping.New(c) })
 		defer p.Close()
 		for _, to := range []jid.JID{{}, c.JID().Domain(), c.JID().Bare()} {
-			rtt, err := p.Ping(integrationCtx(t), to)
+			rtt, err := p.Ping(testserver.Context(t), to)
 			t.Logf("%s: ping %q: %s after %v", s.Name, to, describeResult(err), rtt)
 			require.NoError(t, err, "ping %q", to)
 			assert.Positive(t, rtt)
@@ -81,29 +70,29 @@ func TestIntegrationPingClient(t *testing.T) {
 		var bp *ping.Pinger
 		bob := login(t, s, "bob", func(c *xmpp.Conn) { bp = ping.New(c) })
 
-		rtt, err := p.Ping(integrationCtx(t), bob.JID())
+		rtt, err := p.Ping(testserver.Context(t), bob.JID())
 		t.Logf("%s: ping bob's full JID, with a Pinger: %s after %v", s.Name, describeResult(err), rtt)
 		require.NoError(t, err)
 		assert.Positive(t, rtt)
 
-		rtt, err = p.Ping(integrationCtx(t), bob.JID().Bare())
+		rtt, err = p.Ping(testserver.Context(t), bob.JID().Bare())
 		t.Logf("%s: ping bob's bare JID: %s after %v", s.Name, describeResult(err), rtt)
 		assert.True(t, ping.Reachable(err), "%v", err)
 
 		nobody, err := jid.New("nosuchuser", s.Domain, "")
 		require.NoError(t, err)
-		rtt, err = p.Ping(integrationCtx(t), nobody)
+		rtt, err = p.Ping(testserver.Context(t), nobody)
 		t.Logf("%s: ping the bare JID of an account that does not exist: %s after %v", s.Name, describeResult(err), rtt)
 		assert.True(t, ping.Reachable(err), "the server answers for it: %v", err)
 
 		gone, err := jid.New("bob", s.Domain, "no-such-resource")
 		require.NoError(t, err)
-		rtt, err = p.Ping(integrationCtx(t), gone)
+		rtt, err = p.Ping(testserver.Context(t), gone)
 		t.Logf("%s: ping a resource of bob that is not online: %s after %v", s.Name, describeResult(err), rtt)
 		assert.True(t, ping.Reachable(err), "the server answers for it: %v", err)
 
 		bp.Close()
-		rtt, err = p.Ping(integrationCtx(t), bob.JID())
+		rtt, err = p.Ping(testserver.Context(t), bob.JID())
 		t.Logf("%s: ping bob's full JID, without a Pinger: %s after %v", s.Name, describeResult(err), rtt)
 		require.ErrorIs(t, err, &stanza.Error{Condition: stanza.ServiceUnavailable})
 		assert.True(t, ping.Reachable(err))
@@ -121,7 +110,7 @@ func TestIntegrationPingUnknownDomain(t *testing.T) {
 		login(t, s, "alice", func(c *xmpp.Conn) { p = ping.New(c) })
 		defer p.Close()
 		for _, to := range []string{"nobody@no-such-domain.invalid/r", "no-such-domain.invalid"} {
-			rtt, err := p.Ping(integrationCtx(t), jid.MustParse(to))
+			rtt, err := p.Ping(testserver.Context(t), jid.MustParse(to))
 			t.Logf("%s: ping %s: %s after %v", s.Name, to, describeResult(err), rtt)
 			require.Error(t, err)
 			assert.False(t, ping.Reachable(err), "%v", err)
@@ -155,7 +144,7 @@ func TestIntegrationKeepAlive(t *testing.T) {
 					}
 				}
 			})
-			p = ping.New(c, ping.Interval(20*time.Millisecond), ping.Timeout(integrationTimeout))
+			p = ping.New(c, ping.Interval(20*time.Millisecond), ping.Timeout(testserver.Timeout))
 			f = listen(p)
 		})
 		await(t, enough, "four keep-alive pings")
@@ -164,7 +153,7 @@ func TestIntegrationKeepAlive(t *testing.T) {
 		require.NoError(t, c.Close())
 		noGoroutines(t)
 		// Disarmed when the dispatcher delivers StateClosed, after Close.
-		assert.Eventually(t, func() bool { return !ping.Armed(p) }, integrationTimeout, time.Millisecond)
+		assert.Eventually(t, func() bool { return !ping.Armed(p) }, testserver.Timeout, time.Millisecond)
 		assert.Empty(t, f.get())
 		p.Close()
 	})

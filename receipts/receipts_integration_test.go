@@ -3,7 +3,6 @@
 package receipts_test
 
 import (
-	"context"
 	"fmt"
 	mathrand "math/rand/v2"
 	"testing"
@@ -21,16 +20,6 @@ import (
 // These tests run the Manager between two clients on the Prosody and
 // ejabberd that scripts/servers started. Set GOSMACK_XMPP_DEBUG=1 to see
 // every element on stderr.
-
-// timeout bounds every network step of these tests.
-const timeout = 15 * time.Second
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // unique returns a name no earlier run used.
 func unique(prefix string) string {
@@ -98,16 +87,16 @@ func TestIntegrationReceipt(t *testing.T) {
 						requested <- stanza.HasExtension(receipts.Request{}.ExtensionName())(m)
 						marker := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "marker"}}}
 						marker.To, marker.ID = m.From, markerID
-						assert.NoError(t, c.Send(testCtx(t), marker))
+						assert.NoError(t, c.Send(testserver.Context(t), marker))
 					})
 				})
 
 				msg := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "Did you get this?"}}}
 				msg.To, msg.ID = bob.JID(), id
-				require.NoError(t, alice.Send(testCtx(t), msg))
+				require.NoError(t, alice.Send(testserver.Context(t), msg))
 				require.Len(t, msg.Extensions, 1, "the Manager added a request")
 
-				ctx := testCtx(t)
+				ctx := testserver.Context(t)
 				select {
 				case ok := <-requested:
 					require.True(t, ok, "bob got the message with its request")

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// eventually waits for f, up to the integration timeout.
+// eventually waits for f, up to testserver.Timeout.
 func eventually(t *testing.T, f func() bool, msg string, args ...any) {
 	t.Helper()
-	require.Eventually(t, f, timeout, 10*time.Millisecond, append([]any{msg}, args...)...)
+	require.Eventually(t, f, testserver.Timeout, 10*time.Millisecond, append([]any{msg}, args...)...)
 }
 
 func subscription(r *roster.Roster, j jid.JID) roster.Subscription {
@@ -48,21 +48,21 @@ func TestIntegrationSubscriptions(t *testing.T) {
 
 		// alice asks; bob's listener hears it and leaves it undecided;
 		// bob approves later.
-		require.NoError(t, rA.Subscribe(testCtx(t), bob))
+		require.NoError(t, rA.Subscribe(testserver.Context(t), bob))
 		var p *stanza.Presence
 		select {
 		case p = <-requests:
-		case <-time.After(timeout):
+		case <-time.After(testserver.Timeout):
 			t.Fatal("bob heard no request")
 		}
 		assert.Equal(t, alice, p.From.Bare())
 		eventually(t, func() bool { e, _ := rA.Entry(bob); return e.SubscriptionPending() }, "alice's request is pending")
-		require.NoError(t, rB.Approve(testCtx(t), p.From))
+		require.NoError(t, rB.Approve(testserver.Context(t), p.From))
 		eventually(t, func() bool { return subscription(rA, bob) == roster.SubscriptionTo }, "alice subscribed to bob")
 		eventually(t, func() bool { return subscription(rB, alice) == roster.SubscriptionFrom }, "bob's presence goes to alice")
 
 		// bob asks back; alice's AcceptAll approves it.
-		require.NoError(t, rB.Subscribe(testCtx(t), alice))
+		require.NoError(t, rB.Subscribe(testserver.Context(t), alice))
 		eventually(t, func() bool { return subscription(rA, bob) == roster.SubscriptionBoth }, "alice: both, is %q", subscription(rA, bob))
 		eventually(t, func() bool { return subscription(rB, alice) == roster.SubscriptionBoth }, "bob: both, is %q", subscription(rB, alice))
 		assert.Empty(t, requests, "one request only")
@@ -80,7 +80,7 @@ func TestIntegrationSubscriptions(t *testing.T) {
 		cA2, rA2, _ := login(t, cfgA2)
 		assert.Equal(t, roster.SubscriptionBoth, subscription(rA2, bob))
 		high := &stanza.Presence{Show: stanza.ShowAway, Priority: 10, Statuses: []stanza.Text{{Value: "upstairs"}}}
-		require.NoError(t, cA2.Send(testCtx(t), high))
+		require.NoError(t, cA2.Send(testserver.Context(t), high))
 		eventually(t, func() bool { return rB.Presence(alice).From == cA2.JID() && rB.Presence(alice).Priority == 10 },
 			"priority 10 wins: %s", describe(rB.Presence(alice)))
 		assert.Len(t, rB.Presences(alice), 2)
@@ -88,7 +88,7 @@ func TestIntegrationSubscriptions(t *testing.T) {
 		assert.Equal(t, cA.JID(), rB.Presences(alice)[1].From)
 
 		low := &stanza.Presence{Show: stanza.ShowChat, Priority: -1}
-		require.NoError(t, cA2.Send(testCtx(t), low))
+		require.NoError(t, cA2.Send(testserver.Context(t), low))
 		eventually(t, func() bool { return rB.Presence(alice).From == cA.JID() },
 			"priority 0 beats -1 even with a better show: %s", describe(rB.Presence(alice)))
 		eventually(t, func() bool { return rB.PresenceOf(cA2.JID()).Show == stanza.ShowChat }, "the second resource, tracked on its own")

@@ -4,7 +4,6 @@ package roster_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	mathrand "math/rand/v2"
@@ -26,15 +25,6 @@ import (
 // (other tests use the shared ones concurrently). Set GOSMACK_XMPP_DEBUG=1
 // to see every element on stderr.
 
-const timeout = 15 * time.Second
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // account registers a fresh account and returns its configuration.
 func account(t *testing.T, s *testserver.Server) xmpp.Config {
 	t.Helper()
@@ -42,7 +32,7 @@ func account(t *testing.T, s *testserver.Server) xmpp.Config {
 	j, err := jid.New(name, s.Domain, "")
 	require.NoError(t, err)
 	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testCtx(t), cfg, nil), "%s: registering %s", s.Name, j)
+	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
 	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).
 			With("test", t.Name())
@@ -57,9 +47,9 @@ func login(t *testing.T, cfg xmpp.Config, opts ...roster.Option) (*xmpp.Conn, *r
 	c := xmpp.New(cfg)
 	r := roster.New(c, opts...)
 	ev := listen(r)
-	require.NoError(t, c.Connect(testCtx(t)))
+	require.NoError(t, c.Connect(testserver.Context(t)))
 	t.Cleanup(func() { c.Close() })
-	require.NoError(t, r.WaitLoaded(testCtx(t)))
+	require.NoError(t, r.WaitLoaded(testserver.Context(t)))
 	return c, r, ev
 }
 
@@ -74,7 +64,7 @@ func TestIntegrationRoster(t *testing.T) {
 		assert.Empty(t, r1.Entries())
 
 		contact := jid.MustParse("friend-" + cfg.JID.Localpart() + "@" + s.Domain)
-		require.NoError(t, r1.Set(testCtx(t), roster.Entry{JID: contact, Name: "Friend", Groups: []string{"Friends", "Work"}}))
+		require.NoError(t, r1.Set(testserver.Context(t), roster.Entry{JID: contact, Name: "Friend", Groups: []string{"Friends", "Work"}}))
 		ev1.expect(t, "added "+contact.String())
 		e, ok := r1.Entry(contact)
 		require.True(t, ok)
@@ -90,7 +80,7 @@ func TestIntegrationRoster(t *testing.T) {
 		// Rename and regroup from the first; both hear it.
 		e.Name = "Best Friend"
 		e.Groups = []string{"Family"}
-		require.NoError(t, r1.Set(testCtx(t), e))
+		require.NoError(t, r1.Set(testserver.Context(t), e))
 		ev1.expect(t, "updated "+contact.String())
 		ev2.expect(t, "updated "+contact.String())
 		for _, r := range []*roster.Roster{r1, r2} {
@@ -104,7 +94,7 @@ func TestIntegrationRoster(t *testing.T) {
 			assert.False(t, ok)
 		}
 
-		require.NoError(t, r2.Remove(testCtx(t), contact))
+		require.NoError(t, r2.Remove(testserver.Context(t), contact))
 		ev1.expect(t, "deleted "+contact.String())
 		ev2.expect(t, "deleted "+contact.String())
 		assert.Empty(t, r1.Entries())
@@ -156,7 +146,7 @@ func TestIntegrationVersioning(t *testing.T) {
 		assert.NotEmpty(t, r1.Version(), "a version after asking with an empty ver")
 
 		contact := jid.MustParse("versioned-" + cfg.JID.Localpart() + "@" + s.Domain)
-		require.NoError(t, r1.Set(testCtx(t), roster.Entry{JID: contact, Name: "V", Groups: []string{"G"}}))
+		require.NoError(t, r1.Set(testserver.Context(t), roster.Entry{JID: contact, Name: "V", Groups: []string{"G"}}))
 		ev1.expect(t, "added "+contact.String())
 		c1.Close()
 		ver, stored, err := store.Load()

@@ -41,9 +41,6 @@ import (
 // in-band registration; the connection's life cycle; and a recorded
 // session. Set GOSMACK_XMPP_DEBUG=1 to see every element on stderr.
 
-// timeout bounds every network step of these tests.
-const timeout = 15 * time.Second
-
 // Namespaces the tests use: XEP-0199's ping, which both servers answer,
 // and two that only the test clients know.
 const (
@@ -51,14 +48,6 @@ const (
 	nsEcho      = "urn:gosmack:test:echo"
 	nsUnhandled = "urn:gosmack:test:unhandled"
 )
-
-// testCtx returns a context that ends after timeout or with the test.
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // unique returns a name no earlier run used.
 func unique(prefix string) string {
@@ -124,7 +113,7 @@ func userConfig(t *testing.T, s *testserver.Server, user string, opts ...option)
 // dial logs in with cfg and closes the connection when the test ends.
 func dial(t *testing.T, cfg xmpp.Config) (*xmpp.Conn, error) {
 	t.Helper()
-	c, err := xmpp.Dial(testCtx(t), cfg)
+	c, err := xmpp.Dial(testserver.Context(t), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +379,7 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(timeout):
+	case <-time.After(testserver.Timeout):
 		t.Fatalf("timed out waiting for %s", what)
 		var zero T
 		return zero
@@ -411,7 +400,7 @@ func TestIntegrationChatMessage(t *testing.T) {
 
 		msg := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "Hello, Bob <&> ünïcode"}}, Thread: stanza.Thread{ID: thread}}
 		msg.To = bob.JID()
-		require.NoError(t, alice.Send(testCtx(t), msg))
+		require.NoError(t, alice.Send(testserver.Context(t), msg))
 		assert.NotEmpty(t, msg.ID, "Send gives a message an id")
 
 		m := receive(t, got, "bob's message")
@@ -443,7 +432,7 @@ func TestIntegrationIQBetweenClients(t *testing.T) {
 		t.Run("result", func(t *testing.T) {
 			iq := &stanza.IQ{Type: stanza.Get, Payload: echoPayload("ping")}
 			iq.To = bob.JID()
-			reply, err := alice.SendIQ(testCtx(t), iq)
+			reply, err := alice.SendIQ(testserver.Context(t), iq)
 			require.NoError(t, err)
 			assert.Equal(t, stanza.Result, reply.Type)
 			assert.Equal(t, bob.JID(), reply.From)
@@ -455,7 +444,7 @@ func TestIntegrationIQBetweenClients(t *testing.T) {
 		t.Run("handler error", func(t *testing.T) {
 			iq := &stanza.IQ{Type: stanza.Set, Payload: echoPayload("please")}
 			iq.To = bob.JID()
-			reply, err := alice.SendIQ(testCtx(t), iq)
+			reply, err := alice.SendIQ(testserver.Context(t), iq)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, &stanza.Error{Type: stanza.Modify, Condition: stanza.NotAcceptable})
 			var se *stanza.Error
@@ -468,7 +457,7 @@ func TestIntegrationIQBetweenClients(t *testing.T) {
 		t.Run("unhandled", func(t *testing.T) {
 			iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: nsUnhandled, Local: "query"}}}
 			iq.To = bob.JID()
-			reply, err := alice.SendIQ(testCtx(t), iq)
+			reply, err := alice.SendIQ(testserver.Context(t), iq)
 			require.ErrorIs(t, err, &stanza.Error{Condition: stanza.ServiceUnavailable})
 			require.NotNil(t, reply)
 			assert.Equal(t, bob.JID(), reply.From, "bob, not the server, answered")
@@ -500,7 +489,7 @@ func TestIntegrationIQToServer(t *testing.T) {
 			{"roster, no to", &stanza.IQ{Type: stanza.Get, Payload: roster}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				reply, err := c.SendIQ(testCtx(t), tc.iq)
+				reply, err := c.SendIQ(testserver.Context(t), tc.iq)
 				require.NoError(t, err, "the reply must reach SendIQ")
 				assert.Equal(t, stanza.Result, reply.Type)
 				t.Logf("%s: %s to %q: %s from %q", s.Name, tc.iq.PayloadName().Local, tc.iq.To, reply.Type, reply.From)
@@ -524,7 +513,7 @@ func TestIntegrationSendIQFromListener(t *testing.T) {
 		bob.HandleMessage(func(st stanza.Stanza) bool {
 			return st.(*stanza.Message).Thread.ID == thread
 		}, func(m *stanza.Message) {
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			ctx, cancel := context.WithTimeout(context.Background(), testserver.Timeout)
 			defer cancel()
 			_, err := bob.SendIQ(ctx, pingIQ(bob.JID().Domain()))
 			results <- result{m.Body(""), err}
@@ -532,7 +521,7 @@ func TestIntegrationSendIQFromListener(t *testing.T) {
 		for _, body := range []string{"first", "second"} {
 			msg := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: body}}, Thread: stanza.Thread{ID: thread}}
 			msg.To = bob.JID()
-			require.NoError(t, alice.Send(testCtx(t), msg))
+			require.NoError(t, alice.Send(testserver.Context(t), msg))
 		}
 		for _, body := range []string{"first", "second"} {
 			r := receive(t, results, "the listener's ping reply")
@@ -547,14 +536,14 @@ func TestIntegrationAccountLifecycle(t *testing.T) {
 		name := unique("gosmack")
 		oldPW, newPW := unique("pw1"), unique("pw2")
 		cfg := accountConfig(t, s, name, oldPW)
-		require.NoError(t, xmpp.CreateAccount(testCtx(t), cfg, nil))
+		require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil))
 		current := oldPW
 		t.Cleanup(func() {
 			// Best effort, when the test stopped before deleting it.
 			if current == "" {
 				return
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			ctx, cancel := context.WithTimeout(context.Background(), testserver.Timeout)
 			defer cancel()
 			if c, err := xmpp.Dial(ctx, accountConfig(t, s, name, current)); err == nil {
 				c.DeleteAccount(ctx)
@@ -562,13 +551,13 @@ func TestIntegrationAccountLifecycle(t *testing.T) {
 			}
 		})
 
-		err := xmpp.CreateAccount(testCtx(t), cfg, nil)
+		err := xmpp.CreateAccount(testserver.Context(t), cfg, nil)
 		assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.Conflict}, "registering a taken name")
 
 		c, err := dial(t, cfg)
 		require.NoError(t, err, "logging in to the new account")
 		requireBound(t, c, cfg.JID)
-		require.NoError(t, c.ChangePassword(testCtx(t), newPW))
+		require.NoError(t, c.ChangePassword(testserver.Context(t), newPW))
 		current = newPW
 		assert.Equal(t, newPW, c.Config().Password, "connecting again uses the new password")
 		require.NoError(t, c.Close())
@@ -582,7 +571,7 @@ func TestIntegrationAccountLifecycle(t *testing.T) {
 		require.ErrorAs(t, err, &failure, "logging in with the old password")
 		assert.Equal(t, sasl.NotAuthorized, failure.Condition)
 
-		require.NoError(t, c.DeleteAccount(testCtx(t)))
+		require.NoError(t, c.DeleteAccount(testserver.Context(t)))
 		assert.False(t, c.IsConnected())
 		current = ""
 
@@ -594,7 +583,7 @@ func TestIntegrationAccountLifecycle(t *testing.T) {
 // nextPresence waits on col for a presence from "from".
 func nextPresence(t *testing.T, col *xmpp.Collector, from jid.JID, typ stanza.PresenceType) *stanza.Presence {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := testserver.Context(t)
 	for {
 		st, err := col.Next(ctx)
 		require.NoError(t, err, "waiting for %q presence from %s", typ, from)
@@ -635,7 +624,7 @@ func TestIntegrationNoGoroutineLeak(t *testing.T) {
 		for range workers {
 			wg.Go(func() {
 				for range cycles / workers {
-					ctx, cancel := context.WithTimeout(t.Context(), timeout)
+					ctx, cancel := context.WithTimeout(t.Context(), testserver.Timeout)
 					c, err := xmpp.Dial(ctx, cfg)
 					cancel()
 					if err == nil {
@@ -667,7 +656,7 @@ func TestIntegrationStateEvents(t *testing.T) {
 		c := xmpp.New(userConfig(t, s, "alice"))
 		states := make(chan xmpp.StateChange, 16)
 		c.OnState(func(sc xmpp.StateChange) { states <- sc })
-		require.NoError(t, c.Connect(testCtx(t)))
+		require.NoError(t, c.Connect(testserver.Context(t)))
 		t.Cleanup(func() { c.Close() })
 
 		sc := receive(t, states, "StateConnected")
@@ -735,7 +724,7 @@ func TestIntegrationRecordingOrder(t *testing.T) {
 		var rec testserver.Buffer
 		c := login(t, s, "alice", withRecorder(&rec), func(c *xmpp.Config) { c.Dialer = lateWriteDialer{20 * time.Millisecond} })
 		for range pings {
-			_, err := c.SendIQ(testCtx(t), pingIQ(c.JID().Domain()))
+			_, err := c.SendIQ(testserver.Context(t), pingIQ(c.JID().Domain()))
 			require.NoError(t, err)
 		}
 		require.NoError(t, c.Close())

@@ -339,21 +339,21 @@ func loginThrough(t *testing.T, s *testserver.Server, d xmpp.Dialer, addr string
 	t.Helper()
 	cfg := userConfig(t, s, "alice", withAddr(addr, directTLS))
 	cfg.Dialer = d
-	c, err := xmpp.Dial(testCtx(t), cfg)
+	c, err := xmpp.Dial(testserver.Context(t), cfg)
 	require.NoError(t, err, "%s: logging in through the proxy", s.Name)
 	defer c.Close()
 	requireBound(t, c, cfg.JID)
-	reply, err := c.SendIQ(testCtx(t), pingIQ(c.JID().Domain()))
+	reply, err := c.SendIQ(testserver.Context(t), pingIQ(c.JID().Domain()))
 	require.NoError(t, err, "ping through the proxy")
 	assert.Equal(t, stanza.Result, reply.Type)
 	require.NoError(t, c.Close())
 }
 
 // dialFails runs a login that must fail, and checks it fails promptly
-// (well before the test's timeout: an error, not a hang).
+// (well before testserver.Timeout: an error, not a hang).
 func dialFails(t *testing.T, cfg xmpp.Config) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), testserver.Timeout)
 	defer cancel()
 	start := time.Now()
 	c, err := xmpp.Dial(ctx, cfg)
@@ -363,7 +363,7 @@ func dialFails(t *testing.T, cfg xmpp.Config) error {
 	require.Error(t, err)
 	t.Logf("error: %v", err)
 	require.NotErrorIs(t, err, context.DeadlineExceeded, "the dial hung until the timeout")
-	assert.Less(t, time.Since(start), timeout/2)
+	assert.Less(t, time.Since(start), testserver.Timeout/2)
 	return err
 }
 
