@@ -96,6 +96,16 @@
 //	getRoomsHostedBy, HostedRoom                Rooms, disco.Item
 //	getRoomInfo, RoomInfo                       GetRoomInfo, RoomInfo
 //	MultiUserChat.serverPing (XEP-0410)         Room.SelfPing (ErrDropped, ExitDropped)
+//	MultiUserChat.requestVoice                  Room.RequestVoice
+//	(voice request approval, XEP-0045 8.6)      Manager.OnVoiceRequest, VoiceRequest, Room.AnswerVoiceRequest
+//	getRegistrationForm, sendRegistrationForm   Room.RegistrationForm, Room.Register (ErrRegistered)
+//	MultiUserChat.getReservedNickname           Room.ReservedNick
+//	changeAvailabilityStatus                    Room.SetPresence
+//	MUCUser.getStatus                           StatusCodes
+//	isServiceEnabled                            Supports
+//	getJoinedRooms(EntityFullJid)               JoinedRooms, Manager.AnswerJoinedRooms
+//	(room occupants, XEP-0045 6.5)              RoomItems
+//	(continuing a chat, XEP-0045 7.9)           Room.Continue, Invitation.Continue, Delayed
 //
 // Moderation and administration (XEP-0045 sections 8-10) are one admin
 // IQ each, in the muc#admin namespace for roles and for every affiliation

@@ -19,13 +19,17 @@ const NSConference = "jabber:x:conference"
 // it does not), Password the room's password if the invitation carries
 // one. Message is the message that carried it. Join the room with
 // Manager.Room(inv.Room).Join, or decline a mediated one with
-// Manager.Decline.
+// Manager.Decline. Continue is set when the room continues a one-to-one
+// chat (XEP-0045 section 7.9; Room.Continue), Thread then being that
+// chat's thread ("" when it had none).
 type Invitation struct {
 	Room     jid.JID
 	From     jid.JID
 	Reason   string
 	Password string
 	Direct   bool
+	Continue bool
+	Thread   string
 	Message  *stanza.Message
 }
 
@@ -137,6 +141,9 @@ func parseInvitation(msg *stanza.Message) (invitation, bool) {
 				}
 				if p := x.Child(NSUser, "password"); p != nil {
 					inv.Password = p.InnerText()
+				}
+				if c := n.Child(NSUser, "continue"); c != nil {
+					inv.Continue, inv.Thread = true, c.Attr("thread")
 				}
 				return invitation{inv: inv}, true
 			}

@@ -527,7 +527,9 @@ func (r *Room) presence(p *stanza.Presence) {
 	w := r.wait
 
 	if p.Type == stanza.PresenceError {
-		if w != nil && w.kind != opLeave && (nick == "" || nick == w.nick) {
+		// A refused nick change comes from the new nickname or, as in
+		// XEP-0045's examples 46 and 48, from the current one.
+		if w != nil && w.kind != opLeave && (nick == "" || nick == w.nick || (w.kind == opNick && nick == w.oldNick)) {
 			r.wait = nil
 			w.done <- result{err: roomError(w.kind.String(), r.jid, p.Error)}
 		}

@@ -1,0 +1,90 @@
+package muc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// NodeRooms is the disco#items node of a client that lists the rooms its
+// user is in (XEP-0045 section 6.7).
+const NodeRooms = "http://jabber.org/protocol/muc#rooms"
+
+// RoomItems returns a room's disco#items (XEP-0045 section 6.5): its
+// occupants' JIDs (room/nick) when the room makes them public, none when
+// it keeps them private. The room's refusal is its *stanza.Error.
+func RoomItems(ctx context.Context, d *disco.Manager, room jid.JID) ([]disco.Item, error) {
+	items, err := d.Items(ctx, room.Bare(), "")
+	if err != nil {
+		return nil, fmt.Errorf("muc: items of %s: %w", room, err)
+	}
+	return items, nil
+}
+
+// Supports reports whether the entity j (a contact's full JID, usually)
+// lists multi-user chat among its features (XEP-0045 section 6.7; Smack's
+// MultiUserChatManager.isServiceEnabled). It asks every time; package caps
+// answers from its cache for contacts that announce capabilities. The
+// entity's error reply is its *stanza.Error.
+func Supports(ctx context.Context, d *disco.Manager, j jid.JID) (bool, error) {
+	ok, err := d.Supports(ctx, j, NS)
+	if err != nil {
+		return false, fmt.Errorf("muc: support of %s: %w", j, err)
+	}
+	return ok, nil
+}
+
+// JoinedRooms asks the user j (a full JID) which rooms they are in
+// (XEP-0045 section 6.7; Smack's MultiUserChatManager.getJoinedRooms for
+// another user): the items of the node muc#rooms, each a room's JID with,
+// when the client tells it, the nickname as Name. A client that keeps
+// this private answers no items; one that does not know the node answers
+// an error (item-not-found, service-unavailable), returned as its
+// *stanza.Error.
+func JoinedRooms(ctx context.Context, d *disco.Manager, j jid.JID) ([]disco.Item, error) {
+	items, err := d.Items(ctx, j, NodeRooms)
+	if err != nil {
+		return nil, fmt.Errorf("muc: rooms of %s: %w", j, err)
+	}
+	return items, nil
+}
+
+// AnswerJoinedRooms makes d answer other entities' JoinedRooms questions
+// about this user (the node muc#rooms, XEP-0045 section 6.7). With share,
+// the answer lists the rooms the user is in (Manager.Rooms), with the
+// nickname as the item's name, to anyone who asks; without it, the answer
+// is empty, as the XEP asks of a client that keeps this private. Without
+// a call, d answers item-not-found for the node. The returned func stops
+// answering; a second call for the same d before that panics, as
+// disco.Manager.HandleNode does. Smack answers with the rooms by default; this package shares
+// nothing unless asked to.
+func (m *Manager) AnswerJoinedRooms(d *disco.Manager, share bool) (remove func()) {
+	return d.HandleNode(NodeRooms, disco.NodeHandler{
+		Info: func(context.Context, *stanza.IQ) (*disco.Info, error) { return &disco.Info{}, nil },
+		Items: func(context.Context, *stanza.IQ) ([]disco.Item, error) {
+			if !share {
+				return nil, nil
+			}
+			var items []disco.Item
+			for _, r := range m.Rooms() {
+				if nick := r.Nick(); nick != "" {
+					items = append(items, disco.Item{JID: r.JID(), Name: nick})
+				}
+			}
+			slices.SortFunc(items, func(a, b disco.Item) int {
+				switch {
+				case a.JID.String() < b.JID.String():
+					return -1
+				case a.JID.String() > b.JID.String():
+					return 1
+				}
+				return 0
+			})
+			return items, nil
+		},
+	})
+}
