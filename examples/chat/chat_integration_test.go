@@ -1,0 +1,321 @@
+//go:build integration
+
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	mathrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosmack/gosmack/internal/testserver"
+)
+
+// These tests run the chat binary as a person would: each instance under a
+// pseudo-terminal of its own, typed at through the terminal's master side,
+// its screen read from there, against Prosody and ejabberd.
+//
+// Other packages' integration tests use the same accounts at the same
+// time, so each instance logs in with a resource of its own and is
+// addressed by its full JID, and the room's name is unique.
+
+// waitTimeout bounds each wait for a line on a terminal.
+const waitTimeout = 20 * time.Second
+
+// TestIntegrationChatTerminal: alice and bob log in, exchange a message
+// each way (/msg to a full JID), meet in a new room (/join, the
+// occupant events, a plain line and /say to the room), and /quit: both
+// exit 0, and alice sees bob leave.
+func TestIntegrationChatTerminal(t *testing.T) {
+	bin := buildChat(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) { chatTerminal(t, bin, s) })
+}
+
+func chatTerminal(t *testing.T, bin string, s *testserver.Server) {
+	id := uniqueID()
+	alice := startTerminal(t, bin, s, "alice@"+s.Domain+"/chat-"+id, s.User(t, "alice").Password)
+	bob := startTerminal(t, bin, s, "bob@"+s.Domain+"/chat-"+id, s.User(t, "bob").Password)
+	alice.expect(t, `^\[info\] online as `+regexp.QuoteMeta(alice.jid)+`; /help lists the commands$`)
+	bob.expect(t, `^\[info\] online as `+regexp.QuoteMeta(bob.jid)+`; `)
+	alice.expect(t, `^\[roster\] `) // the roster is listed, whatever it holds
+	bob.expect(t, `^\[roster\] `)
+
+	// One message each way, to the other's full JID. (Not /reply: a test
+	// running at the same time may write to bob's bare JID meanwhile.)
+	alice.send(t, "/msg "+bob.jid+" hello bob, "+id)
+	bob.expect(t, `^\[chat\] `+regexp.QuoteMeta(alice.jid+": hello bob, "+id)+`$`)
+	bob.send(t, "/msg "+alice.jid+" hello alice, "+id)
+	alice.expect(t, `^\[chat\] `+regexp.QuoteMeta(bob.jid+": hello alice, "+id)+`$`)
+
+	// A room: alice creates it, bob joins, each sees the other.
+	room := "chat-" + id + "@" + s.MUCDomain
+	q := regexp.QuoteMeta(room)
+	alice.send(t, "/join "+room+" Alice")
+	alice.expect(t, `^\[room\] `+q+` \* you created the room and joined as Alice; occupants: Alice \(moderator\)$`)
+	bob.send(t, "/join "+room+" Bob")
+	bob.expect(t, `^\[room\] `+q+` \* you joined as Bob; occupants: Alice \(moderator\), Bob$`)
+	alice.expect(t, `^\[room\] `+q+` \* Bob joined$`)
+
+	// A plain line goes to the current conversation: the room just
+	// joined. Both see the room's copy.
+	bob.send(t, "hi everyone, "+id)
+	alice.expect(t, `^\[room\] `+q+` <Bob> hi everyone, `+id+`$`)
+	bob.expect(t, `^\[room\] `+q+` <Bob> hi everyone, `+id+`$`)
+	alice.send(t, "/say "+room+" welcome, Bob")
+	bob.expect(t, `^\[room\] `+q+` <Alice> welcome, Bob$`)
+	bob.send(t, "/who")
+	bob.expect(t, `^\[room\] `+q+` \* occupants: Alice \(moderator\), Bob$`)
+
+	// /quit leaves the room: alice sees bob go.
+	bob.send(t, "/quit")
+	bob.expect(t, `^\[room\] `+q+` \* you left$`)
+	alice.expect(t, `^\[room\] `+q+` \* Bob left$`)
+	require.Equal(t, 0, bob.wait(t), "bob's exit code")
+	alice.send(t, "/quit")
+	alice.expect(t, `^\[info\] signing off$`)
+	require.Equal(t, 0, alice.wait(t), "alice's exit code")
+}
+
+// TestIntegrationChatTerminalEnd: the end of input (Ctrl-D) and an
+// interrupt (Ctrl-C) end a session as /quit does: exit 0. A bad command
+// on the way is reported and the session goes on.
+func TestIntegrationChatTerminalEnd(t *testing.T) {
+	bin := buildChat(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) { chatTerminalEnd(t, bin, s) })
+}
+
+func chatTerminalEnd(t *testing.T, bin string, s *testserver.Server) {
+	id := uniqueID()
+	carol := startTerminal(t, bin, s, "carol@"+s.Domain+"/chat-"+id, s.User(t, "carol").Password)
+	dave := startTerminal(t, bin, s, "dave@"+s.Domain+"/chat-"+id, s.User(t, "dave").Password)
+	carol.expect(t, `^\[info\] online as `)
+	dave.expect(t, `^\[info\] online as `)
+
+	carol.send(t, "/frobnicate")
+	carol.expect(t, `^\[error\] unknown command /frobnicate \(/help lists them\)$`)
+	carol.send(t, "/help quit")
+	carol.expect(t, `^\[help\] /quit: leave every room`)
+	carol.keys(t, "\x04") // VEOF at the start of a line: the end of input
+	carol.expect(t, `^\[info\] signing off$`)
+	require.Equal(t, 0, carol.wait(t), "carol's exit code after Ctrl-D")
+
+	dave.keys(t, "\x03") // VINTR: SIGINT to the terminal's foreground group
+	// The terminal echoes ^C where the cursor is, before the line.
+	dave.expect(t, `^(\^C)?\[info\] signing off$`)
+	require.Equal(t, 0, dave.wait(t), "dave's exit code after Ctrl-C")
+}
+
+// uniqueID names this run's resources and room.
+func uniqueID() string {
+	return fmt.Sprintf("%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
+}
+
+// buildChat builds this package's binary into a temporary directory.
+func buildChat(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chat")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// terminal is a chat process under a pseudo-terminal, and what it printed.
+type terminal struct {
+	jid    string
+	cmd    *exec.Cmd
+	master *os.File
+	done   chan struct{} // closed when the process has exited
+	err    error         // what Wait returned; read after done
+
+	mu      sync.Mutex
+	lines   []string      // complete lines read from the terminal, without line ends
+	changed chan struct{} // closed (and replaced) when lines grows or the terminal closes
+	closed  bool          // the terminal's slave side is closed: no more lines
+}
+
+// startTerminal runs bin under a new pseudo-terminal as the session leader
+// with the terminal as its controlling terminal, logged in as account on
+// s (the password given through the environment, as a person would).
+// The process is killed when the test ends if it still runs.
+func startTerminal(t *testing.T, bin string, s *testserver.Server, account, password string) *terminal {
+	t.Helper()
+	master, slave := openPTY(t)
+	tm := &terminal{jid: account, master: master, done: make(chan struct{}), changed: make(chan struct{})}
+	tm.cmd = exec.Command(bin, "-jid", account, "-addr", s.StartTLSAddr, "-ca", s.CAFile)
+	tm.cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+password)
+	tm.cmd.Stdin, tm.cmd.Stdout, tm.cmd.Stderr = slave, slave, slave
+	tm.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	err := tm.cmd.Start()
+	slave.Close() // the child has it; the master sees EOF (EIO) once the child is gone
+	if err != nil {
+		master.Close()
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	go tm.read()
+	go func() {
+		tm.err = tm.cmd.Wait()
+		close(tm.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-tm.done:
+		default:
+			tm.cmd.Process.Kill()
+			<-tm.done
+		}
+		master.Close()
+		if t.Failed() {
+			t.Logf("%s's terminal:\n%s", tm.jid, tm.transcript())
+		}
+	})
+	return tm
+}
+
+// openPTY allocates a pseudo-terminal pair (pty(7)) with the standard
+// library alone: the master from /dev/ptmx, unlocked, and the slave it
+// names under /dev/pts.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	require.NoError(t, err)
+	var n uint32
+	ioctl := func(req uintptr, arg unsafe.Pointer) error {
+		rc, err := master.SyscallConn()
+		if err != nil {
+			return err
+		}
+		var errno syscall.Errno
+		if err := rc.Control(func(fd uintptr) {
+			_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, req, uintptr(arg))
+		}); err != nil {
+			return err
+		}
+		if errno != 0 {
+			return errno
+		}
+		return nil
+	}
+	var unlock int32
+	if err := ioctl(syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)); err != nil {
+		master.Close()
+		t.Fatalf("unlocking the pty: %v", err)
+	}
+	if err := ioctl(syscall.TIOCGPTN, unsafe.Pointer(&n)); err != nil {
+		master.Close()
+		t.Fatalf("numbering the pty: %v", err)
+	}
+	slave, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		master.Close()
+		t.Fatalf("opening the pty's slave: %v", err)
+	}
+	return master, slave
+}
+
+// read collects the terminal's lines until it closes. The terminal turns
+// "\n" into "\r\n" and echoes what is typed; both stay in the transcript
+// (echoed commands do not start with a tag, so expect never takes them
+// for output).
+func (tm *terminal) read() {
+	r := bufio.NewReader(tm.master)
+	for {
+		line, err := r.ReadString('\n')
+		tm.mu.Lock()
+		if line != "" && err == nil {
+			tm.lines = append(tm.lines, strings.TrimRight(line, "\r\n"))
+		}
+		if err != nil {
+			tm.closed = true
+			if line != "" {
+				tm.lines = append(tm.lines, line) // a partial last line
+			}
+		}
+		close(tm.changed)
+		tm.changed = make(chan struct{})
+		tm.mu.Unlock()
+		if err != nil {
+			return // EIO once the child is gone, or the master closed
+		}
+	}
+}
+
+// expect waits up to waitTimeout for a line, among all the terminal
+// printed, that matches pattern, and returns it.
+func (tm *terminal) expect(t *testing.T, pattern string) string {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.NewTimer(waitTimeout)
+	defer deadline.Stop()
+	for {
+		tm.mu.Lock()
+		for _, l := range tm.lines {
+			if re.MatchString(l) {
+				tm.mu.Unlock()
+				return l
+			}
+		}
+		changed, closed := tm.changed, tm.closed
+		tm.mu.Unlock()
+		if closed {
+			select {
+			case <-tm.done:
+			case <-deadline.C:
+			}
+			t.Fatalf("%s: the terminal closed (exit: %v) without a line matching %q", tm.jid, tm.err, pattern)
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("%s: no line matching %q within %s", tm.jid, pattern, waitTimeout)
+		}
+	}
+}
+
+// send types line and Enter.
+func (tm *terminal) send(t *testing.T, line string) {
+	t.Helper()
+	tm.keys(t, line+"\r")
+}
+
+// keys types s at the terminal, as keys: the terminal's line discipline
+// turns "\r" into a line end, ^D into the end of input and ^C into SIGINT.
+func (tm *terminal) keys(t *testing.T, s string) {
+	t.Helper()
+	_, err := tm.master.WriteString(s)
+	require.NoError(t, err, "typing at %s's terminal", tm.jid)
+}
+
+// wait waits up to waitTimeout for the process to exit and returns its
+// exit code.
+func (tm *terminal) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-tm.done:
+	case <-time.After(waitTimeout):
+		t.Fatalf("%s: still running after %s", tm.jid, waitTimeout)
+	}
+	var ee *exec.ExitError
+	if tm.err != nil && !errors.As(tm.err, &ee) {
+		t.Fatalf("%s: %v", tm.jid, tm.err)
+	}
+	return tm.cmd.ProcessState.ExitCode()
+}
+
+// transcript is everything the terminal showed, for a failed test's log.
+func (tm *terminal) transcript() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return strings.Join(tm.lines, "\n")
+}

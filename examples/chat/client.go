@@ -1,0 +1,629 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosmack/gosmack/caps"
+	"github.com/gosmack/gosmack/chat"
+	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/examples/internal/cli"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/muc"
+	"github.com/gosmack/gosmack/ping"
+	"github.com/gosmack/gosmack/roster"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+)
+
+const (
+	// commandTimeout bounds one command's exchange with the server.
+	commandTimeout = 20 * time.Second
+	// rosterTimeout bounds the wait for the roster after login; without
+	// it the client starts anyway and says so.
+	rosterTimeout = 15 * time.Second
+	// quitTimeout bounds leaving the rooms on the way out (Close has its
+	// own bound, xmpp.Config.CloseTimeout).
+	quitTimeout = 5 * time.Second
+	// maxLine is the longest input line read.
+	maxLine = 64 << 10
+)
+
+// mucUser is the <x/> that a room adds to its occupants' presence and to
+// its mediated invitations; jabberConference is a direct invitation's
+// (XEP-0249).
+const (
+	mucUser          = "http://jabber.org/protocol/muc#user"
+	jabberConference = "jabber:x:conference"
+)
+
+// client is one terminal session: the connection, its managers, and the
+// state of the conversation. Listeners run on the connection's dispatcher
+// and only print (and update the fields under mu); commands run on the
+// goroutine of run, one at a time.
+type client struct {
+	c      *xmpp.Conn
+	roster *roster.Roster
+	chats  *chat.Manager
+	mucs   *muc.Manager
+	out    *printer
+
+	loaded  chan struct{} // closed by the first roster fetch's end
+	loadErr error         // that fetch's error; read after loaded is closed
+	live    atomic.Bool   // roster changes are printed (after the first listing)
+	quiet   atomic.Bool   // signing off: events are no longer printed
+
+	mu       sync.Mutex
+	rooms    map[jid.JID]*muc.Room // the rooms the user is in, by address
+	hooked   map[jid.JID]bool      // the rooms whose listeners are registered
+	lastFrom jid.JID               // who last sent a chat message, for /reply
+
+	// Used by run's goroutine alone.
+	current jid.JID     // the current conversation: a contact or a room
+	show    stanza.Show // the availability last set
+	status  string      // the status text last set
+}
+
+// newClient builds the connection for cfg and attaches what a chat client
+// needs, before it logs in so that nothing sent at login is missed: pings,
+// service discovery and capabilities answered; the roster (subscription
+// requests left to the user); one-to-one chats; rooms. Output goes to w.
+func newClient(cfg xmpp.Config, w io.Writer) *client {
+	c := xmpp.New(cfg)
+	ping.New(c)
+	d := disco.New(c, disco.Identity{Category: "client", Type: "console", Name: "gosmack chat"})
+	caps.New(d, caps.Config{})
+	cl := &client{
+		c:      c,
+		roster: roster.New(c),
+		chats:  chat.New(c, chat.NormalMessages(true)),
+		mucs:   muc.New(c),
+		out:    &printer{w: w},
+		loaded: make(chan struct{}),
+		rooms:  make(map[jid.JID]*muc.Room),
+		hooked: make(map[jid.JID]bool),
+	}
+	cl.listen()
+	return cl
+}
+
+// listen registers the listeners that print what arrives.
+func (cl *client) listen() {
+	var once sync.Once
+	entries := func(what string) func([]roster.Entry) {
+		return func(es []roster.Entry) {
+			if !cl.live.Load() || cl.quiet.Load() {
+				return // the first fetch: run lists the roster after it
+			}
+			for _, e := range es {
+				cl.out.print(tagRoster, "%s %s", what, entryText(e))
+			}
+		}
+	}
+	cl.roster.Listen(roster.Listener{
+		Added:   entries("added"),
+		Updated: entries("changed"),
+		Deleted: entries("removed"),
+		Loaded: func(err error) {
+			first := false
+			once.Do(func() {
+				first = true
+				cl.loadErr = err
+				close(cl.loaded)
+			})
+			if !first && err != nil && !cl.quiet.Load() {
+				cl.out.print(tagError, "loading the roster: %v", err)
+			}
+		},
+		PresenceChanged: func(p *stanza.Presence) {
+			if cl.quiet.Load() || p.From == cl.c.JID() || cl.isRoomPresence(p) {
+				return // this session's own presence, or a room's
+			}
+			cl.out.print(tagPresence, "%s: %s", clean(p.From.String()), presenceText(p))
+		},
+		SubscriptionRequested: func(p *stanza.Presence) roster.Answer {
+			from := clean(p.From.Bare().String())
+			cl.out.print(tagSubscribe, "%s asks to see your presence: /approve %s or /deny %s", from, from, from)
+			return roster.Undecided
+		},
+	})
+	cl.chats.OnMessage(func(_ *chat.Chat, m *stanza.Message) {
+		if cl.quiet.Load() || hasX(m.Extensions, jabberConference) {
+			return // an invitation's text: OnInvitation tells it
+		}
+		cl.mu.Lock()
+		cl.lastFrom = m.From
+		cl.mu.Unlock()
+		cl.out.print(tagChat, "%s", chatText(m))
+	})
+	cl.c.HandleMessage(stanza.IsMessage(stanza.MessageError), func(m *stanza.Message) {
+		if cl.quiet.Load() {
+			return
+		}
+		why := "error"
+		if m.Error != nil {
+			why = errorText(m.Error)
+		}
+		cl.out.print(tagError, "%s: message not delivered: %s", clean(m.From.String()), why)
+	})
+	cl.mucs.OnInvitation(func(inv muc.Invitation) {
+		if cl.quiet.Load() {
+			return
+		}
+		from := "someone"
+		if !inv.From.IsZero() {
+			from = clean(inv.From.String())
+		}
+		s := fmt.Sprintf("%s invites you to %s", from, clean(inv.Room.String()))
+		if inv.Reason != "" {
+			s += ": " + clean(inv.Reason)
+		}
+		if inv.Password != "" {
+			s += " (the room's password: " + clean(inv.Password) + ")"
+		}
+		cl.out.print(tagInvite, "%s; to accept: /join %s", s, clean(inv.Room.String()))
+	})
+	cl.mucs.OnDecline(func(room, from jid.JID, reason string) {
+		if cl.quiet.Load() {
+			return
+		}
+		who := "someone"
+		if !from.IsZero() {
+			who = clean(from.String())
+		}
+		s := fmt.Sprintf("%s declined your invitation to %s", who, clean(room.String()))
+		if reason != "" {
+			s += ": " + clean(reason)
+		}
+		cl.out.print(tagInvite, "%s", s)
+	})
+}
+
+// hasX reports whether nodes hold an <x/> in namespace space.
+func hasX(nodes []stanza.Node, space string) bool {
+	for i := range nodes {
+		if nodes[i].Name.Space == space && nodes[i].Name.Local == "x" {
+			return true
+		}
+	}
+	return false
+}
+
+// isRoomPresence reports whether p comes from a room or its occupants:
+// the rooms tell those ([room] lines), not the roster.
+func (cl *client) isRoomPresence(p *stanza.Presence) bool {
+	if hasX(p.Extensions, mucUser) {
+		return true
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.hooked[p.From.Bare()]
+}
+
+// hook registers the listeners of room, once per room.
+func (cl *client) hook(room *muc.Room) {
+	addr := room.JID()
+	cl.mu.Lock()
+	done := cl.hooked[addr]
+	cl.hooked[addr] = true
+	cl.mu.Unlock()
+	if done {
+		return
+	}
+	room.OnMessage(func(m *stanza.Message) {
+		if cl.quiet.Load() || len(m.Bodies) == 0 {
+			return
+		}
+		cl.out.print(tagRoom, "%s", roomMessageText(addr, m))
+	})
+	room.OnOccupant(func(e muc.OccupantEvent) {
+		if cl.quiet.Load() {
+			return
+		}
+		cl.out.print(tagRoom, "%s", occupantText(addr, e))
+	})
+	room.OnSubject(func(subject, nick string) {
+		if cl.quiet.Load() || (subject == "" && nick == "") {
+			return // no subject, as rooms say on entering
+		}
+		s := fmt.Sprintf("%s * subject: %s", addr, clean(subject))
+		if nick != "" {
+			s += " (set by " + clean(nick) + ")"
+		}
+		cl.out.print(tagRoom, "%s", s)
+	})
+	room.OnExit(func(e muc.Exit) {
+		cl.mu.Lock()
+		delete(cl.rooms, addr)
+		cl.mu.Unlock()
+		if !cl.quiet.Load() {
+			cl.out.print(tagRoom, "%s", exitText(addr, e))
+		}
+	})
+}
+
+// room returns the joined room at addr, or nil.
+func (cl *client) room(addr jid.JID) *muc.Room {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.rooms[addr]
+}
+
+// joined returns the rooms the user is in, sorted by address.
+func (cl *client) joined() []*muc.Room {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	rooms := make([]*muc.Room, 0, len(cl.rooms))
+	for _, r := range cl.rooms {
+		rooms = append(rooms, r)
+	}
+	slices.SortFunc(rooms, func(a, b *muc.Room) int { return strings.Compare(a.JID().String(), b.JID().String()) })
+	return rooms
+}
+
+// run logs in, lists the roster, and executes the lines read from in until
+// /quit, the end of in, ctx's end (a signal) or the end of the connection.
+// It returns nil after a clean exit, and why otherwise.
+func (cl *client) run(ctx context.Context, in io.Reader) error {
+	if err := cli.Connect(ctx, cl.c); err != nil {
+		return err
+	}
+	cl.out.print(tagInfo, "online as %s; /help lists the commands", cl.c.JID())
+	cl.waitRoster(ctx)
+	lines := readLines(in, cl.out)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				return cl.quit()
+			}
+			cmd, err := parseLine(line)
+			if err != nil {
+				cl.out.print(tagError, "%v", err)
+				continue
+			}
+			if cmd.name == "quit" {
+				return cl.quit()
+			}
+			cl.execute(ctx, cmd)
+		case <-ctx.Done():
+			return cl.quit()
+		case <-cl.c.Done():
+			cl.quiet.Store(true)
+			cl.c.Close() // nothing to close: releases what is left
+			if err := cl.c.Err(); err != nil {
+				return fmt.Errorf("connection lost: %w", err)
+			}
+			return errors.New("connection closed by the server")
+		}
+	}
+}
+
+// readLines reads in line by line on a goroutine of its own, and closes
+// the channel at the end of the input (or after a read error, which it
+// prints). The goroutine ends with the input; a process that exits first
+// leaves it blocked in Read, which is harmless.
+func readLines(in io.Reader, out *printer) <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 4096), maxLine)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		if err := sc.Err(); err != nil {
+			out.print(tagError, "reading the input: %v", err)
+		}
+	}()
+	return lines
+}
+
+// waitRoster waits for the first roster fetch, lists the roster, and from
+// then on has roster changes printed.
+func (cl *client) waitRoster(ctx context.Context) {
+	t := time.NewTimer(rosterTimeout)
+	defer t.Stop()
+	select {
+	case <-cl.loaded:
+		if cl.loadErr != nil {
+			cl.out.print(tagError, "loading the roster: %v", cl.loadErr)
+		}
+	case <-t.C:
+		cl.out.print(tagError, "no roster within %s; /roster shows what has come", rosterTimeout)
+	case <-ctx.Done():
+	case <-cl.c.Done():
+	}
+	cl.printRoster()
+	cl.live.Store(true)
+}
+
+// printRoster lists the contacts with their presence.
+func (cl *client) printRoster() {
+	entries := cl.roster.Entries()
+	if len(entries) == 0 {
+		cl.out.print(tagRoster, "no contacts: /add JID adds one")
+		return
+	}
+	for _, e := range entries {
+		cl.out.print(tagRoster, "%s: %s", entryText(e), presenceText(cl.roster.Presence(e.JID)))
+	}
+}
+
+// quit leaves the rooms, signs off and closes the connection.
+func (cl *client) quit() error {
+	ctx, cancel := context.WithTimeout(context.Background(), quitTimeout)
+	defer cancel()
+	for _, room := range cl.joined() {
+		if err := room.Leave(ctx, ""); err != nil && !errors.Is(err, muc.ErrNotJoined) {
+			cl.out.print(tagError, "leaving %s: %v", room.JID(), err)
+		} else {
+			cl.out.print(tagRoom, "%s * you left", room.JID())
+		}
+	}
+	cl.quiet.Store(true)
+	cl.out.print(tagInfo, "signing off")
+	return cl.c.Close()
+}
+
+// execute runs one command (not /quit, which run handles) and prints what
+// came of it.
+func (cl *client) execute(ctx context.Context, cmd command) {
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	if err := cl.do(ctx, cmd); err != nil {
+		if cmd.name == "" {
+			cl.out.print(tagError, "%v", err)
+		} else {
+			cl.out.print(tagError, "/%s: %v", cmd.name, err)
+		}
+	}
+}
+
+// do runs one command.
+func (cl *client) do(ctx context.Context, cmd command) error {
+	switch cmd.name {
+	case "":
+		if cmd.text == "" {
+			return nil // a blank line
+		}
+		if cl.current.IsZero() {
+			return errors.New("no current conversation: /msg JID TEXT or /join ROOM@SERVICE first")
+		}
+		return cl.send(ctx, cl.current, cmd.text)
+	case "help":
+		for _, line := range helpLines(cmd.text) {
+			cl.out.print(tagHelp, "%s", line)
+		}
+	case "roster":
+		cl.printRoster()
+	case "msg":
+		if err := cl.send(ctx, cmd.to, cmd.text); err != nil {
+			return err
+		}
+		cl.current = cmd.to
+	case "to":
+		cl.current = cmd.to
+		if cl.room(cmd.to) != nil {
+			cl.out.print(tagInfo, "now talking in %s", cmd.to)
+		} else {
+			cl.out.print(tagInfo, "now talking to %s", cmd.to)
+		}
+	case "reply":
+		cl.mu.Lock()
+		to := cl.lastFrom
+		cl.mu.Unlock()
+		if to.IsZero() {
+			return errors.New("nobody has sent you a chat message yet")
+		}
+		// Through the contact's chat, which is locked to the resource
+		// that wrote last.
+		if err := cl.chats.Chat(to).Send(ctx, cmd.text); err != nil {
+			return err
+		}
+		cl.current = to.Bare()
+	case "add":
+		if err := cl.roster.Set(ctx, roster.Entry{JID: cmd.to, Name: cmd.text}); err != nil {
+			return err
+		}
+		if err := cl.roster.Subscribe(ctx, cmd.to); err != nil {
+			return err
+		}
+		cl.out.print(tagInfo, "added %s and asked to see its presence", cmd.to)
+	case "remove":
+		if err := cl.roster.Remove(ctx, cmd.to); err != nil {
+			return err
+		}
+		cl.out.print(tagInfo, "removed %s", cmd.to)
+	case "approve":
+		if err := cl.roster.Approve(ctx, cmd.to); err != nil {
+			return err
+		}
+		cl.out.print(tagInfo, "%s may now see your presence", cmd.to)
+	case "deny":
+		if err := cl.roster.Deny(ctx, cmd.to); err != nil {
+			return err
+		}
+		cl.out.print(tagInfo, "%s may not see your presence", cmd.to)
+	case "presence":
+		return cl.setPresence(ctx, cmd.show, cmd.text)
+	case "status":
+		return cl.setPresence(ctx, cl.show, cmd.text)
+	case "join":
+		return cl.join(ctx, cmd.to, cmd.text)
+	case "say":
+		room := cl.room(cmd.to)
+		if room == nil {
+			return fmt.Errorf("you are not in %s: /join it first", cmd.to)
+		}
+		if err := room.Send(ctx, cmd.text); err != nil {
+			return err
+		}
+		cl.current = cmd.to
+	case "who":
+		room, err := cl.roomOrCurrent(cmd.to)
+		if err != nil {
+			return err
+		}
+		cl.out.print(tagRoom, "%s * occupants: %s", room.JID(), occupantsText(room.Occupants()))
+	case "rooms":
+		rooms := cl.joined()
+		if len(rooms) == 0 {
+			cl.out.print(tagInfo, "you are in no room")
+		}
+		for _, r := range rooms {
+			cl.out.print(tagInfo, "in %s as %s", r.JID(), clean(r.Nick()))
+		}
+	case "invite":
+		room := cl.room(cmd.to)
+		if room == nil {
+			return fmt.Errorf("you are not in %s: /join it first", cmd.to)
+		}
+		if err := room.Invite(ctx, cmd.who, cmd.text); err != nil {
+			return err
+		}
+		cl.out.print(tagInfo, "invited %s to %s", cmd.who, cmd.to)
+	case "leave":
+		room, err := cl.roomOrCurrent(cmd.to)
+		if err != nil {
+			return err
+		}
+		err = room.Leave(ctx, "")
+		cl.mu.Lock()
+		delete(cl.rooms, room.JID())
+		cl.mu.Unlock()
+		if cl.current == room.JID() {
+			cl.current = jid.JID{}
+		}
+		if err != nil && !errors.Is(err, muc.ErrNotJoined) {
+			return err
+		}
+		cl.out.print(tagRoom, "%s * you left", room.JID())
+	default:
+		return fmt.Errorf("not implemented") // a command in the table and not here
+	}
+	return nil
+}
+
+// send sends text to a contact (a chat message) or to a joined room.
+func (cl *client) send(ctx context.Context, to jid.JID, text string) error {
+	if room := cl.room(to.Bare()); room != nil {
+		if nick := to.Resourcepart(); nick != "" {
+			return room.SendPrivate(ctx, nick, text)
+		}
+		return room.Send(ctx, text)
+	}
+	if to.Resourcepart() == "" {
+		// The conversation decides: the resource the contact last
+		// wrote from, else the bare JID.
+		return cl.chats.Chat(to).Send(ctx, text)
+	}
+	// A full JID: that resource alone, in the conversation's thread.
+	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: text}}}
+	m.To = to
+	if ch := cl.chats.Lookup(to); ch != nil {
+		m.Thread.ID = ch.Thread()
+	}
+	return cl.c.Send(ctx, m)
+}
+
+// roomOrCurrent returns the joined room at addr, or the current
+// conversation's when addr is zero.
+func (cl *client) roomOrCurrent(addr jid.JID) (*muc.Room, error) {
+	if addr.IsZero() {
+		addr = cl.current
+		if addr.IsZero() || !addr.IsBare() || cl.room(addr) == nil {
+			return nil, errors.New("the current conversation is not a room: name the room")
+		}
+	}
+	room := cl.room(addr)
+	if room == nil {
+		return nil, fmt.Errorf("you are not in %s", addr)
+	}
+	return room, nil
+}
+
+// join enters the room at addr as nick (the account's user name when
+// empty), creating it as an instant room when it does not exist.
+func (cl *client) join(ctx context.Context, addr jid.JID, nick string) error {
+	if nick == "" {
+		nick = cl.c.JID().Localpart()
+	}
+	if nick == "" {
+		nick = "guest" // an anonymous login
+	}
+	room := cl.mucs.Room(addr)
+	cl.hook(room)
+	err := room.Create(ctx, nick, nil)
+	created := err == nil
+	switch {
+	case errors.Is(err, muc.ErrAlreadyJoined):
+		cl.current = addr
+		cl.out.print(tagInfo, "already in %s, as %s; now talking in it", addr, clean(room.Nick()))
+		return nil
+	case errors.Is(err, muc.ErrRoomExists):
+		err = nil
+	}
+	if room.Joined() {
+		cl.mu.Lock()
+		cl.rooms[addr] = room
+		cl.mu.Unlock()
+		cl.current = addr
+	}
+	if err != nil {
+		return err
+	}
+	how := "you joined"
+	if created {
+		how = "you created the room and joined"
+	}
+	cl.out.print(tagRoom, "%s * %s as %s; occupants: %s", addr, how, clean(room.Nick()), occupantsText(room.Occupants()))
+	if cl.show != "" || cl.status != "" {
+		return cl.roomPresence(ctx, room)
+	}
+	return nil
+}
+
+// setPresence broadcasts the availability and status, and tells the joined
+// rooms.
+func (cl *client) setPresence(ctx context.Context, show stanza.Show, status string) error {
+	if err := cl.roster.SetPresence(ctx, show, status, 0); err != nil {
+		return err
+	}
+	cl.show, cl.status = show, status
+	var errs []error
+	for _, room := range cl.joined() {
+		errs = append(errs, cl.roomPresence(ctx, room))
+	}
+	p := &stanza.Presence{Show: show}
+	if status != "" {
+		p.Statuses = []stanza.Text{{Value: status}}
+	}
+	cl.out.print(tagInfo, "you are now %s", presenceText(p))
+	return errors.Join(errs...)
+}
+
+// roomPresence sends the current availability and status to room: a
+// room sees only the presence sent to it (directed presence).
+func (cl *client) roomPresence(ctx context.Context, room *muc.Room) error {
+	to, err := room.JID().WithResource(room.Nick())
+	if err != nil {
+		return err
+	}
+	p := &stanza.Presence{Show: cl.show}
+	if cl.status != "" {
+		p.Statuses = []stanza.Text{{Value: cl.status}}
+	}
+	if err := cl.roster.SendDirected(ctx, to, p); err != nil {
+		return fmt.Errorf("telling %s: %w", room.JID(), err)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+// Command chat is an interactive terminal client, in the spirit of Spark
+// but line by line: it logs in, shows the roster with each contact's
+// presence, prints messages, presence changes, room messages and
+// invitations as they arrive, and reads commands from its standard input.
+//
+// Against the local Prosody of scripts/servers/prosody.sh, as alice:
+//
+//	scripts/servers/prosody.sh start   # prints the CA path
+//	XMPP_PASSWORD=alice-secret go run ./examples/chat \
+//		-jid alice@localhost/terminal -addr 127.0.0.1:15222 -ca /tmp/gosmack/prosody/pki/ca.pem
+//
+// and as bob in another terminal. Then type /help. A session:
+//
+//	[info] online as alice@localhost/terminal; /help lists the commands
+//	[roster] bob@localhost "Bob" (mutual): available
+//	/msg bob@localhost hello
+//	[chat] bob@localhost/desk: hi Alice
+//	/join lounge@conference.localhost
+//	[room] lounge@conference.localhost * you created the room and joined as alice; occupants: alice (moderator)
+//	[room] lounge@conference.localhost * bob joined
+//	welcome, Bob
+//	[room] lounge@conference.localhost <alice> welcome, Bob
+//	/quit
+//	[room] lounge@conference.localhost * you left
+//	[info] signing off
+//
+// The commands (/help shows them, /help COMMAND explains one):
+//
+//	/help [COMMAND]                   list the commands, or explain one
+//	/roster                           the contacts, their subscription and presence
+//	/msg JID TEXT                     send a chat message; JID becomes the current conversation
+//	/to JID                           make a contact or joined room the current conversation
+//	/reply TEXT                       answer whoever last sent a chat message
+//	/add JID [NAME]                   add a contact and ask to see its presence
+//	/remove JID                       remove a contact
+//	/approve JID, /deny JID           answer a subscription request
+//	/presence [SHOW] [STATUS]         available, chat, away, xa or dnd, with a status text
+//	/status [STATUS]                  change the status text alone
+//	/join ROOM@SERVICE [NICK]         enter a room, creating it when needed
+//	/say ROOM TEXT                    talk in a joined room
+//	/who [ROOM], /rooms               the occupants of a room, the rooms joined
+//	/invite ROOM JID [REASON]         invite someone into a joined room
+//	/leave [ROOM]                     leave a room
+//	/quit                             leave the rooms, sign off and exit
+//
+// A line that does not start with "/" goes to the current conversation, a
+// contact or a room; "//" at the start sends a line that begins with "/".
+//
+// # Output
+//
+// Everything is printed on standard output one line at a time, each line
+// starting with a tag that says what it is: [chat] (a message received,
+// "from: text"), [room] ("room <nick> text" for a room message, "room *
+// what happened" for its events), [presence] ("jid: available", "jid: away:
+// status", "jid: offline"), [roster], [subscribe] (someone asks to see
+// your presence: /approve or /deny), [invite], [info] (what a command did),
+// [error] and [help]. Text from the network is printed on one line, its
+// line breaks as \n and its control characters escaped, so that nobody
+// can send escape sequences to your terminal. There is no prompt: what
+// you type is echoed by the terminal, and other lines may arrive while
+// you type.
+//
+// A message to a bare JID follows the conversation (RFC 6121 section 5.1,
+// package chat): it goes to the device the contact last wrote from, or to
+// the server's choice. A message to a full JID (user@domain/resource) goes
+// to that device alone.
+//
+// # Ending
+//
+// /quit, the end of the input (Ctrl-D) and SIGINT or SIGTERM (Ctrl-C) leave
+// the rooms, close the connection and exit 0. When the server ends the
+// connection, chat prints why and exits 1; so does a failed login, with one
+// line on stderr. The flags are those of every example
+// (examples/internal/cli); run with -h for the list.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/gosmack/gosmack/examples/internal/cli"
+	"github.com/gosmack/gosmack/xmpp"
+)
+
+func main() {
+	cli.Main("chat", nil, func(ctx context.Context, cfg xmpp.Config) error {
+		return newClient(cfg, os.Stdout).run(ctx, os.Stdin)
+	})
+}
