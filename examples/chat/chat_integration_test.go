@@ -4,12 +4,10 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosmack/gosmack/internal/progtest"
 	"github.com/gosmack/gosmack/internal/testserver"
 )
 
@@ -39,7 +38,7 @@ const waitTimeout = 20 * time.Second
 // occupant events, a plain line and /say to the room), and /quit: both
 // exit 0, and alice sees bob leave.
 func TestIntegrationChatTerminal(t *testing.T) {
-	bin := buildChat(t)
+	bin := progtest.Build(t)
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) { chatTerminal(t, bin, s) })
 }
 
@@ -92,7 +91,7 @@ func chatTerminal(t *testing.T, bin string, s *testserver.Server) {
 // interrupt (Ctrl-C) end a session as /quit does: exit 0. A bad command
 // on the way is reported and the session goes on.
 func TestIntegrationChatTerminalEnd(t *testing.T) {
-	bin := buildChat(t)
+	bin := progtest.Build(t)
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) { chatTerminalEnd(t, bin, s) })
 }
 
@@ -122,22 +121,11 @@ func uniqueID() string {
 	return fmt.Sprintf("%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 }
 
-// buildChat builds this package's binary into a temporary directory.
-func buildChat(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "chat")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
 // terminal is a chat process under a pseudo-terminal, and what it printed.
 type terminal struct {
 	jid    string
-	cmd    *exec.Cmd
+	proc   *progtest.Proc
 	master *os.File
-	done   chan struct{} // closed when the process has exited
-	err    error         // what Wait returned; read after done
 
 	mu      sync.Mutex
 	lines   []string      // complete lines read from the terminal, without line ends
@@ -152,34 +140,22 @@ type terminal struct {
 func startTerminal(t *testing.T, bin string, s *testserver.Server, account, password string) *terminal {
 	t.Helper()
 	master, slave := openPTY(t)
-	tm := &terminal{jid: account, master: master, done: make(chan struct{}), changed: make(chan struct{})}
-	tm.cmd = exec.Command(bin, "-jid", account, "-addr", s.StartTLSAddr, "-ca", s.CAFile)
-	tm.cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+password)
-	tm.cmd.Stdin, tm.cmd.Stdout, tm.cmd.Stderr = slave, slave, slave
-	tm.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	err := tm.cmd.Start()
-	slave.Close() // the child has it; the master sees EOF (EIO) once the child is gone
-	if err != nil {
-		master.Close()
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	go tm.read()
-	go func() {
-		tm.err = tm.cmd.Wait()
-		close(tm.done)
-	}()
+	defer slave.Close() // the child has it; the master sees EOF (EIO) once the child is gone
+	tm := &terminal{jid: account, master: master, changed: make(chan struct{})}
+	// Registered first, so that it runs after progtest has killed the
+	// process.
 	t.Cleanup(func() {
-		select {
-		case <-tm.done:
-		default:
-			tm.cmd.Process.Kill()
-			<-tm.done
-		}
 		master.Close()
 		if t.Failed() {
 			t.Logf("%s's terminal:\n%s", tm.jid, tm.transcript())
 		}
 	})
+	cmd := exec.Command(bin, "-jid", account, "-addr", s.StartTLSAddr, "-ca", s.CAFile)
+	cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+password)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	tm.proc = progtest.StartCmd(t, cmd)
+	go tm.read()
 	return tm
 }
 
@@ -270,10 +246,10 @@ func (tm *terminal) expect(t *testing.T, pattern string) string {
 		tm.mu.Unlock()
 		if closed {
 			select {
-			case <-tm.done:
+			case <-tm.proc.Done():
 			case <-deadline.C:
 			}
-			t.Fatalf("%s: the terminal closed (exit: %v) without a line matching %q", tm.jid, tm.err, pattern)
+			t.Fatalf("%s: the terminal closed (exit: %v) without a line matching %q", tm.jid, tm.proc.Err(), pattern)
 		}
 		select {
 		case <-changed:
@@ -301,16 +277,7 @@ func (tm *terminal) keys(t *testing.T, s string) {
 // exit code.
 func (tm *terminal) wait(t *testing.T) int {
 	t.Helper()
-	select {
-	case <-tm.done:
-	case <-time.After(waitTimeout):
-		t.Fatalf("%s: still running after %s", tm.jid, waitTimeout)
-	}
-	var ee *exec.ExitError
-	if tm.err != nil && !errors.As(tm.err, &ee) {
-		t.Fatalf("%s: %v", tm.jid, tm.err)
-	}
-	return tm.cmd.ProcessState.ExitCode()
+	return tm.proc.Wait(t, waitTimeout)
 }
 
 // transcript is everything the terminal showed, for a failed test's log.

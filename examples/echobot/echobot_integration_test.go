@@ -5,11 +5,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +15,7 @@ import (
 
 	"github.com/gosmack/gosmack/caps"
 	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/internal/progtest"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/ping"
@@ -32,10 +28,10 @@ import (
 // ejabberd, and talk to it as bob with the library.
 
 func TestIntegrationEchoBot(t *testing.T) {
-	bin := buildBot(t)
+	bin := progtest.Build(t)
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		bot := startBot(t, bin, s, s.User(t, "alice").Password)
-		botJID := bot.waitOnline(t)
+		bot := startBot(t, bin, s, "alice@"+s.Domain, s.User(t, "alice").Password)
+		botJID := bot.WaitOnline(t, 30*time.Second)
 		require.Equal(t, jid.MustParse("alice@"+s.Domain), botJID.Bare())
 
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -124,18 +120,17 @@ func TestIntegrationEchoBot(t *testing.T) {
 			assert.True(t, info.HasFeature(f), "the bot announces %s: %v", f, info.Features)
 		}
 
-		code, _ := bot.stop(t)
-		assert.Equal(t, 0, code, "SIGTERM is a clean exit")
+		assert.Equal(t, 0, stopBot(t, bot), "SIGTERM is a clean exit")
 	})
 }
 
 func TestIntegrationEchoBotWrongPassword(t *testing.T) {
-	bin := buildBot(t)
+	bin := progtest.Build(t)
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		bot := startBot(t, bin, s, "not-"+s.User(t, "alice").Password)
-		code, stderr := bot.wait(t, 40*time.Second)
-		assert.Equal(t, 1, code)
-		assert.Empty(t, bot.stdout.String(), "never online")
+		bot := startBot(t, bin, s, "alice@"+s.Domain, "not-"+s.User(t, "alice").Password)
+		assert.Equal(t, 1, bot.Wait(t, 40*time.Second))
+		stderr := bot.Stderr.String()
+		assert.Empty(t, bot.Stdout.String(), "never online")
 		t.Logf("stderr: %s", stderr)
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 		assert.True(t, strings.HasPrefix(stderr, "echobot: connecting as alice@"+s.Domain+": "), "%q", stderr)
@@ -143,92 +138,16 @@ func TestIntegrationEchoBotWrongPassword(t *testing.T) {
 	})
 }
 
-// buildBot builds this package's binary into a temporary directory.
-func buildBot(t *testing.T) string {
+// startBot runs the binary as account on s with password, given through
+// the environment, as a user should.
+func startBot(t *testing.T, bin string, s *testserver.Server, account, password string) *progtest.Proc {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "echobot")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
+	return progtest.Start(t, bin, []string{"XMPP_PASSWORD=" + password}, "-jid", account, "-addr", s.StartTLSAddr, "-ca", s.CAFile)
 }
 
-// bot is a running echobot process.
-type bot struct {
-	cmd            *exec.Cmd
-	stdout, stderr *testserver.Buffer
-	done           chan struct{} // closed when the process has exited
-	err            error         // what Wait returned; read after done
-}
-
-// startBot runs the binary as alice on s with password (given through the
-// environment, as a user should); the process is killed when the test ends
-// if it still runs.
-func startBot(t *testing.T, bin string, s *testserver.Server, password string) *bot {
+// stopBot sends SIGTERM and waits up to 10 s for the exit.
+func stopBot(t *testing.T, bot *progtest.Proc) (code int) {
 	t.Helper()
-	b := &bot{stdout: new(testserver.Buffer), stderr: new(testserver.Buffer), done: make(chan struct{})}
-	b.cmd = exec.Command(bin, "-jid", "alice@"+s.Domain, "-addr", s.StartTLSAddr, "-ca", s.CAFile)
-	b.cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+password)
-	b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr
-	require.NoError(t, b.cmd.Start())
-	go func() {
-		b.err = b.cmd.Wait()
-		close(b.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-b.done:
-		default:
-			b.cmd.Process.Kill()
-			<-b.done
-		}
-	})
-	return b
-}
-
-var onlineRE = regexp.MustCompile(`(?m)^online as (\S+)$`)
-
-// waitOnline waits up to 30 s for "online as <full JID>" and returns the
-// JID.
-func (b *bot) waitOnline(t *testing.T) jid.JID {
-	t.Helper()
-	deadline := time.After(30 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if m := onlineRE.FindStringSubmatch(b.stdout.String()); m != nil {
-			j, err := jid.Parse(m[1])
-			require.NoError(t, err)
-			require.NotEmpty(t, j.Resourcepart(), "a full JID")
-			return j
-		}
-		select {
-		case <-tick.C:
-		case <-b.done:
-			t.Fatalf("echobot exited before going online: %v\nstderr: %s", b.err, b.stderr)
-		case <-deadline:
-			t.Fatalf("echobot not online within 30 s\nstdout: %s\nstderr: %s", b.stdout, b.stderr)
-		}
-	}
-}
-
-// stop sends SIGTERM and waits up to 10 s for the exit.
-func (b *bot) stop(t *testing.T) (code int, stderr string) {
-	t.Helper()
-	require.NoError(t, b.cmd.Process.Signal(syscall.SIGTERM))
-	return b.wait(t, 10*time.Second)
-}
-
-// wait waits for the process to exit and returns its exit code and stderr.
-func (b *bot) wait(t *testing.T, d time.Duration) (code int, stderr string) {
-	t.Helper()
-	select {
-	case <-b.done:
-	case <-time.After(d):
-		t.Fatalf("echobot still running after %s\nstderr: %s", d, b.stderr)
-	}
-	var ee *exec.ExitError
-	if b.err != nil && !errors.As(b.err, &ee) {
-		t.Fatalf("echobot: %v", b.err)
-	}
-	return b.cmd.ProcessState.ExitCode(), b.stderr.String()
+	bot.Signal(t, syscall.SIGTERM)
+	return bot.Wait(t, 10*time.Second)
 }

@@ -6,13 +6,12 @@ import (
 	"context"
 	"fmt"
 	mathrand "math/rand/v2"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosmack/gosmack/internal/progtest"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/roster"
@@ -25,7 +24,7 @@ import (
 // approves, and each roster shows the other with subscription both. Fresh
 // accounts, so that the shared ones' rosters stay as they are.
 func TestIntegrationEchoBotSubscriptions(t *testing.T) {
-	bin := buildBot(t)
+	bin := progtest.Build(t)
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
@@ -39,24 +38,8 @@ func TestIntegrationEchoBotSubscriptions(t *testing.T) {
 		}
 		botCfg, userCfg := fresh("echobot"), fresh("user")
 
-		b := &bot{stdout: new(testserver.Buffer), stderr: new(testserver.Buffer), done: make(chan struct{})}
-		b.cmd = exec.Command(bin, "-jid", botCfg.JID.String(), "-addr", s.StartTLSAddr, "-ca", s.CAFile)
-		b.cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+botCfg.Password)
-		b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr
-		require.NoError(t, b.cmd.Start())
-		go func() {
-			b.err = b.cmd.Wait()
-			close(b.done)
-		}()
-		t.Cleanup(func() {
-			select {
-			case <-b.done:
-			default:
-				b.cmd.Process.Kill()
-				<-b.done
-			}
-		})
-		botJID := b.waitOnline(t)
+		b := startBot(t, bin, s, botCfg.JID.String(), botCfg.Password)
+		botJID := b.WaitOnline(t, 30*time.Second)
 
 		c := xmpp.New(userCfg)
 		r := roster.New(c)
@@ -76,7 +59,7 @@ func TestIntegrationEchoBotSubscriptions(t *testing.T) {
 		case from := <-asked:
 			require.Equal(t, botJID.Bare(), from.Bare(), "the bot subscribes back")
 		case <-ctx.Done():
-			t.Fatalf("the bot did not subscribe back; stderr: %s", b.stderr.String())
+			t.Fatalf("the bot did not subscribe back; stderr: %s", b.Stderr.String())
 		}
 		require.Eventually(t, func() bool {
 			e, _ := r.Entry(botJID)
@@ -84,7 +67,6 @@ func TestIntegrationEchoBotSubscriptions(t *testing.T) {
 		}, 15*time.Second, 10*time.Millisecond, "the user's roster shows the bot with both")
 		require.Eventually(t, func() bool { return r.Presence(botJID).From == botJID }, 15*time.Second, 10*time.Millisecond,
 			"the user sees the bot online")
-		code, _ := b.stop(t)
-		require.Equal(t, 0, code)
+		require.Equal(t, 0, stopBot(t, b))
 	})
 }

@@ -4,13 +4,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosmack/gosmack/internal/progtest"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/muc"
@@ -35,7 +31,7 @@ import (
 const botNick = "mucbot"
 
 func TestIntegrationMUCBot(t *testing.T) {
-	bin := buildBot(t)
+	bin := progtest.Build(t)
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		ctx := scenarioContext(t)
 		unique := fmt.Sprintf("%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
@@ -52,9 +48,9 @@ func TestIntegrationMUCBot(t *testing.T) {
 		require.NoError(t, old.room.Send(ctx, botNick+": old"))
 
 		bot := startBot(t, bin, s, "alice", "mucbot-"+unique, "-room", created.String(), "-room", existing.String(), "-nick", botNick)
-		botJID := bot.waitOnline(t)
+		botJID := bot.WaitOnline(t, time.Minute)
 		require.Equal(t, jid.MustParse("alice@"+s.Domain), botJID.Bare())
-		out := bot.stdout.String()
+		out := bot.Stdout.String()
 		online := strings.Index(out, "online as ")
 		for _, r := range []jid.JID{created, existing} {
 			joined := strings.Index(out, "joined "+r.String()+" as "+botNick+"\n")
@@ -111,16 +107,17 @@ func TestIntegrationMUCBot(t *testing.T) {
 			require.NoError(t, v.room.Send(ctx, botNick+": hello from "+r.Localpart()))
 			assert.Equal(t, "hello from "+r.Localpart(), v.next(t, ctx))
 		}
-		assert.Contains(t, bot.stdout.String(), "invited to "+mediated.String()+" by ")
-		assert.Contains(t, bot.stdout.String(), "invited to "+direct.String()+" by "+bobConn.JID().String()+"\n")
+		assert.Contains(t, bot.Stdout.String(), "invited to "+mediated.String()+" by ")
+		assert.Contains(t, bot.Stdout.String(), "invited to "+direct.String()+" by "+bobConn.JID().String()+"\n")
 
 		// SIGTERM: the bot leaves every room and exits 0.
-		code, stderr := bot.stop(t)
+		bot.Signal(t, syscall.SIGTERM)
+		code, stderr := bot.Wait(t, 20*time.Second), bot.Stderr.String()
 		assert.Equal(t, 0, code, "SIGTERM is a clean exit; stderr: %s", stderr)
 		assert.Empty(t, stderr)
 		for _, v := range []*view{old, fresh, invited[mediated], invited[direct]} {
 			v.waitEvent(t, ctx, muc.Left)
-			assert.Contains(t, bot.stdout.String(), "left "+v.room.JID().String()+"\n")
+			assert.Contains(t, bot.Stdout.String(), "left "+v.room.JID().String()+"\n")
 		}
 	})
 }
@@ -128,7 +125,7 @@ func TestIntegrationMUCBot(t *testing.T) {
 // TestIntegrationMUCBotNickInUse: a room of -room where the nickname is
 // taken ends the bot with status 1 and one line on stderr.
 func TestIntegrationMUCBotNickInUse(t *testing.T) {
-	bin := buildBot(t)
+	bin := progtest.Build(t)
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		ctx := scenarioContext(t)
 		unique := fmt.Sprintf("%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
@@ -138,9 +135,9 @@ func TestIntegrationMUCBotNickInUse(t *testing.T) {
 		require.NoError(t, bob.Room(taken).Create(ctx, botNick, nil))
 
 		bot := startBot(t, bin, s, "alice", "mucbot-"+unique, "-room", taken.String(), "-nick", botNick)
-		code, stderr := bot.wait(t, 40*time.Second)
-		assert.Equal(t, 1, code)
-		assert.NotContains(t, bot.stdout.String(), "online as")
+		assert.Equal(t, 1, bot.Wait(t, 40*time.Second))
+		stderr := bot.Stderr.String()
+		assert.NotContains(t, bot.Stdout.String(), "online as")
 		t.Logf("stderr: %s", stderr)
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 		assert.True(t, strings.HasPrefix(stderr, "mucbot: "), "%q", stderr)
@@ -220,93 +217,11 @@ func (v *view) waitEvent(t *testing.T, ctx context.Context, kind muc.EventKind) 
 	}
 }
 
-// buildBot builds this package's binary into a temporary directory.
-func buildBot(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mucbot")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
-// proc is a running mucbot process.
-type proc struct {
-	cmd            *exec.Cmd
-	stdout, stderr *testserver.Buffer
-	done           chan struct{} // closed when the process has exited
-	err            error         // what Wait returned; read after done
-}
-
 // startBot runs the binary as user on s with the given resource and
 // further arguments, the password given through the environment, as a
-// user should; the process is killed when the test ends if it still runs.
-func startBot(t *testing.T, bin string, s *testserver.Server, user, resource string, args ...string) *proc {
+// user should.
+func startBot(t *testing.T, bin string, s *testserver.Server, user, resource string, args ...string) *progtest.Proc {
 	t.Helper()
-	b := &proc{stdout: new(testserver.Buffer), stderr: new(testserver.Buffer), done: make(chan struct{})}
 	args = append([]string{"-jid", user + "@" + s.Domain + "/" + resource, "-addr", s.StartTLSAddr, "-ca", s.CAFile}, args...)
-	b.cmd = exec.Command(bin, args...)
-	b.cmd.Env = append(os.Environ(), "XMPP_PASSWORD="+s.User(t, user).Password)
-	b.cmd.Stdout, b.cmd.Stderr = b.stdout, b.stderr
-	require.NoError(t, b.cmd.Start())
-	go func() {
-		b.err = b.cmd.Wait()
-		close(b.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-b.done:
-		default:
-			b.cmd.Process.Kill()
-			<-b.done
-		}
-	})
-	return b
-}
-
-var onlineRE = regexp.MustCompile(`(?m)^online as (\S+)$`)
-
-// waitOnline waits up to a minute for "online as <full JID>" and returns
-// the JID.
-func (b *proc) waitOnline(t *testing.T) jid.JID {
-	t.Helper()
-	deadline := time.After(time.Minute)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if m := onlineRE.FindStringSubmatch(b.stdout.String()); m != nil {
-			j, err := jid.Parse(m[1])
-			require.NoError(t, err)
-			require.NotEmpty(t, j.Resourcepart(), "a full JID")
-			return j
-		}
-		select {
-		case <-tick.C:
-		case <-b.done:
-			t.Fatalf("mucbot exited before going online: %v\nstdout: %s\nstderr: %s", b.err, b.stdout, b.stderr)
-		case <-deadline:
-			t.Fatalf("mucbot not online within a minute\nstdout: %s\nstderr: %s", b.stdout, b.stderr)
-		}
-	}
-}
-
-// stop sends SIGTERM and waits up to 20 s for the exit.
-func (b *proc) stop(t *testing.T) (code int, stderr string) {
-	t.Helper()
-	require.NoError(t, b.cmd.Process.Signal(syscall.SIGTERM))
-	return b.wait(t, 20*time.Second)
-}
-
-// wait waits for the process to exit and returns its exit code and stderr.
-func (b *proc) wait(t *testing.T, d time.Duration) (code int, stderr string) {
-	t.Helper()
-	select {
-	case <-b.done:
-	case <-time.After(d):
-		t.Fatalf("mucbot still running after %s\nstdout: %s\nstderr: %s", d, b.stdout, b.stderr)
-	}
-	var ee *exec.ExitError
-	if b.err != nil && !errors.As(b.err, &ee) {
-		t.Fatalf("mucbot: %v", b.err)
-	}
-	return b.cmd.ProcessState.ExitCode(), b.stderr.String()
+	return progtest.Start(t, bin, []string{"XMPP_PASSWORD=" + s.User(t, user).Password}, args...)
 }

@@ -26,7 +26,7 @@ func tierOf(rel string) int {
 		return 0 // leaves
 	case rel == "stanza":
 		return 1
-	case strings.HasPrefix(rel, "internal/testserver"), strings.HasPrefix(rel, "internal/archtest"):
+	case strings.HasPrefix(rel, "internal/testserver"), strings.HasPrefix(rel, "internal/archtest"), rel == "internal/progtest":
 		return 5 // test tooling may use anything
 	case strings.HasPrefix(rel, "internal/"):
 		return 1 // plumbing below the connection (the stream codec)
