@@ -57,16 +57,16 @@
 // proof of life; after MaxMisses pings in a row without one (by default
 // 1), the Pinger ends the stream with xmpp.Conn.Abort and an error that
 // matches ErrNoReply, and the OnFailure listeners receive that error. The
-// next Connect, by hand or by the reconnection of a later issue, starts
-// the keep-alive again. Unlike Smack, the Pinger does not skip a ping
-// when another stanza arrived recently: the connection does not tell when
-// it last received one.
+// stream coming back (reconnected or resumed) starts the keep-alive
+// again. The connection has its own dead-stream detection
+// (xmpp.Config.KeepAlive), which probes only after silence; the Pinger is
+// for those who want Smack's fixed-interval pings.
 //
 // # Goroutines, concurrency and contexts
 //
-// The keep-alive is a time.Timer armed when the connection logs in
-// (xmpp.StateAuthenticated) and stopped when the stream ends
-// (xmpp.StateClosed): a connection that is down, or up between pings,
+// The keep-alive is a time.Timer armed when the connection logs in or
+// resumes (xmpp.StateAuthenticated, xmpp.StateResumed) and stopped when
+// the stream ends (xmpp.StateClosed, xmpp.StateDisconnected): a connection that is down, or up between pings,
 // costs no goroutine. When the timer fires, its goroutine sends the ping
 // and waits for the reply, bounded by the timeout, the stream's end and
 // Close, then arms the timer again; there is never more than one. Close

@@ -68,7 +68,7 @@ type Pinger struct {
 
 	mu        sync.Mutex
 	closed    bool
-	up        bool // between StateAuthenticated and StateClosed
+	up        bool // from StateAuthenticated or StateResumed to StateClosed or StateDisconnected
 	interval  time.Duration
 	timeout   time.Duration // 0: min(interval, MaxTimeout)
 	maxMisses int
@@ -237,11 +237,11 @@ func Reachable(err error) bool {
 // PingFailedListener): MaxMisses pings in a row went unanswered, so the
 // Pinger ended the stream with xmpp.Conn.Abort. f receives that error,
 // which matches ErrNoReply. f runs on the connection's dispatcher, as the
-// StateClosed listener for that end of the stream: c.Done() is closed and
-// c.Err() returns the same error; the connection's own state listeners
-// registered before New have seen StateClosed already. f may call Connect
-// again, or Close p. The returned func removes f; it is safe to call more
-// than once.
+// listener of that end of the stream (StateDisconnected when the session
+// will be resumed, StateClosed otherwise); the connection's own state
+// listeners registered before New have heard it already, and automatic
+// reconnection, unless disabled, is under way. f may call Close p. The
+// returned func removes f; it is safe to call more than once.
 func (p *Pinger) OnFailure(f func(error)) (remove func()) {
 	fp := &f
 	p.mu.Lock()
@@ -283,10 +283,10 @@ func (p *Pinger) onState(sc xmpp.StateChange) {
 		return
 	}
 	switch sc.State {
-	case xmpp.StateAuthenticated:
+	case xmpp.StateAuthenticated, xmpp.StateResumed:
 		p.up = true
 		p.armLocked()
-	case xmpp.StateClosed:
+	case xmpp.StateClosed, xmpp.StateDisconnected:
 		p.up = false
 		p.disarmLocked()
 		if p.failure != nil && sc.Err != nil && errors.Is(sc.Err, p.failure) {
@@ -350,10 +350,9 @@ func (p *Pinger) tick(gen uint64) {
 	defer p.wg.Done()
 	defer cancel()
 
-	done := p.c.Done() // the stream this tick pings on
 	server := p.c.JID().Domain()
-	if isClosed(done) || server.IsZero() {
-		return // ended; StateClosed disarms, StateAuthenticated arms again
+	if !p.c.IsConnected() || server.IsZero() {
+		return // down; StateClosed disarms, StateAuthenticated arms again
 	}
 	_, err := p.Ping(ctx, server)
 
@@ -379,27 +378,16 @@ func (p *Pinger) tick(gen uint64) {
 		// StateClosed disarms.
 		p.failure = failure
 		p.mu.Unlock()
-		if p.c.Done() == done { // still the stream that failed, not a new one
-			p.c.Abort(failure)
-		}
+		p.c.Abort(failure) // the generation was current: still the stream that failed
 		return
 	default:
 		// The stream ended (StateClosed follows), or something else went
 		// wrong with this ping: try again later if the stream is up.
-		if isClosed(done) {
+		if !p.c.IsConnected() {
 			p.mu.Unlock()
 			return
 		}
 	}
 	p.timer.Reset(p.interval)
 	p.mu.Unlock()
-}
-
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }

@@ -104,8 +104,8 @@
 // memory; the presence beyond the bounds is not tracked and not heard.
 //
 // LastPresence is the last available presence the connection broadcast
-// (sent without a to), seen by an interceptor: reconnection will send it
-// again.
+// (sent without a to); the connection sends it again when a lost session
+// is replaced by a new one.
 //
 // # Subscriptions
 //
@@ -130,8 +130,7 @@
 //
 // # Not here yet
 //
-// Re-sending LastPresence on reconnection (the reconnection issue, which
-// will use LastPresence). Chats (Smack's ChatManager) are package chat.
+// Chats (Smack's ChatManager) are package chat.
 //
 // # Coming from Smack
 //

@@ -343,32 +343,12 @@ func (r *Roster) forgetLocked(deleted []Entry) {
 	}
 }
 
-// onSend remembers the last available presence broadcast (no to), on the
-// sending goroutine.
-func (r *Roster) onSend(st stanza.Stanza) {
-	p, ok := st.(*stanza.Presence)
-	if !ok || p.Type != stanza.Available || !p.To.IsZero() {
-		return
-	}
-	p = clonePresence(p)
-	r.mu.Lock()
-	r.lastSent = p
-	r.mu.Unlock()
-}
-
 // LastPresence returns a copy of the last available presence the
-// connection broadcast (sent without a to), as it was when sent (with
-// what interceptors registered before the Roster had added), and false
-// when none was sent since New. Reconnection sends it again to restore
-// the user's presence; directed presence and unavailable presence do not
-// change it.
+// connection broadcast (sent without a to), and false when none was sent:
+// xmpp.Conn.LastPresence, which a new session after a lost one sends
+// again. Directed presence and unavailable presence do not change it.
 func (r *Roster) LastPresence() (*stanza.Presence, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.lastSent == nil {
-		return nil, false
-	}
-	return clonePresence(r.lastSent), true
+	return r.c.LastPresence()
 }
 
 // SetPresence broadcasts the user's availability to every subscriber (RFC

@@ -104,11 +104,10 @@ type Roster struct {
 	room      sync.Cond // signalled (on r.mu) when the queue shrinks or Close
 	strangers int       // contacts in pres with stranger set
 
-	mode     SubscriptionMode
-	back     bool                 // SubscribeBack
-	pres     map[jid.JID]*contact // tracked presence by bare JID
-	seq      uint64               // counts available presences, for ties
-	lastSent *stanza.Presence     // the last available presence broadcast
+	mode SubscriptionMode
+	back bool                 // SubscribeBack
+	pres map[jid.JID]*contact // tracked presence by bare JID
+	seq  uint64               // counts available presences, for ties
 }
 
 // push is one item of a roster push with the push's version.
@@ -150,7 +149,6 @@ func New(c *xmpp.Conn, opts ...Option) *Roster {
 	r.detach = append(r.detach, handle(c, xmpp.IQHandlerFunc(r.onPush)))
 	r.detach = append(r.detach, c.OnState(r.onState))
 	r.detach = append(r.detach, c.HandlePresence(nil, r.onPresence))
-	r.detach = append(r.detach, c.Intercept(r.onSend))
 	if c.IsConnected() {
 		r.onState(xmpp.StateChange{State: xmpp.StateAuthenticated, JID: c.JID()})
 	}

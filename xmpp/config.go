@@ -97,6 +97,8 @@ type Config struct {
 
 	// NoInitialPresence stops the connection from sending available
 	// presence after login (Smack sends it by default, and so do we).
+	// Either way, a new session after a lost one sends again the last
+	// available presence the user broadcast, if any.
 	NoInitialPresence bool
 	// Lang is the stream's xml:lang; empty means "en".
 	Lang string
@@ -137,13 +139,75 @@ type Config struct {
 	// crypto/rand. Only tests that replay a recorded session need to set
 	// it.
 	Rand io.Reader
+
+	// StreamManagement configures XEP-0198 (acknowledgements and stream
+	// resumption), which is on whenever the server offers it.
+	StreamManagement StreamManagement
+	// Reconnect configures automatic reconnection (Smack's
+	// ReconnectionManager), which is on by default.
+	Reconnect Reconnect
+	// KeepAlive is how long the connection waits with nothing received
+	// before it asks the server for a sign of life (an ack request with
+	// stream management, a ping without); zero means 60 seconds, a
+	// negative value turns the probe off. If nothing at all arrives
+	// within KeepAliveTimeout after the probe, the stream counts as dead:
+	// it is closed and, as after any network failure, recovered. A silent
+	// peer is therefore noticed within KeepAlive + KeepAliveTimeout.
+	KeepAlive time.Duration
+	// KeepAliveTimeout bounds the wait for the answer to a keep-alive
+	// probe; zero means 20 seconds.
+	KeepAliveTimeout time.Duration
+	// MaxQueued bounds the stanzas Send queues while the connection is
+	// down and coming back (being resumed or reconnected), to be sent in
+	// order once it is up; zero means 1000. Past it, Send returns
+	// ErrQueueFull. A negative value turns the queue off: Send then
+	// returns ErrNotConnected while the connection is down.
+	MaxQueued int
+}
+
+// StreamManagement configures XEP-0198. The zero value enables it with
+// resumption when the server offers it, with the defaults below.
+type StreamManagement struct {
+	// Disabled keeps stream management off even when offered.
+	Disabled bool
+	// NoResume enables acknowledgements without asking for resumption:
+	// a lost stream then always ends the session.
+	NoResume bool
+	// RequestEvery is how many stanzas may be sent before the connection
+	// asks the server to acknowledge them; zero means 5.
+	RequestEvery int
+	// RequestAfter is how long a sent stanza may wait before its
+	// acknowledgement is asked for, however few were sent; zero means one
+	// second.
+	RequestAfter time.Duration
+	// MaxUnacked bounds the stanzas kept until the server acknowledges
+	// them; zero means 1000. When that many are unacknowledged, Send
+	// waits (within its context) for acknowledgements.
+	MaxUnacked int
+	// ResumeTimeout, when not zero, is how long the connection asks the
+	// server to keep the session for resumption after the stream is lost
+	// (the server may choose less).
+	ResumeTimeout time.Duration
 }
 
 const (
-	defaultLang         = "en"
-	defaultCloseTimeout = 5 * time.Second
-	defaultPort         = "5222"
+	defaultLang             = "en"
+	defaultCloseTimeout     = 5 * time.Second
+	defaultPort             = "5222"
+	defaultKeepAlive        = 60 * time.Second
+	defaultKeepAliveTimeout = 20 * time.Second
+	defaultMaxQueued        = 1000
+	defaultRequestEvery     = 5
+	defaultRequestAfter     = time.Second
+	defaultMaxUnacked       = 1000
 )
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
 
 func (c *Config) lang() string {
 	if c.Lang == "" {

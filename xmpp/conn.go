@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/sasl"
@@ -29,21 +32,60 @@ import (
 // arrived; they may call Send and SendIQ (and wait for the reply) without
 // deadlocking, and while one runs the others wait.
 //
+// # Staying connected
+//
+// A session (from login to StateClosed) can outlive its stream. With
+// stream management (XEP-0198, on whenever the server offers it), every
+// stanza sent is kept until the server acknowledges it; when the stream is
+// lost the session is suspended (StateDisconnected), and reconnection
+// resumes it (StateResumed): the server re-sends what the client did not
+// receive and the client re-sends what the server did not acknowledge, so
+// nothing is lost and nothing is delivered twice. When the session cannot
+// be resumed it ends (StateClosed), the stanzas that may not have arrived
+// are reported to OnUnacked, and a new session starts (StateAuthenticated)
+// for the managers to restore (roster, presence, rooms). Automatic
+// reconnection (Config.Reconnect) retries with back-off; while it runs,
+// Send queues stanzas and sends them, in order, once the stream is up.
+//
 // All methods are safe for concurrent use.
 type Conn struct {
 	cfg   Config
 	rand  io.Reader
 	salts *sasl.SaltCache
 
-	mu      sync.Mutex
-	s       *session // the stream in use; nil when not connected
-	busy    bool     // a Connect is under way
-	lastErr error    // why the last stream ended; nil after a clean Close
+	mu       sync.Mutex
+	s        *session      // the stream in use; nil when none is up
+	flushing bool          // s is up but still sending what was queued: Send queues
+	x        *xsession     // the session; nil when none (suspended ones included)
+	busy     bool          // a Connect is under way
+	lastErr  error         // why the last stream ended; nil after a clean Close
+	down     chan struct{} // Done: closed when the Conn is down and not coming back
+	recon    *reconnector  // automatic reconnection under way, or nil
+	outbox   []stanza.Stanza
+	presence *stanza.Presence // the last available presence broadcast
 
 	reg       registry
 	pending   pending
 	dispatch  dispatcher
 	announced announced
+}
+
+// xsession is one XMPP session: a bound resource, from login to
+// StateClosed. Stream management lets it span several streams.
+type xsession struct {
+	jid      jid.JID
+	features Features
+	sm       *smState // nil without stream management
+
+	ctx    context.Context // ends with the session: IQ handlers get it
+	cancel context.CancelFunc
+	lost   chan struct{} // closed when the session ends
+}
+
+func newXSession(s *session) *xsession {
+	x := &xsession{jid: s.jid, features: s.features, sm: s.sm, lost: make(chan struct{})}
+	x.ctx, x.cancel = context.WithCancel(context.Background())
+	return x
 }
 
 // session is what one socket carries: the stream, what negotiation
@@ -52,9 +94,13 @@ type session struct {
 	*stream
 	jid      jid.JID // the full JID the server bound
 	features Features
+	x        *xsession
+	sm       *smState // negotiation's stream management, before x exists
 
-	ctx    context.Context // ends with the session: IQ handlers get it
-	cancel context.CancelFunc
+	born     time.Time
+	heard    atomic.Int64 // when the reader last received anything, since born
+	watchdog *watchdog
+	acking   atomic.Bool // an <a/> is being written
 
 	closing   chan struct{} // closed when Close starts
 	closeOnce sync.Once
@@ -63,7 +109,18 @@ type session struct {
 	early     []stanza.Stanza
 
 	abortOnce sync.Once
-	abortErr  error // why Abort ended it; read after abortOnce.Do
+	abortErr  error // why abort ended it; read after abortOnce.Do
+}
+
+func (s *session) sinceBorn() time.Duration { return time.Since(s.born) }
+func (s *session) lastHeard() time.Duration { return time.Duration(s.heard.Load()) }
+func (s *session) noteHeard()               { s.heard.Store(int64(time.Since(s.born))) }
+
+// abort ends the stream at once with err: the reader sees the socket
+// close and reports err.
+func (s *session) abort(err error) {
+	s.abortOnce.Do(func() { s.abortErr = err })
+	s.conn.Close()
 }
 
 // New returns a connection with the given configuration, not yet
@@ -100,21 +157,22 @@ func (c *Conn) Config() Config {
 	return c.cfg
 }
 
-// JID returns the full JID the server bound for this session, or the zero
-// JID when not connected.
+// JID returns the full JID the server bound for the session (also while
+// it is suspended, waiting to be resumed), or the zero JID when there is
+// no session.
 func (c *Conn) JID() jid.JID {
-	if s := c.current(); s != nil {
-		return s.jid
+	if x := c.session(); x != nil {
+		return x.jid
 	}
 	return jid.JID{}
 }
 
 // Features returns the stream features the server announced after login
 // (stream management, roster versioning...), or the zero Features when
-// not connected.
+// there is no session.
 func (c *Conn) Features() Features {
-	if s := c.current(); s != nil {
-		return s.features
+	if x := c.session(); x != nil {
+		return x.features
 	}
 	return Features{}
 }
@@ -122,13 +180,18 @@ func (c *Conn) Features() Features {
 // IsConnected reports whether a stream is up and logged in.
 func (c *Conn) IsConnected() bool { return c.current() != nil }
 
-// Done returns a channel that is closed when the current stream ends, or
-// a closed channel when there is none. After it closes, Err says why.
+// Done returns a channel that is closed when the connection is down and
+// will not come back by itself: after Close, after a stream ended with
+// automatic reconnection disabled, or when reconnection gave up. While
+// reconnection runs it stays open. Before the first Connect it is closed.
+// After it closes, Err says why.
 func (c *Conn) Done() <-chan struct{} {
-	if s := c.current(); s != nil {
-		return s.done
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down == nil {
+		return closedChan
 	}
-	return closedChan
+	return c.down
 }
 
 var closedChan = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
@@ -151,6 +214,21 @@ func (c *Conn) current() *session {
 	return c.s
 }
 
+func (c *Conn) session() *xsession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.x
+}
+
+// lost returns a channel closed when the current session ends (closed
+// already when there is none).
+func (c *Conn) lost() <-chan struct{} {
+	if x := c.session(); x != nil {
+		return x.lost
+	}
+	return closedChan
+}
+
 // notConnected is the error for using a connection with no stream.
 func (c *Conn) notConnected() error {
 	c.mu.Lock()
@@ -164,88 +242,306 @@ func (c *Conn) notConnected() error {
 // Connect opens a stream and logs in (RFC 6120): it finds the server (DNS
 // SRV, or Config.Addr), connects with direct TLS or STARTTLS as the
 // configuration and the server allow, authenticates with the strongest
-// SASL mechanism both sides support, binds a resource, and sends initial
-// presence unless the configuration says not to. A see-other-host stream
-// error during negotiation is followed once.
+// SASL mechanism both sides support, and then resumes the suspended
+// session if there is one (XEP-0198), or binds a resource, enables stream
+// management when offered, and sends initial presence unless the
+// configuration says not to (on a later session: the last available
+// presence the user sent). A see-other-host stream error during
+// negotiation is followed once.
 //
 // Negotiation runs on the caller's goroutine; ctx bounds all of it (its
 // deadline and its cancellation abort the network operations), and once
 // Connect returns, ctx no longer matters. On success the reader goroutine
-// runs until the stream ends. Connect on a connected Conn returns
-// ErrConnected; Connect after the stream ended connects again, keeping
-// every registration.
+// runs until the stream ends. Connect on a connected Conn, or while
+// automatic reconnection runs, returns ErrConnected; Connect after the
+// stream ended connects again, keeping every registration.
 func (c *Conn) Connect(ctx context.Context) error {
 	c.mu.Lock()
-	if c.s != nil || c.busy {
+	if c.s != nil || c.busy || c.recon != nil {
 		c.mu.Unlock()
 		return ErrConnected
 	}
 	c.busy = true
+	if c.down == nil || isClosed(c.down) {
+		c.down = make(chan struct{})
+	}
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.busy = false
-		c.mu.Unlock()
-	}()
 	if c.cfg.JID.IsZero() {
+		c.settle(errors.New("xmpp: Config.JID is not set"))
 		return errors.New("xmpp: Config.JID is not set")
 	}
-	s, err := c.negotiate(ctx)
-	if err != nil {
-		return err
-	}
-	c.start(s)
-	if !c.cfg.NoInitialPresence {
-		if err := c.Send(ctx, &stanza.Presence{}); err != nil {
-			c.Close()
-			return fmt.Errorf("xmpp: initial presence: %w", err)
-		}
-	}
-	return nil
+	_, err := c.connect(ctx, nil)
+	c.settle(err)
+	return err
 }
 
-// start makes s the connection's stream and starts its reader.
-func (c *Conn) start(s *session) {
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+// settle ends a Connect: busy is cleared, and when it failed with nothing
+// left to come back (no suspended session), the Conn is down for good.
+func (c *Conn) settle(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = false
+	if err != nil && c.x == nil && c.s == nil && c.recon == nil && c.down != nil && !isClosed(c.down) {
+		close(c.down)
+	}
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// connect negotiates a stream and puts it in use: the suspended session
+// resumed, or a new one. r is the reconnection doing it, if any.
+func (c *Conn) connect(ctx context.Context, r *reconnector) (resumed bool, err error) {
+	x := c.session()
+	s, resumeErr, err := c.negotiate(ctx, x)
+	if err != nil {
+		return false, err
+	}
 	s.closing = make(chan struct{})
 	s.done = make(chan struct{})
+	s.born = time.Now()
+	s.noteHeard()
+	if resumeErr == nil && x != nil {
+		s.x = x
+		c.use(s)
+		c.dispatch.event(StateChange{State: StateResumed, JID: x.jid})
+		c.startWatchdog(s)
+		go c.read(s)
+		return true, c.up(ctx, s, r, x.sm.pending(), nil)
+	}
+	if x != nil {
+		c.loseSession(x, fmt.Errorf("%w: %w", ErrResumeFailed, resumeErr), false)
+	}
+	x = newXSession(s)
+	s.x = x
+	if x.sm != nil {
+		x.sm.request = c.requestAck
+	}
 	c.mu.Lock()
-	c.s = s
-	c.lastErr = nil
+	c.x = x
+	initial := c.initialPresence()
 	c.mu.Unlock()
+	c.use(s)
 	c.dispatch.event(StateChange{State: StateAuthenticated, JID: s.jid})
 	for _, st := range s.early {
 		c.dispatch.push(s, st)
 	}
 	s.early = nil
+	c.startWatchdog(s)
 	go c.read(s)
+	return false, c.up(ctx, s, r, nil, initial)
+}
+
+// use makes s the stream in use, still flushing: until up is done,
+// Send queues.
+func (c *Conn) use(s *session) {
+	c.mu.Lock()
+	c.s, c.flushing = s, true
+	c.lastErr = nil
+	c.mu.Unlock()
+}
+
+// initialPresence is what a new session announces: the last available
+// presence the user broadcast in an earlier session, restoring it; else
+// plain available presence, unless the configuration says not to.
+func (c *Conn) initialPresence() *stanza.Presence {
+	switch {
+	case c.presence != nil:
+		p := clonePresence(c.presence)
+		p.ID = ""
+		return p
+	case c.cfg.NoInitialPresence:
+		return nil
+	}
+	return &stanza.Presence{}
+}
+
+// up writes what must precede everything else on the new stream s — the
+// unacknowledged stanzas again after a resume, or the initial presence of
+// a new session — then the stanzas queued while the connection was down,
+// in order. Until then Send queues, so nothing overtakes. If s ends
+// meanwhile, the rest stays queued.
+func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stanza.Stanza, initial *stanza.Presence) error {
+	if len(resend) > 0 {
+		if err := s.resend(ctx, resend); err != nil {
+			s.abort(err)
+			return fmt.Errorf("xmpp: resending after resumption: %w", err)
+		}
+	}
+	if initial != nil {
+		c.prepare(initial)
+		if _, err := c.write(ctx, s, initial); err != nil {
+			s.abort(err)
+			return fmt.Errorf("xmpp: initial presence: %w", err)
+		}
+	}
+	for {
+		c.mu.Lock()
+		if c.s != s {
+			c.mu.Unlock()
+			<-s.done
+			return fmt.Errorf("xmpp: the stream ended as it came up: %w", s.err)
+		}
+		if len(c.outbox) == 0 {
+			c.flushing = false
+			if c.recon == r {
+				c.recon = nil
+			}
+			c.mu.Unlock()
+			return nil
+		}
+		batch := c.outbox
+		c.outbox = nil
+		c.mu.Unlock()
+		for i, st := range batch {
+			if taken, err := c.write(ctx, s, st); err != nil && !taken {
+				c.mu.Lock()
+				c.outbox = append(batch[i:len(batch):len(batch)], c.outbox...)
+				c.mu.Unlock()
+				s.abort(err)
+				return fmt.Errorf("xmpp: sending what was queued: %w", err)
+			}
+		}
+	}
 }
 
 // end tears s down once its reader has stopped: err says why (nil after
-// Close). Every SendIQ waiting on s fails with it.
+// Close). A stream lost by accident with a resumable session suspends
+// the session; anything else ends it. Reconnection starts when it may.
 func (c *Conn) end(s *session, err error) {
 	s.conn.Close()
-	s.cancel()
+	s.watchdog.stop()
+	closing := isClosed(s.closing)
+	x := s.x
 	c.mu.Lock()
-	if c.s == s {
-		c.s = nil
+	s.err = err
+	wasUp := c.s == s
+	if wasUp {
+		c.s, c.flushing = nil, false
 		c.lastErr = err
 	}
+	var se *stanza.StreamError
+	suspend := wasUp && !closing && err != nil && x.sm.resumable() && !errors.As(err, &se)
+	lose := wasUp && !suspend && c.x == x
+	if lose {
+		c.x = nil
+	}
+	reconnecting := c.recon != nil
+	var r *reconnector
+	if wasUp && !reconnecting && !closing && !c.cfg.Reconnect.Disabled && retryable(err) {
+		r = newReconnector()
+		c.recon = r
+		reconnecting = true
+	}
+	if wasUp && !reconnecting && c.down != nil && !isClosed(c.down) {
+		close(c.down)
+	}
 	c.mu.Unlock()
-	s.err = err
 	close(s.done)
+	switch {
+	case lose:
+		c.loseSession(x, err, !reconnecting)
+	case suspend:
+		c.dispatch.event(StateChange{State: StateDisconnected, Err: err})
+	}
+	if r != nil {
+		go c.reconnect(r)
+	}
+}
+
+// loseSession ends x: SendIQ calls waiting on it fail, what it sent
+// without acknowledgement is reported, and the listeners hear
+// StateClosed. final says nothing will come back by itself, so the
+// stanzas queued meanwhile are reported too.
+func (c *Conn) loseSession(x *xsession, err error, final bool) {
+	c.mu.Lock()
+	if c.x == x {
+		c.x = nil
+	}
+	var queued []stanza.Stanza
+	if final {
+		queued, c.outbox = c.outbox, nil
+	}
+	c.mu.Unlock()
+	x.cancel()
+	close(x.lost)
+	why := err
+	if why == nil {
+		why = ErrClosed
+	}
+	if left := x.sm.stop(); len(left) > 0 {
+		c.dispatch.unackedEvent(left, why)
+	}
+	if len(queued) > 0 {
+		c.dispatch.unackedEvent(queued, why)
+	}
 	c.dispatch.event(StateChange{State: StateClosed, Err: err})
 }
 
-// Close ends the session cleanly: it sends unavailable presence and the
-// stream's end, waits up to Config.CloseTimeout for the server to close
-// its side, closes the socket and waits for the reader goroutine to exit.
-// SendIQ calls still waiting fail. Registrations stay on the Conn. Close on
-// a connection that is not connected does nothing and returns nil; it is
-// safe to call twice and from a listener.
+// giveUp ends reconnection r for good after err.
+func (c *Conn) giveUp(r *reconnector, err error) {
+	c.mu.Lock()
+	if c.recon != r {
+		c.mu.Unlock()
+		return
+	}
+	c.recon = nil
+	x := c.x
+	queued := c.outbox
+	if x == nil {
+		c.outbox = nil
+	}
+	c.lastErr = err
+	if c.down != nil && !isClosed(c.down) {
+		close(c.down)
+	}
+	c.mu.Unlock()
+	if x != nil {
+		c.loseSession(x, err, true)
+	} else if len(queued) > 0 {
+		c.dispatch.unackedEvent(queued, err)
+	}
+}
+
+// Close ends the session cleanly: it stops reconnection, sends
+// unavailable presence and the stream's end, waits up to
+// Config.CloseTimeout for the server to close its side, closes the socket
+// and waits for the reader goroutine to exit. SendIQ calls still waiting
+// fail; stanzas queued or not acknowledged are reported to OnUnacked.
+// Registrations stay on the Conn. Close on a connection that is not
+// connected does nothing and returns nil; it is safe to call twice and
+// from a listener.
 func (c *Conn) Close() error {
+	c.mu.Lock()
+	r := c.recon
+	c.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		<-r.done
+		c.mu.Lock()
+		if c.recon == r {
+			c.recon = nil
+		}
+		c.mu.Unlock()
+	}
 	s := c.current()
 	if s == nil {
+		c.mu.Lock()
+		x := c.x
+		c.lastErr = nil
+		if c.down != nil && !isClosed(c.down) {
+			close(c.down)
+		}
+		c.mu.Unlock()
+		if x != nil {
+			c.loseSession(x, nil, true)
+		}
 		return nil
 	}
 	s.closeOnce.Do(func() {
@@ -253,9 +549,13 @@ func (c *Conn) Close() error {
 		defer cancel()
 		// Unavailable presence first: RFC 6121 section 4.6.1 lets the
 		// server broadcast it; a closed stream implies it anyway.
-		_ = c.sendOn(ctx, s, &stanza.Presence{Type: stanza.Unavailable})
+		_, _ = c.write(ctx, s, c.prepare(&stanza.Presence{Type: stanza.Unavailable}))
 		close(s.closing)
-		if err := s.writeRaw(ctx, "</stream:stream>"); err == nil {
+		end := "</stream:stream>"
+		if s.x.sm.active() {
+			end = smRequest + end // the last acks come before the server's end
+		}
+		if err := s.writeRaw(ctx, end); err == nil {
 			select {
 			case <-s.done:
 			case <-ctx.Done():
@@ -282,30 +582,116 @@ func (c *Conn) newID() string {
 
 // Send writes st to the server. A Message or Presence without an id gets
 // a fresh one, written into st. Send returns once the stanza is handed to
-// the socket (the server's acceptance is not confirmed: stream management,
-// a later issue, does that).
+// the socket; with stream management, OnAcked says when the server has
+// it, and OnUnacked when it may not.
 //
-// ctx bounds the wait for the write lock and the write itself; if it ends
-// mid-write, part of the stanza may have gone out, so the stream is closed
-// and the error returned. Send is safe for concurrent use: stanzas go out
-// whole, in the order the calls took the write lock.
+// While the connection is down but coming back (a suspended session, or
+// reconnection running), Send queues st, up to Config.MaxQueued, and
+// returns nil; queued stanzas go out in order once the stream is up. With
+// no session and no reconnection it returns an error matching
+// ErrNotConnected.
+//
+// ctx bounds the wait for the write lock, for room among the
+// unacknowledged stanzas, and the write itself; if it ends mid-write,
+// part of the stanza may have gone out, so the stream is closed (and, with
+// stream management, the stanza is sent again on the resumed stream). Send
+// is safe for concurrent use: stanzas go out whole, in the order the calls
+// took the write lock.
 func (c *Conn) Send(ctx context.Context, st stanza.Stanza) error {
-	s := c.current()
-	if s == nil {
-		return c.notConnected()
-	}
-	return c.sendOn(ctx, s, st)
+	return c.submit(ctx, c.prepare(st))
 }
 
-func (c *Conn) sendOn(ctx context.Context, s *session, st stanza.Stanza) error {
+// prepare gives st its id, runs the interceptors, and remembers an
+// available presence broadcast, which a new session sends again.
+func (c *Conn) prepare(st stanza.Stanza) stanza.Stanza {
 	h := st.Head()
 	if h.ID == "" {
 		if _, isIQ := st.(*stanza.IQ); !isIQ {
 			h.ID = c.newID()
 		}
 	}
+	if p, ok := st.(*stanza.Presence); ok && p.To.IsZero() && p.Type == stanza.Available {
+		cp := clonePresence(p)
+		c.mu.Lock()
+		c.presence = cp
+		c.mu.Unlock()
+	}
 	c.intercept(st)
-	written, err := s.send(ctx, s.done, st)
+	return st
+}
+
+// LastPresence returns a copy of the last available presence the user
+// broadcast (sent without a to), as it was before the interceptors saw
+// it, and false when none was sent. A new session after a lost one sends
+// it again, restoring the user's presence; directed and unavailable
+// presence do not change it.
+func (c *Conn) LastPresence() (*stanza.Presence, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.presence == nil {
+		return nil, false
+	}
+	return clonePresence(c.presence), true
+}
+
+func clonePresence(p *stanza.Presence) *stanza.Presence {
+	cp := *p
+	cp.Statuses = slices.Clone(p.Statuses)
+	cp.Extensions = slices.Clone(p.Extensions)
+	return &cp
+}
+
+// submit writes st on the stream in use, or queues it while the
+// connection is coming back.
+func (c *Conn) submit(ctx context.Context, st stanza.Stanza) error {
+	for {
+		c.mu.Lock()
+		s := c.s
+		if s == nil || c.flushing {
+			err := c.queueLocked(st)
+			c.mu.Unlock()
+			return err
+		}
+		c.mu.Unlock()
+		taken, err := c.write(ctx, s, st)
+		switch {
+		case taken:
+			return nil // stream management has it: resent or reported
+		case errors.Is(err, errStreamGone):
+			continue // s ended first: queue st, or fail, as the Conn now stands
+		}
+		return err
+	}
+}
+
+// queueLocked queues st while the connection is down but coming back.
+func (c *Conn) queueLocked(st stanza.Stanza) error {
+	if (c.x == nil && c.recon == nil) || c.cfg.MaxQueued < 0 {
+		if c.lastErr != nil {
+			return fmt.Errorf("%w: %w", ErrNotConnected, c.lastErr)
+		}
+		return ErrNotConnected
+	}
+	if len(c.outbox) >= orDefault(c.cfg.MaxQueued, defaultMaxQueued) {
+		return ErrQueueFull
+	}
+	c.outbox = append(c.outbox, st)
+	return nil
+}
+
+// write writes st on s. taken reports that stream management kept st:
+// whatever happened to the stream, it will be sent again or reported.
+// errStreamGone means s ended before st was written.
+func (c *Conn) write(ctx context.Context, s *session, st stanza.Stanza) (taken bool, err error) {
+	sm := s.x.sm
+	if sm.active() {
+		if err := sm.acquire(ctx, s.done); err != nil {
+			return false, err
+		}
+	} else {
+		sm = nil
+	}
+	written, taken, err := s.send(ctx, s.done, st, sm)
 	if err != nil {
 		if written {
 			// Part of an element may be on the wire: the stream cannot
@@ -313,11 +699,29 @@ func (c *Conn) sendOn(ctx context.Context, s *session, st stanza.Stanza) error {
 			s.conn.Close()
 		}
 		if errors.Is(err, ErrNotConnected) {
-			return c.notConnected()
+			return taken, errStreamGone
 		}
-		return err
+		return taken, err
 	}
-	return nil
+	return taken, nil
+}
+
+// requestAck asks the server to acknowledge what it has received, on the
+// stream in use.
+func (c *Conn) requestAck() {
+	s := c.current()
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.x.ctx, orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
+	defer cancel()
+	if err := s.writeRaw(ctx, smRequest); err != nil {
+		if !errors.Is(err, ErrNotConnected) {
+			s.abort(err)
+		}
+		return
+	}
+	s.x.sm.requested()
 }
 
 // isNetClosed reports errors that only say the socket was closed.

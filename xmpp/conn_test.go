@@ -74,6 +74,10 @@ func TestOpenfireSeed(t *testing.T) {
 		Mechanisms:           []string{"PLAIN"}, // as the seed's app; SCRAM-SHA-1 would be chosen otherwise
 		Addr:                 "oatest.invalid:5222",
 		Dialer:               conns(xmpptest.Script(t, load(t, "openfire-seed.xmpp"))),
+		// The seed's app did not enable the stream management Openfire
+		// offered: its session has no <enable/>.
+		StreamManagement: xmpp.StreamManagement{Disabled: true},
+		Reconnect:        xmpp.Reconnect{Disabled: true},
 	}
 	// The chat message must go out after the answer to the server's ping,
 	// as in the seed: the recorder sees each element under the write

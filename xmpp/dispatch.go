@@ -22,7 +22,22 @@ type item struct {
 	s     *session
 	st    stanza.Stanza
 	state StateChange
+	// Stream management and reconnection events, when st is nil and
+	// kind says so.
+	kind    itemKind
+	stanzas []stanza.Stanza
+	err     error
+	recon   ReconnectEvent
 }
+
+type itemKind uint8
+
+const (
+	stateItem itemKind = iota
+	ackedItem
+	unackedItem
+	reconnectItem
+)
 
 // dispatcher delivers received stanzas and state changes to the
 // registered listeners, in order, on a goroutine that exists only while
@@ -63,6 +78,23 @@ func (d *dispatcher) event(sc StateChange) {
 	d.queueLocked(item{state: sc})
 }
 
+// ackedEvent, unackedEvent and reconnectEvent queue what OnAcked,
+// OnUnacked and OnReconnect listeners hear; they never block.
+func (d *dispatcher) ackedEvent(sts []stanza.Stanza) {
+	d.mu.Lock()
+	d.queueLocked(item{kind: ackedItem, stanzas: sts})
+}
+
+func (d *dispatcher) unackedEvent(sts []stanza.Stanza, err error) {
+	d.mu.Lock()
+	d.queueLocked(item{kind: unackedItem, stanzas: sts, err: err})
+}
+
+func (d *dispatcher) reconnectEvent(e ReconnectEvent) {
+	d.mu.Lock()
+	d.queueLocked(item{kind: reconnectItem, recon: e})
+}
+
 func (d *dispatcher) queueLocked(it item) {
 	d.queue = append(d.queue, it)
 	start := !d.running
@@ -98,8 +130,25 @@ func (d *dispatcher) deliver(it item) {
 	c := d.c
 	switch st := it.st.(type) {
 	case nil:
-		for h := range c.reg.states.All() {
-			h(it.state)
+		switch it.kind {
+		case stateItem:
+			for h := range c.reg.states.All() {
+				h(it.state)
+			}
+		case ackedItem:
+			for h := range c.reg.acked.All() {
+				for _, st := range it.stanzas {
+					h(st)
+				}
+			}
+		case unackedItem:
+			for h := range c.reg.unacked.All() {
+				h(it.stanzas, it.err)
+			}
+		case reconnectItem:
+			for h := range c.reg.reconnect.All() {
+				h(it.recon)
+			}
 		}
 	case *stanza.Message:
 		for l := range c.reg.messages.All() {
@@ -127,7 +176,7 @@ func (c *Conn) answer(s *session, iq *stanza.IQ) {
 	if h := c.reg.iqHandler(iqKey{iq.Type, iq.PayloadName()}); h == nil {
 		reply = iq.ErrorIQ(stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable))
 	} else {
-		payload, err := h.HandleIQ(s.ctx, iq)
+		payload, err := h.HandleIQ(s.x.ctx, iq)
 		var se *stanza.Error
 		switch {
 		case err == nil:
@@ -142,12 +191,18 @@ func (c *Conn) answer(s *session, iq *stanza.IQ) {
 	c.reply(s, reply)
 }
 
-// reply sends an answer on s, not waiting past the session's end. The
-// reply carries no from: the server stamps the full JID (RFC 6120 section
-// 8.1.2.1), and the request's to may have been the bare JID.
+// reply sends an answer in the session the request came in, not waiting
+// past its end (with stream management, a request received before the
+// stream was lost is answered on the resumed stream). The reply carries
+// no from: the server stamps the full JID (RFC 6120 section 8.1.2.1), and
+// the request's to may have been the bare JID.
 func (c *Conn) reply(s *session, iq *stanza.IQ) {
 	iq.From = jid.JID{}
-	if err := c.sendOn(s.ctx, s, iq); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrNotConnected) {
+	x := s.x
+	if c.session() != x {
+		return // that session is over: nobody waits for the answer
+	}
+	if err := c.submit(x.ctx, c.prepare(iq)); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrNotConnected) {
 		c.cfg.logError("sending an IQ reply", err)
 	}
 }

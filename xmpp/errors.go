@@ -32,3 +32,22 @@ var (
 	// allow at that point.
 	ErrUnexpected = errors.New("xmpp: unexpected element from the server")
 )
+
+// Errors of stream management and reconnection.
+var (
+	// ErrQueueFull is returned by Send while the connection is down when
+	// Config.MaxQueued stanzas are queued already.
+	ErrQueueFull = errors.New("xmpp: the queue of stanzas waiting for the connection is full")
+	// ErrClosed is what OnUnacked reports for stanzas still unsent or
+	// unacknowledged when Close ended the session.
+	ErrClosed = errors.New("xmpp: the connection was closed")
+	// ErrNoReply ends a stream whose server answered nothing within
+	// Config.KeepAliveTimeout of a keep-alive probe.
+	ErrNoReply = errors.New("xmpp: the server stopped answering")
+	// ErrResumeFailed is the StateClosed error of a session that could
+	// not be resumed: it wraps the server's refusal (item-not-found when
+	// the session had timed out) or why resumption was not possible.
+	ErrResumeFailed = errors.New("xmpp: the session could not be resumed")
+	// errStreamGone says a write found its stream ended first.
+	errStreamGone = errors.New("xmpp: the stream ended")
+)

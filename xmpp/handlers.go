@@ -22,9 +22,19 @@ const (
 	// StateAuthenticated: logged in and bound; stanzas flow (Smack's
 	// authenticated).
 	StateAuthenticated
-	// StateClosed: the stream ended. StateChange.Err is nil after Close
-	// and says why otherwise (Smack's connectionClosedOnError).
+	// StateClosed: the session ended. StateChange.Err is nil after Close
+	// and says why otherwise (Smack's connectionClosedOnError). What the
+	// server kept for the session (presence, room occupancy) is gone; a
+	// later StateAuthenticated is a new session to restore.
 	StateClosed
+	// StateDisconnected: the stream was lost (StateChange.Err says why)
+	// but the session is suspended, not ended: stream management will
+	// resume it. Listeners keep their state; timers should pause.
+	StateDisconnected
+	// StateResumed: a suspended session was resumed on a new stream
+	// (XEP-0198): nothing was lost, nothing needs restoring (Smack's
+	// authenticated with resumed=true).
+	StateResumed
 )
 
 func (s State) String() string {
@@ -35,6 +45,10 @@ func (s State) String() string {
 		return "authenticated"
 	case StateClosed:
 		return "closed"
+	case StateDisconnected:
+		return "disconnected"
+	case StateResumed:
+		return "resumed"
 	}
 	return fmt.Sprintf("State(%d)", uint8(s))
 }
@@ -42,8 +56,8 @@ func (s State) String() string {
 // StateChange is what a state listener receives.
 type StateChange struct {
 	State State
-	JID   jid.JID // StateAuthenticated: the bound full JID
-	Err   error   // StateClosed: why, or nil after Close
+	JID   jid.JID // StateAuthenticated, StateResumed: the bound full JID
+	Err   error   // StateClosed, StateDisconnected: why, or nil after Close
 }
 
 // IQHandler answers IQ requests of one type and payload (Smack's
@@ -84,6 +98,9 @@ type registry struct {
 	messages  listeners.List[messageListener]
 	presences listeners.List[presenceListener]
 	states    listeners.List[func(StateChange)]
+	acked     listeners.List[func(stanza.Stanza)]
+	unacked   listeners.List[func([]stanza.Stanza, error)]
+	reconnect listeners.List[func(ReconnectEvent)]
 	collect   listeners.List[*Collector]
 	intercept listeners.List[func(stanza.Stanza)]
 
@@ -187,14 +204,14 @@ func (c *Conn) Collect(f stanza.Filter, size int) *Collector {
 }
 
 // Next returns the next stanza collected, waiting until one arrives, ctx
-// ends, or the stream ends.
+// ends, or the session ends.
 func (col *Collector) Next(ctx context.Context) (stanza.Stanza, error) {
 	select {
 	case st := <-col.ch:
 		return st, nil
 	default:
 	}
-	done := col.c.Done()
+	done := col.c.lost()
 	select {
 	case st := <-col.ch:
 		return st, nil

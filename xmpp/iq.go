@@ -98,17 +98,16 @@ var ErrBadIQ = errors.New("xmpp: SendIQ takes a get or set IQ with a payload")
 // A stanza from anybody else with the same id is ignored.
 //
 // ctx bounds the whole call; when it ends SendIQ returns ctx.Err() and the
-// session goes on; a reply that arrives later is dropped. When the stream
+// session goes on; a reply that arrives later is dropped. When the session
 // ends first, SendIQ returns an error matching ErrNotConnected that wraps
-// the cause. SendIQ may be called from a listener or IQ handler: replies
-// are routed by the reader, never behind the listeners.
+// the cause; a stream that is lost and resumed does not end it, and the
+// reply may come on the resumed stream. While the connection is down and
+// coming back, the request is queued as Send queues. SendIQ may be called
+// from a listener or IQ handler: replies are routed by the reader, never
+// behind the listeners.
 func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 	if (iq.Type != stanza.Get && iq.Type != stanza.Set) || iq.Payload == nil {
 		return nil, ErrBadIQ
-	}
-	s := c.current()
-	if s == nil {
-		return nil, c.notConnected()
 	}
 	if iq.ID == "" {
 		iq.ID = c.newID()
@@ -118,15 +117,19 @@ func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 		return nil, fmt.Errorf("xmpp: SendIQ: a request with id %q is already waiting", iq.ID)
 	}
 	defer c.pending.remove(iq.ID, cl)
-	if err := c.sendOn(ctx, s, iq); err != nil {
+	if err := c.Send(ctx, iq); err != nil {
 		return nil, err
+	}
+	lost := c.Done() // no session: the request waits for the next one
+	if x := c.session(); x != nil {
+		lost = x.lost
 	}
 	select {
 	case reply := <-cl.ch:
 		return iqResult(reply)
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-s.done:
+	case <-lost:
 		select { // a reply that came just before the end still counts
 		case reply := <-cl.ch:
 			return iqResult(reply)

@@ -116,16 +116,14 @@ func (a *announced) changed() {
 }
 
 // Abort ends the current stream at once because of err, without the
-// clean close: the socket is closed, waiting calls fail with an error
-// wrapping err, and the state listeners hear StateClosed with err, as
-// after a network failure. A keep-alive that finds the server gone calls
-// it, so that reconnection can take over. Abort does nothing when not
-// connected; it does not wait for the reader to finish.
+// clean close: the socket is closed, and the connection goes on as after
+// a network failure that err describes: with stream management the
+// session is suspended (StateDisconnected) and resumed, otherwise it ends
+// (StateClosed with err) and reconnection, when on, starts a new one. A
+// keep-alive that finds the server gone calls it. Abort does nothing when
+// not connected; it does not wait for the reader to finish.
 func (c *Conn) Abort(err error) {
-	s := c.current()
-	if s == nil {
-		return
+	if s := c.current(); s != nil {
+		s.abort(err)
 	}
-	s.abortOnce.Do(func() { s.abortErr = err })
-	s.conn.Close()
 }

@@ -18,20 +18,37 @@ import (
 )
 
 // negotiate connects and logs in: the whole of Connect but starting the
-// reader.
-func (c *Conn) negotiate(ctx context.Context) (*session, error) {
-	return c.open(ctx, c.login)
+// reader. With x, a suspended session, it tries to resume x first:
+// resumeErr nil means it did; otherwise resumeErr says why not and s is a
+// new session.
+func (c *Conn) negotiate(ctx context.Context, x *xsession) (s *session, resumeErr error, err error) {
+	var first []target
+	if x != nil && x.sm != nil {
+		x.sm.mu.Lock()
+		if loc := x.sm.location; loc != "" {
+			first = []target{{addr: otherHostAddr(loc)}} // XEP-0198: resume there
+		}
+		x.sm.mu.Unlock()
+	}
+	resumeErr = errors.New("no session to resume")
+	s, err = c.open(ctx, first, func(ctx context.Context, s *session, f Features) error {
+		var err error
+		resumeErr, err = c.login(ctx, s, f, x)
+		return err
+	})
+	return s, resumeErr, err
 }
 
 // open finds the server, connects, opens the stream and secures it as the
 // configuration requires, then runs then (login, or account
 // registration) on the stream. A see-other-host stream error on the way
 // is followed once (RFC 6120 section 4.9.3.19). ctx bounds all of it.
-func (c *Conn) open(ctx context.Context, then func(context.Context, *session, Features) error) (*session, error) {
+func (c *Conn) open(ctx context.Context, first []target, then func(context.Context, *session, Features) error) (*session, error) {
 	targets, err := c.cfg.resolve(ctx)
-	if err != nil {
+	if err != nil && len(first) == 0 {
 		return nil, fmt.Errorf("xmpp: finding the server for %s: %w", c.cfg.JID.Domainpart(), err)
 	}
+	targets = append(first, targets...)
 	redirected := false
 	for {
 		s, err := c.openTargets(ctx, targets, then)
@@ -133,20 +150,35 @@ func (c *Conn) startTLS(ctx context.Context, s *session) error {
 	return nil
 }
 
-// login authenticates, restarts the stream, binds a resource and, where
-// the server still requires it, establishes the legacy session.
-func (c *Conn) login(ctx context.Context, s *session, f Features) error {
+// login authenticates, restarts the stream, and resumes x when it can.
+// Otherwise it binds a resource, establishes the legacy session where the
+// server still requires it, and enables stream management when offered.
+func (c *Conn) login(ctx context.Context, s *session, f Features, x *xsession) (resumeErr, err error) {
 	if err := c.authenticate(ctx, s, f); err != nil {
-		return err
+		return nil, err
 	}
-	f, err := s.open(ctx, c.cfg.JID)
+	f, err = s.open(ctx, c.cfg.JID)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	resumeErr = errors.New("no session to resume")
+	if x != nil {
+		if resumeErr, err = c.resume(ctx, s, f, x); err != nil || resumeErr == nil {
+			return resumeErr, err
+		}
+		c.cfg.logDebug("starting a new session", "why", resumeErr)
+	}
+	return resumeErr, c.bindSession(ctx, s, f)
+}
+
+// bindSession binds a resource, establishes the legacy session where the
+// server still requires it, and enables stream management when offered.
+func (c *Conn) bindSession(ctx context.Context, s *session, f Features) error {
 	if !f.bind {
 		s.closeStream()
 		return ErrNoBind
 	}
+	var err error
 	if s.jid, err = c.bind(ctx, s); err != nil {
 		return err
 	}
@@ -160,7 +192,77 @@ func (c *Conn) login(ctx context.Context, s *session, f Features) error {
 		}
 	}
 	s.features = f
+	if sm := &c.cfg.StreamManagement; !sm.Disabled && f.Has(NSStreamManagement, "sm") {
+		// Not waiting for <enabled/>: the reader takes it. The server
+		// counts what comes after <enable/>, and so do we.
+		if err := s.writeRaw(ctx, enableElement(sm)); err != nil {
+			return fmt.Errorf("xmpp: enabling stream management: %w", err)
+		}
+		s.sm = newSMState(sm)
+	}
 	return nil
+}
+
+// resume asks the server to resume x (XEP-0198 section 5). resumeErr says
+// why it did not (the stream is still good for a new session); err is a
+// failure of the stream itself.
+func (c *Conn) resume(ctx context.Context, s *session, f Features, x *xsession) (resumeErr, err error) {
+	switch {
+	case !x.sm.resumable():
+		return errors.New("the session had no resumable stream management"), nil
+	case !f.Has(NSStreamManagement, "sm"):
+		return errors.New("the server no longer offers stream management"), nil
+	}
+	if err := s.writeRaw(ctx, x.sm.resumeElement()); err != nil {
+		return nil, fmt.Errorf("xmpp: resuming: %w", err)
+	}
+	el, err := s.next()
+	if err != nil {
+		return nil, fmt.Errorf("xmpp: resuming: %w", err)
+	}
+	name := el.Tokens[0].Name
+	if name != smResumedName && name != smFailedName {
+		return nil, fmt.Errorf("%w: <%s/> in answer to <resume/>", ErrUnexpected, name.Local)
+	}
+	h, ok, err := parseH(el)
+	if err == nil && ok {
+		var done []stanza.Stanza
+		if done, err = x.sm.ack(h); len(done) > 0 && c.reg.acked.Len() > 0 {
+			c.dispatch.ackedEvent(done)
+		}
+	}
+	if err != nil {
+		s.sendStreamError(&stanza.StreamError{Condition: stanza.StreamUndefined, Text: err.Error()})
+		return nil, err
+	}
+	if name == smFailedName {
+		return &smFailure{condition: failureCondition(el)}, nil
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: <resumed/> without h", ErrUnexpected)
+	}
+	s.jid, s.features = x.jid, x.features
+	return nil, nil
+}
+
+// smFailure is the server's <failed/> in answer to <resume/>.
+type smFailure struct{ condition string }
+
+func (e *smFailure) Error() string {
+	if e.condition == "" {
+		return "the server refused to resume the session"
+	}
+	return "the server refused to resume the session: " + e.condition
+}
+
+// failureCondition returns the name of the first child of <failed/>.
+func failureCondition(el *xmlstream.Element) string {
+	for _, t := range el.Tokens[1:] {
+		if t.Kind == xmlstream.StartElement {
+			return t.Name.Local
+		}
+	}
+	return ""
 }
 
 // saslConfig is the sasl.Config for this connection.
@@ -363,7 +465,7 @@ func (c *Conn) bind(ctx context.Context, s *session) (jid.JID, error) {
 // listeners.
 func (c *Conn) negotiationIQ(ctx context.Context, s *session, iq *stanza.IQ) (*stanza.IQ, error) {
 	iq.ID = c.newID()
-	if _, err := s.send(ctx, nil, iq); err != nil {
+	if _, _, err := s.send(ctx, nil, iq, nil); err != nil {
 		return nil, err
 	}
 	for {

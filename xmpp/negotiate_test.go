@@ -41,6 +41,8 @@ func scripted(t *testing.T, tr *xmpptest.Transcript) xmpp.Config {
 		Addr:     "scripted.invalid:5222",
 		TLS:      cli,
 		Dialer:   conns(xmpptest.ScriptTLS(t, tr, srv)),
+		// One scripted connection: nothing to reconnect to.
+		Reconnect: xmpp.Reconnect{Disabled: true},
 	}
 }
 

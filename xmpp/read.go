@@ -3,6 +3,7 @@ package xmpp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gosmack/gosmack/internal/wire"
@@ -15,27 +16,90 @@ var streamErrorName = xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}
 // read is the reader goroutine of session s: it decodes each top-level
 // element and routes it, until the stream ends.
 func (c *Conn) read(s *session) {
+	sm := s.x.sm
+	counting := false // stream management counts stanzas from <enabled/> on
+	if sm != nil && s.x.sm.resumable() {
+		counting = true // a resumed session counts on
+	}
 	for {
 		el, err := s.r.Next()
 		if err != nil {
 			c.end(s, c.readEnd(s, err))
 			return
 		}
+		s.noteHeard()
 		s.rec.received(el)
 		if !wire.IsStanza(el) {
-			if el.Tokens[0].Name == streamErrorName {
+			name := el.Tokens[0].Name
+			if name == streamErrorName {
 				se := wire.DecodeStreamError(el)
 				s.closeStream()
 				c.end(s, se)
 				return
 			}
-			// Not a stanza and nothing this tier knows (stream
-			// management arrives with a later issue): ignored.
-			c.cfg.logDebug("ignoring a top-level element", "name", el.Tokens[0].Name.Local)
+			if sm == nil || name.Space != NSStreamManagement {
+				c.cfg.logDebug("ignoring a top-level element", "name", name.Local)
+				continue
+			}
+			if err := c.streamManagement(s, el, &counting); err != nil {
+				s.sendStreamError(&stanza.StreamError{Condition: stanza.StreamUndefined, Text: err.Error()})
+				c.end(s, err)
+				return
+			}
 			continue
+		}
+		if counting {
+			sm.in.Add(1)
 		}
 		st, derr := wire.Decode(el)
 		c.route(s, st, derr)
+	}
+}
+
+// streamManagement handles a stream management element on the reader.
+func (c *Conn) streamManagement(s *session, el *xmlstream.Element, counting *bool) error {
+	sm := s.x.sm
+	switch el.Tokens[0].Name {
+	case smRequestName:
+		if s.acking.CompareAndSwap(false, true) {
+			go c.answerAck(s)
+		}
+	case smAckName:
+		h, ok, err := parseH(el)
+		if err == nil && !ok {
+			err = fmt.Errorf("xmpp: stream management: <a/> without h")
+		}
+		if err != nil {
+			return err
+		}
+		done, err := sm.ack(h)
+		if err != nil {
+			return err
+		}
+		if len(done) > 0 && c.reg.acked.Len() > 0 {
+			c.dispatch.ackedEvent(done)
+		}
+	case smEnabledName:
+		sm.enabled(el)
+		*counting = true
+	case smFailedName:
+		// Enabling failed: the stanzas sent since <enable/> were sent
+		// without it, like on any stream that lacks it.
+		c.cfg.logDebug("the server refused stream management")
+		sm.stop()
+	default:
+		c.cfg.logDebug("ignoring a stream management element", "name", el.Tokens[0].Name.Local)
+	}
+	return nil
+}
+
+// answerAck tells the server how many stanzas were received.
+func (c *Conn) answerAck(s *session) {
+	defer s.acking.Store(false)
+	ctx, cancel := context.WithTimeout(s.x.ctx, orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
+	defer cancel()
+	if err := s.writeRaw(ctx, ackElement(s.x.sm.in.Load())); err != nil && !errors.Is(err, ErrNotConnected) {
+		s.abort(err) // not when our end of the stream is written already
 	}
 }
 

@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -17,6 +18,8 @@ import (
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
+
+var streamEnd = []byte("</stream:stream>")
 
 var (
 	aLongTimeAgo = time.Unix(1, 0)
@@ -38,7 +41,10 @@ type stream struct {
 	// wsem is the write lock: a one-slot semaphore, so that a writer can
 	// give up waiting when its context ends.
 	wsem chan struct{}
-	rec  *recorder // nil when neither Logger nor Recorder is set
+	// finished is set, under the write lock, once our end of the stream
+	// is written: nothing may follow it.
+	finished bool
+	rec      *recorder // nil when neither Logger nor Recorder is set
 }
 
 func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *stream {
@@ -194,6 +200,10 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 		stop := context.AfterFunc(ctx, func() { s.raw.SetWriteDeadline(aLongTimeAgo) })
 		defer stop()
 	}
+	if s.finished {
+		return ErrNotConnected
+	}
+	s.finished = bytes.HasSuffix(b, streamEnd)
 	// Record before writing: once written, the reply may be read and
 	// recorded by the reader before Write returns here.
 	s.rec.sent(b)
@@ -210,10 +220,15 @@ var encoders = sync.Pool{New: func() any {
 }}
 
 // send encodes st and writes it under the write lock. Text XML cannot
-// carry is refused before anything is written.
-func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanza) (written bool, err error) {
+// carry is refused before anything is written. With sm (the caller holds
+// one of its slots), st is kept for acknowledgement before it is written
+// (taken), and an ack request follows it when one is due.
+func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanza, sm *smState) (written, taken bool, err error) {
 	if err := s.lock(ctx, done); err != nil {
-		return false, err
+		if sm != nil {
+			sm.release(1)
+		}
+		return false, false, err
 	}
 	defer s.unlock()
 	// Encoders are shared through a pool, so that an idle connection
@@ -222,10 +237,41 @@ func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanz
 	defer encoders.Put(enc)
 	enc.Reset()
 	if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
-		return false, fmt.Errorf("xmpp: %w", err)
+		if sm != nil {
+			sm.release(1)
+		}
+		return false, false, fmt.Errorf("xmpp: %w", err)
 	}
 	b, _ := enc.Bytes()
-	return true, s.writeLocked(ctx, b)
+	if sm != nil {
+		var request bool
+		if taken, request = sm.sent(st); request {
+			b = append(b, smRequest...)
+		}
+	}
+	return true, taken, s.writeLocked(ctx, b)
+}
+
+// resend writes stanzas again, as they are, after a resumption: they are
+// counted and kept already.
+func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
+	if err := s.lock(ctx, nil); err != nil {
+		return err
+	}
+	defer s.unlock()
+	enc := encoders.Get().(*xmlstream.Encoder)
+	defer encoders.Put(enc)
+	for _, st := range sts {
+		enc.Reset()
+		if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
+			return fmt.Errorf("xmpp: %w", err)
+		}
+		b, _ := enc.Bytes()
+		if err := s.writeLocked(ctx, b); err != nil {
+			return err
+		}
+	}
+	return s.writeLocked(ctx, []byte(smRequest))
 }
 
 // ctxErr prefers the context's error when the context ended, since that is

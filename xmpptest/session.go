@@ -81,6 +81,8 @@ func ConnectWith(tb TB, account jid.JID, tr *Transcript, l Login) *xmpp.Conn {
 		AllowPlainWithoutTLS: true,
 		NoInitialPresence:    true,
 		Mechanisms:           []string{"PLAIN"},
+		// The script is one connection: a lost stream stays lost.
+		Reconnect: xmpp.Reconnect{Disabled: true},
 	}
 	conn, played := script(tb, full, nil)
 	cfg.Dialer = dialerFunc(func(context.Context, string, string) (net.Conn, error) { return conn, nil })

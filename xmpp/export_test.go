@@ -1,0 +1,13 @@
+package xmpp
+
+// SetSMCounters sets the stream management counters of c's session, for
+// tests of their wrap at 2^32: in is the count of stanzas received, out
+// the count sent, all of them acknowledged. Call it while nothing is in
+// flight and nothing is unacknowledged.
+func SetSMCounters(c *Conn, in, out uint32) {
+	sm := c.session().sm
+	sm.in.Store(in)
+	sm.mu.Lock()
+	sm.out, sm.acked = out, out
+	sm.mu.Unlock()
+}

@@ -1,0 +1,275 @@
+package xmpp
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// NSStreamManagement is the namespace of stream management (XEP-0198,
+// version 3).
+const NSStreamManagement = "urn:xmpp:sm:3"
+
+// Stream management's elements, as written.
+const (
+	smRequest = "<r xmlns='urn:xmpp:sm:3'/>"
+)
+
+var (
+	smEnabledName = xmlstream.Name{Space: NSStreamManagement, Local: "enabled"}
+	smFailedName  = xmlstream.Name{Space: NSStreamManagement, Local: "failed"}
+	smResumedName = xmlstream.Name{Space: NSStreamManagement, Local: "resumed"}
+	smAckName     = xmlstream.Name{Space: NSStreamManagement, Local: "a"}
+	smRequestName = xmlstream.Name{Space: NSStreamManagement, Local: "r"}
+)
+
+// smState is stream management for one XMPP session: it outlives the
+// streams that resume it. Outgoing stanzas are counted and kept, under the
+// write lock, from the moment <enable/> or <resume/> is written; incoming
+// ones are counted by the reader once <enabled/> arrives. Counters are
+// uint32, as the XEP's h is: they wrap at 2^32 and all arithmetic on them
+// is modular.
+type smState struct {
+	requestEvery int
+	requestAfter time.Duration
+	// slots holds one token per stanza kept: a sender takes one before it
+	// writes, an acknowledgement gives them back. It bounds the queue.
+	slots chan struct{}
+	// request asks the server for an ack on whatever stream is in use.
+	request func()
+
+	in atomic.Uint32 // stanzas received since <enabled/> (handled)
+
+	mu          sync.Mutex
+	off         bool   // the server refused to enable it
+	id          string // from <enabled/>; "" while not resumable
+	location    string // where to reconnect to resume, if the server said
+	out         uint32 // stanzas written since <enable/>
+	acked       uint32 // the last h the server acknowledged
+	unacked     []stanza.Stanza
+	unrequested int         // written since the last <r/>
+	timer       *time.Timer // RequestAfter, armed while unrequested > 0
+}
+
+func newSMState(cfg *StreamManagement) *smState {
+	return &smState{
+		requestEvery: orDefault(cfg.RequestEvery, defaultRequestEvery),
+		requestAfter: orDefault(cfg.RequestAfter, defaultRequestAfter),
+		slots:        make(chan struct{}, orDefault(cfg.MaxUnacked, defaultMaxUnacked)),
+	}
+}
+
+// enableElement is what the client writes after bind.
+func enableElement(cfg *StreamManagement) string {
+	if cfg.NoResume {
+		return "<enable xmlns='urn:xmpp:sm:3'/>"
+	}
+	if cfg.ResumeTimeout > 0 {
+		return "<enable xmlns='urn:xmpp:sm:3' resume='true' max='" + strconv.Itoa(int(cfg.ResumeTimeout/time.Second)) + "'/>"
+	}
+	return "<enable xmlns='urn:xmpp:sm:3' resume='true'/>"
+}
+
+// resumeElement asks the server to resume the session.
+func (sm *smState) resumeElement() string {
+	sm.mu.Lock()
+	id := sm.id
+	sm.mu.Unlock()
+	var b strings.Builder
+	b.WriteString("<resume xmlns='urn:xmpp:sm:3' h='")
+	b.WriteString(strconv.FormatUint(uint64(sm.in.Load()), 10))
+	b.WriteString("' previd='")
+	writeAttr(&b, id)
+	b.WriteString("'/>")
+	return b.String()
+}
+
+func ackElement(h uint32) string {
+	return "<a xmlns='urn:xmpp:sm:3' h='" + strconv.FormatUint(uint64(h), 10) + "'/>"
+}
+
+// active reports whether sent stanzas are kept for acknowledgement.
+func (sm *smState) active() bool {
+	if sm == nil {
+		return false
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	return !sm.off
+}
+
+// resumable reports whether the server agreed to resume this session.
+func (sm *smState) resumable() bool {
+	if sm == nil {
+		return false
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	return !sm.off && sm.id != ""
+}
+
+// acquire takes a slot for one more stanza, asking the server for acks
+// when none is free. It gives up when ctx ends or gone closes.
+func (sm *smState) acquire(ctx context.Context, gone <-chan struct{}) error {
+	select {
+	case sm.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	sm.request()
+	select {
+	case sm.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-gone:
+		return errStreamGone
+	}
+}
+
+// release gives back n slots.
+func (sm *smState) release(n int) {
+	for range n {
+		<-sm.slots
+	}
+}
+
+// sent keeps st, which the caller (holding the write lock and a slot) is
+// about to write. It reports whether an ack request should follow it.
+// When stream management was turned off meanwhile, st is not kept and its
+// slot is given back; kept reports which.
+func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if sm.off {
+		sm.release(1)
+		return false, false
+	}
+	sm.unacked = append(sm.unacked, st)
+	sm.out++
+	sm.unrequested++
+	if sm.unrequested >= sm.requestEvery {
+		sm.unrequested = 0
+		if sm.timer != nil {
+			sm.timer.Stop()
+		}
+		return true, true
+	}
+	if sm.timer == nil {
+		sm.timer = time.AfterFunc(sm.requestAfter, sm.request)
+	} else if sm.unrequested == 1 {
+		sm.timer.Reset(sm.requestAfter)
+	}
+	return true, false
+}
+
+// requested notes that an <r/> went out.
+func (sm *smState) requested() {
+	sm.mu.Lock()
+	sm.unrequested = 0
+	if sm.timer != nil {
+		sm.timer.Stop()
+	}
+	sm.mu.Unlock()
+}
+
+// ack takes the server's h: the stanzas it covers leave the queue and are
+// returned. An h that acknowledges more than was sent is an error (the
+// XEP's undefined-condition, "handled-count-too-high").
+func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	n := h - sm.acked // modular: right across the wrap
+	if n > uint32(len(sm.unacked)) {
+		return nil, fmt.Errorf("xmpp: stream management: the server acknowledged %d stanzas, %d were sent", h, sm.out)
+	}
+	done := sm.unacked[:n:n]
+	sm.unacked = sm.unacked[n:]
+	if len(sm.unacked) == 0 {
+		sm.unacked = nil // let the backing array go
+	}
+	sm.acked = h
+	sm.release(int(n))
+	return done, nil
+}
+
+// pending returns the stanzas not acknowledged yet, oldest first, keeping
+// them: after a resume they are written again.
+func (sm *smState) pending() []stanza.Stanza {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	return append([]stanza.Stanza(nil), sm.unacked...)
+}
+
+// stop ends stream management for good (the server refused it, or the
+// session is over) and returns what was never acknowledged.
+func (sm *smState) stop() []stanza.Stanza {
+	if sm == nil {
+		return nil
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	sm.off = true
+	if sm.timer != nil {
+		sm.timer.Stop()
+	}
+	left := sm.unacked
+	sm.unacked = nil
+	sm.release(len(left))
+	return left
+}
+
+// enabled takes the server's <enabled/>: from now on received stanzas are
+// counted, and an id means the session can be resumed.
+func (sm *smState) enabled(el *xmlstream.Element) {
+	t := &el.Tokens[0]
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if r := attr(el, t, "resume"); r == "true" || r == "1" {
+		sm.id = strings.Clone(attr(el, t, "id"))
+		sm.location = strings.Clone(attr(el, t, "location"))
+	}
+}
+
+// parseH reads the h attribute of <a/>, <resumed/> or <failed/>.
+func parseH(el *xmlstream.Element) (h uint32, ok bool, err error) {
+	v := attr(el, &el.Tokens[0], "h")
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil {
+		return 0, false, fmt.Errorf("xmpp: stream management: bad h %q", v)
+	}
+	return uint32(n), true, nil
+}
+
+// OnAcked registers f to hear of every stanza the server acknowledged
+// (Smack's addStanzaAcknowledgedListener; compare the stanza's id for
+// its addStanzaIdAcknowledgedListener). Only streams with stream
+// management acknowledge anything. f runs on the dispatcher, like the
+// listeners, in the order the acknowledgements arrived. The returned func
+// removes it.
+func (c *Conn) OnAcked(f func(stanza.Stanza)) (remove func()) {
+	return c.reg.acked.Add(f)
+}
+
+// OnUnacked registers f to hear of the stanzas Send accepted that the
+// server may not have received: when a session ends with stanzas sent but
+// not acknowledged (its stream was lost and could not be resumed), and
+// when stanzas queued while the connection was down can no longer be sent
+// (Close, or reconnection gave up). err says why. Nothing Send accepted is
+// dropped without passing here or being acknowledged (OnAcked) — except
+// on a stream without stream management, where a written stanza counts as
+// delivered. f runs on the dispatcher, before the StateClosed it comes
+// with. The returned func removes it.
+func (c *Conn) OnUnacked(f func(st []stanza.Stanza, err error)) (remove func()) {
+	return c.reg.unacked.Add(f)
+}

@@ -1,0 +1,480 @@
+package xmpp_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Stream management (XEP-0198) and reconnection, on scripted servers.
+// Each scripted connection is one transcript; the dialer hands them out
+// in order, as reconnection dials.
+
+// smLogin is a PLAIN login on a plaintext stream up to the features after
+// authentication, which offer bind and stream management.
+const smLogin = `C: <?xml version='1.0'?><stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
+C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAGFsaWNlLXNlY3JldA==</auth>
+S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
+C: <?xml version='1.0'?><stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>
+`
+
+// smBind binds alice@localhost/r and enables stream management with
+// resumption (XEP-0198 examples 3 and 4).
+const smBind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>
+S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>
+C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>
+`
+
+// smClose is Close on a stream with stream management: unavailable
+// presence, an ack request, the end of the stream.
+func smClose(h int) string {
+	return `C: <presence id='{{close}}' type='unavailable'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+C: </stream:stream>
+S: <a xmlns='urn:xmpp:sm:3' h='` + itoa(h) + `'/>
+S: </stream:stream>
+`
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// smScript parses a transcript and scripts a server that plays it.
+func smScript(t *testing.T, text string) net.Conn {
+	t.Helper()
+	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(text))
+	require.NoError(t, err)
+	return xmpptest.Script(t, tr)
+}
+
+// smConn is a connection to the scripted servers conns, which the dialer
+// hands out in order. Ack requests go out every five stanzas, never on a
+// timer; reconnection tries again at once.
+func smConn(t *testing.T, d xmpp.Dialer, opts ...func(*xmpp.Config)) *xmpp.Conn {
+	t.Helper()
+	cfg := xmpp.Config{
+		JID:                  jid.MustParse("alice@localhost"),
+		Password:             "alice-secret",
+		Addr:                 "scripted.invalid:5222",
+		Security:             xmpp.TLSDisabled,
+		AllowPlainWithoutTLS: true,
+		Mechanisms:           []string{"PLAIN"},
+		NoInitialPresence:    true,
+		Dialer:               d,
+		StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
+		Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(0)},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c := xmpp.New(cfg)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// events records what a connection's listeners hear, in order, as short
+// strings: "state:resumed", "acked:m1", "unacked:m2", "msg:s1",
+// "reconnect:1 ok resumed".
+type events struct {
+	ch chan string
+}
+
+func watch(c *xmpp.Conn) *events {
+	e := &events{ch: make(chan string, 256)}
+	c.OnState(func(sc xmpp.StateChange) {
+		if sc.State != xmpp.StateConnected {
+			e.ch <- "state:" + sc.State.String()
+		}
+	})
+	c.OnAcked(func(st stanza.Stanza) { e.ch <- "acked:" + st.Head().ID })
+	c.OnUnacked(func(sts []stanza.Stanza, err error) {
+		for _, st := range sts {
+			e.ch <- "unacked:" + st.Head().ID
+		}
+	})
+	c.HandleMessage(nil, func(m *stanza.Message) { e.ch <- "msg:" + m.ID })
+	return e
+}
+
+// expect waits for each of want, in order, skipping nothing.
+func (e *events) expect(t *testing.T, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		select {
+		case got := <-e.ch:
+			require.Equal(t, w, got)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("waiting for %s: nothing came", w)
+		}
+	}
+}
+
+func message(id string) *stanza.Message {
+	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: id}}}
+	m.ID, m.To = id, jid.MustParse("bob@localhost/b")
+	return m
+}
+
+func msgLine(id string) string {
+	return "C: <message type='chat' id='" + id + "' to='bob@localhost/b'><body>" + id + "</body></message>\n"
+}
+
+func serverMsg(id string) string {
+	return "S: <message type='chat' id='" + id + "' from='bob@localhost/b' to='alice@localhost/r'><body>" + id + "</body></message>\n"
+}
+
+func sendAll(t *testing.T, c *xmpp.Conn, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		require.NoError(t, c.Send(ctxT(t), message(id)))
+	}
+}
+
+// TestSMEnableAckRequest: stream management is enabled after bind; after
+// five stanzas the client asks for an ack, and the server's <a/> reaches
+// OnAcked for each stanza, in order; the server's <r/> is answered with
+// the count of stanzas received (XEP-0198 sections 3 and 4).
+func TestSMEnableAckRequest(t *testing.T) {
+	text := smLogin + smBind +
+		msgLine("m1") + msgLine("m2") + msgLine("m3") + msgLine("m4") + msgLine("m5") +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		"S: <a xmlns='urn:xmpp:sm:3' h='5'/>\n" +
+		serverMsg("s1") + serverMsg("s2") +
+		"S: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		"C: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
+		serverMsg("s3") +
+		smClose(6)
+	c := smConn(t, conns(smScript(t, text)))
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	e.expect(t, "state:authenticated")
+	assert.True(t, c.Features().Has(xmpp.NSStreamManagement, "sm"))
+	sendAll(t, c, "m1", "m2", "m3", "m4", "m5")
+	e.expect(t, "acked:m1", "acked:m2", "acked:m3", "acked:m4", "acked:m5", "msg:s1", "msg:s2", "msg:s3")
+	require.NoError(t, c.Close())
+	closeID(t, e)
+	e.expect(t, "state:closed")
+}
+
+// closeID reads the next event, the ack of Close's unavailable presence,
+// whose id is random, and returns the id.
+func closeID(t *testing.T, e *events) string {
+	t.Helper()
+	select {
+	case got := <-e.ch:
+		require.True(t, strings.HasPrefix(got, "acked:"), got)
+		return got[len("acked:"):]
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ack for the unavailable presence")
+		return ""
+	}
+}
+
+// TestSMRequestAfter: a single stanza is acknowledged too: its request
+// goes out after RequestAfter.
+func TestSMRequestAfter(t *testing.T) {
+	text := smLogin + smBind + msgLine("m1") +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		"S: <a xmlns='urn:xmpp:sm:3' h='1'/>\n"
+	c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+		cfg.StreamManagement.RequestAfter = 10 * time.Millisecond
+		cfg.Reconnect.Disabled = true
+	})
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1")
+	e.expect(t, "state:authenticated", "acked:m1")
+}
+
+// TestSMResume: the stream drops with one stanza unacknowledged and one
+// received; reconnection resumes with h=1, the server acknowledges m1 and
+// re-sends nothing the client had, the client re-sends m2, and a stanza
+// sent while the connection was down goes out after it. Nothing reaches
+// a listener twice (XEP-0198 section 5).
+func TestSMResume(t *testing.T) {
+	first := smLogin + smBind + msgLine("m1") + msgLine("m2") + serverMsg("s1") // then the server's side is gone
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		"S: <resumed xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		msgLine("m2") +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		msgLine("m3") +
+		"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
+		serverMsg("s2") +
+		smClose(4)
+	hold := make(chan struct{})
+	d := &heldDialer{conns: []net.Conn{smScript(t, first), smScript(t, second)}, hold: map[int]chan struct{}{1: hold}}
+	c := smConn(t, d)
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1", "m2")
+	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
+	assert.False(t, c.IsConnected())
+	assert.Equal(t, "alice@localhost/r", c.JID().String(), "the suspended session keeps its JID")
+	sendAll(t, c, "m3") // queued while down
+	close(hold)
+	e.expect(t, "acked:m1", "state:resumed", "acked:m2", "acked:m3", "msg:s2")
+	assert.True(t, c.IsConnected())
+	require.NoError(t, c.Close())
+	closeID(t, e)
+	e.expect(t, "state:closed")
+}
+
+// TestSMResumeFailed: the server no longer has the session (<failed/>
+// with item-not-found, and the h it had received): the client binds anew,
+// reports what the server may not have received, and sends its last
+// presence again (XEP-0198 section 5, example 12).
+func TestSMResumeFailed(t *testing.T) {
+	first := smLogin + smBind +
+		"C: <presence id='p1'><show>away</show></presence>\n" +
+		msgLine("m1") + msgLine("m2") + serverMsg("s1")
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		"S: <failed xmlns='urn:xmpp:sm:3' h='2'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
+		smBind +
+		"C: <presence id='{{p2}}'><show>away</show></presence>\n" +
+		serverMsg("s2") +
+		smClose(2)
+	c := smConn(t, conns(smScript(t, first), smScript(t, second)))
+	e := watch(c)
+	closed := make(chan error, 1)
+	c.OnState(func(sc xmpp.StateChange) {
+		if sc.State == xmpp.StateClosed {
+			closed <- sc.Err
+		}
+	})
+	require.NoError(t, c.Connect(ctxT(t)))
+	p := &stanza.Presence{Show: stanza.ShowAway}
+	p.ID = "p1"
+	require.NoError(t, c.Send(ctxT(t), p))
+	sendAll(t, c, "m1", "m2")
+	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected",
+		"acked:p1", "acked:m1", "unacked:m2", "state:closed", "state:authenticated", "msg:s2")
+	err := <-closed
+	assert.ErrorIs(t, err, xmpp.ErrResumeFailed)
+	assert.Contains(t, err.Error(), "item-not-found")
+	require.NoError(t, c.Close())
+	closeID(t, e)
+	closeID(t, e)
+}
+
+// TestSMCounterWrap: h counts modulo 2^32 (XEP-0198 section 4): from
+// counters at 2^32-1, three stanzas sent are acknowledged as h=2 and two
+// received are answered as h=1.
+func TestSMCounterWrap(t *testing.T) {
+	text := smLogin + smBind +
+		msgLine("m0") + msgLine("m1") + msgLine("m2") +
+		"S: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
+		serverMsg("s1") + serverMsg("s2") +
+		"S: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		"C: <a xmlns='urn:xmpp:sm:3' h='1'/>\n" +
+		serverMsg("s3")
+	c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	// Nothing flows until m0: set both counters to 2^32-1.
+	xmpp.SetSMCounters(c, 1<<32-1, 1<<32-1)
+	sendAll(t, c, "m0", "m1", "m2")
+	e.expect(t, "state:authenticated", "acked:m0", "acked:m1", "acked:m2", "msg:s1", "msg:s2", "msg:s3")
+}
+
+// TestSMAckTooHigh: an ack for more than was sent ends the stream with
+// undefined-condition (XEP-0198 section 4, "handled-count-too-high").
+func TestSMAckTooHigh(t *testing.T) {
+	text := smLogin + smBind + msgLine("m1") +
+		"S: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
+		"C: <stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>{{*}}</text></stream:error></stream:stream>\n"
+	c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1")
+	wait(t, c.Done())
+	assert.ErrorContains(t, c.Err(), "acknowledged 2")
+}
+
+// TestSMEnableFailed: a server that refuses to enable stream management
+// leaves a working stream without it.
+func TestSMEnableFailed(t *testing.T) {
+	text := strings.Replace(smLogin+smBind, "<enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>",
+		"<failed xmlns='urn:xmpp:sm:3'><unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>", 1) +
+		serverMsg("s1") + msgLine("m1") + msgLine("m2") + msgLine("m3") + msgLine("m4") + msgLine("m5") + msgLine("m6") +
+		"C: <presence id='{{close}}' type='unavailable'/>\nC: </stream:stream>\nS: </stream:stream>\n"
+	c := smConn(t, conns(smScript(t, text)))
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	e.expect(t, "state:authenticated", "msg:s1") // <failed/> came before s1
+	// Nothing is counted: six messages bring no <r/>, and Close none.
+	sendAll(t, c, "m1", "m2", "m3", "m4", "m5", "m6")
+	require.NoError(t, c.Close())
+	e.expect(t, "state:closed")
+}
+
+// TestReconnectNotRetried: the server ending the session on purpose
+// (another client took the resource) is reported, not retried.
+func TestReconnectNotRetried(t *testing.T) {
+	text := smLogin + smBind +
+		"S: <stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>\n" +
+		"C: </stream:stream>\n"
+	c := smConn(t, conns(smScript(t, text)))
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	e.expect(t, "state:authenticated", "state:closed")
+	wait(t, c.Done())
+	var se *stanza.StreamError
+	require.True(t, errors.As(c.Err(), &se))
+	assert.Equal(t, stanza.StreamConflict, se.Condition)
+	assert.ErrorIs(t, c.Send(ctxT(t), message("m1")), xmpp.ErrNotConnected, "nothing is queued for a session that will not come back")
+}
+
+// TestReconnectGivesUp: reconnection stops after MaxAttempts; what was
+// queued meanwhile is reported to OnUnacked, and Done closes.
+func TestReconnectGivesUp(t *testing.T) {
+	first := smLogin + strings.Replace(smBind, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>", "<enable xmlns='urn:xmpp:sm:3'/>", 1)
+	first = strings.Replace(first, " id='some-long-sm-id' resume='true'", "", 1)
+	hold := make(chan struct{})
+	d := &heldDialer{conns: []net.Conn{smScript(t, first)}, hold: map[int]chan struct{}{1: hold}}
+	c := smConn(t, d, func(cfg *xmpp.Config) {
+		cfg.StreamManagement.NoResume = true
+		cfg.Reconnect.MaxAttempts = 2
+	})
+	e := watch(c)
+	var mu sync.Mutex
+	var attempts []xmpp.ReconnectEvent
+	c.OnReconnect(func(ev xmpp.ReconnectEvent) {
+		mu.Lock()
+		attempts = append(attempts, ev)
+		mu.Unlock()
+	})
+	require.NoError(t, c.Connect(ctxT(t)))
+	e.expect(t, "state:authenticated", "state:closed")
+	require.NoError(t, c.Send(ctxT(t), message("q1")), "queued while reconnecting")
+	close(hold)
+	e.expect(t, "unacked:q1")
+	wait(t, c.Done())
+	assert.Error(t, c.Err())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, attempts, 4) // scheduled, failed; scheduled, failed and gave up
+	assert.True(t, attempts[3].GaveUp)
+	assert.Equal(t, 2, attempts[3].Attempt)
+}
+
+// TestSendWhileDownFails: with the queue turned off, Send while the
+// connection is coming back fails instead.
+func TestSendWhileDownFails(t *testing.T) {
+	first := smLogin + smBind + serverMsg("s1")
+	hold := make(chan struct{})
+	defer close(hold)
+	d := &heldDialer{conns: []net.Conn{smScript(t, first)}, hold: map[int]chan struct{}{1: hold}}
+	c := smConn(t, d, func(cfg *xmpp.Config) {
+		cfg.MaxQueued = -1
+		cfg.Reconnect.MaxAttempts = 1
+	})
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
+	assert.ErrorIs(t, c.Send(ctxT(t), message("m1")), xmpp.ErrNotConnected)
+}
+
+// TestDeadConnection: a server that stops answering, with the socket
+// still open, is noticed within KeepAlive + KeepAliveTimeout: the probe
+// goes unanswered, the stream is ended with ErrNoReply, and the session
+// is resumed on a new connection.
+func TestDeadConnection(t *testing.T) {
+	first := smLogin + smBind + serverMsg("s1") +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" // the probe; then silence
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+		serverMsg("s2")
+	silent := &silentConn{Conn: smScript(t, first), closed: make(chan struct{})}
+	var disconnected = make(chan error, 1)
+	c := smConn(t, conns(silent, smScript(t, second)), func(cfg *xmpp.Config) {
+		cfg.KeepAlive = 50 * time.Millisecond
+		cfg.KeepAliveTimeout = 50 * time.Millisecond
+	})
+	c.OnState(func(sc xmpp.StateChange) {
+		if sc.State == xmpp.StateDisconnected {
+			disconnected <- sc.Err
+		}
+	})
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected", "state:resumed", "msg:s2")
+	assert.ErrorIs(t, <-disconnected, xmpp.ErrNoReply)
+}
+
+// silentConn is a socket whose peer went silent without closing: once
+// the script has ended, reads wait until Close and writes vanish.
+type silentConn struct {
+	net.Conn
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (s *silentConn) Read(p []byte) (int, error) {
+	n, err := s.Conn.Read(p)
+	if err != nil {
+		<-s.closed
+		return 0, net.ErrClosed
+	}
+	return n, nil
+}
+
+func (s *silentConn) Write(p []byte) (int, error) {
+	if _, err := s.Conn.Write(p); err != nil {
+		return len(p), nil
+	}
+	return len(p), nil
+}
+
+func (s *silentConn) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return s.Conn.Close()
+}
+
+// heldDialer hands out conns in order; the dial with index i waits for
+// hold[i] to close first. Past the last conn, dials fail.
+type heldDialer struct {
+	mu    sync.Mutex
+	n     int
+	conns []net.Conn
+	hold  map[int]chan struct{}
+}
+
+func (d *heldDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	i := d.n
+	d.n++
+	d.mu.Unlock()
+	if h := d.hold[i]; h != nil {
+		select {
+		case <-h:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if i >= len(d.conns) {
+		return nil, errors.New("scripted: no more connections")
+	}
+	return d.conns[i], nil
+}
