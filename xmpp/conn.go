@@ -58,11 +58,15 @@ type Conn struct {
 	flushing bool          // s is up but still sending what was queued: Send queues
 	x        *xsession     // the session; nil when none (suspended ones included)
 	busy     bool          // a Connect is under way
+	gen      uint64        // counts Close calls: a stream negotiated before one is not used
 	lastErr  error         // why the last stream ended; nil after a clean Close
 	down     chan struct{} // Done: closed when the Conn is down and not coming back
 	recon    *reconnector  // automatic reconnection under way, or nil
 	outbox   []stanza.Stanza
 	presence *stanza.Presence // the last available presence broadcast
+	// unavailable says the last presence broadcast was unavailable:
+	// there is nothing to restore.
+	unavailable bool
 
 	reg       registry
 	pending   pending
@@ -77,9 +81,10 @@ type xsession struct {
 	features Features
 	sm       *smState // nil without stream management
 
-	ctx    context.Context // ends with the session: IQ handlers get it
-	cancel context.CancelFunc
-	lost   chan struct{} // closed when the session ends
+	ctx      context.Context // ends with the session: IQ handlers get it
+	cancel   context.CancelFunc
+	lost     chan struct{} // closed when the session ends
+	lostOnce sync.Once
 }
 
 func newXSession(s *session) *xsession {
@@ -96,11 +101,13 @@ type session struct {
 	features Features
 	x        *xsession
 	sm       *smState // negotiation's stream management, before x exists
+	gen      uint64   // Conn.gen when it was put in use
 
-	born     time.Time
-	heard    atomic.Int64 // when the reader last received anything, since born
-	watchdog *watchdog
-	acking   atomic.Bool // an <a/> is being written
+	born      time.Time
+	heard     atomic.Int64 // when the reader last received anything, since born
+	watchdog  *watchdog
+	acking    atomic.Bool // a goroutine is answering <r/>
+	ackWanted atomic.Bool // an <r/> is waiting for its answer
 
 	closing   chan struct{} // closed when Close starts
 	closeOnce sync.Once
@@ -117,10 +124,11 @@ func (s *session) lastHeard() time.Duration { return time.Duration(s.heard.Load(
 func (s *session) noteHeard()               { s.heard.Store(int64(time.Since(s.born))) }
 
 // abort ends the stream at once with err: the reader sees the socket
-// close and reports err.
+// close and reports err. It closes the socket under TLS, not the TLS
+// connection, whose Close would wait for a write stuck on a silent peer.
 func (s *session) abort(err error) {
 	s.abortOnce.Do(func() { s.abortErr = err })
-	s.conn.Close()
+	s.raw.Close()
 }
 
 // New returns a connection with the given configuration, not yet
@@ -265,23 +273,26 @@ func (c *Conn) Connect(ctx context.Context) error {
 	if c.down == nil || isClosed(c.down) {
 		c.down = make(chan struct{})
 	}
+	gen := c.gen
 	c.mu.Unlock()
 	if c.cfg.JID.IsZero() {
-		c.settle(errors.New("xmpp: Config.JID is not set"))
-		return errors.New("xmpp: Config.JID is not set")
+		err := errors.New("xmpp: Config.JID is not set")
+		c.settle(err)
+		return err
 	}
-	_, err := c.connect(ctx, nil)
+	_, err := c.connect(ctx, nil, gen)
 	c.settle(err)
 	return err
 }
 
-// settle ends a Connect: busy is cleared, and when it failed with nothing
-// left to come back (no suspended session), the Conn is down for good.
+// settle ends a Connect: busy is cleared, and when it failed, nothing
+// comes back by itself: the Conn is down for good (a suspended session
+// stays for the next Connect to resume).
 func (c *Conn) settle(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.busy = false
-	if err != nil && c.x == nil && c.s == nil && c.recon == nil && c.down != nil && !isClosed(c.down) {
+	if err != nil && c.s == nil && c.recon == nil && c.down != nil && !isClosed(c.down) {
 		close(c.down)
 	}
 }
@@ -296,8 +307,9 @@ func isClosed(ch <-chan struct{}) bool {
 }
 
 // connect negotiates a stream and puts it in use: the suspended session
-// resumed, or a new one. r is the reconnection doing it, if any.
-func (c *Conn) connect(ctx context.Context, r *reconnector) (resumed bool, err error) {
+// resumed, or a new one. r is the reconnection doing it, if any; gen is
+// Conn.gen when it started: after a Close, the new stream is dropped.
+func (c *Conn) connect(ctx context.Context, r *reconnector, gen uint64) (resumed bool, err error) {
 	x := c.session()
 	s, resumeErr, err := c.negotiate(ctx, x)
 	if err != nil {
@@ -307,27 +319,38 @@ func (c *Conn) connect(ctx context.Context, r *reconnector) (resumed bool, err e
 	s.done = make(chan struct{})
 	s.born = time.Now()
 	s.noteHeard()
-	if resumeErr == nil && x != nil {
+	s.gen = gen
+	resumed = resumeErr == nil && x != nil
+	if !resumed && x != nil {
+		c.loseSession(x, fmt.Errorf("%w: %w", ErrResumeFailed, resumeErr), false)
+	}
+	var initial *stanza.Presence
+	c.mu.Lock()
+	if c.gen != gen {
+		c.mu.Unlock()
+		s.raw.Close() // Close was called meanwhile
+		return false, fmt.Errorf("%w during Connect", ErrClosed)
+	}
+	if resumed {
 		s.x = x
-		c.use(s)
+	} else {
+		s.x = newXSession(s)
+		if s.x.sm != nil {
+			s.x.sm.request = c.requestAck
+		}
+		c.x = s.x
+		// A session replacing a lost one restores the user's presence.
+		initial = c.initialPresence(x != nil || r != nil)
+	}
+	c.s, c.flushing = s, true
+	c.lastErr = nil
+	c.mu.Unlock()
+	if resumed {
 		c.dispatch.event(StateChange{State: StateResumed, JID: x.jid})
 		c.startWatchdog(s)
 		go c.read(s)
 		return true, c.up(ctx, s, r, x.sm.pending(), nil)
 	}
-	if x != nil {
-		c.loseSession(x, fmt.Errorf("%w: %w", ErrResumeFailed, resumeErr), false)
-	}
-	x = newXSession(s)
-	s.x = x
-	if x.sm != nil {
-		x.sm.request = c.requestAck
-	}
-	c.mu.Lock()
-	c.x = x
-	initial := c.initialPresence()
-	c.mu.Unlock()
-	c.use(s)
 	c.dispatch.event(StateChange{State: StateAuthenticated, JID: s.jid})
 	for _, st := range s.early {
 		c.dispatch.push(s, st)
@@ -338,21 +361,12 @@ func (c *Conn) connect(ctx context.Context, r *reconnector) (resumed bool, err e
 	return false, c.up(ctx, s, r, nil, initial)
 }
 
-// use makes s the stream in use, still flushing: until up is done,
-// Send queues.
-func (c *Conn) use(s *session) {
-	c.mu.Lock()
-	c.s, c.flushing = s, true
-	c.lastErr = nil
-	c.mu.Unlock()
-}
-
-// initialPresence is what a new session announces: the last available
-// presence the user broadcast in an earlier session, restoring it; else
-// plain available presence, unless the configuration says not to.
-func (c *Conn) initialPresence() *stanza.Presence {
+// initialPresence is what a new session announces: when it replaces a
+// lost one (restore), the last available presence the user broadcast;
+// else plain available presence, unless the configuration says not to.
+func (c *Conn) initialPresence(restore bool) *stanza.Presence {
 	switch {
-	case c.presence != nil:
+	case restore && c.presence != nil && !c.unavailable:
 		p := clonePresence(c.presence)
 		p.ID = ""
 		return p
@@ -384,8 +398,16 @@ func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stan
 	for {
 		c.mu.Lock()
 		if c.s != s {
+			// The stream ended as it came up. For a Connect, the session
+			// is there, suspended (reconnection takes over) or ended
+			// (StateClosed says so): the login itself succeeded. For
+			// reconnection, this attempt failed.
+			suspended := c.x == s.x
 			c.mu.Unlock()
 			<-s.done
+			if r == nil && suspended {
+				return nil
+			}
 			return fmt.Errorf("xmpp: the stream ended as it came up: %w", s.err)
 		}
 		if len(c.outbox) == 0 {
@@ -401,9 +423,18 @@ func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stan
 		c.mu.Unlock()
 		for i, st := range batch {
 			if taken, err := c.write(ctx, s, st); err != nil && !taken {
+				// What is left goes back to the head of the queue, for
+				// the stream that comes next; if none will (Close, or
+				// the session ended for good), it is reported.
 				c.mu.Lock()
-				c.outbox = append(batch[i:len(batch):len(batch)], c.outbox...)
+				keep := s.gen == c.gen && (c.x != nil || c.recon != nil)
+				if keep {
+					c.outbox = append(batch[i:len(batch):len(batch)], c.outbox...)
+				}
 				c.mu.Unlock()
+				if !keep {
+					c.dispatch.unackedEvent(batch[i:], ErrClosed)
+				}
 				s.abort(err)
 				return fmt.Errorf("xmpp: sending what was queued: %w", err)
 			}
@@ -415,19 +446,23 @@ func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stan
 // Close). A stream lost by accident with a resumable session suspends
 // the session; anything else ends it. Reconnection starts when it may.
 func (c *Conn) end(s *session, err error) {
-	s.conn.Close()
+	s.raw.Close()
+	s.seal()
 	s.watchdog.stop()
-	closing := isClosed(s.closing)
 	x := s.x
 	c.mu.Lock()
+	closing := isClosed(s.closing) || s.gen != c.gen // Close has begun
 	s.err = err
 	wasUp := c.s == s
 	if wasUp {
 		c.s, c.flushing = nil, false
 		c.lastErr = err
 	}
-	var se *stanza.StreamError
-	suspend := wasUp && !closing && err != nil && x.sm.resumable() && !errors.As(err, &se)
+	// A stream the server ended on purpose (conflict, policy-violation...)
+	// is not resumed; one lost to the network, to bad input or to a
+	// server's restart may be: the server says whether it kept the
+	// session.
+	suspend := wasUp && !closing && err != nil && x.sm.resumable() && retryable(err) && !errors.Is(err, errSMViolation)
 	lose := wasUp && !suspend && c.x == x
 	if lose {
 		c.x = nil
@@ -435,7 +470,7 @@ func (c *Conn) end(s *session, err error) {
 	reconnecting := c.recon != nil
 	var r *reconnector
 	if wasUp && !reconnecting && !closing && !c.cfg.Reconnect.Disabled && retryable(err) {
-		r = newReconnector()
+		r = newReconnector(c.gen)
 		c.recon = r
 		reconnecting = true
 	}
@@ -460,6 +495,10 @@ func (c *Conn) end(s *session, err error) {
 // StateClosed. final says nothing will come back by itself, so the
 // stanzas queued meanwhile are reported too.
 func (c *Conn) loseSession(x *xsession, err error, final bool) {
+	x.lostOnce.Do(func() { c.lose(x, err, final) })
+}
+
+func (c *Conn) lose(x *xsession, err error, final bool) {
 	c.mu.Lock()
 	if c.x == x {
 		c.x = nil
@@ -467,6 +506,18 @@ func (c *Conn) loseSession(x *xsession, err error, final bool) {
 	var queued []stanza.Stanza
 	if final {
 		queued, c.outbox = c.outbox, nil
+	} else {
+		// IQs queued for the lost session go with it: a request's
+		// SendIQ fails now, and a reply answers nobody in a new one.
+		kept := c.outbox[:0:0]
+		for _, st := range c.outbox {
+			if _, isIQ := st.(*stanza.IQ); isIQ {
+				queued = append(queued, st)
+			} else {
+				kept = append(kept, st)
+			}
+		}
+		c.outbox = kept
 	}
 	c.mu.Unlock()
 	x.cancel()
@@ -512,59 +563,64 @@ func (c *Conn) giveUp(r *reconnector, err error) {
 // Close ends the session cleanly: it stops reconnection, sends
 // unavailable presence and the stream's end, waits up to
 // Config.CloseTimeout for the server to close its side, closes the socket
-// and waits for the reader goroutine to exit. SendIQ calls still waiting
-// fail; stanzas queued or not acknowledged are reported to OnUnacked.
-// Registrations stay on the Conn. Close on a connection that is not
-// connected does nothing and returns nil; it is safe to call twice and
-// from a listener.
+// and waits for the reader goroutine to exit. A Connect under way fails.
+// SendIQ calls still waiting fail; stanzas queued or not acknowledged are
+// reported to OnUnacked. Registrations stay on the Conn. Close on a
+// connection that is not connected does nothing and returns nil; it is
+// safe to call twice and from a listener.
 func (c *Conn) Close() error {
 	c.mu.Lock()
+	c.gen++ // from here on, no stream negotiated before is put in use
 	r := c.recon
 	c.mu.Unlock()
 	if r != nil {
 		r.cancel()
 		<-r.done
-		c.mu.Lock()
-		if c.recon == r {
-			c.recon = nil
-		}
-		c.mu.Unlock()
 	}
-	s := c.current()
-	if s == nil {
-		c.mu.Lock()
-		x := c.x
-		c.lastErr = nil
-		if c.down != nil && !isClosed(c.down) {
-			close(c.down)
-		}
-		c.mu.Unlock()
-		if x != nil {
-			c.loseSession(x, nil, true)
-		}
-		return nil
-	}
-	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout())
-		defer cancel()
-		// Unavailable presence first: RFC 6121 section 4.6.1 lets the
-		// server broadcast it; a closed stream implies it anyway.
-		_, _ = c.write(ctx, s, c.prepare(&stanza.Presence{Type: stanza.Unavailable}))
-		close(s.closing)
-		end := "</stream:stream>"
-		if s.x.sm.active() {
-			end = smRequest + end // the last acks come before the server's end
-		}
-		if err := s.writeRaw(ctx, end); err == nil {
-			select {
-			case <-s.done:
-			case <-ctx.Done():
+	if s := c.current(); s != nil {
+		s.closeOnce.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout())
+			defer cancel()
+			// Unavailable presence first: RFC 6121 section 4.6.1 lets
+			// the server broadcast it; a closed stream implies it anyway.
+			_, _ = c.write(ctx, s, c.prepare(&stanza.Presence{Type: stanza.Unavailable}))
+			close(s.closing)
+			end := "</stream:stream>"
+			if s.x.sm.active() {
+				end = smRequest + end // the last acks come before the server's end
 			}
-		}
-		s.conn.Close()
+			if err := s.writeRaw(ctx, end); err == nil {
+				select {
+				case <-s.done:
+				case <-ctx.Done():
+				}
+			}
+			s.raw.Close()
+			<-s.done
+		})
 		<-s.done
-	})
-	<-s.done
+	}
+	// Whatever happened meanwhile, nothing is suspended, queued or
+	// coming back after Close.
+	c.mu.Lock()
+	if c.recon == r {
+		c.recon = nil
+	}
+	x := c.x
+	c.x = nil
+	queued := c.outbox
+	c.outbox = nil
+	c.lastErr = nil
+	if c.down != nil && !isClosed(c.down) {
+		close(c.down)
+	}
+	c.mu.Unlock()
+	if x != nil {
+		c.loseSession(x, nil, true)
+	}
+	if len(queued) > 0 {
+		c.dispatch.unackedEvent(queued, ErrClosed)
+	}
 	return nil
 }
 
@@ -610,10 +666,11 @@ func (c *Conn) prepare(st stanza.Stanza) stanza.Stanza {
 			h.ID = c.newID()
 		}
 	}
-	if p, ok := st.(*stanza.Presence); ok && p.To.IsZero() && p.Type == stanza.Available {
-		cp := clonePresence(p)
+	if p, ok := st.(*stanza.Presence); ok && p.To.IsZero() && (p.Type == stanza.Available || p.Type == stanza.Unavailable) {
 		c.mu.Lock()
-		c.presence = cp
+		if c.unavailable = p.Type == stanza.Unavailable; !c.unavailable {
+			c.presence = clonePresence(p)
+		}
 		c.mu.Unlock()
 	}
 	c.intercept(st)
@@ -658,7 +715,17 @@ func (c *Conn) submit(ctx context.Context, st stanza.Stanza) error {
 		case taken:
 			return nil // stream management has it: resent or reported
 		case errors.Is(err, errStreamGone):
-			continue // s ended first: queue st, or fail, as the Conn now stands
+			if isClosed(s.closing) {
+				return c.notConnected() // Close has written the stream's end
+			}
+			// s ended first: once its reader has seen to it, queue st or
+			// fail, as the Conn then stands.
+			select {
+			case <-s.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
 		}
 		return err
 	}
@@ -696,7 +763,7 @@ func (c *Conn) write(ctx context.Context, s *session, st stanza.Stanza) (taken b
 		if written {
 			// Part of an element may be on the wire: the stream cannot
 			// go on. The reader sees the socket close and ends s.
-			s.conn.Close()
+			s.raw.Close()
 		}
 		if errors.Is(err, ErrNotConnected) {
 			return taken, errStreamGone

@@ -48,6 +48,9 @@ var (
 	// not be resumed: it wraps the server's refusal (item-not-found when
 	// the session had timed out) or why resumption was not possible.
 	ErrResumeFailed = errors.New("xmpp: the session could not be resumed")
+	// errSMViolation marks the server breaking stream management's
+	// rules: the session is not resumed after it.
+	errSMViolation = errors.New("xmpp: stream management")
 	// errStreamGone says a write found its stream ended first.
 	errStreamGone = errors.New("xmpp: the stream ended")
 )

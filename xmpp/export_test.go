@@ -11,3 +11,11 @@ func SetSMCounters(c *Conn, in, out uint32) {
 	sm.out, sm.acked = out, out
 	sm.mu.Unlock()
 }
+
+// Queued returns how many stanzas Send has queued while the connection is
+// down.
+func Queued(c *Conn) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.outbox)
+}

@@ -193,14 +193,40 @@ func (c *Conn) bindSession(ctx context.Context, s *session, f Features) error {
 	}
 	s.features = f
 	if sm := &c.cfg.StreamManagement; !sm.Disabled && f.Has(NSStreamManagement, "sm") {
-		// Not waiting for <enabled/>: the reader takes it. The server
-		// counts what comes after <enable/>, and so do we.
-		if err := s.writeRaw(ctx, enableElement(sm)); err != nil {
-			return fmt.Errorf("xmpp: enabling stream management: %w", err)
-		}
-		s.sm = newSMState(sm)
+		return c.enable(ctx, s, sm)
 	}
 	return nil
+}
+
+// enable enables stream management (XEP-0198 section 3) and waits for the
+// answer. Waiting costs a round trip but keeps the promise: no stanza of
+// the user's goes out before the session is known to be resumable, so a
+// stream lost early loses nothing.
+func (c *Conn) enable(ctx context.Context, s *session, cfg *StreamManagement) error {
+	if err := s.writeRaw(ctx, enableElement(cfg)); err != nil {
+		return fmt.Errorf("xmpp: enabling stream management: %w", err)
+	}
+	for {
+		el, err := s.next()
+		if err != nil {
+			return fmt.Errorf("xmpp: enabling stream management: %w", err)
+		}
+		switch el.Tokens[0].Name {
+		case smEnabledName:
+			s.sm = newSMState(cfg)
+			s.sm.enabled(el)
+			return nil
+		case smFailedName:
+			c.cfg.logDebug("the server refused stream management")
+			return nil
+		}
+		if !wire.IsStanza(el) {
+			return fmt.Errorf("%w: <%s/> in answer to <enable/>", ErrUnexpected, el.Tokens[0].Name.Local)
+		}
+		if err := s.keepEarly(el); err != nil {
+			return err
+		}
+	}
 }
 
 // resume asks the server to resume x (XEP-0198 section 5). resumeErr says
@@ -482,10 +508,23 @@ func (c *Conn) negotiationIQ(ctx context.Context, s *session, iq *stanza.IQ) (*s
 			return iqResult(r)
 		}
 		if derr == nil {
-			if len(s.early) >= maxQueued {
-				return nil, fmt.Errorf("%w: more than %d stanzas before the login ended", ErrUnexpected, maxQueued)
+			if err := s.keepEarly(el); err != nil {
+				return nil, err
 			}
-			s.early = append(s.early, st)
 		}
 	}
+}
+
+// keepEarly keeps a stanza that arrived during negotiation for the
+// listeners; stream management does not count it.
+func (s *session) keepEarly(el *xmlstream.Element) error {
+	st, err := wire.Decode(el)
+	if err != nil {
+		return nil // malformed: dropped, as the reader would
+	}
+	if len(s.early) >= maxQueued {
+		return fmt.Errorf("%w: more than %d stanzas before the login ended", ErrUnexpected, maxQueued)
+	}
+	s.early = append(s.early, st)
+	return nil
 }

@@ -17,10 +17,9 @@ var streamErrorName = xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}
 // element and routes it, until the stream ends.
 func (c *Conn) read(s *session) {
 	sm := s.x.sm
-	counting := false // stream management counts stanzas from <enabled/> on
-	if sm != nil && s.x.sm.resumable() {
-		counting = true // a resumed session counts on
-	}
+	// Stream management counts every stanza after <enabled/> or
+	// <resumed/>, both read during negotiation.
+	counting := sm != nil
 	for {
 		el, err := s.r.Next()
 		if err != nil {
@@ -41,7 +40,7 @@ func (c *Conn) read(s *session) {
 				c.cfg.logDebug("ignoring a top-level element", "name", name.Local)
 				continue
 			}
-			if err := c.streamManagement(s, el, &counting); err != nil {
+			if err := c.streamManagement(s, el); err != nil {
 				s.sendStreamError(&stanza.StreamError{Condition: stanza.StreamUndefined, Text: err.Error()})
 				c.end(s, err)
 				return
@@ -57,17 +56,20 @@ func (c *Conn) read(s *session) {
 }
 
 // streamManagement handles a stream management element on the reader.
-func (c *Conn) streamManagement(s *session, el *xmlstream.Element, counting *bool) error {
+func (c *Conn) streamManagement(s *session, el *xmlstream.Element) error {
 	sm := s.x.sm
 	switch el.Tokens[0].Name {
 	case smRequestName:
+		// Every <r/> is answered: one arriving while an answer is
+		// being written is taken by that writer's next round.
+		s.ackWanted.Store(true)
 		if s.acking.CompareAndSwap(false, true) {
 			go c.answerAck(s)
 		}
 	case smAckName:
 		h, ok, err := parseH(el)
 		if err == nil && !ok {
-			err = fmt.Errorf("xmpp: stream management: <a/> without h")
+			err = fmt.Errorf("%w: <a/> without h", errSMViolation)
 		}
 		if err != nil {
 			return err
@@ -79,27 +81,35 @@ func (c *Conn) streamManagement(s *session, el *xmlstream.Element, counting *boo
 		if len(done) > 0 && c.reg.acked.Len() > 0 {
 			c.dispatch.ackedEvent(done)
 		}
-	case smEnabledName:
-		sm.enabled(el)
-		*counting = true
-	case smFailedName:
-		// Enabling failed: the stanzas sent since <enable/> were sent
-		// without it, like on any stream that lacks it.
-		c.cfg.logDebug("the server refused stream management")
-		sm.stop()
 	default:
 		c.cfg.logDebug("ignoring a stream management element", "name", el.Tokens[0].Name.Local)
 	}
 	return nil
 }
 
-// answerAck tells the server how many stanzas were received.
+// answerAck tells the server how many stanzas were received, as long as
+// requests keep coming.
 func (c *Conn) answerAck(s *session) {
-	defer s.acking.Store(false)
 	ctx, cancel := context.WithTimeout(s.x.ctx, orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
 	defer cancel()
-	if err := s.writeRaw(ctx, ackElement(s.x.sm.in.Load())); err != nil && !errors.Is(err, ErrNotConnected) {
-		s.abort(err) // not when our end of the stream is written already
+	for {
+		for s.ackWanted.Swap(false) {
+			// The count is read after the request was: it covers at
+			// least what the server asked about.
+			if err := s.writeRaw(ctx, ackElement(s.x.sm.in.Load())); err != nil {
+				if !errors.Is(err, ErrNotConnected) {
+					s.abort(err) // not when our end of the stream is written already
+				}
+				s.acking.Store(false)
+				return
+			}
+		}
+		s.acking.Store(false)
+		// A request that came between the last check and now finds
+		// acking set no more, or is ours to answer.
+		if !s.ackWanted.Load() || !s.acking.CompareAndSwap(false, true) {
+			return
+		}
 	}
 }
 
@@ -107,19 +117,20 @@ func (c *Conn) answerAck(s *session) {
 // what RFC 6120 section 4.4 asks: a stream the server closed is closed in
 // turn; bad input is answered with a stream error.
 func (c *Conn) readEnd(s *session, err error) error {
-	s.abortOnce.Do(func() {}) // after this, abortErr is settled
-	if s.abortErr != nil {
-		return s.abortErr
-	}
 	if errors.Is(err, xmlstream.ErrStreamEnd) {
 		s.rec.streamEnd()
 	}
 	select {
 	case <-s.closing:
 		// Close is under way: the server's end of the stream, or our own
-		// closing of the socket, is the expected end.
+		// closing of the socket (or a keep-alive giving up meanwhile),
+		// is the expected end.
 		return nil
 	default:
+	}
+	s.abortOnce.Do(func() {}) // after this, abortErr is settled
+	if s.abortErr != nil {
+		return s.abortErr
 	}
 	if errors.Is(err, xmlstream.ErrStreamEnd) {
 		s.closeStream()

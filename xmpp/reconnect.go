@@ -90,14 +90,15 @@ func (c *Conn) OnReconnect(f func(ReconnectEvent)) (remove func()) {
 
 // reconnector is one run of automatic reconnection.
 type reconnector struct {
+	gen    uint64          // Conn.gen when it started
 	ctx    context.Context // ends when Close stops it
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run returns
 }
 
-func newReconnector() *reconnector {
+func newReconnector(gen uint64) *reconnector {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &reconnector{ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	return &reconnector{gen: gen, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
 
 // reconnect tries again and again, as the policy says, until a stream is
@@ -120,7 +121,7 @@ func (c *Conn) reconnect(r *reconnector) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, timeout)
-		resumed, err := c.connect(ctx, r)
+		resumed, err := c.connect(ctx, r, r.gen)
 		cancel()
 		if r.ctx.Err() != nil {
 			return // Close took over

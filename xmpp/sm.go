@@ -188,7 +188,7 @@ func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 	defer sm.mu.Unlock()
 	n := h - sm.acked // modular: right across the wrap
 	if n > uint32(len(sm.unacked)) {
-		return nil, fmt.Errorf("xmpp: stream management: the server acknowledged %d stanzas, %d were sent", h, sm.out)
+		return nil, fmt.Errorf("%w: the server acknowledged %d stanzas, %d were sent", errSMViolation, h, sm.out)
 	}
 	done := sm.unacked[:n:n]
 	sm.unacked = sm.unacked[n:]
@@ -246,7 +246,7 @@ func parseH(el *xmlstream.Element) (h uint32, ok bool, err error) {
 	}
 	n, err := strconv.ParseUint(v, 10, 32)
 	if err != nil {
-		return 0, false, fmt.Errorf("xmpp: stream management: bad h %q", v)
+		return 0, false, fmt.Errorf("%w: bad h %q", errSMViolation, v)
 	}
 	return uint32(n), true, nil
 }

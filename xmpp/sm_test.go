@@ -129,6 +129,24 @@ func (e *events) expect(t *testing.T, want ...string) {
 	}
 }
 
+// until skips events up to and including want, and returns those it
+// skipped.
+func (e *events) until(t *testing.T, want string) []string {
+	t.Helper()
+	var skipped []string
+	for {
+		select {
+		case got := <-e.ch:
+			if got == want {
+				return skipped
+			}
+			skipped = append(skipped, got)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("waiting for %s: nothing came after %v", want, skipped)
+		}
+	}
+}
+
 func message(id string) *stanza.Message {
 	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: id}}}
 	m.ID, m.To = id, jid.MustParse("bob@localhost/b")
@@ -455,10 +473,11 @@ func (s *silentConn) Close() error {
 // heldDialer hands out conns in order; the dial with index i waits for
 // hold[i] to close first. Past the last conn, dials fail.
 type heldDialer struct {
-	mu    sync.Mutex
-	n     int
-	conns []net.Conn
-	hold  map[int]chan struct{}
+	mu      sync.Mutex
+	n       int
+	conns   []net.Conn
+	hold    map[int]chan struct{}
+	started map[int]chan struct{} // closed when dial i begins
 }
 
 func (d *heldDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -466,6 +485,9 @@ func (d *heldDialer) DialContext(ctx context.Context, network, addr string) (net
 	i := d.n
 	d.n++
 	d.mu.Unlock()
+	if st := d.started[i]; st != nil {
+		close(st)
+	}
 	if h := d.hold[i]; h != nil {
 		select {
 		case <-h:

@@ -231,6 +231,14 @@ func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanz
 		return false, false, err
 	}
 	defer s.unlock()
+	if s.finished {
+		// Sealed: the stream has ended, and stream management has
+		// taken stock of what it carried.
+		if sm != nil {
+			sm.release(1)
+		}
+		return false, false, ErrNotConnected
+	}
 	// Encoders are shared through a pool, so that an idle connection
 	// holds no encoding buffer.
 	enc := encoders.Get().(*xmlstream.Encoder)
@@ -250,6 +258,17 @@ func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanz
 		}
 	}
 	return true, taken, s.writeLocked(ctx, b)
+}
+
+// seal waits for the write under way, if any, and refuses every later
+// one. Once a stream has ended (its socket closed, so that a write in
+// progress fails at once), sealing it makes the list of stanzas stream
+// management kept final: none can join it from a write still racing the
+// end, to be missed by the resumption.
+func (s *stream) seal() {
+	s.wsem <- struct{}{}
+	s.finished = true
+	<-s.wsem
 }
 
 // resend writes stanzas again, as they are, after a resumption: they are

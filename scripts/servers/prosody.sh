@@ -63,6 +63,12 @@ registration_throttle_max = nil
 c2s_stanza_size_limit = 262144
 tcp_backlog = 1024
 smacks_hibernation_time = 120
+-- Stream management keeps up to 500 unacknowledged stanzas per session by
+-- default and destroys a hibernating session past that (resource-
+-- constraint). The fault-injection test (xmpp/sm_integration_test.go)
+-- lets a sender run 2000 messages ahead of a receiver whose connection is
+-- being cut: room for all of them.
+smacks_max_queue_size = 4000
 archive_expires_after = "1d"
 default_archive_policy = true
 
