@@ -7,7 +7,6 @@ package xmpp_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net"
 	"sync"
@@ -55,32 +54,6 @@ func (b *blockConn) Close() error {
 	return b.Conn.Close()
 }
 
-// lazyDialer: dial i waits for hold[i] (if any), then calls mk[i]
-// (if any) to make the connection; past the end, dials fail.
-type lazyDialer struct {
-	mu   sync.Mutex
-	n    int
-	mk   []func() net.Conn
-	hold map[int]chan struct{}
-}
-
-func (d *lazyDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	d.mu.Lock()
-	i := d.n
-	d.n++
-	d.mu.Unlock()
-	if h := d.hold[i]; h != nil {
-		select {
-		case <-h:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	if i >= len(d.mk) {
-		return nil, errors.New("scripted: no more connections")
-	}
-	return d.mk[i](), nil
-}
 
 // Close racing the loss of the stream. Close has picked the stream
 // and is writing its unavailable presence when the stream drops; the
@@ -102,7 +75,7 @@ func TestSMRaceCloseRacesStreamLoss(t *testing.T) {
 		closed:  make(chan struct{}),
 	}
 	hold := make(chan struct{})
-	d := &lazyDialer{
+	d := &heldDialer{
 		mk:   []func() net.Conn{func() net.Conn { return bc }, func() net.Conn { return smScript(t, second) }},
 		hold: map[int]chan struct{}{1: hold},
 	}

@@ -476,6 +476,7 @@ type heldDialer struct {
 	mu      sync.Mutex
 	n       int
 	conns   []net.Conn
+	mk      []func() net.Conn // instead of conns: makes conn i when dialed
 	hold    map[int]chan struct{}
 	started map[int]chan struct{} // closed when dial i begins
 }
@@ -494,6 +495,9 @@ func (d *heldDialer) DialContext(ctx context.Context, network, addr string) (net
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+	if i < len(d.mk) {
+		return d.mk[i](), nil
 	}
 	if i >= len(d.conns) {
 		return nil, errors.New("scripted: no more connections")
