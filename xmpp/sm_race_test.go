@@ -54,7 +54,6 @@ func (b *blockConn) Close() error {
 	return b.Conn.Close()
 }
 
-
 // Close racing the loss of the stream. Close has picked the stream
 // and is writing its unavailable presence when the stream drops; the
 // reader's end() sees s.closing still open, suspends the session and
