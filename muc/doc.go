@@ -41,8 +41,12 @@
 // Occupant events (joined, left, kicked, banned, nickname changed,
 // changed) and the user's own removal (kicked, banned, room destroyed,
 // connection lost: OnExit) are derived from the presences' status codes
-// (XEP-0045 section 15.6). When the stream ends, every room counts the
-// user out; rejoining after a reconnection is left to a later issue.
+// (XEP-0045 section 15.6). When the session ends, every room counts the
+// user out (OnExit, ExitDisconnected); when it was lost rather than
+// closed, the rooms are entered again, with the same nickname and
+// password and the history since the last message seen, as soon as a new
+// session starts (SetAutoRejoin, OnRejoin). A resumed stream
+// (stream management) keeps the rooms as they were.
 //
 // # Concurrency
 //
@@ -61,6 +65,7 @@
 //	MultiUserChatManager.getInstanceFor         New
 //	MultiUserChatManager.getMultiUserChat       Manager.Room
 //	MultiUserChatManager.getJoinedRooms         Manager.Rooms
+//	setAutoJoinOnReconnect, AutoJoinFailedCallback Manager.SetAutoRejoin, Manager.OnRejoin
 //	MultiUserChat.join, MucEnterConfiguration   Room.Join, Password, MaxChars, MaxStanzas, Seconds, Since
 //	MultiUserChat.create, createOrJoin          Room.Create (ErrRoomExists)
 //	getConfigurationForm, sendConfigurationForm Room.Config, Room.Configure

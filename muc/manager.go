@@ -21,6 +21,9 @@ type Manager struct {
 	detach []func()
 	closed bool
 
+	noRejoin bool // SetAutoRejoin(false)
+	onRejoin listeners.List[func(*Room, error)]
+
 	onInvite  listeners.List[func(Invitation)]
 	onDecline listeners.List[func(room, from jid.JID, reason string)]
 }
@@ -114,6 +117,7 @@ func (m *Manager) message(msg *stanza.Message) {
 // state marks every room left when the stream ends: the service removes
 // the user from its rooms when the session goes.
 func (m *Manager) state(sc xmpp.StateChange) {
+	m.stateForRejoin(sc)
 	if sc.State != xmpp.StateClosed {
 		return
 	}
@@ -124,6 +128,6 @@ func (m *Manager) state(sc xmpp.StateChange) {
 	}
 	m.mu.Unlock()
 	for _, r := range rooms {
-		r.disconnected()
+		r.disconnected(sc.Err != nil) // a lost session, not Close: rejoin later
 	}
 }

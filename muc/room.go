@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/internal/listeners"
@@ -28,14 +29,17 @@ type Room struct {
 	jid jid.JID
 	sem chan struct{} // held by the operation that waits for the room
 
-	mu        sync.Mutex
-	joined    bool
-	nick      string
-	subject   string
-	occupants map[string]Occupant
-	renamed   map[string]bool // new nicknames announced by a 303, presence pending
-	wait      *waiter         // the presence operation under way
-	subjWait  *subjectWaiter
+	mu          sync.Mutex
+	joined      bool
+	nick        string
+	password    string    // the one the room was entered with
+	lastMessage time.Time // when the last groupchat message arrived
+	rejoin      *rejoin   // set while the room waits to be entered again
+	subject     string
+	occupants   map[string]Occupant
+	renamed     map[string]bool // new nicknames announced by a 303, presence pending
+	wait        *waiter         // the presence operation under way
+	subjWait    *subjectWaiter
 
 	onMessage  listeners.List[func(*stanza.Message)]
 	onSubject  listeners.List[func(subject, nick string)]
@@ -218,6 +222,8 @@ func (r *Room) join(ctx context.Context, nick string, opts []JoinOption) (result
 		r.mu.Unlock()
 		return result{}, fmt.Errorf("muc: join %s: %w", r.jid, ErrAlreadyJoined)
 	}
+	r.password = cfg.password
+	r.rejoin = nil // entered by hand: nothing left to rejoin
 	w := &waiter{kind: opJoin, nick: to.Resourcepart(), done: make(chan result, 1)}
 	r.wait = w
 	clear(r.occupants)
@@ -673,6 +679,11 @@ func (r *Room) exitEvent(e Exit) func() {
 func (r *Room) message(m *stanza.Message) {
 	switch m.Type {
 	case stanza.Groupchat:
+		if _, _, delayed := Delayed(m); !delayed {
+			r.mu.Lock()
+			r.lastMessage = time.Now()
+			r.mu.Unlock()
+		}
 		if len(m.Subjects) > 0 && len(m.Bodies) == 0 {
 			subject, nick := m.Subject(""), m.From.Resourcepart()
 			r.mu.Lock()
@@ -713,9 +724,13 @@ func (r *Room) message(m *stanza.Message) {
 }
 
 // disconnected counts the user out of the room when the stream ends.
-func (r *Room) disconnected() {
+func (r *Room) disconnected(lost bool) {
 	r.mu.Lock()
 	wasJoined := r.joined
+	r.rejoin = nil
+	if wasJoined && lost {
+		r.rejoin = &rejoin{nick: r.nick, password: r.password, since: r.lastMessage}
+	}
 	r.reset()
 	if w := r.wait; w != nil {
 		r.wait = nil
