@@ -134,9 +134,11 @@
 // room that no longer exists); the Room then counts the user out,
 // OnExit hears ExitDropped, and SelfPing's error matches ErrDropped.
 // remote-server-not-found, remote-server-timeout and timeouts decide
-// nothing. Nothing pings by itself: call SelfPing when a room has been
-// quiet for a while, and Join again after ErrDropped.
+// nothing. A room that still exists (any error but item-not-found) is
+// entered again at once, as XEP-0410 asks, unless SetAutoRejoin(false);
+// OnRejoin hears the outcome. Nothing pings by itself: call SelfPing when
+// a room has been quiet for a while.
 //
-// Not yet here (issue 8): rejoining after a reconnection, and paging
-// (XEP-0059) through a service's room list.
+// Not yet here: paging (XEP-0059) through a service's room list, and an
+// idle timer that self-pings by itself.
 package muc

@@ -53,6 +53,7 @@ func (m *Manager) Room(room jid.JID) *Room {
 	r := m.rooms[room]
 	if r == nil {
 		r = newRoom(m.c, room)
+		r.m = m
 		m.rooms[room] = r
 	}
 	return r

@@ -21,7 +21,8 @@ type rejoin struct {
 
 // SetAutoRejoin says whether rooms the user was in when the session was
 // lost are entered again when a new session starts (Smack's
-// setAutoJoinOnReconnect); it is on by default. A stream that is resumed
+// setAutoJoinOnReconnect); it is on by default. It also enters again a
+// room that SelfPing found the user dropped from. A stream that is resumed
 // (xmpp.StateResumed) keeps the rooms without rejoining; a Close by the
 // user forgets them.
 func (m *Manager) SetAutoRejoin(on bool) {
@@ -39,39 +40,45 @@ func (m *Manager) OnRejoin(f func(r *Room, err error)) (remove func()) {
 	return m.onRejoin.Add(f)
 }
 
-// rejoinAll enters again, each on its own goroutine (the dispatcher that
-// delivers the room's answer must not wait), the rooms the lost session
-// was in.
+// rejoinAll enters again the rooms the lost session was in.
 func (m *Manager) rejoinAll() {
 	m.mu.Lock()
-	var rooms []*Room
-	if !m.noRejoin && !m.closed {
-		for _, r := range m.rooms {
-			rooms = append(rooms, r)
-		}
+	rooms := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		rooms = append(rooms, r)
 	}
 	m.mu.Unlock()
 	for _, r := range rooms {
-		r.mu.Lock()
-		rj := r.rejoin
-		r.rejoin = nil
-		r.mu.Unlock()
-		if rj == nil {
-			continue
-		}
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), RejoinTimeout)
-			defer cancel()
-			opts := []JoinOption{Password(rj.password)}
-			if !rj.since.IsZero() {
-				opts = append(opts, Since(rj.since))
-			}
-			err := r.Join(ctx, rj.nick, opts...)
-			for f := range m.onRejoin.All() {
-				f(r, err)
-			}
-		}()
+		m.rejoin(r)
 	}
+}
+
+// rejoin enters r again if it waits for it and rejoining is on, on its
+// own goroutine: the dispatcher that delivers the room's answer must not
+// wait.
+func (m *Manager) rejoin(r *Room) {
+	m.mu.Lock()
+	on := !m.noRejoin && !m.closed
+	m.mu.Unlock()
+	r.mu.Lock()
+	rj := r.rejoin
+	r.rejoin = nil
+	r.mu.Unlock()
+	if rj == nil || !on {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), RejoinTimeout)
+		defer cancel()
+		opts := []JoinOption{Password(rj.password)}
+		if !rj.since.IsZero() {
+			opts = append(opts, Since(rj.since))
+		}
+		err := r.Join(ctx, rj.nick, opts...)
+		for f := range m.onRejoin.All() {
+			f(r, err)
+		}
+	}()
 }
 
 // stateForRejoin follows the connection for rejoining: rooms are noted

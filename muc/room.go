@@ -35,6 +35,7 @@ type Room struct {
 	password    string    // the one the room was entered with
 	lastMessage time.Time // when the last groupchat message arrived
 	rejoin      *rejoin   // set while the room waits to be entered again
+	m           *Manager  // the Manager that made it
 	subject     string
 	occupants   map[string]Occupant
 	renamed     map[string]bool // new nicknames announced by a 303, presence pending

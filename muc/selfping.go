@@ -71,7 +71,10 @@ func (r *Room) SelfPing(ctx context.Context) error {
 	case stanza.RemoteServerNotFound, stanza.RemoteServerTimeout:
 		return fmt.Errorf("muc: self-ping %s: %w", to, err)
 	}
-	if !r.dropped(nick) && se.Condition == stanza.ItemNotFound && r.Joined() {
+	// A room that no longer exists (item-not-found, as both servers
+	// answer for a destroyed room) is not entered again: that would
+	// create it anew.
+	if !r.dropped(nick, se.Condition != stanza.ItemNotFound) && se.Condition == stanza.ItemNotFound && r.Joined() {
 		return nil // the nickname changed under the ping
 	}
 	return fmt.Errorf("muc: self-ping %s: %w: %w", to, ErrDropped, se)
@@ -79,12 +82,15 @@ func (r *Room) SelfPing(ctx context.Context) error {
 
 // dropped counts the user out after a self-ping said so, unless the Room
 // has moved on since the ping (left, or changed nickname), and reports
-// whether it did.
-func (r *Room) dropped(nick string) bool {
+// whether it did; with again, the room is entered again (XEP-0410).
+func (r *Room) dropped(nick string, again bool) bool {
 	r.mu.Lock()
 	if !r.joined || r.nick != nick {
 		r.mu.Unlock()
 		return false
+	}
+	if again {
+		r.rejoin = &rejoin{nick: r.nick, password: r.password, since: r.lastMessage}
 	}
 	r.reset()
 	if w := r.wait; w != nil {
@@ -94,5 +100,8 @@ func (r *Room) dropped(nick string) bool {
 	fire := r.exitEvent(Exit{Reason: ExitDropped})
 	r.mu.Unlock()
 	fire()
+	if r.m != nil {
+		r.m.rejoin(r) // XEP-0410: a dropped client joins again
+	}
 	return true
 }
