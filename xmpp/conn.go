@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -253,9 +252,9 @@ func (c *Conn) notConnected() error {
 // SASL mechanism both sides support, and then resumes the suspended
 // session if there is one (XEP-0198), or binds a resource, enables stream
 // management when offered, and sends initial presence unless the
-// configuration says not to (on a later session: the last available
-// presence the user sent). A see-other-host stream error during
-// negotiation is followed once.
+// configuration says not to (a session replacing a lost one sends the
+// last available presence the user broadcast instead). A see-other-host
+// stream error during negotiation is followed once.
 //
 // Negotiation runs on the caller's goroutine; ctx bounds all of it (its
 // deadline and its cancellation abort the network operations), and once
@@ -789,9 +788,4 @@ func (c *Conn) requestAck() {
 		return
 	}
 	s.x.sm.requested()
-}
-
-// isNetClosed reports errors that only say the socket was closed.
-func isNetClosed(err error) bool {
-	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF)
 }

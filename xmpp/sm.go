@@ -33,7 +33,8 @@ var (
 // smState is stream management for one XMPP session: it outlives the
 // streams that resume it. Outgoing stanzas are counted and kept, under the
 // write lock, from the moment <enable/> or <resume/> is written; incoming
-// ones are counted by the reader once <enabled/> arrives. Counters are
+// ones are counted by the reader from the start of a stream whose
+// <enabled/> or <resumed/> negotiation read. Counters are
 // uint32, as the XEP's h is: they wrap at 2^32 and all arithmetic on them
 // is modular.
 type smState struct {
