@@ -50,15 +50,7 @@ const end = "C: <message id='end' to='shakespeare.lit'/>\n"
 func connect(t *testing.T, name, script string) (*xmpp.Conn, *muc.Room) {
 	t.Helper()
 	var room *muc.Room
-	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), func(c *xmpp.Conn) {
-		room = muc.New(c).Room(coven)
-	})
-	t.Cleanup(func() {
-		// Registered after ConnectFunc's, so it runs first.
-		end := &stanza.Message{}
-		end.To, end.ID = jid.MustParse("shakespeare.lit"), "end"
-		assert.NoError(t, c.Send(context.Background(), end))
-	})
+	c := connectWith(t, name, script, func(c *xmpp.Conn) { room = muc.New(c).Room(coven) })
 	return c, room
 }
 

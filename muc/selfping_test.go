@@ -5,6 +5,7 @@ import (
 
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,11 +50,18 @@ func TestSelfPingJoined(t *testing.T) {
 
 // TestSelfPingDropped: not-acceptable (XEP-0410 example 2) says the user
 // is out; after entering again, item-not-found (the room is gone, as
-// Prosody and ejabberd answer for a destroyed room) too.
+// Prosody and ejabberd answer for a destroyed room) too. The test enters
+// again by hand, so automatic rejoining is off.
 func TestSelfPingDropped(t *testing.T) {
-	_, room := connect(t, "self-ping-dropped", enter+
+	var room *muc.Room
+	connectWith(t, "self-ping-dropped", enter+
 		selfPing("p1", "error", pingError("cancel", "not-acceptable"))+enter+
-		selfPing("p2", "error", pingError("cancel", "item-not-found")))
+		selfPing("p2", "error", pingError("cancel", "item-not-found")),
+		func(c *xmpp.Conn) {
+			m := muc.New(c)
+			m.SetAutoRejoin(false)
+			room = m.Room(coven)
+		})
 	exits := make(chan muc.Exit, 1)
 	room.OnExit(func(e muc.Exit) { exits <- e })
 	ctx := ctxT(t)

@@ -82,6 +82,7 @@ func connectWith(t *testing.T, name, script string, setup func(*xmpp.Conn)) *xmp
 	t.Helper()
 	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), setup)
 	t.Cleanup(func() {
+		// Registered after ConnectFunc's, so it runs first.
 		end := &stanza.Message{}
 		end.To, end.ID = jid.MustParse("shakespeare.lit"), "end"
 		assert.NoError(t, c.Send(context.Background(), end))
