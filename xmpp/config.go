@@ -163,6 +163,17 @@ type Config struct {
 	// ErrQueueFull. A negative value turns the queue off: Send then
 	// returns ErrNotConnected while the connection is down.
 	MaxQueued int
+	// DuplicateWindow is how many of the last messages received are
+	// remembered so that one received again — same sender, id and
+	// bodies — is dropped before the collectors and listeners see it;
+	// zero means 500, a negative value turns the check off. Repeats
+	// happen after network failures: a sender whose session could not be
+	// resumed sends its unacknowledged messages again, and a server may
+	// deliver twice what it routed just before a stream broke. Messages
+	// without an id and error messages are never dropped. In group chats
+	// the sender is the occupant (room@service/nick); elsewhere, the
+	// sender's bare JID.
+	DuplicateWindow int
 }
 
 // StreamManagement configures XEP-0198. The zero value enables it with
@@ -184,6 +195,13 @@ type StreamManagement struct {
 	// them; zero means 1000. When that many are unacknowledged, Send
 	// waits (within its context) for acknowledgements.
 	MaxUnacked int
+	// NoResend reports the messages and directed presences that a lost
+	// session sent without acknowledgement to OnUnacked, instead of
+	// sending them again, first of all, on the session that replaces it.
+	// Sending them again never loses one, but may deliver one twice
+	// to a receiver that is not gosmack (see Config.DuplicateWindow): the
+	// server may have routed it before the stream broke.
+	NoResend bool
 	// ResumeTimeout, when not zero, is how long the connection asks the
 	// server to keep the session for resumption after the stream is lost
 	// (the server may choose less).
@@ -200,6 +218,7 @@ const (
 	defaultRequestEvery     = 5
 	defaultRequestAfter     = time.Second
 	defaultMaxUnacked       = 1000
+	defaultDuplicateWindow  = 500
 )
 
 func orDefault[T int | time.Duration](v, def T) T {

@@ -38,13 +38,16 @@ import (
 // stanza sent is kept until the server acknowledges it; when the stream is
 // lost the session is suspended (StateDisconnected), and reconnection
 // resumes it (StateResumed): the server re-sends what the client did not
-// receive and the client re-sends what the server did not acknowledge, so
-// nothing is lost and nothing is delivered twice. When the session cannot
-// be resumed it ends (StateClosed), the stanzas that may not have arrived
-// are reported to OnUnacked, and a new session starts (StateAuthenticated)
-// for the managers to restore (roster, presence, rooms). Automatic
-// reconnection (Config.Reconnect) retries with back-off; while it runs,
-// Send queues stanzas and sends them, in order, once the stream is up.
+// receive and the client re-sends what the server did not acknowledge.
+// When the session cannot be resumed it ends (StateClosed) and a new
+// session starts (StateAuthenticated) for the managers to restore
+// (roster, presence, rooms); it first sends again the messages and
+// directed presences the old one had not seen acknowledged, and reports
+// the rest (IQs) to OnUnacked. A message received again (same sender, id
+// and body) is dropped before the listeners (Config.DuplicateWindow).
+// Automatic reconnection (Config.Reconnect) retries with back-off; while
+// it runs, Send queues stanzas and sends them, in order, once the stream
+// is up.
 //
 // All methods are safe for concurrent use.
 type Conn struct {
@@ -71,6 +74,7 @@ type Conn struct {
 	pending   pending
 	dispatch  dispatcher
 	announced announced
+	recent    *recentMessages
 }
 
 // xsession is one XMPP session: a bound resource, from login to
@@ -143,6 +147,7 @@ func New(cfg Config) *Conn {
 		c.salts = cfg.SASL.Cache
 	}
 	c.dispatch.c = c
+	c.recent = newRecentMessages(max(orDefault(cfg.DuplicateWindow, defaultDuplicateWindow), 0))
 	return c
 }
 
@@ -498,6 +503,7 @@ func (c *Conn) loseSession(x *xsession, err error, final bool) {
 }
 
 func (c *Conn) lose(x *xsession, err error, final bool) {
+	left := x.sm.stop()
 	c.mu.Lock()
 	if c.x == x {
 		c.x = nil
@@ -506,9 +512,16 @@ func (c *Conn) lose(x *xsession, err error, final bool) {
 	if final {
 		queued, c.outbox = c.outbox, nil
 	} else {
-		// IQs queued for the lost session go with it: a request's
-		// SendIQ fails now, and a reply answers nobody in a new one.
-		kept := c.outbox[:0:0]
+		// The next session sends first what this one may not have
+		// delivered (messages and directed presence), then what was
+		// queued. IQs go with the lost session: a request's SendIQ
+		// fails now, and a reply answers nobody in a new one. The
+		// presence broadcast is restored on its own (initialPresence).
+		var again []stanza.Stanza
+		if !c.cfg.StreamManagement.NoResend {
+			left, again = splitResendable(left)
+		}
+		kept := again
 		for _, st := range c.outbox {
 			if _, isIQ := st.(*stanza.IQ); isIQ {
 				queued = append(queued, st)
@@ -525,13 +538,33 @@ func (c *Conn) lose(x *xsession, err error, final bool) {
 	if why == nil {
 		why = ErrClosed
 	}
-	if left := x.sm.stop(); len(left) > 0 {
+	if len(left) > 0 {
 		c.dispatch.unackedEvent(left, why)
 	}
 	if len(queued) > 0 {
 		c.dispatch.unackedEvent(queued, why)
 	}
 	c.dispatch.event(StateChange{State: StateClosed, Err: err})
+}
+
+// splitResendable parts the stanzas a lost session sent without
+// acknowledgement into those a new session sends again (messages,
+// directed presence) and those it cannot (IQs). Presence broadcasts are
+// in neither: the new session restores the last one (initialPresence).
+func splitResendable(sts []stanza.Stanza) (not, again []stanza.Stanza) {
+	for _, st := range sts {
+		switch st := st.(type) {
+		case *stanza.Message:
+			again = append(again, st)
+		case *stanza.Presence:
+			if !st.To.IsZero() {
+				again = append(again, st)
+			}
+		default:
+			not = append(not, st)
+		}
+	}
+	return not, again
 }
 
 // giveUp ends reconnection r for good after err.

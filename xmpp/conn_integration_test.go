@@ -531,6 +531,24 @@ func TestIntegrationSendIQFromListener(t *testing.T) {
 	})
 }
 
+// newAccount registers a new account in band and deletes it when the
+// test ends (best effort), returning its name and password. It is for
+// tests that must be the account's only session.
+func newAccount(t *testing.T, s *testserver.Server, prefix string) (name, password string) {
+	t.Helper()
+	name, password = unique(prefix), unique("pw")
+	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), accountConfig(t, s, name, password), nil), "registering %s", name)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testserver.Timeout)
+		defer cancel()
+		if c, err := xmpp.Dial(ctx, accountConfig(t, s, name, password)); err == nil {
+			c.DeleteAccount(ctx)
+			c.Close()
+		}
+	})
+	return name, password
+}
+
 func TestIntegrationAccountLifecycle(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		name := unique("gosmack")

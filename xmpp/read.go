@@ -164,6 +164,10 @@ func (c *Conn) route(s *session, st stanza.Stanza, derr error) {
 			return
 		}
 	}
+	if m, ok := st.(*stanza.Message); ok && c.recent.seen(m) {
+		c.cfg.logDebug("dropping a message received twice", "id", m.ID, "from", m.From.String())
+		return
+	}
 	for col := range c.reg.collect.All() {
 		col.offer(st)
 	}

@@ -263,10 +263,13 @@ func (c *Conn) OnAcked(f func(stanza.Stanza)) (remove func()) {
 }
 
 // OnUnacked registers f to hear of the stanzas Send accepted that the
-// server may not have received: when a session ends with stanzas sent but
-// not acknowledged (its stream was lost and could not be resumed), and
-// when stanzas queued while the connection was down can no longer be sent
-// (Close, or reconnection gave up). err says why. Nothing Send accepted is
+// server may not have received and that will not be sent again: when a
+// session ends with stanzas sent but not acknowledged (its stream was
+// lost and could not be resumed) and no new session follows, or they are
+// IQs (a new session sends messages and directed presence again, unless
+// StreamManagement.NoResend), and when stanzas queued while the
+// connection was down can no longer be sent (Close, or reconnection gave
+// up). err says why. Nothing Send accepted is
 // dropped without passing here or being acknowledged (OnAcked) — except
 // on a stream without stream management, where a written stanza counts as
 // delivered. f runs on the dispatcher, before the StateClosed it comes

@@ -260,8 +260,9 @@ func TestSMResume(t *testing.T) {
 
 // TestSMResumeFailed: the server no longer has the session (<failed/>
 // with item-not-found, and the h it had received): the client binds anew,
-// reports what the server may not have received, and sends its last
-// presence again (XEP-0198 section 5, example 12).
+// sends its last presence again, then first of all the message the
+// server may not have received, then what was queued while down
+// (XEP-0198 section 5, example 12). Nothing is reported lost.
 func TestSMResumeFailed(t *testing.T) {
 	first := smLogin + smBind +
 		"C: <presence id='p1'><show>away</show></presence>\n" +
@@ -271,9 +272,13 @@ func TestSMResumeFailed(t *testing.T) {
 		"S: <failed xmlns='urn:xmpp:sm:3' h='2'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
 		smBind +
 		"C: <presence id='{{p2}}'><show>away</show></presence>\n" +
+		msgLine("m2") + msgLine("m3") +
+		"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
 		serverMsg("s2") +
-		smClose(2)
-	c := smConn(t, conns(smScript(t, first), smScript(t, second)))
+		smClose(4)
+	hold := make(chan struct{})
+	d := &heldDialer{conns: []net.Conn{smScript(t, first), smScript(t, second)}, hold: map[int]chan struct{}{1: hold}}
+	c := smConn(t, d)
 	e := watch(c)
 	closed := make(chan error, 1)
 	c.OnState(func(sc xmpp.StateChange) {
@@ -286,13 +291,37 @@ func TestSMResumeFailed(t *testing.T) {
 	p.ID = "p1"
 	require.NoError(t, c.Send(ctxT(t), p))
 	sendAll(t, c, "m1", "m2")
-	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected",
-		"acked:p1", "acked:m1", "unacked:m2", "state:closed", "state:authenticated", "msg:s2")
+	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
+	sendAll(t, c, "m3") // queued while down
+	close(hold)
+	e.expect(t, "acked:p1", "acked:m1", "state:closed", "state:authenticated")
+	presence := closeID(t, e)
+	e.expect(t, "acked:m2", "acked:m3", "msg:s2")
+	assert.NotEqual(t, "p1", presence, "the restored presence is a stanza of its own")
 	err := <-closed
 	assert.ErrorIs(t, err, xmpp.ErrResumeFailed)
 	assert.Contains(t, err.Error(), "item-not-found")
 	require.NoError(t, c.Close())
 	closeID(t, e)
+}
+
+// TestSMResumeFailedNoResend: with StreamManagement.NoResend, what the
+// lost session may not have delivered is reported instead of sent again.
+func TestSMResumeFailedNoResend(t *testing.T) {
+	first := smLogin + smBind + msgLine("m1") + msgLine("m2") + serverMsg("s1")
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		"S: <failed xmlns='urn:xmpp:sm:3' h='1'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
+		smBind + serverMsg("s2") + smClose(1)
+	c := smConn(t, conns(smScript(t, first), smScript(t, second)), func(cfg *xmpp.Config) {
+		cfg.StreamManagement.NoResend = true
+	})
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1", "m2")
+	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected",
+		"acked:m1", "unacked:m2", "state:closed", "state:authenticated", "msg:s2")
+	require.NoError(t, c.Close())
 	closeID(t, e)
 }
 
