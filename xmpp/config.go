@@ -170,9 +170,9 @@ type Config struct {
 	// happen after network failures: a sender whose session could not be
 	// resumed sends its unacknowledged messages again, and a server may
 	// deliver twice what it routed just before a stream broke. Messages
-	// without an id and error messages are never dropped. In group chats
-	// the sender is the occupant (room@service/nick); elsewhere, the
-	// sender's bare JID.
+	// without an id or a body, and error messages, are never dropped. In
+	// group chats the sender is the occupant (room@service/nick);
+	// elsewhere, the sender's bare JID.
 	DuplicateWindow int
 }
 

@@ -31,12 +31,13 @@ func newRecentMessages(size int) *recentMessages {
 }
 
 // seen reports whether m repeats a message among the last ones received,
-// and remembers it if not. Messages with no id, and errors (replies that
-// echo the id of what they answer), are never taken for repeats. The
+// and remembers it if not. Messages with no id or no body (receipts,
+// chat states, signals whose ids some senders reuse) and errors (replies
+// that echo the id of what they answer) are never taken for repeats. The
 // sender is the bare JID, except in group chats where the occupant's
 // full JID is who spoke.
 func (r *recentMessages) seen(m *stanza.Message) bool {
-	if r.size <= 0 || m.ID == "" || m.Type == stanza.MessageError {
+	if r.size <= 0 || m.ID == "" || len(m.Bodies) == 0 || m.Type == stanza.MessageError {
 		return false
 	}
 	from := m.From

@@ -9,13 +9,14 @@ import (
 
 // TestDuplicateMessages: a message received again (same sender, id and
 // body) is dropped before the listeners; messages that only share an id
-// are not, nor are messages without an id, error messages, or two
+// are not, nor are messages without an id or a body, error messages, or two
 // occupants of a room who happen to use the same id.
 func TestDuplicateMessages(t *testing.T) {
 	const (
 		fromRoom1 = "S: <message type='groupchat' id='g1' from='room@muc.localhost/one'><body>hi</body></message>\n"
 		fromRoom2 = "S: <message type='groupchat' id='g1' from='room@muc.localhost/two'><body>hi</body></message>\n"
 		noID      = "S: <message type='chat' from='bob@localhost/b'><body>no id</body></message>\n"
+		noBody    = "S: <message type='chat' id='n1' from='bob@localhost/b'><active xmlns='http://jabber.org/protocol/chatstates'/></message>\n"
 		errMsg    = "S: <message type='error' id='m1' from='bob@localhost/b'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>\n"
 		otherBody = "S: <message type='chat' id='s1' from='bob@localhost/b' to='alice@localhost/r'><body>other</body></message>\n"
 		// The same message from another resource of the same account:
@@ -27,6 +28,7 @@ func TestDuplicateMessages(t *testing.T) {
 		otherBody +
 		fromRoom1 + fromRoom2 + fromRoom1 +
 		noID + noID +
+		noBody + noBody +
 		errMsg + errMsg +
 		serverMsg("s2") +
 		smClose(0)
@@ -37,6 +39,7 @@ func TestDuplicateMessages(t *testing.T) {
 		"msg:s1", "msg:s1", // s1 once, then the same id with another body
 		"msg:g1", "msg:g1",
 		"msg:", "msg:",
+		"msg:n1", "msg:n1",
 		"msg:m1", "msg:m1",
 		"msg:s2")
 	require.NoError(t, c.Close())
