@@ -406,10 +406,9 @@ func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stan
 			// is there, suspended (reconnection takes over) or ended
 			// (StateClosed says so): the login itself succeeded. For
 			// reconnection, this attempt failed.
-			suspended := c.x == s.x
 			c.mu.Unlock()
 			<-s.done
-			if r == nil && suspended {
+			if r == nil {
 				return nil
 			}
 			return fmt.Errorf("xmpp: the stream ended as it came up: %w", s.err)
