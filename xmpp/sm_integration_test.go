@@ -299,12 +299,12 @@ func TestIntegrationDeadServer(t *testing.T) {
 // messages reach it out of order; the test measures and logs how many.
 // With only the sender's connection cut, the order holds on ejabberd too.
 func TestIntegrationStreamManagementFaults(t *testing.T) {
-	// The runs use accounts of their own and take a while: they run side
-	// by side.
+	// The servers' runs use accounts of their own and take a while: they
+	// run side by side (one at a time on each server: under CI's load,
+	// ejabberd's two runs side by side did not finish in minutes).
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		t.Parallel()
 		t.Run("both cut", func(t *testing.T) {
-			t.Parallel()
 			r := runFaults(t, s, true)
 			if s.Name == "ejabberd" {
 				t.Logf("ejabberd delivered %d messages out of order", outOfOrder(r.received))
@@ -314,7 +314,6 @@ func TestIntegrationStreamManagementFaults(t *testing.T) {
 		})
 		if s.Name == "ejabberd" {
 			t.Run("sender cut", func(t *testing.T) {
-				t.Parallel()
 				r := runFaults(t, s, false)
 				assert.True(t, sorted(r.received), "messages arrived out of order: %s", describeOrder(r.received, faultMessages))
 			})
@@ -339,7 +338,7 @@ type faultRun struct {
 // holds on every server: each message received once, in the order of
 // the receiver's wire; the sender's wire in order; nothing reported lost.
 func runFaults(t *testing.T, s *testserver.Server, cutReceiver bool) faultRun {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	seed := rand.Uint64()
 	t.Logf("proxy seed %d", seed)
