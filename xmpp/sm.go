@@ -269,8 +269,8 @@ func (c *Conn) OnAcked(f func(stanza.Stanza)) (remove func()) {
 // IQs (a new session sends messages and directed presence again, unless
 // StreamManagement.NoResend), and when stanzas queued while the
 // connection was down can no longer be sent (Close, or reconnection gave
-// up). err says why. Nothing Send accepted is
-// dropped without passing here or being acknowledged (OnAcked) — except
+// up). err says why. Nothing Send accepted is dropped without passing
+// here or being acknowledged (OnAcked) — except
 // on a stream without stream management, where a written stanza counts as
 // delivered. f runs on the dispatcher, before the StateClosed it comes
 // with. The returned func removes it.
