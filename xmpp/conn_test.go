@@ -302,6 +302,26 @@ C: </stream:stream>
 	require.ErrorIs(t, c.Send(ctxT(t), &stanza.Message{}), xmpp.ErrNotConnected)
 }
 
+// TestStreamEndsRightAfterLogin: a server that ends the stream just after
+// the login leaves Connect successful (the login did happen); the end is
+// told by StateClosed and Done, as any later end is. The server's end
+// races Connect's return: run with -count to see both orders.
+func TestStreamEndsRightAfterLogin(t *testing.T) {
+	c := running(t, "S: </stream:stream>\nC: </stream:stream>\n", func(cfg *xmpp.Config) {
+		cfg.Reconnect.Disabled = true
+	})
+	closed := make(chan error, 1)
+	c.OnState(func(sc xmpp.StateChange) {
+		if sc.State == xmpp.StateClosed {
+			closed <- sc.Err
+		}
+	})
+	connect(t, c)
+	wait(t, c.Done())
+	assert.ErrorIs(t, <-closed, xmpp.ErrServerClosed)
+	assert.ErrorIs(t, c.Send(ctxT(t), &stanza.Message{}), xmpp.ErrNotConnected)
+}
+
 // TestBadXMLWhileRunning: XML the client cannot accept ends the stream
 // with the stream error it calls for, and the connection shuts down.
 func TestBadXMLWhileRunning(t *testing.T) {

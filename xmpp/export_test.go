@@ -19,3 +19,12 @@ func Queued(c *Conn) int {
 	defer c.mu.Unlock()
 	return len(c.outbox)
 }
+
+// Unacked returns how many stanzas c's session has sent and kept for the
+// server's acknowledgement.
+func Unacked(c *Conn) int {
+	sm := c.session().sm
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	return len(sm.unacked)
+}

@@ -181,6 +181,17 @@ func (p *faultProxy) unfreeze() {
 	}
 }
 
+// calm stops the cutting: new connections get no budget, and open ones
+// lose theirs.
+func (p *faultProxy) calm() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.maxCut = 0
+	for pc := range p.open {
+		pc.budget.Store(-1)
+	}
+}
+
 func (p *faultProxy) close() {
 	p.ln.Close()
 	p.mu.Lock()

@@ -139,10 +139,7 @@ func TestSMRaceSendIQAcrossFailedResume(t *testing.T) {
 		"S: <failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
 		smBind +
 		smClose(1)
-	hold := make(chan struct{})
-	d := &heldDialer{conns: []net.Conn{smScript(t, first), smScript(t, second)}, hold: map[int]chan struct{}{1: hold}}
-	c := smConn(t, d)
-	e := watch(c)
+	c, e, hold := heldReconnect(t, first, second)
 	require.NoError(t, c.Connect(ctxT(t)))
 	e.expect(t, "state:authenticated", "state:disconnected")
 	res := make(chan error, 1)

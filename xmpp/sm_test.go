@@ -2,6 +2,7 @@ package xmpp_test
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"net"
 	"strings"
@@ -65,6 +66,15 @@ func smScript(t *testing.T, text string) net.Conn {
 	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(text))
 	require.NoError(t, err)
 	return xmpptest.Script(t, tr)
+}
+
+// heldReconnect is a connection to the script first that reconnects to
+// the script second once hold is closed, and its events.
+func heldReconnect(t *testing.T, first, second string) (c *xmpp.Conn, e *events, hold chan struct{}) {
+	hold = make(chan struct{})
+	d := &heldDialer{conns: []net.Conn{smScript(t, first), smScript(t, second)}, hold: map[int]chan struct{}{1: hold}}
+	c = smConn(t, d)
+	return c, watch(c), hold
 }
 
 // smConn is a connection to the scripted servers conns, which the dialer
@@ -240,10 +250,7 @@ func TestSMResume(t *testing.T) {
 		"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
 		serverMsg("s2") +
 		smClose(4)
-	hold := make(chan struct{})
-	d := &heldDialer{conns: []net.Conn{smScript(t, first), smScript(t, second)}, hold: map[int]chan struct{}{1: hold}}
-	c := smConn(t, d)
-	e := watch(c)
+	c, e, hold := heldReconnect(t, first, second)
 	require.NoError(t, c.Connect(ctxT(t)))
 	sendAll(t, c, "m1", "m2")
 	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
@@ -276,10 +283,7 @@ func TestSMResumeFailed(t *testing.T) {
 		"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
 		serverMsg("s2") +
 		smClose(4)
-	hold := make(chan struct{})
-	d := &heldDialer{conns: []net.Conn{smScript(t, first), smScript(t, second)}, hold: map[int]chan struct{}{1: hold}}
-	c := smConn(t, d)
-	e := watch(c)
+	c, e, hold := heldReconnect(t, first, second)
 	closed := make(chan error, 1)
 	c.OnState(func(sc xmpp.StateChange) {
 		if sc.State == xmpp.StateClosed {
@@ -301,6 +305,57 @@ func TestSMResumeFailed(t *testing.T) {
 	err := <-closed
 	assert.ErrorIs(t, err, xmpp.ErrResumeFailed)
 	assert.Contains(t, err.Error(), "item-not-found")
+	require.NoError(t, c.Close())
+	closeID(t, e)
+}
+
+// TestSMResumeFailedResendsByKind: of what a lost session sent without
+// acknowledgement, a new session sends again the messages and directed
+// presence (a room join), in order after its restored presence; an IQ
+// cannot be sent again (its reply may have been lost with a change done):
+// it is reported, and its SendIQ fails.
+func TestSMResumeFailedResendsByKind(t *testing.T) {
+	ping := "<ping xmlns='urn:xmpp:ping'/>"
+	first := smLogin + smBind +
+		"C: <presence id='p1'/>\n" +
+		"C: <presence id='j1' to='room@conference.localhost/alice'/>\n" +
+		"C: <iq type='get' id='q1' to='localhost'>" + ping + "</iq>\n" +
+		msgLine("m1") + serverMsg("s1")
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		"S: <failed xmlns='urn:xmpp:sm:3' h='1'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
+		smBind +
+		"C: <presence id='{{p2}}'/>\n" +
+		"C: <presence id='j1' to='room@conference.localhost/alice'/>\n" +
+		msgLine("m1") +
+		"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
+		smClose(4)
+	c, e, hold := heldReconnect(t, first, second)
+	require.NoError(t, c.Connect(ctxT(t)))
+	p := &stanza.Presence{}
+	p.ID = "p1"
+	require.NoError(t, c.Send(ctxT(t), p))
+	join := &stanza.Presence{}
+	join.ID, join.To = "j1", jid.MustParse("room@conference.localhost/alice")
+	require.NoError(t, c.Send(ctxT(t), join))
+	iqErr := make(chan error, 1)
+	go func() {
+		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}}}
+		iq.ID, iq.To = "q1", jid.MustParse("localhost")
+		_, err := c.SendIQ(ctxT(t), iq)
+		iqErr <- err
+	}()
+	e.expect(t, "state:authenticated")
+	// m1 goes after the IQ: wait until the IQ is on its way.
+	require.Eventually(t, func() bool { return xmpp.Unacked(c) == 3 }, 5*time.Second, time.Millisecond)
+	sendAll(t, c, "m1")
+	e.expect(t, "msg:s1", "state:disconnected")
+	close(hold)
+	e.expect(t, "acked:p1", "unacked:q1", "state:closed", "state:authenticated")
+	presence := closeID(t, e)
+	assert.NotEqual(t, "p1", presence, "the restored presence is a stanza of its own")
+	e.expect(t, "acked:j1", "acked:m1")
+	assert.ErrorIs(t, <-iqErr, xmpp.ErrNotConnected)
 	require.NoError(t, c.Close())
 	closeID(t, e)
 }
