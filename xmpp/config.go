@@ -98,7 +98,8 @@ type Config struct {
 	// NoInitialPresence stops the connection from sending available
 	// presence after login (Smack sends it by default, and so do we).
 	// Either way, a new session after a lost one sends again the last
-	// available presence the user broadcast, if any.
+	// available presence the user broadcast, if any, and nothing if the
+	// user's last broadcast was unavailable.
 	NoInitialPresence bool
 	// Lang is the stream's xml:lang; empty means "en".
 	Lang string

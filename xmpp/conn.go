@@ -366,11 +366,14 @@ func (c *Conn) connect(ctx context.Context, r *reconnector, gen uint64) (resumed
 }
 
 // initialPresence is what a new session announces: when it replaces a
-// lost one (restore), the last available presence the user broadcast;
-// else plain available presence, unless the configuration says not to.
+// lost one (restore), the user's last presence broadcast, or nothing if
+// that was unavailable (a new session starts unavailable); else plain
+// available presence, unless the configuration says not to.
 func (c *Conn) initialPresence(restore bool) *stanza.Presence {
 	switch {
-	case restore && c.presence != nil && !c.unavailable:
+	case restore && c.unavailable:
+		return nil
+	case restore && c.presence != nil:
 		p := clonePresence(c.presence)
 		p.ID = ""
 		return p
@@ -711,8 +714,9 @@ func (c *Conn) prepare(st stanza.Stanza) stanza.Stanza {
 // LastPresence returns a copy of the last available presence the user
 // broadcast (sent without a to), as it was before the interceptors saw
 // it, and false when none was sent. A new session after a lost one sends
-// it again, restoring the user's presence; directed and unavailable
-// presence do not change it.
+// it again, restoring the user's presence, unless the user's last
+// broadcast was unavailable: then the new session stays unavailable.
+// Directed and unavailable presence do not change what it returns.
 func (c *Conn) LastPresence() (*stanza.Presence, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -360,6 +360,35 @@ func TestSMResumeFailedResendsByKind(t *testing.T) {
 	closeID(t, e)
 }
 
+// TestSMResumeFailedStaysUnavailable: a user whose last presence
+// broadcast was unavailable stays unavailable in the new session that
+// replaces a lost one: no initial presence shows them online again.
+func TestSMResumeFailedStaysUnavailable(t *testing.T) {
+	first := smLogin + smBind +
+		"C: <presence id='{{p0}}'/>\n" +
+		"C: <presence id='u1' type='unavailable'/>\n" +
+		serverMsg("s1")
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		"S: <failed xmlns='urn:xmpp:sm:3' h='2'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
+		smBind + msgLine("m1") + smClose(2)
+	c := smConn(t, conns(smScript(t, first), smScript(t, second)), func(cfg *xmpp.Config) {
+		cfg.NoInitialPresence = false
+	})
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	u := &stanza.Presence{Type: stanza.Unavailable}
+	u.ID = "u1"
+	require.NoError(t, c.Send(ctxT(t), u))
+	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
+	closeID(t, e) // the initial presence
+	e.expect(t, "acked:u1", "state:closed", "state:authenticated")
+	sendAll(t, c, "m1")
+	require.NoError(t, c.Close())
+	e.expect(t, "acked:m1")
+	closeID(t, e)
+}
+
 // TestSMResumeFailedNoResend: with StreamManagement.NoResend, what the
 // lost session may not have delivered is reported instead of sent again.
 func TestSMResumeFailedNoResend(t *testing.T) {
