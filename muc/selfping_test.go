@@ -1,6 +1,7 @@
 package muc_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gosmack/gosmack/muc"
@@ -82,4 +83,37 @@ func TestSelfPingDropped(t *testing.T) {
 	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.ItemNotFound})
 	assert.False(t, room.Joined())
 	assert.Equal(t, muc.ExitDropped, (<-exits).Reason)
+}
+
+// TestSelfPingDroppedRejoins: with automatic rejoining (the default), a
+// room the self-ping finds the user dropped from is entered again, with
+// the same nickname, and OnRejoin hears it (XEP-0410 section 3.3: "the
+// client ... should rejoin").
+func TestSelfPingDroppedRejoins(t *testing.T) {
+	var m *muc.Manager
+	var room *muc.Room
+	connectWith(t, "self-ping-rejoins", enter+
+		selfPing("p1", "error", pingError("cancel", "not-acceptable"))+
+		// Again, asking for the history since the last message seen.
+		strings.Replace(enter, "<x xmlns='http://jabber.org/protocol/muc'/>",
+			"<x xmlns='http://jabber.org/protocol/muc'><history since='{{*}}'/></x>", 1),
+		func(c *xmpp.Conn) {
+			m = muc.New(c)
+			room = m.Room(coven)
+		})
+	rejoined := make(chan error, 1)
+	m.OnRejoin(func(r *muc.Room, err error) {
+		assert.Same(t, room, r)
+		rejoined <- err
+	})
+	exits := make(chan muc.Exit, 1)
+	room.OnExit(func(e muc.Exit) { exits <- e })
+	ctx := ctxT(t)
+	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.ErrorIs(t, room.SelfPing(ctx), muc.ErrDropped)
+	assert.Equal(t, muc.ExitDropped, wait(t, "exit", exits).Reason)
+	require.NoError(t, wait(t, "rejoin", rejoined))
+	assert.True(t, room.Joined())
+	assert.Equal(t, "thirdwitch", room.Nick())
+	assert.Len(t, room.Occupants(), 3)
 }
