@@ -51,21 +51,24 @@ import (
 //
 // All methods are safe for concurrent use.
 type Conn struct {
-	cfg   Config
-	rand  io.Reader
+	cfg   Config // its Rand is never nil
 	salts *sasl.SaltCache
 
+	// The fields under mu. The booleans are side by side: an idle
+	// connection's size is a feature (BENCHMARKS.md).
 	mu       sync.Mutex
 	s        *session      // the stream in use; nil when none is up
-	flushing bool          // s is up but still sending what was queued: Send queues
 	x        *xsession     // the session; nil when none (suspended ones included)
-	busy     bool          // a Connect is under way
-	gen      uint64        // counts Close calls: a stream negotiated before one is not used
 	lastErr  error         // why the last stream ended; nil after a clean Close
 	down     chan struct{} // Done: closed when the Conn is down and not coming back
 	recon    *reconnector  // automatic reconnection under way, or nil
 	outbox   []stanza.Stanza
 	presence *stanza.Presence // the last available presence broadcast
+	// gen counts Close calls: a stream negotiated before one is not used
+	// (compared for equality only: wrapping is harmless).
+	gen      generation
+	flushing bool // s is up but still sending what was queued: Send queues
+	busy     bool // a Connect is under way
 	// unavailable says the last presence broadcast was unavailable:
 	// there is nothing to restore.
 	unavailable bool
@@ -77,6 +80,11 @@ type Conn struct {
 	recent    *recentMessages
 }
 
+// generation is a count of Conn.Close calls. 32 bits keep Conn within
+// its allocation size class (an idle connection's memory is a feature,
+// BENCHMARKS.md).
+type generation uint32
+
 // xsession is one XMPP session: a bound resource, from login to
 // StateClosed. Stream management lets it span several streams.
 type xsession struct {
@@ -86,12 +94,14 @@ type xsession struct {
 
 	ctx      context.Context // ends with the session: IQ handlers get it
 	cancel   context.CancelFunc
-	lost     chan struct{} // closed when the session ends
 	lostOnce sync.Once
 }
 
+// lost returns a channel closed when the session ends.
+func (x *xsession) lost() <-chan struct{} { return x.ctx.Done() }
+
 func newXSession(s *session) *xsession {
-	x := &xsession{jid: s.jid, features: s.features, sm: s.sm, lost: make(chan struct{})}
+	x := &xsession{jid: s.jid, features: s.features, sm: s.sm}
 	x.ctx, x.cancel = context.WithCancel(context.Background())
 	return x
 }
@@ -103,8 +113,8 @@ type session struct {
 	jid      jid.JID // the full JID the server bound
 	features Features
 	x        *xsession
-	sm       *smState // negotiation's stream management, before x exists
-	gen      uint64   // Conn.gen when it was put in use
+	sm       *smState   // negotiation's stream management, before x exists
+	gen      generation // Conn.gen when it was put in use
 
 	born      time.Time
 	heard     atomic.Int64 // when the reader last received anything, since born
@@ -138,9 +148,9 @@ func (s *session) abort(err error) {
 // connected. Register listeners and attach managers, then call Connect.
 // New copies cfg; changing cfg afterwards changes nothing.
 func New(cfg Config) *Conn {
-	c := &Conn{cfg: cfg, rand: cfg.Rand}
-	if c.rand == nil {
-		c.rand = rand.Reader
+	c := &Conn{cfg: cfg}
+	if c.cfg.Rand == nil {
+		c.cfg.Rand = rand.Reader
 	}
 	c.salts = new(sasl.SaltCache)
 	if cfg.SASL != nil && cfg.SASL.Cache != nil {
@@ -236,7 +246,7 @@ func (c *Conn) session() *xsession {
 // already when there is none).
 func (c *Conn) lost() <-chan struct{} {
 	if x := c.session(); x != nil {
-		return x.lost
+		return x.lost()
 	}
 	return closedChan
 }
@@ -313,7 +323,7 @@ func isClosed(ch <-chan struct{}) bool {
 // connect negotiates a stream and puts it in use: the suspended session
 // resumed, or a new one. r is the reconnection doing it, if any; gen is
 // Conn.gen when it started: after a Close, the new stream is dropped.
-func (c *Conn) connect(ctx context.Context, r *reconnector, gen uint64) (resumed bool, err error) {
+func (c *Conn) connect(ctx context.Context, r *reconnector, gen generation) (resumed bool, err error) {
 	x := c.session()
 	s, resumeErr, err := c.negotiate(ctx, x)
 	if err != nil {
@@ -374,9 +384,7 @@ func (c *Conn) initialPresence(restore bool) *stanza.Presence {
 	case restore && c.unavailable:
 		return nil
 	case restore && c.presence != nil:
-		p := clonePresence(c.presence)
-		p.ID = ""
-		return p
+		return clonePresence(c.presence)
 	case c.cfg.NoInitialPresence:
 		return nil
 	}
@@ -534,8 +542,7 @@ func (c *Conn) lose(x *xsession, err error, final bool) {
 		c.outbox = kept
 	}
 	c.mu.Unlock()
-	x.cancel()
-	close(x.lost)
+	x.cancel() // x.lost()
 	why := err
 	if why == nil {
 		why = ErrClosed
@@ -664,7 +671,7 @@ func (c *Conn) Close() error {
 // forge a reply).
 func (c *Conn) newID() string {
 	var b [12]byte
-	if _, err := io.ReadFull(c.rand, b[:]); err != nil {
+	if _, err := io.ReadFull(c.cfg.Rand, b[:]); err != nil {
 		panic("xmpp: reading random bytes: " + err.Error())
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:])
@@ -703,7 +710,7 @@ func (c *Conn) prepare(st stanza.Stanza) stanza.Stanza {
 	if p, ok := st.(*stanza.Presence); ok && p.To.IsZero() && (p.Type == stanza.Available || p.Type == stanza.Unavailable) {
 		c.mu.Lock()
 		if c.unavailable = p.Type == stanza.Unavailable; !c.unavailable {
-			c.presence = clonePresence(p)
+			c.presence = keptPresence(p)
 		}
 		c.mu.Unlock()
 	}
@@ -713,7 +720,7 @@ func (c *Conn) prepare(st stanza.Stanza) stanza.Stanza {
 
 // LastPresence returns a copy of the last available presence the user
 // broadcast (sent without a to), as it was before the interceptors saw
-// it, and false when none was sent. A new session after a lost one sends
+// it but without its id, and false when none was sent. A new session after a lost one sends
 // it again, restoring the user's presence, unless the user's last
 // broadcast was unavailable: then the new session stays unavailable.
 // Directed and unavailable presence do not change what it returns.
@@ -724,6 +731,24 @@ func (c *Conn) LastPresence() (*stanza.Presence, bool) {
 		return nil, false
 	}
 	return clonePresence(c.presence), true
+}
+
+// plainAvailable stands for a presence broadcast that carries nothing
+// but its id, as the initial presence does: connections share it instead
+// of each keeping a copy (an idle connection's memory, BENCHMARKS.md).
+// It is never modified; what reads it clones it.
+var plainAvailable = new(stanza.Presence)
+
+// keptPresence is what the connection keeps of the broadcast p for
+// LastPresence and for a new session to send again: p without its id.
+func keptPresence(p *stanza.Presence) *stanza.Presence {
+	if p.Common == (stanza.Common{ID: p.ID}) && p.Type == stanza.Available && p.Show == "" &&
+		len(p.Statuses) == 0 && p.Priority == 0 && len(p.Extensions) == 0 {
+		return plainAvailable
+	}
+	kept := clonePresence(p)
+	kept.ID = ""
+	return kept
 }
 
 func clonePresence(p *stanza.Presence) *stanza.Presence {
@@ -815,7 +840,10 @@ func (c *Conn) requestAck() {
 	if s == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.x.ctx, orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
+	// Not a child of the session's context: the write ends with the
+	// socket anyway, and a child would leave the session's context a map
+	// of children to keep for its lifetime (about 200 B per connection).
+	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
 	defer cancel()
 	if err := s.writeRaw(ctx, smRequest); err != nil {
 		if !errors.Is(err, ErrNotConnected) {

@@ -122,7 +122,7 @@ func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 	}
 	lost := c.Done() // no session: the request waits for the next one
 	if x := c.session(); x != nil {
-		lost = x.lost
+		lost = x.lost()
 	}
 	select {
 	case reply := <-cl.ch:

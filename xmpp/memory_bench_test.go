@@ -32,8 +32,17 @@ C: <presence id='{{p}}'/>
 S: <presence from='alice@localhost/idle' id='{{p}}'/>
 `
 
+// idleLoginSM is idleLogin with stream management offered and enabled,
+// as Prosody and ejabberd do; the server acknowledges the presence.
+var idleLoginSM = strings.NewReplacer(
+	"<required/></bind>", "<required/></bind><sm xmlns='urn:xmpp:sm:3'/>",
+	"</jid></bind></iq>\n", "</jid></bind></iq>\nC: <enable xmlns='urn:xmpp:sm:3' resume='true'/>\nS: <enabled xmlns='urn:xmpp:sm:3' id='idle-sm' resume='true'/>\n",
+	"S: <presence from='alice@localhost/idle' id='{{p}}'/>\n", "S: <presence from='alice@localhost/idle' id='{{p}}'/><a xmlns='urn:xmpp:sm:3' h='1'/>\n",
+).Replace(idleLogin)
+
 // BenchmarkIdleConnMemory measures what an idle, authenticated connection
-// holds: heap and goroutine stacks, per connection, over b.N connections
+// holds, without and with stream management (as real servers offer it):
+// heap and goroutine stacks, per connection, over b.N connections
 // (run it with -benchtime 1000x or more) to an in-process server on
 // loopback without TLS. The server keeps each accepted socket and no
 // goroutine once the login is played; a baseline of as many bare socket
@@ -41,7 +50,17 @@ S: <presence from='alice@localhost/idle' id='{{p}}'/>
 // subtracted, so the figure is the client's: its socket, its Conn, its
 // reader goroutine and buffers.
 func BenchmarkIdleConnMemory(b *testing.B) {
-	tr, err := xmpptest.ParseTranscript("idle", strings.NewReader(idleLogin))
+	b.Run("no stream management", func(b *testing.B) { benchmarkIdleConnMemory(b, idleLogin) })
+	b.Run("stream management", func(b *testing.B) { benchmarkIdleConnMemory(b, idleLoginSM) })
+}
+
+func benchmarkIdleConnMemory(b *testing.B, login string) {
+	if os.Getenv("GOSMACK_IDLE_HEAP") != "" {
+		// Every allocation in the profile, not a sample of one per 512 KB.
+		defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+		runtime.MemProfileRate = 1
+	}
+	tr, err := xmpptest.ParseTranscript("idle", strings.NewReader(login))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -90,13 +90,13 @@ func (c *Conn) OnReconnect(f func(ReconnectEvent)) (remove func()) {
 
 // reconnector is one run of automatic reconnection.
 type reconnector struct {
-	gen    uint64          // Conn.gen when it started
+	gen    generation      // Conn.gen when it started
 	ctx    context.Context // ends when Close stops it
 	cancel context.CancelFunc
 	done   chan struct{} // closed when run returns
 }
 
-func newReconnector(gen uint64) *reconnector {
+func newReconnector(gen generation) *reconnector {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &reconnector{gen: gen, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }

@@ -40,30 +40,38 @@ var (
 type smState struct {
 	requestEvery int
 	requestAfter time.Duration
-	// slots holds one token per stanza kept: a sender takes one before it
-	// writes, an acknowledgement gives them back. It bounds the queue.
-	slots chan struct{}
+	maxUnacked   int
 	// request asks the server for an ack on whatever stream is in use.
 	request func()
 
 	in atomic.Uint32 // stanzas received since <enabled/> (handled)
 
-	mu          sync.Mutex
-	off         bool   // the server refused to enable it
-	id          string // from <enabled/>; "" while not resumable
-	location    string // where to reconnect to resume, if the server said
-	out         uint32 // stanzas written since <enable/>
-	acked       uint32 // the last h the server acknowledged
-	unacked     []stanza.Stanza
-	unrequested int         // written since the last <r/>
-	timer       *time.Timer // RequestAfter, armed while unrequested > 0
+	mu       sync.Mutex
+	off      bool   // the server refused to enable it
+	id       string // from <enabled/>; "" while not resumable
+	location string // where to reconnect to resume, if the server said
+	out      uint32 // stanzas written since <enable/>
+	acked    uint32 // the last h the server acknowledged
+	unacked  []stanza.Stanza
+	// held counts the slots taken, at most maxUnacked: one per stanza
+	// kept, taken by the sender before it writes and given back by the
+	// acknowledgement. A sender that finds none free waits for room,
+	// made when one waits and closed when slots are given back (no
+	// channel while none waits: an idle connection's memory counts).
+	held int
+	room chan struct{}
+	// askedForRoom says a waiting sender has asked for an ack and none
+	// has come since: the others wait for the same one.
+	askedForRoom bool
+	unrequested  int         // written since the last <r/>
+	timer        *time.Timer // RequestAfter, armed while unrequested > 0
 }
 
 func newSMState(cfg *StreamManagement) *smState {
 	return &smState{
 		requestEvery: orDefault(cfg.RequestEvery, defaultRequestEvery),
 		requestAfter: orDefault(cfg.RequestAfter, defaultRequestAfter),
-		slots:        make(chan struct{}, orDefault(cfg.MaxUnacked, defaultMaxUnacked)),
+		maxUnacked:   orDefault(cfg.MaxUnacked, defaultMaxUnacked),
 	}
 }
 
@@ -119,26 +127,46 @@ func (sm *smState) resumable() bool {
 // acquire takes a slot for one more stanza, asking the server for acks
 // when none is free. It gives up when ctx ends or gone closes.
 func (sm *smState) acquire(ctx context.Context, gone <-chan struct{}) error {
-	select {
-	case sm.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	sm.request()
-	select {
-	case sm.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-gone:
-		return errStreamGone
+	for {
+		sm.mu.Lock()
+		if sm.held < sm.maxUnacked {
+			sm.held++
+			sm.mu.Unlock()
+			return nil
+		}
+		if sm.room == nil {
+			sm.room = make(chan struct{})
+		}
+		room := sm.room
+		ask := !sm.askedForRoom
+		sm.askedForRoom = true
+		sm.mu.Unlock()
+		if ask {
+			sm.request()
+		}
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-gone:
+			return errStreamGone
+		}
 	}
 }
 
 // release gives back n slots.
 func (sm *smState) release(n int) {
-	for range n {
-		<-sm.slots
+	sm.mu.Lock()
+	sm.releaseLocked(n)
+	sm.mu.Unlock()
+}
+
+// releaseLocked is release for a caller that holds sm.mu.
+func (sm *smState) releaseLocked(n int) {
+	sm.held -= n
+	if sm.room != nil && n > 0 {
+		close(sm.room)
+		sm.room = nil
 	}
 }
 
@@ -150,7 +178,7 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
 	if sm.off {
-		sm.release(1)
+		sm.releaseLocked(1)
 		return false, false
 	}
 	sm.unacked = append(sm.unacked, st)
@@ -187,6 +215,7 @@ func (sm *smState) requested() {
 func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
+	sm.askedForRoom = false
 	n := h - sm.acked // modular: right across the wrap
 	if n > uint32(len(sm.unacked)) {
 		return nil, fmt.Errorf("%w: the server acknowledged %d stanzas, %d were sent", errSMViolation, h, sm.out)
@@ -195,9 +224,16 @@ func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 	sm.unacked = sm.unacked[n:]
 	if len(sm.unacked) == 0 {
 		sm.unacked = nil // let the backing array go
+		// Nothing is left to ask about: no request is due, and an idle
+		// session keeps no timer.
+		sm.unrequested = 0
+		if sm.timer != nil {
+			sm.timer.Stop()
+			sm.timer = nil
+		}
 	}
 	sm.acked = h
-	sm.release(int(n))
+	sm.releaseLocked(int(n))
 	return done, nil
 }
 
@@ -223,7 +259,7 @@ func (sm *smState) stop() []stanza.Stanza {
 	}
 	left := sm.unacked
 	sm.unacked = nil
-	sm.release(len(left))
+	sm.releaseLocked(len(left))
 	return left
 }
 

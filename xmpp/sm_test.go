@@ -409,6 +409,32 @@ func TestSMResumeFailedNoResend(t *testing.T) {
 	closeID(t, e)
 }
 
+// TestSMBoundedQueue: at most MaxUnacked stanzas wait for the server's
+// acknowledgement. A Send that finds the queue full asks for an ack and
+// waits for it: the script fails if m3 goes out before the <a/>; a Send
+// whose context ends meanwhile returns, sending nothing.
+func TestSMBoundedQueue(t *testing.T) {
+	text := smLogin + smBind + msgLine("m1") + msgLine("m2") +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		"S: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
+		msgLine("m3") + smClose(4)
+	c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+		cfg.StreamManagement.MaxUnacked = 2
+		cfg.Reconnect.Disabled = true
+	})
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1", "m2")
+	ctx, cancel := context.WithCancel(ctxT(t))
+	cancel()
+	assert.ErrorIs(t, c.Send(ctx, message("m0")), context.Canceled, "no room, and no waiting past the context")
+	sendAll(t, c, "m3")
+	e.expect(t, "state:authenticated", "acked:m1", "acked:m2")
+	require.NoError(t, c.Close())
+	e.expect(t, "acked:m3")
+	closeID(t, e)
+}
+
 // TestSMCounterWrap: h counts modulo 2^32 (XEP-0198 section 4): from
 // counters at 2^32-1, three stanzas sent are acknowledged as h=2 and two
 // received are answered as h=1.
