@@ -118,9 +118,10 @@ type session struct {
 
 	born      time.Time
 	heard     atomic.Int64 // when the reader last received anything, since born
-	watchdog  *watchdog
-	acking    atomic.Bool // a goroutine is answering <r/>
-	ackWanted atomic.Bool // an <r/> is waiting for its answer
+	acking    atomic.Bool  // a goroutine is answering <r/>
+	ackWanted atomic.Bool  // an <r/> is waiting for its answer
+	resumed   bool         // it resumed a session; set before the reader starts
+	ackHeard  bool         // an <a/> arrived; the reader's alone
 
 	closing   chan struct{} // closed when Close starts
 	closeOnce sync.Once
@@ -335,6 +336,7 @@ func (c *Conn) connect(ctx context.Context, r *reconnector, gen generation) (res
 	s.noteHeard()
 	s.gen = gen
 	resumed = resumeErr == nil && x != nil
+	s.resumed = resumed
 	if !resumed && x != nil {
 		c.loseSession(x, fmt.Errorf("%w: %w", ErrResumeFailed, resumeErr), false)
 	}
@@ -392,12 +394,14 @@ func (c *Conn) initialPresence(restore bool) *stanza.Presence {
 }
 
 // up writes what must precede everything else on the new stream s — the
-// unacknowledged stanzas again after a resume, or the initial presence of
+// unacknowledged stanzas again after a resume, with an ack request, or the initial presence of
 // a new session — then the stanzas queued while the connection was down,
 // in order. Until then Send queues, so nothing overtakes. If s ends
 // meanwhile, the rest stays queued.
 func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stanza.Stanza, initial *stanza.Presence) error {
-	if len(resend) > 0 {
+	if s.resumed {
+		// Even with nothing to send again, an ack request follows: its
+		// answer shows the server reads this stream (see end).
 		if err := s.resend(ctx, resend); err != nil {
 			s.abort(err)
 			return fmt.Errorf("xmpp: resending after resumption: %w", err)
@@ -462,7 +466,7 @@ func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stan
 func (c *Conn) end(s *session, err error) {
 	s.raw.Close()
 	s.seal()
-	s.watchdog.stop()
+	s.watchdog.Load().stop()
 	x := s.x
 	c.mu.Lock()
 	closing := isClosed(s.closing) || s.gen != c.gen // Close has begun
@@ -476,7 +480,16 @@ func (c *Conn) end(s *session, err error) {
 	// is not resumed; one lost to the network, to bad input or to a
 	// server's restart may be: the server says whether it kept the
 	// session.
-	suspend := wasUp && !closing && err != nil && x.sm.resumable() && retryable(err) && !errors.Is(err, errSMViolation)
+	//
+	// Nor is a resumed stream on which the server answered no ack
+	// request: it was not reading what we sent. Prosody (0.12) feeds a
+	// resumed stream into the lost stream's XML parser; when the loss cut
+	// an element after its start tag, all that follows nests inside it,
+	// well-formed and never handled, and every later resumption lands in
+	// the same parser. A new session is the way out; it sends again what
+	// was not acknowledged.
+	unread := s.resumed && !s.ackHeard && errors.Is(err, ErrNoReply)
+	suspend := wasUp && !closing && err != nil && x.sm.resumable() && retryable(err) && !errors.Is(err, errSMViolation) && !unread
 	lose := wasUp && !suspend && c.x == x
 	if lose {
 		c.x = nil

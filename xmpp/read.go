@@ -78,6 +78,8 @@ func (c *Conn) streamManagement(s *session, el *xmlstream.Element) error {
 		if err != nil {
 			return err
 		}
+		s.asked.Store(0)
+		s.ackHeard = true
 		if len(done) > 0 && c.reg.acked.Len() > 0 {
 			c.dispatch.ackedEvent(done)
 		}

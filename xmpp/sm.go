@@ -22,6 +22,8 @@ const (
 	smRequest = "<r xmlns='urn:xmpp:sm:3'/>"
 )
 
+var smRequestBytes = []byte(smRequest)
+
 var (
 	smEnabledName = xmlstream.Name{Space: NSStreamManagement, Local: "enabled"}
 	smFailedName  = xmlstream.Name{Space: NSStreamManagement, Local: "failed"}

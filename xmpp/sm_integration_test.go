@@ -3,6 +3,7 @@
 package xmpp_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -287,4 +288,98 @@ func TestIntegrationDeadServer(t *testing.T) {
 		assert.Equal(t, m.ID, st.Head().ID)
 		assert.Equal(t, c.JID(), st.Head().From)
 	})
+}
+
+// TestIntegrationResumeAfterStanzaCut: the connection breaks after the
+// first TLS record of a message too large for one, so the server has read
+// the start of the message and never reads its end. The session comes
+// back and the message reaches its recipient exactly once, with nothing
+// reported lost. ejabberd resumes the session. Prosody 0.12 resumes it too
+// but then feeds the new connection to the lost one's XML parser, still
+// inside the cut message, where everything nests unread: the ack request
+// that follows the resumption goes unanswered, and gosmack replaces the
+// session with a new one, which sends the message again.
+func TestIntegrationResumeAfterStanzaCut(t *testing.T) {
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		receiver := login(t, s, "bob", withResource(fmt.Sprintf("cut-%d", rand.Uint32())))
+		got := receiver.Collect(stanza.IsMessage(stanza.Chat), 4)
+		defer got.Close()
+
+		d := &recordCutter{}
+		c := xmpp.New(userConfig(t, s, "alice", withResource(fmt.Sprintf("cut-%d", rand.Uint32())), func(cfg *xmpp.Config) {
+			cfg.Dialer = d
+			cfg.KeepAliveTimeout = 2 * time.Second
+			cfg.StreamManagement.RequestAfter = time.Hour // no ack request of its own between the records
+			cfg.Reconnect.Policy = xmpp.FixedDelay(100 * time.Millisecond)
+			cfg.Reconnect.Timeout = 5 * time.Second
+		}))
+		var mu sync.Mutex
+		var events []string
+		c.OnState(func(sc xmpp.StateChange) {
+			mu.Lock()
+			events = append(events, fmt.Sprintf("%v(%v)", sc.State, sc.Err))
+			mu.Unlock()
+		})
+		var lost atomic.Int64
+		c.OnUnacked(func(sts []stanza.Stanza, _ error) { lost.Add(int64(len(sts))) })
+		require.NoError(t, c.Connect(ctx))
+		defer c.Close()
+		roundTrip(t, ctx, c) // nothing else on its way out
+
+		big := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: strings.Repeat("0123456789", 4000)}}}
+		big.To = receiver.JID()
+		d.armed.Store(true)
+		require.NoError(t, c.Send(ctx, big))
+		st, err := got.Next(ctx)
+		require.NoError(t, err, "the cut message never arrived")
+		assert.Equal(t, big.ID, st.Head().ID)
+		assert.Equal(t, big.Bodies[0].Value, st.(*stanza.Message).Body(""), "the message arrived whole")
+
+		// Once: the next message is the next thing to arrive.
+		after := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "after"}}}
+		after.To = receiver.JID()
+		require.NoError(t, c.Send(ctx, after))
+		st, err = got.Next(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, after.ID, st.Head().ID, "something arrived twice")
+		roundTrip(t, ctx, c)
+		assert.Zero(t, lost.Load(), "stanzas reported lost")
+		assert.EqualValues(t, 1, d.cuts.Load(), "the connection was not cut")
+		mu.Lock()
+		t.Logf("sender's states: %s", strings.Join(events, " "))
+		mu.Unlock()
+	})
+}
+
+// recordCutter dials the server directly. Once armed, it lets the next
+// write through (one TLS record) and then closes the socket for writing:
+// the server reads that record and the end of the connection, and
+// nothing after it.
+type recordCutter struct {
+	armed atomic.Bool
+	cuts  atomic.Int64
+}
+
+func (d *recordCutter) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &cutAfterWrite{TCPConn: c.(*net.TCPConn), d: d}, nil
+}
+
+type cutAfterWrite struct {
+	*net.TCPConn
+	d *recordCutter
+}
+
+func (c *cutAfterWrite) Write(p []byte) (int, error) {
+	n, err := c.TCPConn.Write(p)
+	if err == nil && c.d.armed.CompareAndSwap(true, false) {
+		c.d.cuts.Add(1)
+		c.TCPConn.CloseWrite()
+	}
+	return n, err
 }

@@ -157,6 +157,18 @@ func (e *events) until(t *testing.T, want string) []string {
 	}
 }
 
+// stateErrs returns the errors c's state changes to state carry, in
+// order (up to 16 unread).
+func stateErrs(c *xmpp.Conn, state xmpp.State) <-chan error {
+	ch := make(chan error, 16)
+	c.OnState(func(sc xmpp.StateChange) {
+		if sc.State == state {
+			ch <- sc.Err
+		}
+	})
+	return ch
+}
+
 func message(id string) *stanza.Message {
 	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: id}}}
 	m.ID, m.To = id, jid.MustParse("bob@localhost/b")
@@ -284,12 +296,7 @@ func TestSMResumeFailed(t *testing.T) {
 		serverMsg("s2") +
 		smClose(4)
 	c, e, hold := heldReconnect(t, first, second)
-	closed := make(chan error, 1)
-	c.OnState(func(sc xmpp.StateChange) {
-		if sc.State == xmpp.StateClosed {
-			closed <- sc.Err
-		}
-	})
+	closed := stateErrs(c, xmpp.StateClosed)
 	require.NoError(t, c.Connect(ctxT(t)))
 	p := &stanza.Presence{Show: stanza.ShowAway}
 	p.ID = "p1"
@@ -564,20 +571,47 @@ func TestDeadConnection(t *testing.T) {
 		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
 		serverMsg("s2")
 	silent := &silentConn{Conn: smScript(t, first), closed: make(chan struct{})}
-	var disconnected = make(chan error, 1)
 	c := smConn(t, conns(silent, smScript(t, second)), func(cfg *xmpp.Config) {
 		cfg.KeepAlive = 50 * time.Millisecond
 		cfg.KeepAliveTimeout = 50 * time.Millisecond
 	})
-	c.OnState(func(sc xmpp.StateChange) {
-		if sc.State == xmpp.StateDisconnected {
-			disconnected <- sc.Err
-		}
-	})
+	disconnected := stateErrs(c, xmpp.StateDisconnected)
 	e := watch(c)
 	require.NoError(t, c.Connect(ctxT(t)))
 	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected", "state:resumed", "msg:s2")
 	assert.ErrorIs(t, <-disconnected, xmpp.ErrNoReply)
+}
+
+// TestSMResumedStreamUnread: a resumed stream whose server answers no
+// ack request within KeepAliveTimeout, although it sends other stanzas,
+// is dead (ErrNoReply), and the session is not resumed again: the server
+// is not reading what this session sends (Prosody 0.12 after a cut
+// inside an element). A new session binds and sends again the message
+// that was never acknowledged; it is not reported lost.
+func TestSMResumedStreamUnread(t *testing.T) {
+	first := smLogin + smBind + msgLine("m1") // then the server's side is gone
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+		msgLine("m1") +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		serverMsg("s1") // and no <a/>, ever
+	third := smLogin + smBind + msgLine("m1") + smClose(2)
+	unread := &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}
+	c := smConn(t, conns(smScript(t, first), unread, smScript(t, third)), func(cfg *xmpp.Config) {
+		cfg.KeepAlive = time.Hour // no idle probe: the request in flight is what times out
+		cfg.KeepAliveTimeout = 50 * time.Millisecond
+	})
+	closed := stateErrs(c, xmpp.StateClosed)
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1")
+	e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "msg:s1", "state:closed", "state:authenticated")
+	assert.ErrorIs(t, <-closed, xmpp.ErrNoReply)
+	require.NoError(t, c.Close())
+	e.expect(t, "acked:m1")
+	closeID(t, e)
+	e.expect(t, "state:closed")
 }
 
 // silentConn is a socket whose peer went silent without closing: once

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosmack/gosmack/internal/wire"
@@ -45,6 +46,13 @@ type stream struct {
 	// is written: nothing may follow it.
 	finished bool
 	rec      *recorder // nil when neither Logger nor Recorder is set
+
+	// asked is when the oldest ack request (<r/>) not answered yet went
+	// out, as clock() reads, or 0 when none waits; the reader clears it
+	// when an <a/> arrives. The watchdog, when there is one, ends a
+	// stream whose requests go unanswered.
+	asked    atomic.Int64
+	watchdog atomic.Pointer[watchdog]
 }
 
 func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *stream {
@@ -204,6 +212,11 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 		return ErrNotConnected
 	}
 	s.finished = bytes.HasSuffix(b, streamEnd)
+	// Noted before the write: the answer may be read before Write
+	// returns.
+	if bytes.HasSuffix(b, smRequestBytes) && s.asked.CompareAndSwap(0, int64(clock())) {
+		s.watchdog.Load().expectAnswer()
+	}
 	// Record before writing: once written, the reply may be read and
 	// recorded by the reader before Write returns here.
 	s.rec.sent(b)
