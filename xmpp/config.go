@@ -156,7 +156,10 @@ type Config struct {
 	// peer is therefore noticed within KeepAlive + KeepAliveTimeout.
 	KeepAlive time.Duration
 	// KeepAliveTimeout bounds the wait for the answer to a keep-alive
-	// probe; zero means 20 seconds.
+	// probe, and with stream management for the answer to any ack
+	// request; zero means 20 seconds. A session whose resumed streams
+	// have carried no answer for that long in all is not resumed again
+	// but replaced by a new one.
 	KeepAliveTimeout time.Duration
 	// MaxQueued bounds the stanzas Send queues while the connection is
 	// down and coming back (being resumed or reconnected), to be sent in

@@ -394,24 +394,29 @@ func (c *Conn) initialPresence(restore bool) *stanza.Presence {
 }
 
 // up writes what must precede everything else on the new stream s — the
-// unacknowledged stanzas again after a resume, with an ack request, or the initial presence of
-// a new session — then the stanzas queued while the connection was down,
-// in order. Until then Send queues, so nothing overtakes. If s ends
-// meanwhile, the rest stays queued.
+// unacknowledged stanzas again after a resume, with an ack request, or
+// the initial presence of a new session — then the stanzas queued while
+// the connection was down, in order. Until then Send queues, so nothing
+// overtakes. If s ends meanwhile, the rest stays queued. When a write
+// fails, up returns once s has ended: what comes next (another attempt)
+// finds the session as s's end left it, suspended or lost.
 func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stanza.Stanza, initial *stanza.Presence) error {
+	fail := func(err error) error {
+		s.abort(err)
+		<-s.done
+		return err
+	}
 	if s.resumed {
 		// Even with nothing to send again, an ack request follows: its
 		// answer shows the server reads this stream (see end).
 		if err := s.resend(ctx, resend); err != nil {
-			s.abort(err)
-			return fmt.Errorf("xmpp: resending after resumption: %w", err)
+			return fail(fmt.Errorf("xmpp: resending after resumption: %w", err))
 		}
 	}
 	if initial != nil {
 		c.prepare(initial)
 		if _, err := c.write(ctx, s, initial); err != nil {
-			s.abort(err)
-			return fmt.Errorf("xmpp: initial presence: %w", err)
+			return fail(fmt.Errorf("xmpp: initial presence: %w", err))
 		}
 	}
 	for {
@@ -453,8 +458,7 @@ func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stan
 				if !keep {
 					c.dispatch.unackedEvent(batch[i:], ErrClosed)
 				}
-				s.abort(err)
-				return fmt.Errorf("xmpp: sending what was queued: %w", err)
+				return fail(fmt.Errorf("xmpp: sending what was queued: %w", err))
 			}
 		}
 	}
@@ -481,14 +485,16 @@ func (c *Conn) end(s *session, err error) {
 	// server's restart may be: the server says whether it kept the
 	// session.
 	//
-	// Nor is a resumed stream on which the server answered no ack
-	// request: it was not reading what we sent. Prosody (0.12) feeds a
-	// resumed stream into the lost stream's XML parser; when the loss cut
-	// an element after its start tag, all that follows nests inside it,
-	// well-formed and never handled, and every later resumption lands in
-	// the same parser. A new session is the way out; it sends again what
-	// was not acknowledged.
-	unread := s.resumed && !s.ackHeard && errors.Is(err, ErrNoReply)
+	// Nor is a session whose server resumes it but does not read what it
+	// sends: its resumed streams (each asks for an ack at once) have gone
+	// KeepAliveTimeout in all without an <a/>. Prosody (0.12) feeds a
+	// resumed stream to the XML parser of the session's first stream;
+	// when that one was cut inside a stanza, all that follows nests
+	// inside it, well-formed and never handled, on every resumption. The
+	// streams die of the ack deadline, or of the network sooner, and are
+	// counted together. A new session is the way out; it sends again
+	// what was not acknowledged.
+	unread := s.resumed && !s.ackHeard && x.sm.unreadFor(s.sinceBorn()) >= orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
 	suspend := wasUp && !closing && err != nil && x.sm.resumable() && retryable(err) && !errors.Is(err, errSMViolation) && !unread
 	lose := wasUp && !suspend && c.x == x
 	if lose {

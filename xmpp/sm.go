@@ -67,6 +67,10 @@ type smState struct {
 	askedForRoom bool
 	unrequested  int         // written since the last <r/>
 	timer        *time.Timer // RequestAfter, armed while unrequested > 0
+	// unread adds up the lifetimes of the resumed streams that ended
+	// with no <a/> since the last one: how long the server has gone
+	// without showing it reads what the session sends (see Conn.end).
+	unread time.Duration
 }
 
 func newSMState(cfg *StreamManagement) *smState {
@@ -235,8 +239,18 @@ func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 		}
 	}
 	sm.acked = h
+	sm.unread = 0
 	sm.releaseLocked(int(n))
 	return done, nil
+}
+
+// unreadFor adds d, the life of a resumed stream that carried no <a/>, to
+// the time the server has not answered, and returns the total.
+func (sm *smState) unreadFor(d time.Duration) time.Duration {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	sm.unread += d
+	return sm.unread
 }
 
 // pending returns the stanzas not acknowledged yet, oldest first, keeping

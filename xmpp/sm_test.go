@@ -614,6 +614,30 @@ func TestSMResumedStreamUnread(t *testing.T) {
 	e.expect(t, "state:closed")
 }
 
+// TestSMResumedStreamCutUnanswered: a resumed stream that the network
+// ends before any <a/> counts toward KeepAliveTimeout too: streams cut
+// again and again by a flood of stanzas sent again would otherwise each
+// die before their ack deadline. With a timeout of a nanosecond, the
+// first such stream is enough: the session is not resumed again.
+func TestSMResumedStreamCutUnanswered(t *testing.T) {
+	first := smLogin + smBind + msgLine("m1") // then the server's side is gone
+	second := smLogin +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" // and the connection is cut
+	third := smLogin + smBind + msgLine("m1") + smClose(2)
+	c := smConn(t, conns(smScript(t, first), smScript(t, second), smScript(t, third)), func(cfg *xmpp.Config) {
+		cfg.KeepAliveTimeout = time.Nanosecond
+	})
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1")
+	e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "state:closed", "state:authenticated")
+	require.NoError(t, c.Close())
+	e.expect(t, "acked:m1")
+	closeID(t, e)
+	e.expect(t, "state:closed")
+}
+
 // silentConn is a socket whose peer went silent without closing: once
 // the script has ended, reads wait until Close and writes vanish.
 type silentConn struct {
