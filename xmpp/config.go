@@ -159,7 +159,8 @@ type Config struct {
 	// probe, and with stream management for the answer to any ack
 	// request; zero means 20 seconds. A session whose resumed streams
 	// have carried no answer for that long in all is not resumed again
-	// but replaced by a new one.
+	// but replaced by a new one. With KeepAlive negative there is no
+	// deadline at all: a stream ends only when the network says so.
 	KeepAliveTimeout time.Duration
 	// MaxQueued bounds the stanzas Send queues while the connection is
 	// down and coming back (being resumed or reconnected), to be sent in

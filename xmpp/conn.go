@@ -403,7 +403,10 @@ func (c *Conn) initialPresence(restore bool) *stanza.Presence {
 func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stanza.Stanza, initial *stanza.Presence) error {
 	fail := func(err error) error {
 		s.abort(err)
-		<-s.done
+		select {
+		case <-s.done:
+		case <-ctx.Done(): // bounded, should the reader be stuck
+		}
 		return err
 	}
 	if s.resumed {

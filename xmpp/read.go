@@ -79,7 +79,10 @@ func (c *Conn) streamManagement(s *session, el *xmlstream.Element) error {
 			return err
 		}
 		s.asked.Store(0)
-		s.ackHeard = true
+		if !s.ackHeard {
+			s.ackHeard = true
+			sm.answered()
+		}
 		if len(done) > 0 && c.reg.acked.Len() > 0 {
 			c.dispatch.ackedEvent(done)
 		}

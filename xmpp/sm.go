@@ -239,9 +239,16 @@ func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 		}
 	}
 	sm.acked = h
-	sm.unread = 0
 	sm.releaseLocked(int(n))
 	return done, nil
+}
+
+// answered notes an <a/> on a stream: the server reads what the session
+// sends. (The h of <resumed/> says nothing of the stream it came on.)
+func (sm *smState) answered() {
+	sm.mu.Lock()
+	sm.unread = 0
+	sm.mu.Unlock()
 }
 
 // unreadFor adds d, the life of a resumed stream that carried no <a/>, to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -614,28 +615,55 @@ func TestSMResumedStreamUnread(t *testing.T) {
 	e.expect(t, "state:closed")
 }
 
-// TestSMResumedStreamCutUnanswered: a resumed stream that the network
-// ends before any <a/> counts toward KeepAliveTimeout too: streams cut
-// again and again by a flood of stanzas sent again would otherwise each
-// die before their ack deadline. With a timeout of a nanosecond, the
-// first such stream is enough: the session is not resumed again.
+// TestSMResumedStreamCutUnanswered: resumed streams that the network
+// ends before any <a/> add up toward KeepAliveTimeout: streams cut again
+// and again (by the flood they send again) would otherwise each die
+// before their own ack deadline, and the session be resumed forever into
+// a server that does not read it. The first resumed stream, cut after
+// 0.6 of the timeout, leaves the session to be resumed again; the second
+// brings the total past the timeout: a new session binds, and sends
+// again the message no stream had acknowledged.
 func TestSMResumedStreamCutUnanswered(t *testing.T) {
+	const timeout = 2 * time.Second
 	first := smLogin + smBind + msgLine("m1") // then the server's side is gone
-	second := smLogin +
+	resumed := smLogin +
 		"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" // and the connection is cut
-	third := smLogin + smBind + msgLine("m1") + smClose(2)
-	c := smConn(t, conns(smScript(t, first), smScript(t, second), smScript(t, third)), func(cfg *xmpp.Config) {
-		cfg.KeepAliveTimeout = time.Nanosecond
+		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+		msgLine("m1") +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" // unanswered until the cut
+	last := smLogin + smBind + msgLine("m1") + smClose(2)
+	cut := func() net.Conn { return &lingerConn{Conn: smScript(t, resumed), d: timeout * 6 / 10} }
+	c := smConn(t, conns(smScript(t, first), cut(), cut(), smScript(t, last)), func(cfg *xmpp.Config) {
+		cfg.KeepAliveTimeout = timeout
 	})
 	e := watch(c)
+	closed := stateErrs(c, xmpp.StateClosed)
 	require.NoError(t, c.Connect(ctxT(t)))
 	sendAll(t, c, "m1")
-	e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "state:closed", "state:authenticated")
+	e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "state:disconnected", "state:resumed", "state:closed", "state:authenticated")
+	err := <-closed
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the network ended the streams, not the ack deadline")
+	assert.NotErrorIs(t, err, xmpp.ErrNoReply)
 	require.NoError(t, c.Close())
 	e.expect(t, "acked:m1")
 	closeID(t, e)
 	e.expect(t, "state:closed")
+}
+
+// lingerConn is a socket whose peer, once the script has ended, waits d
+// and closes the connection.
+type lingerConn struct {
+	net.Conn
+	d time.Duration
+}
+
+func (l *lingerConn) Read(p []byte) (int, error) {
+	n, err := l.Conn.Read(p)
+	if err != nil {
+		time.Sleep(l.d)
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 // silentConn is a socket whose peer went silent without closing: once

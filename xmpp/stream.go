@@ -212,16 +212,24 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 		return ErrNotConnected
 	}
 	s.finished = bytes.HasSuffix(b, streamEnd)
-	// Noted before the write: the answer may be read before Write
-	// returns.
-	if bytes.HasSuffix(b, smRequestBytes) && s.asked.CompareAndSwap(0, int64(clock())) {
-		s.watchdog.Load().expectAnswer()
+	// An ack request is noted before the write, as the answer may be
+	// read before Write returns, and again after it: the time a slow
+	// link took to take the write is not the server's to answer for.
+	var asked int64
+	if bytes.HasSuffix(b, smRequestBytes) {
+		if t := int64(clock()); s.asked.CompareAndSwap(0, t) {
+			asked = t
+		}
 	}
 	// Record before writing: once written, the reply may be read and
 	// recorded by the reader before Write returns here.
 	s.rec.sent(b)
 	if _, err := s.conn.Write(b); err != nil {
 		return ctxErr(ctx, err)
+	}
+	if asked != 0 {
+		s.asked.CompareAndSwap(asked, int64(clock()))
+		s.watchdog.Load().expectAnswer()
 	}
 	return nil
 }
