@@ -116,12 +116,12 @@ type session struct {
 	sm       *smState   // negotiation's stream management, before x exists
 	gen      generation // Conn.gen when it was put in use
 
-	born      time.Time
-	heard     atomic.Int64 // when the reader last received anything, since born
-	acking    atomic.Bool  // a goroutine is answering <r/>
-	ackWanted atomic.Bool  // an <r/> is waiting for its answer
-	resumed   bool         // it resumed a session; set before the reader starts
-	ackHeard  bool         // an <a/> arrived; the reader's alone
+	born      time.Duration // when it was put in use, as clock() reads
+	heard     atomic.Int64  // when the reader last received anything, as clock() reads
+	acking    atomic.Bool   // a goroutine is answering <r/>
+	ackWanted atomic.Bool   // an <r/> is waiting for its answer
+	resumed   bool          // it resumed a session; set before the reader starts
+	ackHeard  bool          // an <a/> arrived; the reader's alone
 
 	closing   chan struct{} // closed when Close starts
 	closeOnce sync.Once
@@ -133,9 +133,9 @@ type session struct {
 	abortErr  error // why abort ended it; read after abortOnce.Do
 }
 
-func (s *session) sinceBorn() time.Duration { return time.Since(s.born) }
+func (s *session) sinceBorn() time.Duration { return clock() - s.born }
 func (s *session) lastHeard() time.Duration { return time.Duration(s.heard.Load()) }
-func (s *session) noteHeard()               { s.heard.Store(int64(time.Since(s.born))) }
+func (s *session) noteHeard()               { s.heard.Store(int64(clock())) }
 
 // abort ends the stream at once with err: the reader sees the socket
 // close and reports err. It closes the socket under TLS, not the TLS
@@ -332,7 +332,7 @@ func (c *Conn) connect(ctx context.Context, r *reconnector, gen generation) (res
 	}
 	s.closing = make(chan struct{})
 	s.done = make(chan struct{})
-	s.born = time.Now()
+	s.born = clock()
 	s.noteHeard()
 	s.gen = gen
 	resumed = resumeErr == nil && x != nil

@@ -10,7 +10,9 @@ import (
 // clockStart is the origin of clock.
 var clockStart = time.Now()
 
-// clock reads a monotonic clock, never 0 (0 stands for "not set").
+// clock reads a monotonic clock, never 0 (0 stands for "not set"): the
+// one time base of a stream's watchdog, its ack requests and what its
+// reader last heard.
 func clock() time.Duration { return time.Since(clockStart) | 1 }
 
 // watchdog notices a silent server. The reader notes when it last
@@ -85,10 +87,10 @@ func (w *watchdog) check() {
 		w.mu.Unlock()
 		return
 	}
-	now, heard := w.s.sinceBorn(), w.s.lastHeard()
+	now, heard := clock(), w.s.lastHeard()
 	var unanswered time.Duration // how long the oldest ack request has waited
 	if asked := time.Duration(w.s.asked.Load()); asked != 0 {
-		unanswered = clock() - asked
+		unanswered = now - asked
 	}
 	if w.probedAt > 0 && heard >= w.probedAt {
 		w.probedAt = 0

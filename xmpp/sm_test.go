@@ -583,6 +583,15 @@ func TestDeadConnection(t *testing.T) {
 	assert.ErrorIs(t, <-disconnected, xmpp.ErrNoReply)
 }
 
+// resumedAskingM1 resumes a session that received nothing and sent m1
+// unacknowledged: m1 is sent again, and the ack request every resumed
+// stream makes.
+var resumedAskingM1 = smLogin +
+	"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+	"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+	msgLine("m1") +
+	"C: <r xmlns='urn:xmpp:sm:3'/>\n"
+
 // TestSMResumedStreamUnread: a resumed stream whose server answers no
 // ack request within KeepAliveTimeout, although it sends other stanzas,
 // is dead (ErrNoReply), and the session is not resumed again: the server
@@ -590,13 +599,8 @@ func TestDeadConnection(t *testing.T) {
 // inside an element). A new session binds and sends again the message
 // that was never acknowledged; it is not reported lost.
 func TestSMResumedStreamUnread(t *testing.T) {
-	first := smLogin + smBind + msgLine("m1") // then the server's side is gone
-	second := smLogin +
-		"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		msgLine("m1") +
-		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
-		serverMsg("s1") // and no <a/>, ever
+	first := smLogin + smBind + msgLine("m1")   // then the server's side is gone
+	second := resumedAskingM1 + serverMsg("s1") // and no <a/>, ever
 	third := smLogin + smBind + msgLine("m1") + smClose(2)
 	unread := &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}
 	c := smConn(t, conns(smScript(t, first), unread, smScript(t, third)), func(cfg *xmpp.Config) {
@@ -626,13 +630,8 @@ func TestSMResumedStreamUnread(t *testing.T) {
 func TestSMResumedStreamCutUnanswered(t *testing.T) {
 	const timeout = 2 * time.Second
 	first := smLogin + smBind + msgLine("m1") // then the server's side is gone
-	resumed := smLogin +
-		"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		msgLine("m1") +
-		"C: <r xmlns='urn:xmpp:sm:3'/>\n" // unanswered until the cut
 	last := smLogin + smBind + msgLine("m1") + smClose(2)
-	cut := func() net.Conn { return &lingerConn{Conn: smScript(t, resumed), d: timeout * 6 / 10} }
+	cut := func() net.Conn { return &lingerConn{Conn: smScript(t, resumedAskingM1), d: timeout * 6 / 10} } // its ack request unanswered
 	c := smConn(t, conns(smScript(t, first), cut(), cut(), smScript(t, last)), func(cfg *xmpp.Config) {
 		cfg.KeepAliveTimeout = timeout
 	})
