@@ -68,10 +68,12 @@ type Conn struct {
 	// (compared for equality only: wrapping is harmless).
 	gen      generation
 	flushing bool // s is up but still sending what was queued: Send queues
-	busy     bool // a Connect is under way
 	// unavailable says the last presence broadcast was unavailable:
 	// there is nothing to restore.
 	unavailable bool
+	// connecting cancels the Connect under way (nil when none is):
+	// Close stops it with ErrClosed as the cause.
+	connecting context.CancelCauseFunc
 
 	reg       registry
 	pending   pending
@@ -279,12 +281,14 @@ func (c *Conn) notConnected() error {
 // automatic reconnection runs, returns ErrConnected; Connect after the
 // stream ended connects again, keeping every registration.
 func (c *Conn) Connect(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	c.mu.Lock()
-	if c.s != nil || c.busy || c.recon != nil {
+	if c.s != nil || c.connecting != nil || c.recon != nil {
 		c.mu.Unlock()
 		return ErrConnected
 	}
-	c.busy = true
+	c.connecting = cancel
 	if c.down == nil || isClosed(c.down) {
 		c.down = make(chan struct{})
 	}
@@ -296,17 +300,20 @@ func (c *Conn) Connect(ctx context.Context) error {
 		return err
 	}
 	_, err := c.connect(ctx, nil, gen)
+	if err != nil && errors.Is(context.Cause(ctx), ErrClosed) && !errors.Is(err, ErrClosed) {
+		err = fmt.Errorf("%w during Connect: %w", ErrClosed, err)
+	}
 	c.settle(err)
 	return err
 }
 
-// settle ends a Connect: busy is cleared, and when it failed, nothing
-// comes back by itself: the Conn is down for good (a suspended session
-// stays for the next Connect to resume).
+// settle ends a Connect, and when it failed, nothing comes back by
+// itself: the Conn is down for good (a suspended session stays for the
+// next Connect to resume).
 func (c *Conn) settle(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.busy = false
+	c.connecting = nil
 	if err != nil && c.s == nil && c.recon == nil && c.down != nil && !isClosed(c.down) {
 		close(c.down)
 	}
@@ -626,7 +633,8 @@ func (c *Conn) giveUp(r *reconnector, err error) {
 // Close ends the session cleanly: it stops reconnection, sends
 // unavailable presence and the stream's end, waits up to
 // Config.CloseTimeout for the server to close its side, closes the socket
-// and waits for the reader goroutine to exit. A Connect under way fails.
+// and waits for the reader goroutine to exit. A Connect under way stops
+// at once and returns an error matching ErrClosed, its socket closed.
 // SendIQ calls still waiting fail; stanzas queued or not acknowledged are
 // reported to OnUnacked. Registrations stay on the Conn. Close on a
 // connection that is not connected does nothing and returns nil; it is
@@ -635,6 +643,9 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	c.gen++ // from here on, no stream negotiated before is put in use
 	r := c.recon
+	if c.connecting != nil {
+		c.connecting(ErrClosed) // its socket closes as it fails
+	}
 	c.mu.Unlock()
 	if r != nil {
 		r.cancel()
@@ -711,11 +722,20 @@ func (c *Conn) newID() string {
 // ErrNotConnected.
 //
 // ctx bounds the wait for the write lock, for room among the
-// unacknowledged stanzas, and the write itself; if it ends mid-write,
-// part of the stanza may have gone out, so the stream is closed (and, with
-// stream management, the stanza is sent again on the resumed stream). Send
-// is safe for concurrent use: stanzas go out whole, in the order the calls
-// took the write lock.
+// unacknowledged stanzas, and the write itself. A ctx that has ended
+// already makes Send return its error at once: nothing is written or
+// queued, and the stream is untouched. If ctx ends in the middle of the
+// write, part of the stanza may have gone out, so the stream is ended
+// with an error that says so (and, with stream management, the stanza is
+// sent again on the resumed stream); no other Send is affected.
+//
+// When the network fails the write, the stream ends and the error matches
+// ErrNotConnected, wrapping the cause. Without stream management the
+// stanza may or may not have reached the server, and it is not sent
+// again; with stream management Send returns nil, since the stanza is kept:
+// it is sent again once the session is resumed or replaced, or reported
+// to OnUnacked. Send is safe for concurrent use: stanzas go out whole, in
+// the order the calls took the write lock.
 func (c *Conn) Send(ctx context.Context, st stanza.Stanza) error {
 	return c.submit(ctx, c.prepare(st))
 }
@@ -783,6 +803,9 @@ func clonePresence(p *stanza.Presence) *stanza.Presence {
 // submit writes st on the stream in use, or queues it while the
 // connection is coming back.
 func (c *Conn) submit(ctx context.Context, st stanza.Stanza) error {
+	if err := ctx.Err(); err != nil {
+		return err // neither written nor queued
+	}
 	for {
 		c.mu.Lock()
 		s := c.s
@@ -830,7 +853,10 @@ func (c *Conn) queueLocked(st stanza.Stanza) error {
 
 // write writes st on s. taken reports that stream management kept st:
 // whatever happened to the stream, it will be sent again or reported.
-// errStreamGone means s ended before st was written.
+// errStreamGone means s ended before st was written. A write that failed
+// once begun ends s (part of an element may be on the wire): the error
+// then matches ErrNotConnected and wraps the cause, or is ctx's error
+// when ctx ended it.
 func (c *Conn) write(ctx context.Context, s *session, st stanza.Stanza) (taken bool, err error) {
 	sm := s.x.sm
 	if sm.active() {
@@ -841,18 +867,21 @@ func (c *Conn) write(ctx context.Context, s *session, st stanza.Stanza) (taken b
 		sm = nil
 	}
 	written, taken, err := s.send(ctx, s.done, st, sm)
-	if err != nil {
-		if written {
-			// Part of an element may be on the wire: the stream cannot
-			// go on. The reader sees the socket close and ends s.
-			s.raw.Close()
-		}
-		if errors.Is(err, ErrNotConnected) {
-			return taken, errStreamGone
-		}
+	switch {
+	case err == nil:
+		return taken, nil
+	case errors.Is(err, ErrNotConnected):
+		return taken, errStreamGone
+	case !written:
 		return taken, err
 	}
-	return taken, nil
+	// The reader sees the socket close and ends s with this cause.
+	if ctx.Err() != nil {
+		s.abort(fmt.Errorf("xmpp: a write was cut short when its context ended: %w", err))
+		return taken, err
+	}
+	s.abort(err)
+	return taken, fmt.Errorf("%w: %w", ErrNotConnected, err)
 }
 
 // requestAck asks the server to acknowledge what it has received, on the

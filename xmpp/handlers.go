@@ -103,6 +103,7 @@ type registry struct {
 	reconnect listeners.List[func(ReconnectEvent)]
 	collect   listeners.List[*Collector]
 	intercept listeners.List[func(stanza.Stanza)]
+	announce  listeners.List[func()]
 
 	mu  sync.Mutex // serializes writers of iqs
 	iqs atomic.Pointer[map[iqKey]IQHandler]

@@ -32,10 +32,9 @@ func (c *Conn) intercept(st stanza.Stanza) {
 // announced is the set of features the client announces (the var
 // attributes of its disco#info, XEP-0030), with listeners for changes.
 type announced struct {
-	mu       sync.Mutex
-	counts   map[string]int // a feature stays while one announcer keeps it
-	list     atomic.Pointer[[]string]
-	onChange []*func()
+	mu     sync.Mutex
+	counts map[string]int // a feature stays while one announcer keeps it
+	list   atomic.Pointer[[]string]
 }
 
 // Announce adds feature (a namespace such as "urn:xmpp:ping") to what the
@@ -52,7 +51,7 @@ func (c *Conn) Announce(feature string) (withdraw func()) {
 	changed := a.counts[feature] == 1
 	a.mu.Unlock()
 	if changed {
-		a.changed()
+		c.announceChanged()
 	}
 	var once sync.Once
 	return func() {
@@ -65,7 +64,7 @@ func (c *Conn) Announce(feature string) (withdraw func()) {
 			}
 			a.mu.Unlock()
 			if gone {
-				a.changed()
+				c.announceChanged()
 			}
 		})
 	}
@@ -85,22 +84,13 @@ func (c *Conn) Announced() []string {
 // the goroutine that called Announce or withdraw. The returned func removes
 // it.
 func (c *Conn) OnAnnounce(f func()) (remove func()) {
-	a := &c.announced
-	p := &f
-	a.mu.Lock()
-	a.onChange = append(a.onChange, p)
-	a.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			a.mu.Lock()
-			a.onChange = slices.DeleteFunc(a.onChange, func(q *func()) bool { return q == p })
-			a.mu.Unlock()
-		})
-	}
+	return c.reg.announce.Add(f)
 }
 
-func (a *announced) changed() {
+// announceChanged publishes the announced features anew and tells the
+// OnAnnounce listeners.
+func (c *Conn) announceChanged() {
+	a := &c.announced
 	a.mu.Lock()
 	l := make([]string, 0, len(a.counts))
 	for f := range a.counts {
@@ -108,10 +98,9 @@ func (a *announced) changed() {
 	}
 	slices.Sort(l)
 	a.list.Store(&l)
-	fs := slices.Clone(a.onChange)
 	a.mu.Unlock()
-	for _, f := range fs {
-		(*f)()
+	for f := range c.reg.announce.All() {
+		f()
 	}
 }
 

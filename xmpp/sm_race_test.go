@@ -465,12 +465,11 @@ func TestSMRaceOutboxRestoredAfterClose(t *testing.T) {
 	assert.NotContains(t, third.sent(), "id='q2'", "a stanza of the closed session went out in a new one")
 }
 
-// Close while Connect is under way (c.busy): Close finds no stream,
-// closes Done and returns; Connect then succeeds. The Conn is up with
-// Done closed ("down for good") and Close had no effect.
+// Close while Connect is dialing: Connect stops at once with ErrClosed
+// (the dial is abandoned: no connection is made), and the Conn is down.
 func TestSMRaceCloseDuringConnect(t *testing.T) {
 	hold, dialing := make(chan struct{}), make(chan struct{})
-	d := &heldDialer{conns: []net.Conn{smScript(t, smLogin+smBind)}, hold: map[int]chan struct{}{0: hold}, started: map[int]chan struct{}{0: dialing}}
+	d := &heldDialer{mk: []func() net.Conn{func() net.Conn { return smScript(t, smLogin+smBind) }}, hold: map[int]chan struct{}{0: hold}, started: map[int]chan struct{}{0: dialing}}
 	c := smConn(t, d, func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
 	connected := make(chan error, 1)
 	go func() { connected <- c.Connect(ctxT(t)) }()

@@ -47,6 +47,15 @@ type stream struct {
 	finished bool
 	rec      *recorder // nil when neither Logger nor Recorder is set
 
+	// cutMu guards what lets a context's end cut the write under way,
+	// and only that one: writes counts the writes watched so far,
+	// writing is the number of the one under way (0: none), and cut
+	// says its context ended and set a past deadline.
+	cutMu   sync.Mutex
+	writes  uint64
+	writing uint64
+	cut     bool
+
 	// asked is when the oldest ack request (<r/>) not answered yet went
 	// out, as clock() reads, or 0 when none waits; the reader clears it
 	// when an <a/> arrives. The watchdog, when there is one, ends a
@@ -168,7 +177,11 @@ func (s *stream) sendStreamError(se *stanza.StreamError) {
 }
 
 // lock takes the write lock, or gives up when ctx ends or done closes.
+// A context that has ended already never takes it, even when it is free.
 func (s *stream) lock(ctx context.Context, done <-chan struct{}) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case s.wsem <- struct{}{}:
 		return nil
@@ -199,18 +212,65 @@ func (s *stream) writeRaw(ctx context.Context, x string) error {
 // writeLocked writes b to the socket, bounded by ctx. The caller holds the
 // write lock. A write that fails or is cut short by ctx leaves the stream
 // unusable (part of an element may have gone out): the caller ends it.
+//
+// A context that ends while the write is under way cuts it with a past
+// write deadline. That deadline is set only while this write is under way
+// (cut checks s.writing under s.cutMu): a context that ends just as its
+// write completes never leaves a deadline behind for the next writer.
 func (s *stream) writeLocked(ctx context.Context, b []byte) error {
-	if d, ok := ctx.Deadline(); ok {
-		s.raw.SetWriteDeadline(d)
-		defer s.raw.SetWriteDeadline(noDeadline)
-	}
-	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { s.raw.SetWriteDeadline(aLongTimeAgo) })
-		defer stop()
+	if err := ctx.Err(); err != nil {
+		return err // before anything is written: the stream goes on
 	}
 	if s.finished {
 		return ErrNotConnected
 	}
+	d, hasDeadline := ctx.Deadline()
+	if hasDeadline {
+		s.raw.SetWriteDeadline(d)
+	}
+	var stop func() bool
+	if ctx.Done() != nil {
+		s.cutMu.Lock()
+		s.writes++
+		s.writing = s.writes
+		s.cutMu.Unlock()
+		stop = context.AfterFunc(ctx, s.cutter(s.writing))
+	}
+	err := s.writeNow(b)
+	if stop != nil {
+		stop()
+		s.cutMu.Lock()
+		s.writing = 0 // a cut that has not happened yet never will
+		cut := s.cut
+		s.cut = false
+		s.cutMu.Unlock()
+		hasDeadline = hasDeadline || cut
+	}
+	if hasDeadline {
+		s.raw.SetWriteDeadline(noDeadline)
+	}
+	if err != nil {
+		return ctxErr(ctx, err)
+	}
+	return nil
+}
+
+// cutter returns what a context's end does to write number n: it cuts
+// the write with a past deadline if n is still under way.
+func (s *stream) cutter(n uint64) func() {
+	return func() {
+		s.cutMu.Lock()
+		defer s.cutMu.Unlock()
+		if s.writing == n {
+			s.cut = true
+			s.raw.SetWriteDeadline(aLongTimeAgo)
+		}
+	}
+}
+
+// writeNow writes b under the write lock, noting an ack request it ends
+// with and recording it.
+func (s *stream) writeNow(b []byte) error {
 	s.finished = bytes.HasSuffix(b, streamEnd)
 	// An ack request is noted before the write, as the answer may be
 	// read before Write returns, and again after it: the time a slow
@@ -225,7 +285,7 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 	// recorded by the reader before Write returns here.
 	s.rec.sent(b)
 	if _, err := s.conn.Write(b); err != nil {
-		return ctxErr(ctx, err)
+		return err
 	}
 	if asked != 0 {
 		s.asked.CompareAndSwap(asked, int64(clock()))

@@ -89,6 +89,9 @@ func (h *half) setDeadline(t time.Time) {
 type pipeConn struct {
 	r, w *half
 	name string
+
+	wmu       sync.Mutex
+	wdeadline time.Time // this end's write deadline
 }
 
 type pipeAddr string
@@ -96,8 +99,19 @@ type pipeAddr string
 func (a pipeAddr) Network() string { return "xmpptest" }
 func (a pipeAddr) String() string  { return string(a) }
 
-func (c *pipeConn) Read(p []byte) (int, error)  { return c.r.read(p) }
-func (c *pipeConn) Write(p []byte) (int, error) { return c.w.write(p) }
+func (c *pipeConn) Read(p []byte) (int, error) { return c.r.read(p) }
+
+// Write never waits for the reader, but, as on a socket, fails with
+// os.ErrDeadlineExceeded once the write deadline has passed.
+func (c *pipeConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	d := c.wdeadline
+	c.wmu.Unlock()
+	if !d.IsZero() && !time.Now().Before(d) {
+		return 0, os.ErrDeadlineExceeded
+	}
+	return c.w.write(p)
+}
 
 // Close closes both directions: the peer reads EOF, and this end's reads
 // return EOF too.
@@ -107,8 +121,18 @@ func (c *pipeConn) Close() error {
 	return nil
 }
 
-func (c *pipeConn) LocalAddr() net.Addr                { return pipeAddr(c.name) }
-func (c *pipeConn) RemoteAddr() net.Addr               { return pipeAddr(c.name + "-peer") }
-func (c *pipeConn) SetDeadline(t time.Time) error      { c.r.setDeadline(t); return nil }
-func (c *pipeConn) SetReadDeadline(t time.Time) error  { c.r.setDeadline(t); return nil }
-func (c *pipeConn) SetWriteDeadline(t time.Time) error { return nil } // writes never block
+func (c *pipeConn) LocalAddr() net.Addr               { return pipeAddr(c.name) }
+func (c *pipeConn) RemoteAddr() net.Addr              { return pipeAddr(c.name + "-peer") }
+func (c *pipeConn) SetReadDeadline(t time.Time) error { c.r.setDeadline(t); return nil }
+
+func (c *pipeConn) SetDeadline(t time.Time) error {
+	c.SetWriteDeadline(t)
+	return c.SetReadDeadline(t)
+}
+
+func (c *pipeConn) SetWriteDeadline(t time.Time) error {
+	c.wmu.Lock()
+	c.wdeadline = t
+	c.wmu.Unlock()
+	return nil
+}
