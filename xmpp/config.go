@@ -179,6 +179,14 @@ type Config struct {
 	// group chats the sender is the occupant (room@service/nick);
 	// elsewhere, the sender's bare JID.
 	DuplicateWindow int
+	// MaxBacklog bounds the bytes of received stanzas, as the server
+	// sent them, that wait for the listeners; zero means 16 MiB. With
+	// at most 4096 stanzas, it bounds the memory a slow listener lets
+	// the server fill: at either bound the connection stops reading,
+	// and the server's data waits in the socket, until the listeners
+	// catch up. A stanza larger than the bound is still taken when
+	// nothing else waits.
+	MaxBacklog int
 }
 
 // StreamManagement configures XEP-0198. The zero value enables it with
@@ -224,6 +232,8 @@ const (
 	defaultRequestAfter     = time.Second
 	defaultMaxUnacked       = 1000
 	defaultDuplicateWindow  = 500
+	defaultMaxBacklog       = 16 << 20
+	maxBacklog              = 1 << 31 // the dispatcher counts in 32 bits
 )
 
 func orDefault[T int | time.Duration](v, def T) T {
@@ -238,6 +248,13 @@ func (c *Config) lang() string {
 		return defaultLang
 	}
 	return c.Lang
+}
+
+func (c *Config) maxBacklog() int {
+	if c.MaxBacklog <= 0 {
+		return defaultMaxBacklog
+	}
+	return min(c.MaxBacklog, maxBacklog)
 }
 
 func (c *Config) closeTimeout() time.Duration {

@@ -129,7 +129,8 @@ type session struct {
 	closeOnce sync.Once
 	done      chan struct{} // closed when the reader has ended
 	err       error         // why it ended; set before done closes
-	early     []stanza.Stanza
+	early     []earlyStanza // received during negotiation, for the listeners
+	earlySize int           // their bytes
 
 	abortOnce sync.Once
 	abortErr  error // why abort ended it; read after abortOnce.Do
@@ -159,7 +160,6 @@ func New(cfg Config) *Conn {
 	if cfg.SASL != nil && cfg.SASL.Cache != nil {
 		c.salts = cfg.SASL.Cache
 	}
-	c.dispatch.c = c
 	c.recent = newRecentMessages(max(orDefault(cfg.DuplicateWindow, defaultDuplicateWindow), 0))
 	return c
 }
@@ -369,14 +369,14 @@ func (c *Conn) connect(ctx context.Context, r *reconnector, gen generation) (res
 	c.lastErr = nil
 	c.mu.Unlock()
 	if resumed {
-		c.dispatch.event(StateChange{State: StateResumed, JID: x.jid})
+		c.event(StateChange{State: StateResumed, JID: x.jid})
 		c.startWatchdog(s)
 		go c.read(s)
 		return true, c.up(ctx, s, r, x.sm.pending(), nil)
 	}
-	c.dispatch.event(StateChange{State: StateAuthenticated, JID: s.jid})
-	for _, st := range s.early {
-		c.dispatch.push(s, st)
+	c.event(StateChange{State: StateAuthenticated, JID: s.jid})
+	for _, e := range s.early {
+		c.push(s, e.st, e.size)
 	}
 	s.early = nil
 	c.startWatchdog(s)
@@ -466,7 +466,7 @@ func (c *Conn) up(ctx context.Context, s *session, r *reconnector, resend []stan
 				}
 				c.mu.Unlock()
 				if !keep {
-					c.dispatch.unackedEvent(batch[i:], ErrClosed)
+					c.unackedEvent(batch[i:], ErrClosed)
 				}
 				return fail(fmt.Errorf("xmpp: sending what was queued: %w", err))
 			}
@@ -526,7 +526,7 @@ func (c *Conn) end(s *session, err error) {
 	case lose:
 		c.loseSession(x, err, !reconnecting)
 	case suspend:
-		c.dispatch.event(StateChange{State: StateDisconnected, Err: err})
+		c.event(StateChange{State: StateDisconnected, Err: err})
 	}
 	if r != nil {
 		go c.reconnect(r)
@@ -577,12 +577,12 @@ func (c *Conn) lose(x *xsession, err error, final bool) {
 		why = ErrClosed
 	}
 	if len(left) > 0 {
-		c.dispatch.unackedEvent(left, why)
+		c.unackedEvent(left, why)
 	}
 	if len(queued) > 0 {
-		c.dispatch.unackedEvent(queued, why)
+		c.unackedEvent(queued, why)
 	}
-	c.dispatch.event(StateChange{State: StateClosed, Err: err})
+	c.event(StateChange{State: StateClosed, Err: err})
 }
 
 // splitResendable parts the stanzas a lost session sent without
@@ -626,7 +626,7 @@ func (c *Conn) giveUp(r *reconnector, err error) {
 	if x != nil {
 		c.loseSession(x, err, true)
 	} else if len(queued) > 0 {
-		c.dispatch.unackedEvent(queued, err)
+		c.unackedEvent(queued, err)
 	}
 }
 
@@ -693,7 +693,7 @@ func (c *Conn) Close() error {
 		c.loseSession(x, nil, true)
 	}
 	if len(queued) > 0 {
-		c.dispatch.unackedEvent(queued, ErrClosed)
+		c.unackedEvent(queued, ErrClosed)
 	}
 	return nil
 }

@@ -9,11 +9,12 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// maxQueued bounds the stanzas waiting for the dispatcher. When listeners
-// fall this far behind, the reader stops reading until they catch up, so
-// a flood from the server cannot grow memory without bound. (An IQ reply
-// behind the flood then waits too: a listener blocked in SendIQ while
-// this many stanzas pile up waits until its context ends.)
+// maxQueued bounds the stanzas waiting for the dispatcher, and
+// Config.MaxBacklog their bytes. When listeners fall this far behind, the
+// reader stops reading until they catch up, so that a flood from the
+// server waits in the socket instead of growing memory without bound.
+// (An IQ reply behind the flood then waits too: a listener blocked in
+// SendIQ while this much piles up waits until its context ends.)
 const maxQueued = 4096
 
 // item is one thing for the dispatcher: a stanza received on a session,
@@ -21,6 +22,7 @@ const maxQueued = 4096
 type item struct {
 	s     *session
 	st    stanza.Stanza
+	size  int // the stanza's bytes on the wire, counted in the backlog
 	state StateChange
 	// Stream management and reconnection events, when st is nil and
 	// kind says so.
@@ -39,24 +41,36 @@ const (
 	reconnectItem
 )
 
-// dispatcher delivers received stanzas and state changes to the
-// registered listeners, in order, on a goroutine that exists only while
-// the queue is not empty: an idle connection costs no dispatcher.
+// dispatcher is the queue of what the listeners have yet to hear:
+// received stanzas and state changes, delivered in order by the Conn's
+// dispatch loop, on a goroutine that exists only while the queue is not
+// empty (an idle connection costs no dispatcher). Its fields are kept
+// small: an idle connection's size is a feature (BENCHMARKS.md).
 type dispatcher struct {
-	c       *Conn
 	mu      sync.Mutex
 	queue   []item
-	head    int
-	running bool
 	room    chan struct{} // closed when the queue has room again; nil if nobody waits
+	head    uint32        // queue[head:] waits
+	bytes   uint32        // the stanzas' bytes in queue[head:]
+	running bool
 }
 
-// push queues st and makes sure a dispatcher runs. It blocks while the
-// queue is full, until there is room or s starts closing (then st is
-// dropped: the user asked to close).
-func (d *dispatcher) push(s *session, st stanza.Stanza) {
+// full reports whether the queue can take no stanza of size more
+// without passing its bounds. An empty queue takes any stanza, however
+// large, so that one the reader accepted is never stuck.
+func (d *dispatcher) full(size, maxBytes int) bool {
+	n := len(d.queue) - int(d.head)
+	return n >= maxQueued || (n > 0 && int(d.bytes)+size > maxBytes)
+}
+
+// push queues st, received on s as size bytes, and makes sure a
+// dispatcher runs. It blocks while the queue is full, until there is
+// room or s starts closing (then st is dropped: the user asked to close).
+func (c *Conn) push(s *session, st stanza.Stanza, size int) {
+	d := &c.dispatch
+	maxBytes := c.cfg.maxBacklog()
 	d.mu.Lock()
-	for len(d.queue)-d.head >= maxQueued {
+	for d.full(size, maxBytes) {
 		if d.room == nil {
 			d.room = make(chan struct{})
 		}
@@ -69,46 +83,54 @@ func (d *dispatcher) push(s *session, st stanza.Stanza) {
 		}
 		d.mu.Lock()
 	}
-	d.queueLocked(item{s: s, st: st})
+	d.bytes += uint32(size)
+	c.dispatchLocked(item{s: s, st: st, size: size})
 }
 
 // event queues a state change; it never blocks.
-func (d *dispatcher) event(sc StateChange) {
-	d.mu.Lock()
-	d.queueLocked(item{state: sc})
+func (c *Conn) event(sc StateChange) {
+	c.dispatch.mu.Lock()
+	c.dispatchLocked(item{state: sc})
 }
 
 // ackedEvent, unackedEvent and reconnectEvent queue what OnAcked,
 // OnUnacked and OnReconnect listeners hear; they never block.
-func (d *dispatcher) ackedEvent(sts []stanza.Stanza) {
-	d.mu.Lock()
-	d.queueLocked(item{kind: ackedItem, stanzas: sts})
+func (c *Conn) ackedEvent(sts []stanza.Stanza) {
+	c.dispatch.mu.Lock()
+	c.dispatchLocked(item{kind: ackedItem, stanzas: sts})
 }
 
-func (d *dispatcher) unackedEvent(sts []stanza.Stanza, err error) {
-	d.mu.Lock()
-	d.queueLocked(item{kind: unackedItem, stanzas: sts, err: err})
+func (c *Conn) unackedEvent(sts []stanza.Stanza, err error) {
+	c.dispatch.mu.Lock()
+	c.dispatchLocked(item{kind: unackedItem, stanzas: sts, err: err})
 }
 
-func (d *dispatcher) reconnectEvent(e ReconnectEvent) {
-	d.mu.Lock()
-	d.queueLocked(item{kind: reconnectItem, recon: e})
+func (c *Conn) reconnectEvent(e ReconnectEvent) {
+	c.dispatch.mu.Lock()
+	c.dispatchLocked(item{kind: reconnectItem, recon: e})
 }
 
-func (d *dispatcher) queueLocked(it item) {
+// dispatchLocked queues it and unlocks the dispatcher, starting its
+// goroutine if none runs.
+func (c *Conn) dispatchLocked(it item) {
+	d := &c.dispatch
 	d.queue = append(d.queue, it)
 	start := !d.running
 	d.running = true
 	d.mu.Unlock()
 	if start {
-		go d.run()
+		go c.dispatchLoop()
 	}
 }
 
-func (d *dispatcher) run() {
+// dispatchLoop delivers what is queued, in order, until the queue is
+// empty.
+func (c *Conn) dispatchLoop() {
+	d := &c.dispatch
+	maxBytes := c.cfg.maxBacklog()
 	for {
 		d.mu.Lock()
-		if d.head == len(d.queue) {
+		if int(d.head) == len(d.queue) {
 			d.queue, d.head = nil, 0 // give the memory back while idle
 			d.running = false
 			d.mu.Unlock()
@@ -117,17 +139,17 @@ func (d *dispatcher) run() {
 		it := d.queue[d.head]
 		d.queue[d.head] = item{}
 		d.head++
-		if d.room != nil && len(d.queue)-d.head < maxQueued {
+		d.bytes -= uint32(it.size)
+		if d.room != nil && !d.full(0, maxBytes) {
 			close(d.room)
 			d.room = nil
 		}
 		d.mu.Unlock()
-		d.deliver(it)
+		c.deliver(it)
 	}
 }
 
-func (d *dispatcher) deliver(it item) {
-	c := d.c
+func (c *Conn) deliver(it item) {
 	switch st := it.st.(type) {
 	case nil:
 		switch it.kind {

@@ -40,8 +40,9 @@
 // connection costs one goroutine and no buffers. Because replies never wait
 // behind the listeners, a listener or handler may call SendIQ and wait. A
 // listener that blocks holds up the ones after it, and after 4096 queued
-// stanzas the reader stops reading until it catches up: the server's data
-// waits in the socket instead of in memory.
+// stanzas, or Config.MaxBacklog bytes of them, the reader stops reading
+// until it catches up: the server's data waits in the socket instead of
+// in memory.
 //
 // Writes take one write lock, which a context can abandon while waiting;
 // no user code runs under it.

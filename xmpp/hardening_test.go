@@ -3,8 +3,10 @@ package xmpp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -128,4 +130,54 @@ type dialerFunc func(ctx context.Context, network, addr string) (net.Conn, error
 
 func (f dialerFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return f(ctx, network, addr)
+}
+
+// messageCounter is a Recorder that counts the messages the connection
+// has read from the server.
+type messageCounter struct{ n atomic.Int64 }
+
+func (m *messageCounter) Write(p []byte) (int, error) {
+	if strings.HasPrefix(string(p), "S: <message") {
+		m.n.Add(1)
+	}
+	return len(p), nil
+}
+
+// TestBacklogBoundedInBytes: while a listener blocks, the connection
+// reads no more than Config.MaxBacklog bytes of stanzas ahead of it (the
+// rest waits in the socket); once the listener returns, every message
+// arrives, in order.
+func TestBacklogBoundedInBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n, size = 40, 300 << 10
+		body := strings.Repeat("x", size)
+		var flood strings.Builder
+		for i := range n {
+			fmt.Fprintf(&flood, "S: <message from='bob@localhost/b' id='m%d'><body>%s</body></message>\n", i, body)
+		}
+		read := new(messageCounter)
+		c := running(t, flood.String()+closing, func(cfg *xmpp.Config) {
+			cfg.MaxBacklog = 1 << 20
+			cfg.Recorder = read
+		})
+		release := make(chan struct{})
+		var got []string
+		c.HandleMessage(nil, func(m *stanza.Message) {
+			if m.ID == "m0" {
+				<-release
+			}
+			got = append(got, m.ID)
+		})
+		connect(t, c)
+		synctest.Wait() // the listener blocks, and so does the reader
+		// One being heard, at most 1 MiB of 300 KiB queued, and one the
+		// reader holds until there is room.
+		assert.LessOrEqual(t, read.n.Load(), int64(1+3+1), "messages read while a listener blocks")
+		close(release)
+		synctest.Wait()
+		require.Len(t, got, n)
+		for i, id := range got {
+			require.Equal(t, fmt.Sprintf("m%d", i), id)
+		}
+	})
 }

@@ -123,7 +123,7 @@ func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Co
 			return nil, ErrTLSNotOffered
 		}
 	}
-	c.dispatch.event(StateChange{State: StateConnected})
+	c.event(StateChange{State: StateConnected})
 	if err := then(ctx, s, f); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
@@ -254,7 +254,7 @@ func (c *Conn) resume(ctx context.Context, s *session, f Features, x *xsession) 
 	if err == nil && ok {
 		var done []stanza.Stanza
 		if done, err = x.sm.ack(h); len(done) > 0 && c.reg.acked.Len() > 0 {
-			c.dispatch.ackedEvent(done)
+			c.ackedEvent(done)
 		}
 	}
 	if err != nil {
@@ -515,16 +515,31 @@ func (c *Conn) negotiationIQ(ctx context.Context, s *session, iq *stanza.IQ) (*s
 	}
 }
 
+// earlyStanza is a stanza received during negotiation, kept for the
+// listeners, and its bytes on the wire.
+type earlyStanza struct {
+	st   stanza.Stanza
+	size int
+}
+
 // keepEarly keeps a stanza that arrived during negotiation for the
-// listeners; stream management does not count it.
+// listeners; stream management does not count it. An IQ result or error
+// is dropped: no request of the user's was out yet, and a reply to it
+// must never be answered (RFC 6120 section 8.2.3). What is kept is
+// bounded as the dispatcher's queue is (maxQueued, Config.MaxBacklog).
 func (s *session) keepEarly(el *xmlstream.Element) error {
 	st, err := wire.Decode(el)
 	if err != nil {
 		return nil // malformed: dropped, as the reader would
 	}
-	if len(s.early) >= maxQueued {
-		return fmt.Errorf("%w: more than %d stanzas before the login ended", ErrUnexpected, maxQueued)
+	if iq, ok := st.(*stanza.IQ); ok && iq.Type != stanza.Get && iq.Type != stanza.Set {
+		s.cfg.logDebug("dropping an IQ reply received during login", "id", iq.ID, "from", iq.From.String())
+		return nil
 	}
-	s.early = append(s.early, st)
+	if len(s.early) >= maxQueued || s.earlySize+len(el.Raw) > s.cfg.maxBacklog() {
+		return fmt.Errorf("%w: more than %d stanzas or %d bytes before the login ended", ErrUnexpected, maxQueued, s.cfg.maxBacklog())
+	}
+	s.early = append(s.early, earlyStanza{st, len(el.Raw)})
+	s.earlySize += len(el.Raw)
 	return nil
 }

@@ -51,7 +51,7 @@ func (c *Conn) read(s *session) {
 			sm.in.Add(1)
 		}
 		st, derr := wire.Decode(el)
-		c.route(s, st, derr)
+		c.route(s, st, len(el.Raw), derr)
 	}
 }
 
@@ -84,7 +84,7 @@ func (c *Conn) streamManagement(s *session, el *xmlstream.Element) error {
 			sm.answered()
 		}
 		if len(done) > 0 && c.reg.acked.Len() > 0 {
-			c.dispatch.ackedEvent(done)
+			c.ackedEvent(done)
 		}
 	default:
 		c.cfg.logDebug("ignoring a stream management element", "name", el.Tokens[0].Name.Local)
@@ -150,15 +150,16 @@ func (s *stream) closeStream() {
 	_ = s.writeRaw(ctx, "</stream:stream>")
 }
 
-// route sends a decoded stanza where it belongs: a reply to its SendIQ,
-// everything else to the collectors and then the dispatcher.
-func (c *Conn) route(s *session, st stanza.Stanza, derr error) {
+// route sends a decoded stanza, size bytes on the wire, where it belongs:
+// a reply to its SendIQ, everything else to the collectors and then the
+// dispatcher.
+func (c *Conn) route(s *session, st stanza.Stanza, size int, derr error) {
 	if derr != nil {
 		// Malformed: a request still gets an error reply (RFC 6120
 		// section 8.3.1); anything else is dropped.
 		var se *stanza.Error
 		if iq, ok := st.(*stanza.IQ); ok && (iq.Type == stanza.Get || iq.Type == stanza.Set) && errors.As(derr, &se) {
-			c.dispatch.push(s, &badRequest{iq: iq, err: se})
+			c.push(s, &badRequest{iq: iq, err: se}, size)
 		} else {
 			c.cfg.logDebug("dropping a malformed stanza", "error", derr)
 		}
@@ -178,10 +179,10 @@ func (c *Conn) route(s *session, st stanza.Stanza, derr error) {
 	}
 	switch st := st.(type) {
 	case *stanza.Message, *stanza.Presence:
-		c.dispatch.push(s, st)
+		c.push(s, st, size)
 	case *stanza.IQ:
 		if st.Type == stanza.Get || st.Type == stanza.Set {
-			c.dispatch.push(s, st)
+			c.push(s, st, size)
 		} else {
 			c.cfg.logDebug("dropping an IQ reply nobody waits for", "id", st.ID, "from", st.From.String())
 		}

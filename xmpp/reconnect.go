@@ -112,7 +112,7 @@ func (c *Conn) reconnect(r *reconnector) {
 	timeout := orDefault(c.cfg.Reconnect.Timeout, defaultReconnectTimeout)
 	for attempt := 1; ; attempt++ {
 		wait := max(policy(attempt), 0)
-		c.dispatch.reconnectEvent(ReconnectEvent{Attempt: attempt, Wait: wait})
+		c.reconnectEvent(ReconnectEvent{Attempt: attempt, Wait: wait})
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -127,12 +127,12 @@ func (c *Conn) reconnect(r *reconnector) {
 			return // Close took over
 		}
 		if err == nil {
-			c.dispatch.reconnectEvent(ReconnectEvent{Attempt: attempt, Done: true, Resumed: resumed})
+			c.reconnectEvent(ReconnectEvent{Attempt: attempt, Done: true, Resumed: resumed})
 			return
 		}
 		c.cfg.logDebug("reconnection failed", "attempt", attempt, "error", err)
 		final := !retryable(err) || (c.cfg.Reconnect.MaxAttempts > 0 && attempt >= c.cfg.Reconnect.MaxAttempts)
-		c.dispatch.reconnectEvent(ReconnectEvent{Attempt: attempt, Done: true, Err: err, GaveUp: final})
+		c.reconnectEvent(ReconnectEvent{Attempt: attempt, Done: true, Err: err, GaveUp: final})
 		if final {
 			c.giveUp(r, err)
 			return
