@@ -254,3 +254,57 @@ func TestSASLFailure(t *testing.T) {
 	require.True(t, errors.As(err, &f))
 	assert.Equal(t, "en", f.Lang)
 }
+
+// TestBindAccount: the server must bind the account that logged in, or
+// the identity asked for with an authzid: a JID of another account, of
+// the domain alone, or on another domain ends the login, since the
+// connection would then trust that address as the server speaking for
+// the account. JIDs are compared in canonical form. An anonymous login
+// takes the account the server makes up, on the domain.
+func TestBindAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		account string
+		authzid string
+		bound   string
+		ok      bool
+	}{
+		{"the account", "alice@localhost", "", "alice@localhost/r", true},
+		{"the account, not canonical", "alice@localhost", "", "ALICE@LocalHost/r", true},
+		{"another account", "alice@localhost", "", "romeo@localhost/r", false},
+		{"the domain alone", "alice@localhost", "", "localhost/r", false},
+		{"another domain", "alice@localhost", "", "alice@example.com/r", false},
+		{"the authzid", "alice@localhost", "juliet@localhost", "juliet@localhost/r", true},
+		{"the authzid's bare JID", "alice@localhost", "Juliet@localhost/balcony", "juliet@localhost/r", true},
+		{"the account, not the authzid", "alice@localhost", "juliet@localhost", "alice@localhost/r", false},
+		{"anonymous", "localhost", "", "a7f3@localhost/r", true},
+		{"anonymous, the domain alone", "localhost", "", "localhost/r", false},
+		{"anonymous, another domain", "localhost", "", "a7f3@example.com/r", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from, mechanism, initial := " from='alice@localhost'", "PLAIN", base64.StdEncoding.EncodeToString([]byte(tc.authzid+"\x00alice\x00alice-secret"))
+			if tc.account == "localhost" {
+				from, mechanism, initial = "", "ANONYMOUS", "="
+			}
+			text := strings.Replace(loginTranscript(from, mechanism, initial),
+				"<jid>alice@localhost/r</jid>", "<jid>"+tc.bound+"</jid>", 1)
+			if !tc.ok {
+				// The client ends the stream at once.
+				text = text[:strings.Index(text, "C: <presence")] + "C: </stream:stream>\n"
+			}
+			tr, err := xmpptest.ParseTranscript(tc.name, strings.NewReader(text))
+			require.NoError(t, err)
+			cfg := scripted(t, tr)
+			cfg.JID, cfg.Authzid, cfg.NoInitialPresence = jid.MustParse(tc.account), tc.authzid, true
+			c, err := xmpp.Dial(ctxT(t), cfg)
+			if !tc.ok {
+				require.ErrorIs(t, err, xmpp.ErrWrongAccount)
+				assert.ErrorContains(t, err, "bound "+tc.bound[:strings.Index(tc.bound, "/")]+" for")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, strings.ToLower(tc.bound), c.JID().String())
+			require.NoError(t, c.Close())
+		})
+	}
+}
