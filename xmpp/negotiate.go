@@ -552,11 +552,19 @@ func (c *Conn) negotiationIQ(ctx context.Context, s *session, iq *stanza.IQ) (*s
 }
 
 // keepEarly keeps a stanza that arrived during negotiation for the
-// listeners; stream management does not count it.
+// listeners; stream management does not count it. An IQ result or error
+// is dropped, as the reader drops one nobody waits for: negotiation takes
+// the replies it waits for itself, no other request has been written on
+// the stream yet, and once queued it would be answered by the dispatcher,
+// which RFC 6120 section 8.2.3 forbids.
 func (s *session) keepEarly(el *xmlstream.Element) error {
 	st, err := wire.Decode(el)
 	if err != nil {
 		return nil // malformed: dropped, as the reader would
+	}
+	if iq, ok := st.(*stanza.IQ); ok && iq.Type != stanza.Get && iq.Type != stanza.Set {
+		s.cfg.logDebug("dropping an IQ reply received during negotiation", "id", iq.ID, "from", iq.From.String())
+		return nil
 	}
 	if len(s.early) >= maxQueued {
 		return fmt.Errorf("%w: more than %d stanzas before the login ended", ErrUnexpected, maxQueued)

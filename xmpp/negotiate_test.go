@@ -308,3 +308,36 @@ func TestBindAccount(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyIQ: IQ results and errors that arrive during negotiation (here
+// with ids nobody waits for, between the bind request and its result, or
+// between <enable/> and <enabled/>) are dropped, never answered (RFC 6120
+// section 8.2.3: two entities answering each other's errors would loop);
+// a get in the same place is kept and answered service-unavailable once
+// the session is up, after the initial presence.
+func TestEarlyIQ(t *testing.T) {
+	const early = `S: <iq type='result' id='stray-result' from='localhost'/>
+S: <iq type='error' id='stray-error' from='localhost'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
+S: <iq type='get' id='early-get' from='localhost'><query xmlns='urn:example:unknown'/></iq>
+`
+	for _, tc := range []struct{ name, before string }{
+		{"bind", "S: <iq type='result' id='{{b}}'>"},
+		{"enable", "S: <enabled "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			i := strings.Index(smBind, tc.before)
+			text := smLogin + smBind[:i] + early + smBind[i:] +
+				"C: <presence id='{{p}}'/>\n" +
+				"C: <iq type='error' id='early-get' to='localhost'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>\n" +
+				smClose(3)
+			answered := make(chan struct{})
+			c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+				cfg.NoInitialPresence = false
+				cfg.Recorder = lineWatcher{prefix: "C: <iq", contains: "'early-get'", seen: answered}
+			})
+			require.NoError(t, c.Connect(ctxT(t)))
+			wait(t, answered)
+			require.NoError(t, c.Close())
+		})
+	}
+}
