@@ -21,7 +21,7 @@
 //	case ping.Reachable(err):
 //		fmt.Println("there, but no XEP-0199:", err) // e.g. service-unavailable
 //	default:
-//		fmt.Println("no answer:", err) // ErrNoReply, remote-server-not-found...
+//		fmt.Println("no answer:", err) // ErrNoReply, item-not-found, remote-server-not-found...
 //	}
 //
 // # Answering
@@ -43,9 +43,12 @@
 // service-unavailable is there all the same (XEP-0199 section 4.2).
 // Reachable sorts errors into these and the misses: no reply before the
 // context's deadline (ErrNoReply), the stream's end, and the errors that
-// say the ping was not delivered: remote-server-not-found,
-// remote-server-timeout, and forbidden or not-allowed, which Prosody and
-// ejabberd send when they will not route to another domain.
+// say nothing is at the address or the ping was not delivered:
+// item-not-found (what a server answers for a domain it cannot route to),
+// gone, redirect, recipient-unavailable, jid-malformed,
+// remote-server-not-found, remote-server-timeout, and forbidden or
+// not-allowed, which Prosody and ejabberd send when they will not route
+// to another domain.
 //
 // # Keep-alive
 //

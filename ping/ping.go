@@ -197,21 +197,30 @@ func describe(to jid.JID) string {
 
 // Reachable reports whether err, from Ping, still shows that the pinged
 // entity, or a server on its behalf, answered: it is nil, or wraps a
-// stanza error other than those that say the ping could not be delivered.
-// An entity that answers service-unavailable or feature-not-implemented
-// does not speak XEP-0199, but it is there.
+// stanza error that says something at that address took the ping. An
+// entity that answers service-unavailable or feature-not-implemented does
+// not speak XEP-0199 (section 4), but it is there; so is one that answers
+// bad-request, not-acceptable, not-authorized, resource-constraint and the
+// like, or internal-server-error.
 //
-// The errors that say the ping was not delivered, and count as misses:
-// remote-server-not-found and remote-server-timeout (RFC 6120 section
-// 8.3.3), and forbidden and not-allowed, which servers send when they
-// refuse to route the ping (Prosody answers not-allowed and ejabberd
-// forbidden, from the pinged address, when server-to-server is off). An
-// entity that answers forbidden or not-allowed itself counts as a miss
-// too; no attribute tells the two apart. A timeout (ErrNoReply), a
+// The conditions that say nothing is there to answer, or that the ping
+// was not delivered, count as misses (RFC 6120 section 8.3.3):
+// item-not-found (the addressed JID cannot be found: what a server
+// answers for a domain it cannot route to, or a MUC service for a room
+// that does not exist), gone, redirect and recipient-unavailable (the
+// entity is no longer, or not now, at that address), jid-malformed,
+// remote-server-not-found and remote-server-timeout; and forbidden and
+// not-allowed, which servers send when they refuse to route the ping
+// (Prosody answers not-allowed and ejabberd forbidden, from the pinged
+// address, when server-to-server is off). A server stamps the errors it
+// sends for a JID it cannot reach with that JID, so the condition
+// decides, not who sent it: an entity that answers forbidden or
+// not-allowed itself counts as a miss too. A timeout (ErrNoReply), a
 // cancelled context and a stream that ended are not reachable either.
-// Where the distinction matters (XEP-0410's MUC self-ping reads
-// not-acceptable and item-not-found in its own way), look at the
-// condition with errors.As.
+// Where the distinction matters, look at the condition with errors.As:
+// XEP-0410's MUC self-ping, for one, reads not-acceptable as "no longer
+// joined" and item-not-found from an occupant JID as "joined, under
+// another nickname".
 //
 // For a full JID, mind who answered: when that resource is not online its
 // server answers service-unavailable for it (RFC 6121 section 8.5.3.2.1),
@@ -227,7 +236,8 @@ func Reachable(err error) bool {
 		return false
 	}
 	switch se.Condition {
-	case stanza.RemoteServerNotFound, stanza.RemoteServerTimeout, stanza.Forbidden, stanza.NotAllowed:
+	case stanza.ItemNotFound, stanza.Gone, stanza.Redirect, stanza.RecipientUnavailable, stanza.JIDMalformed,
+		stanza.RemoteServerNotFound, stanza.RemoteServerTimeout, stanza.Forbidden, stanza.NotAllowed:
 		return false
 	}
 	return true

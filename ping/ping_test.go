@@ -218,34 +218,60 @@ S: <iq type='result' id='{{p4}}' from='bob@localhost' to='alice@localhost/phone'
 	}
 }
 
-// TestPingErrors: an error reply from the entity still proves it is
-// there; remote-server errors do not.
+// TestPingErrors: an error reply from the pinged address that says an
+// entity there answered (it does not speak XEP-0199, refuses, is busy)
+// shows it is reachable; one that says nothing is there, or that the ping
+// was not delivered, does not (RFC 6120 section 8.3.3). Servers stamp the
+// errors they send for a JID they cannot reach with that JID, so the
+// condition decides, whoever sent it.
 func TestPingErrors(t *testing.T) {
+	const (
+		full   = "juliet@capulet.example/balcony"
+		bare   = "juliet@capulet.example"
+		domain = "capulet.example"
+	)
 	tests := []struct {
-		name      string
+		to        string
 		cond      stanza.Condition
 		reachable bool
 	}{
-		{"service-unavailable", stanza.ServiceUnavailable, true},
-		{"feature-not-implemented", stanza.FeatureNotImplemented, true},
-		{"item-not-found", stanza.ItemNotFound, true},
-		{"remote-server-not-found", stanza.RemoteServerNotFound, false},
-		{"remote-server-timeout", stanza.RemoteServerTimeout, false},
-		{"forbidden", stanza.Forbidden, false},    // ejabberd, server-to-server off
-		{"not-allowed", stanza.NotAllowed, false}, // Prosody, server-to-server off
+		// The entity is there.
+		{full, stanza.ServiceUnavailable, true}, // a client without XEP-0199 (or its server for a resource that is gone)
+		{full, stanza.FeatureNotImplemented, true},
+		{domain, stanza.ServiceUnavailable, true}, // a server or component without XEP-0199
+		{domain, stanza.FeatureNotImplemented, true},
+		{full, stanza.BadRequest, true},
+		{full, stanza.NotAcceptable, true},
+		{full, stanza.NotAuthorized, true},
+		{full, stanza.PolicyViolation, true},
+		{full, stanza.ResourceConstraint, true},
+		{domain, stanza.InternalServerError, true},
+		{full, stanza.UndefinedCondition, true},
+		// Nothing is there, or the ping went nowhere.
+		{domain, stanza.ItemNotFound, false}, // a server that cannot route to the domain
+		{bare, stanza.ItemNotFound, false},   // a room that does not exist
+		{full, stanza.ItemNotFound, false},
+		{domain, stanza.RemoteServerNotFound, false},
+		{full, stanza.RemoteServerTimeout, false},
+		{domain, stanza.Forbidden, false},  // ejabberd, server-to-server off
+		{domain, stanza.NotAllowed, false}, // Prosody, server-to-server off
+		{full, stanza.Gone, false},
+		{full, stanza.Redirect, false},
+		{full, stanza.RecipientUnavailable, false},
+		{full, stanza.JIDMalformed, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.to+" "+string(tt.cond), func(t *testing.T) {
 			tr := transcript(t, `
-C: <iq type='get' id='{{p}}' to='juliet@capulet.example/balcony'><ping xmlns='urn:xmpp:ping'/></iq>
-S: <iq type='error' id='{{p}}' from='juliet@capulet.example/balcony' to='alice@localhost/phone'>
+C: <iq type='get' id='{{p}}' to='`+tt.to+`'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='error' id='{{p}}' from='`+tt.to+`' to='alice@localhost/phone'>
      <ping xmlns='urn:xmpp:ping'/>
      <error type='cancel'><`+string(tt.cond)+` xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </iq>
 `)
 			var p *ping.Pinger
 			xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.New(c) })
-			rtt, err := p.Ping(ctxT(t), jid.MustParse("juliet@capulet.example/balcony"))
+			rtt, err := p.Ping(ctxT(t), jid.MustParse(tt.to))
 			require.ErrorIs(t, err, &stanza.Error{Condition: tt.cond})
 			var se *stanza.Error
 			require.ErrorAs(t, err, &se)

@@ -56,7 +56,9 @@ type Dialer interface {
 type Config struct {
 	// JID is the account: user@domain, or the domain alone to log in
 	// anonymously (SASL ANONYMOUS). A resourcepart asks for that
-	// resource, unless Resource is set.
+	// resource, unless Resource is set. The server must bind a JID of
+	// this account (of any account on the domain when JID is the domain
+	// alone); Connect fails with ErrWrongAccount otherwise.
 	JID jid.JID
 	// Password is the account's password.
 	Password string
@@ -65,7 +67,8 @@ type Config struct {
 	// can run.
 	Token string
 	// Authzid is the identity to act as, when it is not the account
-	// itself (rarely supported).
+	// itself (rarely supported): a JID, whose bare JID the server must
+	// then bind instead of the account's.
 	Authzid string
 
 	// Resource is the resource to bind; empty means JID's resourcepart,

@@ -24,7 +24,9 @@
 // used in plaintext), SASL with the strongest mechanism both sides support
 // (package sasl; SCRAM's server signature is verified), the stream
 // restart, resource binding (a resource in use is replaced by one the
-// server picks) and the legacy session where a server still requires it.
+// server picks; a JID of another account than the one that logged in is
+// refused with ErrWrongAccount) and the legacy session where a server
+// still requires it.
 // The certificate is verified against the XMPP domain, whichever host the
 // records name. A see-other-host stream error is followed once.
 // CreateAccount registers an account in band (XEP-0077) before any login.

@@ -28,6 +28,11 @@ var (
 	// ErrNoBind means the server offered no resource binding after
 	// authentication.
 	ErrNoBind = errors.New("xmpp: the server offers no resource binding")
+	// ErrWrongAccount means the server bound a JID that is not the
+	// account that logged in (or, with Config.Authzid, the identity asked
+	// for): the connection would trust that address as the server acting
+	// for the account, so the login ends instead.
+	ErrWrongAccount = errors.New("xmpp: the server bound another account")
 	// ErrUnexpected means the server sent something negotiation does not
 	// allow at that point.
 	ErrUnexpected = errors.New("xmpp: unexpected element from the server")

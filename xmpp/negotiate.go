@@ -468,22 +468,58 @@ func (c *Conn) bind(ctx context.Context, s *session) (jid.JID, error) {
 			}
 			return jid.JID{}, fmt.Errorf("xmpp: bind: %w", err)
 		}
-		var n *stanza.Node
-		if reply.Payload != nil {
-			n = reply.Payload.Child(nsBind, "jid")
+		j, err := boundJID(reply)
+		if err == nil {
+			err = c.checkBound(j)
 		}
-		if n == nil {
-			return jid.JID{}, fmt.Errorf("%w: bind result without a JID", ErrUnexpected)
-		}
-		j, err := jid.Parse(strings.Clone(strings.TrimSpace(n.InnerText()))) // not a view of the reply
 		if err != nil {
-			return jid.JID{}, fmt.Errorf("xmpp: bind: the server bound an invalid JID: %w", err)
-		}
-		if j.Resourcepart() == "" || j.Domain() != c.cfg.JID.Domain() {
-			return jid.JID{}, fmt.Errorf("%w: the server bound %s for %s", ErrUnexpected, j, c.cfg.JID.Bare())
+			s.closeStream()
+			return jid.JID{}, err
 		}
 		return j, nil
 	}
+}
+
+// boundJID reads the full JID from the server's answer to a bind request.
+func boundJID(reply *stanza.IQ) (jid.JID, error) {
+	var n *stanza.Node
+	if reply.Payload != nil {
+		n = reply.Payload.Child(nsBind, "jid")
+	}
+	if n == nil {
+		return jid.JID{}, fmt.Errorf("%w: bind result without a JID", ErrUnexpected)
+	}
+	j, err := jid.Parse(strings.Clone(strings.TrimSpace(n.InnerText()))) // not a view of the reply
+	if err != nil {
+		return jid.JID{}, fmt.Errorf("xmpp: bind: the server bound an invalid JID: %w", err)
+	}
+	if j.Resourcepart() == "" {
+		return jid.JID{}, fmt.Errorf("%w: the server bound %s, without a resource", ErrUnexpected, j)
+	}
+	return j, nil
+}
+
+// checkBound checks that the server bound the account that logged in: the
+// bare JID of Config.Authzid when set, else Config.JID's. From then on the
+// bound JID is the account the connection trusts the server to speak for
+// (see replyFrom), so another one ends the login. When the configured JID
+// is a domain alone (ANONYMOUS, or EXTERNAL with a certificate naming the
+// account), the server picks the account: any one on that domain will do.
+// JIDs are canonical, so comparing them compares the addresses.
+func (c *Conn) checkBound(j jid.JID) error {
+	want := c.cfg.JID.Bare()
+	if c.cfg.Authzid != "" {
+		a, err := jid.Parse(c.cfg.Authzid)
+		if err != nil {
+			return fmt.Errorf("xmpp: bind: Config.Authzid %q is not a JID: %w", c.cfg.Authzid, err)
+		}
+		want = a.Bare()
+	}
+	got := j.Bare()
+	if got.Localpart() != "" && (got == want || (want.Localpart() == "" && got.Domain() == want)) {
+		return nil
+	}
+	return fmt.Errorf("%w: the server bound %s for %s", ErrWrongAccount, got, want)
 }
 
 // negotiationIQ sends iq and reads until its reply, before the reader

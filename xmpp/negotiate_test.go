@@ -254,3 +254,90 @@ func TestSASLFailure(t *testing.T) {
 	require.True(t, errors.As(err, &f))
 	assert.Equal(t, "en", f.Lang)
 }
+
+// TestBindAccount: the server must bind the account that logged in, or
+// the identity asked for with an authzid: a JID of another account, of
+// the domain alone, or on another domain ends the login, since the
+// connection would then trust that address as the server speaking for
+// the account. JIDs are compared in canonical form. An anonymous login
+// takes the account the server makes up, on the domain.
+func TestBindAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		account string
+		authzid string
+		bound   string
+		ok      bool
+	}{
+		{"the account", "alice@localhost", "", "alice@localhost/r", true},
+		{"the account, not canonical", "alice@localhost", "", "ALICE@LocalHost/r", true},
+		{"another account", "alice@localhost", "", "romeo@localhost/r", false},
+		{"the domain alone", "alice@localhost", "", "localhost/r", false},
+		{"another domain", "alice@localhost", "", "alice@example.com/r", false},
+		{"the authzid", "alice@localhost", "juliet@localhost", "juliet@localhost/r", true},
+		{"the authzid's bare JID", "alice@localhost", "Juliet@localhost/balcony", "juliet@localhost/r", true},
+		{"the account, not the authzid", "alice@localhost", "juliet@localhost", "alice@localhost/r", false},
+		{"anonymous", "localhost", "", "a7f3@localhost/r", true},
+		{"anonymous, the domain alone", "localhost", "", "localhost/r", false},
+		{"anonymous, another domain", "localhost", "", "a7f3@example.com/r", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from, mechanism, initial := " from='alice@localhost'", "PLAIN", base64.StdEncoding.EncodeToString([]byte(tc.authzid+"\x00alice\x00alice-secret"))
+			if tc.account == "localhost" {
+				from, mechanism, initial = "", "ANONYMOUS", "="
+			}
+			text := strings.Replace(loginTranscript(from, mechanism, initial),
+				"<jid>alice@localhost/r</jid>", "<jid>"+tc.bound+"</jid>", 1)
+			if !tc.ok {
+				// The client ends the stream at once.
+				text = text[:strings.Index(text, "C: <presence")] + "C: </stream:stream>\n"
+			}
+			tr, err := xmpptest.ParseTranscript(tc.name, strings.NewReader(text))
+			require.NoError(t, err)
+			cfg := scripted(t, tr)
+			cfg.JID, cfg.Authzid, cfg.NoInitialPresence = jid.MustParse(tc.account), tc.authzid, true
+			c, err := xmpp.Dial(ctxT(t), cfg)
+			if !tc.ok {
+				require.ErrorIs(t, err, xmpp.ErrWrongAccount)
+				assert.ErrorContains(t, err, "bound "+tc.bound[:strings.Index(tc.bound, "/")]+" for")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, strings.ToLower(tc.bound), c.JID().String())
+			require.NoError(t, c.Close())
+		})
+	}
+}
+
+// TestEarlyIQ: IQ results and errors that arrive during negotiation (here
+// with ids nobody waits for, between the bind request and its result, or
+// between <enable/> and <enabled/>) are dropped, never answered (RFC 6120
+// section 8.2.3: two entities answering each other's errors would loop);
+// a get in the same place is kept and answered service-unavailable once
+// the session is up, after the initial presence.
+func TestEarlyIQ(t *testing.T) {
+	const early = `S: <iq type='result' id='stray-result' from='localhost'/>
+S: <iq type='error' id='stray-error' from='localhost'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
+S: <iq type='get' id='early-get' from='localhost'><query xmlns='urn:example:unknown'/></iq>
+`
+	for _, tc := range []struct{ name, before string }{
+		{"bind", "S: <iq type='result' id='{{b}}'>"},
+		{"enable", "S: <enabled "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			i := strings.Index(smBind, tc.before)
+			text := smLogin + smBind[:i] + early + smBind[i:] +
+				"C: <presence id='{{p}}'/>\n" +
+				"C: <iq type='error' id='early-get' to='localhost'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>\n" +
+				smClose(3)
+			answered := make(chan struct{})
+			c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+				cfg.NoInitialPresence = false
+				cfg.Recorder = lineWatcher{prefix: "C: <iq", contains: "'early-get'", seen: answered}
+			})
+			require.NoError(t, c.Connect(ctxT(t)))
+			wait(t, answered)
+			require.NoError(t, c.Close())
+		})
+	}
+}

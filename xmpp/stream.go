@@ -402,6 +402,7 @@ type recorder struct {
 	log *slog.Logger
 	mu  sync.Mutex // one line at a time in w
 	w   io.Writer
+	end string // the server's end of the stream, under mu
 }
 
 func newRecorder(cfg *Config) *recorder {
@@ -425,33 +426,26 @@ func (r *recorder) received(el *xmlstream.Element) {
 	r.line("S: ", el.Raw)
 }
 
+// header records the server's stream header as received, as its elements
+// are: they may use the namespace prefixes it declares.
 func (r *recorder) header(h *xmlstream.Header) {
 	if r == nil {
 		return
 	}
-	var b strings.Builder
-	b.WriteString("<stream:stream")
-	for _, a := range h.Attrs {
-		b.WriteString(" ")
-		if a.Name.Space == xmlstream.NSXML {
-			b.WriteString("xml:")
-		}
-		b.WriteString(a.Name.Local)
-		b.WriteString("='")
-		writeAttr(&b, a.Value)
-		b.WriteString("'")
-	}
-	b.WriteString(" xmlns='")
-	writeAttr(&b, h.DefaultNS)
-	b.WriteString("' xmlns:stream='http://etherx.jabber.org/streams'>")
-	r.line("S: ", b.String())
+	r.mu.Lock()
+	r.end = h.End()
+	r.mu.Unlock()
+	r.line("S: ", h.Raw)
 }
 
 func (r *recorder) streamEnd() {
 	if r == nil {
 		return
 	}
-	r.line("S: ", "</stream:stream>")
+	r.mu.Lock()
+	end := r.end
+	r.mu.Unlock()
+	r.line("S: ", end)
 }
 
 func (r *recorder) line(prefix, x string) {

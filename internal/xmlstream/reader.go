@@ -51,10 +51,18 @@ func (l Limits) withDefaults() Limits {
 
 // Header is the stream header: <stream:stream> with its attributes.
 type Header struct {
-	Attrs []Attr
+	Attrs []Attr // the attributes, namespace declarations aside
 	// DefaultNS is the content namespace the header declares:
 	// jabber:client or jabber:server.
 	DefaultNS string
+	// Raw is the header's start tag as received, with every namespace
+	// declaration it makes: the elements that follow may use the
+	// prefixes it declares, the stream's own included (which need not
+	// be "stream"), so whoever keeps those elements as received (a
+	// transcript) keeps Raw with them.
+	Raw string
+
+	qname string // the header's name as written
 }
 
 // Attr returns the value of the header attribute with the given local
@@ -66,6 +74,15 @@ func (h *Header) Attr(local string) string {
 		}
 	}
 	return ""
+}
+
+// End returns the end tag that closes the stream this header opened, with
+// the prefix Raw gives the stream namespace: "</stream:stream>" as a rule.
+func (h *Header) End() string {
+	if h.qname == "" {
+		return "</stream:stream>"
+	}
+	return "</" + h.qname + ">"
 }
 
 // ErrStreamEnd is returned by Next when the peer closed the stream with
@@ -269,8 +286,8 @@ func (r *Reader) Header() (*Header, error) {
 		}
 		return nil, r.errorf(BadFormat, "expected <stream:stream>, got <"+first.Name.Local+">")
 	}
-	h := &Header{Attrs: append([]Attr(nil), r.elem.TokenAttrs(&first)...)}
 	r.qname, _ = r.p.nameAt(1)
+	h := &Header{Attrs: append([]Attr(nil), r.elem.TokenAttrs(&first)...), Raw: tag, qname: r.qname}
 	// Keep the header's declarations for every element that follows.
 	r.base = append(r.base[:0], r.p.scope...)
 	for i := len(r.base) - 1; i >= 0; i-- {

@@ -280,9 +280,15 @@ func TestHeader(t *testing.T) {
 		})
 	}
 	// Another prefix for the stream namespace works, and its end tag too.
-	x := NewReader(strings.NewReader(`<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='jabber:client'><s:features/></s:stream>`), Limits{})
-	_, err := x.Header()
+	// Raw keeps the header as written, declarations included, and End
+	// the end tag that matches it.
+	const header = "<s:stream xmlns:s='http://etherx.jabber.org/streams'\n xmlns='jabber:client' xmlns:sm='urn:xmpp:sm:3'>"
+	x := NewReader(strings.NewReader(`<?xml version='1.0'?>`+header+`<s:features/></s:stream>`), Limits{})
+	h, err := x.Header()
 	require.NoError(t, err)
+	assert.Equal(t, header, h.Raw)
+	assert.Equal(t, "</s:stream>", h.End())
+	assert.Equal(t, "</stream:stream>", new(Header).End())
 	e, err := x.Next()
 	require.NoError(t, err)
 	assert.Equal(t, Name{Space: NSStream, Local: "features"}, e.Tokens[0].Name)
