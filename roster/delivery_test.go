@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/jid"
@@ -186,30 +187,39 @@ C: <iq type='result' id='p3'/>
 // TestQueueBoundedBySlowListener: while a listener blocks, the batches
 // waiting for delivery are bounded: the dispatcher waits instead of
 // queueing without end, and everything is heard once the listener returns.
+// The Loaded listener tells the server it blocks (a message) before it
+// does, so that the presences come while it blocks, on every scheduler.
 func TestQueueBoundedBySlowListener(t *testing.T) {
-	const n = 3000
-	var steps strings.Builder
-	for i := range n {
-		fmt.Fprintf(&steps, "S: <presence from='mallory@evil.example/x'><status>%d</status></presence>\n", i)
-	}
-	release, blocked := make(chan struct{}), make(chan struct{})
-	var seenByConn, heard atomic.Int64
-	connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
-		r := roster.New(c)
-		r.Listen(roster.Listener{
-			Loaded:          func(error) { close(blocked); <-release },
-			PresenceChanged: func(*stanza.Presence) { heard.Add(1) },
+	synctest.Test(t, func(t *testing.T) {
+		const n = 3000
+		var steps strings.Builder
+		steps.WriteString("C: <message id='blocked' to='juliet@example.com'/>\n")
+		for i := range n {
+			fmt.Fprintf(&steps, "S: <presence from='mallory@evil.example/x'><status>%d</status></presence>\n", i)
+		}
+		release := make(chan struct{})
+		var seenByConn, heard atomic.Int64
+		connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
+			r := roster.New(c)
+			r.Listen(roster.Listener{
+				Loaded: func(error) {
+					m := &stanza.Message{}
+					m.ID, m.To = "blocked", juliet.Bare()
+					assert.NoError(t, c.Send(context.Background(), m))
+					<-release
+				},
+				PresenceChanged: func(*stanza.Presence) { heard.Add(1) },
+			})
+			c.HandlePresence(nil, func(*stanza.Presence) { seenByConn.Add(1) })
 		})
-		c.HandlePresence(nil, func(*stanza.Presence) { seenByConn.Add(1) })
+		synctest.Wait() // everything that can run while Loaded blocks has
+		assert.Less(t, seenByConn.Load(), int64(1000), "presences queued while a listener blocks")
+		close(release)
+		synctest.Wait()
+		// Heard: every presence, and mallory gone when the stream ends.
+		assert.GreaterOrEqual(t, heard.Load(), int64(n))
+		assert.Equal(t, int64(n), seenByConn.Load())
 	})
-	<-blocked
-	time.Sleep(300 * time.Millisecond)
-	assert.Less(t, seenByConn.Load(), int64(1000), "presences queued while a listener blocks")
-	close(release)
-	ok := assert.Eventually(t, func() bool { return heard.Load() >= n && seenByConn.Load() == n }, 10*time.Second, time.Millisecond)
-	if !ok {
-		t.Logf("heard %d, seen %d", heard.Load(), seenByConn.Load())
-	}
 }
 
 // TestStrangerPresenceTrimmed: a stranger's presence is kept for at most

@@ -83,15 +83,19 @@ type Roster struct {
 	sem    chan struct{}  // one fetch's network part at a time
 	wg     sync.WaitGroup // the login fetch goroutine
 
-	mu        sync.Mutex
-	closed    bool
-	entries   map[jid.JID]Entry
-	ver       string
-	synced    bool          // a fetch on the current stream succeeded: pushes may advance ver
-	storeErr  error         // Store.Load's error in New, until reported
-	storeBad  bool          // the last Store save failed: the next one replaces everything
-	fetching  bool          // a fetch waits for its result: pushes wait in buffered
-	buffered  []push        // pushes received during the fetch, in order
+	mu       sync.Mutex
+	closed   bool
+	entries  map[jid.JID]Entry
+	ver      string
+	synced   bool   // a fetch on the current stream succeeded: pushes may advance ver
+	storeErr error  // Store.Load's error in New, until reported
+	storeBad bool   // the last Store save failed: the next one replaces everything
+	fetching bool   // a fetch waits for its result: pushes wait in buffered
+	buffered []push // pushes received during the fetch, in order
+	// resultSeq is the stanza.Common.Seq of the last fetch's result in
+	// this session (0: none), for the pushes that came before it on the
+	// wire but reach onPush after it was applied.
+	resultSeq uint64
 	gen       uint64        // counts logins
 	want      bool          // a login wants a fetch
 	running   bool          // the login fetch goroutine runs
@@ -110,10 +114,12 @@ type Roster struct {
 	seq  uint64               // counts available presences, for ties
 }
 
-// push is one item of a roster push with the push's version.
+// push is one item of a roster push with the push's version and its
+// place in the order the connection received the session's stanzas.
 type push struct {
 	ver   string
 	entry Entry
+	seq   uint64
 }
 
 // New attaches a Roster to c, before Connect so that it sees the first
@@ -405,7 +411,7 @@ func (r *Roster) onPush(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) 
 	if err != nil {
 		return nil, &stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: err.Error()}
 	}
-	p := push{ver: iq.Payload.Attr("ver"), entry: e}
+	p := push{ver: iq.Payload.Attr("ver"), entry: e, seq: iq.Seq}
 	r.mu.Lock()
 	r.waitRoomLocked()
 	if r.closed {
@@ -413,20 +419,24 @@ func (r *Roster) onPush(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) 
 		return nil, nil
 	}
 	if r.fetching {
-		// The fetch's result may be older or newer than this push: it
-		// is applied after the result (see fetchNet).
+		// The fetch's result may come before or after this push on the
+		// wire: the push is applied with the result (see fetchNet).
 		r.buffered = append(r.buffered, p)
 		r.mu.Unlock()
 		return nil, nil
 	}
+	// A push received before the last fetch's result, though heard
+	// after it, is applied but does not take its version: the result's
+	// is newer.
+	takeVer := r.synced && !(p.seq != 0 && p.seq < r.resultSeq)
 	var ch change
-	r.applyLocked(p, r.synced, &ch)
+	r.applyLocked(p, takeVer, &ch)
 	r.forgetLocked(ch.deleted)
 	// Out of sync (no fetch succeeded on this stream), the stored
 	// version must stay the one the entries were fetched at: a later
 	// fetch then asks for every change since, this one included.
 	ver := ""
-	if r.synced {
+	if takeVer {
 		ver = p.ver
 	}
 	b := batch{ch: ch, save: func(s Store) error { return s.Update(ver, []Entry{p.entry}) }}
@@ -491,6 +501,7 @@ func (r *Roster) onState(sc xmpp.StateChange) {
 		return
 	}
 	r.synced = false
+	r.resultSeq = 0 // a new session counts anew
 	r.gen++
 	if r.loadDone {
 		r.loading, r.loadDone, r.loadErr = make(chan struct{}), false, nil
@@ -638,6 +649,9 @@ func (r *Roster) fetchNet(ctx context.Context) (run bool, err error) {
 	r.mu.Lock()
 	pushes := r.buffered
 	r.fetching, r.buffered = false, nil
+	if err == nil && r.gen == gen {
+		r.resultSeq = reply.Seq
+	}
 	old := r.entries
 	b := batch{loaded: true, loadErr: err, storeErr: storeErr}
 	if full != nil {
@@ -649,14 +663,23 @@ func (r *Roster) fetchNet(ctx context.Context) (run bool, err error) {
 	} else if len(pushes) > 0 {
 		r.entries = maps(old)
 	}
-	// Pushes that came during the fetch take their version only on top
-	// of a whole roster: after a failed fetch, or one that says the
-	// stored roster is current (the server pushes the changes since it
-	// next), they may have come before changes the entries lack.
+	// The pushes heard during the fetch are applied on top of the
+	// result, in order, so that none is lost under a result older than
+	// it. Where each stood on the wire says whether it takes its
+	// version: one received before the result does not (the result's,
+	// or the stored one it says is current, is newer); one received
+	// after it, as the changes a versioned result announces, does. After
+	// a failed fetch none does: they may have come before changes the
+	// entries lack.
 	changed := make([]Entry, 0, len(pushes))
+	afterVer := ""
 	for _, p := range pushes {
+		before := err != nil || p.seq == 0 || p.seq < reply.Seq
 		var ignored change
-		r.applyLocked(p, full != nil, &ignored)
+		r.applyLocked(p, !before, &ignored)
+		if !before && p.ver != "" {
+			afterVer = p.ver
+		}
 		changed = append(changed, p.entry)
 	}
 	if ok && r.gen == gen && !r.closed {
@@ -667,10 +690,10 @@ func (r *Roster) fetchNet(ctx context.Context) (run bool, err error) {
 		r.forgetLocked(b.ch.deleted)
 		ver, all := r.ver, listOf(r.entries)
 		b.save = func(s Store) error { return s.Replace(ver, all) }
-	} else if len(pushes) > 0 {
+	} else if len(changed) > 0 {
 		b.ch = diff(old, r.entries)
 		r.forgetLocked(b.ch.deleted)
-		b.save = func(s Store) error { return s.Update("", changed) }
+		b.save = func(s Store) error { return s.Update(afterVer, changed) }
 	}
 	if gen == r.gen && !r.loadDone {
 		r.loadDone, r.loadErr = true, err

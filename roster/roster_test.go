@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/jid"
@@ -272,8 +273,9 @@ C: <iq type='result' id='ok'/>
 // and the server's error comes back as a *stanza.Error. No fetch at
 // login with LoadAtLogin(false).
 func TestSetAndRemove(t *testing.T) {
-	var r *roster.Roster
-	connect(t, juliet, "", `
+	synctest.Test(t, func(t *testing.T) {
+		var r *roster.Roster
+		connect(t, juliet, "", `
 C: <iq type='set' id='{{add}}'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' name='Nurse'><group>Servants</group></item></query></iq>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' name='Nurse' subscription='none'><group>Servants</group></item></query></iq>
 C: <iq type='result' id='push1'/>
@@ -293,35 +295,41 @@ S: <iq type='error' id='{{again}}' to='juliet@example.com/balcony'><error type='
 C: <iq type='set' id='{{long}}'><query xmlns='jabber:iq:roster'><item jid='tybalt@example.com'><group>Enemies</group></item></query></iq>
 S: <iq type='error' id='{{long}}' to='juliet@example.com/balcony'><error type='modify'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.LoadAtLogin(false))
+			r = roster.New(c, roster.LoadAtLogin(false))
+		})
+		nurse := jid.MustParse("nurse@example.com")
+		ctx := ctxT(t)
+		require.NoError(t, r.Set(ctx, roster.Entry{JID: nurse, Name: "Nurse", Groups: []string{"Servants", "Servants"}}))
+		// The push came before the result, but pushes go through the
+		// dispatcher and results straight to Set: wait until it is
+		// handled and answered.
+		synctest.Wait()
+		e, _ := r.Entry(nurse)
+		e.Name = "Nurse Angelica"
+		e.Groups = append(e.Groups, "Friends")
+		require.NoError(t, r.Set(ctx, e))
+		synctest.Wait() // the push after the result, handled and answered
+		g, _ := r.Group("Friends")
+		require.Len(t, g.Entries, 1)
+		require.NoError(t, r.Set(ctx, roster.Entry{JID: nurse}))
+		require.NoError(t, r.Remove(ctx, nurse))
+		synctest.Wait()
+		_, ok := r.Entry(nurse)
+		require.False(t, ok)
+
+		err := r.Remove(ctx, nurse)
+		var se *stanza.Error
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, stanza.ItemNotFound, se.Condition)
+		assert.ErrorIs(t, r.Set(ctx, roster.Entry{JID: jid.MustParse("tybalt@example.com"), Groups: []string{"Enemies"}}),
+			&stanza.Error{Condition: stanza.NotAcceptable})
+
+		// Refused before sending.
+		for _, bad := range []roster.Entry{{}, {JID: juliet}, {JID: nurse, Groups: []string{""}}} {
+			assert.ErrorIs(t, r.Set(ctx, bad), roster.ErrBadEntry, "%+v", bad)
+		}
+		assert.ErrorIs(t, r.Remove(ctx, jid.JID{}), roster.ErrBadEntry)
 	})
-	nurse := jid.MustParse("nurse@example.com")
-	ctx := ctxT(t)
-	require.NoError(t, r.Set(ctx, roster.Entry{JID: nurse, Name: "Nurse", Groups: []string{"Servants", "Servants"}}))
-	// The push came before the result, but pushes go through the
-	// dispatcher and results straight to Set: wait for it.
-	require.Eventually(t, func() bool { _, ok := r.Entry(nurse); return ok }, xmpptest.ReplayTimeout, time.Millisecond)
-	e, _ := r.Entry(nurse)
-	e.Name = "Nurse Angelica"
-	e.Groups = append(e.Groups, "Friends")
-	require.NoError(t, r.Set(ctx, e))
-	require.Eventually(t, func() bool { g, _ := r.Group("Friends"); return len(g.Entries) == 1 }, xmpptest.ReplayTimeout, time.Millisecond)
-	require.NoError(t, r.Set(ctx, roster.Entry{JID: nurse}))
-	require.NoError(t, r.Remove(ctx, nurse))
-	require.Eventually(t, func() bool { _, ok := r.Entry(nurse); return !ok }, xmpptest.ReplayTimeout, time.Millisecond)
-
-	err := r.Remove(ctx, nurse)
-	var se *stanza.Error
-	require.ErrorAs(t, err, &se)
-	assert.Equal(t, stanza.ItemNotFound, se.Condition)
-	assert.ErrorIs(t, r.Set(ctx, roster.Entry{JID: jid.MustParse("tybalt@example.com"), Groups: []string{"Enemies"}}),
-		&stanza.Error{Condition: stanza.NotAcceptable})
-
-	// Refused before sending.
-	for _, bad := range []roster.Entry{{}, {JID: juliet}, {JID: nurse, Groups: []string{""}}} {
-		assert.ErrorIs(t, r.Set(ctx, bad), roster.ErrBadEntry, "%+v", bad)
-	}
-	assert.ErrorIs(t, r.Remove(ctx, jid.JID{}), roster.ErrBadEntry)
 }
 
 // TestVersionedNoChanges: with versioning offered, the request carries the
@@ -376,20 +384,23 @@ C: <iq type='result' id='c'/>
 		ev = listen(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	// The pushes may be applied before or after the empty result (they
-	// wait for the fetch): in every order, the end is the same.
+	// The pushes may reach the roster before or after the empty result
+	// does (the result goes straight to the fetch, the pushes through
+	// the dispatcher): either way they are applied where they stood on
+	// the wire, after the result, and the last one's version is the
+	// roster's. The store has it before the listeners hear the change.
 	var lines []string
 	for !containsAll(lines, "loaded <nil>", "added nurse@example.org") {
 		lines = append(lines, ev.next(t))
 	}
-	require.Eventually(t, func() bool { return r.Version() == "ver72" }, xmpptest.ReplayTimeout, time.Millisecond)
+	assert.Equal(t, "ver72", r.Version())
 	want := []roster.Entry{
 		{JID: jid.MustParse("bill@example.org"), Groups: []string{"Friends"}, Subscription: roster.SubscriptionBoth},
 		{JID: jid.MustParse("nurse@example.org"), Name: "Nurse", Subscription: roster.SubscriptionNone},
 	}
 	assert.Equal(t, want, r.Entries())
-	require.Eventually(t, func() bool { ver, _, _ := store.Load(); return ver == "ver72" }, xmpptest.ReplayTimeout, time.Millisecond)
-	_, entries, _ := store.Load()
+	ver, entries, _ := store.Load()
+	assert.Equal(t, "ver72", ver)
 	assert.Equal(t, want, entries)
 }
 
@@ -525,4 +536,31 @@ func (s *countingStore) writes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.n
+}
+
+// TestPushHeardAfterNewerResult: a push the server sent before the
+// fetch's result, heard only after the result was applied (a listener
+// held the dispatcher), still changes the entries but leaves the version
+// the result's: the result is newer (it has the push's change). Taking the
+// push's version would make the next fetch ask for changes since an older
+// one than the entries are at.
+func TestPushHeardAfterNewerResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r *roster.Roster
+		connect(t, juliet, versioning, `
+C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver=''/></iq>
+S: <presence from='romeo@example.net/orchard'/>
+S: <iq type='set' id='a' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver34'><item jid='nurse@example.org' name='Nurse'/></query></iq>
+S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver50'><item jid='romeo@example.net' subscription='both'/><item jid='nurse@example.org' name='Nurse'/></query></iq>
+C: <iq type='result' id='a'/>
+`, func(c *xmpp.Conn) {
+			c.HandlePresence(nil, func(*stanza.Presence) {
+				assert.NoError(t, r.WaitLoaded(context.Background()))
+			})
+			r = roster.New(c)
+		})
+		synctest.Wait()
+		assert.Equal(t, "ver50", r.Version())
+		assert.Equal(t, []string{"nurse@example.org", "romeo@example.net"}, jids(r.Entries()))
+	})
 }

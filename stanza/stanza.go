@@ -30,6 +30,12 @@ type Common struct {
 	Lang     string // xml:lang, "" when absent
 	// Error is set on stanzas of type error.
 	Error *Error
+	// Seq is where a received stanza stood in the order the connection
+	// read the session's stanzas from the server: 1 for the first, and
+	// one more for each after it, whatever order listeners and waiting
+	// requests are handed them in. It is zero on a stanza built to be
+	// sent, and is never written to the wire.
+	Seq uint64
 }
 
 // Head returns c itself, so that a *Message, *Presence or *IQ is a Stanza

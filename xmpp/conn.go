@@ -97,6 +97,7 @@ type xsession struct {
 	ctx      context.Context // ends with the session: IQ handlers get it
 	cancel   context.CancelFunc
 	lostOnce sync.Once
+	received atomic.Uint64 // the stanzas read so far: the last one's Seq
 }
 
 // lost returns a channel closed when the session ends.
@@ -376,6 +377,7 @@ func (c *Conn) connect(ctx context.Context, r *reconnector, gen generation) (res
 	}
 	c.event(StateChange{State: StateAuthenticated, JID: s.jid})
 	for _, e := range s.early {
+		e.st.Head().Seq = s.x.received.Add(1)
 		c.push(s, e.st, e.size)
 	}
 	s.early = nil

@@ -60,6 +60,12 @@
 // anyone else is not a reply and is dropped: another entity cannot answer
 // for the one asked. A reply that comes after SendIQ gave up is dropped.
 //
+// Because a reply goes straight to its SendIQ while the stanzas around it
+// wait their turn for the listeners, code that must handle a reply where
+// it stood among them (a roster fetch and the roster pushes around it)
+// compares their stanza.Common.Seq: the reader numbers every stanza of a
+// session in the order it read them.
+//
 // An IQ get or set that no handler takes is answered service-unavailable;
 // a malformed one bad-request.
 //

@@ -51,6 +51,9 @@ func (c *Conn) read(s *session) {
 			sm.in.Add(1)
 		}
 		st, derr := wire.Decode(el)
+		if st != nil {
+			st.Head().Seq = s.x.received.Add(1)
+		}
 		c.route(s, st, len(el.Raw), derr)
 	}
 }
