@@ -19,18 +19,22 @@ func FuzzNext(f *testing.F) {
 		`<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>`,
 		`<m><![CDATA[x]]></m>`, `<p:x xmlns:p='urn:p' p:a='1'/>`, `<m>&#x1F600;</m>`,
 		`<m><!-- c --></m>`, `<m a='1' a='2'/>`, `</stream:stream>`, "<m>\xff</m>",
+		" \n <m/>\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t<m/>\r\n  \r\n  \r\n  x",
 	} {
 		f.Add(s)
 	}
 	limits := Limits{MaxElementSize: 4096, MaxDepth: 16, MaxAttrs: 8}
 	f.Fuzz(func(t *testing.T, s string) {
-		// However the bytes arrive, the same elements and the same end.
-		whole := readTrace(strings.NewReader(header+s), limits)
-		if split := readTrace(iotest.OneByteReader(strings.NewReader(header+s)), limits); split != whole {
-			t.Fatalf("read whole:\n%s\nread a byte at a time:\n%s", whole, split)
-		}
-		if split := readTrace(&chunky{s: header + s}, limits); split != whole {
-			t.Fatalf("read whole:\n%s\nread in uneven pieces:\n%s", whole, split)
+		// However the bytes arrive, and whether the Reader lets its
+		// buffer go when idle or not, the same elements and the same end.
+		whole := readTrace(strings.NewReader(header+s), limits, false)
+		for _, idle := range []bool{false, true} {
+			if split := readTrace(iotest.OneByteReader(strings.NewReader(header+s)), limits, idle); split != whole {
+				t.Fatalf("read whole:\n%s\nread a byte at a time (idle %v):\n%s", whole, idle, split)
+			}
+			if split := readTrace(&chunky{s: header + s}, limits, idle); split != whole {
+				t.Fatalf("read whole:\n%s\nread in uneven pieces (idle %v):\n%s", whole, idle, split)
+			}
 		}
 		x := NewReader(strings.NewReader(header+s), limits)
 		if _, err := x.Header(); err != nil {
@@ -82,9 +86,12 @@ func FuzzNext(f *testing.F) {
 }
 
 // readTrace reads a stream to its end and describes each element and how
-// it ended.
-func readTrace(r io.Reader, limits Limits) string {
+// it ended. idle calls ReleaseWhenIdle first.
+func readTrace(r io.Reader, limits Limits, idle bool) string {
 	x := NewReader(r, limits)
+	if idle {
+		x.ReleaseWhenIdle()
+	}
 	if _, err := x.Header(); err != nil {
 		return err.Error()
 	}

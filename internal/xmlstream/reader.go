@@ -106,9 +106,15 @@ type Reader struct {
 	elem  Element
 	p     parser
 
-	idle    bool    // ReleaseWhenIdle was called
-	oneByte [1]byte // what an idle Reader reads into
+	idle  bool           // ReleaseWhenIdle was called
+	more  bool           // the last read filled all the room it was given
+	small [idleRead]byte // what an idle Reader reads into
 }
+
+// idleRead is how much an idle Reader reads without a buffer: enough to
+// tell a lone keepalive from a flood, small enough to fit in the Reader's
+// padding (it stays a 320-byte allocation).
+const idleRead = 6
 
 // NewReader returns a Reader for r with the given limits.
 func NewReader(r io.Reader, limits Limits) *Reader {
@@ -117,11 +123,14 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 
 // ReleaseWhenIdle makes the Reader hold no read buffer while it waits for
 // the peer with nothing left to parse: it gives its buffer back to a pool
-// shared by all Readers, reads the next byte into a field of its own, and
-// takes a buffer again when that byte comes. An idle connection then costs
-// a few bytes instead of the buffer (16 KiB, more after a large element).
-// The price is one extra one-byte read per burst of input; a stream that
-// is never idle never pays it. Call it before the first Next.
+// shared by all Readers, reads the next few bytes into a field of its own,
+// and takes a buffer again when they come, unless they are white space
+// that came alone (a keepalive), which it drops and waits on. An idle
+// connection then costs a few bytes instead of the buffer (16 KiB, more
+// after a large element). The price is one extra small read per burst of
+// input; a stream that is never idle never pays it, and a flood of white
+// space is read in full-size reads like any other input. Call it before
+// the first Next.
 func (r *Reader) ReleaseWhenIdle() { r.idle = true }
 
 // bufPool holds read buffers of readChunk bytes given back by idle
@@ -138,11 +147,16 @@ type slabs struct {
 
 var slabPool = sync.Pool{New: func() any { return new(slabs) }}
 
-// waitIdle reads the next byte without holding a buffer (see
-// ReleaseWhenIdle). The caller has consumed everything buffered.
+// waitIdle waits for the peer without holding a buffer (see
+// ReleaseWhenIdle). The caller, skipSpace, has dropped everything
+// buffered. A read that brings only white space and less than it asked
+// for is a keepalive: it is dropped and the wait goes on, with no buffer.
+// Anything else, or a read that filled r.small (a flood of white space
+// may follow), takes a buffer, and the reads that follow are full-size.
 func (r *Reader) waitIdle() error {
-	r.offset += int64(r.end)
-	r.start, r.end = 0, 0
+	if r.err != nil {
+		return r.err
+	}
 	// The fast path parses a string view of the buffer; forget every
 	// string that may still point into it (the last element is no longer
 	// valid once Next is called again), or the buffer would stay alive,
@@ -159,27 +173,44 @@ func (r *Reader) waitIdle() error {
 		bufPool.Put(&b)
 	}
 	r.buf = nil
-	n, err := r.r.Read(r.oneByte[:])
-	for tries := 0; n == 0 && err == nil && tries < 100; tries++ {
-		n, err = r.r.Read(r.oneByte[:])
-	}
-	if n == 0 {
-		if err == nil {
-			err = io.ErrNoProgress
+	var n int
+	for {
+		var err error
+		n, err = r.r.Read(r.small[:])
+		for tries := 0; n == 0 && err == nil && tries < 100; tries++ {
+			n, err = r.r.Read(r.small[:])
 		}
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+		if n == 0 {
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			r.err = err
+			return err
 		}
-		r.err = err
-		return err
+		if n == len(r.small) || !allSpace(r.small[:n]) {
+			break
+		}
+		r.offset += int64(n)
 	}
 	r.buf = *bufPool.Get().(*[]byte)
 	sl = slabPool.Get().(*slabs)
 	r.elem.Tokens, r.elem.Attrs = sl.tokens[:0], sl.attrs[:0]
 	r.p.open, r.p.scope = sl.open[:0], sl.scope[:0]
-	r.buf[0] = r.oneByte[0]
-	r.end = 1
+	r.end = copy(r.buf, r.small[:n])
+	r.more = n == len(r.small)
 	return nil
+}
+
+func allSpace(b []byte) bool {
+	for _, c := range b {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // fill reads more input, growing or compacting the buffer as needed but
@@ -187,9 +218,6 @@ func (r *Reader) waitIdle() error {
 func (r *Reader) fill() error {
 	if r.err != nil {
 		return r.err
-	}
-	if r.idle && r.start == r.end {
-		return r.waitIdle()
 	}
 	if r.end == len(r.buf) {
 		if r.start > 0 {
@@ -208,8 +236,10 @@ func (r *Reader) fill() error {
 			r.buf = nb
 		}
 	}
+	room := len(r.buf) - r.end
 	n, err := r.r.Read(r.buf[r.end:])
 	r.end += n
+	r.more = n == room
 	if err != nil && n == 0 {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -222,7 +252,11 @@ func (r *Reader) fill() error {
 
 // skipSpace consumes white space between top-level elements (whitespace
 // keepalives) and reports the first other byte's position, reading as
-// needed.
+// needed. Only here can a Reader have nothing left to parse, so only here
+// does an idle one wait without its buffer: when the last read came short
+// of the room it had, the peer has sent everything it had to send.
+// Otherwise more is likely on its way, white space or not, and it is read
+// into the buffer in full like any other input.
 func (r *Reader) skipSpace() error {
 	for {
 		for r.start < r.end && isSpace(r.buf[r.start]) {
@@ -235,7 +269,13 @@ func (r *Reader) skipSpace() error {
 		// do not grow the buffer.
 		r.offset += int64(r.end)
 		r.start, r.end = 0, 0
-		if err := r.fill(); err != nil {
+		var err error
+		if r.idle && !r.more {
+			err = r.waitIdle()
+		} else {
+			err = r.fill()
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -410,6 +450,11 @@ func (r *Reader) parseBuffered() (el *Element, short bool) {
 	n := min(avail, r.limits.MaxElementSize)
 	if n < 2 {
 		return nil, true // nothing but '<' yet
+	}
+	if r.more && avail <= idleRead && bytes.IndexByte(r.buf[r.start:r.end], '>') < 0 {
+		// What an idle wait brought, with more on its way and no '>':
+		// not a whole element yet, and not worth a failed parse.
+		return nil, true
 	}
 	if r.buf[r.start+1] == '/' {
 		return nil, false // the stream's end tag

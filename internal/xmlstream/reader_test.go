@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -406,7 +407,7 @@ func (p *pieces) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// TestReleaseWhenIdle: an idle Reader waits for the peer with a one-byte
+// TestReleaseWhenIdle: an idle Reader waits for the peer with a small
 // read and no buffer, reads the same elements as one that keeps its
 // buffer, and what it returned stays intact when its old buffer is reused
 // by another Reader.
@@ -440,7 +441,102 @@ func TestReleaseWhenIdle(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("m%d", i), kept[3*i+1])
 		assert.Equal(t, fmt.Sprintf("text %d & more", i), kept[3*i+2])
 	}
-	assert.Contains(t, src.sizes, 1, "an idle Reader reads one byte at a time")
+	assert.Contains(t, src.sizes, idleRead, "an idle Reader reads a few bytes at a time")
 	_, err = x.Next()
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+// A flood of white space costs an idle Reader what other input costs:
+// full-size reads, and no trip through the pools per byte.
+func TestWhitespaceFlood(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		size, perRead int
+	}{
+		// A source with a backlog: the flood comes in full-size reads.
+		{"backlog", 1 << 20, 64 << 10},
+		// One byte per Read: a read per byte is unavoidable, but each
+		// is a keepalive dropped without taking a buffer.
+		{"one byte per read", 64 << 10, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := header + strings.Repeat(" \r\n\t", tc.size/4) + "<m/>"
+			// Reads as large as the source or the buffer allows, with a
+			// small read before each when the Reader waited idle.
+			maxReads := 2 * (len(in)/min(tc.perRead, readChunk) + 1)
+			src := &dribble{parts: []string{in}, max: tc.perRead}
+			read := func() {
+				src.reset()
+				x := NewReader(src, Limits{})
+				x.ReleaseWhenIdle()
+				if _, err := x.Header(); err != nil {
+					t.Fatal(err)
+				}
+				e, err := x.Next()
+				if err != nil || e.Raw != "<m/>" {
+					t.Fatalf("read %v, %v", e, err)
+				}
+				if x.Offset() != int64(len(in)) {
+					t.Errorf("offset %d after the element, want %d", x.Offset(), len(in))
+				}
+			}
+			// The allocations of one read: the Reader, its buffer, the
+			// element; a few more when the pools were emptied.
+			if allocs := testing.AllocsPerRun(1, read); allocs > 100 {
+				t.Errorf("%d bytes of white space took %.0f allocations", tc.size, allocs)
+			}
+			if src.reads > maxReads {
+				t.Errorf("%d bytes of white space took %d reads, want at most %d", tc.size, src.reads, maxReads)
+			}
+		})
+	}
+}
+
+// observed serves one part per Read and notes, for each part, whether the
+// Reader held a read buffer when it asked for the part's first bytes.
+type observed struct {
+	dribble
+	x     *Reader
+	noBuf []bool
+}
+
+func (o *observed) Read(p []byte) (int, error) {
+	if o.next < len(o.parts) && o.off == 0 {
+		o.noBuf = append(o.noBuf, o.x.buf == nil)
+	}
+	return o.dribble.Read(p)
+}
+
+// Lone keepalives leave an idle Reader without a buffer; a flood of white
+// space is read in full, then the Reader lets the buffer go again.
+func TestKeepalivesHoldNoBuffer(t *testing.T) {
+	flood := strings.Repeat(" ", 1<<20)
+	parts := []string{header, "<a/>", " ", "\n", "\r\n", " \t ", "\n\n\n\n\n", "<b/>", flood, "<c/>"}
+	x := NewReader(nil, Limits{})
+	src := &observed{dribble: dribble{parts: parts, max: len(flood)}, x: x}
+	x.r = src
+	x.ReleaseWhenIdle()
+	_, err := x.Header()
+	require.NoError(t, err)
+	for _, want := range []string{"<a/>", "<b/>", "<c/>"} {
+		e, err := x.Next()
+		require.NoError(t, err)
+		require.Equal(t, want, e.Raw)
+	}
+	require.Len(t, src.noBuf, len(parts))
+	for i, p := range parts {
+		assert.True(t, src.noBuf[i], "the Reader held a buffer while it waited for %.10q", p)
+	}
+	assert.Less(t, src.reads, 2*len(flood)/readChunk, "reads")
+	_, err = x.Next()
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Nil(t, x.buf, "a Reader that met the end holds no buffer")
+}
+
+// An idle Reader's wait costs no allocation class more than it had:
+// r.small lives in what was the Reader's padding.
+func TestReaderSize(t *testing.T) {
+	if size := unsafe.Sizeof(Reader{}); size > 320 {
+		t.Errorf("a Reader is %d bytes, more than its 320-byte allocation class", size)
+	}
 }
