@@ -597,13 +597,13 @@ func (r *Room) presence(p *stanza.Presence) {
 	}
 	delete(r.occupants, nick)
 	delete(r.renamed, nick)
-	if u.codes[StatusNickChanged] && u.nick != "" {
+	if nick := newNick(r.jid, u); nick != "" {
 		renamed := old
-		renamed.Nick = u.nick
-		r.occupants[u.nick] = renamed
-		r.renamed[u.nick] = true
+		renamed.Nick = nick
+		r.occupants[nick] = renamed
+		r.renamed[nick] = true
 		if self {
-			r.nick = u.nick
+			r.nick = nick
 		}
 		if r.joined {
 			fire = append(fire, r.occupantEvent(OccupantEvent{Kind: NickChanged, Occupant: renamed, Old: old}))
@@ -655,6 +655,20 @@ func (r *Room) presence(p *stanza.Presence) {
 		e.Kind = Kicked
 	}
 	fire = append(fire, r.occupantEvent(e))
+}
+
+// newNick returns the new nickname a 303 announces, as the room's
+// presences will address the occupant: in canonical form. It is "" when
+// there is none, or it cannot be a resourcepart of the room's address.
+func newNick(room jid.JID, u userX) string {
+	if !u.codes[StatusNickChanged] || u.nick == "" {
+		return ""
+	}
+	to, err := room.WithResource(u.nick)
+	if err != nil {
+		return ""
+	}
+	return to.Resourcepart()
 }
 
 func (r *Room) occupantEvent(e OccupantEvent) func() {

@@ -203,6 +203,9 @@ type userX struct {
 	destroy     *Destroyed
 }
 
+// parseUserX reads the first <x xmlns='http://jabber.org/protocol/muc#user'/>
+// among nodes: its status codes, its item (the first, as XEP-0045 sends
+// one: the fields of two items are never mixed) and its destroy.
 func parseUserX(nodes []stanza.Node) userX {
 	var u userX
 	var x *stanza.Node
@@ -217,6 +220,7 @@ func parseUserX(nodes []stanza.Node) userX {
 	}
 	u.present = true
 	u.codes = map[int]bool{}
+	item := false
 	for _, n := range x.Nodes {
 		if n.Name.Space != NSUser {
 			continue
@@ -227,6 +231,10 @@ func parseUserX(nodes []stanza.Node) userX {
 				u.codes[c] = true
 			}
 		case "item":
+			if item {
+				continue // one item describes the occupant; a second is ignored
+			}
+			item = true
 			u.nick = n.Attr("nick")
 			u.role = Role(n.Attr("role"))
 			u.affiliation = Affiliation(n.Attr("affiliation"))

@@ -191,3 +191,33 @@ func items(q *stanza.Node) []*stanza.Node {
 	}
 	return l
 }
+
+// parseResult reads the roster query of a fetch's result (RFC 6121
+// section 2.1.3): its version and its entries, never nil. A bad item, or
+// one marked for removal, is left out: it is not a reason to lose the
+// others.
+func parseResult(q *stanza.Node) (ver string, entries []Entry) {
+	entries = []Entry{}
+	for _, n := range items(q) {
+		e, err := parseItem(n)
+		if err != nil || e.Subscription == SubscriptionRemove {
+			continue
+		}
+		entries = append(entries, e)
+	}
+	return q.Attr("ver"), entries
+}
+
+// parsePush reads the roster query of a push (RFC 6121 section 2.1.6):
+// exactly one valid item, or the bad-request error to answer.
+func parsePush(q *stanza.Node) (push, *stanza.Error) {
+	l := items(q)
+	if len(l) != 1 {
+		return push{}, &stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: "a roster push carries exactly one item"}
+	}
+	e, err := parseItem(l[0])
+	if err != nil {
+		return push{}, &stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: err.Error()}
+	}
+	return push{ver: q.Attr("ver"), entry: e}, nil
+}

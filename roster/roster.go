@@ -403,15 +403,11 @@ func (r *Roster) onPush(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) 
 	if !iq.From.IsZero() && iq.From != r.c.JID().Bare() {
 		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
 	}
-	l := items(iq.Payload)
-	if len(l) != 1 {
-		return nil, &stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: "a roster push carries exactly one item"}
+	p, serr := parsePush(iq.Payload)
+	if serr != nil {
+		return nil, serr
 	}
-	e, err := parseItem(l[0])
-	if err != nil {
-		return nil, &stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest, Text: err.Error()}
-	}
-	p := push{ver: iq.Payload.Attr("ver"), entry: e, seq: iq.Seq}
+	p.seq = iq.Seq
 	r.mu.Lock()
 	r.waitRoomLocked()
 	if r.closed {
@@ -627,15 +623,7 @@ func (r *Roster) fetchNet(ctx context.Context) (run bool, err error) {
 		if reply.Payload.Name != Name {
 			err = fmt.Errorf("roster: the server answered with <%s xmlns='%s'/>", reply.Payload.Name.Local, reply.Payload.Name.Space)
 		} else {
-			fullVer = reply.Payload.Attr("ver")
-			full = []Entry{}
-			for _, n := range items(reply.Payload) {
-				e, perr := parseItem(n)
-				if perr != nil || e.Subscription == SubscriptionRemove {
-					continue // a bad item is not a reason to lose the others
-				}
-				full = append(full, e)
-			}
+			fullVer, full = parseResult(reply.Payload)
 		}
 	}
 	if err != nil {

@@ -70,8 +70,9 @@ type Error struct {
 	Target string
 	By     jid.JID // the entity that reported the error, if it said
 	Text   string  // human-readable text, "" if none
-	Lang   string  // the text's language
-	// App is an application-specific condition element, or nil.
+	Lang   string  // the text's language, "" without text
+	// App is an application-specific condition element (in a namespace
+	// of its own, not the stanzas namespace), or nil.
 	App *Node
 }
 
@@ -153,8 +154,10 @@ type StreamError struct {
 	// [IPv6]:port.
 	OtherHost string
 	Text      string
-	Lang      string
-	App       *Node // an application-specific condition, or nil
+	Lang      string // the text's language, "" without text
+	// App is an application-specific condition element (in a namespace
+	// of its own, not the streams namespace), or nil.
+	App *Node
 }
 
 func (e *StreamError) Error() string {

@@ -39,15 +39,33 @@ func (f Features) Has(space, local string) bool {
 	return slices.Contains(f.Names, xml.Name{Space: space, Local: local})
 }
 
-// parseFeatures reads <stream:features/>. The strings are copied: the
-// Features outlive the element, whose text they would keep alive.
+// Names of the features that negotiation reads, and of their children.
+var (
+	startTLSName   = xml.Name{Space: nsTLS, Local: "starttls"}
+	requiredName   = xml.Name{Space: nsTLS, Local: "required"}
+	mechanismsName = xml.Name{Space: nsSASL, Local: "mechanisms"}
+	mechanismName  = xml.Name{Space: nsSASL, Local: "mechanism"}
+	bindingsName   = xml.Name{Space: nsSASLCB, Local: "sasl-channel-binding"}
+	bindingName    = xml.Name{Space: nsSASLCB, Local: "channel-binding"}
+	bindName       = xml.Name{Space: nsBind, Local: "bind"}
+	sessionName    = xml.Name{Space: nsSession, Local: "session"}
+	optionalName   = xml.Name{Space: nsSession, Local: "optional"}
+)
+
+// parseFeatures reads <stream:features/>. A flag or value counts only as
+// the child, in the feature's namespace, of the feature it belongs to: a
+// <required/> of <starttls/>, a <mechanism/> of <mechanisms/> (all of its
+// character data, trimmed, even around a stray child; an empty one is
+// dropped). The strings are copied: the Features outlive the element,
+// whose text they would keep alive.
 func parseFeatures(el *xmlstream.Element) Features {
 	var f Features
-	toks := el.Tokens
 	depth := 0
 	var feature xml.Name // the depth-1 element we are in
-	for i := range toks {
-		t := &toks[i]
+	var mechanism string // the text of the <mechanism/> we are in
+	inMechanism := false
+	for i := range el.Tokens {
+		t := &el.Tokens[i]
 		switch t.Kind {
 		case xmlstream.StartElement:
 			depth++
@@ -56,30 +74,38 @@ func parseFeatures(el *xmlstream.Element) Features {
 				feature = t.Name
 				f.Names = append(f.Names, xml.Name{Space: strings.Clone(t.Name.Space), Local: strings.Clone(t.Name.Local)})
 				switch t.Name {
-				case xml.Name{Space: nsTLS, Local: "starttls"}:
+				case startTLSName:
 					f.startTLS = true
-				case xml.Name{Space: nsBind, Local: "bind"}:
+				case bindName:
 					f.bind = true
-				case xml.Name{Space: nsSession, Local: "session"}:
+				case sessionName:
 					f.session = true
 				}
 			case 3:
 				switch {
-				case feature.Space == nsTLS && t.Name.Local == "required":
+				case feature == startTLSName && t.Name == requiredName:
 					f.startTLSRequired = true
-				case feature.Space == nsSession && t.Name.Local == "optional":
+				case feature == sessionName && t.Name == optionalName:
 					f.sessionOptional = true
-				case feature.Space == nsSASLCB && t.Name.Local == "channel-binding":
+				case feature == bindingsName && t.Name == bindingName:
 					if typ := attr(el, t, "type"); typ != "" {
 						f.bindings = append(f.bindings, strings.Clone(typ))
 					}
+				case feature == mechanismsName && t.Name == mechanismName:
+					inMechanism, mechanism = true, ""
 				}
 			}
 		case xmlstream.EndElement:
+			if depth == 3 && inMechanism {
+				if m := strings.TrimSpace(mechanism); m != "" {
+					f.mechanisms = append(f.mechanisms, strings.Clone(m))
+				}
+				inMechanism = false
+			}
 			depth--
 		case xmlstream.Text:
-			if depth == 3 && feature == (xml.Name{Space: nsSASL, Local: "mechanisms"}) && toks[i-1].Name.Local == "mechanism" {
-				f.mechanisms = append(f.mechanisms, strings.Clone(strings.TrimSpace(t.Text)))
+			if depth == 3 && inMechanism {
+				mechanism += t.Text
 			}
 		}
 	}

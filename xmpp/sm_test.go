@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/jid"
@@ -628,25 +629,27 @@ func TestSMResumedStreamUnread(t *testing.T) {
 // brings the total past the timeout: a new session binds, and sends
 // again the message no stream had acknowledged.
 func TestSMResumedStreamCutUnanswered(t *testing.T) {
-	const timeout = 2 * time.Second
-	first := smLogin + smBind + msgLine("m1") // then the server's side is gone
-	last := smLogin + smBind + msgLine("m1") + smClose(2)
-	cut := func() net.Conn { return &lingerConn{Conn: smScript(t, resumedAskingM1), d: timeout * 6 / 10} } // its ack request unanswered
-	c := smConn(t, conns(smScript(t, first), cut(), cut(), smScript(t, last)), func(cfg *xmpp.Config) {
-		cfg.KeepAliveTimeout = timeout
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 2 * time.Second
+		first := smLogin + smBind + msgLine("m1") // then the server's side is gone
+		last := smLogin + smBind + msgLine("m1") + smClose(2)
+		cut := func() net.Conn { return &lingerConn{Conn: smScript(t, resumedAskingM1), d: timeout * 6 / 10} } // its ack request unanswered
+		c := smConn(t, conns(smScript(t, first), cut(), cut(), smScript(t, last)), func(cfg *xmpp.Config) {
+			cfg.KeepAliveTimeout = timeout
+		})
+		e := watch(c)
+		closed := stateErrs(c, xmpp.StateClosed)
+		require.NoError(t, c.Connect(ctxT(t)))
+		sendAll(t, c, "m1")
+		e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "state:disconnected", "state:resumed", "state:closed", "state:authenticated")
+		err := <-closed
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the network ended the streams, not the ack deadline")
+		assert.NotErrorIs(t, err, xmpp.ErrNoReply)
+		require.NoError(t, c.Close())
+		e.expect(t, "acked:m1")
+		closeID(t, e)
+		e.expect(t, "state:closed")
 	})
-	e := watch(c)
-	closed := stateErrs(c, xmpp.StateClosed)
-	require.NoError(t, c.Connect(ctxT(t)))
-	sendAll(t, c, "m1")
-	e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "state:disconnected", "state:resumed", "state:closed", "state:authenticated")
-	err := <-closed
-	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the network ended the streams, not the ack deadline")
-	assert.NotErrorIs(t, err, xmpp.ErrNoReply)
-	require.NoError(t, c.Close())
-	e.expect(t, "acked:m1")
-	closeID(t, e)
-	e.expect(t, "state:closed")
 }
 
 // lingerConn is a socket whose peer, once the script has ended, waits d

@@ -158,22 +158,17 @@ func (s *stream) readError(err error) error {
 }
 
 // sendStreamError tells the server why the stream ends, briefly: nothing
-// waits on its answer.
+// waits on its answer. Text XML cannot carry is left out.
 func (s *stream) sendStreamError(se *stanza.StreamError) {
-	var b strings.Builder
-	b.WriteString("<stream:error><")
-	b.WriteString(string(se.Condition))
-	b.WriteString(" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>")
-	if se.Text != "" {
-		b.WriteString("<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>")
-		t, _ := xmlstream.AppendText(nil, se.Text)
-		b.Write(t)
-		b.WriteString("</text>")
+	enc := xmlstream.Encoder{Inherited: stanza.NSClient, StreamPrefix: true}
+	if wire.EncodeStreamError(&enc, se) != nil {
+		enc.Reset()
+		_ = wire.EncodeStreamError(&enc, &stanza.StreamError{Condition: se.Condition})
 	}
-	b.WriteString("</stream:error></stream:stream>")
+	b, _ := enc.Bytes()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = s.writeRaw(ctx, b.String())
+	_ = s.writeRaw(ctx, string(b)+"</stream:stream>")
 }
 
 // lock takes the write lock, or gives up when ctx ends or done closes.

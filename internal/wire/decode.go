@@ -373,7 +373,9 @@ func (d *decoder) iq() (stanza.Stanza, error) {
 	return d.result(iq)
 }
 
-// stanzaError reads <error/> (RFC 6120 section 8.3.2).
+// stanzaError reads <error/> (RFC 6120 section 8.3.2): the first child in
+// the stanzas namespace other than <text/> is the condition; the
+// application condition is the first child in another namespace.
 func (d *decoder) stanzaError(i int) *stanza.Error {
 	e := &stanza.Error{Type: stanza.ErrorType(d.attr(i, "type"))}
 	if by := d.attr(i, "by"); by != "" {
@@ -388,10 +390,14 @@ func (d *decoder) stanzaError(i int) *stanza.Error {
 		}
 		switch {
 		case t.Name.Space == stanza.NSStanzas && t.Name.Local == "text":
-			e.Text, e.Lang = d.text(j)
-		case t.Name.Space == stanza.NSStanzas && e.Condition == "":
-			e.Condition = stanza.Condition(t.Name.Local)
-			e.Target, _ = d.text(j)
+			e.Text, e.Lang = d.errorText(j)
+		case t.Name.Space == stanza.NSStanzas:
+			if e.Condition == "" {
+				e.Condition = stanza.Condition(t.Name.Local)
+				if e.Condition == stanza.Gone || e.Condition == stanza.Redirect {
+					e.Target, _ = d.text(j)
+				}
+			}
 		case e.App == nil:
 			n, _ := d.node(j)
 			e.App = &n
@@ -402,6 +408,17 @@ func (d *decoder) stanzaError(i int) *stanza.Error {
 		e.Condition = stanza.UndefinedCondition
 	}
 	return e
+}
+
+// errorText reads the <text/> of a stanza or stream error at i: its text,
+// and its language only when there is text (the language of no text says
+// nothing, and an empty text is not written back).
+func (d *decoder) errorText(i int) (text, lang string) {
+	text, lang = d.text(i)
+	if text == "" {
+		lang = ""
+	}
+	return text, lang
 }
 
 // oneOf returns v if it is one of allowed; otherwise it records a
@@ -449,7 +466,10 @@ func (d *decoder) fill(n *stanza.Node, i int) int {
 	return i + 1 // the end tag
 }
 
-// DecodeStreamError reads <stream:error/> (RFC 6120 section 4.9.2).
+// DecodeStreamError reads <stream:error/> (RFC 6120 section 4.9.2): the
+// first child in the streams namespace other than <text/> is the
+// condition (undefined-condition when there is none); the application
+// condition is the first child in another namespace.
 func DecodeStreamError(el *xmlstream.Element) *stanza.StreamError {
 	d := decoder{el: el}
 	e := new(stanza.StreamError)
@@ -457,11 +477,13 @@ func DecodeStreamError(el *xmlstream.Element) *stanza.StreamError {
 		t := &el.Tokens[i]
 		switch {
 		case t.Name.Space == stanza.NSStreams && t.Name.Local == "text":
-			e.Text, e.Lang = d.text(i)
-		case t.Name.Space == stanza.NSStreams && e.Condition == "":
-			e.Condition = stanza.StreamCondition(t.Name.Local)
-			if e.Condition == stanza.SeeOtherHost {
-				e.OtherHost, _ = d.text(i)
+			e.Text, e.Lang = d.errorText(i)
+		case t.Name.Space == stanza.NSStreams:
+			if e.Condition == "" {
+				e.Condition = stanza.StreamCondition(t.Name.Local)
+				if e.Condition == stanza.SeeOtherHost {
+					e.OtherHost, _ = d.text(i)
+				}
 			}
 		case e.App == nil:
 			n, _ := d.node(i)

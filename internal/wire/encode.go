@@ -110,22 +110,50 @@ func (w *writer) stanzaError(e *stanza.Error) {
 	if cond == "" {
 		cond = stanza.UndefinedCondition
 	}
-	w.enc.Start(xmlstream.Name{Space: stanza.NSStanzas, Local: string(cond)})
-	w.enc.Text(e.Target)
+	w.condition(stanza.NSStanzas, string(cond), e.Target, e.Text, e.Lang, e.App)
 	w.enc.End()
-	if e.Text != "" {
-		var lang []xmlstream.Attr
-		if e.Lang != "" {
-			lang = append(lang, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: e.Lang})
+}
+
+// EncodeStreamError writes e as <stream:error/> (RFC 6120 section 4.9.2):
+// its condition (undefined-condition when it has none) with OtherHost as
+// the condition's text, its text with the text's language, and its
+// application condition. enc's Inherited is the stream's content namespace
+// (stanza.NSClient), which the stream header declares for <stream:error/>
+// too: an application condition in no namespace is then written with an
+// empty xmlns. The encoder's buffer then holds it; the error is the
+// encoder's (text XML cannot carry).
+func EncodeStreamError(enc *xmlstream.Encoder, e *stanza.StreamError) error {
+	w := writer{enc: enc}
+	enc.Start(xmlstream.Name{Space: xmlstream.NSStream, Local: "error"})
+	cond := e.Condition
+	if cond == "" {
+		cond = stanza.StreamUndefined
+	}
+	w.condition(stanza.NSStreams, string(cond), e.OtherHost, e.Text, e.Lang, e.App)
+	enc.End()
+	_, err := enc.Bytes()
+	return err
+}
+
+// condition writes the content that stanza and stream errors share: the
+// condition element in space with its text, a <text/> in space when there
+// is text, and the application condition.
+func (w *writer) condition(space, cond, condText, text, lang string, app *stanza.Node) {
+	w.enc.Start(xmlstream.Name{Space: space, Local: cond})
+	w.enc.Text(condText)
+	w.enc.End()
+	if text != "" {
+		var attrs []xmlstream.Attr
+		if lang != "" {
+			attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: lang})
 		}
-		w.enc.Start(xmlstream.Name{Space: stanza.NSStanzas, Local: "text"}, lang...)
-		w.enc.Text(e.Text)
+		w.enc.Start(xmlstream.Name{Space: space, Local: "text"}, attrs...)
+		w.enc.Text(text)
 		w.enc.End()
 	}
-	if e.App != nil {
-		w.node(e.App)
+	if app != nil {
+		w.node(app)
 	}
-	w.enc.End()
 }
 
 func (w *writer) nodes(nodes []stanza.Node) {

@@ -234,7 +234,10 @@ func (p *parser) startTag() *Error {
 			if a.Name.Local == "xmlns" {
 				p.scope = append(p.scope, binding{"", a.Value})
 			} else if prefix, ok := strings.CutPrefix(a.Name.Local, "xmlns:"); ok {
-				if a.Value == "" || prefix == "xmlns" || (prefix == "xml") != (a.Value == NSXML) {
+				// The prefix is an NCName: no second colon, and it
+				// starts as a name does (name() checked the rest).
+				if a.Value == "" || prefix == "xmlns" || (prefix == "xml") != (a.Value == NSXML) ||
+					strings.IndexByte(prefix, ':') >= 0 || !startsName(prefix) {
 					return p.fail(NotWellFormed, "bad namespace declaration "+a.Name.Local)
 				}
 				p.scope = append(p.scope, binding{prefix, a.Value})

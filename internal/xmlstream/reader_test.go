@@ -224,6 +224,8 @@ func TestRefused(t *testing.T) {
 		{"'<' in a tag", `<m <a/>`, NotWellFormed},
 		{"end tag at the top level", `</m>`, NotWellFormed},
 		{"local name starting with a digit (fuzz)", `<p:0 xmlns:p='x'/>`, NotWellFormed},
+		{"declared prefix with a colon (fuzz)", `<A xmlns::0='0'/>`, NotWellFormed},
+		{"declared prefix starting with a digit", `<m xmlns:0p='urn:p'/>`, NotWellFormed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
