@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/jid"
@@ -104,27 +105,22 @@ func (s *silentConn) Close() error {
 	return s.Conn.Close()
 }
 
-// noGoroutines waits until no goroutine runs code of package ping, or
-// fails the test with their stacks.
+// noGoroutines fails the test, with their stacks, when goroutines of
+// package ping still run once everything in the test's synctest bubble has
+// settled.
 func noGoroutines(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var left []string
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if strings.Contains(g, "gosmack/gosmack/ping.") {
-				left = append(left, g)
-			}
+	synctest.Wait()
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var left []string
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, "gosmack/gosmack/ping.") {
+			left = append(left, g)
 		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines of package ping still run:\n%s", strings.Join(left, "\n\n"))
-		}
-		time.Sleep(time.Millisecond)
+	}
+	if len(left) > 0 {
+		t.Fatalf("goroutines of package ping still run:\n%s", strings.Join(left, "\n\n"))
 	}
 }
 
@@ -146,11 +142,13 @@ C: <iq id='553-595' to='oatest.dgcb.com.cn' type='result'></iq>
 // TestAnswerAnyone: pings from other clients are answered too, to their
 // full JID.
 func TestAnswerAnyone(t *testing.T) {
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 S: <iq from="bob@localhost/desk" id="e2e1" to="alice@localhost/phone" type="get"><ping xmlns="urn:xmpp:ping"/></iq>
 C: <iq id='e2e1' to='bob@localhost/desk' type='result'/>
 `)
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { ping.New(c) })
+		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { ping.New(c) })
+	})
 }
 
 // TestClose: after Close the connection no longer answers pings (it says
@@ -379,33 +377,35 @@ C: <iq type='get' id='{{p4}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var p *ping.Pinger
-			var f *failures
-			states := make(chan xmpp.StateChange, 8)
-			c := xmpptest.ConnectFunc(t, alice, transcript(t, tt.script), func(c *xmpp.Conn) {
-				c.OnState(func(sc xmpp.StateChange) { states <- sc })
-				p = ping.New(c, tt.opts...)
-				f = listen(p)
-			}, silent)
-			done := c.Done()
-			await(t, f.one, "the failure listener")
-			await(t, done, "the end of the stream")
-			errs := f.get()
-			require.Len(t, errs, 1)
-			require.ErrorIs(t, errs[0], ping.ErrNoReply)
-			require.ErrorIs(t, c.Err(), ping.ErrNoReply)
-			assert.Same(t, c.Err(), errs[0], "the listener hears why the stream ended")
-			for sc := range states {
-				if sc.State == xmpp.StateClosed {
-					require.ErrorIs(t, sc.Err, ping.ErrNoReply)
-					break
+			synctest.Test(t, func(t *testing.T) {
+				var p *ping.Pinger
+				var f *failures
+				states := make(chan xmpp.StateChange, 8)
+				c := xmpptest.ConnectFunc(t, alice, transcript(t, tt.script), func(c *xmpp.Conn) {
+					c.OnState(func(sc xmpp.StateChange) { states <- sc })
+					p = ping.New(c, tt.opts...)
+					f = listen(p)
+				}, silent)
+				done := c.Done()
+				await(t, f.one, "the failure listener")
+				await(t, done, "the end of the stream")
+				errs := f.get()
+				require.Len(t, errs, 1)
+				require.ErrorIs(t, errs[0], ping.ErrNoReply)
+				require.ErrorIs(t, c.Err(), ping.ErrNoReply)
+				assert.Same(t, c.Err(), errs[0], "the listener hears why the stream ended")
+				for sc := range states {
+					if sc.State == xmpp.StateClosed {
+						require.ErrorIs(t, sc.Err, ping.ErrNoReply)
+						break
+					}
 				}
-			}
-			// The Pinger hears StateClosed after this test's listener.
-			assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond, "a connection that is down costs no timer")
-			noGoroutines(t)
-			p.Close()
-			noGoroutines(t)
+				// The Pinger hears StateClosed after this test's listener.
+				assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond, "a connection that is down costs no timer")
+				noGoroutines(t)
+				p.Close()
+				noGoroutines(t)
+			})
 		})
 	}
 }
@@ -417,7 +417,8 @@ C: <iq type='get' id='{{p4}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 // server, even an error that Reachable would call a miss, shows that the
 // stream works.
 func TestKeepAliveGoesOn(t *testing.T) {
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{p1}}'/>
 C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
@@ -427,83 +428,88 @@ S: <iq type='error' id='{{p3}}' from='localhost'><error type='wait'><remote-serv
 C: <iq type='get' id='{{p4}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{p4}}' from='localhost'/>
 `)
-	var p *ping.Pinger
-	var f *failures
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		p = ping.New(c, ping.Timeout(wait))
-		f = listen(p)
+		var p *ping.Pinger
+		var f *failures
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			p = ping.New(c, ping.Timeout(wait))
+			f = listen(p)
+		})
+		assert.False(t, ping.Armed(p), "off by default")
+		p.SetInterval(10 * time.Millisecond)
+		await(t, c.Done(), "the end of the script")
+		assert.Empty(t, f.get())
+		assert.NotErrorIs(t, c.Err(), ping.ErrNoReply)
+		noGoroutines(t)
+		// The keep-alive disarms when the dispatcher delivers StateClosed,
+		// which comes after Done closes.
+		assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond)
+		p.Close()
 	})
-	assert.False(t, ping.Armed(p), "off by default")
-	p.SetInterval(10 * time.Millisecond)
-	await(t, c.Done(), "the end of the script")
-	assert.Empty(t, f.get())
-	assert.NotErrorIs(t, c.Err(), ping.ErrNoReply)
-	noGoroutines(t)
-	// The keep-alive disarms when the dispatcher delivers StateClosed,
-	// which comes after Done closes.
-	assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond)
-	p.Close()
 }
 
 // TestKeepAliveClose: Close stops the keep-alive in the middle of a ping;
 // the connection stays up, nothing is reported, nothing is left running.
 func TestKeepAliveClose(t *testing.T) {
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
-	sent := make(chan struct{})
-	var once sync.Once
-	var p *ping.Pinger
-	var f *failures
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		c.Intercept(func(st stanza.Stanza) {
-			if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == ping.Name {
-				once.Do(func() { close(sent) })
-			}
-		})
-		p = ping.New(c, ping.Interval(time.Millisecond), ping.Timeout(time.Hour))
-		f = listen(p)
-	}, silent)
-	await(t, sent, "the first ping")
-	p.Close()
-	noGoroutines(t)
-	assert.False(t, ping.Armed(p))
-	assert.True(t, c.IsConnected())
-	assert.Empty(t, f.get())
-	p.SetInterval(time.Millisecond) // does nothing after Close
-	assert.False(t, ping.Armed(p))
+		sent := make(chan struct{})
+		var once sync.Once
+		var p *ping.Pinger
+		var f *failures
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			c.Intercept(func(st stanza.Stanza) {
+				if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == ping.Name {
+					once.Do(func() { close(sent) })
+				}
+			})
+			p = ping.New(c, ping.Interval(time.Millisecond), ping.Timeout(time.Hour))
+			f = listen(p)
+		}, silent)
+		await(t, sent, "the first ping")
+		p.Close()
+		noGoroutines(t)
+		assert.False(t, ping.Armed(p))
+		assert.True(t, c.IsConnected())
+		assert.Empty(t, f.get())
+		p.SetInterval(time.Millisecond) // does nothing after Close
+		assert.False(t, ping.Armed(p))
+	})
 }
 
 // TestKeepAliveAfterLogin: a Pinger made on a connected Conn starts its
 // keep-alive at once; SetInterval(0) stops it, abandoning the ping under
 // way.
 func TestKeepAliveAfterLogin(t *testing.T) {
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{p1}}'/>
 C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
-	c := xmpptest.Connect(t, alice, tr, silent)
-	var mu sync.Mutex
-	pings := 0
-	second := make(chan struct{})
-	c.Intercept(func(st stanza.Stanza) {
-		if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == ping.Name {
-			mu.Lock()
-			defer mu.Unlock()
-			if pings++; pings == 2 { // so the first was answered
-				close(second)
+		c := xmpptest.Connect(t, alice, tr, silent)
+		var mu sync.Mutex
+		pings := 0
+		second := make(chan struct{})
+		c.Intercept(func(st stanza.Stanza) {
+			if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == ping.Name {
+				mu.Lock()
+				defer mu.Unlock()
+				if pings++; pings == 2 { // so the first was answered
+					close(second)
+				}
 			}
-		}
+		})
+		p := ping.New(c, ping.Interval(10*time.Millisecond), ping.Timeout(time.Hour))
+		f := listen(p)
+		assert.True(t, ping.Armed(p))
+		await(t, second, "the second ping")
+		p.SetInterval(0)
+		assert.False(t, ping.Armed(p))
+		noGoroutines(t) // the second ping was abandoned
+		assert.True(t, c.IsConnected())
+		assert.Empty(t, f.get())
+		p.Close()
 	})
-	p := ping.New(c, ping.Interval(10*time.Millisecond), ping.Timeout(time.Hour))
-	f := listen(p)
-	assert.True(t, ping.Armed(p))
-	await(t, second, "the second ping")
-	p.SetInterval(0)
-	assert.False(t, ping.Armed(p))
-	noGoroutines(t) // the second ping was abandoned
-	assert.True(t, c.IsConnected())
-	assert.Empty(t, f.get())
-	p.Close()
 }

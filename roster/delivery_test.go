@@ -62,18 +62,20 @@ S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns
 
 // TestWaitLoadedEndsAtClose: WaitLoaded does not wait past Close.
 func TestWaitLoadedEndsAtClose(t *testing.T) {
-	var r *roster.Roster
-	connect(t, juliet, "", "", func(c *xmpp.Conn) { r = roster.New(c, roster.LoadAtLogin(false)) })
-	done := make(chan error, 1)
-	go func() { done <- r.WaitLoaded(ctxT(t)) }()
-	time.Sleep(20 * time.Millisecond)
-	r.Close()
-	select {
-	case err := <-done:
-		assert.Error(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("WaitLoaded did not return at Close")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var r *roster.Roster
+		connect(t, juliet, "", "", func(c *xmpp.Conn) { r = roster.New(c, roster.LoadAtLogin(false)) })
+		done := make(chan error, 1)
+		go func() { done <- r.WaitLoaded(ctxT(t)) }()
+		synctest.Wait()
+		r.Close()
+		select {
+		case err := <-done:
+			assert.Error(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("WaitLoaded did not return at Close")
+		}
+	})
 }
 
 // TestPushWhileUnsyncedKeepsStoredVersion: after a fetch that did not

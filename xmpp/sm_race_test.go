@@ -11,6 +11,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/jid"
@@ -60,54 +61,52 @@ func (b *blockConn) Close() error {
 // starts reconnection. Close returns nil, but reconnection goes on and
 // resumes the session: the Conn is back up after Close, Done never closes.
 func TestSMRaceCloseRacesStreamLoss(t *testing.T) {
-	first := smLogin + smBind + serverMsg("s1")
-	second := smLogin +
-		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
-		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		"C: <presence id='{{p}}' type='unavailable'/>\n" +
-		"C: <r xmlns='urn:xmpp:sm:3'/>\n"
-	bc := &blockConn{
-		Conn:    &silentConn{Conn: smScript(t, first), closed: make(chan struct{})},
-		match:   []byte("unavailable"),
-		entered: make(chan struct{}),
-		release: make(chan struct{}),
-		closed:  make(chan struct{}),
-	}
-	hold := make(chan struct{})
-	d := &heldDialer{
-		mk:   []func() net.Conn{func() net.Conn { return bc }, func() net.Conn { return smScript(t, second) }},
-		hold: map[int]chan struct{}{1: hold},
-	}
-	c := smConn(t, d)
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	e.expect(t, "state:authenticated", "msg:s1") // <enabled/> is in
+	synctest.Test(t, func(t *testing.T) {
+		first := smLogin + smBind + serverMsg("s1")
+		second := smLogin +
+			"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+			"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+			"C: <presence id='{{p}}' type='unavailable'/>\n" +
+			"C: <r xmlns='urn:xmpp:sm:3'/>\n"
+		bc := &blockConn{
+			Conn:    &silentConn{Conn: smScript(t, first), closed: make(chan struct{})},
+			match:   []byte("unavailable"),
+			entered: make(chan struct{}),
+			release: make(chan struct{}),
+			closed:  make(chan struct{}),
+		}
+		hold := make(chan struct{})
+		d := &heldDialer{
+			mk:   []func() net.Conn{func() net.Conn { return bc }, func() net.Conn { return smScript(t, second) }},
+			hold: map[int]chan struct{}{1: hold},
+		}
+		c := smConn(t, d)
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated", "msg:s1") // <enabled/> is in
 
-	closed := make(chan error, 1)
-	go func() { closed <- c.Close() }()
-	<-bc.entered                        // Close is writing its unavailable presence
-	c.Abort(errors.New("network down")) // ... when the network drops
-	e.until(t, "state:closed")          // Close has begun: the session ends, not suspended
-	close(bc.release)
-	select {
-	case err := <-closed:
-		require.NoError(t, err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not return")
-	}
-	close(hold) // the reconnection Close should have stopped
-	time.Sleep(300 * time.Millisecond)
-	var after []string
-	for len(e.ch) > 0 {
-		after = append(after, <-e.ch)
-	}
-	t.Logf("events after Close returned: %v", after)
-	assert.NotContains(t, after, "state:resumed", "the session came back after Close returned")
-	select {
-	case <-c.Done():
-	default:
-		t.Error("Done is open after Close returned")
-	}
+		closed := make(chan error, 1)
+		go func() { closed <- c.Close() }()
+		<-bc.entered                        // Close is writing its unavailable presence
+		c.Abort(errors.New("network down")) // ... when the network drops
+		e.until(t, "state:closed")          // Close has begun: the session ends, not suspended
+		close(bc.release)
+		select {
+		case err := <-closed:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close did not return")
+		}
+		close(hold) // the reconnection Close should have stopped
+		after := e.settled()
+		t.Logf("events after Close returned: %v", after)
+		assert.NotContains(t, after, "state:resumed", "the session came back after Close returned")
+		select {
+		case <-c.Done():
+		default:
+			t.Error("Done is open after Close returned")
+		}
+	})
 }
 
 // Done stays open for good after a manual Connect fails while a
@@ -133,33 +132,34 @@ func TestSMRaceDoneOpenAfterFailedConnect(t *testing.T) {
 // answered, but SendIQ has already returned ErrNotConnected because it
 // waited on the old session's lost channel.
 func TestSMRaceSendIQAcrossFailedResume(t *testing.T) {
-	first := smLogin + smBind
-	second := smLogin +
-		"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		"S: <failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
-		smBind +
-		smClose(1)
-	c, e, hold := heldReconnect(t, first, second)
-	require.NoError(t, c.Connect(ctxT(t)))
-	e.expect(t, "state:authenticated", "state:disconnected")
-	res := make(chan error, 1)
-	go func() {
-		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
-		iq.ID, iq.To = "q1", jid.MustParse("localhost")
-		_, err := c.SendIQ(ctxT(t), iq)
-		res <- err
-	}()
-	for xmpp.Queued(c) == 0 { // polling, not synchronisation: wait until SendIQ queued it
-		time.Sleep(time.Millisecond)
-	}
-	close(hold)
-	e.expect(t, "unacked:q1", "state:closed", "state:authenticated")
-	select {
-	case err := <-res:
-		assert.ErrorIs(t, err, xmpp.ErrNotConnected, "the request went with the lost session, and was not sent in the new one")
-	case <-time.After(5 * time.Second):
-		t.Fatal("SendIQ did not return")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		first := smLogin + smBind
+		second := smLogin +
+			"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+			"S: <failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
+			smBind +
+			smClose(1)
+		c, e, hold := heldReconnect(t, first, second)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated", "state:disconnected")
+		res := make(chan error, 1)
+		go func() {
+			iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+			iq.ID, iq.To = "q1", jid.MustParse("localhost")
+			_, err := c.SendIQ(ctxT(t), iq)
+			res <- err
+		}()
+		synctest.Wait() // SendIQ has queued the request and waits
+		require.Equal(t, 1, xmpp.Queued(c))
+		close(hold)
+		e.expect(t, "unacked:q1", "state:closed", "state:authenticated")
+		select {
+		case err := <-res:
+			assert.ErrorIs(t, err, xmpp.ErrNotConnected, "the request went with the lost session, and was not sent in the new one")
+		case <-time.After(5 * time.Second):
+			t.Fatal("SendIQ did not return")
+		}
+	})
 }
 
 // tapConn records what the client writes and lets a test hold reads and
@@ -292,40 +292,42 @@ func (s *splitConn) Read(p []byte) (int, error) {
 // read when the first <r/> came: the server never hears that s2 (and
 // what follows) was handled, although it asked.
 func TestSMRaceSecondAckRequestDropped(t *testing.T) {
-	text := smLogin + smBind +
-		serverMsg("s1") + "S: <r xmlns='urn:xmpp:sm:3'/>\n" +
-		serverMsg("s2") + "S: <r xmlns='urn:xmpp:sm:3'/>\n" +
-		serverMsg("s3")
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	sc := &splitConn{Conn: &silentConn{Conn: smScript(t, text), closed: make(chan struct{})}, gate: entered}
-	tc := &tapConn{Conn: sc}
-	tc.onWrite = func(p []byte) {
-		if bytes.Contains(p, []byte("<a xmlns")) {
-			once.Do(func() { // the first answer is slow to write
-				close(entered)
-				select {
-				case <-release:
-				case <-tc.gone():
-				}
-			})
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBind +
+			serverMsg("s1") + "S: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			serverMsg("s2") + "S: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			serverMsg("s3")
+		entered, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		sc := &splitConn{Conn: &silentConn{Conn: smScript(t, text), closed: make(chan struct{})}, gate: entered}
+		tc := &tapConn{Conn: sc}
+		tc.onWrite = func(p []byte) {
+			if bytes.Contains(p, []byte("<a xmlns")) {
+				once.Do(func() { // the first answer is slow to write
+					close(entered)
+					select {
+					case <-release:
+					case <-tc.gone():
+					}
+				})
+			}
 		}
-	}
-	c := smConn(t, conns(tc), func(cfg *xmpp.Config) {
-		cfg.Reconnect.Disabled = true
-		cfg.CloseTimeout = 100 * time.Millisecond
+		c := smConn(t, conns(tc), func(cfg *xmpp.Config) {
+			cfg.Reconnect.Disabled = true
+			cfg.CloseTimeout = 100 * time.Millisecond
+		})
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated", "msg:s1", "msg:s2", "msg:s3") // both <r/> read
+		close(release)
+		synctest.Wait()
+		out := tc.sent()
+		t.Logf("acks written: %q", ackOnly(out))
+		acks := ackOnly(out)
+		require.Len(t, acks, 2, "each <r/> is answered")
+		assert.Contains(t, []string{"<a xmlns='urn:xmpp:sm:3' h='2'/>", "<a xmlns='urn:xmpp:sm:3' h='3'/>"}, acks[1],
+			"the second <r/> came after s2: it is answered with h >= 2")
 	})
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	e.expect(t, "state:authenticated", "msg:s1", "msg:s2", "msg:s3") // both <r/> read
-	close(release)
-	time.Sleep(300 * time.Millisecond)
-	out := tc.sent()
-	t.Logf("acks written: %q", ackOnly(out))
-	acks := ackOnly(out)
-	require.Len(t, acks, 2, "each <r/> is answered")
-	assert.Contains(t, []string{"<a xmlns='urn:xmpp:sm:3' h='2'/>", "<a xmlns='urn:xmpp:sm:3' h='3'/>"}, acks[1],
-		"the second <r/> came after s2: it is answered with h >= 2")
 }
 
 func ackOnly(s string) []string {
@@ -394,23 +396,25 @@ func TestSMRaceSendAfterStreamEndKillsClose(t *testing.T) {
 // new Connect sends that presence by itself, although the configuration
 // says not to and no session was lost.
 func TestSMRacePresenceAfterClose(t *testing.T) {
-	first := smLogin + smBind +
-		"C: <presence id='p1'><show>away</show></presence>\n" +
-		"S: <a xmlns='urn:xmpp:sm:3' h='1'/>\n" +
-		smClose(2)
-	second := smLogin + smBind
-	tc := &tapConn{Conn: &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}}
-	c := smConn(t, conns(smScript(t, first), tc), func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	p := &stanza.Presence{Show: stanza.ShowAway}
-	p.ID = "p1"
-	require.NoError(t, c.Send(ctxT(t), p))
-	e.expect(t, "state:authenticated", "acked:p1")
-	require.NoError(t, c.Close())
-	require.NoError(t, c.Connect(ctxT(t)))
-	time.Sleep(200 * time.Millisecond)
-	assert.NotContains(t, tc.sent(), "<presence", "NoInitialPresence, and this is no restored session")
+	synctest.Test(t, func(t *testing.T) {
+		first := smLogin + smBind +
+			"C: <presence id='p1'><show>away</show></presence>\n" +
+			"S: <a xmlns='urn:xmpp:sm:3' h='1'/>\n" +
+			smClose(2)
+		second := smLogin + smBind
+		tc := &tapConn{Conn: &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}}
+		c := smConn(t, conns(smScript(t, first), tc), func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		p := &stanza.Presence{Show: stanza.ShowAway}
+		p.ID = "p1"
+		require.NoError(t, c.Send(ctxT(t), p))
+		e.expect(t, "state:authenticated", "acked:p1")
+		require.NoError(t, c.Close())
+		require.NoError(t, c.Connect(ctxT(t)))
+		synctest.Wait()
+		assert.NotContains(t, tc.sent(), "<presence", "NoInitialPresence, and this is no restored session")
+	})
 }
 
 // Close while up() is flushing the queue: the batch was taken out of
@@ -418,51 +422,49 @@ func TestSMRacePresenceAfterClose(t *testing.T) {
 // unsent rest back into c.outbox. Those stanzas are never reported to
 // OnUnacked, and the next Connect sends them in a new session.
 func TestSMRaceOutboxRestoredAfterClose(t *testing.T) {
-	first := smLogin + smBind + serverMsg("s1")
-	second := smLogin +
-		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
-		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n"
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	tc := &tapConn{Conn: &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}}
-	tc.onWrite = func(p []byte) {
-		if bytes.Contains(p, []byte("id='q1'")) {
-			once.Do(func() {
-				close(entered)
-				select {
-				case <-release:
-				case <-tc.gone():
-				}
-			})
+	synctest.Test(t, func(t *testing.T) {
+		first := smLogin + smBind + serverMsg("s1")
+		second := smLogin +
+			"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+			"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n"
+		entered, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		tc := &tapConn{Conn: &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}}
+		tc.onWrite = func(p []byte) {
+			if bytes.Contains(p, []byte("id='q1'")) {
+				once.Do(func() {
+					close(entered)
+					select {
+					case <-release:
+					case <-tc.gone():
+					}
+				})
+			}
 		}
-	}
-	third := &tapConn{Conn: &silentConn{Conn: smScript(t, smLogin+smBind), closed: make(chan struct{})}}
-	c := smConn(t, conns(smScript(t, first), tc, third), func(cfg *xmpp.Config) {
-		cfg.Reconnect.Disabled = true
-		cfg.CloseTimeout = 100 * time.Millisecond
+		third := &tapConn{Conn: &silentConn{Conn: smScript(t, smLogin+smBind), closed: make(chan struct{})}}
+		c := smConn(t, conns(smScript(t, first), tc, third), func(cfg *xmpp.Config) {
+			cfg.Reconnect.Disabled = true
+			cfg.CloseTimeout = 100 * time.Millisecond
+		})
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
+		sendAll(t, c, "q1", "q2") // queued: the session is suspended
+		connected := make(chan error, 1)
+		go func() { connected <- c.Connect(ctxT(t)) }()
+		<-entered // resumed; up() is writing q1
+		e.expect(t, "state:resumed")
+		require.NoError(t, c.Close())
+		close(release)
+		<-connected
+		got := e.settled()
+		t.Logf("events: %v", got)
+		assert.Contains(t, got, "unacked:q2", "q2 was accepted by Send and never sent: it must be reported")
+		// And the next session must not send it.
+		require.NoError(t, c.Connect(ctxT(t)))
+		synctest.Wait()
+		assert.NotContains(t, third.sent(), "id='q2'", "a stanza of the closed session went out in a new one")
 	})
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
-	sendAll(t, c, "q1", "q2") // queued: the session is suspended
-	connected := make(chan error, 1)
-	go func() { connected <- c.Connect(ctxT(t)) }()
-	<-entered // resumed; up() is writing q1
-	e.expect(t, "state:resumed")
-	require.NoError(t, c.Close())
-	close(release)
-	<-connected
-	time.Sleep(100 * time.Millisecond)
-	var got []string
-	for len(e.ch) > 0 {
-		got = append(got, <-e.ch)
-	}
-	t.Logf("events: %v", got)
-	assert.Contains(t, got, "unacked:q2", "q2 was accepted by Send and never sent: it must be reported")
-	// And the next session must not send it.
-	require.NoError(t, c.Connect(ctxT(t)))
-	time.Sleep(200 * time.Millisecond)
-	assert.NotContains(t, third.sent(), "id='q2'", "a stanza of the closed session went out in a new one")
 }
 
 // Close while Connect is dialing: Connect stops at once with ErrClosed

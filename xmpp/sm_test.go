@@ -143,6 +143,17 @@ func (e *events) expect(t *testing.T, want ...string) {
 
 // until skips events up to and including want, and returns those it
 // skipped.
+// settled returns the events heard once everything in the test's synctest
+// bubble has settled.
+func (e *events) settled() []string {
+	synctest.Wait()
+	var got []string
+	for len(e.ch) > 0 {
+		got = append(got, <-e.ch)
+	}
+	return got
+}
+
 func (e *events) until(t *testing.T, want string) []string {
 	t.Helper()
 	var skipped []string
@@ -197,25 +208,27 @@ func sendAll(t *testing.T, c *xmpp.Conn, ids ...string) {
 // OnAcked for each stanza, in order; the server's <r/> is answered with
 // the count of stanzas received (XEP-0198 sections 3 and 4).
 func TestSMEnableAckRequest(t *testing.T) {
-	text := smLogin + smBind +
-		msgLine("m1") + msgLine("m2") + msgLine("m3") + msgLine("m4") + msgLine("m5") +
-		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
-		"S: <a xmlns='urn:xmpp:sm:3' h='5'/>\n" +
-		serverMsg("s1") + serverMsg("s2") +
-		"S: <r xmlns='urn:xmpp:sm:3'/>\n" +
-		"C: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
-		serverMsg("s3") +
-		smClose(6)
-	c := smConn(t, conns(smScript(t, text)))
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	e.expect(t, "state:authenticated")
-	assert.True(t, c.Features().Has(xmpp.NSStreamManagement, "sm"))
-	sendAll(t, c, "m1", "m2", "m3", "m4", "m5")
-	e.expect(t, "acked:m1", "acked:m2", "acked:m3", "acked:m4", "acked:m5", "msg:s1", "msg:s2", "msg:s3")
-	require.NoError(t, c.Close())
-	closeID(t, e)
-	e.expect(t, "state:closed")
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBind +
+			msgLine("m1") + msgLine("m2") + msgLine("m3") + msgLine("m4") + msgLine("m5") +
+			"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			"S: <a xmlns='urn:xmpp:sm:3' h='5'/>\n" +
+			serverMsg("s1") + serverMsg("s2") +
+			"S: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			"C: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
+			serverMsg("s3") +
+			smClose(6)
+		c := smConn(t, conns(smScript(t, text)))
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated")
+		assert.True(t, c.Features().Has(xmpp.NSStreamManagement, "sm"))
+		sendAll(t, c, "m1", "m2", "m3", "m4", "m5")
+		e.expect(t, "acked:m1", "acked:m2", "acked:m3", "acked:m4", "acked:m5", "msg:s1", "msg:s2", "msg:s3")
+		require.NoError(t, c.Close())
+		closeID(t, e)
+		e.expect(t, "state:closed")
+	})
 }
 
 // closeID reads the next event, the ack of Close's unavailable presence,
@@ -235,17 +248,19 @@ func closeID(t *testing.T, e *events) string {
 // TestSMRequestAfter: a single stanza is acknowledged too: its request
 // goes out after RequestAfter.
 func TestSMRequestAfter(t *testing.T) {
-	text := smLogin + smBind + msgLine("m1") +
-		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
-		"S: <a xmlns='urn:xmpp:sm:3' h='1'/>\n"
-	c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
-		cfg.StreamManagement.RequestAfter = 10 * time.Millisecond
-		cfg.Reconnect.Disabled = true
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBind + msgLine("m1") +
+			"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			"S: <a xmlns='urn:xmpp:sm:3' h='1'/>\n"
+		c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+			cfg.StreamManagement.RequestAfter = 10 * time.Millisecond
+			cfg.Reconnect.Disabled = true
+		})
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		sendAll(t, c, "m1")
+		e.expect(t, "state:authenticated", "acked:m1")
 	})
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	sendAll(t, c, "m1")
-	e.expect(t, "state:authenticated", "acked:m1")
 }
 
 // TestSMResume: the stream drops with one stanza unacknowledged and one
@@ -547,18 +562,20 @@ func TestReconnectGivesUp(t *testing.T) {
 // TestSendWhileDownFails: with the queue turned off, Send while the
 // connection is coming back fails instead.
 func TestSendWhileDownFails(t *testing.T) {
-	first := smLogin + smBind + serverMsg("s1")
-	hold := make(chan struct{})
-	defer close(hold)
-	d := &heldDialer{conns: []net.Conn{smScript(t, first)}, hold: map[int]chan struct{}{1: hold}}
-	c := smConn(t, d, func(cfg *xmpp.Config) {
-		cfg.MaxQueued = -1
-		cfg.Reconnect.MaxAttempts = 1
+	synctest.Test(t, func(t *testing.T) {
+		first := smLogin + smBind + serverMsg("s1")
+		hold := make(chan struct{})
+		defer close(hold)
+		d := &heldDialer{conns: []net.Conn{smScript(t, first)}, hold: map[int]chan struct{}{1: hold}}
+		c := smConn(t, d, func(cfg *xmpp.Config) {
+			cfg.MaxQueued = -1
+			cfg.Reconnect.MaxAttempts = 1
+		})
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
+		assert.ErrorIs(t, c.Send(ctxT(t), message("m1")), xmpp.ErrNotConnected)
 	})
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected")
-	assert.ErrorIs(t, c.Send(ctxT(t), message("m1")), xmpp.ErrNotConnected)
 }
 
 // TestDeadConnection: a server that stops answering, with the socket
@@ -566,22 +583,24 @@ func TestSendWhileDownFails(t *testing.T) {
 // goes unanswered, the stream is ended with ErrNoReply, and the session
 // is resumed on a new connection.
 func TestDeadConnection(t *testing.T) {
-	first := smLogin + smBind + serverMsg("s1") +
-		"C: <r xmlns='urn:xmpp:sm:3'/>\n" // the probe; then silence
-	second := smLogin +
-		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
-		"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
-		serverMsg("s2")
-	silent := &silentConn{Conn: smScript(t, first), closed: make(chan struct{})}
-	c := smConn(t, conns(silent, smScript(t, second)), func(cfg *xmpp.Config) {
-		cfg.KeepAlive = 50 * time.Millisecond
-		cfg.KeepAliveTimeout = 50 * time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		first := smLogin + smBind + serverMsg("s1") +
+			"C: <r xmlns='urn:xmpp:sm:3'/>\n" // the probe; then silence
+		second := smLogin +
+			"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+			"S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+			serverMsg("s2")
+		silent := &silentConn{Conn: smScript(t, first), closed: make(chan struct{})}
+		c := smConn(t, conns(silent, smScript(t, second)), func(cfg *xmpp.Config) {
+			cfg.KeepAlive = 50 * time.Millisecond
+			cfg.KeepAliveTimeout = 50 * time.Millisecond
+		})
+		disconnected := stateErrs(c, xmpp.StateDisconnected)
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated", "msg:s1", "state:disconnected", "state:resumed", "msg:s2")
+		assert.ErrorIs(t, <-disconnected, xmpp.ErrNoReply)
 	})
-	disconnected := stateErrs(c, xmpp.StateDisconnected)
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	e.expect(t, "state:authenticated", "msg:s1", "state:disconnected", "state:resumed", "msg:s2")
-	assert.ErrorIs(t, <-disconnected, xmpp.ErrNoReply)
 }
 
 // resumedAskingM1 resumes a session that received nothing and sent m1
@@ -600,24 +619,26 @@ var resumedAskingM1 = smLogin +
 // inside an element). A new session binds and sends again the message
 // that was never acknowledged; it is not reported lost.
 func TestSMResumedStreamUnread(t *testing.T) {
-	first := smLogin + smBind + msgLine("m1")   // then the server's side is gone
-	second := resumedAskingM1 + serverMsg("s1") // and no <a/>, ever
-	third := smLogin + smBind + msgLine("m1") + smClose(2)
-	unread := &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}
-	c := smConn(t, conns(smScript(t, first), unread, smScript(t, third)), func(cfg *xmpp.Config) {
-		cfg.KeepAlive = time.Hour // no idle probe: the request in flight is what times out
-		cfg.KeepAliveTimeout = 50 * time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		first := smLogin + smBind + msgLine("m1")   // then the server's side is gone
+		second := resumedAskingM1 + serverMsg("s1") // and no <a/>, ever
+		third := smLogin + smBind + msgLine("m1") + smClose(2)
+		unread := &silentConn{Conn: smScript(t, second), closed: make(chan struct{})}
+		c := smConn(t, conns(smScript(t, first), unread, smScript(t, third)), func(cfg *xmpp.Config) {
+			cfg.KeepAlive = time.Hour // no idle probe: the request in flight is what times out
+			cfg.KeepAliveTimeout = 50 * time.Millisecond
+		})
+		closed := stateErrs(c, xmpp.StateClosed)
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		sendAll(t, c, "m1")
+		e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "msg:s1", "state:closed", "state:authenticated")
+		assert.ErrorIs(t, <-closed, xmpp.ErrNoReply)
+		require.NoError(t, c.Close())
+		e.expect(t, "acked:m1")
+		closeID(t, e)
+		e.expect(t, "state:closed")
 	})
-	closed := stateErrs(c, xmpp.StateClosed)
-	e := watch(c)
-	require.NoError(t, c.Connect(ctxT(t)))
-	sendAll(t, c, "m1")
-	e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "msg:s1", "state:closed", "state:authenticated")
-	assert.ErrorIs(t, <-closed, xmpp.ErrNoReply)
-	require.NoError(t, c.Close())
-	e.expect(t, "acked:m1")
-	closeID(t, e)
-	e.expect(t, "state:closed")
 }
 
 // TestSMResumedStreamCutUnanswered: resumed streams that the network

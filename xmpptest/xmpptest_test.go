@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/internal/wire"
@@ -236,32 +237,48 @@ S: <message><body>echo: {{body}}</body></message>`))
 }
 
 func TestPipe(t *testing.T) {
-	a, b := Pipe()
-	// Both ends may write before anyone reads.
-	_, err := a.Write([]byte("hello"))
-	require.NoError(t, err)
-	_, err = b.Write([]byte("world"))
-	require.NoError(t, err)
-	buf := make([]byte, 10)
-	n, err := b.Read(buf)
-	require.NoError(t, err)
-	assert.Equal(t, "hello", string(buf[:n]))
+	// In a bubble the deadlines use the bubble's clock: no test waits
+	// for real time.
+	synctest.Test(t, func(t *testing.T) {
+		a, b := Pipe()
+		// Both ends may write before anyone reads.
+		_, err := a.Write([]byte("hello"))
+		require.NoError(t, err)
+		_, err = b.Write([]byte("world"))
+		require.NoError(t, err)
+		buf := make([]byte, 10)
+		n, err := b.Read(buf)
+		require.NoError(t, err)
+		assert.Equal(t, "hello", string(buf[:n]))
 
-	require.NoError(t, a.SetReadDeadline(time.Now().Add(-time.Second)))
-	n, err = a.Read(buf)
-	require.NoError(t, err, "buffered data is read before the deadline counts")
-	assert.Equal(t, "world", string(buf[:n]))
-	_, err = a.Read(buf)
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		require.NoError(t, a.SetReadDeadline(time.Now().Add(-time.Second)))
+		n, err = a.Read(buf)
+		require.NoError(t, err, "buffered data is read before the deadline counts")
+		assert.Equal(t, "world", string(buf[:n]))
+		_, err = a.Read(buf)
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
 
-	require.NoError(t, a.SetReadDeadline(time.Now().Add(20*time.Millisecond)))
-	_, err = a.Read(buf)
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "a deadline wakes a blocked read")
+		require.NoError(t, a.SetReadDeadline(time.Now().Add(20*time.Millisecond)))
+		_, err = a.Read(buf)
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "a deadline wakes a blocked read")
 
-	require.NoError(t, b.Close())
-	require.NoError(t, a.SetReadDeadline(time.Time{}))
-	_, err = a.Read(buf)
-	assert.ErrorIs(t, err, io.EOF)
-	_, err = a.Write([]byte("x"))
-	assert.ErrorIs(t, err, io.ErrClosedPipe)
+		// Writes never wait, but fail once the write deadline has passed.
+		require.NoError(t, a.SetWriteDeadline(time.Now().Add(20*time.Millisecond)))
+		_, err = a.Write([]byte("in time"))
+		require.NoError(t, err)
+		time.Sleep(20 * time.Millisecond)
+		_, err = a.Write([]byte("late"))
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+		require.NoError(t, a.SetWriteDeadline(time.Time{}))
+		n, err = b.Read(buf)
+		require.NoError(t, err)
+		assert.Equal(t, "in time", string(buf[:n]), "a write refused writes nothing")
+
+		require.NoError(t, b.Close())
+		require.NoError(t, a.SetReadDeadline(time.Time{}))
+		_, err = a.Read(buf)
+		assert.ErrorIs(t, err, io.EOF)
+		_, err = a.Write([]byte("x"))
+		assert.ErrorIs(t, err, io.ErrClosedPipe)
+	})
 }
