@@ -505,6 +505,7 @@ C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 		f := listen(p)
 		assert.True(t, ping.Armed(p))
 		await(t, second, "the second ping")
+		synctest.Wait() // it is written, and waits for its answer
 		p.SetInterval(0)
 		assert.False(t, ping.Armed(p))
 		noGoroutines(t) // the second ping was abandoned

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -84,11 +85,27 @@ func TestCloseStopsConnect(t *testing.T) {
 }
 
 // brokenPipe is a connection whose writes fail as a socket's do when the
-// network has cut it, once cut is set; reads go on until the test closes
-// it.
+// network has cut it, once cut is set. Its reads, once the script has
+// ended, wait for Close: only the failed write ends the stream.
 type brokenPipe struct {
 	net.Conn
-	cut atomic.Bool
+	cut    atomic.Bool
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (b *brokenPipe) Read(p []byte) (int, error) {
+	n, err := b.Conn.Read(p)
+	if errors.Is(err, io.EOF) {
+		<-b.closed
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+func (b *brokenPipe) Close() error {
+	b.once.Do(func() { close(b.closed) })
+	return b.Conn.Close()
 }
 
 func (b *brokenPipe) Write(p []byte) (int, error) {
@@ -108,7 +125,7 @@ func TestSendOnCutConnection(t *testing.T) {
 		cfg.Dialer = dialerFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := d.DialContext(ctx, network, addr)
 			if err == nil {
-				pipe = &brokenPipe{Conn: conn}
+				pipe = &brokenPipe{Conn: conn, closed: make(chan struct{})}
 				return pipe, nil
 			}
 			return conn, err

@@ -471,13 +471,13 @@ func TestSMRaceOutboxRestoredAfterClose(t *testing.T) {
 // (the dial is abandoned: no connection is made), and the Conn is down.
 func TestSMRaceCloseDuringConnect(t *testing.T) {
 	hold, dialing := make(chan struct{}), make(chan struct{})
+	defer close(hold) // never released before Close: the dial ends with its context
 	d := &heldDialer{mk: []func() net.Conn{func() net.Conn { return smScript(t, smLogin+smBind) }}, hold: map[int]chan struct{}{0: hold}, started: map[int]chan struct{}{0: dialing}}
 	c := smConn(t, d, func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
 	connected := make(chan error, 1)
 	go func() { connected <- c.Connect(ctxT(t)) }()
 	<-dialing
 	require.NoError(t, c.Close())
-	close(hold)
 	assert.ErrorIs(t, <-connected, xmpp.ErrClosed, "Close during Connect makes it fail")
 	assert.False(t, c.IsConnected())
 	wait(t, c.Done())

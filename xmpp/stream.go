@@ -45,16 +45,18 @@ type stream struct {
 	// finished is set, under the write lock, once our end of the stream
 	// is written: nothing may follow it.
 	finished bool
-	rec      *recorder // nil when neither Logger nor Recorder is set
-
-	// cutMu guards what lets a context's end cut the write under way,
-	// and only that one: writes counts the writes watched so far,
-	// writing is the number of the one under way (0: none), and cut
-	// says its context ended and set a past deadline.
-	cutMu   sync.Mutex
-	writes  uint64
-	writing uint64
+	// cut, writing and writes are under cutMu: what lets a context's end
+	// cut the write under way, and only that one. writes counts the
+	// writes watched so far (wrapping is harmless: a context's end comes
+	// long before 2^32 more writes), writing is the number of the one
+	// under way (0: none), and cut says its context ended and set a past
+	// deadline. They sit beside finished: a stream's size is part of an
+	// idle connection's (BENCHMARKS.md).
 	cut     bool
+	writing uint32
+	rec     *recorder // nil when neither Logger nor Recorder is set
+	cutMu   sync.Mutex
+	writes  uint32
 
 	// asked is when the oldest ack request (<r/>) not answered yet went
 	// out, as clock() reads, or 0 when none waits; the reader clears it
@@ -226,10 +228,13 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 	var stop func() bool
 	if ctx.Done() != nil {
 		s.cutMu.Lock()
-		s.writes++
-		s.writing = s.writes
+		if s.writes++; s.writes == 0 {
+			s.writes = 1 // 0 means no write
+		}
+		n := s.writes
+		s.writing = n
 		s.cutMu.Unlock()
-		stop = context.AfterFunc(ctx, s.cutter(s.writing))
+		stop = context.AfterFunc(ctx, s.cutter(n))
 	}
 	err := s.writeNow(b)
 	if stop != nil {
@@ -252,7 +257,7 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 
 // cutter returns what a context's end does to write number n: it cuts
 // the write with a past deadline if n is still under way.
-func (s *stream) cutter(n uint64) func() {
+func (s *stream) cutter(n uint32) func() {
 	return func() {
 		s.cutMu.Lock()
 		defer s.cutMu.Unlock()
@@ -314,6 +319,14 @@ func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanz
 			sm.release(1)
 		}
 		return false, false, ErrNotConnected
+	}
+	if err := ctx.Err(); err != nil {
+		// It ended while this waited for the lock: nothing is written
+		// or counted, and the stream goes on.
+		if sm != nil {
+			sm.release(1)
+		}
+		return false, false, err
 	}
 	// Encoders are shared through a pool, so that an idle connection
 	// holds no encoding buffer.
