@@ -3,9 +3,11 @@ package muc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/dataform"
@@ -484,4 +486,48 @@ func mustTime(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+// TestJoinInWireOrder: the room handles the join's presences on the
+// connection's dispatcher, in the order the server sent them, one stanza
+// at a time: a listener of the connection's that hears a presence finds
+// the room as that presence left it (the occupants are listed from the
+// user's own presence on), the subject comes between the user's own
+// presence and the message after it, and Join returns with the occupants
+// that came before the user's own presence.
+func TestJoinInWireOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var heard []string
+		note := func(s string) {
+			mu.Lock()
+			heard = append(heard, s)
+			mu.Unlock()
+		}
+		var room *muc.Room
+		connectWith(t, "join-order", enter, func(c *xmpp.Conn) {
+			room = muc.New(c).Room(coven)
+			room.OnSubject(func(subject, nick string) { note("subject from " + nick) })
+			c.HandlePresence(nil, func(p *stanza.Presence) {
+				note(fmt.Sprintf("%s: %d in the room, joined %t", p.From.Resourcepart(), len(room.Occupants()), room.Joined()))
+			})
+			c.HandleMessage(nil, func(m *stanza.Message) { note("message " + m.ID) })
+		})
+		require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+		var nicks []string
+		for _, o := range room.Occupants() {
+			nicks = append(nicks, o.Nick)
+		}
+		assert.Equal(t, []string{"firstwitch", "secondwitch", "thirdwitch"}, nicks)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, []string{
+			"firstwitch: 0 in the room, joined false", // listed once joined
+			"secondwitch: 0 in the room, joined false",
+			"thirdwitch: 3 in the room, joined true",
+			"subject from secondwitch",
+			"message s1",
+		}, heard)
+	})
 }
