@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/chat"
@@ -366,8 +367,9 @@ C: <message id='o5' to='alice@localhost/other' type='chat'><body>me</body></mess
 // TestClosedChat: after Chat.Close the next message from the contact
 // starts a new chat; the closed one still sends, reported with itself.
 func TestClosedChat(t *testing.T) {
-	var first *chat.Chat // set on the dispatcher, read after done
-	h := startFunc(t, `
+	synctest.Test(t, func(t *testing.T) {
+		var first *chat.Chat // set on the dispatcher, read after done
+		h := startFunc(t, `
 S: <message from='bob@localhost/b' type='chat'><body>one</body><thread>t1</thread></message>
 S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 S: <message from='bob@localhost/phone' type='chat'><body>two</body><thread>t2</thread></message>
@@ -375,31 +377,32 @@ S: <message from='ctl@localhost/x' type='headline'><body>send bob@localhost thre
 C: <message id='{{*}}' to='bob@localhost/phone' type='chat'><body>three</body><thread>t2</thread></message>
 C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>old</body><thread>t1</thread></message>
 `, func(h *harness) {
-		h.m.OnChat(func(ch *chat.Chat, local bool) {
-			if first == nil {
-				first = ch
-				ch.Close() // from a listener, on the dispatcher
-			}
+			h.m.OnChat(func(ch *chat.Chat, local bool) {
+				if first == nil {
+					first = ch
+					ch.Close() // from a listener, on the dispatcher
+				}
+			})
 		})
-	})
-	h.wait(t)
-	require.NotNil(t, first)
-	require.Eventually(t, func() bool {
+		h.wait(t)
+		require.NotNil(t, first)
+		synctest.Wait()
 		_, incoming, outgoing := h.seen()
-		return len(incoming) == 2 && len(outgoing) == 1
-	}, xmpptest.ReplayTimeout, time.Millisecond)
-	second := h.m.Lookup(bobBare)
-	require.NotNil(t, second)
-	assert.NotSame(t, first, second)
-	require.NoError(t, first.Send(t.Context(), "old"))
-	first.Close() // twice is fine
-	created, _, outgoing := h.seen()
-	assert.Equal(t, []string{"bob@localhost local=false", "bob@localhost local=false"}, created)
-	assert.Equal(t, []string{
-		"bob@localhost -> bob@localhost/phone: three",
-		"bob@localhost -> bob@localhost/b: old",
-	}, outgoing)
-	assert.Equal(t, bobB, first.Locked(), "a closed chat keeps its lock")
+		require.Len(t, incoming, 2)
+		require.Len(t, outgoing, 1)
+		second := h.m.Lookup(bobBare)
+		require.NotNil(t, second)
+		assert.NotSame(t, first, second)
+		require.NoError(t, first.Send(t.Context(), "old"))
+		first.Close() // twice is fine
+		created, _, outgoing := h.seen()
+		assert.Equal(t, []string{"bob@localhost local=false", "bob@localhost local=false"}, created)
+		assert.Equal(t, []string{
+			"bob@localhost -> bob@localhost/phone: three",
+			"bob@localhost -> bob@localhost/b: old",
+		}, outgoing)
+		assert.Equal(t, bobB, first.Locked(), "a closed chat keeps its lock")
+	})
 }
 
 // TestManagerClose: after Close the Manager sees nothing: no chat is

@@ -401,7 +401,8 @@ C: <iq type='get' id='{{p4}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 					}
 				}
 				// The Pinger hears StateClosed after this test's listener.
-				assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond, "a connection that is down costs no timer")
+				synctest.Wait()
+				assert.True(t, !ping.Armed(p), "a connection that is down costs no timer")
 				noGoroutines(t)
 				p.Close()
 				noGoroutines(t)
@@ -442,7 +443,8 @@ S: <iq type='result' id='{{p4}}' from='localhost'/>
 		noGoroutines(t)
 		// The keep-alive disarms when the dispatcher delivers StateClosed,
 		// which comes after Done closes.
-		assert.Eventually(t, func() bool { return !ping.Armed(p) }, wait, time.Millisecond)
+		synctest.Wait()
+		assert.True(t, !ping.Armed(p))
 		p.Close()
 	})
 }

@@ -83,10 +83,11 @@ func TestWaitLoadedEndsAtClose(t *testing.T) {
 // in the Store, so that the next fetch asks for every change since the
 // stored version and misses none.
 func TestPushWhileUnsyncedKeepsStoredVersion(t *testing.T) {
-	store := new(roster.MemoryStore)
-	require.NoError(t, store.Replace("v1", []roster.Entry{{JID: jid.MustParse("romeo@example.net"), Subscription: roster.SubscriptionBoth}}))
-	var r *roster.Roster
-	c := connect(t, juliet, versioning, `
+	synctest.Test(t, func(t *testing.T) {
+		store := new(roster.MemoryStore)
+		require.NoError(t, store.Replace("v1", []roster.Entry{{JID: jid.MustParse("romeo@example.net"), Subscription: roster.SubscriptionBoth}}))
+		var r *roster.Roster
+		c := connect(t, juliet, versioning, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver='v1'/></iq>
 `+marker+`
 S: <iq type='set' id='p4' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v4'><item jid='erin@example.org'/></query></iq>
@@ -95,24 +96,25 @@ S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='
 C: <iq type='get' id='{{again}}'><query xmlns='jabber:iq:roster' ver='v1'/></iq>
 S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v4'><item jid='romeo@example.net' subscription='both'/><item jid='carol@example.org'/><item jid='dave@example.org'/><item jid='erin@example.org'/></query></iq>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.WithStore(store), roster.LoadAtLogin(false))
-	})
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	err := r.Load(ctx)
-	cancel()
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	sendMarker(t, c)
-	require.Eventually(t, func() bool { return r.Len() == 2 }, 5*time.Second, time.Millisecond)
-	assert.Equal(t, "v1", r.Version())
-	require.Eventually(t, func() bool {
+			r = roster.New(c, roster.WithStore(store), roster.LoadAtLogin(false))
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		err := r.Load(ctx)
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		sendMarker(t, c)
+		synctest.Wait()
+		require.Equal(t, 2, r.Len())
+		assert.Equal(t, "v1", r.Version())
+		synctest.Wait()
 		_, stored, _ := store.Load()
-		return len(stored) == 2
-	}, 5*time.Second, time.Millisecond)
-	ver, _, _ := store.Load()
-	assert.Equal(t, "v1", ver, "the stored version")
-	require.NoError(t, r.Load(ctxT(t)))
-	assert.Len(t, r.Entries(), 4)
-	assert.Equal(t, "v4", r.Version())
+		require.Len(t, stored, 2)
+		ver, _, _ := store.Load()
+		assert.Equal(t, "v1", ver, "the stored version")
+		require.NoError(t, r.Load(ctxT(t)))
+		assert.Len(t, r.Entries(), 4)
+		assert.Equal(t, "v4", r.Version())
+	})
 }
 
 // failingStore fails its next save when fail is set.
@@ -151,10 +153,11 @@ func (s *failingStore) Update(ver string, es []roster.Entry) error {
 // TestStoreReplacesAfterSaveError: after a failed save, the next one
 // writes the whole roster, so the Store lacks no change.
 func TestStoreReplacesAfterSaveError(t *testing.T) {
-	store := new(failingStore)
-	var r *roster.Roster
-	failed := make(chan error, 1)
-	c := connect(t, juliet, versioning, `
+	synctest.Test(t, func(t *testing.T) {
+		store := new(failingStore)
+		var r *roster.Roster
+		failed := make(chan error, 1)
+		c := connect(t, juliet, versioning, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver=''/></iq>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v1'><item jid='romeo@example.net' subscription='both'/></query></iq>
 `+marker+`
@@ -163,27 +166,30 @@ C: <iq type='result' id='p2'/>
 S: <iq type='set' id='p3' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v3'><item jid='dave@example.org'/></query></iq>
 C: <iq type='result' id='p3'/>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.WithStore(store))
-		r.Listen(roster.Listener{StoreFailed: func(err error) { failed <- err }})
+			r = roster.New(c, roster.WithStore(store))
+			r.Listen(roster.Listener{StoreFailed: func(err error) { failed <- err }})
+		})
+		require.NoError(t, r.WaitLoaded(ctxT(t)))
+		synctest.Wait()
+		v, _, _ := store.Load()
+		require.Equal(t, "v1", v)
+		store.mu.Lock()
+		store.fail = true
+		store.mu.Unlock()
+		sendMarker(t, c)
+		select {
+		case <-failed:
+		case <-time.After(5 * time.Second):
+			t.Fatal("StoreFailed not heard")
+		}
+		synctest.Wait()
+		ver, stored, _ := store.Load()
+		assert.Equal(t, "v3", ver)
+		assert.Equal(t, []string{"carol@example.org", "dave@example.org", "romeo@example.net"}, jids(stored))
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		assert.Equal(t, []string{"replace v1", "update v2", "replace v3"}, store.calls)
 	})
-	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	require.Eventually(t, func() bool { v, _, _ := store.Load(); return v == "v1" }, 5*time.Second, time.Millisecond)
-	store.mu.Lock()
-	store.fail = true
-	store.mu.Unlock()
-	sendMarker(t, c)
-	select {
-	case <-failed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("StoreFailed not heard")
-	}
-	require.Eventually(t, func() bool { v, _, _ := store.Load(); return v == "v3" }, 5*time.Second, time.Millisecond)
-	ver, stored, _ := store.Load()
-	assert.Equal(t, "v3", ver)
-	assert.Equal(t, []string{"carol@example.org", "dave@example.org", "romeo@example.net"}, jids(stored))
-	store.mu.Lock()
-	defer store.mu.Unlock()
-	assert.Equal(t, []string{"replace v1", "update v2", "replace v3"}, store.calls)
 }
 
 // TestQueueBoundedBySlowListener: while a listener blocks, the batches
@@ -228,59 +234,65 @@ func TestQueueBoundedBySlowListener(t *testing.T) {
 // MaxStrangerResources resources, without extensions, with one status of
 // at most MaxStrangerStatus bytes.
 func TestStrangerPresenceTrimmed(t *testing.T) {
-	long := strings.Repeat("é", roster.MaxStrangerStatus)
-	var steps strings.Builder
-	for k := range roster.MaxStrangerResources + 3 {
-		fmt.Fprintf(&steps, "S: <presence from='s@evil.example/r%d'><status>%s</status><status xml:lang='fr'>x</status><x xmlns='urn:example'/></presence>\n", k, long)
-	}
-	steps.WriteString(marker)
-	steps.WriteString("S: <presence from='romeo@example.net/orchard'><status>" + long + "</status><x xmlns='urn:example'/></presence>\n")
-	steps.WriteString(marker)
-	var r *roster.Roster
-	var seen atomic.Int64
-	c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
-		r = roster.New(c)
-		c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
+	synctest.Test(t, func(t *testing.T) {
+		long := strings.Repeat("é", roster.MaxStrangerStatus)
+		var steps strings.Builder
+		for k := range roster.MaxStrangerResources + 3 {
+			fmt.Fprintf(&steps, "S: <presence from='s@evil.example/r%d'><status>%s</status><status xml:lang='fr'>x</status><x xmlns='urn:example'/></presence>\n", k, long)
+		}
+		steps.WriteString(marker)
+		steps.WriteString("S: <presence from='romeo@example.net/orchard'><status>" + long + "</status><x xmlns='urn:example'/></presence>\n")
+		steps.WriteString(marker)
+		var r *roster.Roster
+		var seen atomic.Int64
+		c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
+			r = roster.New(c)
+			c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
+		})
+		require.NoError(t, r.WaitLoaded(ctxT(t)))
+		sendMarker(t, c) // romeo's presence comes after the roster
+		synctest.Wait()
+		require.EqualValues(t, roster.MaxStrangerResources+4, seen.Load())
+		ps := r.Presences(jid.MustParse("s@evil.example"))
+		assert.Len(t, ps, roster.MaxStrangerResources)
+		for _, p := range ps {
+			assert.Empty(t, p.Extensions)
+			require.Len(t, p.Statuses, 1)
+			assert.LessOrEqual(t, len(p.Statuses[0].Value), roster.MaxStrangerStatus)
+			assert.True(t, strings.HasPrefix(long, p.Statuses[0].Value))
+		}
+		p := r.Presence(jid.MustParse("romeo@example.net"))
+		assert.Len(t, p.Extensions, 1, "a contact's presence is kept whole")
+		assert.Equal(t, long, p.Status(""))
+		sendMarker(t, c)
 	})
-	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	sendMarker(t, c) // romeo's presence comes after the roster
-	require.Eventually(t, func() bool { return seen.Load() == roster.MaxStrangerResources+4 }, 5*time.Second, time.Millisecond)
-	ps := r.Presences(jid.MustParse("s@evil.example"))
-	assert.Len(t, ps, roster.MaxStrangerResources)
-	for _, p := range ps {
-		assert.Empty(t, p.Extensions)
-		require.Len(t, p.Statuses, 1)
-		assert.LessOrEqual(t, len(p.Statuses[0].Value), roster.MaxStrangerStatus)
-		assert.True(t, strings.HasPrefix(long, p.Statuses[0].Value))
-	}
-	p := r.Presence(jid.MustParse("romeo@example.net"))
-	assert.Len(t, p.Extensions, 1, "a contact's presence is kept whole")
-	assert.Equal(t, long, p.Status(""))
-	sendMarker(t, c)
 }
 
 // TestStrangersBounded: at most MaxStrangers strangers are tracked; one
 // going unavailable makes room for another.
 func TestStrangersBounded(t *testing.T) {
-	var steps strings.Builder
-	for i := range roster.MaxStrangers + 5 {
-		fmt.Fprintf(&steps, "S: <presence from='s%d@evil.example/r'/>\n", i)
-	}
-	steps.WriteString("S: <presence from='s0@evil.example/r' type='unavailable'/>\n")
-	steps.WriteString("S: <presence from='late@evil.example/r'/>\n")
-	steps.WriteString(marker)
-	var r *roster.Roster
-	var seen atomic.Int64
-	c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
-		r = roster.New(c)
-		c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
+	synctest.Test(t, func(t *testing.T) {
+		var steps strings.Builder
+		for i := range roster.MaxStrangers + 5 {
+			fmt.Fprintf(&steps, "S: <presence from='s%d@evil.example/r'/>\n", i)
+		}
+		steps.WriteString("S: <presence from='s0@evil.example/r' type='unavailable'/>\n")
+		steps.WriteString("S: <presence from='late@evil.example/r'/>\n")
+		steps.WriteString(marker)
+		var r *roster.Roster
+		var seen atomic.Int64
+		c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
+			r = roster.New(c)
+			c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
+		})
+		require.NoError(t, r.WaitLoaded(ctxT(t)))
+		synctest.Wait()
+		require.EqualValues(t, roster.MaxStrangers+7, seen.Load())
+		avail := func(j string) bool { return r.Presence(jid.MustParse(j)).Type == stanza.Available }
+		assert.True(t, avail(fmt.Sprintf("s%d@evil.example", roster.MaxStrangers-1)))
+		assert.False(t, avail(fmt.Sprintf("s%d@evil.example", roster.MaxStrangers)))
+		assert.False(t, avail("s0@evil.example"))
+		assert.True(t, avail("late@evil.example"))
+		sendMarker(t, c)
 	})
-	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	require.Eventually(t, func() bool { return seen.Load() == roster.MaxStrangers+7 }, 5*time.Second, time.Millisecond)
-	avail := func(j string) bool { return r.Presence(jid.MustParse(j)).Type == stanza.Available }
-	assert.True(t, avail(fmt.Sprintf("s%d@evil.example", roster.MaxStrangers-1)))
-	assert.False(t, avail(fmt.Sprintf("s%d@evil.example", roster.MaxStrangers)))
-	assert.False(t, avail("s0@evil.example"))
-	assert.True(t, avail("late@evil.example"))
-	sendMarker(t, c)
 }

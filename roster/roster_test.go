@@ -188,9 +188,10 @@ func TestFetch(t *testing.T) {
 // 2.1.6, 2.3.2, 2.4.2, 2.5.2) and each is answered with an empty result,
 // from no from (Prosody) or from the account's bare JID (ejabberd).
 func TestPushes(t *testing.T) {
-	var r *roster.Roster
-	var ev *events
-	c := connect(t, juliet, "", fetch+marker+`
+	synctest.Test(t, func(t *testing.T) {
+		var r *roster.Roster
+		var ev *events
+		c := connect(t, juliet, "", fetch+marker+`
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver12'><item jid='nurse@example.com' name='Nurse' subscription='none'><group>Servants</group></item></query></iq>
 C: <iq type='result' id='push1'/>
 S: <iq type='set' id='push2' from='juliet@example.com' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver13'><item jid='romeo@example.net' name='Romeo Montague' subscription='both'><group>Friends</group><group>Lovers</group></item></query></iq>
@@ -202,30 +203,32 @@ C: <iq type='result' id='push4'/>
 S: <iq type='set' id='push5' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver16'><item jid='tybalt@example.com' subscription='remove'/></query></iq>
 C: <iq type='result' id='push5'/>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c)
-		ev = listen(r)
+			r = roster.New(c)
+			ev = listen(r)
+		})
+		require.NoError(t, r.WaitLoaded(ctxT(t)))
+		ev.expect(t, "added benvolio@example.net,mercutio@example.com,romeo@example.net", "loaded <nil>")
+		sendMarker(t, c)
+		ev.expect(t,
+			"added nurse@example.com",
+			"updated romeo@example.net",
+			"deleted mercutio@example.com",
+			"updated nurse@example.com",
+		)
+		// push5 removed an entry that was not there: nothing to hear. Wait
+		// for the script to end before looking.
+		synctest.Wait()
+		require.Equal(t, "ver16", r.Version())
+		ev.none(t)
+		assert.Equal(t, []string{"benvolio@example.net", "nurse@example.com", "romeo@example.net"}, jids(r.Entries()))
+		romeo, _ := r.Entry(jid.MustParse("romeo@example.net"))
+		assert.Equal(t, roster.Entry{JID: romeo.JID, Name: "Romeo Montague", Groups: []string{"Friends", "Lovers"}, Subscription: roster.SubscriptionBoth}, romeo)
+		nurse, _ := r.Entry(jid.MustParse("nurse@example.com"))
+		assert.True(t, nurse.SubscriptionPending())
+		assert.Equal(t, roster.SubscriptionNone, nurse.Subscription)
+		g, _ := r.Group("Lovers")
+		assert.Equal(t, []string{"romeo@example.net"}, jids(g.Entries))
 	})
-	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	ev.expect(t, "added benvolio@example.net,mercutio@example.com,romeo@example.net", "loaded <nil>")
-	sendMarker(t, c)
-	ev.expect(t,
-		"added nurse@example.com",
-		"updated romeo@example.net",
-		"deleted mercutio@example.com",
-		"updated nurse@example.com",
-	)
-	// push5 removed an entry that was not there: nothing to hear. Wait
-	// for the script to end before looking.
-	require.Eventually(t, func() bool { return r.Version() == "ver16" }, xmpptest.ReplayTimeout, time.Millisecond)
-	ev.none(t)
-	assert.Equal(t, []string{"benvolio@example.net", "nurse@example.com", "romeo@example.net"}, jids(r.Entries()))
-	romeo, _ := r.Entry(jid.MustParse("romeo@example.net"))
-	assert.Equal(t, roster.Entry{JID: romeo.JID, Name: "Romeo Montague", Groups: []string{"Friends", "Lovers"}, Subscription: roster.SubscriptionBoth}, romeo)
-	nurse, _ := r.Entry(jid.MustParse("nurse@example.com"))
-	assert.True(t, nurse.SubscriptionPending())
-	assert.Equal(t, roster.SubscriptionNone, nurse.Subscription)
-	g, _ := r.Group("Lovers")
-	assert.Equal(t, []string{"romeo@example.net"}, jids(g.Entries))
 }
 
 // TestSpoofedPush: a push from anyone but the server for the account is
@@ -464,11 +467,12 @@ S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns
 // read: the Chinese name, the pending subscription, and the version saved
 // in a file.
 func TestOpenfireSeed(t *testing.T) {
-	account := jid.MustParse("8049a646c63e65e8@oatest.dgcb.com.cn/phone")
-	store, err := roster.OpenFileStore(t.TempDir() + "/roster.json")
-	require.NoError(t, err)
-	var r *roster.Roster
-	connect(t, account, versioning, `
+	synctest.Test(t, func(t *testing.T) {
+		account := jid.MustParse("8049a646c63e65e8@oatest.dgcb.com.cn/phone")
+		store, err := roster.OpenFileStore(t.TempDir() + "/roster.json")
+		require.NoError(t, err)
+		var r *roster.Roster
+		connect(t, account, versioning, `
 C: <iq id='{{roster}}' type='get'><query xmlns='jabber:iq:roster' ver=''></query></iq>
 S: <iq id="{{roster}}" to="8049a646c63e65e8@oatest.dgcb.com.cn/phone" type="result">
     <query ver="-491295515" xmlns="jabber:iq:roster">
@@ -478,26 +482,25 @@ S: <iq id="{{roster}}" to="8049a646c63e65e8@oatest.dgcb.com.cn/phone" type="resu
     </query>
    </iq>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.WithStore(store))
-	})
-	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	want := []roster.Entry{
-		{JID: jid.MustParse("0347a8a25e9074b0@oatest.dgcb.com.cn"), Name: "李**", Subscription: roster.SubscriptionTo},
-		{JID: jid.MustParse("28af56d053cbbf3e@oatest.dgcb.com.cn"), Subscription: roster.SubscriptionNone, Ask: roster.AskSubscribe},
-		{JID: jid.MustParse("903e652d2334628a@oatest.dgcb.com.cn"), Subscription: roster.SubscriptionFrom},
-	}
-	assert.Equal(t, want, r.Entries())
-	assert.Equal(t, "-491295515", r.Version())
-
-	// The file holds it all: a store opened on it would ask with this ver.
-	require.Eventually(t, func() bool {
-		again, err := roster.OpenFileStore(store.Path())
-		if err != nil {
-			return false
+			r = roster.New(c, roster.WithStore(store))
+		})
+		require.NoError(t, r.WaitLoaded(ctxT(t)))
+		want := []roster.Entry{
+			{JID: jid.MustParse("0347a8a25e9074b0@oatest.dgcb.com.cn"), Name: "李**", Subscription: roster.SubscriptionTo},
+			{JID: jid.MustParse("28af56d053cbbf3e@oatest.dgcb.com.cn"), Subscription: roster.SubscriptionNone, Ask: roster.AskSubscribe},
+			{JID: jid.MustParse("903e652d2334628a@oatest.dgcb.com.cn"), Subscription: roster.SubscriptionFrom},
 		}
+		assert.Equal(t, want, r.Entries())
+		assert.Equal(t, "-491295515", r.Version())
+
+		// The file holds it all: a store opened on it would ask with this ver.
+		synctest.Wait()
+		again, err := roster.OpenFileStore(store.Path())
+		require.NoError(t, err)
 		ver, entries, _ := again.Load()
-		return ver == "-491295515" && assert.ObjectsAreEqual(want, entries)
-	}, xmpptest.ReplayTimeout, time.Millisecond)
+		assert.Equal(t, "-491295515", ver)
+		assert.Equal(t, want, entries)
+	})
 }
 
 // TestSecondRoster: a Conn takes one Roster; after Close another can be

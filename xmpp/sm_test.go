@@ -339,49 +339,52 @@ func TestSMResumeFailed(t *testing.T) {
 // cannot be sent again (its reply may have been lost with a change done):
 // it is reported, and its SendIQ fails.
 func TestSMResumeFailedResendsByKind(t *testing.T) {
-	ping := "<ping xmlns='urn:xmpp:ping'/>"
-	first := smLogin + smBind +
-		"C: <presence id='p1'/>\n" +
-		"C: <presence id='j1' to='room@conference.localhost/alice'/>\n" +
-		"C: <iq type='get' id='q1' to='localhost'>" + ping + "</iq>\n" +
-		msgLine("m1") + serverMsg("s1")
-	second := smLogin +
-		"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
-		"S: <failed xmlns='urn:xmpp:sm:3' h='1'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
-		smBind +
-		"C: <presence id='{{p2}}'/>\n" +
-		"C: <presence id='j1' to='room@conference.localhost/alice'/>\n" +
-		msgLine("m1") +
-		"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
-		smClose(4)
-	c, e, hold := heldReconnect(t, first, second)
-	require.NoError(t, c.Connect(ctxT(t)))
-	p := &stanza.Presence{}
-	p.ID = "p1"
-	require.NoError(t, c.Send(ctxT(t), p))
-	join := &stanza.Presence{}
-	join.ID, join.To = "j1", jid.MustParse("room@conference.localhost/alice")
-	require.NoError(t, c.Send(ctxT(t), join))
-	iqErr := make(chan error, 1)
-	go func() {
-		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}}}
-		iq.ID, iq.To = "q1", jid.MustParse("localhost")
-		_, err := c.SendIQ(ctxT(t), iq)
-		iqErr <- err
-	}()
-	e.expect(t, "state:authenticated")
-	// m1 goes after the IQ: wait until the IQ is on its way.
-	require.Eventually(t, func() bool { return xmpp.Unacked(c) == 3 }, 5*time.Second, time.Millisecond)
-	sendAll(t, c, "m1")
-	e.expect(t, "msg:s1", "state:disconnected")
-	close(hold)
-	e.expect(t, "acked:p1", "unacked:q1", "state:closed", "state:authenticated")
-	presence := closeID(t, e)
-	assert.NotEqual(t, "p1", presence, "the restored presence is a stanza of its own")
-	e.expect(t, "acked:j1", "acked:m1")
-	assert.ErrorIs(t, <-iqErr, xmpp.ErrNotConnected)
-	require.NoError(t, c.Close())
-	closeID(t, e)
+	synctest.Test(t, func(t *testing.T) {
+		ping := "<ping xmlns='urn:xmpp:ping'/>"
+		first := smLogin + smBind +
+			"C: <presence id='p1'/>\n" +
+			"C: <presence id='j1' to='room@conference.localhost/alice'/>\n" +
+			"C: <iq type='get' id='q1' to='localhost'>" + ping + "</iq>\n" +
+			msgLine("m1") + serverMsg("s1")
+		second := smLogin +
+			"C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+			"S: <failed xmlns='urn:xmpp:sm:3' h='1'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
+			smBind +
+			"C: <presence id='{{p2}}'/>\n" +
+			"C: <presence id='j1' to='room@conference.localhost/alice'/>\n" +
+			msgLine("m1") +
+			"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
+			smClose(4)
+		c, e, hold := heldReconnect(t, first, second)
+		require.NoError(t, c.Connect(ctxT(t)))
+		p := &stanza.Presence{}
+		p.ID = "p1"
+		require.NoError(t, c.Send(ctxT(t), p))
+		join := &stanza.Presence{}
+		join.ID, join.To = "j1", jid.MustParse("room@conference.localhost/alice")
+		require.NoError(t, c.Send(ctxT(t), join))
+		iqErr := make(chan error, 1)
+		go func() {
+			iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}}}
+			iq.ID, iq.To = "q1", jid.MustParse("localhost")
+			_, err := c.SendIQ(ctxT(t), iq)
+			iqErr <- err
+		}()
+		e.expect(t, "state:authenticated")
+		// m1 goes after the IQ: wait until the IQ is on its way.
+		synctest.Wait()
+		require.Equal(t, 3, xmpp.Unacked(c))
+		sendAll(t, c, "m1")
+		e.expect(t, "msg:s1", "state:disconnected")
+		close(hold)
+		e.expect(t, "acked:p1", "unacked:q1", "state:closed", "state:authenticated")
+		presence := closeID(t, e)
+		assert.NotEqual(t, "p1", presence, "the restored presence is a stanza of its own")
+		e.expect(t, "acked:j1", "acked:m1")
+		assert.ErrorIs(t, <-iqErr, xmpp.ErrNotConnected)
+		require.NoError(t, c.Close())
+		closeID(t, e)
+	})
 }
 
 // TestSMResumeFailedStaysUnavailable: a user whose last presence
