@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/caps"
@@ -79,7 +80,8 @@ func proceedNow(t *testing.T, c *xmpp.Conn) {
 	require.NoError(t, err)
 }
 
-// settle waits for a sync IQ, then for the manager's lookups to end.
+// settle waits for a sync IQ, then for everything in the test's synctest
+// bubble to settle: the manager's lookups have ended.
 func settle(t *testing.T, synced <-chan struct{}, m *caps.Manager) {
 	t.Helper()
 	select {
@@ -87,7 +89,8 @@ func settle(t *testing.T, synced <-chan struct{}, m *caps.Manager) {
 	case <-time.After(xmpptest.ReplayTimeout):
 		t.Fatal("the script did not get to its sync IQ")
 	}
-	require.Eventually(t, m.Idle, xmpptest.ReplayTimeout, time.Millisecond)
+	synctest.Wait()
+	require.True(t, m.Idle(), "the manager's lookups have ended")
 }
 
 func transcript(t *testing.T, text string) *xmpptest.Transcript {
@@ -161,7 +164,8 @@ C: <presence id='{{p1}}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1'
 // node#ver; another contact with the same ver triggers none; Supports
 // answers both from the cache.
 func TestLookup(t *testing.T) {
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 C: <iq type='get' id='{{q1}}' to='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info' node='http://code.google.com/p/exodus#`+exodus+`'/></iq>
 S: <iq type='result' id='{{q1}}' from='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info' node='http://code.google.com/p/exodus#`+exodus+`'>
@@ -172,46 +176,48 @@ S: <presence from='bob@localhost/b'><show>away</show></presence>
 `+sync+proceed("go1")+`S: <presence from='bob@localhost/b' type='unavailable'/>
 S: <presence from='carol@localhost/c'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+proceed("go2"))
-	cache := new(caps.Cache)
-	var m *caps.Manager
-	var synced <-chan struct{}
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.New(disco.New(c), caps.Config{Cache: cache})
-		synced = syncer(c)
-	})
-	settle(t, synced, m)
-	// One query (the transcript has no other before the sync), and both
-	// contacts are known from its answer.
-	for _, j := range []jid.JID{bob, carol} {
-		ok, known := m.Supports(j, "http://jabber.org/protocol/muc")
-		assert.True(t, ok && known, j.String())
-		ok, known = m.Supports(j, "urn:xmpp:receipts")
-		assert.True(t, !ok && known, j.String())
-	}
-	info, ok := m.Info(carol)
-	require.True(t, ok)
-	assert.True(t, info.HasIdentity("client", "pc"))
-	assert.NotNil(t, cache.Get("sha-1", exodus))
-	assert.Equal(t, 2, cache.Len(), "exodus and the client's own")
-	_, known := m.Supports(jid.MustParse("dave@localhost/d"), caps.NS)
-	assert.False(t, known, "never seen")
+		cache := new(caps.Cache)
+		var m *caps.Manager
+		var synced <-chan struct{}
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			m = caps.New(disco.New(c), caps.Config{Cache: cache})
+			synced = syncer(c)
+		})
+		settle(t, synced, m)
+		// One query (the transcript has no other before the sync), and both
+		// contacts are known from its answer.
+		for _, j := range []jid.JID{bob, carol} {
+			ok, known := m.Supports(j, "http://jabber.org/protocol/muc")
+			assert.True(t, ok && known, j.String())
+			ok, known = m.Supports(j, "urn:xmpp:receipts")
+			assert.True(t, !ok && known, j.String())
+		}
+		info, ok := m.Info(carol)
+		require.True(t, ok)
+		assert.True(t, info.HasIdentity("client", "pc"))
+		assert.NotNil(t, cache.Get("sha-1", exodus))
+		assert.Equal(t, 2, cache.Len(), "exodus and the client's own")
+		_, known := m.Supports(jid.MustParse("dave@localhost/d"), caps.NS)
+		assert.False(t, known, "never seen")
 
-	// bob goes offline: unknown again; carol's repeated presence asks
-	// nothing (the second sync would come after a query otherwise).
-	proceedNow(t, c)
-	settle(t, synced, m)
-	_, known = m.Supports(bob, caps.NS)
-	assert.False(t, known, "offline")
-	_, known = m.Supports(carol, caps.NS)
-	assert.True(t, known)
-	proceedNow(t, c)
+		// bob goes offline: unknown again; carol's repeated presence asks
+		// nothing (the second sync would come after a query otherwise).
+		proceedNow(t, c)
+		settle(t, synced, m)
+		_, known = m.Supports(bob, caps.NS)
+		assert.False(t, known, "offline")
+		_, known = m.Supports(carol, caps.NS)
+		assert.True(t, known)
+		proceedNow(t, c)
+	})
 }
 
 // TestLookupMismatch: info that does not hash to the announced ver is
 // refused and not cached; the same entity is not asked again for that
 // ver, another entity that announces it is (XEP-0115 section 5.4).
 func TestLookupMismatch(t *testing.T) {
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 C: <iq type='get' id='{{q1}}' to='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info' node='http://code.google.com/p/exodus#`+exodus+`'/></iq>
 S: <iq type='result' id='{{q1}}' from='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info' node='http://code.google.com/p/exodus#`+exodus+`'>
@@ -228,83 +234,88 @@ S: <iq type='result' id='{{q2}}' from='carol@localhost/c'><query xmlns='http://j
 S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 S: <presence from='carol@localhost/c'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+proceed("end"))
-	cache := new(caps.Cache)
-	var m *caps.Manager
-	var synced <-chan struct{}
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.New(disco.New(c), caps.Config{Cache: cache})
-		synced = syncer(c)
+		cache := new(caps.Cache)
+		var m *caps.Manager
+		var synced <-chan struct{}
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			m = caps.New(disco.New(c), caps.Config{Cache: cache})
+			synced = syncer(c)
+		})
+		settle(t, synced, m)
+		for _, j := range []jid.JID{bob, carol} {
+			_, known := m.Supports(j, "urn:xmpp:jingle:1")
+			assert.False(t, known, j.String())
+		}
+		assert.Nil(t, cache.Get("sha-1", exodus))
+		assert.Equal(t, 1, cache.Len(), "only the client's own")
+		proceedNow(t, c)
 	})
-	settle(t, synced, m)
-	for _, j := range []jid.JID{bob, carol} {
-		_, known := m.Supports(j, "urn:xmpp:jingle:1")
-		assert.False(t, known, j.String())
-	}
-	assert.Nil(t, cache.Get("sha-1", exodus))
-	assert.Equal(t, 1, cache.Len(), "only the client's own")
-	proceedNow(t, c)
 }
 
 // TestIgnored: legacy caps, unknown algorithms, values that cannot be a
 // digest, missing or huge nodes, caps from the server or from the client
 // itself: no query, no panic.
 func TestIgnored(t *testing.T) {
-	presence := func(attrs string) string {
-		return `S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' ` + attrs + `/></presence>` + "\n"
-	}
-	node := "node='http://code.google.com/p/exodus'"
-	tr := transcript(t,
-		presence(node+" ver='1.0'")+
-			presence(node+" ext='voice-v1' ver='0.9.1'")+
-			presence("hash='md5' "+node+" ver='1B2M2Y8AsgTpgAmY7PhCfg=='")+
-			presence("hash='SHA-1' "+node+" ver='"+exodus+"'")+
-			presence("hash='sha-1' "+node+" ver='not base64'")+
-			presence("hash='sha-1' "+node+" ver='"+exodus[:len(exodus)-4]+"'")+
-			presence("hash='sha-1' "+node+" ver='"+strings.Repeat("A", 200)+"'")+
-			presence("hash='sha-1' "+node)+
-			presence("hash='sha-1' ver='"+exodus+"'")+
-			presence("hash='sha-1' node='"+strings.Repeat("n", 2000)+"' ver='"+exodus+"'")+
-			`S: <presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
+	synctest.Test(t, func(t *testing.T) {
+		presence := func(attrs string) string {
+			return `S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' ` + attrs + `/></presence>` + "\n"
+		}
+		node := "node='http://code.google.com/p/exodus'"
+		tr := transcript(t,
+			presence(node+" ver='1.0'")+
+				presence(node+" ext='voice-v1' ver='0.9.1'")+
+				presence("hash='md5' "+node+" ver='1B2M2Y8AsgTpgAmY7PhCfg=='")+
+				presence("hash='SHA-1' "+node+" ver='"+exodus+"'")+
+				presence("hash='sha-1' "+node+" ver='not base64'")+
+				presence("hash='sha-1' "+node+" ver='"+exodus[:len(exodus)-4]+"'")+
+				presence("hash='sha-1' "+node+" ver='"+strings.Repeat("A", 200)+"'")+
+				presence("hash='sha-1' "+node)+
+				presence("hash='sha-1' ver='"+exodus+"'")+
+				presence("hash='sha-1' node='"+strings.Repeat("n", 2000)+"' ver='"+exodus+"'")+
+				`S: <presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 S: <presence from='alice@localhost/test'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 S: <presence from='bob@localhost/b' type='error'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 S: <presence from='bob@localhost/b' type='subscribe'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 `+sync+proceed("end"))
-	var m *caps.Manager
-	var synced <-chan struct{}
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.New(disco.New(c), caps.Config{})
-		synced = syncer(c)
+		var m *caps.Manager
+		var synced <-chan struct{}
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			m = caps.New(disco.New(c), caps.Config{})
+			synced = syncer(c)
+		})
+		settle(t, synced, m)
+		_, known := m.Supports(bob, caps.NS)
+		assert.False(t, known)
+		proceedNow(t, c)
 	})
-	settle(t, synced, m)
-	_, known := m.Supports(bob, caps.NS)
-	assert.False(t, known)
-	proceedNow(t, c)
 }
 
 // TestSharedCache: a cache shared with another connection answers
 // without any query; Close stops the annotations.
 func TestSharedCache(t *testing.T) {
-	cache := new(caps.Cache)
-	info := &disco.Info{
-		Identities: []disco.Identity{{Category: "client", Type: "pc", Name: "Exodus 0.9.1"}},
-		Features:   []string{caps.NS, disco.NSInfo, disco.NSItems, "http://jabber.org/protocol/muc"},
-	}
-	require.NoError(t, cache.Add("sha-1", exodus, info))
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		cache := new(caps.Cache)
+		info := &disco.Info{
+			Identities: []disco.Identity{{Category: "client", Type: "pc", Name: "Exodus 0.9.1"}},
+			Features:   []string{caps.NS, disco.NSInfo, disco.NSItems, "http://jabber.org/protocol/muc"},
+		}
+		require.NoError(t, cache.Add("sha-1", exodus, info))
+		tr := transcript(t, `
 S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+`C: <presence id='{{p}}'/>
 `)
-	var m *caps.Manager
-	var synced <-chan struct{}
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.New(disco.New(c), caps.Config{Cache: cache})
-		synced = syncer(c)
+		var m *caps.Manager
+		var synced <-chan struct{}
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			m = caps.New(disco.New(c), caps.Config{Cache: cache})
+			synced = syncer(c)
+		})
+		settle(t, synced, m)
+		_, known := m.Supports(bob, caps.NS)
+		require.True(t, known)
+		m.Close()
+		m.Close()
+		assert.NotContains(t, c.Announced(), caps.NS)
+		require.NoError(t, c.Send(t.Context(), &stanza.Presence{}))
 	})
-	settle(t, synced, m)
-	_, known := m.Supports(bob, caps.NS)
-	require.True(t, known)
-	m.Close()
-	m.Close()
-	assert.NotContains(t, c.Announced(), caps.NS)
-	require.NoError(t, c.Send(t.Context(), &stanza.Presence{}))
 }
