@@ -49,6 +49,7 @@ type Error struct {
 	Err    error  // the PRECIS or IDNA error behind Reason, or nil
 }
 
+// Error says which part of the address was refused and why.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("jid: invalid %s: %s: %v", e.Part, e.Reason, e.Err)

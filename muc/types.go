@@ -284,6 +284,7 @@ const (
 	Banned                           // was banned (status 301)
 )
 
+// String returns the kind's name, as used in logs.
 func (k EventKind) String() string {
 	switch k {
 	case Joined:
@@ -331,6 +332,7 @@ const (
 	ExitDropped                            // a self-ping found the user out (XEP-0410)
 )
 
+// String returns the reason's name, as used in logs.
 func (r ExitReason) String() string {
 	switch r {
 	case ExitKicked:

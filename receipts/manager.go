@@ -33,6 +33,7 @@ const (
 	Never
 )
 
+// String returns the mode's name, as used in logs.
 func (m Mode) String() string {
 	switch m {
 	case IfSubscribed:

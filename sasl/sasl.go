@@ -150,6 +150,7 @@ type Failure struct {
 	Lang      string    // the text's xml:lang, if any
 }
 
+// Error returns the condition and the server's text, if any.
 func (f *Failure) Error() string {
 	if f.Text != "" {
 		return fmt.Sprintf("sasl: authentication failed: %s: %s", f.Condition, f.Text)

@@ -79,6 +79,8 @@ type Error struct {
 // NewError returns an error of the given type and condition.
 func NewError(t ErrorType, c Condition) *Error { return &Error{Type: t, Condition: c} }
 
+// Error returns the condition and type, the application condition and
+// the text when there are some.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("stanza error: %s (%s)", e.Condition, e.Type)
 	if e.App != nil {
@@ -160,6 +162,7 @@ type StreamError struct {
 	App *Node
 }
 
+// Error returns the condition, and the text when there is one.
 func (e *StreamError) Error() string {
 	s := "stream error: " + string(e.Condition)
 	if e.OtherHost != "" {

@@ -30,6 +30,7 @@ const (
 	TLSDisabled
 )
 
+// String returns the setting in words, as used in logs.
 func (s Security) String() string {
 	switch s {
 	case TLSRequired:

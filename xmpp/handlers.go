@@ -37,6 +37,7 @@ const (
 	StateResumed
 )
 
+// String returns the state's name, as used in logs.
 func (s State) String() string {
 	switch s {
 	case StateConnected:

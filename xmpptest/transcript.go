@@ -18,6 +18,7 @@ const (
 	Server
 )
 
+// String returns "client" or "server" (a number for any other value).
 func (s Side) String() string {
 	switch s {
 	case Client:

@@ -33,6 +33,7 @@ type Error struct {
 	Msg       string // what was wrong
 }
 
+// Error says what was wrong and the stream error condition it calls for.
 func (e *Error) Error() string {
 	return fmt.Sprintf("xmlstream: %s at byte %d: %s", e.Condition, e.Offset, e.Msg)
 }

@@ -162,6 +162,7 @@ func loadRoots(file string) (*x509.CertPool, error) {
 // Return one from run for a bad value of a program's own flag.
 type UsageError struct{ Msg string }
 
+// Error returns the message, as the flag package prints it.
 func (e *UsageError) Error() string { return e.Msg }
 
 // Usagef returns a *UsageError with the formatted message.
