@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"encoding/xml"
 	"slices"
 	"strconv"
 	"testing"
@@ -182,4 +183,101 @@ func checkRoom(t *testing.T, r *Room) {
 	if r.joined && r.nick == "" {
 		t.Fatal("joined without a nick")
 	}
+}
+
+// FuzzInvitationMessages reads messages as the Manager's listeners get
+// them and checks what parseInvitation and parseVoiceRequest make of
+// them: the kind of invitation (direct, mediated, decline or none) is
+// that of the first <x/> that carries one as encoding/xml reads the
+// message (XEP-0249, XEP-0045 sections 7.8.1 and 7.8.2); a direct one
+// names a room as a valid bare JID, a mediated one the room it came from;
+// group chat and error messages are neither; a voice request comes from a
+// room, with a muc#request form and a role.
+func FuzzInvitationMessages(f *testing.F) {
+	wiretest.Seed(f,
+		// XEP-0249 example 1; XEP-0045 examples 57, 58 and 60; 133.
+		`<message from='crone1@shakespeare.lit/desktop' to='hecate@shakespeare.lit'><x xmlns='jabber:x:conference' jid='darkcave@macbeth.shakespeare.lit' password='cauldronburn' reason='Hey Hecate, this is the place for all good witches!'/></message>`,
+		`<message from='coven@chat.shakespeare.lit' id='nzd143v8' to='hecate@shakespeare.lit'><x xmlns='http://jabber.org/protocol/muc#user'><invite from='crone1@shakespeare.lit/desktop'><reason>Hey Hecate, this is the place for all good witches!</reason><continue thread='e0ffe42b28561960c6b12b944a092794b9683a38'/></invite><password>cauldronburn</password></x></message>`,
+		`<message from='coven@chat.shakespeare.lit' id='jk2vs61v' to='crone1@shakespeare.lit/desktop'><x xmlns='http://jabber.org/protocol/muc#user'><decline from='hecate@shakespeare.lit'><reason>Sorry, I'm too busy right now.</reason></decline></x></message>`,
+		`<message from='coven@chat.shakespeare.lit' to='crone1@shakespeare.lit/desktop'><x xmlns='jabber:x:data' type='form'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#request</value></field><field var='muc#role' type='list-single'><value>participant</value></field><field var='muc#jid' type='jid-single'><value>hag66@shakespeare.lit/pda</value></field><field var='muc#roomnick' type='text-single'><value>thirdwitch</value></field><field var='muc#request_allow' type='boolean'><value>false</value></field></x></message>`,
+		`<message from='coven@chat.shakespeare.lit' type='groupchat'><x xmlns='jabber:x:conference' jid='darkcave@macbeth.shakespeare.lit'/></message>`,
+		`<message from='x@y'><x xmlns='jabber:x:conference' jid='bad@@'/><x xmlns='http://jabber.org/protocol/muc#user'><status code='100'/></x><x xmlns='jabber:x:conference' jid='room@service/res'/></message>`,
+	)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		wiretest.Stanzas(data, func(el *xmlstream.Element, st stanza.Stanza, derr error) bool {
+			msg, ok := st.(*stanza.Message)
+			if !ok || derr != nil {
+				return true // the connection drops malformed stanzas
+			}
+			in, ok := parseInvitation(msg)
+			if isInvitation(msg) != ok {
+				t.Fatalf("isInvitation disagrees with parseInvitation")
+			}
+			kind := "none"
+			switch {
+			case ok && in.decline:
+				kind = "decline"
+				if in.inv != nil {
+					t.Fatalf("a decline with an invitation: %+v", in)
+				}
+			case ok && in.inv.Direct:
+				kind = "direct"
+				if in.inv.Room.IsZero() || in.inv.Room != in.inv.Room.Bare() {
+					t.Fatalf("direct invitation to %q", in.inv.Room)
+				}
+			case ok:
+				kind = "mediated"
+				if in.inv.Room != msg.From.Bare() {
+					t.Fatalf("mediated invitation to %q from %q", in.inv.Room, msg.From)
+				}
+			}
+			if ok && in.inv != nil && in.inv.Message != msg {
+				t.Fatal("the invitation does not keep its message")
+			}
+			if ref, err := wiretest.Reference(el.Raw); err == nil {
+				if want := referenceInvitation(ref, msg.Type); kind != want {
+					t.Fatalf("%s\nparseInvitation: %s\nreference:       %s", el.Raw, kind, want)
+				}
+			}
+			if req, ok := parseVoiceRequest(msg); ok {
+				if msg.Type == stanza.MessageError || msg.Type == stanza.Groupchat || req.Role == "" ||
+					req.Room != msg.From.Bare() || req.Form.FormType() != NSRequest {
+					t.Fatalf("voice request %+v from %s", req, el.Raw)
+				}
+			}
+			return true
+		})
+	})
+}
+
+// referenceInvitation says which kind of invitation encoding/xml's
+// reading of a message of type typ carries.
+func referenceInvitation(msg *wiretest.XMLNode, typ stanza.MessageType) string {
+	if typ == stanza.MessageError || typ == stanza.Groupchat {
+		return "none"
+	}
+	for i := range msg.Nodes {
+		x := &msg.Nodes[i]
+		if x.XMLName.Local != "x" {
+			continue
+		}
+		switch x.XMLName.Space {
+		case NSConference:
+			if j, err := jid.Parse(x.Attr("jid")); err == nil && !j.IsZero() {
+				return "direct"
+			}
+		case NSUser:
+			for _, k := range []string{"invite", "decline"} {
+				for c := range x.Nodes {
+					if x.Nodes[c].XMLName == (xml.Name{Space: NSUser, Local: k}) {
+						if k == "invite" {
+							return "mediated"
+						}
+						return "decline"
+					}
+				}
+			}
+		}
+	}
+	return "none"
 }

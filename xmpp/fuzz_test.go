@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosmack/gosmack/internal/wiretest"
 	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/sasl"
 	"github.com/gosmack/gosmack/stanza"
 )
 
@@ -250,4 +251,58 @@ func checkH(t *testing.T, sm *smState, el *xmlstream.Element) {
 	case sm.held != len(sm.unacked):
 		t.Fatalf("%d slots held for %d kept stanzas", sm.held, len(sm.unacked))
 	}
+}
+
+var failureName = xml.Name{Space: nsSASL, Local: "failure"}
+
+// FuzzSASLFailure reads <failure/> as authentication does and compares
+// parseFailure with encoding/xml's reading of RFC 6120 section 6.5: the
+// condition is the first child in the SASL namespace other than <text/>,
+// the text and its language those of the first SASL <text/>. Whatever the
+// server sent, the failure is an error that says it is one.
+func FuzzSASLFailure(f *testing.F) {
+	wiretest.Seed(f,
+		// RFC 6120 examples of section 6.4.5 and 6.5.
+		`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>`,
+		`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><account-disabled/><text xml:lang='en'>Call 212-555-1212 for assistance.</text></failure>`,
+		`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><text>first</text><aborted/><text>second</text></failure>`,
+		`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><x xmlns='urn:example'/><text>a<b/>c</text><temporary-auth-failure/></failure>`,
+	)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		el, err := wiretest.Element(data)
+		if err != nil || el.Tokens[0].Name != failureName {
+			return
+		}
+		got := parseFailure(el)
+		if !strings.HasPrefix(got.Error(), "sasl: authentication failed") {
+			t.Fatalf("%q does not say what failed", got.Error())
+		}
+		ref, err := wiretest.Reference(el.Raw)
+		if err != nil {
+			return // FuzzNext holds the reader to encoding/xml
+		}
+		var want sasl.Failure
+		textSeen := false
+		for i := range ref.Nodes {
+			c := &ref.Nodes[i]
+			if c.XMLName.Space != nsSASL {
+				continue
+			}
+			switch {
+			case c.XMLName.Local == "text" && !textSeen:
+				textSeen = true
+				want.Text = c.Text
+				for _, a := range c.Attrs {
+					if a.Name.Space == xmlstream.NSXML && a.Name.Local == "lang" {
+						want.Lang = a.Value
+					}
+				}
+			case c.XMLName.Local != "text" && want.Condition == "":
+				want.Condition = sasl.Condition(c.XMLName.Local)
+			}
+		}
+		if *got != want {
+			t.Fatalf("%s\nparseFailure: %+v\nreference:    %+v", el.Raw, *got, want)
+		}
+	})
 }

@@ -394,30 +394,42 @@ func deadline(ctx context.Context) time.Time {
 	return d
 }
 
-// parseFailure reads <failure/>: the condition is its first child element
-// other than <text/>.
+// parseFailure reads <failure/> (RFC 6120 section 6.5): the condition is
+// its first child element in the SASL namespace other than <text/>, the
+// text the character data directly inside its first <text/>. Children in
+// other namespaces are extensions, and say nothing of the failure.
 func parseFailure(el *xmlstream.Element) *sasl.Failure {
 	f := new(sasl.Failure)
 	depth := 0
-	for i, t := range el.Tokens {
+	inText, textSeen := false, false
+	var text strings.Builder
+	for i := range el.Tokens {
+		t := &el.Tokens[i]
 		switch t.Kind {
 		case xmlstream.StartElement:
 			depth++
-			if depth != 2 {
+			if depth != 2 || t.Name.Space != nsSASL {
 				continue
 			}
-			if t.Name.Local == "text" {
-				f.Lang = attrNS(el, &el.Tokens[i], xmlstream.NSXML, "lang")
-				if i+1 < len(el.Tokens) && el.Tokens[i+1].Kind == xmlstream.Text {
-					f.Text = el.Tokens[i+1].Text
-				}
-			} else if f.Condition == "" {
+			switch {
+			case t.Name.Local == "text" && !textSeen:
+				inText, textSeen = true, true
+				f.Lang = attrNS(el, t, xmlstream.NSXML, "lang")
+			case t.Name.Local != "text" && f.Condition == "":
 				f.Condition = sasl.Condition(t.Name.Local)
 			}
 		case xmlstream.EndElement:
+			if depth == 2 {
+				inText = false
+			}
 			depth--
+		case xmlstream.Text:
+			if inText && depth == 2 {
+				text.WriteString(t.Text)
+			}
 		}
 	}
+	f.Text = text.String()
 	return f
 }
 
