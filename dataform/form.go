@@ -73,17 +73,26 @@ const (
 // Form is a plain value: copy it with Clone to keep it apart from the
 // original. The zero Form has no type and no fields.
 type Form struct {
-	Type         Type
-	Title        string
-	Instructions []string // one element each; XEP-0004 puts one line in each
-	Fields       []Field
-	Reported     []Field // the columns of a result table
-	Items        []Item  // the rows of a result table
-	Extra        []stanza.Node
+	// Type is the form's type attribute, as received; "" when absent.
+	Type Type
+	// Title is the text of the form's <title/>; "" when it has none.
+	Title string
+	// Instructions are the texts of the <instructions/> elements, one
+	// string each; XEP-0004 puts one line in each.
+	Instructions []string
+	// Fields are the form's fields, in order.
+	Fields []Field
+	// Reported are the columns of a result table (<reported/>).
+	Reported []Field
+	// Items are the rows of a result table (<item/>).
+	Items []Item
+	// Extra are the children of other namespaces, in order.
+	Extra []stanza.Node
 }
 
 // Item is one row of a result table: a field for each reported column.
 type Item struct {
+	// Fields are the row's cells, each named by the Var of its column.
 	Fields []Field
 }
 
@@ -93,20 +102,31 @@ type Item struct {
 // in a result. Options are the choices of a list field. The zero Field is
 // an unnamed text-single field.
 type Field struct {
-	Var      string
-	Type     FieldType
-	Label    string
-	Desc     string
+	// Var is the var attribute, the name an answer refers to the field by.
+	Var string
+	// Type is the type attribute, as received; "" when absent.
+	Type FieldType
+	// Label is the label attribute, the field's name to show to a user.
+	Label string
+	// Desc is the text of <desc/>, a longer explanation to show as help.
+	Desc string
+	// Required is set by <required/>: a submitted form must give the
+	// field a value (see Answer.Missing).
 	Required bool
-	Values   []string
-	Options  []Option
-	Extra    []stanza.Node // children of other namespaces, in order
+	// Values are the texts of the <value/> elements, in order.
+	Values []string
+	// Options are the choices of a list field, in order.
+	Options []Option
+	// Extra are the children of other namespaces, in order.
+	Extra []stanza.Node
 }
 
 // Option is one choice of a list-single or list-multi field: the Value
 // that goes into the answer and a Label to show.
 type Option struct {
+	// Label is the option's label attribute; "" when absent.
 	Label string
+	// Value is the text of the option's <value/>.
 	Value string
 }
 

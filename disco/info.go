@@ -39,10 +39,14 @@ var ErrMalformed = errors.New("disco: malformed payload")
 // optional human-readable Name in the language Lang (xml:lang). The zero
 // Identity, given to New, stands for client/pc.
 type Identity struct {
+	// Category is the category attribute, such as "client" or "server".
 	Category string
-	Type     string
-	Name     string
-	Lang     string
+	// Type is the type attribute, the kind of entity within Category.
+	Type string
+	// Name is the name attribute; "" when absent.
+	Name string
+	// Lang is the xml:lang attribute, the language of Name; "" when absent.
+	Lang string
 }
 
 // Field is a data form field (XEP-0004), package dataform's Field: an
@@ -69,10 +73,15 @@ func NewForm(formType string, fields ...Field) Form {
 // xmlns='http://jabber.org/protocol/disco#info'/>). The zero Info is an
 // empty answer about the entity itself.
 type Info struct {
-	Node       string // the node asked about; "" for the entity itself
+	// Node is the node asked about; "" for the entity itself.
+	Node string
+	// Identities are the <identity/> elements, in order.
 	Identities []Identity
-	Features   []string
-	Forms      []Form
+	// Features are the var attributes of the <feature/> elements, in
+	// order: namespaces and other protocol names.
+	Features []string
+	// Forms are the extended information forms (XEP-0128), in order.
+	Forms []Form
 }
 
 // HasFeature reports whether the info lists feature. Every entity
@@ -188,8 +197,11 @@ func (i *Info) UnmarshalNode(n stanza.Node) error {
 // entity with its JID, or a node of an entity (JID and Node), with an
 // optional human-readable Name.
 type Item struct {
-	JID  jid.JID
+	// JID is the jid attribute, the item's address.
+	JID jid.JID
+	// Node is the node attribute; "" when the item is the entity itself.
 	Node string
+	// Name is the name attribute; "" when absent.
 	Name string
 }
 

@@ -14,11 +14,17 @@ import (
 // Nick, for roles and, where the room tells it, for affiliations too),
 // their affiliation and role, and the reason recorded, if any.
 type Item struct {
-	JID         jid.JID
-	Nick        string
+	// JID is the jid attribute: a bare JID in an affiliation list, the
+	// occupant's full JID in a role list; zero when absent.
+	JID jid.JID
+	// Nick is the nick attribute, the nickname in the room; "" when absent.
+	Nick string
+	// Affiliation is the affiliation attribute; "" when absent.
 	Affiliation Affiliation
-	Role        Role
-	Reason      string
+	// Role is the role attribute; "" when absent.
+	Role Role
+	// Reason is the text of <reason/>; "" when there is none.
+	Reason string
 }
 
 // adminItem builds an admin <item/>; at most one of nick and j is set.

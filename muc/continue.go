@@ -19,8 +19,12 @@ const NSDelay = "urn:xmpp:delay"
 // HistoryMessage is one message of a one-to-one chat to replay in a room
 // with Continue: who sent it, its text, and when.
 type HistoryMessage struct {
-	From  jid.JID
-	Body  string
+	// From is the message's sender, the from of its delay element; the
+	// zero JID leaves from out.
+	From jid.JID
+	// Body is the message's text.
+	Body string
+	// Stamp is when the message was sent, the stamp of its delay element.
 	Stamp time.Time
 }
 

@@ -58,6 +58,7 @@ func Rooms(ctx context.Context, d *disco.Manager, service jid.JID) ([]disco.Item
 // and MaxHistoryFetch) when the room does not give them; Info keeps the
 // whole answer.
 type RoomInfo struct {
+	// Room is the room's JID, the one asked.
 	Room jid.JID
 	Name string // the name of the conference identity
 
@@ -80,6 +81,7 @@ type RoomInfo struct {
 
 	// Form is the muc#roominfo form, nil when the room sent none.
 	Form *dataform.Form
+	// Info is the whole disco#info result the fields were read from.
 	Info *disco.Info
 }
 

@@ -23,14 +23,24 @@ const NSConference = "jabber:x:conference"
 // chat (XEP-0045 section 7.9; Room.Continue), Thread then being that
 // chat's thread ("" when it had none).
 type Invitation struct {
-	Room     jid.JID
-	From     jid.JID
-	Reason   string
+	// Room is the room's bare JID: the sender of a mediated invitation,
+	// the jid attribute of a direct one.
+	Room jid.JID
+	// From is the inviter: the from attribute of a mediated invitation's
+	// <invite/>, the sender of a direct one.
+	From jid.JID
+	// Reason is the inviter's reason; "" when there is none.
+	Reason string
+	// Password is the room's password; "" when the invitation has none.
 	Password string
-	Direct   bool
+	// Direct is true for a direct invitation, false for a mediated one.
+	Direct bool
+	// Continue is set by a <continue/> in a mediated invitation.
 	Continue bool
-	Thread   string
-	Message  *stanza.Message
+	// Thread is the thread attribute of <continue/>; "" when absent.
+	Thread string
+	// Message is the message that carried the invitation.
+	Message *stanza.Message
 }
 
 // OnInvitation registers f for the invitations the user receives, both

@@ -38,8 +38,12 @@ var ErrRegistered = errors.New("muc: already registered with the room")
 // (Registered, with the registered nickname as Nick when the room tells
 // it) or the form to fill in (Form) and the room's Instructions.
 type Registration struct {
-	Registered   bool
-	Nick         string
+	// Registered is set by <registered/>: the user is registered already.
+	Registered bool
+	// Nick is the text of <username/>, the registered nickname; "" when
+	// the room does not tell it.
+	Nick string
+	// Instructions is the text of <instructions/>; "" when absent.
 	Instructions string
 	Form         *dataform.Form // nil when the room sent none
 }

@@ -63,11 +63,17 @@ const (
 // does not show it to the user. Presence is the last presence received
 // from the occupant. The zero Occupant is nobody.
 type Occupant struct {
-	Nick        string
-	JID         jid.JID
-	Role        Role
+	// Nick is the occupant's nickname, the resourcepart of its room JID.
+	Nick string
+	// JID is the occupant's real JID, the jid attribute of the presence's
+	// <item/>; zero when the room does not show it.
+	JID jid.JID
+	// Role is the role attribute of the presence's <item/>.
+	Role Role
+	// Affiliation is the affiliation attribute of the presence's <item/>.
 	Affiliation Affiliation
-	Presence    *stanza.Presence
+	// Presence is the last presence received from the occupant.
+	Presence *stanza.Presence
 }
 
 // Errors of this package. The errors of Join, Create and ChangeNick that
@@ -267,7 +273,10 @@ func parseUserX(nodes []stanza.Node) userX {
 // Destroyed tells that a room was destroyed: the reason its owner gave and
 // the room it points to instead, if any.
 type Destroyed struct {
-	Reason    string
+	// Reason is the text of <destroy/>'s <reason/>; "" when there is none.
+	Reason string
+	// Alternate is the jid attribute of <destroy/>, a room to go to
+	// instead; zero when absent.
 	Alternate jid.JID
 }
 
@@ -309,11 +318,19 @@ func (k EventKind) String() string {
 // Old is the occupant before it, for Changed and NickChanged. Actor and
 // Reason are what the room said about a kick or ban.
 type OccupantEvent struct {
-	Kind     EventKind
+	// Kind says what happened.
+	Kind EventKind
+	// Occupant is the occupant after the change.
 	Occupant Occupant
-	Old      Occupant
-	Actor    string
-	Reason   string
+	// Old is the occupant before the change; zero for other kinds than
+	// Changed and NickChanged.
+	Old Occupant
+	// Actor is the nick, or else the JID, of the <actor/> who kicked or
+	// banned the occupant; "" when the room does not name one.
+	Actor string
+	// Reason is the text of the <reason/> for a kick or ban; "" when
+	// there is none.
+	Reason string
 }
 
 // ExitReason says why the user is no longer in a room.
@@ -361,8 +378,13 @@ func (r ExitReason) String() string {
 // room without having asked to leave (Smack's UserStatusListener kicked,
 // banned, roomDestroyed). Destroyed is set when the room was destroyed.
 type Exit struct {
-	Reason    ExitReason
-	Actor     string
-	Text      string // the reason given for a kick or ban
+	// Reason says why the user was removed.
+	Reason ExitReason
+	// Actor is the nick, or else the JID, of the <actor/> who kicked or
+	// banned the user; "" when the room does not name one.
+	Actor string
+	Text  string // the reason given for a kick or ban
+	// Destroyed is the room's <destroy/>, nil unless Reason is
+	// ExitDestroyed.
 	Destroyed *Destroyed
 }

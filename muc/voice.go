@@ -54,11 +54,18 @@ func (r *Room) RequestVoice(ctx context.Context) error {
 // for. Form is the approval form the room sent and Message the message
 // that carried it. Answer it with Room.AnswerVoiceRequest.
 type VoiceRequest struct {
-	Room    jid.JID
-	Nick    string
-	JID     jid.JID
-	Role    Role
-	Form    dataform.Form
+	// Room is the bare JID of the room that passed the request on.
+	Room jid.JID
+	// Nick is the visitor's nickname, the form's muc#roomnick.
+	Nick string
+	// JID is the visitor's real JID, the form's muc#jid; zero when absent.
+	JID jid.JID
+	// Role is the role asked for, the form's muc#role; RoleParticipant
+	// when the form leaves it out.
+	Role Role
+	// Form is the approval form the room sent.
+	Form dataform.Form
+	// Message is the message that carried the form.
 	Message *stanza.Message
 }
 

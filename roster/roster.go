@@ -262,7 +262,9 @@ func (r *Roster) Version() string {
 // their entries (RFC 6121 section 2.1.2.4): a group is created by putting
 // an entry in it with Set and disappears with its last entry.
 type Group struct {
-	Name    string
+	// Name is the group's name, the text of the entries' <group/>.
+	Name string
+	// Entries are the entries in the group, copies sorted by JID.
 	Entries []Entry
 }
 

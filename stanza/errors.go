@@ -64,7 +64,10 @@ func Conditions() []Condition {
 //
 //	errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound})
 type Error struct {
-	Type      ErrorType
+	// Type is the type attribute: what the sender can do about the error.
+	Type ErrorType
+	// Condition is the name of the condition element; undefined-condition
+	// when a received error has none.
 	Condition Condition
 	// Target is the address in a gone or redirect condition, "" otherwise.
 	Target string
@@ -151,12 +154,15 @@ func StreamConditions() []StreamCondition {
 // StreamErrorException): the stream ends after it. Compare with errors.Is
 // against a *StreamError whose empty fields match anything.
 type StreamError struct {
+	// Condition is the name of the condition element; undefined-condition
+	// when a received error has none.
 	Condition StreamCondition
 	// OtherHost is the address of see-other-host: host, host:port or
 	// [IPv6]:port.
 	OtherHost string
-	Text      string
-	Lang      string // the text's language, "" without text
+	// Text is the human-readable text of <text/>, "" if none.
+	Text string
+	Lang string // the text's language, "" without text
 	// App is an application-specific condition element (in a namespace
 	// of its own, not the streams namespace), or nil.
 	App *Node

@@ -13,7 +13,10 @@ import (
 // Nodes are plain values: a decoded stanza owns its nodes, and the caller
 // may keep or change them. The zero Node is an empty text node.
 type Node struct {
-	Name  xml.Name
+	// Name is the element's name and namespace; empty for a text node.
+	Name xml.Name
+	// Attrs are the element's attributes, in order; namespace
+	// declarations are not among them.
 	Attrs []xml.Attr
 	Text  string // a text node's character data
 	Nodes []Node // an element's content, in document order

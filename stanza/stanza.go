@@ -25,9 +25,13 @@ type Stanza interface {
 // Common holds what every stanza carries. Its zero value has no
 // addresses, no id and no language.
 type Common struct {
+	// To and From are the to and from attributes; zero when absent.
 	To, From jid.JID
-	ID       string
-	Lang     string // xml:lang, "" when absent
+	// ID is the id attribute, which a reply repeats. xmpp.Conn gives a
+	// fresh one to a message or presence it sends without one, and to a
+	// request sent with SendIQ.
+	ID   string
+	Lang string // xml:lang, "" when absent
 	// Error is set on stanzas of type error.
 	Error *Error
 	// Seq is where a received stanza stood in the order the connection
@@ -45,7 +49,8 @@ func (c *Common) Head() *Common { return c }
 // Text is a piece of human-readable text with its language: a message body
 // or subject, a presence status.
 type Text struct {
-	Lang  string // xml:lang; "" means the stanza's (or the stream's) language
+	Lang string // xml:lang; "" means the stanza's (or the stream's) language
+	// Value is the element's character data.
 	Value string
 }
 
@@ -84,6 +89,7 @@ const (
 
 // Thread identifies a conversation thread (RFC 6121 section 5.2.5).
 type Thread struct {
+	// ID is the text of <thread/>; "" when the message has none.
 	ID     string
 	Parent string // the parent thread's ID, "" if none
 }
@@ -92,10 +98,14 @@ type Thread struct {
 // normal message with no body.
 type Message struct {
 	Common
-	Type     MessageType
-	Bodies   []Text
+	// Type is the type attribute; "" as received means Normal.
+	Type MessageType
+	// Bodies are the <body/> elements, in order.
+	Bodies []Text
+	// Subjects are the <subject/> elements, in order.
 	Subjects []Text
-	Thread   Thread
+	// Thread is the <thread/> element; zero when there is none.
+	Thread Thread
 	// Extensions are the children this package does not model, in order.
 	Extensions []Node
 }
@@ -151,8 +161,11 @@ const (
 // available presence with priority 0.
 type Presence struct {
 	Common
-	Type     PresenceType
-	Show     Show
+	// Type is the type attribute; "" is Available.
+	Type PresenceType
+	// Show is the text of <show/>; "" when absent.
+	Show Show
+	// Statuses are the <status/> elements, in order.
 	Statuses []Text
 	Priority int8 // -128..127 (RFC 6121 section 4.7.2.3)
 	// Extensions are the children this package does not model, in order.
@@ -179,7 +192,10 @@ const (
 // payload and carries Error.
 type IQ struct {
 	Common
-	Type    IQType
+	// Type is the type attribute.
+	Type IQType
+	// Payload is the IQ's child element other than <error/>; nil when it
+	// has none.
 	Payload *Node
 }
 

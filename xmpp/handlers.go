@@ -56,6 +56,7 @@ func (s State) String() string {
 
 // StateChange is what a state listener receives.
 type StateChange struct {
+	// State is the state the connection entered.
 	State State
 	JID   jid.JID // StateAuthenticated, StateResumed: the bound full JID
 	Err   error   // StateClosed, StateDisconnected: why, or nil after Close

@@ -32,7 +32,11 @@ func (s Side) String() string {
 // Step is what one side sends at one point of a transcript: a stream
 // header, one or more elements, a stream end, or several of those.
 type Step struct {
+	// From is the side that sent the step: Client for "C:" and SENT
+	// lines, Server for "S:" and RECV lines.
 	From Side
+	// XML is the text sent, its lines joined and trimmed; it may hold
+	// {{name}} placeholders.
 	XML  string
 	Line int // the line of the transcript where the step starts
 }
@@ -40,7 +44,10 @@ type Step struct {
 // Transcript is a recorded XMPP session, the steps in the order they
 // happened.
 type Transcript struct {
-	Name  string
+	// Name names the transcript in error messages: for LoadTranscript,
+	// the file's path.
+	Name string
+	// Steps are the transcript's steps, in order.
 	Steps []Step
 }
 

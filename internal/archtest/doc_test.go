@@ -13,7 +13,9 @@ import (
 // TestExportedHaveDocs: every exported name of the module's packages (not
 // main packages, not tests) has a doc comment: functions, methods of
 // exported types, types, constants and variables (a comment on their group
-// counts). An interface's methods are described by its own doc, as the
+// counts), and the exported fields of exported struct types (a comment above
+// the field or at the end of its line counts, and covers every name declared
+// on that line). An interface's methods are described by its own doc, as the
 // standard library's are.
 func TestExportedHaveDocs(t *testing.T) {
 	root := filepath.Join("..", "..")
@@ -76,12 +78,32 @@ func checkDecl(decl ast.Decl, note func(token.Pos, string)) {
 				if s.Doc == nil && d.Doc == nil {
 					note(s.Pos(), "type "+s.Name.Name)
 				}
+				if st, ok := s.Type.(*ast.StructType); ok {
+					checkFields(s.Name.Name, st, note)
+				}
 			case *ast.ValueSpec:
 				for _, n := range s.Names {
 					if n.IsExported() && s.Doc == nil && d.Doc == nil && s.Comment == nil {
 						note(n.Pos(), n.Name)
 					}
 				}
+			}
+		}
+	}
+}
+
+// checkFields notes the exported fields of the struct type named typ that
+// have neither a doc comment nor a line comment. A field list such as
+// "A, B int" shares the comment of its line. Embedded fields are left out:
+// their type carries the documentation.
+func checkFields(typ string, st *ast.StructType, note func(token.Pos, string)) {
+	for _, f := range st.Fields.List {
+		if f.Doc != nil || f.Comment != nil {
+			continue
+		}
+		for _, n := range f.Names {
+			if n.IsExported() {
+				note(n.Pos(), "field "+typ+"."+n.Name)
 			}
 		}
 	}

@@ -18,6 +18,8 @@ import (
 // with encoding/xml. It is test tooling, not a client: no routing, no
 // limits beyond a deadline, one goroutine.
 type Raw struct {
+	// Conn is the connection the stream runs on: the TCP connection, the
+	// TLS connection over it once secured, or the WebSocket.
 	Conn     net.Conn
 	Features Features // the features of the last stream opened
 
@@ -33,22 +35,30 @@ const (
 
 // Features is what a test reads from <stream:features/>.
 type Features struct {
+	// StartTLS is <starttls/>, nil when not offered; its Required is
+	// non-nil when the server requires TLS.
 	StartTLS *struct {
 		Required *struct{} `xml:"required"`
 	} `xml:"urn:ietf:params:xml:ns:xmpp-tls starttls"`
+	// Mechanisms are the names of the SASL mechanisms offered, in order.
 	Mechanisms []string `xml:"urn:ietf:params:xml:ns:xmpp-sasl mechanisms>mechanism"`
 	// ChannelBindings are the types of XEP-0440's sasl-channel-binding.
 	ChannelBindings []struct {
 		Type string `xml:"type,attr"`
 	} `xml:"urn:xmpp:sasl-cb:0 sasl-channel-binding>channel-binding"`
+	// Register is non-nil when the server offers in-band registration
+	// (XEP-0077).
 	Register *struct{} `xml:"http://jabber.org/features/iq-register register"`
 }
 
 // Element is one top-level element as Raw decodes it.
 type Element struct {
+	// XMLName is the element's name.
 	XMLName xml.Name
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Inner   string     `xml:",innerxml"`
+	// Attrs are the element's attributes, as encoding/xml reads them.
+	Attrs []xml.Attr `xml:",any,attr"`
+	// Inner is the element's content as received, undecoded XML.
+	Inner string `xml:",innerxml"`
 }
 
 const rawDeadline = 15 * time.Second

@@ -29,6 +29,7 @@ var Names = []string{"prosody", "ejabberd"}
 
 // Server describes one running server, as its script wrote it.
 type Server struct {
+	// Name is the server's name, one of Names.
 	Name            string `json:"name"`
 	Domain          string `json:"domain"`            // the XMPP domain: localhost
 	MUCDomain       string `json:"muc_domain"`        // conference.localhost
@@ -46,7 +47,9 @@ type Server struct {
 
 // User is a test account.
 type User struct {
-	Name     string `json:"name"`
+	// Name is the account's name, the localpart of its JID.
+	Name string `json:"name"`
+	// Password is the account's password.
 	Password string `json:"password"`
 }
 

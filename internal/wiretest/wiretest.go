@@ -153,10 +153,15 @@ func Payload(payload stanza.Node) (*stanza.Node, error) {
 // pieces directly inside it, joined) and its child elements. It is the
 // independent reading a hand-written parser is compared with.
 type XMLNode struct {
+	// XMLName is the element's name.
 	XMLName xml.Name
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Text    string     `xml:",chardata"`
-	Nodes   []XMLNode  `xml:",any"`
+	// Attrs are the element's attributes in document order, without the
+	// namespace declarations.
+	Attrs []xml.Attr `xml:",any,attr"`
+	// Text is the character data directly inside the element, joined.
+	Text string `xml:",chardata"`
+	// Nodes are the child elements, in order.
+	Nodes []XMLNode `xml:",any"`
 }
 
 // Attr returns the value of the attribute with the given local name and

@@ -28,6 +28,7 @@ const (
 // calls for. It is returned for every input the reader refuses, so that the
 // connection can end the stream with the right condition.
 type Error struct {
+	// Condition is the stream error condition the input calls for.
 	Condition Condition
 	Offset    int64  // byte offset in the stream where the problem was found
 	Msg       string // what was wrong

@@ -35,6 +35,8 @@ type Attr = xml.Attr
 // Token is one piece of an element: a start tag with its attributes, an
 // end tag, or character data (CDATA sections included).
 type Token struct {
+	// Kind is StartElement, EndElement or Text; the fields below say
+	// which kinds they are set for.
 	Kind Kind
 	Name Name   // StartElement and EndElement
 	Text string // Text: the character data, entities replaced
@@ -47,9 +49,12 @@ type Token struct {
 // substrings of one string made per element; the slices are reused by the
 // next call to Reader.Next, so keep strings, not the Element.
 type Element struct {
+	// Tokens are the element's tokens, in document order.
 	Tokens []Token
-	Attrs  []Attr
-	Raw    string // the element as received
+	// Attrs are the attributes of all its start tags, tag after tag; a
+	// StartElement token's AttrStart and AttrEnd delimit its own.
+	Attrs []Attr
+	Raw   string // the element as received
 }
 
 // TokenAttrs returns the attributes of the start tag t.

@@ -160,7 +160,10 @@ func loadRoots(file string) (*x509.CertPool, error) {
 
 // UsageError is an error in the command line: Main prints it and exits 2.
 // Return one from run for a bad value of a program's own flag.
-type UsageError struct{ Msg string }
+type UsageError struct {
+	// Msg says what is wrong with the command line; Error returns it.
+	Msg string
+}
 
 // Error returns the message, as the flag package prints it.
 func (e *UsageError) Error() string { return e.Msg }
