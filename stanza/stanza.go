@@ -27,9 +27,7 @@ type Stanza interface {
 type Common struct {
 	// To and From are the to and from attributes; zero when absent.
 	To, From jid.JID
-	// ID is the id attribute, which a reply repeats. xmpp.Conn gives a
-	// fresh one to a message or presence it sends without one, and to a
-	// request sent with SendIQ.
+	// ID is the id attribute, which a reply repeats; "" when absent.
 	ID   string
 	Lang string // xml:lang, "" when absent
 	// Error is set on stanzas of type error.
