@@ -111,6 +111,14 @@ func (s *silentConn) Close() error {
 func noGoroutines(t *testing.T) {
 	t.Helper()
 	synctest.Wait()
+	if left := pingGoroutines(); len(left) > 0 {
+		t.Fatalf("goroutines of package ping still run:\n%s", strings.Join(left, "\n\n"))
+	}
+}
+
+// pingGoroutines returns the stacks of the goroutines that run code of
+// package ping.
+func pingGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	var left []string
@@ -119,9 +127,7 @@ func noGoroutines(t *testing.T) {
 			left = append(left, g)
 		}
 	}
-	if len(left) > 0 {
-		t.Fatalf("goroutines of package ping still run:\n%s", strings.Join(left, "\n\n"))
-	}
+	return left
 }
 
 // TestAnswerOpenfire: the seed's Openfire pings the client; the answer is
