@@ -198,3 +198,80 @@ func TestBacklogBoundedInBytes(t *testing.T) {
 		}
 	})
 }
+
+// floodConn is a socket whose peer, once flood is called, sends n bytes of
+// white space (keep-alives) ahead of what it sends next; it counts the
+// reads the client makes.
+type floodConn struct {
+	net.Conn
+	mu    sync.Mutex
+	space int
+	reads int
+}
+
+func (f *floodConn) flood(n int) {
+	f.mu.Lock()
+	f.space += n
+	f.mu.Unlock()
+}
+
+func (f *floodConn) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	f.reads++
+	n := min(f.space, len(p))
+	f.space -= n
+	f.mu.Unlock()
+	if n > 0 {
+		for i := range p[:n] {
+			p[i] = ' '
+		}
+		return n, nil
+	}
+	return f.Conn.Read(p)
+}
+
+func (f *floodConn) counted() (reads, left int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads, f.space
+}
+
+// TestWhitespaceFloodReadInBulk: 1 MiB of white space between two
+// stanzas, all of it ready, costs the connection a few dozen reads of its
+// buffer's size (the count includes the reads of the two stanzas and the
+// waits for them), not one read per byte (a million, before), and the
+// stanza after it arrives.
+func TestWhitespaceFloodReadInBulk(t *testing.T) {
+	const size = 1 << 20
+	script := smLogin + strings.Join(strings.SplitAfter(smBind, "\n")[:2], "") +
+		"C: <message id='one' to='bob@localhost'/>\n" +
+		"S: <message from='bob@localhost/b' id='r1'><body>before</body></message>\n" +
+		"C: <message id='two' to='bob@localhost'/>\n" +
+		"S: <message from='bob@localhost/b' id='r2'><body>after</body></message>\n"
+	fc := &floodConn{Conn: smScript(t, script)}
+	c := smConn(t, conns(fc), func(cfg *xmpp.Config) {
+		cfg.StreamManagement.Disabled = true
+		cfg.Reconnect.Disabled = true
+	})
+	got := c.Collect(stanza.IsMessage(), 2)
+	require.NoError(t, c.Connect(ctxT(t)))
+	send := func(id string) {
+		m := &stanza.Message{}
+		m.ID, m.To = id, jid.MustParse("bob@localhost")
+		require.NoError(t, c.Send(ctxT(t), m))
+	}
+	before, _ := fc.counted()
+	fc.flood(size) // served once the client has read r1
+	send("one")
+	m, err := got.Next(ctxT(t))
+	require.NoError(t, err)
+	require.Equal(t, "r1", m.Head().ID)
+	send("two")
+	m, err = got.Next(ctxT(t))
+	require.NoError(t, err)
+	require.Equal(t, "r2", m.Head().ID)
+	after, left := fc.counted()
+	require.Zero(t, left, "the flood was read")
+	assert.Less(t, after-before, 200, "reads for 1 MiB of white space")
+	t.Logf("%d reads for %d bytes of white space", after-before, size)
+}
