@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"time"
 
@@ -237,7 +238,7 @@ const (
 	defaultMaxUnacked       = 1000
 	defaultDuplicateWindow  = 500
 	defaultMaxBacklog       = 16 << 20
-	maxBacklog              = 1 << 31 // the dispatcher counts in 32 bits
+	maxBacklog              = math.MaxInt32 // the dispatcher counts in 32 bits
 )
 
 func orDefault[T int | time.Duration](v, def T) T {

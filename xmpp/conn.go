@@ -71,15 +71,22 @@ type Conn struct {
 	// unavailable says the last presence broadcast was unavailable:
 	// there is nothing to restore.
 	unavailable bool
-	// connecting cancels the Connect under way (nil when none is):
-	// Close stops it with ErrClosed as the cause.
-	connecting context.CancelCauseFunc
+	// connecting is the Connect under way, nil when none is: Close
+	// stops it and waits for it to return.
+	connecting *attempt
 
 	reg       registry
 	pending   pending
 	dispatch  dispatcher
 	announced announced
 	recent    *recentMessages
+}
+
+// attempt is a Connect under way: cancel stops it with ErrClosed as the
+// cause, and done is closed when it has returned.
+type attempt struct {
+	cancel context.CancelCauseFunc
+	done   chan struct{}
 }
 
 // generation is a count of Conn.Close calls. 32 bits keep Conn within
@@ -289,7 +296,9 @@ func (c *Conn) Connect(ctx context.Context) error {
 		c.mu.Unlock()
 		return ErrConnected
 	}
-	c.connecting = cancel
+	a := &attempt{cancel: cancel, done: make(chan struct{})}
+	defer close(a.done)
+	c.connecting = a
 	if c.down == nil || isClosed(c.down) {
 		c.down = make(chan struct{})
 	}
@@ -645,10 +654,22 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	c.gen++ // from here on, no stream negotiated before is put in use
 	r := c.recon
-	if c.connecting != nil {
-		c.connecting(ErrClosed) // its socket closes as it fails
+	a := c.connecting
+	if a != nil {
+		a.cancel(ErrClosed) // its socket closes as it fails
 	}
 	c.mu.Unlock()
+	if a != nil {
+		// So that a Connect right after Close does not find it under
+		// way. Bounded: Connect may be stuck behind a listener (a full
+		// dispatcher queue) that is calling Close.
+		t := time.NewTimer(c.cfg.closeTimeout())
+		select {
+		case <-a.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	if r != nil {
 		r.cancel()
 		<-r.done

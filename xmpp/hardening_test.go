@@ -50,15 +50,19 @@ S: <message from='bob@localhost/b' id='r1'><body>so am I</body></message>
 
 // TestCloseStopsConnect: Close during a Connect that waits on a silent
 // server (with a context that never ends) makes Connect return an error
-// matching ErrClosed, and closes its socket.
+// matching ErrClosed, and closes its socket. Close returns once that
+// Connect has: a Connect right after Close is not refused as one already
+// under way.
 func TestCloseStopsConnect(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		client, server := xmpptest.Pipe()
+		client2, server2 := xmpptest.Pipe()
+		defer server2.Close()
 		c := xmpp.New(xmpp.Config{
 			JID:       jid.MustParse("alice@localhost"),
 			Password:  "alice-secret",
 			Addr:      "silent.invalid:5222",
-			Dialer:    conns(client),
+			Dialer:    conns(client, client2),
 			Reconnect: xmpp.Reconnect{Disabled: true},
 		})
 		result := make(chan error, 1)
@@ -70,17 +74,21 @@ func TestCloseStopsConnect(t *testing.T) {
 		default:
 		}
 		require.NoError(t, c.Close())
-		synctest.Wait()
 		select {
 		case err := <-result:
 			require.ErrorIs(t, err, xmpp.ErrClosed)
 		default:
-			t.Fatal("Connect still runs after Close")
+			t.Fatal("Connect still runs after Close returned")
 		}
 		// The server end reads the client's header, then the end of
 		// the connection.
 		_, err := io.ReadAll(server)
 		require.NoError(t, err)
+
+		go func() { result <- c.Connect(context.Background()) }()
+		synctest.Wait()
+		require.NoError(t, c.Close())
+		require.ErrorIs(t, <-result, xmpp.ErrClosed, "the second Connect ran, and Close stopped it")
 	})
 }
 
@@ -274,4 +282,90 @@ func TestWhitespaceFloodReadInBulk(t *testing.T) {
 	require.Zero(t, left, "the flood was read")
 	assert.Less(t, after-before, 200, "reads for 1 MiB of white space")
 	t.Logf("%d reads for %d bytes of white space", after-before, size)
+}
+
+// failingWrite is a socket whose write of the stanza with id x blocks
+// until release is closed and then fails, as a write cut short does; it
+// notes whatever is written after that. Its peer stays silent once its
+// script has ended.
+type failingWrite struct {
+	*brokenPipe // reads wait for Close once the script has ended
+	release     chan struct{}
+	mu          sync.Mutex
+	failed      bool
+	after       []string
+}
+
+func (f *failingWrite) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "id='x'") {
+		<-f.release
+		f.mu.Lock()
+		f.failed = true
+		f.mu.Unlock()
+		return 0, &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}
+	}
+	f.mu.Lock()
+	if f.failed {
+		f.after = append(f.after, string(p))
+	}
+	f.mu.Unlock()
+	return f.brokenPipe.Write(p)
+}
+
+// TestNothingWrittenAfterFailedWrite: once a write has failed (part of a
+// stanza may be out), a Send that was waiting for the write lock writes
+// nothing on that stream: the server would take its stanza for the
+// failed one's. It is told the connection is gone instead.
+func TestNothingWrittenAfterFailedWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		script := smLogin + strings.Join(strings.SplitAfter(smBind, "\n")[:2], "")
+		fw := &failingWrite{brokenPipe: &brokenPipe{Conn: smScript(t, script), closed: make(chan struct{})}, release: make(chan struct{})}
+		c := smConn(t, conns(fw), func(cfg *xmpp.Config) {
+			cfg.StreamManagement.Disabled = true
+			cfg.Reconnect.Disabled = true
+		})
+		require.NoError(t, c.Connect(ctxT(t)))
+		msg := func(id string) *stanza.Message {
+			m := &stanza.Message{}
+			m.ID, m.To = id, jid.MustParse("bob@localhost")
+			return m
+		}
+		errX, errY := make(chan error, 1), make(chan error, 1)
+		go func() { errX <- c.Send(context.Background(), msg("x")) }()
+		synctest.Wait() // x's write is under way
+		go func() { errY <- c.Send(context.Background(), msg("y")) }()
+		synctest.Wait() // y waits for the write lock
+		close(fw.release)
+		require.ErrorIs(t, <-errX, xmpp.ErrNotConnected)
+		require.ErrorIs(t, <-errY, xmpp.ErrNotConnected)
+		fw.mu.Lock()
+		defer fw.mu.Unlock()
+		assert.Empty(t, fw.after, "written after the failed write")
+	})
+}
+
+// TestEarlyStanzaLargerThanBacklog: a stanza that arrives during login
+// and is larger than Config.MaxBacklog is still taken when nothing else
+// waits, as the dispatcher takes one: the login succeeds and the
+// listeners hear it.
+func TestEarlyStanzaLargerThanBacklog(t *testing.T) {
+	body := strings.Repeat("x", 4096)
+	script := smLogin +
+		"C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>\n" +
+		"S: <message from='bob@localhost/b' id='offline'><body>" + body + "</body></message>\n" +
+		"S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>\n"
+	c := smConn(t, conns(smScript(t, script)), func(cfg *xmpp.Config) {
+		cfg.StreamManagement.Disabled = true
+		cfg.Reconnect.Disabled = true
+		cfg.MaxBacklog = 1024
+	})
+	got := make(chan string, 1)
+	c.HandleMessage(nil, func(m *stanza.Message) { got <- m.Body("") })
+	require.NoError(t, c.Connect(ctxT(t)))
+	select {
+	case b := <-got:
+		assert.Equal(t, body, b)
+	case <-ctxT(t).Done():
+		t.Fatal("the listener did not hear the message")
+	}
 }

@@ -669,6 +669,7 @@ func TestSMResumedStreamCutUnanswered(t *testing.T) {
 		err := <-closed
 		assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "the network ended the streams, not the ack deadline")
 		assert.NotErrorIs(t, err, xmpp.ErrNoReply)
+		synctest.Wait() // the new session has sent m1 again
 		require.NoError(t, c.Close())
 		e.expect(t, "acked:m1")
 		closeID(t, e)

@@ -215,9 +215,6 @@ func (s *stream) writeRaw(ctx context.Context, x string) error {
 // (cut checks s.writing under s.cutMu): a context that ends just as its
 // write completes never leaves a deadline behind for the next writer.
 func (s *stream) writeLocked(ctx context.Context, b []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err // before anything is written: the stream goes on
-	}
 	if s.finished {
 		return ErrNotConnected
 	}
@@ -285,6 +282,11 @@ func (s *stream) writeNow(b []byte) error {
 	// recorded by the reader before Write returns here.
 	s.rec.sent(b)
 	if _, err := s.conn.Write(b); err != nil {
+		// Part of b may be on the wire, or the socket is gone: nothing
+		// may follow, not even a whole stanza of a writer that waits
+		// for the lock (the server would count it, and stream
+		// management take it for the one that failed). The stream ends.
+		s.finished = true
 		return err
 	}
 	if asked != 0 {
