@@ -80,6 +80,19 @@ func proceedNow(t *testing.T, c *xmpp.Conn) {
 	require.NoError(t, err)
 }
 
+// connectSettled logs alice in to a server playing tr, with a caps
+// Manager of cfg, and settles once the script reaches its sync IQ; synced
+// is the syncer, for later syncs.
+func connectSettled(t *testing.T, tr *xmpptest.Transcript, cfg caps.Config) (c *xmpp.Conn, m *caps.Manager, synced <-chan struct{}) {
+	t.Helper()
+	c = xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+		m = caps.New(disco.New(c), cfg)
+		synced = syncer(c)
+	})
+	settle(t, synced, m)
+	return c, m, synced
+}
+
 // settle waits for a sync IQ, then for everything in the test's synctest
 // bubble to settle: the manager's lookups have ended.
 func settle(t *testing.T, synced <-chan struct{}, m *caps.Manager) {
@@ -177,13 +190,7 @@ S: <presence from='bob@localhost/b'><show>away</show></presence>
 S: <presence from='carol@localhost/c'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+proceed("go2"))
 		cache := new(caps.Cache)
-		var m *caps.Manager
-		var synced <-chan struct{}
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			m = caps.New(disco.New(c), caps.Config{Cache: cache})
-			synced = syncer(c)
-		})
-		settle(t, synced, m)
+		c, m, synced := connectSettled(t, tr, caps.Config{Cache: cache})
 		// One query (the transcript has no other before the sync), and both
 		// contacts are known from its answer.
 		for _, j := range []jid.JID{bob, carol} {
@@ -235,13 +242,7 @@ S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' h
 S: <presence from='carol@localhost/c'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+proceed("end"))
 		cache := new(caps.Cache)
-		var m *caps.Manager
-		var synced <-chan struct{}
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			m = caps.New(disco.New(c), caps.Config{Cache: cache})
-			synced = syncer(c)
-		})
-		settle(t, synced, m)
+		c, m, _ := connectSettled(t, tr, caps.Config{Cache: cache})
 		for _, j := range []jid.JID{bob, carol} {
 			_, known := m.Supports(j, "urn:xmpp:jingle:1")
 			assert.False(t, known, j.String())
@@ -277,13 +278,7 @@ S: <presence from='alice@localhost/test'><c xmlns='http://jabber.org/protocol/ca
 S: <presence from='bob@localhost/b' type='error'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 S: <presence from='bob@localhost/b' type='subscribe'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 `+sync+proceed("end"))
-		var m *caps.Manager
-		var synced <-chan struct{}
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			m = caps.New(disco.New(c), caps.Config{})
-			synced = syncer(c)
-		})
-		settle(t, synced, m)
+		c, m, _ := connectSettled(t, tr, caps.Config{})
 		_, known := m.Supports(bob, caps.NS)
 		assert.False(t, known)
 		proceedNow(t, c)
@@ -304,13 +299,7 @@ func TestSharedCache(t *testing.T) {
 S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+`C: <presence id='{{p}}'/>
 `)
-		var m *caps.Manager
-		var synced <-chan struct{}
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			m = caps.New(disco.New(c), caps.Config{Cache: cache})
-			synced = syncer(c)
-		})
-		settle(t, synced, m)
+		c, m, _ := connectSettled(t, tr, caps.Config{Cache: cache})
 		_, known := m.Supports(bob, caps.NS)
 		require.True(t, known)
 		m.Close()

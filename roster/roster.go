@@ -426,7 +426,7 @@ func (r *Roster) onPush(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) 
 	// A push received before the last fetch's result, though heard
 	// after it, is applied but does not take its version: the result's
 	// is newer.
-	takeVer := r.synced && !(p.seq != 0 && p.seq < r.resultSeq)
+	takeVer := r.synced && p.seq >= r.resultSeq
 	var ch change
 	r.applyLocked(p, takeVer, &ch)
 	r.forgetLocked(ch.deleted)
@@ -664,7 +664,7 @@ func (r *Roster) fetchNet(ctx context.Context) (run bool, err error) {
 	changed := make([]Entry, 0, len(pushes))
 	afterVer := ""
 	for _, p := range pushes {
-		before := err != nil || p.seq == 0 || p.seq < reply.Seq
+		before := err != nil || p.seq < reply.Seq
 		var ignored change
 		r.applyLocked(p, !before, &ignored)
 		if !before && p.ver != "" {

@@ -663,12 +663,10 @@ func (c *Conn) Close() error {
 		// So that a Connect right after Close does not find it under
 		// way. Bounded: Connect may be stuck behind a listener (a full
 		// dispatcher queue) that is calling Close.
-		t := time.NewTimer(c.cfg.closeTimeout())
 		select {
 		case <-a.done:
-		case <-t.C:
+		case <-time.After(c.cfg.closeTimeout()):
 		}
-		t.Stop()
 	}
 	if r != nil {
 		r.cancel()

@@ -56,11 +56,17 @@ type dispatcher struct {
 }
 
 // full reports whether the queue can take no stanza of size more
-// without passing its bounds. An empty queue takes any stanza, however
-// large, so that one the reader accepted is never stuck.
+// without passing its bounds.
 func (d *dispatcher) full(size, maxBytes int) bool {
-	n := len(d.queue) - int(d.head)
-	return n >= maxQueued || (n > 0 && int(d.bytes)+size > maxBytes)
+	return backlogFull(len(d.queue)-int(d.head), int(d.bytes), size, maxBytes)
+}
+
+// backlogFull reports whether n stanzas of bytes in all, waiting for the
+// listeners, leave no room for one more of size: at most maxQueued
+// stanzas and maxBytes bytes. None waiting leaves room for any stanza,
+// however large, so that one the reader accepted is never stuck.
+func backlogFull(n, bytes, size, maxBytes int) bool {
+	return n >= maxQueued || (n > 0 && bytes+size > maxBytes)
 }
 
 // push queues st, received on s as size bytes, and makes sure a

@@ -30,7 +30,8 @@ func (c *Conn) intercept(st stanza.Stanza) {
 }
 
 // announced is the set of features the client announces (the var
-// attributes of its disco#info, XEP-0030), with listeners for changes.
+// attributes of its disco#info, XEP-0030); the OnAnnounce listeners are
+// in the registry.
 type announced struct {
 	mu     sync.Mutex
 	counts map[string]int // a feature stays while one announcer keeps it

@@ -584,7 +584,7 @@ func (s *session) keepEarly(el *xmlstream.Element) error {
 		s.cfg.logDebug("dropping an IQ reply received during login", "id", iq.ID, "from", iq.From.String())
 		return nil
 	}
-	if len(s.early) >= maxQueued || (len(s.early) > 0 && s.earlySize+len(el.Raw) > s.cfg.maxBacklog()) {
+	if backlogFull(len(s.early), s.earlySize, len(el.Raw), s.cfg.maxBacklog()) {
 		return fmt.Errorf("%w: more than %d stanzas or %d bytes before the login ended", ErrUnexpected, maxQueued, s.cfg.maxBacklog())
 	}
 	s.early = append(s.early, earlyStanza{st, len(el.Raw)})

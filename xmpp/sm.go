@@ -162,6 +162,9 @@ func (sm *smState) acquire(ctx context.Context, gone <-chan struct{}) error {
 
 // release gives back n slots.
 func (sm *smState) release(n int) {
+	if sm == nil {
+		return
+	}
 	sm.mu.Lock()
 	sm.releaseLocked(n)
 	sm.mu.Unlock()

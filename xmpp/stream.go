@@ -307,27 +307,22 @@ var encoders = sync.Pool{New: func() any {
 // one of its slots), st is kept for acknowledgement before it is written
 // (taken), and an ack request follows it when one is due.
 func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanza, sm *smState) (written, taken bool, err error) {
+	// Until st is kept, the slot sm gave for it goes back on failure
+	// (release does nothing without stream management).
 	if err := s.lock(ctx, done); err != nil {
-		if sm != nil {
-			sm.release(1)
-		}
+		sm.release(1)
 		return false, false, err
 	}
 	defer s.unlock()
+	// A context that ended while this waited for the lock writes and
+	// counts nothing, and the stream goes on; a sealed stream has ended,
+	// and stream management has taken stock of what it carried.
+	err = ctx.Err()
 	if s.finished {
-		// Sealed: the stream has ended, and stream management has
-		// taken stock of what it carried.
-		if sm != nil {
-			sm.release(1)
-		}
-		return false, false, ErrNotConnected
+		err = ErrNotConnected
 	}
-	if err := ctx.Err(); err != nil {
-		// It ended while this waited for the lock: nothing is written
-		// or counted, and the stream goes on.
-		if sm != nil {
-			sm.release(1)
-		}
+	if err != nil {
+		sm.release(1)
 		return false, false, err
 	}
 	// Encoders are shared through a pool, so that an idle connection
@@ -336,9 +331,7 @@ func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanz
 	defer encoders.Put(enc)
 	enc.Reset()
 	if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
-		if sm != nil {
-			sm.release(1)
-		}
+		sm.release(1)
 		return false, false, fmt.Errorf("xmpp: %w", err)
 	}
 	b, _ := enc.Bytes()
