@@ -90,6 +90,10 @@ type Config struct {
 	// Security says whether TLS is required (the default), used when
 	// offered, or disabled.
 	Security Security
+	// AllowPlainWithoutTLS lets PLAIN and the token mechanisms send
+	// their secret over a stream that is not encrypted. Never set it for
+	// a server outside the machine.
+	AllowPlainWithoutTLS bool
 	// TLS is the TLS configuration; nil means the system roots.
 	// ServerName defaults to the JID's domain and MinVersion to TLS 1.2.
 	// A client certificate here makes SASL EXTERNAL possible.
@@ -113,15 +117,18 @@ type Config struct {
 	// nil allows every mechanism package sasl implements, strongest
 	// first.
 	Mechanisms []string
-	// AllowPlainWithoutTLS lets PLAIN and the token mechanisms send
-	// their secret over a stream that is not encrypted. Never set it for
-	// a server outside the machine.
-	AllowPlainWithoutTLS bool
-	// SASL holds further SASL settings: iteration bounds and the salted
-	// password cache. Its credentials and allow list are ignored (the
-	// fields above set them). Nil means the defaults, with a cache that
-	// lives as long as the connection.
-	SASL *sasl.Config
+	// MinIterations and MaxIterations bound the SCRAM iteration count
+	// the server may ask for; zero means 4096 (RFC 7677's
+	// recommendation: a server asking for fewer is refused, since it
+	// makes the password cheaper to guess from a stolen hash) and
+	// 1,000,000 (so that a hostile server cannot make the client spin on
+	// PBKDF2: about half a second of CPU).
+	MinIterations, MaxIterations int
+	// SaltCache keeps SCRAM salted passwords, so that logging in again
+	// with the same password, salt and iteration count skips PBKDF2;
+	// connections of one account may share one. Nil means a cache of the
+	// connection's own, made by New.
+	SaltCache *sasl.SaltCache
 
 	// MaxStanzaSize is the largest element the server may send, in
 	// bytes; zero means 1 MiB. A larger one ends the stream with
@@ -202,6 +209,13 @@ type StreamManagement struct {
 	// NoResume enables acknowledgements without asking for resumption:
 	// a lost stream then always ends the session.
 	NoResume bool
+	// NoResend reports the messages and directed presences that a lost
+	// session sent without acknowledgement to OnUnacked, instead of
+	// sending them again, first of all, on the session that replaces it.
+	// Sending them again never loses one, but may deliver one twice
+	// to a receiver that is not gosmack (see Config.DuplicateWindow): the
+	// server may have routed it before the stream broke.
+	NoResend bool
 	// RequestEvery is how many stanzas may be sent before the connection
 	// asks the server to acknowledge them; zero means 5.
 	RequestEvery int
@@ -213,13 +227,6 @@ type StreamManagement struct {
 	// them; zero means 1000. When that many are unacknowledged, Send
 	// waits (within its context) for acknowledgements.
 	MaxUnacked int
-	// NoResend reports the messages and directed presences that a lost
-	// session sent without acknowledgement to OnUnacked, instead of
-	// sending them again, first of all, on the session that replaces it.
-	// Sending them again never loses one, but may deliver one twice
-	// to a receiver that is not gosmack (see Config.DuplicateWindow): the
-	// server may have routed it before the stream broke.
-	NoResend bool
 	// ResumeTimeout, when not zero, is how long the connection asks the
 	// server to keep the session for resumption after the stream is lost
 	// (the server may choose less).

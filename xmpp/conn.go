@@ -51,8 +51,7 @@ import (
 //
 // All methods are safe for concurrent use.
 type Conn struct {
-	cfg   Config // its Rand is never nil
-	salts *sasl.SaltCache
+	cfg Config // its Rand and SaltCache are never nil
 
 	// The fields under mu. The booleans are side by side: an idle
 	// connection's size is a feature (BENCHMARKS.md).
@@ -164,9 +163,8 @@ func New(cfg Config) *Conn {
 	if c.cfg.Rand == nil {
 		c.cfg.Rand = rand.Reader
 	}
-	c.salts = new(sasl.SaltCache)
-	if cfg.SASL != nil && cfg.SASL.Cache != nil {
-		c.salts = cfg.SASL.Cache
+	if c.cfg.SaltCache == nil {
+		c.cfg.SaltCache = new(sasl.SaltCache)
 	}
 	c.recent = newRecentMessages(max(orDefault(cfg.DuplicateWindow, defaultDuplicateWindow), 0))
 	return c

@@ -30,6 +30,7 @@ type item struct {
 	stanzas []stanza.Stanza
 	err     error
 	recon   ReconnectEvent
+	fn      func() // funcItem: what Dispatch queued
 }
 
 type itemKind uint8
@@ -39,6 +40,7 @@ const (
 	ackedItem
 	unackedItem
 	reconnectItem
+	funcItem
 )
 
 // dispatcher is the queue of what the listeners have yet to hear:
@@ -116,6 +118,26 @@ func (c *Conn) reconnectEvent(e ReconnectEvent) {
 	c.dispatchLocked(item{kind: reconnectItem, recon: e})
 }
 
+// Dispatch queues f to run on the dispatcher: after every stanza and event
+// queued for the listeners before it, and before any queued after it
+// (Smack has no such thing: its managers run listeners on threads of their
+// own). Managers use it to tell their listeners what follows from work
+// done off the dispatcher (the roster result that a login's query
+// brought, a room rejoined after a new session), so that every listener
+// hears everything in one order, one call at a time. A listener that
+// already runs on the dispatcher (one called for a stanza) tells its
+// own listeners directly instead: what it queues runs after the stanzas
+// received since.
+//
+// Dispatch never blocks; f must not be nil.
+func (c *Conn) Dispatch(f func()) {
+	if f == nil {
+		panic("xmpp: Dispatch with a nil func")
+	}
+	c.dispatch.mu.Lock()
+	c.dispatchLocked(item{kind: funcItem, fn: f})
+}
+
 // dispatchLocked queues it and unlocks the dispatcher, starting its
 // goroutine if none runs.
 func (c *Conn) dispatchLocked(it item) {
@@ -171,12 +193,14 @@ func (c *Conn) deliver(it item) {
 			}
 		case unackedItem:
 			for h := range c.reg.unacked.All() {
-				h(it.stanzas, it.err)
+				h(Unacked{Stanzas: it.stanzas, Err: it.err})
 			}
 		case reconnectItem:
 			for h := range c.reg.reconnect.All() {
 				h(it.recon)
 			}
+		case funcItem:
+			it.fn()
 		}
 	case *stanza.Message:
 		for l := range c.reg.messages.All() {

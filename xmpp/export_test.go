@@ -20,9 +20,9 @@ func Queued(c *Conn) int {
 	return len(c.outbox)
 }
 
-// Unacked returns how many stanzas c's session has sent and kept for the
+// UnackedCount returns how many stanzas c's session has sent and kept for the
 // server's acknowledgement.
-func Unacked(c *Conn) int {
+func UnackedCount(c *Conn) int {
 	sm := c.session().sm
 	sm.mu.Lock()
 	defer sm.mu.Unlock()

@@ -78,6 +78,14 @@ func (f IQHandlerFunc) HandleIQ(ctx context.Context, iq *stanza.IQ) (*stanza.Nod
 	return f(ctx, iq)
 }
 
+// mustListen panics when a registration is given no func: a programmer
+// error, found at once rather than when the first event comes.
+func mustListen(method string, isNil bool) {
+	if isNil {
+		panic("xmpp: " + method + " with a nil listener")
+	}
+}
+
 // iqKey routes IQ requests.
 type iqKey struct {
 	typ     stanza.IQType
@@ -101,35 +109,44 @@ type registry struct {
 	presences listeners.List[presenceListener]
 	states    listeners.List[func(StateChange)]
 	acked     listeners.List[func(stanza.Stanza)]
-	unacked   listeners.List[func([]stanza.Stanza, error)]
+	unacked   listeners.List[func(Unacked)]
 	reconnect listeners.List[func(ReconnectEvent)]
 	collect   listeners.List[*Collector]
 	intercept listeners.List[func(stanza.Stanza)]
 	announce  listeners.List[func()]
 
-	mu  sync.Mutex // serializes writers of iqs
-	iqs atomic.Pointer[map[iqKey]IQHandler]
+	mu       sync.Mutex // serializes writers of iqs; guards attached
+	iqs      atomic.Pointer[map[iqKey]IQHandler]
+	attached map[any]*attachment // by a nil *M for each manager type M
 }
 
 // HandleMessage registers h for received messages that f wants (nil f:
 // all), Smack's addStanzaListener with a message filter. Listeners run on
 // the dispatcher goroutine in the order they were registered, one stanza
 // at a time, in the order stanzas arrived. The returned func removes the
-// listener; it is safe to call more than once.
+// listener; it is safe to call more than once. A nil h panics.
+//
+// The listener shares the message with the other listeners and any
+// Collector: it may read it and keep it, but must not change it (Clone
+// it first).
 func (c *Conn) HandleMessage(f stanza.Filter, h func(*stanza.Message)) (remove func()) {
+	mustListen("HandleMessage", h == nil)
 	return c.reg.messages.Add(messageListener{f, h})
 }
 
 // HandlePresence registers h for received presences that f wants, as
 // HandleMessage does for messages.
 func (c *Conn) HandlePresence(f stanza.Filter, h func(*stanza.Presence)) (remove func()) {
+	mustListen("HandlePresence", h == nil)
 	return c.reg.presences.Add(presenceListener{f, h})
 }
 
 // OnState registers h for the connection's state changes (Smack's
 // ConnectionListener). h runs on the dispatcher, after the stanzas
-// received before the change. The returned func removes it.
+// received before the change. The returned func removes it; it is safe
+// to call more than once. A nil h panics.
 func (c *Conn) OnState(h func(StateChange)) (remove func()) {
+	mustListen("OnState", h == nil)
 	return c.reg.states.Add(h)
 }
 
@@ -142,8 +159,9 @@ func (c *Conn) OnState(h func(StateChange)) (remove func()) {
 //
 // Registering a second handler for the same type and payload panics: two
 // managers would answer the same request. The returned func removes the
-// handler.
+// handler; it is safe to call more than once. A nil h panics.
 func (c *Conn) HandleIQ(typ stanza.IQType, payload xml.Name, h IQHandler) (remove func()) {
+	mustListen("HandleIQ", h == nil)
 	if typ != stanza.Get && typ != stanza.Set {
 		panic("xmpp: HandleIQ: type must be get or set, not " + string(typ))
 	}

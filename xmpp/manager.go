@@ -18,8 +18,9 @@ import (
 // <c/> to presence, receipts add a request to messages. f runs on the
 // sending goroutine, before the stanza is encoded, in the order
 // interceptors were registered; it must not block or send. The returned
-// func removes it.
+// func removes it; it is safe to call more than once. A nil f panics.
 func (c *Conn) Intercept(f func(stanza.Stanza)) (remove func()) {
+	mustListen("Intercept", f == nil)
 	return c.reg.intercept.Add(f)
 }
 
@@ -82,9 +83,10 @@ func (c *Conn) Announced() []string {
 
 // OnAnnounce registers f to run after the announced features change (entity
 // capabilities recompute their hash and send presence again). f runs on
-// the goroutine that called Announce or withdraw. The returned func removes
-// it.
+// the goroutine that called Announce or withdraw. The returned func
+// removes it; it is safe to call more than once. A nil f panics.
 func (c *Conn) OnAnnounce(f func()) (remove func()) {
+	mustListen("OnAnnounce", f == nil)
 	return c.reg.announce.Add(f)
 }
 

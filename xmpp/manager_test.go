@@ -5,7 +5,9 @@ import (
 	"encoding/xml"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -59,6 +61,91 @@ func TestAnnounce(t *testing.T) {
 	w2()
 	assert.Empty(t, c.Announced())
 	assert.Equal(t, 4, changes)
+}
+
+// TestDispatch: queued funcs run one at a time, in the order queued, on
+// the dispatcher, after what was queued before them.
+func TestDispatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+		var got []int
+		running := false
+		for i := range 100 {
+			c.Dispatch(func() {
+				assert.False(t, running, "one at a time")
+				running = true
+				got = append(got, i)
+				if i == 0 {
+					c.Dispatch(func() { got = append(got, -1) }) // after the 99 queued already
+				}
+				running = false
+			})
+		}
+		synctest.Wait()
+		require.Len(t, got, 101)
+		for i := range 100 {
+			assert.Equal(t, i, got[i])
+		}
+		assert.Equal(t, -1, got[100])
+		assert.Panics(t, func() { c.Dispatch(nil) })
+	})
+}
+
+// TestNilListenersRefused: every registration refuses a nil func at once.
+func TestNilListenersRefused(t *testing.T) {
+	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	for name, register := range map[string]func(){
+		"HandleMessage":  func() { c.HandleMessage(nil, nil) },
+		"HandlePresence": func() { c.HandlePresence(nil, nil) },
+		"HandleIQ":       func() { c.HandleIQ(stanza.Get, xml.Name{Space: "urn:x", Local: "q"}, nil) },
+		"OnState":        func() { c.OnState(nil) },
+		"OnAcked":        func() { c.OnAcked(nil) },
+		"OnUnacked":      func() { c.OnUnacked(nil) },
+		"OnReconnect":    func() { c.OnReconnect(nil) },
+		"OnAnnounce":     func() { c.OnAnnounce(nil) },
+		"Intercept":      func() { c.Intercept(nil) },
+	} {
+		assert.PanicsWithValue(t, "xmpp: "+name+" with a nil listener", register, name)
+	}
+}
+
+type managerA struct{ n int }
+type managerB struct{ a *managerA }
+
+// TestAttach: one manager of each type per Conn, made once however many
+// ask at once; attaching may attach another type; Detach lets the next
+// Attach make a new one.
+func TestAttach(t *testing.T) {
+	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	other := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	assert.Nil(t, xmpp.Attached[managerA](c))
+	made := 0
+	newA := func(*xmpp.Conn) *managerA { made++; return &managerA{n: made} }
+	var wg sync.WaitGroup
+	got := make([]*managerA, 8)
+	for i := range got {
+		wg.Go(func() { got[i] = xmpp.Attach(c, newA) })
+	}
+	wg.Wait()
+	assert.Equal(t, 1, made)
+	for _, a := range got {
+		assert.Same(t, got[0], a)
+	}
+	assert.Same(t, got[0], xmpp.Attached[managerA](c))
+	assert.Nil(t, xmpp.Attached[managerA](other), "per Conn")
+
+	b := xmpp.Attach(c, func(c *xmpp.Conn) *managerB { return &managerB{a: xmpp.Attach(c, newA)} })
+	assert.Same(t, got[0], b.a, "an attach func may attach other types")
+
+	xmpp.Detach(c, &managerA{}) // not the attached one: nothing happens
+	assert.Same(t, got[0], xmpp.Attached[managerA](c))
+	xmpp.Detach(c, got[0])
+	xmpp.Detach(c, got[0])
+	assert.Nil(t, xmpp.Attached[managerA](c))
+	again := xmpp.Attach(c, newA)
+	assert.NotSame(t, got[0], again)
+	assert.Equal(t, 2, again.n)
+	assert.Same(t, b, xmpp.Attached[managerB](c), "other types stay")
 }
 
 // TestAbort: Abort ends the stream with the given cause, as a network

@@ -294,9 +294,6 @@ func failureCondition(el *xmlstream.Element) string {
 // saslConfig is the sasl.Config for this connection.
 func (c *Conn) saslConfig() *sasl.Config {
 	var sc sasl.Config
-	if c.cfg.SASL != nil {
-		sc = *c.cfg.SASL
-	}
 	sc.Username = c.cfg.JID.Localpart()
 	sc.Password = c.cfg.Password
 	sc.Authzid = c.cfg.Authzid
@@ -304,7 +301,9 @@ func (c *Conn) saslConfig() *sasl.Config {
 	sc.External = c.cfg.TLS != nil && (len(c.cfg.TLS.Certificates) > 0 || c.cfg.TLS.GetClientCertificate != nil)
 	sc.Mechanisms = c.cfg.Mechanisms
 	sc.AllowPlainWithoutTLS = c.cfg.AllowPlainWithoutTLS
-	sc.Cache = c.salts
+	sc.MinIterations = c.cfg.MinIterations
+	sc.MaxIterations = c.cfg.MaxIterations
+	sc.Cache = c.cfg.SaltCache
 	if c.cfg.Rand != nil {
 		sc.Rand = c.cfg.Rand
 	}

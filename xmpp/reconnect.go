@@ -83,8 +83,10 @@ type ReconnectEvent struct {
 
 // OnReconnect registers f to hear about automatic reconnection (Smack's
 // ReconnectionListener). f runs on the dispatcher, in order with the
-// state changes. The returned func removes it.
+// state changes. The returned func removes it; it is safe to call more
+// than once. A nil f panics.
 func (c *Conn) OnReconnect(f func(ReconnectEvent)) (remove func()) {
+	mustListen("OnReconnect", f == nil)
 	return c.reg.reconnect.Add(f)
 }
 

@@ -319,8 +319,9 @@ func parseH(el *xmlstream.Element) (h uint32, ok bool, err error) {
 // its addStanzaIdAcknowledgedListener). Only streams with stream
 // management acknowledge anything. f runs on the dispatcher, like the
 // listeners, in the order the acknowledgements arrived. The returned func
-// removes it.
+// removes it; it is safe to call more than once. A nil f panics.
 func (c *Conn) OnAcked(f func(stanza.Stanza)) (remove func()) {
+	mustListen("OnAcked", f == nil)
 	return c.reg.acked.Add(f)
 }
 
@@ -335,7 +336,19 @@ func (c *Conn) OnAcked(f func(stanza.Stanza)) (remove func()) {
 // here or being acknowledged (OnAcked) — except
 // on a stream without stream management, where a written stanza counts as
 // delivered. f runs on the dispatcher, before the StateClosed it comes
-// with. The returned func removes it.
-func (c *Conn) OnUnacked(f func(st []stanza.Stanza, err error)) (remove func()) {
+// with. The returned func removes it; it is safe to call more than once.
+// A nil f panics.
+func (c *Conn) OnUnacked(f func(Unacked)) (remove func()) {
+	mustListen("OnUnacked", f == nil)
 	return c.reg.unacked.Add(f)
+}
+
+// Unacked is what an OnUnacked listener hears: stanzas Send accepted
+// that the server may not have received and that will not be sent again.
+type Unacked struct {
+	// Stanzas are the stanzas, in the order they were sent. The
+	// listener owns them.
+	Stanzas []stanza.Stanza
+	// Err says why they will not be sent again.
+	Err error
 }

@@ -88,12 +88,12 @@ func runFaults(t *testing.T, s *testserver.Server, cutReceiver bool) []int {
 
 	var lostMu sync.Mutex
 	var lost []string
-	onUnacked := func(who string) func([]stanza.Stanza, error) {
-		return func(sts []stanza.Stanza, err error) {
+	onUnacked := func(who string) func(xmpp.Unacked) {
+		return func(u xmpp.Unacked) {
 			lostMu.Lock()
 			defer lostMu.Unlock()
-			for _, st := range sts {
-				lost = append(lost, fmt.Sprintf("%s %s (%v)", who, st.Head().ID, err))
+			for _, st := range u.Stanzas {
+				lost = append(lost, fmt.Sprintf("%s %s (%v)", who, st.Head().ID, u.Err))
 			}
 		}
 	}

@@ -323,7 +323,7 @@ func TestIntegrationResumeAfterStanzaCut(t *testing.T) {
 			mu.Unlock()
 		})
 		var lost atomic.Int64
-		c.OnUnacked(func(sts []stanza.Stanza, _ error) { lost.Add(int64(len(sts))) })
+		c.OnUnacked(func(u xmpp.Unacked) { lost.Add(int64(len(u.Stanzas))) })
 		require.NoError(t, c.Connect(ctx))
 		defer c.Close()
 		roundTrip(t, ctx, c) // nothing else on its way out

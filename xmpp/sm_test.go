@@ -119,8 +119,8 @@ func watch(c *xmpp.Conn) *events {
 		}
 	})
 	c.OnAcked(func(st stanza.Stanza) { e.ch <- "acked:" + st.Head().ID })
-	c.OnUnacked(func(sts []stanza.Stanza, err error) {
-		for _, st := range sts {
+	c.OnUnacked(func(u xmpp.Unacked) {
+		for _, st := range u.Stanzas {
 			e.ch <- "unacked:" + st.Head().ID
 		}
 	})
@@ -373,7 +373,7 @@ func TestSMResumeFailedResendsByKind(t *testing.T) {
 		e.expect(t, "state:authenticated")
 		// m1 goes after the IQ: wait until the IQ is on its way.
 		synctest.Wait()
-		require.Equal(t, 3, xmpp.Unacked(c))
+		require.Equal(t, 3, xmpp.UnackedCount(c))
 		sendAll(t, c, "m1")
 		e.expect(t, "msg:s1", "state:disconnected")
 		close(hold)
