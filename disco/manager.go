@@ -349,3 +349,7 @@ func describe(j jid.JID) string {
 	}
 	return j.String()
 }
+
+// For returns the service discovery attached to c, attaching one with the
+// default identity (client/pc named "gosmack") the first time.
+func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, func(c *xmpp.Conn) *Manager { return New(c) }) }
