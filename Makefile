@@ -7,7 +7,7 @@
 test:
 	@scripts/test.sh
 
-# demo: the main job; real once the connection issue lands.
+# demo: an echo bot on a local Prosody, and a short conversation with it.
 demo:
 	@scripts/demo.sh
 
