@@ -5,6 +5,7 @@ package chat_test
 import (
 	"fmt"
 	mathrand "math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// These tests run chat Managers between clients on the Prosody and
+// These tests run the Chats of clients on the Prosody and
 // ejabberd that scripts/servers started. Set GOSMACK_XMPP_DEBUG=1 to see
 // every element on stderr.
 
@@ -38,7 +39,7 @@ func login(t *testing.T, s *testserver.Server, user, resource string, attach fun
 }
 
 // received is what an OnMessage listener saw: the message, and the chat's
-// state right after the Manager handled it.
+// state right after Chats handled it.
 type received struct {
 	chat   *chat.Chat
 	msg    *stanza.Message
@@ -46,11 +47,11 @@ type received struct {
 	thread string
 }
 
-// client is a logged-in connection with a chat Manager whose listener
+// client is a logged-in connection with Chats whose listener
 // passes on the messages whose body starts with this run's tag.
 type client struct {
 	c  *xmpp.Conn
-	m  *chat.Manager
+	m  *chat.Chats
 	in chan received
 }
 
@@ -58,12 +59,12 @@ func newClient(t *testing.T, s *testserver.Server, user, resource, tag string) *
 	t.Helper()
 	cl := &client{in: make(chan received, 16)}
 	cl.c = login(t, s, user, resource, func(c *xmpp.Conn) {
-		cl.m = chat.New(c)
-		cl.m.OnMessage(func(ch *chat.Chat, msg *stanza.Message) {
-			if len(msg.Body("")) < len(tag) || msg.Body("")[:len(tag)] != tag {
+		cl.m = chat.For(c)
+		cl.m.OnMessage(func(e chat.Incoming) {
+			if !strings.HasPrefix(e.Message.Body(""), tag) {
 				return // another test's
 			}
-			cl.in <- received{ch, msg, ch.Locked(), ch.Thread()}
+			cl.in <- received{e.Chat, e.Message, e.Chat.Locked(), e.Chat.Thread()}
 		})
 	})
 	t.Cleanup(cl.m.Close)
@@ -97,7 +98,8 @@ func TestIntegrationChat(t *testing.T) {
 		// alice starts: unlocked, so to bob's bare JID, in a new thread.
 		toBob := alice.m.Chat(bobBare)
 		require.Equal(t, bobBare, toBob.To())
-		require.NoError(t, toBob.Send(testserver.Context(t), tag+" hello bob"))
+		id, err := toBob.Send(testserver.Context(t), tag+" hello bob")
+		require.NoError(t, err)
 		thread := toBob.Thread()
 		require.NotEmpty(t, thread)
 
@@ -105,12 +107,14 @@ func TestIntegrationChat(t *testing.T) {
 		assert.Equal(t, alice.c.JID(), r.msg.From)
 		assert.Equal(t, stanza.Chat, r.msg.Type)
 		assert.Equal(t, thread, r.msg.Thread.ID)
+		assert.Equal(t, id, r.msg.ID, "Send returned the id bob received")
 		assert.Equal(t, alice.c.JID().Bare(), r.chat.JID())
 		assert.Equal(t, alice.c.JID(), r.locked, "bob's chat locks to alice's full JID")
 		assert.Same(t, r.chat, bob.m.Lookup(alice.c.JID()))
 
 		// bob answers through his chat: to alice's full JID, same thread.
-		require.NoError(t, r.chat.Send(testserver.Context(t), tag+" hello alice"))
+		_, err = r.chat.Send(testserver.Context(t), tag+" hello alice")
+		require.NoError(t, err)
 		r = alice.next(t, "alice")
 		assert.Equal(t, bob.c.JID(), r.msg.From)
 		assert.Equal(t, thread, r.msg.Thread.ID)
@@ -118,23 +122,31 @@ func TestIntegrationChat(t *testing.T) {
 		assert.Equal(t, bob.c.JID(), r.locked, "alice's chat locks to bob's full JID")
 
 		// alice answers: to bob's full JID.
-		require.NoError(t, toBob.Send(testserver.Context(t), tag+" locked"))
+		_, err = toBob.Send(testserver.Context(t), tag+" locked")
+		require.NoError(t, err)
 		r = bob.next(t, "bob, locked")
 		assert.Equal(t, tag+" locked", r.msg.Body(""))
 		assert.Equal(t, bob.c.JID(), r.msg.To, "the answer went to bob's full JID")
 
-		// bob writes from a second resource: alice's chat moves its lock.
+		// bob writes from a second resource, to alice's full JID (the
+		// phone's chat keeps the resource it was asked for): alice's
+		// chat moves its lock.
 		phone := newClient(t, s, "bob", unique("phone"), tag)
 		require.NotEqual(t, bob.c.JID(), phone.c.JID())
-		require.NoError(t, phone.m.Chat(alice.c.JID()).Send(testserver.Context(t), tag+" from the phone"))
+		toAlice := phone.m.Chat(alice.c.JID())
+		require.Equal(t, alice.c.JID(), toAlice.To())
+		_, err = toAlice.Send(testserver.Context(t), tag+" from the phone")
+		require.NoError(t, err)
 		r = alice.next(t, "alice, from the phone")
 		assert.Equal(t, phone.c.JID(), r.msg.From)
+		assert.Equal(t, alice.c.JID(), r.msg.To, "to the resource the phone named")
 		assert.Same(t, toBob, r.chat, "one chat for both of bob's resources")
 		assert.Equal(t, phone.c.JID(), r.locked, "alice's chat relocks to the phone")
 		assert.Equal(t, r.msg.Thread.ID, r.thread, "and takes the phone's thread")
 
 		// alice's answer reaches the phone, at its full JID.
-		require.NoError(t, toBob.Send(testserver.Context(t), tag+" to the phone"))
+		_, err = toBob.Send(testserver.Context(t), tag+" to the phone")
+		require.NoError(t, err)
 		r = phone.next(t, "phone")
 		assert.Equal(t, tag+" to the phone", r.msg.Body(""))
 		assert.Equal(t, phone.c.JID(), r.msg.To)

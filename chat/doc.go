@@ -1,49 +1,65 @@
 // Package chat groups one-to-one chat messages into conversations, one
 // per contact, and sends through them the way RFC 6121 section 5.1 asks:
 // to the full JID the contact last wrote from ("resource locking"), in the
-// conversation's thread. It stands for Smack's chat2 package: ChatManager
-// (Manager), Chat, IncomingChatMessageListener (Manager.OnMessage) and
-// OutgoingChatMessageListener (Manager.OnOutgoing); Manager.OnChat stands
-// for the old ChatManagerListener.
+// conversation's thread.
+//
+// It stands for Smack's chat2 package: ChatManager is Chats
+// (ChatManager.getInstanceFor(connection) is For(c), chatWith is
+// Chats.Chat), Chat keeps its name, IncomingChatMessageListener is
+// Chats.OnMessage and OutgoingChatMessageListener is Chats.OnOutgoing;
+// Chats.OnChat stands for the older ChatManagerListener.
 //
 //	c := xmpp.New(cfg)
-//	chats := chat.New(c)
-//	defer chats.Close()
-//	chats.OnMessage(func(ch *chat.Chat, msg *stanza.Message) {
-//		// ch.JID() is the contact's bare JID; ch is now locked to msg.From.
-//		ch.Send(ctx, "you said: "+msg.Body(""))
+//	chats := chat.For(c) // the chats of c
+//	chats.OnMessage(func(e chat.Incoming) {
+//		// e.Chat is the sender's chat, now locked to e.Message.From.
+//		e.Chat.Send(ctx, "you said: "+e.Message.Body(""))
 //	})
 //	if err := c.Connect(ctx); err != nil { ... }
 //	juliet := chats.Chat(jid.MustParse("juliet@example.com"))
-//	err := juliet.Send(ctx, "hi") // to juliet@example.com, type chat, a new thread
+//	id, err := juliet.Send(ctx, "hi") // to juliet@example.com, type chat, a new thread
+//	// A delivery receipt for the message carries id.
+//
+// # One per connection
+//
+// For returns the connection's Chats, attaching it the first time
+// (xmpp.Attach): every part of a program that holds the Conn gets the
+// same one, so each message makes one chat and reaches each listener
+// once. Close detaches it; For then attaches a fresh one. Its settings
+// (SetLocking, SetMaxChats, SetNormalMessages) are methods that may be
+// called at any time, each saying when it takes effect.
 //
 // # What makes a chat
 //
 // A Chat is keyed by the contact's bare JID. Incoming messages of type
 // chat that have a body get or create the sender's chat and are reported
-// to the OnMessage listeners; with the NormalMessages option, messages of
+// to the OnMessage listeners; with SetNormalMessages(true), messages of
 // type normal (or without a type) that have a body are taken too, as
 // Smack's chat2 does. Left alone: messages without a body (chat states,
 // receipts, markers: their own managers handle them), groupchat and
 // headline messages, private messages relayed by a multi-user chat room
 // (they carry muc#user's <x/>, and a room's occupants share its bare JID),
 // messages without a from (the server's), and messages from the account's
-// own bare JID (its other resources; message carbons are a later issue).
-// Error messages are not reported either: one from the resource a chat is
-// locked to unlocks the chat, since that resource is gone; to see errors,
-// register a listener on the connection with
-// stanza.IsMessage(stanza.MessageError).
+// own bare JID (its other resources, and message carbons, which this
+// package does not handle). Error messages are not reported either: one
+// from the resource a chat is locked to unlocks the chat, since that
+// resource is gone; to see errors, register a listener on the connection
+// with stanza.IsMessage(stanza.MessageError).
 //
 // Outgoing chat messages are reported to the OnOutgoing listeners: the
 // ones a Chat sends, and the ones sent with the connection's Send that
-// the Manager would take if they came in (which get or create the
-// addressee's chat, so a conversation is grouped whichever way it was
-// sent). Only Chat.Send and Chat.SendMessage address and thread a message.
+// Chats would take if they came in (which get or create the addressee's
+// chat, so a conversation is grouped whichever way it was sent). Only
+// Chat.Send and Chat.SendMessage address and thread a message. Both
+// return the message's id as written on the wire, the one a delivery
+// receipt (package receipts) or a chat marker refers to.
 //
 // # Resource locking
 //
-// A new chat is unlocked: it sends to the contact's bare JID, and the
-// server delivers to the resources it chooses. A message from the contact
+// A chat asked for with a bare JID starts unlocked: it sends to the
+// contact's bare JID, and the server delivers to the resources it
+// chooses. A chat asked for with a full JID (bob@example.com/phone) is
+// locked to that resource from the start. A message from the contact
 // locks the chat to the full JID it came from (a message from the bare
 // JID unlocks it); a message from another resource moves the lock there.
 // Any presence from the locked full JID (unavailable, or a new show,
@@ -53,8 +69,8 @@
 // RFC 6121 section 5.1 with XEP-0296's reading of it. Presence reaches the
 // account only from contacts it is subscribed to, or who sent it directed
 // presence; without it a lock lasts until the contact writes from another
-// resource. Locking(false) turns locking off: every message goes to the
-// bare JID.
+// resource. SetLocking(false) stops messages from locking: a chat then
+// sends to the bare JID unless the caller named a resource.
 //
 // # Threads
 //
@@ -66,22 +82,30 @@
 //
 // # Memory
 //
-// The Manager keeps a Chat per contact until Chat.Close, Manager.Close or
+// Chats keeps a Chat per contact until Chat.Close, Chats.Close or
 // eviction: anyone can send a chat message, so a flood from many addresses
-// would otherwise grow without bound. MaxChats (DefaultMaxChats unless
+// would otherwise grow without bound. SetMaxChats (DefaultMaxChats unless
 // set; 0 for no bound) caps the number kept; the least recently used chat
-// (by messages either way and by Manager.Chat) is removed to make room for
+// (by messages either way and by Chats.Chat) is removed to make room for
 // a new one. A removed Chat still sends, but a later message from its
 // contact starts a new Chat (reported to OnChat again). A Chat is a few
 // hundred bytes.
 //
 // # Goroutines and order
 //
-// The Manager runs no goroutine of its own. OnMessage and OnChat listeners
-// for incoming messages run on the connection's dispatcher, in the order
-// messages arrive and the listeners were registered, after the chat was
-// updated for that message; they may call Chat.Send and the connection's
-// SendIQ and wait. OnOutgoing listeners run as a connection interceptor on
-// the goroutine that sends, and must neither block nor send. Chat methods
-// may be called from any goroutine.
+// Chats runs no goroutine of its own. Its events run on the connection's
+// dispatcher, one at a time, in order with the stanzas that caused them
+// and with the connection's other listeners (Conn.HandleMessage): the
+// OnChat and OnMessage listeners for an incoming message run as that
+// message is handled, after the chat was updated for it, OnChat first
+// for a new chat. A chat started locally (Chats.Chat, or a chat message
+// sent with the connection's Send) is announced to OnChat with
+// Conn.Dispatch: after the stanzas queued when it was made, and always
+// before any OnMessage for it. Listeners may call Chat.Send and the
+// connection's SendIQ and wait; the connection's other listeners wait
+// meanwhile. OnOutgoing listeners are interceptors rather than events:
+// they run inside the connection's Send, on the goroutine that sends,
+// so that they may add to the message; they must neither block nor send,
+// and may see a chat before its OnChat did. All methods may be called
+// from any goroutine.
 package chat

@@ -12,8 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func offline(opts ...chat.Option) *chat.Manager {
-	return chat.New(xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")}), opts...)
+// offline returns the Chats of a connection that never connects.
+func offline() (*chat.Chats, *xmpp.Conn) {
+	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	return chat.For(c), c
 }
 
 func jids(chats []*chat.Chat) []string {
@@ -25,73 +27,85 @@ func jids(chats []*chat.Chat) []string {
 }
 
 // TestMaxChats: beyond MaxChats the least recently used chat is removed;
-// Chat counts as a use, Lookup does not.
+// Chat counts as a use, Lookup does not; a lower bound applies at once.
 func TestMaxChats(t *testing.T) {
-	m := offline(chat.MaxChats(2))
-	var created []string
-	m.OnChat(func(ch *chat.Chat, local bool) { created = append(created, ch.JID().String()) })
+	m, c := offline()
+	m.SetMaxChats(2)
+	assert.Equal(t, 2, m.MaxChats())
+	var created []string // on the dispatcher; read after flush
+	m.OnChat(func(e chat.NewChat) { created = append(created, e.Chat.JID().String()) })
 	bob := m.Chat(bobB)
 	m.Chat(carol)
 	assert.Same(t, bob, m.Chat(bobBare), "a use moves bob to the front")
 	m.Chat(dave)
-	assert.Equal(t, []string{"dave@localhost", "bob@localhost"}, jids(m.Chats()))
+	assert.Equal(t, []string{"dave@localhost", "bob@localhost"}, jids(m.List()))
 	assert.Nil(t, m.Lookup(carol), "carol was the least recently used")
 	m.Lookup(bobBare)
 	m.Chat(carol)
-	assert.Equal(t, []string{"carol@localhost", "dave@localhost"}, jids(m.Chats()), "Lookup is not a use")
+	assert.Equal(t, []string{"carol@localhost", "dave@localhost"}, jids(m.List()), "Lookup is not a use")
+	flush(t, c)
 	assert.Equal(t, []string{"bob@localhost", "carol@localhost", "dave@localhost", "carol@localhost"}, created)
+	m.SetMaxChats(1)
+	assert.Equal(t, []string{"carol@localhost"}, jids(m.List()), "a lower bound evicts at once")
 }
 
 func TestMaxChatsDefaultAndUnbounded(t *testing.T) {
-	m := offline()
+	m, _ := offline()
+	assert.Equal(t, chat.DefaultMaxChats, m.MaxChats())
 	for i := range chat.DefaultMaxChats + 10 {
 		m.Chat(jid.MustParse(fmt.Sprintf("u%d@localhost", i)))
 	}
-	assert.Len(t, m.Chats(), chat.DefaultMaxChats)
+	assert.Len(t, m.List(), chat.DefaultMaxChats)
 
-	m = offline(chat.MaxChats(0))
+	m, _ = offline()
+	m.SetMaxChats(0)
 	for i := range chat.DefaultMaxChats + 10 {
 		m.Chat(jid.MustParse(fmt.Sprintf("u%d@localhost", i)))
 	}
-	assert.Len(t, m.Chats(), chat.DefaultMaxChats+10)
+	assert.Len(t, m.List(), chat.DefaultMaxChats+10)
 }
 
 // TestOfflineChat: a new chat sends to the bare JID, has no thread yet,
 // and Send fails with the connection's error when it is not connected.
 func TestOfflineChat(t *testing.T) {
-	m := offline()
-	ch := m.Chat(bobB)
+	m, _ := offline()
+	ch := m.Chat(bobBare)
 	assert.Equal(t, bobBare, ch.JID())
 	assert.Equal(t, bobBare, ch.To())
 	assert.True(t, ch.Locked().IsZero())
 	assert.Empty(t, ch.Thread())
-	err := ch.Send(t.Context(), "hi")
+	id, err := ch.Send(t.Context(), "hi")
 	require.ErrorIs(t, err, xmpp.ErrNotConnected)
+	assert.NotEmpty(t, id, "the id is returned with the error")
 	assert.NotEmpty(t, ch.Thread(), "the thread is made up for the first message")
 }
 
-// TestConcurrentUse: the Manager and its chats under -race.
+// TestConcurrentUse: Chats, its settings and its chats under -race.
 func TestConcurrentUse(t *testing.T) {
-	m := offline(chat.MaxChats(8))
+	m, _ := offline()
+	m.SetMaxChats(8)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
 				ch := m.Chat(jid.MustParse(fmt.Sprintf("u%d@localhost", (g*7+i)%16)))
 				_ = ch.To()
-				_ = ch.Send(t.Context(), "x")
+				_, _ = ch.Send(t.Context(), "x")
 				ch.Unlock()
 				if i%10 == 0 {
 					ch.Close()
 				}
-				m.Chats()
-				remove := m.OnMessage(nil)
+				m.List()
+				m.SetLocking(i%2 == 0)
+				m.SetNormalMessages(i%3 == 0)
+				m.SetMaxChats(8 - i%2)
+				remove := m.OnMessage(func(chat.Incoming) {})
 				remove()
 			}
 		})
 	}
 	wg.Wait()
-	assert.LessOrEqual(t, len(m.Chats()), 8)
+	assert.LessOrEqual(t, len(m.List()), 8)
 	m.Close()
-	assert.Empty(t, m.Chats())
+	assert.Empty(t, m.List())
 }

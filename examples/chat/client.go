@@ -52,7 +52,7 @@ const (
 type client struct {
 	c      *xmpp.Conn
 	roster *roster.Roster
-	chats  *chat.Manager
+	chats  *chat.Chats
 	mucs   *muc.Manager
 	out    *printer
 
@@ -84,13 +84,14 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 	cl := &client{
 		c:      c,
 		roster: roster.New(c),
-		chats:  chat.New(c, chat.NormalMessages(true)),
+		chats:  chat.For(c),
 		mucs:   muc.New(c),
 		out:    &printer{w: w},
 		loaded: make(chan struct{}),
 		rooms:  make(map[jid.JID]*muc.Room),
 		hooked: make(map[jid.JID]bool),
 	}
+	cl.chats.SetNormalMessages(true)
 	cl.listen()
 	return cl
 }
@@ -135,7 +136,8 @@ func (cl *client) listen() {
 			return roster.Undecided
 		},
 	})
-	cl.chats.OnMessage(func(_ *chat.Chat, m *stanza.Message) {
+	cl.chats.OnMessage(func(e chat.Incoming) {
+		m := e.Message
 		if cl.quiet.Load() || hasX(m.Extensions, jabberConference) {
 			return // an invitation's text: OnInvitation tells it
 		}
@@ -426,7 +428,7 @@ func (cl *client) do(ctx context.Context, cmd command) error {
 		}
 		// Through the contact's chat, which is locked to the resource
 		// that wrote last.
-		if err := cl.chats.Chat(to).Send(ctx, cmd.text); err != nil {
+		if _, err := cl.chats.Chat(to).Send(ctx, cmd.text); err != nil {
 			return err
 		}
 		cl.current = to.Bare()
@@ -521,18 +523,11 @@ func (cl *client) send(ctx context.Context, to jid.JID, text string) error {
 		}
 		return room.Send(ctx, text)
 	}
-	if to.Resourcepart() == "" {
-		// The conversation decides: the resource the contact last
-		// wrote from, else the bare JID.
-		return cl.chats.Chat(to).Send(ctx, text)
-	}
-	// A full JID: that resource alone, in the conversation's thread.
-	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: text}}}
-	m.To = to
-	if ch := cl.chats.Lookup(to); ch != nil {
-		m.Thread.ID = ch.Thread()
-	}
-	return cl.c.Send(ctx, m)
+	// Through the contact's conversation, in its thread: to a full JID,
+	// that resource; to a bare JID, the resource the contact last wrote
+	// from, else the bare JID.
+	_, err := cl.chats.Chat(to).Send(ctx, text)
+	return err
 }
 
 // roomOrCurrent returns the joined room at addr, or the current

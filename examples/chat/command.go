@@ -69,7 +69,7 @@ func init() {
 		{name: "roster", aliases: []string{"contacts"}, summary: "list your contacts with their presence",
 			details: "Each line shows a contact's address, the name you gave it, the subscription (mutual: you see each other's presence; you see them; they see you; none) and its presence now."},
 		{name: "msg", aliases: []string{"m"}, args: "JID TEXT", summary: "send TEXT to a contact, who becomes the current conversation",
-			details: "To a bare JID (bob@example.com) the message follows the conversation: it goes to the device that last wrote to you, else wherever the server delivers it. To a full JID (bob@example.com/phone) it goes to that device alone.",
+			details: "To a bare JID (bob@example.com) the message follows the conversation: it goes to the device that last wrote to you, else wherever the server delivers it. To a full JID (bob@example.com/phone) it goes to that device, and the conversation stays there until the contact writes from another or that device goes offline.",
 			parse:   jidAndText("msg", true)},
 		{name: "to", args: "JID", summary: "make a contact or a joined room the current conversation, without sending",
 			parse: func(args string) (command, error) { return oneJID("to", args) }},

@@ -63,7 +63,8 @@
 // A message to a bare JID follows the conversation (RFC 6121 section 5.1,
 // package chat): it goes to the device the contact last wrote from, or to
 // the server's choice. A message to a full JID (user@domain/resource) goes
-// to that device alone.
+// to that device, and the conversation stays with it until the contact
+// writes from another or that device goes offline.
 //
 // # Ending
 //

@@ -36,18 +36,18 @@ func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
 	return tr
 }
 
-// harness is a Manager on a scripted connection, driven by the script:
+// harness is a Chats on a scripted connection, driven by the script:
 // a message of type headline from ctl@localhost/x with the body
 // "send JID TEXT" makes the test send TEXT through JID's chat, and "done"
-// closes done. Headline messages are never the Manager's, and the
-// control listener is registered after the Manager, so it runs after the
-// Manager has seen every stanza before it: what the client sends in answer
-// to a control message shows the Manager's state at that point in the
+// closes done. Headline messages are never the Chats', and the
+// control listener is registered after the Chats, so it runs after the
+// Chats has seen every stanza before it: what the client sends in answer
+// to a control message shows the Chats' state at that point in the
 // script, and done tells the test that the script's stanzas were all
 // handled.
 type harness struct {
 	c    *xmpp.Conn
-	m    *chat.Manager
+	m    *chat.Chats
 	done chan struct{}
 
 	mu       sync.Mutex
@@ -56,30 +56,31 @@ type harness struct {
 	outgoing []string // "bob@localhost -> bob@localhost/b: body"
 }
 
-func start(t *testing.T, script string, opts ...chat.Option) *harness {
+func start(t *testing.T, script string) *harness {
 	t.Helper()
-	return startFunc(t, script, nil, opts...)
+	return startFunc(t, script, nil)
 }
 
 // startFunc is start with setup, which runs before the login, after the
 // harness's own listeners are registered.
-func startFunc(t *testing.T, script string, setup func(*harness), opts ...chat.Option) *harness {
+func startFunc(t *testing.T, script string, setup func(*harness)) *harness {
 	t.Helper()
 	h := &harness{done: make(chan struct{})}
 	h.c = xmpptest.ConnectFunc(t, alice, transcript(t, t.Name(), script), func(c *xmpp.Conn) {
 		h.c = c
-		h.m = chat.New(c, opts...)
-		h.m.OnChat(func(ch *chat.Chat, local bool) {
-			h.record(&h.created, "%s local=%t", ch.JID(), local)
+		h.m = chat.For(c)
+		h.m.OnChat(func(e chat.NewChat) {
+			h.record(&h.created, "%s local=%t", e.Chat.JID(), e.Local)
 		})
-		h.m.OnOutgoing(func(ch *chat.Chat, msg *stanza.Message) {
-			h.record(&h.outgoing, "%s -> %s: %s", ch.JID(), msg.To, msg.Body(""))
+		h.m.OnOutgoing(func(e chat.Outgoing) {
+			h.record(&h.outgoing, "%s -> %s: %s", e.Chat.JID(), e.Message.To, e.Message.Body(""))
 		})
-		h.m.OnMessage(func(ch *chat.Chat, msg *stanza.Message) {
-			h.record(&h.incoming, "%s <- %s: %s", ch.JID(), msg.From, msg.Body(""))
+		h.m.OnMessage(func(e chat.Incoming) {
+			h.record(&h.incoming, "%s <- %s: %s", e.Chat.JID(), e.Message.From, e.Message.Body(""))
 			// "ping" asks for an answer through the chat.
-			if body := msg.Body(""); strings.HasPrefix(body, "ping") {
-				assert.NoError(t, ch.Send(context.Background(), "pong"))
+			if body := e.Message.Body(""); strings.HasPrefix(body, "ping") {
+				_, err := e.Chat.Send(context.Background(), "pong")
+				assert.NoError(t, err)
 			}
 		})
 		c.HandleMessage(stanza.From(ctl), func(msg *stanza.Message) {
@@ -87,7 +88,8 @@ func startFunc(t *testing.T, script string, setup func(*harness), opts ...chat.O
 			switch cmd[0] {
 			case "send":
 				ch := h.m.Chat(jid.MustParse(cmd[1]))
-				assert.NoError(t, ch.Send(context.Background(), cmd[2]))
+				_, err := ch.Send(context.Background(), cmd[2])
+				assert.NoError(t, err)
 			case "done":
 				close(h.done)
 			}
@@ -108,10 +110,30 @@ func (h *harness) record(to *[]string, format string, args ...any) {
 // wait waits for the script's "done".
 func (h *harness) wait(t *testing.T) {
 	t.Helper()
+	waitFor(t, h.done, "the script's done message")
+}
+
+// flush waits until the dispatcher has run what was queued before it:
+// the OnChat listeners of chats the test goroutine made.
+func (h *harness) flush(t *testing.T) {
+	t.Helper()
+	flush(t, h.c)
+}
+
+func flush(t *testing.T, c *xmpp.Conn) {
+	t.Helper()
+	done := make(chan struct{})
+	c.Dispatch(func() { close(done) })
+	waitFor(t, done, "a func queued with Dispatch")
+}
+
+// waitFor waits for ch, a channel a listener closes.
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
 	select {
-	case <-h.done:
+	case <-ch:
 	case <-time.After(xmpptest.ReplayTimeout):
-		t.Fatal("the script's done message was not handled")
+		t.Fatalf("%s: not handled", what)
 	}
 }
 
@@ -129,7 +151,7 @@ func ctlSend(j, text string) string {
 
 const done = "S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>\n"
 
-// end is the last step of a script whose test looks at the Manager after
+// end is the last step of a script whose test looks at the Chats after
 // done: the scripted server closes the stream when its script ends, and
 // the end of the stream unlocks every chat. The test calls h.end when it
 // has looked.
@@ -165,7 +187,7 @@ C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>pong</body><thread
 	assert.Equal(t, bobB, ch.Locked())
 	assert.Equal(t, bobB, ch.To())
 	assert.Equal(t, "t1", ch.Thread())
-	assert.Equal(t, []*chat.Chat{ch}, h.m.Chats())
+	assert.Equal(t, []*chat.Chat{ch}, h.m.List())
 }
 
 // TestUnlock: after bob's message from bob/b locks the chat, each trigger
@@ -180,32 +202,32 @@ func TestUnlock(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		trigger string
-		opts    []chat.Option
+		normal  bool
 		want    string // the client's message after the trigger
 	}{
-		{"available presence from the locked resource", `<presence from='bob@localhost/b'><show>away</show></presence>`, nil, bare},
-		{"unavailable presence from the locked resource", `<presence from='bob@localhost/b' type='unavailable'/>`, nil, bare},
-		{"presence error from the locked resource", `<presence from='bob@localhost/b' type='error'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>`, nil, bare},
-		{"presence from the bare JID", `<presence from='bob@localhost' type='unsubscribed'/>`, nil, bare},
-		{"presence from another resource", `<presence from='bob@localhost/phone' type='unavailable'/>`, nil, lockedB},
-		{"presence from another contact", `<presence from='carol@localhost/c' type='unavailable'/>`, nil, lockedB},
-		{"message from another resource", `<message from='bob@localhost/phone' type='chat'><body>x</body></message>`, nil, phone},
-		{"message from the bare JID", `<message from='bob@localhost' type='chat'><body>x</body></message>`, nil, bare},
-		{"error message from the locked resource", `<message from='bob@localhost/b' type='error'><body>next</body><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`, nil, bare},
-		{"error message from another resource", `<message from='bob@localhost/phone' type='error'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`, nil, lockedB},
-		{"chat state from another resource", `<message from='bob@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`, nil, lockedB},
-		{"groupchat message", `<message from='bob@localhost/phone' type='groupchat'><body>x</body></message>`, nil, lockedB},
-		{"headline message", `<message from='bob@localhost/phone' type='headline'><body>x</body></message>`, nil, lockedB},
-		{"normal message", `<message from='bob@localhost/phone'><body>x</body></message>`, nil, lockedB},
-		{"normal message taken", `<message from='bob@localhost/phone'><body>x</body></message>`, []chat.Option{chat.NormalMessages(true)}, phone},
-		{"new thread", `<message from='bob@localhost/b' type='chat'><body>x</body><thread>t2</thread></message>`, nil,
+		{"available presence from the locked resource", `<presence from='bob@localhost/b'><show>away</show></presence>`, false, bare},
+		{"unavailable presence from the locked resource", `<presence from='bob@localhost/b' type='unavailable'/>`, false, bare},
+		{"presence error from the locked resource", `<presence from='bob@localhost/b' type='error'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>`, false, bare},
+		{"presence from the bare JID", `<presence from='bob@localhost' type='unsubscribed'/>`, false, bare},
+		{"presence from another resource", `<presence from='bob@localhost/phone' type='unavailable'/>`, false, lockedB},
+		{"presence from another contact", `<presence from='carol@localhost/c' type='unavailable'/>`, false, lockedB},
+		{"message from another resource", `<message from='bob@localhost/phone' type='chat'><body>x</body></message>`, false, phone},
+		{"message from the bare JID", `<message from='bob@localhost' type='chat'><body>x</body></message>`, false, bare},
+		{"error message from the locked resource", `<message from='bob@localhost/b' type='error'><body>next</body><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`, false, bare},
+		{"error message from another resource", `<message from='bob@localhost/phone' type='error'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`, false, lockedB},
+		{"chat state from another resource", `<message from='bob@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`, false, lockedB},
+		{"groupchat message", `<message from='bob@localhost/phone' type='groupchat'><body>x</body></message>`, false, lockedB},
+		{"headline message", `<message from='bob@localhost/phone' type='headline'><body>x</body></message>`, false, lockedB},
+		{"normal message", `<message from='bob@localhost/phone'><body>x</body></message>`, false, lockedB},
+		{"normal message taken", `<message from='bob@localhost/phone'><body>x</body></message>`, true, phone},
+		{"new thread", `<message from='bob@localhost/b' type='chat'><body>x</body><thread>t2</thread></message>`, false,
 			"C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>next</body><thread>t2</thread></message>\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t, `
+			h := startFunc(t, `
 S: <message from='bob@localhost/b' type='chat'><body>ping</body><thread>t1</thread></message>
 C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>pong</body><thread>t1</thread></message>
-S: `+tc.trigger+"\n"+ctlSend("bob@localhost", "next")+tc.want+done, tc.opts...)
+S: `+tc.trigger+"\n"+ctlSend("bob@localhost", "next")+tc.want+done, func(h *harness) { h.m.SetNormalMessages(tc.normal) })
 			h.wait(t)
 		})
 	}
@@ -236,13 +258,16 @@ C: <message id='{{*}}' to='bob@localhost' type='chat'><body>bare</body><thread>t
 	assert.True(t, h.m.Lookup(bobBare).Locked().IsZero())
 }
 
-// TestLockingDisabled: with Locking(false) the answer goes to the bare
+// TestLockingDisabled: with SetLocking(false) the answer goes to the bare
 // JID, with the thread.
 func TestLockingDisabled(t *testing.T) {
-	h := start(t, `
+	h := startFunc(t, `
 S: <message from='bob@localhost/b' type='chat'><body>ping</body><thread>t1</thread></message>
 C: <message id='{{*}}' to='bob@localhost' type='chat'><body>pong</body><thread>t1</thread></message>
-`+done+end, chat.Locking(false))
+`+done+end, func(h *harness) {
+		h.m.SetLocking(false)
+		assert.False(t, h.m.Locking())
+	})
 	h.wait(t)
 	defer h.end(t)
 	ch := h.m.Lookup(bobBare)
@@ -251,14 +276,15 @@ C: <message id='{{*}}' to='bob@localhost' type='chat'><body>pong</body><thread>t
 	assert.Equal(t, bobBare, ch.To())
 }
 
-// TestThread: a chat the client starts makes up a thread and keeps it; the
-// contact's thread replaces it; a message without a thread keeps the one
-// the chat has; a message with a thread of its own keeps it.
+// TestThread: a chat the client starts makes up a thread and keeps it
+// (whichever resource the client names); the contact's thread replaces
+// it; a message without a thread keeps the one the chat has; a message
+// with a thread of its own keeps it.
 func TestThread(t *testing.T) {
 	h := start(t, ctlSend("dave@localhost", "one")+`
 C: <message id='{{*}}' to='dave@localhost' type='chat'><body>one</body><thread>{{made-up}}</thread></message>
-`+ctlSend("dave@localhost/ignored", "two")+`
-C: <message id='{{*}}' to='dave@localhost' type='chat'><body>two</body><thread>{{made-up}}</thread></message>
+`+ctlSend("dave@localhost/named", "two")+`
+C: <message id='{{*}}' to='dave@localhost/named' type='chat'><body>two</body><thread>{{made-up}}</thread></message>
 S: <message from='dave@localhost/d' type='chat'><body>ping</body><thread>t9</thread></message>
 C: <message id='{{*}}' to='dave@localhost/d' type='chat'><body>pong</body><thread>t9</thread></message>
 S: <message from='dave@localhost/d' type='chat'><body>ping, no thread</body></message>
@@ -272,14 +298,16 @@ C: <message id='own-id' to='dave@localhost/d' type='chat'><body>own</body><threa
 	assert.Equal(t, "t9", ch.Thread())
 	msg := &stanza.Message{Type: stanza.Headline, Bodies: []stanza.Text{{Value: "own"}}, Thread: stanza.Thread{ID: "t10", Parent: "t9"}}
 	msg.ID = "own-id"
-	require.NoError(t, ch.SendMessage(t.Context(), msg))
+	id, err := ch.SendMessage(t.Context(), msg)
+	require.NoError(t, err)
+	assert.Equal(t, "own-id", id)
 	assert.Equal(t, stanza.Chat, msg.Type, "SendMessage sets the type")
 	assert.Equal(t, "t9", ch.Thread(), "a message's own thread does not change the chat's")
 	created, _, _ := h.seen()
 	assert.Equal(t, []string{"dave@localhost local=true"}, created)
 }
 
-// TestIgnored: messages the Manager does not take create no chat and reach
+// TestIgnored: messages Chats does not take create no chat and reach
 // no listener.
 func TestIgnored(t *testing.T) {
 	h := start(t, `
@@ -299,17 +327,21 @@ S: <message from='carol@localhost/c' type='headline'><body>news</body></message>
 	created, incoming, _ := h.seen()
 	assert.Equal(t, []string{"bob@localhost local=false"}, created, "only the chat message with a body")
 	assert.Equal(t, []string{"bob@localhost <- bob@localhost/b: x"}, incoming)
-	assert.Len(t, h.m.Chats(), 1)
+	assert.Len(t, h.m.List(), 1)
 }
 
-// TestNormalMessages: with NormalMessages(true), a normal message with a
-// body (typed or not) is taken; the answer is of type chat.
+// TestNormalMessages: with SetNormalMessages(true), a normal message with
+// a body (typed or not) is taken; the answer is of type chat.
 func TestNormalMessages(t *testing.T) {
-	h := start(t, `
+	h := startFunc(t, `
 S: <message from='carol@localhost/c'><body>ping</body></message>
 C: <message id='{{*}}' to='carol@localhost/c' type='chat'><body>pong</body><thread>{{th}}</thread></message>
 S: <message from='carol@localhost/c' type='normal'><body>x</body></message>
-`+done, chat.NormalMessages(true))
+`+done, func(h *harness) {
+		assert.False(t, h.m.NormalMessages(), "off by default")
+		h.m.SetNormalMessages(true)
+		assert.True(t, h.m.NormalMessages())
+	})
 	h.wait(t)
 	_, incoming, _ := h.seen()
 	assert.Equal(t, []string{
@@ -331,13 +363,15 @@ C: <message id='o3' to='room@conference.localhost' type='groupchat'><body>room</
 C: <message id='o4' to='carol@localhost/c' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>
 C: <message id='o5' to='alice@localhost/other' type='chat'><body>me</body></message>
 `)
-	h.m.OnOutgoing(func(ch *chat.Chat, msg *stanza.Message) {
-		msg.Extensions = append(msg.Extensions, stanza.Node{Name: nameMarkable})
+	h.m.OnOutgoing(func(e chat.Outgoing) {
+		e.Message.Extensions = append(e.Message.Extensions, stanza.Node{Name: nameMarkable})
 	})
 	ctx := t.Context()
 	m1 := &stanza.Message{Bodies: []stanza.Text{{Value: "via chat"}}}
 	m1.ID = "o1"
-	require.NoError(t, h.m.Chat(bobBare).SendMessage(ctx, m1))
+	id, err := h.m.Chat(bobBare).SendMessage(ctx, m1)
+	require.NoError(t, err)
+	assert.Equal(t, "o1", id, "the message's own id")
 
 	msg := func(id string, to jid.JID, typ stanza.MessageType, body string) *stanza.Message {
 		m := &stanza.Message{Type: typ}
@@ -354,6 +388,7 @@ C: <message id='o5' to='alice@localhost/other' type='chat'><body>me</body></mess
 	require.NoError(t, h.c.Send(ctx, m4))
 	require.NoError(t, h.c.Send(ctx, msg("o5", jid.MustParse("alice@localhost/other"), stanza.Chat, "me")))
 
+	h.flush(t)
 	created, _, outgoing := h.seen()
 	assert.Equal(t, []string{"bob@localhost local=true", "carol@localhost local=true"}, created)
 	assert.Equal(t, []string{
@@ -377,10 +412,10 @@ S: <message from='ctl@localhost/x' type='headline'><body>send bob@localhost thre
 C: <message id='{{*}}' to='bob@localhost/phone' type='chat'><body>three</body><thread>t2</thread></message>
 C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>old</body><thread>t1</thread></message>
 `, func(h *harness) {
-			h.m.OnChat(func(ch *chat.Chat, local bool) {
+			h.m.OnChat(func(e chat.NewChat) {
 				if first == nil {
-					first = ch
-					ch.Close() // from a listener, on the dispatcher
+					first = e.Chat
+					e.Chat.Close() // from a listener, on the dispatcher
 				}
 			})
 		})
@@ -393,7 +428,8 @@ C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>old</body><thread>
 		second := h.m.Lookup(bobBare)
 		require.NotNil(t, second)
 		assert.NotSame(t, first, second)
-		require.NoError(t, first.Send(t.Context(), "old"))
+		_, err := first.Send(t.Context(), "old")
+		require.NoError(t, err)
 		first.Close() // twice is fine
 		created, _, outgoing := h.seen()
 		assert.Equal(t, []string{"bob@localhost local=false", "bob@localhost local=false"}, created)
@@ -405,9 +441,9 @@ C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>old</body><thread>
 	})
 }
 
-// TestManagerClose: after Close the Manager sees nothing: no chat is
+// TestClose: after Close the Chats sees nothing: no chat is
 // created and no listener runs.
-func TestManagerClose(t *testing.T) {
+func TestClose(t *testing.T) {
 	done2 := make(chan struct{})
 	var old *chat.Chat
 	h := startFunc(t, `
@@ -437,11 +473,13 @@ C: <message id='{{*}}' to='bob@localhost' type='chat'><body>detached</body><thre
 	}
 	require.NotNil(t, old)
 	assert.Nil(t, h.m.Lookup(carol))
-	assert.Empty(t, h.m.Chats())
+	assert.Empty(t, h.m.List())
 	detached := h.m.Chat(bobBare)
 	assert.NotSame(t, old, detached)
-	assert.Empty(t, h.m.Chats(), "a chat made after Close is not kept")
-	require.NoError(t, detached.Send(t.Context(), "detached"))
+	assert.Empty(t, h.m.List(), "a chat made after Close is not kept")
+	_, err := detached.Send(t.Context(), "detached")
+	require.NoError(t, err)
+	h.flush(t)
 	created, incoming, outgoing := h.seen()
 	assert.Equal(t, []string{"bob@localhost local=false"}, created)
 	assert.Len(t, incoming, 1)
