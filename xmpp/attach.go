@@ -18,30 +18,51 @@ type attachment struct {
 // Calls for the same M wait for the first one's attach to return, so a
 // Conn never holds two; attach may attach managers of other types (caps
 // attaches disco), but not call Attach for M itself, which would wait
-// for ever. attach must not return nil. Attach is safe for concurrent
+// for ever. attach must not return nil. When attach panics, nothing is
+// attached and the next call tries again. Attach is safe for concurrent
 // use.
 func Attach[M any](c *Conn, attach func(*Conn) *M) *M {
 	key := (*M)(nil)
-	c.reg.mu.Lock()
-	a := c.reg.attached[key]
-	if a == nil {
-		a = &attachment{ready: make(chan struct{})}
-		if c.reg.attached == nil {
-			c.reg.attached = make(map[any]*attachment)
+	for {
+		c.reg.mu.Lock()
+		a := c.reg.attached[key]
+		if a == nil {
+			a = &attachment{ready: make(chan struct{})}
+			if c.reg.attached == nil {
+				c.reg.attached = make(map[any]*attachment)
+			}
+			c.reg.attached[key] = a
+			c.reg.mu.Unlock()
+			return attachNew(c, a, attach)
 		}
-		c.reg.attached[key] = a
 		c.reg.mu.Unlock()
-		m := attach(c)
-		if m == nil {
-			panic("xmpp: Attach: the attach func returned nil")
+		<-a.ready
+		if m, ok := a.v.(*M); ok {
+			return m
 		}
-		a.v = m
-		close(a.ready)
-		return m
+		// That attach func panicked: try again.
 	}
-	c.reg.mu.Unlock()
-	<-a.ready
-	return a.v.(*M)
+}
+
+// attachNew runs attach for the attachment a, which it has just put in
+// place. When attach panics, a is taken out again (and those waiting for
+// it try again), so that one failed attach does not block the type for
+// ever.
+func attachNew[M any](c *Conn, a *attachment, attach func(*Conn) *M) *M {
+	defer func() {
+		if a.v == nil {
+			c.reg.mu.Lock()
+			delete(c.reg.attached, (*M)(nil))
+			c.reg.mu.Unlock()
+		}
+		close(a.ready)
+	}()
+	m := attach(c)
+	if m == nil {
+		panic("xmpp: Attach: the attach func returned nil")
+	}
+	a.v = m
+	return m
 }
 
 // Attached returns the manager of type M attached to c, or nil when none
@@ -57,7 +78,8 @@ func Attached[M any](c *Conn) *M {
 	}
 	select {
 	case <-a.ready:
-		return a.v.(*M)
+		m, _ := a.v.(*M)
+		return m
 	default:
 		return nil
 	}
@@ -73,7 +95,7 @@ func Detach[M any](c *Conn, m *M) {
 	if a := c.reg.attached[key]; a != nil {
 		select {
 		case <-a.ready:
-			if a.v.(*M) == m {
+			if v, _ := a.v.(*M); v == m {
 				delete(c.reg.attached, key)
 			}
 		default:

@@ -148,6 +148,17 @@ func TestAttach(t *testing.T) {
 	assert.Same(t, b, xmpp.Attached[managerB](c), "other types stay")
 }
 
+// TestAttachPanics: an attach func that panics leaves nothing attached,
+// and the next Attach of that type makes the manager.
+func TestAttachPanics(t *testing.T) {
+	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	assert.Panics(t, func() { xmpp.Attach(c, func(*xmpp.Conn) *managerA { panic("attached twice") }) })
+	assert.Nil(t, xmpp.Attached[managerA](c))
+	assert.Panics(t, func() { xmpp.Attach(c, func(*xmpp.Conn) *managerA { return nil }) })
+	a := xmpp.Attach(c, func(*xmpp.Conn) *managerA { return &managerA{n: 7} })
+	assert.Equal(t, 7, a.n)
+}
+
 // TestAbort: Abort ends the stream with the given cause, as a network
 // failure would: a waiting SendIQ fails with it, and so do StateClosed and
 // Err.
