@@ -92,7 +92,7 @@ func TestIntegrationEchoBot(t *testing.T) {
 		assert.Equal(t, thread, m.Thread)
 
 		// The managers: a ping, a receipt, and disco#info.
-		pinger := ping.New(bob)
+		pinger := ping.For(bob)
 		defer pinger.Close()
 		_, err = pinger.Ping(ctx, botJID)
 		require.NoError(t, err, "the bot answers pings")

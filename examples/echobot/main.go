@@ -56,7 +56,7 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	// the initial presence carries the capabilities they add up to: pings
 	// answered, receipt requests answered, disco#info answered with the
 	// bot's identity and features.
-	ping.New(c)
+	ping.For(c)
 	receipts.New(c, receipts.Answer(receipts.Always))
 	d := disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
 	caps.New(d, caps.Config{})
