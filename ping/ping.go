@@ -25,7 +25,8 @@ var pingName = xml.Name{Space: NS, Local: "ping"}
 // got no reply before the next one was due (Smack's
 // PingFailedListener.pingFailed). The stream may still be up; ending a
 // dead one is the connection's work (xmpp.Config.KeepAlive), not the
-// Pinger's.
+// Pinger's. The Pinger fills every field; the zero Failure is never
+// reported.
 type Failure struct {
 	// Server is the address pinged: the account's domain.
 	Server jid.JID

@@ -568,7 +568,11 @@ C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
 		c, p, f, sent := periodic(t, tr, 5*time.Millisecond, 1)
 		await(t, sent, "the first ping")
-		p.Close() // before the ping's 5 ms are up: time stands still in the bubble while this goroutine runs
+		// The interceptor runs before the write: let the ping be written
+		// and wait for its answer. Time stands still in the bubble while
+		// this goroutine runs, so its 5 ms are not up at Close.
+		synctest.Wait()
+		p.Close()
 		noGoroutines(t)
 		assert.False(t, ping.Armed(p))
 		assert.True(t, c.IsConnected())
@@ -579,7 +583,8 @@ C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 }
 
 // TestSetInterval: a Pinger attached to a connected Conn starts pinging
-// at SetInterval; SetInterval(0) stops the pings at once, abandoning the
+// at SetInterval, holding no goroutine until a ping is due; a new
+// interval replaces the old at once; SetInterval(0) stops the pings at once, abandoning the
 // one under way, which is not reported.
 func TestSetInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -593,6 +598,9 @@ C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 		p := ping.For(c)
 		f := listen(p)
 		assert.False(t, ping.Armed(p))
+		p.SetInterval(time.Hour)
+		assert.True(t, ping.Armed(p))
+		noGoroutines(t) // between pings, a timer and no goroutine
 		p.SetInterval(10 * time.Millisecond)
 		assert.True(t, ping.Armed(p))
 		await(t, second, "the second ping")
