@@ -57,7 +57,7 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	// answered, receipt requests answered, disco#info answered with the
 	// bot's identity and features.
 	ping.For(c)
-	receipts.New(c, receipts.Answer(receipts.Always))
+	receipts.For(c).SetMode(receipts.Always) // everyone, subscribed or not
 	d := disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
 	caps.New(d, caps.Config{})
 	// The roster answers subscription requests: accepted, and a request
