@@ -26,7 +26,7 @@ func BenchmarkAnswer(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	c := xmpptest.ConnectFunc(b, jid.MustParse("alice@localhost/phone"), tr, func(c *xmpp.Conn) { ping.New(c) })
+	c := xmpptest.ConnectFunc(b, jid.MustParse("alice@localhost/phone"), tr, func(c *xmpp.Conn) { ping.For(c) })
 	<-c.Done() // the server closes the stream at the end of the script
 }
 
@@ -43,7 +43,7 @@ func BenchmarkPing(b *testing.B) {
 		b.Fatal(err)
 	}
 	var p *ping.Pinger
-	xmpptest.ConnectFunc(b, jid.MustParse("alice@localhost/phone"), tr, func(c *xmpp.Conn) { p = ping.New(c) })
+	xmpptest.ConnectFunc(b, jid.MustParse("alice@localhost/phone"), tr, func(c *xmpp.Conn) { p = ping.For(c) })
 	ctx := b.Context()
 	b.ReportAllocs()
 	b.ResetTimer()

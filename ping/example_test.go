@@ -11,15 +11,16 @@ import (
 	"github.com/gosmack/gosmack/xmpp"
 )
 
-// A connection that answers pings, keeps itself alive with a ping to the
-// server every minute, and pings a contact's client.
+// A connection that answers pings, pings its server every minute, and
+// pings a contact's client.
 func Example() {
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: "secret"})
-	p := ping.New(c, ping.Interval(time.Minute))
-	defer p.Close()
-	p.OnFailure(func(err error) {
-		// The server stopped answering; the stream has ended with err.
-		log.Print(err)
+	p := ping.For(c)
+	p.SetInterval(time.Minute)
+	p.OnFailure(func(f ping.Failure) {
+		// No reply within the minute. The stream may be up: ending a
+		// dead one is the connection's watchdog's work.
+		log.Print(f.Err)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -5,10 +5,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -18,67 +18,43 @@ import (
 // announces.
 const NS = "urn:xmpp:ping"
 
-// Name is the name of the ping payload, <ping xmlns='urn:xmpp:ping'/>.
-var Name = xml.Name{Space: NS, Local: "ping"}
+// pingName is the name of the ping payload, <ping xmlns='urn:xmpp:ping'/>.
+var pingName = xml.Name{Space: NS, Local: "ping"}
 
-// ErrNoReply means a ping got no reply before its context's deadline. The
-// error that ends a connection whose keep-alive gave up matches it too.
-var ErrNoReply = errors.New("ping: no reply")
-
-// MaxTimeout is the longest a keep-alive ping waits for its reply when no
-// Timeout option is given: the wait is the interval, up to MaxTimeout.
-const MaxTimeout = 30 * time.Second
-
-// Option configures a Pinger made by New.
-type Option func(*Pinger)
-
-// Interval turns the keep-alive on: the Pinger pings the server d after
-// the connection logs in and d after each reply (Smack's setPingInterval).
-// Zero, the default, turns it off. SetInterval changes it later.
-func Interval(d time.Duration) Option {
-	return func(p *Pinger) { p.interval = max(d, 0) }
+// Failure is what OnFailure listeners hear: a periodic ping to the server
+// got no reply before the next one was due (Smack's
+// PingFailedListener.pingFailed). The stream may still be up; ending a
+// dead one is the connection's work (xmpp.Config.KeepAlive), not the
+// Pinger's. The Pinger fills every field; the zero Failure is never
+// reported.
+type Failure struct {
+	// Server is the address pinged: the account's domain.
+	Server jid.JID
+	// Err says what went wrong; it matches context.DeadlineExceeded.
+	Err error
 }
 
-// Timeout bounds how long each keep-alive ping waits for its reply. Zero,
-// the default, means the interval, up to MaxTimeout. It does not apply to
-// Ping, which its context bounds.
-func Timeout(d time.Duration) Option {
-	return func(p *Pinger) { p.timeout = max(d, 0) }
-}
-
-// MaxMisses is how many keep-alive pings in a row must go unanswered
-// before the Pinger reports a failure and ends the stream; the default,
-// and the least, is 1. On one TCP stream replies come back in order, so a
-// second ping rarely overtakes a lost first one: a larger n mostly gives
-// a slow server n timeouts' worth of time.
-func MaxMisses(n int) Option {
-	return func(p *Pinger) { p.maxMisses = max(n, 1) }
-}
-
-// Pinger answers pings on one connection, pings other entities, and
-// optionally keeps the connection alive by pinging its server (Smack's
-// PingManager). New makes one; there is no zero value to use. Its methods
-// are safe for concurrent use.
+// Pinger answers pings on one connection, pings other entities, and, with
+// an interval set, pings the connection's server periodically and reports
+// the pings that get no reply (Smack's PingManager). For returns the one a
+// connection has; its zero value is not usable. Its methods are safe for
+// concurrent use.
 type Pinger struct {
 	c      *xmpp.Conn
 	detach []func() // the IQ handler, the announced feature, the state listener
 
-	wg        sync.WaitGroup // a keep-alive ping under way
+	failed listeners.List[func(Failure)]
+
+	wg        sync.WaitGroup // a periodic ping under way
 	closeOnce sync.Once
 
-	mu        sync.Mutex
-	closed    bool
-	up        bool // from StateAuthenticated or StateResumed to StateClosed or StateDisconnected
-	interval  time.Duration
-	timeout   time.Duration // 0: min(interval, MaxTimeout)
-	maxMisses int
-	misses    int            // consecutive keep-alive pings without reply
-	armed     bool           // the keep-alive runs for the current stream
-	gen       uint64         // changes when the keep-alive is disarmed: a tick of an older one is stale
-	timer     *time.Timer    // the next ping, while armed
-	abandon   func()         // cancels the keep-alive's ping under way, if any
-	failure   error          // what the keep-alive ended the stream with, until StateClosed
-	failed    []*func(error) // OnFailure listeners
+	mu       sync.Mutex
+	closed   bool
+	interval time.Duration
+	armed    bool        // the periodic pings run for the current stream
+	gen      uint64      // changes when they are disarmed: a tick of an older arming is stale
+	timer    *time.Timer // the next ping, while armed
+	abandon  func()      // cancels the periodic ping under way, if any
 }
 
 // answer is the IQ handler: a ping gets an empty result (XEP-0199).
@@ -86,60 +62,56 @@ var answer = xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node,
 	return nil, nil
 })
 
-// New attaches a Pinger to c, connected or not: from then on c answers
-// every ping (an IQ get with <ping xmlns='urn:xmpp:ping'/>, from the server
-// or anyone else) with an empty result, and announces "urn:xmpp:ping" for
-// service discovery. With the Interval option it also keeps the
-// connection alive (see the package doc). The Pinger stays attached
-// across streams, as the Conn's registrations do, until Close.
+// For returns the Pinger attached to c, attaching one the first time
+// (Smack's PingManager.getInstanceFor), connected or not. From then on c
+// answers every ping (an IQ get with <ping xmlns='urn:xmpp:ping'/>, from
+// the server or anyone else) with an empty result and announces
+// "urn:xmpp:ping" for service discovery. Periodic pings are off until
+// SetInterval. The Pinger stays attached across streams, as the Conn's
+// registrations do, until Close; For after Close attaches a new one.
 //
-// A Conn takes one Pinger: New on a connection that already has one (or
-// another handler for ping requests) panics, because two handlers would
-// answer the same request. Close the first to attach another.
-func New(c *xmpp.Conn, opts ...Option) *Pinger {
-	p := &Pinger{c: c, maxMisses: 1}
-	for _, o := range opts {
-		o(p)
-	}
+// For panics when c has a handler for ping requests registered by other
+// means (HandleIQ), since two handlers would answer the same request. It
+// is safe for concurrent use.
+func For(c *xmpp.Conn) *Pinger {
+	return xmpp.Attach(c, attach)
+}
+
+func attach(c *xmpp.Conn) *Pinger {
+	p := &Pinger{c: c}
 	p.detach = append(p.detach, handle(c))
 	p.detach = append(p.detach, c.Announce(NS))
 	p.detach = append(p.detach, c.OnState(p.onState))
-	if c.IsConnected() {
-		// Attached after login: the StateAuthenticated event may be gone
-		// already. If it is still queued, arming again does nothing.
-		p.mu.Lock()
-		p.up = true
-		p.armLocked()
-		p.mu.Unlock()
-	}
 	return p
 }
 
 // handle registers the answer, turning the connection's panic on a second
-// handler into one that says what to do about it.
+// handler into one that says what happened.
 func handle(c *xmpp.Conn) (remove func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			panic(fmt.Sprintf("ping: New: the connection already has a Pinger (Close it before attaching another): %v", r))
+			panic(fmt.Sprintf("ping: For: the connection answers pings already, without the Pinger: %v", r))
 		}
 	}()
-	return c.HandleIQ(stanza.Get, Name, answer)
+	return c.HandleIQ(stanza.Get, pingName, answer)
 }
 
 // Close detaches p from its connection: the connection stops answering
 // pings (it answers service-unavailable, as for any request nobody
-// handles), no longer announces the feature, and the keep-alive stops,
-// its ping under way, if any, abandoned. It does not close the
-// connection. Close returns once no goroutine of p runs; it is safe to
-// call more than once and from any goroutine, listeners included. Ping
-// still works after Close: it only sends.
+// handles), no longer announces the feature, and the periodic pings stop,
+// the one under way, if any, abandoned; the OnFailure listeners hear
+// nothing more. It does not close the connection. Close returns once no
+// goroutine of p runs; it is safe to call more than once and from any
+// goroutine, listeners included. Ping still works after Close: it only
+// sends.
 func (p *Pinger) Close() {
 	p.closeOnce.Do(func() {
 		p.mu.Lock()
 		p.closed = true
 		p.disarmLocked()
-		p.failed = nil
 		p.mu.Unlock()
+		p.failed.Clear()
+		xmpp.Detach(p.c, p)
 		for _, f := range p.detach {
 			f()
 		}
@@ -155,22 +127,22 @@ func (p *Pinger) Close() {
 // The error is nil for a result. For an error reply it wraps the
 // *stanza.Error (errors.As finds it), and the round-trip time is returned
 // too; Reachable says whether such a reply still shows that the entity
-// answered. When ctx's deadline passes first the error matches ErrNoReply
-// (and context.DeadlineExceeded); when ctx is cancelled it matches
-// context.Canceled; when the stream ends first it matches
+// answered. When ctx's deadline passes first the error matches
+// context.DeadlineExceeded; when ctx is cancelled it matches
+// context.Canceled; when the session ends first it matches
 // xmpp.ErrNotConnected. In those cases the duration is 0.
 //
 // Only a reply from to (or, for the account's server and bare JID, from
 // the server) counts: a result with the right id from anybody else is
 // ignored. Ping has no timeout of its own: ctx bounds it, and without a
-// deadline it waits until the reply comes or the stream ends. A reply
+// deadline it waits until the reply comes or the session ends. A reply
 // that comes after Ping returned is dropped. Ping may be called from
 // listeners and IQ handlers, and concurrently.
 func (p *Pinger) Ping(ctx context.Context, to jid.JID) (time.Duration, error) {
 	if to.IsZero() {
 		to = p.c.JID().Domain() // zero when not connected: SendIQ says so
 	}
-	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: Name}}
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
 	iq.To = to
 	start := time.Now()
 	_, err := p.c.SendIQ(ctx, iq)
@@ -179,11 +151,11 @@ func (p *Pinger) Ping(ctx context.Context, to jid.JID) (time.Duration, error) {
 		return rtt, nil
 	}
 	var se *stanza.Error
-	switch {
-	case errors.As(err, &se):
+	if errors.As(err, &se) {
 		return rtt, fmt.Errorf("ping: %s: %w", describe(to), err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return 0, fmt.Errorf("%w from %s: %w", ErrNoReply, describe(to), err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return 0, fmt.Errorf("ping: no reply from %s: %w", describe(to), err)
 	}
 	return 0, fmt.Errorf("ping: %s: %w", describe(to), err)
 }
@@ -215,12 +187,12 @@ func describe(to jid.JID) string {
 // address, when server-to-server is off). A server stamps the errors it
 // sends for a JID it cannot reach with that JID, so the condition
 // decides, not who sent it: an entity that answers forbidden or
-// not-allowed itself counts as a miss too. A timeout (ErrNoReply), a
-// cancelled context and a stream that ended are not reachable either.
-// Where the distinction matters, look at the condition with errors.As:
-// XEP-0410's MUC self-ping, for one, reads not-acceptable as "no longer
-// joined" and item-not-found from an occupant JID as "joined, under
-// another nickname".
+// not-allowed itself counts as a miss too. No reply before the context's
+// deadline, a cancelled context and a session that ended are not
+// reachable either. Where the distinction matters, look at the condition
+// with errors.As: XEP-0410's MUC self-ping, for one, reads not-acceptable
+// as "no longer joined" and item-not-found from an occupant JID as
+// "joined, under another nickname".
 //
 // For a full JID, mind who answered: when that resource is not online its
 // server answers service-unavailable for it (RFC 6121 section 8.5.3.2.1),
@@ -243,33 +215,44 @@ func Reachable(err error) bool {
 	return true
 }
 
-// OnFailure registers f to hear that the keep-alive gave up (Smack's
-// PingFailedListener): MaxMisses pings in a row went unanswered, so the
-// Pinger ended the stream with xmpp.Conn.Abort. f receives that error,
-// which matches ErrNoReply. f runs on the connection's dispatcher, as the
-// listener of that end of the stream (StateDisconnected when the session
-// will be resumed, StateClosed otherwise); the connection's own state
-// listeners registered before New have heard it already, and automatic
-// reconnection, unless disabled, is under way. f may call Close p. The
-// returned func removes f; it is safe to call more than once.
-func (p *Pinger) OnFailure(f func(error)) (remove func()) {
-	fp := &f
-	p.mu.Lock()
-	if !p.closed {
-		p.failed = append(p.failed, fp)
+// OnFailure registers f to hear that a periodic ping got no reply within
+// the interval (Smack's registerPingFailedListener): see Failure. Any
+// reply counts, an error reply too; a ping cut short by the session's end
+// is no failure (the connection's state listeners hear about that end).
+// The Pinger goes on pinging an interval after each failure.
+//
+// f runs on the connection's dispatcher (queued with xmpp.Conn.Dispatch
+// when the wait ends), one call at a time with the other listeners, in
+// the order of registration; it may call any method of p, Close
+// included. A nil f panics. The returned func removes exactly this
+// registration and is safe to call more than once. After Close no
+// failure is reported.
+func (p *Pinger) OnFailure(f func(Failure)) (remove func()) {
+	if f == nil {
+		panic("ping: OnFailure with a nil listener")
 	}
-	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		p.failed = slices.DeleteFunc(slices.Clone(p.failed), func(q *func(error)) bool { return q == fp })
-		p.mu.Unlock()
-	}
+	return p.failed.Add(f)
 }
 
-// SetInterval changes the keep-alive's interval (Smack's setPingInterval):
-// zero turns it off, anything else (re)starts it with a ping d from now
-// when connected, and at the next login otherwise. A ping under way is
-// abandoned and the count of misses starts over.
+// Interval returns the interval of the periodic pings; zero, the
+// default, means they are off.
+func (p *Pinger) Interval() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.interval
+}
+
+// SetInterval sets the interval of the periodic pings to the server
+// (Smack's setPingInterval). Zero, the default, or a negative d turns
+// them off. Otherwise the Pinger pings the server d after login (or
+// resumption) and d after each reply or failure; each ping waits for its
+// reply until the next is due, d, and a ping without a reply by then is
+// reported to the OnFailure listeners.
+//
+// It takes effect at once: a ping under way is abandoned (and not
+// reported), and when the connection is up the next ping is d from now;
+// when it is down, the pings start at the next login. SetInterval after
+// Close does nothing.
 func (p *Pinger) SetInterval(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -278,55 +261,46 @@ func (p *Pinger) SetInterval(d time.Duration) {
 	}
 	p.interval = max(d, 0)
 	p.disarmLocked()
-	if p.up {
+	// When connected, the dispatcher may or may not have delivered
+	// StateAuthenticated yet: if not, arming again then does nothing.
+	// When not, StateAuthenticated arms.
+	if p.c.IsConnected() {
 		p.armLocked()
 	}
 }
 
-// onState follows the connection: the keep-alive runs from login to the
-// stream's end, so that it costs nothing while the connection is down.
+// onState follows the connection: the periodic pings run from login to
+// the stream's end, so that they cost nothing while the connection is
+// down.
 func (p *Pinger) onState(sc xmpp.StateChange) {
-	var fs []*func(error)
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
-		p.mu.Unlock()
 		return
 	}
 	switch sc.State {
 	case xmpp.StateAuthenticated, xmpp.StateResumed:
-		p.up = true
 		p.armLocked()
 	case xmpp.StateClosed, xmpp.StateDisconnected:
-		p.up = false
 		p.disarmLocked()
-		if p.failure != nil && sc.Err != nil && errors.Is(sc.Err, p.failure) {
-			fs = slices.Clone(p.failed)
-		}
-		p.failure = nil
-	}
-	p.mu.Unlock()
-	for _, f := range fs {
-		(*f)(sc.Err)
 	}
 }
 
-// armLocked starts the keep-alive, unless it runs or is off.
+// armLocked starts the periodic pings, unless they run or are off.
 func (p *Pinger) armLocked() {
 	if p.armed || p.interval <= 0 {
 		return
 	}
 	p.armed = true
-	p.misses = 0
 	gen := p.gen
 	p.timer = time.AfterFunc(p.interval, func() { p.tick(gen) })
 }
 
-// disarmLocked stops the keep-alive; a tick already running finds its
+// disarmLocked stops the periodic pings; a tick already running finds its
 // generation stale and does nothing more.
 func (p *Pinger) disarmLocked() {
 	p.gen++
 	p.armed = false
-	p.misses = 0
 	if p.timer != nil {
 		p.timer.Stop()
 		p.timer = nil
@@ -337,23 +311,16 @@ func (p *Pinger) disarmLocked() {
 	}
 }
 
-func (p *Pinger) timeoutLocked() time.Duration {
-	if p.timeout > 0 {
-		return p.timeout
-	}
-	return min(p.interval, MaxTimeout)
-}
-
-// tick is one keep-alive ping, on the timer's goroutine: it lives as long
-// as the ping, which the timeout, the stream's end and Close all bound.
-// The next tick is armed only when this one is done.
+// tick is one periodic ping, on the timer's goroutine: it lives as long
+// as the ping, which the interval, the session's end, SetInterval and
+// Close all bound. The next tick is armed only when this one is done.
 func (p *Pinger) tick(gen uint64) {
 	p.mu.Lock()
 	if p.closed || gen != p.gen {
 		p.mu.Unlock()
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.timeoutLocked())
+	ctx, cancel := context.WithTimeout(context.Background(), p.interval)
 	p.abandon = cancel
 	p.wg.Add(1)
 	p.mu.Unlock()
@@ -367,37 +334,35 @@ func (p *Pinger) tick(gen uint64) {
 	_, err := p.Ping(ctx, server)
 
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed || gen != p.gen {
-		p.mu.Unlock()
-		return
+		return // abandoned: disarmed, or armed anew
 	}
 	p.abandon = nil
-	var se *stanza.Error
 	switch {
-	case err == nil || errors.As(err, &se):
-		// Any reply, an error too, came from the server over the stream
-		// the keep-alive watches: the stream works.
-		p.misses = 0
-	case errors.Is(err, ErrNoReply):
-		p.misses++
-		if p.misses < p.maxMisses {
-			break
-		}
-		failure := fmt.Errorf("ping: keep-alive: %d ping(s) in a row got no reply, ending the stream: %w", p.misses, err)
-		// Stay armed without a timer: nothing more happens until
-		// StateClosed disarms.
-		p.failure = failure
-		p.mu.Unlock()
-		p.c.Abort(failure) // the generation was current: still the stream that failed
+	case errors.Is(err, context.DeadlineExceeded):
+		// Queued with the stanzas: the listeners hear it in order with
+		// them, on the dispatcher.
+		f := Failure{Server: server, Err: err}
+		p.c.Dispatch(func() { p.report(f) })
+	case err != nil && !p.c.IsConnected():
+		// The session ended: StateClosed or StateDisconnected follows
+		// and disarms. Any other outcome, an error reply included,
+		// shows that the server is there.
 		return
-	default:
-		// The stream ended (StateClosed follows), or something else went
-		// wrong with this ping: try again later if the stream is up.
-		if !p.c.IsConnected() {
-			p.mu.Unlock()
-			return
-		}
 	}
 	p.timer.Reset(p.interval)
+}
+
+// report tells the OnFailure listeners, on the dispatcher.
+func (p *Pinger) report(f Failure) {
+	p.mu.Lock()
+	closed := p.closed
 	p.mu.Unlock()
+	if closed {
+		return
+	}
+	for l := range p.failed.All() {
+		l(f)
+	}
 }

@@ -4,7 +4,6 @@ package ping_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,7 +44,7 @@ func describeResult(err error) string {
 func TestIntegrationPingServer(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		var p *ping.Pinger
-		c := login(t, s, "alice", func(c *xmpp.Conn) { p = ping.New(c) })
+		c := login(t, s, "alice", func(c *xmpp.Conn) { p = ping.For(c) })
 		defer p.Close()
 		for _, to := range []jid.JID{{}, c.JID().Domain(), c.JID().Bare()} {
 			rtt, err := p.Ping(testserver.Context(t), to)
@@ -65,10 +64,10 @@ func TestIntegrationPingServer(t *testing.T) {
 func TestIntegrationPingClient(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		var p *ping.Pinger
-		login(t, s, "alice", func(c *xmpp.Conn) { p = ping.New(c) })
+		login(t, s, "alice", func(c *xmpp.Conn) { p = ping.For(c) })
 		defer p.Close()
 		var bp *ping.Pinger
-		bob := login(t, s, "bob", func(c *xmpp.Conn) { bp = ping.New(c) })
+		bob := login(t, s, "bob", func(c *xmpp.Conn) { bp = ping.For(c) })
 
 		rtt, err := p.Ping(testserver.Context(t), bob.JID())
 		t.Logf("%s: ping bob's full JID, with a Pinger: %s after %v", s.Name, describeResult(err), rtt)
@@ -107,7 +106,7 @@ func TestIntegrationPingClient(t *testing.T) {
 func TestIntegrationPingUnknownDomain(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		var p *ping.Pinger
-		login(t, s, "alice", func(c *xmpp.Conn) { p = ping.New(c) })
+		login(t, s, "alice", func(c *xmpp.Conn) { p = ping.For(c) })
 		defer p.Close()
 		for _, to := range []string{"nobody@no-such-domain.invalid/r", "no-such-domain.invalid"} {
 			rtt, err := p.Ping(testserver.Context(t), jid.MustParse(to))
@@ -121,33 +120,27 @@ func TestIntegrationPingUnknownDomain(t *testing.T) {
 	})
 }
 
-// TestIntegrationKeepAlive: with a short interval the keep-alive pings
-// the server, which answers; the connection stays up and nothing is
-// reported. Closing the connection stops it, and nothing is left
-// running.
-func TestIntegrationKeepAlive(t *testing.T) {
+// TestIntegrationPeriodicPings: with an interval set, the Pinger pings
+// the server, which answers each; the connection stays up and no failure
+// is reported. Closing the connection disarms the timer, and no goroutine
+// of the Pinger is left running.
+func TestIntegrationPeriodicPings(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		var mu sync.Mutex
-		pings := 0
-		enough := make(chan struct{})
 		var p *ping.Pinger
 		var f *failures
+		var fourth <-chan struct{}
 		c := login(t, s, "alice", func(c *xmpp.Conn) {
-			c.Intercept(func(st stanza.Stanza) {
-				if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == ping.Name {
-					mu.Lock()
-					defer mu.Unlock()
-					// The keep-alive sends a ping only after the
-					// previous one was answered.
-					if pings++; pings == 4 {
-						close(enough)
-					}
-				}
-			})
-			p = ping.New(c, ping.Interval(20*time.Millisecond), ping.Timeout(testserver.Timeout))
+			// The Pinger sends a ping only after the previous one was
+			// answered (or failed).
+			fourth = pingsSent(c, 4)
+			p = ping.For(c)
+			// Long enough for a loaded server to answer: a ping that
+			// waits longer is a failure, which this test asserts never
+			// happens.
+			p.SetInterval(250 * time.Millisecond)
 			f = listen(p)
 		})
-		await(t, enough, "four keep-alive pings")
+		await(t, fourth, "four periodic pings")
 		assert.True(t, c.IsConnected())
 		assert.Empty(t, f.get())
 		require.NoError(t, c.Close())

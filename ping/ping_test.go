@@ -2,6 +2,7 @@ package ping_test
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"io"
 	"net"
@@ -140,7 +141,7 @@ S: <iq from="oatest.dgcb.com.cn" id="553-595" to="8049a646c63e65e8@oatest.dgcb.c
 C: <iq id='553-595' to='oatest.dgcb.com.cn' type='result'></iq>
 `)
 	c := xmpptest.ConnectFunc(t, jid.MustParse("8049a646c63e65e8@oatest.dgcb.com.cn/phone"), tr, func(c *xmpp.Conn) {
-		ping.New(c)
+		ping.For(c)
 	})
 	assert.Contains(t, c.Announced(), ping.NS)
 }
@@ -153,7 +154,7 @@ func TestAnswerAnyone(t *testing.T) {
 S: <iq from="bob@localhost/desk" id="e2e1" to="alice@localhost/phone" type="get"><ping xmlns="urn:xmpp:ping"/></iq>
 C: <iq id='e2e1' to='bob@localhost/desk' type='result'/>
 `)
-		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { ping.New(c) })
+		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { ping.For(c) })
 	})
 }
 
@@ -170,7 +171,7 @@ C: <iq id='s2c2' to='localhost' type='error'><error type='cancel'><service-unava
 `)
 	var p *ping.Pinger
 	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		p = ping.New(c)
+		p = ping.For(c)
 		// Listeners run in arrival order: the first ping is answered
 		// before the message comes, the second after Close.
 		c.HandleMessage(nil, func(*stanza.Message) { p.Close() })
@@ -178,19 +179,20 @@ C: <iq id='s2c2' to='localhost' type='error'><error type='cancel'><service-unava
 	<-c.Done() // the script ended: everything was answered as written
 	assert.NotContains(t, c.Announced(), ping.NS)
 	p.Close() // twice is fine
-	q := ping.New(c)
+	q := ping.For(c)
 	q.Close()
 }
 
-// TestNewTwice: a second Pinger on one connection is a programmer error.
-func TestNewTwice(t *testing.T) {
+// TestForOtherHandler: For on a connection that answers pings by other
+// means is a programmer error, and says so.
+func TestForOtherHandler(t *testing.T) {
 	c := xmpp.New(xmpp.Config{JID: alice})
-	p := ping.New(c)
+	remove := c.HandleIQ(stanza.Get, xml.Name{Space: ping.NS, Local: "ping"},
+		xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node, error) { return nil, nil }))
 	assert.PanicsWithValue(t,
-		"ping: New: the connection already has a Pinger (Close it before attaching another): xmpp: HandleIQ: a handler for get {urn:xmpp:ping}ping is already registered",
-		func() { ping.New(c) })
-	p.Close()
-	ping.New(c).Close()
+		"ping: For: the connection answers pings already, without the Pinger: xmpp: HandleIQ: a handler for get {urn:xmpp:ping}ping is already registered",
+		func() { ping.For(c) })
+	remove()
 }
 
 // TestPing: pings to the server (zero JID or the domain), a full JID and
@@ -209,7 +211,7 @@ C: <iq type='get' id='{{p4}}' to='bob@localhost'><ping xmlns='urn:xmpp:ping'/></
 S: <iq type='result' id='{{p4}}' from='bob@localhost' to='alice@localhost/phone'/>
 `)
 	var p *ping.Pinger
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.New(c) })
+	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) })
 	for _, to := range []string{"", "localhost", "bob@localhost/desk", "bob@localhost"} {
 		var j jid.JID
 		if to != "" {
@@ -274,14 +276,14 @@ S: <iq type='error' id='{{p}}' from='`+tt.to+`' to='alice@localhost/phone'>
    </iq>
 `)
 			var p *ping.Pinger
-			xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.New(c) })
+			xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) })
 			rtt, err := p.Ping(ctxT(t), jid.MustParse(tt.to))
 			require.ErrorIs(t, err, &stanza.Error{Condition: tt.cond})
 			var se *stanza.Error
 			require.ErrorAs(t, err, &se)
 			assert.Positive(t, rtt, "an error reply is a reply")
 			assert.Equal(t, tt.reachable, ping.Reachable(err))
-			assert.NotErrorIs(t, err, ping.ErrNoReply)
+			assert.NotErrorIs(t, err, context.DeadlineExceeded)
 		})
 	}
 }
@@ -298,22 +300,22 @@ S: <iq type='error' id='{{p}}' from='bob@localhost/desk' to='alice@localhost/pho
    </iq>
 `)
 	var p *ping.Pinger
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.New(c) })
+	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) })
 	_, err := p.Ping(ctxT(t), jid.MustParse("bob@localhost/desk"))
 	require.ErrorIs(t, err, &stanza.Error{Condition: stanza.ServiceUnavailable}, "the spoofed results were taken")
 }
 
-// TestPingNoReply: no reply before the deadline is ErrNoReply, a miss.
+// TestPingNoReply: no reply before the deadline is a miss that matches
+// context.DeadlineExceeded; the stream goes on.
 func TestPingNoReply(t *testing.T) {
 	tr := transcript(t, `
 C: <iq type='get' id='{{p}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
 	var p *ping.Pinger
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.New(c) }, silent)
+	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) }, silent)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	rtt, err := p.Ping(ctx, jid.JID{})
-	require.ErrorIs(t, err, ping.ErrNoReply)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Zero(t, rtt)
 	assert.False(t, ping.Reachable(err))
@@ -323,107 +325,209 @@ C: <iq type='get' id='{{p}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 // TestPingNotConnected: Ping on a connection that is down says so.
 func TestPingNotConnected(t *testing.T) {
 	c := xmpp.New(xmpp.Config{JID: alice})
-	p := ping.New(c)
+	p := ping.For(c)
 	defer p.Close()
 	_, err := p.Ping(ctxT(t), jid.JID{})
 	require.ErrorIs(t, err, xmpp.ErrNotConnected)
 	assert.False(t, ping.Reachable(err))
-	assert.NotErrorIs(t, err, ping.ErrNoReply)
+}
+
+// record is a list of what listeners saw, safe to read from the test.
+type record struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (r *record) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, s)
+}
+
+func (r *record) get() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.list...)
 }
 
 // failures collects what OnFailure listeners hear.
 type failures struct {
-	mu   sync.Mutex
-	errs []error
-	one  chan struct{} // closed at the first
+	mu  sync.Mutex
+	got []ping.Failure
+	one chan struct{} // closed at the first
 }
 
 func listen(p *ping.Pinger) *failures {
 	f := &failures{one: make(chan struct{})}
-	p.OnFailure(func(err error) {
+	p.OnFailure(func(fl ping.Failure) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		if len(f.errs) == 0 {
+		if len(f.got) == 0 {
 			close(f.one)
 		}
-		f.errs = append(f.errs, err)
+		f.got = append(f.got, fl)
 	})
 	return f
 }
 
-func (f *failures) get() []error {
+func (f *failures) get() []ping.Failure {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]error(nil), f.errs...)
+	return append([]ping.Failure(nil), f.got...)
 }
 
-// TestKeepAliveFails: the server stops answering; after the default one
-// miss the listener hears ErrNoReply, the stream ends with it, and
-// nothing of the Pinger is left running.
-func TestKeepAliveFails(t *testing.T) {
-	tests := []struct {
-		name   string
-		opts   []ping.Option
-		script string
-	}{
-		{"silent at once", []ping.Option{ping.Interval(20 * time.Millisecond)}, `
+// pingsSent counts the pings c writes; the returned channel closes at
+// the nth.
+func pingsSent(c *xmpp.Conn, n int) <-chan struct{} {
+	var mu sync.Mutex
+	count := 0
+	ch := make(chan struct{})
+	c.Intercept(func(st stanza.Stanza) {
+		if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == (xml.Name{Space: ping.NS, Local: "ping"}) {
+			mu.Lock()
+			defer mu.Unlock()
+			if count++; count == n {
+				close(ch)
+			}
+		}
+	})
+	return ch
+}
+
+// periodic connects to a server that plays tr and then goes silent,
+// with a Pinger set to interval before login and its failures collected;
+// nth closes when the Pinger has sent n pings.
+func periodic(t *testing.T, tr *xmpptest.Transcript, interval time.Duration, n int) (c *xmpp.Conn, p *ping.Pinger, f *failures, nth <-chan struct{}) {
+	c = xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+		nth = pingsSent(c, n)
+		p = ping.For(c)
+		p.SetInterval(interval)
+		f = listen(p)
+	}, silent)
+	return c, p, f, nth
+}
+
+// TestShape: the one shape of a manager. For twice gives the same
+// Pinger, and after Close a fresh one; OnFailure refuses nil; removing a
+// listener removes exactly that one, and removing it again does nothing.
+func TestShape(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
-`},
-		// Two misses allowed, a miss in between forgotten after an
-		// answer: p1 times out, p2 is answered, p3 and p4 time out.
-		// The timeout leaves p2's answer ample time.
-		{"two misses", []ping.Option{ping.Interval(10 * time.Millisecond), ping.Timeout(300 * time.Millisecond), ping.MaxMisses(2)}, `
+`)
+		var p *ping.Pinger
+		var heard record
+		var removeB func()
+		first := make(chan struct{})
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			p = ping.For(c)
+			assert.Same(t, p, ping.For(c))
+			assert.Panics(t, func() { p.OnFailure(nil) })
+			p.OnFailure(func(ping.Failure) { heard.add("a") })
+			removeB = p.OnFailure(func(ping.Failure) { heard.add("b") })
+			p.OnFailure(func(ping.Failure) { heard.add("c"); close(first); p.SetInterval(0) })
+			removeB()
+			removeB()
+			p.SetInterval(20 * time.Millisecond)
+			assert.Equal(t, 20*time.Millisecond, p.Interval())
+		}, silent)
+		await(t, first, "the failure")
+		synctest.Wait()
+		assert.Equal(t, []string{"a", "c"}, heard.get())
+		assert.True(t, c.IsConnected(), "a failed ping does not end the stream")
+
+		p.Close()
+		q := ping.For(c)
+		assert.NotSame(t, p, q, "a fresh Pinger after Close")
+		assert.Same(t, q, ping.For(c))
+		assert.Zero(t, q.Interval(), "off by default")
+		q.Close()
+		noGoroutines(t)
+	})
+}
+
+// TestFailureInOrder: a failure reaches the listeners on the
+// connection's dispatcher, in order with the stanzas received around it.
+// The server sends m1, whose listener holds the dispatcher; then, after
+// the first ping, m2, which waits; the ping's failure is queued behind
+// it; the second ping brings m3, behind the failure. Nothing runs until
+// m1's listener returns, and then everything in that order.
+func TestFailureInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
+S: <message from='bob@localhost/desk' id='m1'><body>1</body></message>
+C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <message from='bob@localhost/desk' id='m2'><body>2</body></message>
+C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <message from='bob@localhost/desk' id='m3'><body>3</body></message>
+`)
+		release := make(chan struct{})
+		var heard record
+		var p *ping.Pinger
+		var second <-chan struct{}
+		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			second = pingsSent(c, 2)
+			p = ping.For(c)
+			p.SetInterval(20 * time.Millisecond)
+			p.OnFailure(func(f ping.Failure) {
+				assert.ErrorIs(t, f.Err, context.DeadlineExceeded)
+				assert.Equal(t, jid.MustParse("localhost"), f.Server)
+				heard.add("failure")
+			})
+			c.HandleMessage(nil, func(m *stanza.Message) {
+				if m.ID == "m1" {
+					<-release
+				}
+				heard.add(m.ID)
+			})
+		}, silent)
+		await(t, second, "the second ping")
+		synctest.Wait() // m3 is read and waits behind m1
+		assert.Empty(t, heard.get(), "the failure waits for the dispatcher")
+		close(release)
+		synctest.Wait()
+		p.Close()
+		assert.Equal(t, []string{"m1", "m2", "failure", "m3"}, heard.get())
+		noGoroutines(t)
+	})
+}
+
+// TestPeriodicFails: the server stops answering; each ping that gets no
+// reply within the interval is reported, the stream stays up, the pings
+// go on, and the Pinger never ends the stream. After Close nothing of it
+// runs.
+func TestPeriodicFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
-S: <iq type='result' id='{{p2}}'/>
-S: <iq type='result' id='{{p1}}'/>
 C: <iq type='get' id='{{p3}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
-C: <iq type='get' id='{{p4}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
-`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				var p *ping.Pinger
-				var f *failures
-				states := make(chan xmpp.StateChange, 8)
-				c := xmpptest.ConnectFunc(t, alice, transcript(t, tt.script), func(c *xmpp.Conn) {
-					c.OnState(func(sc xmpp.StateChange) { states <- sc })
-					p = ping.New(c, tt.opts...)
-					f = listen(p)
-				}, silent)
-				done := c.Done()
-				await(t, f.one, "the failure listener")
-				await(t, done, "the end of the stream")
-				errs := f.get()
-				require.Len(t, errs, 1)
-				require.ErrorIs(t, errs[0], ping.ErrNoReply)
-				require.ErrorIs(t, c.Err(), ping.ErrNoReply)
-				assert.Same(t, c.Err(), errs[0], "the listener hears why the stream ended")
-				for sc := range states {
-					if sc.State == xmpp.StateClosed {
-						require.ErrorIs(t, sc.Err, ping.ErrNoReply)
-						break
-					}
-				}
-				// The Pinger hears StateClosed after this test's listener.
-				synctest.Wait()
-				assert.True(t, !ping.Armed(p), "a connection that is down costs no timer")
-				noGoroutines(t)
-				p.Close()
-				noGoroutines(t)
-			})
-		})
-	}
+`)
+		c, p, f, third := periodic(t, tr, 20*time.Millisecond, 3)
+		await(t, third, "the third ping")
+		synctest.Wait()
+		got := f.get()
+		require.Len(t, got, 2, "the first two pings failed; the third waits")
+		for _, fl := range got {
+			require.ErrorIs(t, fl.Err, context.DeadlineExceeded)
+			assert.Equal(t, jid.MustParse("localhost"), fl.Server)
+		}
+		assert.True(t, c.IsConnected())
+		assert.True(t, ping.Armed(p))
+		p.Close()
+		noGoroutines(t)
+		assert.False(t, ping.Armed(p))
+		assert.True(t, c.IsConnected())
+		assert.Len(t, f.get(), 2, "nothing reported after Close")
+	})
 }
 
-// TestKeepAliveGoesOn: while the server answers, the keep-alive goes on
-// (here until the script ends and the server closes the stream); an end
-// of the stream that is not the keep-alive's doing is not a failure. It
-// starts with SetInterval on a connected Pinger. Any reply from the
-// server, even an error that Reachable would call a miss, shows that the
-// stream works.
-func TestKeepAliveGoesOn(t *testing.T) {
+// TestPeriodicGoesOn: while the server answers, the pings go on (here
+// until the script ends and the server closes the stream); any reply
+// from the server, even an error that Reachable would call a miss, shows
+// that it is there. The end of the stream disarms the timer: a
+// connection that is down costs the Pinger nothing.
+func TestPeriodicGoesOn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
@@ -438,44 +542,36 @@ S: <iq type='result' id='{{p4}}' from='localhost'/>
 		var p *ping.Pinger
 		var f *failures
 		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			p = ping.New(c, ping.Timeout(wait))
+			p = ping.For(c)
 			f = listen(p)
 		})
 		assert.False(t, ping.Armed(p), "off by default")
-		p.SetInterval(10 * time.Millisecond)
+		p.SetInterval(10 * time.Millisecond) // on a connected Pinger: at once
+		assert.True(t, ping.Armed(p))
 		await(t, c.Done(), "the end of the script")
-		assert.Empty(t, f.get())
-		assert.NotErrorIs(t, c.Err(), ping.ErrNoReply)
-		noGoroutines(t)
-		// The keep-alive disarms when the dispatcher delivers StateClosed,
-		// which comes after Done closes.
+		// The timer is disarmed when the dispatcher delivers
+		// StateClosed, which comes after Done closes.
 		synctest.Wait()
-		assert.True(t, !ping.Armed(p))
+		assert.False(t, ping.Armed(p), "a connection that is down costs no timer")
+		noGoroutines(t)
+		assert.Empty(t, f.get())
 		p.Close()
 	})
 }
 
-// TestKeepAliveClose: Close stops the keep-alive in the middle of a ping;
-// the connection stays up, nothing is reported, nothing is left running.
-func TestKeepAliveClose(t *testing.T) {
+// TestPeriodicClose: Close stops the pings in the middle of one; the
+// connection stays up, nothing is reported, nothing is left running.
+func TestPeriodicClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
-		sent := make(chan struct{})
-		var once sync.Once
-		var p *ping.Pinger
-		var f *failures
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			c.Intercept(func(st stanza.Stanza) {
-				if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == ping.Name {
-					once.Do(func() { close(sent) })
-				}
-			})
-			p = ping.New(c, ping.Interval(time.Millisecond), ping.Timeout(time.Hour))
-			f = listen(p)
-		}, silent)
+		c, p, f, sent := periodic(t, tr, 5*time.Millisecond, 1)
 		await(t, sent, "the first ping")
+		// The interceptor runs before the write: let the ping be written
+		// and wait for its answer. Time stands still in the bubble while
+		// this goroutine runs, so its 5 ms are not up at Close.
+		synctest.Wait()
 		p.Close()
 		noGoroutines(t)
 		assert.False(t, ping.Armed(p))
@@ -486,10 +582,11 @@ C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 	})
 }
 
-// TestKeepAliveAfterLogin: a Pinger made on a connected Conn starts its
-// keep-alive at once; SetInterval(0) stops it, abandoning the ping under
-// way.
-func TestKeepAliveAfterLogin(t *testing.T) {
+// TestSetInterval: a Pinger attached to a connected Conn starts pinging
+// at SetInterval, holding no goroutine until a ping is due; a new
+// interval replaces the old at once; SetInterval(0) stops the pings at once, abandoning the
+// one under way, which is not reported.
+func TestSetInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
@@ -497,24 +594,19 @@ S: <iq type='result' id='{{p1}}'/>
 C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
 		c := xmpptest.Connect(t, alice, tr, silent)
-		var mu sync.Mutex
-		pings := 0
-		second := make(chan struct{})
-		c.Intercept(func(st stanza.Stanza) {
-			if iq, ok := st.(*stanza.IQ); ok && iq.PayloadName() == ping.Name {
-				mu.Lock()
-				defer mu.Unlock()
-				if pings++; pings == 2 { // so the first was answered
-					close(second)
-				}
-			}
-		})
-		p := ping.New(c, ping.Interval(10*time.Millisecond), ping.Timeout(time.Hour))
+		second := pingsSent(c, 2)
+		p := ping.For(c)
 		f := listen(p)
+		assert.False(t, ping.Armed(p))
+		p.SetInterval(time.Hour)
+		assert.True(t, ping.Armed(p))
+		noGoroutines(t) // between pings, a timer and no goroutine
+		p.SetInterval(10 * time.Millisecond)
 		assert.True(t, ping.Armed(p))
 		await(t, second, "the second ping")
 		synctest.Wait() // it is written, and waits for its answer
 		p.SetInterval(0)
+		assert.Zero(t, p.Interval())
 		assert.False(t, ping.Armed(p))
 		noGoroutines(t) // the second ping was abandoned
 		assert.True(t, c.IsConnected())

@@ -12,7 +12,8 @@ import (
 // the checks and the one append (one allocation: the message had no
 // extensions).
 func BenchmarkIntercept(b *testing.B) {
-	m := New(xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")}), AutoRequest(true))
+	m := For(xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")}))
+	m.SetAutoRequest(true)
 	defer m.Close()
 	msg := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "hello"}}}
 	msg.To, msg.ID = jid.MustParse("bob@localhost/b"), "m1"
@@ -29,7 +30,8 @@ func BenchmarkIntercept(b *testing.B) {
 // BenchmarkInterceptSkip is a message that gets no request (groupchat):
 // no allocation.
 func BenchmarkInterceptSkip(b *testing.B) {
-	m := New(xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")}), AutoRequest(true))
+	m := For(xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")}))
+	m.SetAutoRequest(true)
 	defer m.Close()
 	msg := &stanza.Message{Type: stanza.Groupchat, Bodies: []stanza.Text{{Value: "hello"}}}
 	msg.To, msg.ID = jid.MustParse("room@conference.localhost"), "m1"
@@ -40,7 +42,7 @@ func BenchmarkInterceptSkip(b *testing.B) {
 }
 
 // BenchmarkFindReceived reads a receipt from a decoded message, as the
-// Manager does for each one received.
+// Tracker does for each one received.
 func BenchmarkFindReceived(b *testing.B) {
 	n, _ := Received{ID: "nCRIE-44"}.MarshalNode()
 	nodes := []stanza.Node{n}

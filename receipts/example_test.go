@@ -11,18 +11,15 @@ import (
 	"github.com/gosmack/gosmack/xmpp"
 )
 
-// A client that asks for receipts on what it sends and answers requests
-// from the contacts its roster says are subscribed.
+// A client that asks for receipts on what it sends. It answers the
+// requests of the contacts subscribed to its presence, as the roster
+// attached to the connection says (without one, it answers none).
 func Example() {
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: os.Getenv("XMPP_PASSWORD")})
-	subscribed := map[jid.JID]bool{jid.MustParse("romeo@example.net"): true} // until the roster manager exists
-	r := receipts.New(c,
-		receipts.AutoRequest(true),
-		receipts.IsSubscribed(func(from jid.JID) bool { return subscribed[from.Bare()] }),
-	)
-	defer r.Close()
-	r.OnReceipt(func(from jid.JID, id string, _ *stanza.Message) {
-		log.Printf("%s got message %s", from, id)
+	r := receipts.For(c)
+	r.SetAutoRequest(true)
+	r.OnReceipt(func(e receipts.Receipt) {
+		log.Printf("%s got message %s", e.From, e.ID)
 	})
 	ctx := context.Background()
 	if err := c.Connect(ctx); err != nil {
@@ -38,9 +35,9 @@ func Example() {
 }
 
 // A bot answers every request; its own messages request nothing.
-func ExampleAnswer() {
+func ExampleTracker_SetMode() {
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("bot@example.com")})
-	receipts.New(c, receipts.Answer(receipts.Always))
+	receipts.For(c).SetMode(receipts.Always)
 }
 
 func ExampleAddRequest() {

@@ -10,7 +10,7 @@ import (
 )
 
 // NS is the namespace of Message Delivery Receipts, also the feature the
-// Manager announces for service discovery.
+// Tracker announces for service discovery.
 const NS = "urn:xmpp:receipts"
 
 // ErrNoID is the error for a <received/> that names no message: it has
@@ -110,7 +110,7 @@ func (r *Received) UnmarshalNode(n stanza.Node) error {
 //
 // AddRequest adds a request to a groupchat message if asked, as XEP-0184
 // allows, although it does not recommend it: every occupant's client may
-// answer. The Manager's automatic requests skip groupchat.
+// answer. The Tracker's automatic requests skip groupchat.
 //
 // m needs an id for the receipt to name: Conn.Send gives m one when it
 // has none and writes it into m, so after Send, m.ID is the id a receipt

@@ -3,121 +3,241 @@
 package receipts_test
 
 import (
+	"encoding/xml"
 	"fmt"
+	"log/slog"
 	mathrand "math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/receipts"
+	"github.com/gosmack/gosmack/roster"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// These tests run the Manager between two clients on the Prosody and
-// ejabberd that scripts/servers started. Set GOSMACK_XMPP_DEBUG=1 to see
-// every element on stderr.
+// These tests run the Tracker between clients of accounts made for each
+// test on the Prosody and ejabberd that scripts/servers started. Set
+// GOSMACK_XMPP_DEBUG=1 to see every element on stderr.
 
 // unique returns a name no earlier run used.
 func unique(prefix string) string {
 	return fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
 }
 
-// login logs user in over STARTTLS, after attach has registered what must
-// be in place before the first stanza, and closes the connection when the
-// test ends.
-func login(t *testing.T, s *testserver.Server, user string, attach func(*xmpp.Conn)) *xmpp.Conn {
+// account registers a new account on s (in-band registration, which both
+// servers allow) and returns the configuration that logs it in.
+func account(t *testing.T, s *testserver.Server) xmpp.Config {
 	t.Helper()
-	return testserver.Login(t, s.Config(t, user), attach)
+	name := unique("receipts")
+	j, err := jid.New(name, s.Domain, "")
+	require.NoError(t, err)
+	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
+	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
+	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+	}
+	return cfg
 }
 
-// event is what alice sees: a receipt for her message, or bob's marker.
+// event is what a sender sees: a receipt for its message, or the
+// recipient's marker.
 type event struct {
 	kind string // "receipt" or "marker"
 	from jid.JID
 }
 
-// TestIntegrationReceipt: alice, whose Manager requests receipts, sends
-// bob a chat message with a body at his full JID; bob's Manager answers
-// as its mode says; then bob sends alice a marker message. The server
-// keeps the order of bob's stanzas (RFC 6120 section 10.1), so alice sees
-// bob's receipt before the marker when he answers, and the marker alone
-// when he does not: no timed wait decides that nothing came.
+// sender is a client whose Tracker requests receipts and reports those
+// for its messages, together with the markers the recipient sends back.
+type sender struct {
+	c      *xmpp.Conn
+	events chan event
+	id     string // the message whose receipt counts
+}
+
+func newSender(t *testing.T, cfg xmpp.Config) *sender {
+	t.Helper()
+	snd := &sender{events: make(chan event, 8), id: unique("content")}
+	snd.c = testserver.Login(t, cfg, func(c *xmpp.Conn) {
+		r := receipts.For(c)
+		r.SetAutoRequest(true)
+		r.OnReceipt(func(e receipts.Receipt) {
+			// Receipts of other messages do not count.
+			if e.ID == snd.id {
+				assert.Equal(t, stanza.Chat, e.Message.Type, "the ack has the request's type")
+				assert.Empty(t, e.Message.Bodies, "the ack has no body")
+				snd.events <- event{"receipt", e.From}
+			}
+		})
+		c.HandleMessage(stanza.WithID("marker-"+snd.id), func(m *stanza.Message) {
+			snd.events <- event{"marker", m.From}
+		})
+	})
+	return snd
+}
+
+// exchange sends a chat message with a body to the full JID to, whose
+// client answers with a marker (see answerMarkers), and returns what the
+// sender saw up to and including the marker. The server keeps the order
+// of the recipient's stanzas to the sender (RFC 6120 section 10.1), so a
+// receipt, sent before the marker, arrives before it: no timed wait
+// decides that no receipt came.
+func (snd *sender) exchange(t *testing.T, name string, to jid.JID) []event {
+	t.Helper()
+	msg := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "Did you get this?"}}}
+	msg.To, msg.ID = to, snd.id
+	require.NoError(t, snd.c.Send(testserver.Context(t), msg))
+	require.Len(t, msg.Extensions, 1, "the Tracker added a request")
+	ctx := testserver.Context(t)
+	var seen []event
+	for len(seen) == 0 || seen[len(seen)-1].kind != "marker" {
+		select {
+		case e := <-snd.events:
+			seen = append(seen, e)
+		case <-ctx.Done():
+			t.Fatalf("%s: the sender saw %v, and no marker", name, seen)
+		}
+	}
+	return seen
+}
+
+// answerMarkers makes c answer each message whose id starts with
+// "content-" with a message of id "marker-" + that id. Registered after
+// the Tracker, it runs after the Tracker has answered (or not) the same
+// message, and its answer goes out after the receipt.
+func answerMarkers(t *testing.T, c *xmpp.Conn) {
+	c.HandleMessage(stanza.IsMessage(stanza.Chat), func(m *stanza.Message) {
+		if !strings.HasPrefix(m.ID, "content-") {
+			return
+		}
+		assert.True(t, stanza.HasExtension(receipts.Request{}.ExtensionName())(m), "the message requests a receipt")
+		marker := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "marker"}}}
+		marker.To, marker.ID = m.From, "marker-"+m.ID
+		assert.NoError(t, c.Send(testserver.Context(t), marker))
+	})
+}
+
+// TestIntegrationReceipt: each mode, without a roster, between two new
+// accounts that have no subscription: Always answers, Never does not, and
+// the default, IfSubscribed, does not either, since without a Roster
+// attached nobody is known to see the account's presence.
 func TestIntegrationReceipt(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		for _, tc := range []struct {
 			name    string
-			opts    []receipts.Option
+			set     func(*receipts.Tracker)
 			answers bool
 		}{
-			{"always", []receipts.Option{receipts.Answer(receipts.Always)}, true},
-			{"never", []receipts.Option{receipts.Answer(receipts.Never)}, false},
-			{"if subscribed, alice is", []receipts.Option{receipts.IsSubscribed(func(from jid.JID) bool {
-				return from.Localpart() == "alice"
-			})}, true},
-			{"if subscribed, nobody", nil, false},
+			{"always", func(r *receipts.Tracker) { r.SetMode(receipts.Always) }, true},
+			{"never", func(r *receipts.Tracker) { r.SetMode(receipts.Never) }, false},
+			{"default, no roster", func(*receipts.Tracker) {}, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				id, markerID := unique("content"), unique("marker")
-				events := make(chan event, 8)
-				alice := login(t, s, "alice", func(c *xmpp.Conn) {
-					r := receipts.New(c, receipts.AutoRequest(true))
-					r.OnReceipt(func(from jid.JID, got string, m *stanza.Message) {
-						// Receipts of earlier runs that the server kept
-						// offline carry other ids.
-						if got == id {
-							assert.Equal(t, stanza.Chat, m.Type, "the ack has the request's type")
-							assert.Empty(t, m.Bodies, "the ack has no body")
-							events <- event{"receipt", from}
-						}
-					})
-					c.HandleMessage(stanza.WithID(markerID), func(m *stanza.Message) {
-						events <- event{"marker", m.From}
-					})
+				snd := newSender(t, account(t, s))
+				rcv := testserver.Login(t, account(t, s), func(c *xmpp.Conn) {
+					tc.set(receipts.For(c))
+					answerMarkers(t, c)
 				})
-				requested := make(chan bool, 1)
-				bob := login(t, s, "bob", func(c *xmpp.Conn) {
-					receipts.New(c, tc.opts...)
-					// Registered after the Manager: runs after it has
-					// answered (or not) the same message.
-					c.HandleMessage(stanza.WithID(id), func(m *stanza.Message) {
-						requested <- stanza.HasExtension(receipts.Request{}.ExtensionName())(m)
-						marker := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "marker"}}}
-						marker.To, marker.ID = m.From, markerID
-						assert.NoError(t, c.Send(testserver.Context(t), marker))
-					})
-				})
-
-				msg := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "Did you get this?"}}}
-				msg.To, msg.ID = bob.JID(), id
-				require.NoError(t, alice.Send(testserver.Context(t), msg))
-				require.Len(t, msg.Extensions, 1, "the Manager added a request")
-
-				ctx := testserver.Context(t)
-				select {
-				case ok := <-requested:
-					require.True(t, ok, "bob got the message with its request")
-				case <-ctx.Done():
-					t.Fatalf("%s: bob did not get the message", s.Name)
-				}
-				var seen []event
-				for len(seen) == 0 || seen[len(seen)-1].kind != "marker" {
-					select {
-					case e := <-events:
-						seen = append(seen, e)
-					case <-ctx.Done():
-						t.Fatalf("%s: alice saw %v, and no marker", s.Name, seen)
-					}
-				}
-				want := []event{{"marker", bob.JID()}}
+				want := []event{{"marker", rcv.JID()}}
 				if tc.answers {
-					want = []event{{"receipt", bob.JID()}, {"marker", bob.JID()}}
+					want = []event{{"receipt", rcv.JID()}, {"marker", rcv.JID()}}
 				}
-				assert.Equal(t, want, seen)
+				assert.Equal(t, want, snd.exchange(t, s.Name, rcv.JID()))
 			})
 		}
 	})
+}
+
+// TestIntegrationReceiptSubscribed: the default between contacts. Two new
+// accounts subscribe to each other's presence; the recipient logs in with
+// the roster and the Tracker attached, both left at their defaults. The
+// contact's request gets a receipt naming its message; a stranger's (a
+// third new account, no subscription) gets none, which the marker the
+// recipient sends after shows without a timed wait.
+func TestIntegrationReceiptSubscribed(t *testing.T) {
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		cfgA, cfgB := account(t, s), account(t, s)
+		subscribeMutually(t, s, cfgA, cfgB)
+
+		rcv := testserver.Login(t, cfgB, func(c *xmpp.Conn) {
+			attachRoster(c)
+			receipts.For(c)
+			answerMarkers(t, c)
+		})
+		// The Roster fetches at login, on its own goroutine; a request
+		// that came before it is loaded would find no subscription.
+		r := xmpp.Attached[roster.Roster](rcv)
+		require.NotNil(t, r)
+		require.Eventually(t, func() bool {
+			e, ok := r.Entry(cfgA.JID)
+			return ok && e.Subscription == roster.SubscriptionBoth
+		}, testserver.Timeout, 10*time.Millisecond, "%s: the recipient's roster has the contact", s.Name)
+
+		contact := newSender(t, cfgA)
+		assert.Equal(t, []event{{"receipt", rcv.JID()}, {"marker", rcv.JID()}},
+			contact.exchange(t, s.Name, rcv.JID()), "%s: the contact gets a receipt", s.Name)
+
+		stranger := newSender(t, account(t, s))
+		assert.Equal(t, []event{{"marker", rcv.JID()}},
+			stranger.exchange(t, s.Name, rcv.JID()), "%s: the stranger gets none", s.Name)
+	})
+}
+
+// subscribeMutually makes a and b subscribe to each other's presence
+// (RFC 6121 section 3) with plain presence stanzas, each approving the
+// other's request, on sessions of their own without a Roster, and waits
+// until the server's roster of each has the other with subscription
+// both.
+func subscribeMutually(t *testing.T, s *testserver.Server, a, b xmpp.Config) {
+	t.Helper()
+	approve := func(c *xmpp.Conn, other jid.JID) {
+		c.HandlePresence(stanza.IsPresence(stanza.Subscribe), func(p *stanza.Presence) {
+			if p.From.Bare() == other {
+				ok := &stanza.Presence{Type: stanza.Subscribed}
+				ok.To = other
+				assert.NoError(t, c.Send(testserver.Context(t), ok))
+			}
+		})
+	}
+	ca := testserver.Login(t, a, func(c *xmpp.Conn) { approve(c, b.JID.Bare()) })
+	cb := testserver.Login(t, b, func(c *xmpp.Conn) { approve(c, a.JID.Bare()) })
+	defer ca.Close()
+	defer cb.Close()
+	for _, ask := range []struct {
+		c  *xmpp.Conn
+		to jid.JID
+	}{{ca, b.JID.Bare()}, {cb, a.JID.Bare()}} {
+		p := &stanza.Presence{Type: stanza.Subscribe}
+		p.To = ask.to
+		require.NoError(t, ask.c.Send(testserver.Context(t), p))
+	}
+	for _, side := range []struct {
+		c       *xmpp.Conn
+		contact jid.JID
+	}{{ca, b.JID.Bare()}, {cb, a.JID.Bare()}} {
+		require.Eventually(t, func() bool { return subscription(t, side.c, side.contact) == "both" },
+			testserver.Timeout, 20*time.Millisecond, "%s: %s subscribed both ways to %s", s.Name, side.c.JID(), side.contact)
+	}
+}
+
+// subscription asks the server for c's roster and returns the
+// subscription of contact in it ("" when absent).
+func subscription(t *testing.T, c *xmpp.Conn, contact jid.JID) string {
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: roster.NS, Local: "query"}}}
+	res, err := c.SendIQ(testserver.Context(t), iq)
+	if !assert.NoError(t, err) || res.Payload == nil {
+		return ""
+	}
+	for _, item := range res.Payload.Nodes {
+		if item.Name.Local == "item" && item.Attr("jid") == contact.String() {
+			return item.Attr("subscription")
+		}
+	}
+	return ""
 }

@@ -78,7 +78,7 @@ type client struct {
 // requests left to the user); one-to-one chats; rooms. Output goes to w.
 func newClient(cfg xmpp.Config, w io.Writer) *client {
 	c := xmpp.New(cfg)
-	ping.New(c)
+	ping.For(c)
 	d := disco.New(c, disco.Identity{Category: "client", Type: "console", Name: "gosmack chat"})
 	caps.New(d, caps.Config{})
 	cl := &client{

@@ -92,15 +92,15 @@ func TestIntegrationEchoBot(t *testing.T) {
 		assert.Equal(t, thread, m.Thread)
 
 		// The managers: a ping, a receipt, and disco#info.
-		pinger := ping.New(bob)
+		pinger := ping.For(bob)
 		defer pinger.Close()
 		_, err = pinger.Ping(ctx, botJID)
 		require.NoError(t, err, "the bot answers pings")
 
 		acks := make(chan string, 1)
-		rm := receipts.New(bob)
+		rm := receipts.For(bob)
 		defer rm.Close()
-		rm.OnReceipt(func(_ jid.JID, id string, _ *stanza.Message) { acks <- id })
+		rm.OnReceipt(func(e receipts.Receipt) { acks <- e.ID })
 		m = &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "acknowledge this"}}, Thread: thread}
 		m.To = botJID
 		receipts.AddRequest(m)

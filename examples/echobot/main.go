@@ -56,8 +56,8 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	// the initial presence carries the capabilities they add up to: pings
 	// answered, receipt requests answered, disco#info answered with the
 	// bot's identity and features.
-	ping.New(c)
-	receipts.New(c, receipts.Answer(receipts.Always))
+	ping.For(c)
+	receipts.For(c).SetMode(receipts.Always) // everyone, subscribed or not
 	d := disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
 	caps.New(d, caps.Config{})
 	// The roster answers subscription requests: accepted, and a request

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/xml"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/receipts"
+	"github.com/gosmack/gosmack/roster"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
@@ -49,7 +52,7 @@ func chat(to jid.JID, id, body string) *stanza.Message {
 // earlier message would meet the transcript where the marker reply is
 // expected and fail the test. onMarker answers a message whose id starts
 // with "marker" with a message of id "reply-" + that id; register it after
-// the Manager so that it runs after the Manager saw the same message.
+// the Tracker so that it runs after the Tracker saw the same message.
 const markerReply = "C: <message id='reply-marker' to='bob@localhost/b' type='chat'><body>marker</body></message>\n"
 
 func onMarker(t *testing.T, c *xmpp.Conn) (answered <-chan struct{}) {
@@ -63,10 +66,10 @@ func onMarker(t *testing.T, c *xmpp.Conn) (answered <-chan struct{}) {
 
 var nameActive = xml.Name{Space: "http://jabber.org/protocol/chatstates", Local: "active"}
 
-// TestAutoRequest: with AutoRequest(true), outgoing content messages of
+// TestAutoRequest: with SetAutoRequest(true), outgoing content messages of
 // type normal, chat and headline get a request; messages without a body,
 // groupchat and error messages, acks and messages with a request already
-// do not; Send gives the id first. Without the option, nothing is added.
+// do not; Send gives the id first. Turned off, nothing is added.
 func TestAutoRequest(t *testing.T) {
 	tr := transcript(t, "auto-request", `
 C: <message id='{{m1}}' to='bob@localhost/b' type='chat'><body>hi</body><request xmlns='urn:xmpp:receipts'/></message>
@@ -79,9 +82,12 @@ C: <message id='m7' to='bob@localhost/b' type='chat'><body>once</body><request x
 C: <message id='m8' to='bob@localhost/b' type='chat'><body>ack</body><received xmlns='urn:xmpp:receipts' id='x'/></message>
 C: <message id='m9' to='bob@localhost/b' type='chat'><body>off</body></message>
 `)
-	var r *receipts.Manager
+	var r *receipts.Tracker
 	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r = receipts.New(c, receipts.AutoRequest(true))
+		r = receipts.For(c)
+		assert.False(t, r.AutoRequest(), "off by default")
+		r.SetAutoRequest(true)
+		assert.True(t, r.AutoRequest())
 	})
 	m1 := chat(bob, "", "hi")
 	require.NoError(t, c.Send(ctxT(t), m1))
@@ -108,13 +114,13 @@ C: <message id='m9' to='bob@localhost/b' type='chat'><body>off</body></message>
 	require.NoError(t, c.Send(ctxT(t), chat(bob, "m9", "off")))
 }
 
-// TestAutoRequestOffByDefault: a Manager built without options leaves
+// TestAutoRequestOffByDefault: a Tracker left at its defaults leaves
 // outgoing messages alone.
 func TestAutoRequestOffByDefault(t *testing.T) {
 	tr := transcript(t, "auto-request-off", `
 C: <message id='m1' to='bob@localhost/b' type='chat'><body>hi</body></message>
 `)
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { receipts.New(c) })
+	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { receipts.For(c) })
 	require.NoError(t, c.Send(ctxT(t), chat(bob, "m1", "hi")))
 }
 
@@ -131,28 +137,115 @@ const (
 	marker = "S: <message from='bob@localhost/b' id='marker' type='chat'><body>marker</body></message>\n"
 )
 
+// attachRoster attaches the connection's Roster (roster.For), which the
+// Tracker asks in mode IfSubscribed.
+func attachRoster(c *xmpp.Conn) *roster.Roster {
+	return xmpp.Attach(c, func(c *xmpp.Conn) *roster.Roster { return roster.New(c) })
+}
+
+// rosterLoaded is the Roster's fetch at login, answered with items, and
+// then a message the test sends once the Roster has the result, so that
+// what the server sends next finds it loaded.
+func rosterLoaded(items string) string {
+	return `
+C: <iq type='get' id='{{roster}}'><query xmlns='jabber:iq:roster'/></iq>
+S: <iq type='result' id='{{roster}}'><query xmlns='jabber:iq:roster'>` + items + `</query></iq>
+C: <message id='loaded' to='localhost' type='chat'/>
+`
+}
+
+// whenLoaded waits, in a synctest bubble, for the Roster attached to c to
+// have applied the fetch of rosterLoaded, and tells the server so.
+func whenLoaded(t *testing.T, c *xmpp.Conn) {
+	t.Helper()
+	synctest.Wait() // the Roster's fetch is over
+	_, ok := xmpp.Attached[roster.Roster](c).Entry(bob)
+	require.True(t, ok, "the roster is loaded")
+	require.NoError(t, c.Send(ctxT(t), chat(jid.MustParse("localhost"), "loaded", "")))
+}
+
 // TestAnswerModes: each mode answers the requests it should, to the full
 // JID they came from, with the request's type and id and nothing else.
+// The roster has bob with subscription both and eve with to (alice sees
+// eve's presence, eve not alice's): IfSubscribed answers bob, not eve.
 func TestAnswerModes(t *testing.T) {
-	bobOnly := func(from jid.JID) bool { return from.Bare() == bob.Bare() }
+	const items = `<item jid='bob@localhost' subscription='both'/><item jid='eve@localhost' subscription='to'/>`
 	for _, tc := range []struct {
-		name string
-		opts []receipts.Option
-		acks string // what the client sends after the requests
+		name   string
+		mode   receipts.Mode
+		roster bool
+		acks   string // what the client sends after the requests
 	}{
-		{"always", []receipts.Option{receipts.Answer(receipts.Always)}, ackBob + ackEve},
-		{"never", []receipts.Option{receipts.Answer(receipts.Never), receipts.IsSubscribed(bobOnly)}, ""},
-		{"if subscribed", []receipts.Option{receipts.IsSubscribed(bobOnly)}, ackBob},
-		{"if subscribed, no function", []receipts.Option{receipts.Answer(receipts.IfSubscribed)}, ""},
+		{"always", receipts.Always, true, ackBob + ackEve},
+		{"always, no roster", receipts.Always, false, ackBob + ackEve},
+		{"never", receipts.Never, true, ""},
+		{"if subscribed", receipts.IfSubscribed, true, ackBob},
+		{"if subscribed, no roster", receipts.IfSubscribed, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr := transcript(t, tc.name, requests+tc.acks+marker+markerReply)
-			xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-				receipts.New(c, tc.opts...)
-				onMarker(t, c)
+			synctest.Test(t, func(t *testing.T) {
+				script := requests + tc.acks + marker + markerReply
+				if tc.roster {
+					script = rosterLoaded(items) + script
+				}
+				var answered <-chan struct{}
+				c := xmpptest.ConnectFunc(t, alice, transcript(t, tc.name, script), func(c *xmpp.Conn) {
+					if tc.roster {
+						attachRoster(c)
+					}
+					r := receipts.For(c)
+					assert.Equal(t, receipts.IfSubscribed, r.Mode(), "the default")
+					r.SetMode(tc.mode)
+					answered = onMarker(t, c)
+				})
+				if tc.roster {
+					whenLoaded(t, c)
+				}
+				<-answered
 			})
 		})
 	}
+}
+
+// TestIfSubscribed: in mode IfSubscribed, the Tracker answers the
+// contacts whose roster entry says they see the account's presence
+// (subscription from or both), the account's other resources and its
+// server; not the contacts with subscription to or none, nor a pending
+// request, nor strangers. A subscription that the roster learns by a push
+// counts from the next request.
+func TestIfSubscribed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		req := func(from, id string) string {
+			return "S: <message from='" + from + "' id='" + id + "' type='chat'><body>?</body><request xmlns='urn:xmpp:receipts'/></message>\n"
+		}
+		ack := func(to, id string) string {
+			return "C: <message id='{{*}}' to='" + to + "' type='chat'><received xmlns='urn:xmpp:receipts' id='" + id + "'/></message>\n"
+		}
+		script := rosterLoaded(`
+<item jid='bob@localhost' subscription='both'/>
+<item jid='carol@localhost' subscription='from'/>
+<item jid='eve@localhost' subscription='to'/>
+<item jid='dave@localhost' subscription='none' ask='subscribe'/>`) +
+			req("bob@localhost/b", "q-bob") + ack("bob@localhost/b", "q-bob") +
+			req("carol@localhost/c", "q-carol") + ack("carol@localhost/c", "q-carol") +
+			req("eve@localhost/e", "q-eve") +
+			req("dave@localhost/d", "q-dave") +
+			req("mallory@localhost/m", "q-mallory") +
+			req("alice@localhost/other", "q-self") + ack("alice@localhost/other", "q-self") +
+			req("localhost", "q-server") + ack("localhost", "q-server") +
+			`S: <iq type='set' id='push1'><query xmlns='jabber:iq:roster'><item jid='eve@localhost' subscription='both'/></query></iq>
+C: <iq type='result' id='push1'/>
+` + req("eve@localhost/e", "q-eve2") + ack("eve@localhost/e", "q-eve2") +
+			marker + markerReply
+		var answered <-chan struct{}
+		c := xmpptest.ConnectFunc(t, alice, transcript(t, "if-subscribed", script), func(c *xmpp.Conn) {
+			attachRoster(c)
+			receipts.For(c)
+			answered = onMarker(t, c)
+		})
+		whenLoaded(t, c)
+		<-answered
+	})
 }
 
 // TestSetMode: the mode changes from the next request.
@@ -163,7 +256,8 @@ C: <message id='{{*}}' to='bob@localhost/b' type='chat'><received xmlns='urn:xmp
 S: <message from='bob@localhost/b' id='q2' type='chat'><body>2</body><request xmlns='urn:xmpp:receipts'/></message>
 `+marker+markerReply)
 	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r := receipts.New(c, receipts.Answer(receipts.Always))
+		r := receipts.For(c)
+		r.SetMode(receipts.Always)
 		assert.Equal(t, receipts.Always, r.Mode())
 		c.HandleMessage(stanza.WithID("q1"), func(*stanza.Message) { r.SetMode(receipts.Never) })
 		onMarker(t, c)
@@ -186,7 +280,7 @@ S: <message from='bob@localhost/b' id='n1'><body>normal</body><request xmlns='ur
 C: <message id='{{*}}' to='bob@localhost/b'><received xmlns='urn:xmpp:receipts' id='n1'/></message>
 `)
 	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		receipts.New(c, receipts.Answer(receipts.Always))
+		receipts.For(c).SetMode(receipts.Always)
 	})
 }
 
@@ -196,11 +290,11 @@ type receiptSeen struct {
 	ID   string
 }
 
-func collect(t *testing.T, r *receipts.Manager) <-chan receiptSeen {
+func collect(t *testing.T, r *receipts.Tracker) <-chan receiptSeen {
 	ch := make(chan receiptSeen, 16)
-	r.OnReceipt(func(from jid.JID, id string, m *stanza.Message) {
-		assert.Equal(t, from, m.From)
-		ch <- receiptSeen{from, id}
+	r.OnReceipt(func(e receipts.Receipt) {
+		assert.Equal(t, e.From, e.Message.From)
+		ch <- receiptSeen{e.From, e.ID}
 	})
 	return ch
 }
@@ -232,10 +326,10 @@ S: <message from='bob@localhost/b' id='r4' type='chat'><received xmlns='urn:xmpp
 	var all, first <-chan receiptSeen
 	var removeFirst func()
 	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r := receipts.New(c)
+		r := receipts.For(c)
 		ch := make(chan receiptSeen, 16)
-		removeFirst = r.OnReceipt(func(from jid.JID, id string, _ *stanza.Message) {
-			ch <- receiptSeen{from, id}
+		removeFirst = r.OnReceipt(func(e receipts.Receipt) {
+			ch <- receiptSeen{e.From, e.ID}
 		})
 		first = ch
 		all = collect(t, r)
@@ -246,7 +340,7 @@ S: <message from='bob@localhost/b' id='r4' type='chat'><received xmlns='urn:xmpp
 	assert.Equal(t, receiptSeen{jid.MustParse("room@conference.localhost/bob"), "m3"}, next(t, all))
 	assert.Equal(t, receiptSeen{bob, "m4"}, next(t, all))
 	// The first listener heard the receipts up to r3 (its removal runs
-	// after the Manager's listener saw r3), not r4.
+	// after the Tracker's listener saw r3), not r4.
 	assert.Equal(t, receiptSeen{bob, "m1"}, next(t, first))
 	assert.Equal(t, "nCRIE-44", next(t, first).ID)
 	assert.Equal(t, "m3", next(t, first).ID)
@@ -280,7 +374,9 @@ C: <message id='reply-marker' to='903e652d2334628a@oatest.dgcb.com.cn/phone' typ
 `)
 	var got <-chan receiptSeen
 	c := xmpptest.ConnectFunc(t, me, tr, func(c *xmpp.Conn) {
-		r := receipts.New(c, receipts.AutoRequest(true), receipts.Answer(receipts.Always))
+		r := receipts.For(c)
+		r.SetAutoRequest(true)
+		r.SetMode(receipts.Always)
 		got = collect(t, r)
 		onMarker(t, c)
 	})
@@ -290,7 +386,7 @@ C: <message id='reply-marker' to='903e652d2334628a@oatest.dgcb.com.cn/phone' typ
 	assert.Equal(t, receiptSeen{peer, "nCRIE-44"}, next(t, got))
 }
 
-// TestClose: after Close the Manager adds no request, answers no request,
+// TestClose: after Close the Tracker adds no request, answers no request,
 // reports no receipt, and no longer announces its feature; the
 // connection's own listeners stay.
 func TestClose(t *testing.T) {
@@ -302,7 +398,9 @@ S: <message from='bob@localhost/b' id='r1' type='chat'><received xmlns='urn:xmpp
 	var got <-chan receiptSeen
 	var answered <-chan struct{}
 	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r := receipts.New(c, receipts.Answer(receipts.Always), receipts.AutoRequest(true))
+		r := receipts.For(c)
+		r.SetMode(receipts.Always)
+		r.SetAutoRequest(true)
 		got = collect(t, r)
 		answered = onMarker(t, c)
 		assert.Contains(t, c.Announced(), receipts.NS)
@@ -319,14 +417,67 @@ S: <message from='bob@localhost/b' id='r1' type='chat'><received xmlns='urn:xmpp
 	assert.Empty(t, got)
 }
 
-// TestAnnounce: a Manager announces urn:xmpp:receipts.
+// TestAnnounce: a Tracker announces urn:xmpp:receipts, until Close.
 func TestAnnounce(t *testing.T) {
 	c := xmpp.New(xmpp.Config{JID: alice})
-	r := receipts.New(c)
+	r := receipts.For(c)
 	assert.Equal(t, []string{receipts.NS}, c.Announced())
-	assert.Equal(t, receipts.IfSubscribed, r.Mode())
 	r.Close()
 	assert.Empty(t, c.Announced())
+}
+
+// TestShape: the one shape of a manager. For twice gives the same
+// Tracker, and after Close a fresh one with the default settings;
+// OnReceipt refuses nil; removing a listener removes exactly that one,
+// and removing it again does nothing; receipts reach the listeners on the
+// dispatcher in wire order with the connection's message listeners, the
+// ones registered before the Tracker first and those after it last.
+func TestShape(t *testing.T) {
+	tr := transcript(t, "shape", `
+S: <message from='bob@localhost/b' id='m1' type='chat'><body>1</body></message>
+S: <message from='bob@localhost/b' id='r1' type='chat'><received xmlns='urn:xmpp:receipts' id='x1'/></message>
+S: <message from='bob@localhost/b' id='m2' type='chat'><body>2</body></message>
+S: <message from='bob@localhost/b' id='r2' type='chat'><received xmlns='urn:xmpp:receipts' id='x2'/></message>
+`+marker+markerReply)
+	var mu sync.Mutex
+	var heard []string
+	hear := func(s string) { mu.Lock(); heard = append(heard, s); mu.Unlock() }
+	var answered <-chan struct{}
+	var r *receipts.Tracker
+	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+		c.HandleMessage(nil, func(m *stanza.Message) { hear("before " + m.ID) })
+		r = receipts.For(c)
+		assert.Same(t, r, receipts.For(c))
+		assert.Panics(t, func() { r.OnReceipt(nil) })
+		r.OnReceipt(func(e receipts.Receipt) { hear("a " + e.ID) })
+		removeB := r.OnReceipt(func(e receipts.Receipt) { hear("b " + e.ID) })
+		r.OnReceipt(func(e receipts.Receipt) { hear("c " + e.ID) })
+		removeB()
+		removeB()
+		c.HandleMessage(nil, func(m *stanza.Message) { hear("after " + m.ID) })
+		answered = onMarker(t, c)
+	})
+	<-answered
+	mu.Lock()
+	assert.Equal(t, []string{
+		"before m1", "after m1",
+		"before r1", "a x1", "c x1", "after r1",
+		"before m2", "after m2",
+		"before r2", "a x2", "c x2", "after r2",
+		"before marker", "after marker",
+	}, heard)
+	mu.Unlock()
+
+	r.SetMode(receipts.Never)
+	r.SetAutoRequest(true)
+	r.Close()
+	r.Close()
+	q := receipts.For(c)
+	assert.NotSame(t, r, q, "a fresh Tracker after Close")
+	assert.Same(t, q, receipts.For(c))
+	assert.Equal(t, receipts.IfSubscribed, q.Mode())
+	assert.False(t, q.AutoRequest())
+	q.Close()
 }
 
 func TestModeString(t *testing.T) {
