@@ -274,3 +274,35 @@ func (r *recorder) lines() []string {
 	defer r.mu.Unlock()
 	return slices.Clone(r.l)
 }
+
+// TestWaitInListenerStreamEnds: WaitLoaded in a listener that holds the
+// dispatcher returns when the session ends without the answer: the
+// reader tells it, not the StateClosed the dispatcher would deliver.
+func TestWaitInListenerStreamEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r *roster.Roster
+		waited := make(chan error, 1)
+		connect(t, juliet, "", `
+C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster'/></iq>
+S: <message id='m1' from='romeo@example.net/orchard' to='juliet@example.com/balcony'><body>1</body></message>
+C: <message id='waiting' to='romeo@example.net/orchard'/>
+S: </stream:stream>
+C: </stream:stream>
+`, func(c *xmpp.Conn) {
+			r = roster.For(c)
+			c.HandleMessage(nil, func(m *stanza.Message) {
+				w := &stanza.Message{}
+				w.ID, w.To = "waiting", m.From
+				assert.NoError(t, c.Send(context.Background(), w))
+				waited <- r.WaitLoaded(context.Background())
+			})
+		})
+		synctest.Wait()
+		select {
+		case err := <-waited:
+			assert.ErrorIs(t, err, xmpp.ErrNotConnected)
+		default:
+			t.Fatal("WaitLoaded still waits")
+		}
+	})
+}
