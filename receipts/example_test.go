@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/receipts"
+	"github.com/gosmack/gosmack/roster"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 )
@@ -16,6 +17,7 @@ import (
 // attached to the connection says (without one, it answers none).
 func Example() {
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: os.Getenv("XMPP_PASSWORD")})
+	roster.For(c) // IfSubscribed, the default mode, asks it whom to answer
 	r := receipts.For(c)
 	r.SetAutoRequest(true)
 	r.OnReceipt(func(e receipts.Receipt) {

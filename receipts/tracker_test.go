@@ -137,11 +137,9 @@ const (
 	marker = "S: <message from='bob@localhost/b' id='marker' type='chat'><body>marker</body></message>\n"
 )
 
-// attachRoster attaches the connection's Roster (roster.For), which the
-// Tracker asks in mode IfSubscribed.
-func attachRoster(c *xmpp.Conn) *roster.Roster {
-	return xmpp.Attach(c, func(c *xmpp.Conn) *roster.Roster { return roster.New(c) })
-}
+// attachRoster attaches the connection's Roster, which the Tracker asks
+// in mode IfSubscribed.
+func attachRoster(c *xmpp.Conn) *roster.Roster { return roster.For(c) }
 
 // rosterLoaded is the Roster's fetch at login, answered with items, and
 // then a message the test sends once the Roster has the result, so that

@@ -19,9 +19,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestLoadFromLoadedListener: a Loaded listener may call Load (the fetch
-// does not hold its lock while listeners run), and Close from a listener
-// returns.
+// TestLoadFromLoadedListener: a Loaded listener, on the dispatcher, may
+// call Load (which waits for the reader, not the dispatcher), and Close
+// from a listener returns.
 func TestLoadFromLoadedListener(t *testing.T) {
 	var r *roster.Roster
 	res := make(chan error, 1)
@@ -33,8 +33,8 @@ S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='
 C: <iq type='get' id='{{again}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'/></iq>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c)
-		r.Listen(roster.Listener{Loaded: func(error) {
+		r = roster.For(c)
+		r.OnLoaded(func(roster.Loaded) {
 			switch calls.Add(1) {
 			case 1:
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -44,7 +44,7 @@ S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns
 				r.Close()
 				close(closed)
 			}
-		}})
+		})
 	})
 	select {
 	case err := <-res:
@@ -64,7 +64,7 @@ S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns
 func TestWaitLoadedEndsAtClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
-		connect(t, juliet, "", "", func(c *xmpp.Conn) { r = roster.New(c, roster.LoadAtLogin(false)) })
+		connect(t, juliet, "", "", func(c *xmpp.Conn) { r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) }) })
 		done := make(chan error, 1)
 		go func() { done <- r.WaitLoaded(ctxT(t)) }()
 		synctest.Wait()
@@ -78,10 +78,10 @@ func TestWaitLoadedEndsAtClose(t *testing.T) {
 	})
 }
 
-// TestPushWhileUnsyncedKeepsStoredVersion: after a fetch that did not
-// complete, a push changes the entries but not the version, in memory or
-// in the Store, so that the next fetch asks for every change since the
-// stored version and misses none.
+// TestPushWhileUnsyncedKeepsStoredVersion: after a fetch that failed, a
+// push changes the entries but not the version, in memory or in the
+// Store, so that the next fetch asks for every change since the stored
+// version and misses none.
 func TestPushWhileUnsyncedKeepsStoredVersion(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := new(roster.MemoryStore)
@@ -89,27 +89,24 @@ func TestPushWhileUnsyncedKeepsStoredVersion(t *testing.T) {
 		var r *roster.Roster
 		c := connect(t, juliet, versioning, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver='v1'/></iq>
+S: <iq type='error' id='{{get}}' to='juliet@example.com/balcony'><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `+marker+`
 S: <iq type='set' id='p4' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v4'><item jid='erin@example.org'/></query></iq>
 C: <iq type='result' id='p4'/>
-S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v4'><item jid='romeo@example.net' subscription='both'/><item jid='carol@example.org'/><item jid='dave@example.org'/><item jid='erin@example.org'/></query></iq>
 C: <iq type='get' id='{{again}}'><query xmlns='jabber:iq:roster' ver='v1'/></iq>
 S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v4'><item jid='romeo@example.net' subscription='both'/><item jid='carol@example.org'/><item jid='dave@example.org'/><item jid='erin@example.org'/></query></iq>
 `, func(c *xmpp.Conn) {
-			r = roster.New(c, roster.WithStore(store), roster.LoadAtLogin(false))
+			r = newRoster(c, func(r *roster.Roster) { r.SetStore(store); r.SetLoadAtLogin(false) })
 		})
-		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-		err := r.Load(ctx)
-		cancel()
-		require.ErrorIs(t, err, context.DeadlineExceeded)
+		err := r.Load(ctxT(t))
+		require.ErrorIs(t, err, &stanza.Error{Condition: stanza.ResourceConstraint})
+		assert.Equal(t, []string{"romeo@example.net"}, jids(r.Entries()), "the store's roster, taken by the fetch")
 		sendMarker(t, c)
 		synctest.Wait()
 		require.Equal(t, 2, r.Len())
 		assert.Equal(t, "v1", r.Version())
-		synctest.Wait()
-		_, stored, _ := store.Load()
+		ver, stored, _ := store.Load()
 		require.Len(t, stored, 2)
-		ver, _, _ := store.Load()
 		assert.Equal(t, "v1", ver, "the stored version")
 		require.NoError(t, r.Load(ctxT(t)))
 		assert.Len(t, r.Entries(), 4)
@@ -166,8 +163,8 @@ C: <iq type='result' id='p2'/>
 S: <iq type='set' id='p3' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v3'><item jid='dave@example.org'/></query></iq>
 C: <iq type='result' id='p3'/>
 `, func(c *xmpp.Conn) {
-			r = roster.New(c, roster.WithStore(store))
-			r.Listen(roster.Listener{StoreFailed: func(err error) { failed <- err }})
+			r = newRoster(c, func(r *roster.Roster) { r.SetStore(store) })
+			r.OnStoreFailed(func(f roster.StoreFailed) { failed <- f.Err })
 		})
 		require.NoError(t, r.WaitLoaded(ctxT(t)))
 		synctest.Wait()
@@ -192,12 +189,12 @@ C: <iq type='result' id='p3'/>
 	})
 }
 
-// TestQueueBoundedBySlowListener: while a listener blocks, the batches
-// waiting for delivery are bounded: the dispatcher waits instead of
-// queueing without end, and everything is heard once the listener returns.
-// The Loaded listener tells the server it blocks (a message) before it
-// does, so that the presences come while it blocks, on every scheduler.
-func TestQueueBoundedBySlowListener(t *testing.T) {
+// TestListenerHoldsDispatcher: the Roster has no queue of its own: while
+// one of its listeners blocks, the connection's dispatcher waits (and,
+// past its bounds, the reader), and everything is heard once the listener
+// returns. The Loaded listener tells the server it blocks (a message)
+// before it does, so that the presences come while it blocks.
+func TestListenerHoldsDispatcher(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 3000
 		var steps strings.Builder
@@ -208,20 +205,19 @@ func TestQueueBoundedBySlowListener(t *testing.T) {
 		release := make(chan struct{})
 		var seenByConn, heard atomic.Int64
 		connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
-			r := roster.New(c)
-			r.Listen(roster.Listener{
-				Loaded: func(error) {
-					m := &stanza.Message{}
-					m.ID, m.To = "blocked", juliet.Bare()
-					assert.NoError(t, c.Send(context.Background(), m))
-					<-release
-				},
-				PresenceChanged: func(*stanza.Presence) { heard.Add(1) },
+			r := roster.For(c)
+			r.OnLoaded(func(roster.Loaded) {
+				m := &stanza.Message{}
+				m.ID, m.To = "blocked", juliet.Bare()
+				assert.NoError(t, c.Send(context.Background(), m))
+				<-release
 			})
+			r.OnPresenceChanged(func(*stanza.Presence) { heard.Add(1) })
 			c.HandlePresence(nil, func(*stanza.Presence) { seenByConn.Add(1) })
 		})
 		synctest.Wait() // everything that can run while Loaded blocks has
-		assert.Less(t, seenByConn.Load(), int64(1000), "presences queued while a listener blocks")
+		assert.Zero(t, seenByConn.Load(), "no presence delivered while a listener blocks")
+		assert.Zero(t, heard.Load())
 		close(release)
 		synctest.Wait()
 		// Heard: every presence, and mallory gone when the stream ends.
@@ -246,7 +242,7 @@ func TestStrangerPresenceTrimmed(t *testing.T) {
 		var r *roster.Roster
 		var seen atomic.Int64
 		c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
-			r = roster.New(c)
+			r = roster.For(c)
 			c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
 		})
 		require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -282,7 +278,7 @@ func TestStrangersBounded(t *testing.T) {
 		var r *roster.Roster
 		var seen atomic.Int64
 		c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
-			r = roster.New(c)
+			r = roster.For(c)
 			c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
 		})
 		require.NoError(t, r.WaitLoaded(ctxT(t)))

@@ -3,13 +3,14 @@
 // server's roster pushes, and saved with its version so that the next
 // login receives only the changes (roster versioning, section 2.6). It
 // stands for Smack's Roster, RosterEntry, RosterGroup, RosterListener,
-// RosterLoadedListener, RosterStore and Roster.SubscriptionMode, and
-// tracks contacts' presence and subscriptions (RFC 6121 sections 3 and 4).
+// RosterLoadedListener, SubscribeListener, RosterStore and
+// Roster.SubscriptionMode, and tracks contacts' presence and
+// subscriptions (RFC 6121 sections 3 and 4).
 //
 //	c := xmpp.New(cfg)
-//	r := roster.New(c) // before Connect, to see the first login
-//	r.Listen(roster.Listener{
-//		Added: func(es []roster.Entry) { ... },
+//	r := roster.For(c) // before Connect, to see the first login
+//	r.OnChange(func(ch roster.Change) {
+//		for _, e := range ch.Added { ... }
 //	})
 //	if err := c.Connect(ctx); err != nil { ... }
 //	if err := r.WaitLoaded(ctx); err != nil { ... }
@@ -20,6 +21,16 @@
 //	err = r.Remove(ctx, bob) // a *stanza.Error when the server refuses
 //
 // # Design
+//
+// For returns the connection's one Roster (xmpp.Attach), as Smack's
+// getInstanceFor does: everyone holding the Conn gets the same, and other
+// managers find it with xmpp.Attached (package receipts asks it who is
+// subscribed). Settings are methods that take effect at a stated moment
+// (SetLoadAtLogin at the next login, SetStore at the next fetch,
+// SetSubscriptionMode at the next request); listeners are registered one
+// kind at a time with OnChange, OnLoaded, OnStoreFailed,
+// OnPresenceChanged and OnSubscriptionRequest, each returning its remove
+// func.
 //
 // Entries are plain values (Entry, Group): every read returns copies, so
 // they can be kept and compared without locks. The Roster changes only
@@ -38,46 +49,55 @@
 // fetch carries the Store's version (an empty ver when there is none, which is
 // how ejabberd is asked for a version at all). A result without a query
 // means that the stored roster is current; the server then pushes the
-// changes since that version, if any. A Store load error makes the first
-// fetch ask for everything. MemoryStore (the default) keeps the version
-// across the reconnections of one Conn; FileStore keeps it in a JSON file
-// written atomically (a temporary file renamed over the old one).
-//
-// # Goroutines and order
-//
-// The fetch at login runs on a goroutine of the Roster's, started by the
-// connection's StateAuthenticated event, so that the dispatcher does not
-// wait for the roster; there is at most one such goroutine, and it exists
-// only while it fetches (a login during a fetch makes it fetch once more).
-// It waits for the reply until the stream ends or Close. Load fetches on
-// the caller's goroutine; fetches never run two at a time.
-//
-// Pushes are answered on the connection's dispatcher. A push that arrives
-// while a fetch waits for its result is applied after the result, so a
-// change the server made after answering is never overwritten by the
-// answer.
-//
-// Each push or fetch makes one batch: the Store's write, then the
-// listeners (Added, Updated, Deleted, StoreFailed, then Loaded for a
-// fetch), each func in registration order with entries sorted by JID.
-// Batches run one at a time, in the order of the changes, never
-// concurrently: on the dispatcher for a push, on the caller's goroutine
-// for Load, on a short-lived goroutine for the fetch at login (so that
-// Close never waits for a listener), and, when another goroutine is
-// delivering already, on that goroutine after it. No lock is held
-// meanwhile: listeners may read the Roster and call Set, Remove, Load and
-// Close. A listener that blocks holds up the batches after it. The
-// batches waiting are bounded: past 256, the dispatcher waits for the
-// listeners before it handles the next push or presence (the
-// connection's reader then bounds what it reads), so a slow listener
-// holds up the dispatcher rather than memory. The Roster already shows a
-// change when its listeners hear it.
+// changes since that version, if any. A Store load error makes the fetch
+// ask for everything. The Roster starts with an empty MemoryStore, which
+// keeps the version across the reconnections of one Conn; FileStore keeps
+// it in a JSON file written atomically (a temporary file renamed over the
+// old one). A Store given by SetStore is read (Store.Load) by the next
+// fetch, not at once: Entries shows its roster once that fetch ends.
 //
 // Versioning stays safe when a fetch fails: until a fetch on the current
 // stream succeeds, pushes change the entries but not the version, in
 // memory or in the Store, so the next fetch asks for every change since
 // the version the entries were fetched at. After a Store write fails, the
 // next one replaces the whole stored roster.
+//
+// # Goroutines and order
+//
+// The Roster has no goroutine and no queue of its own. Its listeners run
+// on the connection's dispatcher, one at a time, in the order of the
+// stanzas that caused them, interleaved with the Conn's own listeners: a
+// push's Change where the push stood on the wire, a presence's
+// OnPresenceChanged and a request's OnSubscriptionRequest where the
+// presence stood, and a fetch's Change then Loaded where the server's
+// answer stood. Each func runs in registration order; a Change lists
+// entries sorted by JID. A listener that blocks holds up the dispatcher,
+// as any listener of the Conn does. No lock is held while listeners run:
+// they may read the Roster and call any of its methods, Load and
+// WaitLoaded included.
+//
+// The fetch at login is sent from the dispatcher when it delivers
+// StateAuthenticated; Load sends it from the caller's goroutine; fetches
+// never run two at a time. Nobody waits on a goroutine for the answer:
+// the connection's reader recognises it (with a Collector's filter), and
+// the Roster applies it there, before the reader reads the next stanza,
+// and has the listeners hear it with Conn.Dispatch, which places their
+// events exactly where the answer stood. So whatever the connection does
+// after the answer sees the roster it brought: a message listener that
+// looks a sender up in the next stanza, a receipt's subscription check.
+// Load and WaitLoaded wait for the reader, never for the dispatcher, and
+// return when the Roster shows the answer, which may be before the
+// listeners heard it (always, when called from a listener). A push is
+// applied, saved and heard on the dispatcher, in its place; one that
+// comes while a fetch waits (before the answer on the wire) is heard
+// then, and applied again over the answer, so that a change the server
+// made just before answering is never lost under an older answer. The
+// entries are thus never behind what the listeners heard: a fetch's
+// answer shows as soon as the reader has it, a push once the dispatcher
+// reaches it.
+//
+// The Store's writes run on the dispatcher, before the listeners of the
+// change they save.
 //
 // # Presence
 //
@@ -86,11 +106,11 @@
 // resource, with its show, status and priority, and the last unavailable
 // (or error) presence. Presence returns the best (highest priority, then
 // chat, available, away, xa, dnd, then the latest), Presences all the
-// available ones, PresenceOf one resource's; PresenceChanged hears each
-// change, on the dispatcher, in the batch order above. An error presence
-// from a bare JID makes all its resources unavailable. When the stream
-// ends (StateClosed), every tracked resource becomes unavailable, and
-// PresenceChanged hears an unavailable presence from each, sorted by JID.
+// available ones, PresenceOf one resource's; OnPresenceChanged listeners
+// hear each change. An error presence from a bare JID makes all its
+// resources unavailable. When the session ends (StateClosed), every
+// tracked resource becomes unavailable, and the listeners hear an
+// unavailable presence from each, sorted by JID.
 //
 // What is tracked is bounded: roster entries and the account's own other
 // resources always; anyone else (a stranger's directed presence, or a
@@ -103,39 +123,42 @@
 // A flood of presence from made-up JIDs or resources thus costs bounded
 // memory; the presence beyond the bounds is not tracked and not heard.
 //
-// LastPresence is the last available presence the connection broadcast
-// (sent without a to); the connection sends it again when a lost session
-// is replaced by a new one.
+// The user's own presence is the connection's: SetPresence broadcasts
+// it, and xmpp.Conn.LastPresence returns the last one broadcast, which
+// the connection sends again when a lost session is replaced by a new
+// one.
 //
 // # Subscriptions
 //
 // Subscribe, Unsubscribe, Approve and Deny send the presence of RFC 6121
 // section 3 (subscribe, unsubscribe, subscribed, unsubscribed) to a bare
-// JID; the roster pushes that follow show the outcome. Deny both refuses
-// a request and cancels a subscription granted before: that is one stanza
+// JID; they return once it is written, and the roster pushes that follow
+// show the outcome (nothing waits for the contact). Deny both refuses a
+// request and cancels a subscription granted before: that is one stanza
 // (unsubscribed, sections 3.1.4 and 3.2.1), so there is no separate
 // Cancel. PreApprove sends subscribed before the contact asks (section
-// 3.4), and only when the server advertised urn:xmpp:features:pre-approval;
-// otherwise it sends nothing and returns ErrNoPreApproval.
+// 3.4), and only when the server advertised
+// urn:xmpp:features:pre-approval; otherwise it sends nothing and returns
+// ErrNoPreApproval.
 //
 // A contact's request is answered by the SubscriptionMode: AcceptAll,
-// RejectAll, or Manual (the default, as in Smack), where the listeners'
-// SubscriptionRequested funcs are asked in order until one answers Accept
-// or Reject; when none does, the user answers later with Approve or Deny
-// (the server keeps the request and delivers it again at the next login).
-// With SubscribeBack, an approval also asks the contact for a
+// RejectAll, or Manual, the default, which answers nothing by itself:
+// the OnSubscriptionRequest listeners (which hear every request, after
+// the mode's answer) or the user answer with Approve or Deny, at once or
+// later, and a request nobody answers is delivered again by the server
+// at the next login. Smack's default was accept_all up to 4.1 and is
+// reject_all since 4.2; SubscriptionMode says why gosmack takes neither.
+// With SetSubscribeBack(true), an approval also asks the contact for a
 // subscription unless the roster shows one or one is pending. Answers
-// the Roster sends by itself are bounded by 30 seconds; one that fails
-// (the stream ended) is not retried.
-//
-// # Not here yet
+// the mode sends are bounded by 30 seconds; one that fails (the stream
+// ended) is not retried.
 //
 // Chats (Smack's ChatManager) are package chat.
 //
 // # Coming from Smack
 //
-//	Roster.getInstanceFor(c)            roster.New(c, opts...)
-//	setRosterLoadedAtLogin(false)        roster.LoadAtLogin(false)
+//	Roster.getInstanceFor(c)            roster.For(c)
+//	setRosterLoadedAtLogin(false)        r.SetLoadAtLogin(false)
 //	reload(), reloadAndWait()            r.Load(ctx)
 //	waitUntilLoaded()                    r.WaitLoaded(ctx)
 //	getEntries(), getEntry(j)            r.Entries(), r.Entry(j)
@@ -150,19 +173,20 @@
 //	RosterEntry.isSubscriptionPending()  e.SubscriptionPending()
 //	RosterPacket.ItemType                roster.Subscription
 //	RosterGroup                          roster.Group (a snapshot)
-//	RosterListener, RosterLoadedListener roster.Listener, r.Listen(l)
-//	RosterStore, DirectoryRosterStore    roster.Store, roster.OpenFileStore(path)
+//	addRosterListener: entriesAdded, entriesUpdated, entriesDeleted
+//	                                     r.OnChange(func(roster.Change))
+//	RosterListener.presenceChanged       r.OnPresenceChanged(func(*stanza.Presence))
+//	addRosterLoadedListener              r.OnLoaded(func(roster.Loaded))
+//	setRosterStore, DirectoryRosterStore r.SetStore(s), roster.OpenFileStore(path)
 //	getPresence(j)                       r.Presence(j)
 //	getAvailablePresences, getAllPresences
 //	                                     r.Presences(j)
 //	getPresenceResource(fullJID)         r.PresenceOf(fullJID)
-//	RosterListener.presenceChanged       Listener.PresenceChanged
-//	SubscriptionMode, setSubscriptionMode
-//	                                     roster.WithSubscriptionMode(m), r.SetSubscriptionMode(m)
+//	setSubscriptionMode(m)               r.SetSubscriptionMode(m)
 //	                                     (Manual, AcceptAll, RejectAll)
 //	addSubscribeListener, SubscribeAnswer
-//	                                     Listener.SubscriptionRequested, roster.Answer
-//	ApproveAndAlsoRequestIfRequired      roster.SubscribeBack(true)
+//	                                     r.OnSubscriptionRequest, then r.Approve or r.Deny
+//	ApproveAndAlsoRequestIfRequired      r.SetSubscribeBack(true)
 //	sendSubscriptionRequest(j)           r.Subscribe(ctx, j)
 //	presence type subscribed / unsubscribed / unsubscribe
 //	                                     r.Approve, r.Deny (also cancels), r.Unsubscribe

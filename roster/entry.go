@@ -11,22 +11,22 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// NS is the roster namespace (RFC 6121 section 2).
-const NS = "jabber:iq:roster"
-
-// Name is the name of the roster payload, <query xmlns='jabber:iq:roster'/>.
-var Name = xml.Name{Space: NS, Local: "query"}
-
-// Stream features that concern the roster (RFC 6121 sections 2.6.1 and
-// 3.4).
-var (
-	// FeatureVersioning is roster versioning, <ver
-	// xmlns='urn:xmpp:features:rosterver'/>.
-	FeatureVersioning = xml.Name{Space: "urn:xmpp:features:rosterver", Local: "ver"}
-	// FeaturePreApproval is subscription pre-approval, <sub
-	// xmlns='urn:xmpp:features:pre-approval'/>.
-	FeaturePreApproval = xml.Name{Space: "urn:xmpp:features:pre-approval", Local: "sub"}
+// Namespaces of the roster protocol (RFC 6121).
+const (
+	// NS is the roster namespace, of <query xmlns='jabber:iq:roster'/>
+	// (section 2).
+	NS = "jabber:iq:roster"
+	// NSVersioning is the stream feature of roster versioning, <ver
+	// xmlns='urn:xmpp:features:rosterver'/> (section 2.6.1).
+	NSVersioning = "urn:xmpp:features:rosterver"
+	// NSPreApproval is the stream feature of subscription
+	// pre-approval, <sub xmlns='urn:xmpp:features:pre-approval'/>
+	// (section 3.4).
+	NSPreApproval = "urn:xmpp:features:pre-approval"
 )
+
+// queryName is the roster payload, <query xmlns='jabber:iq:roster'/>.
+var queryName = xml.Name{Space: NS, Local: "query"}
 
 // Subscription is the subscription state of a roster item (RFC 6121
 // section 2.1.2.5; Smack's RosterPacket.ItemType). The empty Subscription,

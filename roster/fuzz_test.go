@@ -58,7 +58,7 @@ func FuzzQuery(f *testing.F) {
 // rosterQuery returns the roster query of a result or set, or nil.
 func rosterQuery(st stanza.Stanza) *stanza.Node {
 	iq, ok := st.(*stanza.IQ)
-	if !ok || iq.Payload == nil || iq.Payload.Name != Name || (iq.Type != stanza.Result && iq.Type != stanza.Set) {
+	if !ok || iq.Payload == nil || iq.Payload.Name != queryName || (iq.Type != stanza.Result && iq.Type != stanza.Set) {
 		return nil
 	}
 	return iq.Payload
@@ -69,7 +69,7 @@ func rosterQuery(st stanza.Stanza) *stanza.Node {
 func referenceItems(ref *wiretest.XMLNode) []*wiretest.XMLNode {
 	var q *wiretest.XMLNode
 	for i := range ref.Nodes {
-		if ref.Nodes[i].XMLName == Name {
+		if ref.Nodes[i].XMLName == queryName {
 			q = &ref.Nodes[i]
 			break
 		}
@@ -166,7 +166,7 @@ func checkEntry(t *testing.T, raw string, e Entry, push bool) {
 // it as read back.
 func writeQuery(t *testing.T, ver string, entries []Entry) *stanza.Node {
 	t.Helper()
-	q := stanza.Node{Name: Name}
+	q := stanza.Node{Name: queryName}
 	if ver != "" {
 		q.Attrs = []xml.Attr{{Name: xml.Name{Local: "ver"}, Value: ver}}
 	}

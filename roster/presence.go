@@ -18,7 +18,7 @@ import (
 const (
 	// MaxStrangers is how many bare JIDs that are neither roster
 	// entries nor the account's own are tracked at a time; presence from
-	// more is not tracked (nor heard by PresenceChanged) until some go
+	// more is not tracked (nor heard by OnPresenceChanged listeners) until some go
 	// unavailable.
 	MaxStrangers = 256
 	// MaxResources is how many available resources of one bare JID are
@@ -263,7 +263,6 @@ func (r *Roster) onAvailability(p *stanza.Presence) {
 	}
 	bare, res := p.From.Bare(), p.From.Resourcepart()
 	r.mu.Lock()
-	r.waitRoomLocked()
 	if r.closed || !r.trackedLocked(bare) {
 		r.mu.Unlock()
 		return
@@ -303,11 +302,33 @@ func (r *Roster) onAvailability(p *stanza.Presence) {
 	if len(c.avail) == 0 && !r.keepsLocked(bare) {
 		r.dropLocked(bare)
 	}
-	run := r.queueLocked(batch{presences: []*stanza.Presence{p}})
 	r.mu.Unlock()
-	if run {
-		r.drain()
+	r.tellPresences([]*stanza.Presence{p})
+}
+
+// tellPresences tells the OnPresenceChanged listeners about l, on the
+// dispatcher, each a copy.
+func (r *Roster) tellPresences(l []*stanza.Presence) {
+	for _, p := range l {
+		for f := range r.presences.All() {
+			f(clonePresence(p))
+		}
 	}
+}
+
+// OnPresenceChanged registers f to hear every presence that changed what
+// Presence, Presences or PresenceOf return (Smack's
+// RosterListener.presenceChanged): an available, unavailable or error
+// presence from a contact, from another resource of the account, or from
+// a stranger while the Roster tracks it (see the package doc); and, when
+// the session ends, an unavailable presence from each resource that was
+// available. Each is a copy (a stranger's trimmed, see the package doc).
+// f runs on the connection's dispatcher, in order with the stanzas. The
+// returned func removes f; it is safe to call more than once. A nil f
+// panics.
+func (r *Roster) OnPresenceChanged(f func(*stanza.Presence)) (remove func()) {
+	mustListen("OnPresenceChanged", f == nil)
+	return r.presences.Add(f)
 }
 
 // offlineLocked makes every tracked resource unavailable, as when the
@@ -343,21 +364,14 @@ func (r *Roster) forgetLocked(deleted []Entry) {
 	}
 }
 
-// LastPresence returns a copy of the last available presence the
-// connection broadcast (sent without a to), and false when none was sent:
-// xmpp.Conn.LastPresence, which a new session after a lost one sends
-// again. Directed presence and unavailable presence do not change it.
-func (r *Roster) LastPresence() (*stanza.Presence, bool) {
-	return r.c.LastPresence()
-}
-
 // SetPresence broadcasts the user's availability to every subscriber (RFC
 // 6121 section 4.2: presence with no to; Smack's sendStanza of an available
 // Presence with a mode, status and priority). An empty show is plainly
 // available; status may be empty; priority ranges from -128 to 127, and a
 // negative one keeps messages sent to the bare JID away from this
-// resource. The presence becomes LastPresence. ctx bounds the write, as in
-// xmpp.Conn.Send.
+// resource. The presence becomes the connection's LastPresence
+// (xmpp.Conn.LastPresence), which a new session sends again. ctx bounds
+// the write, as in xmpp.Conn.Send.
 func (r *Roster) SetPresence(ctx context.Context, show stanza.Show, status string, priority int8) error {
 	p := &stanza.Presence{Show: show, Priority: priority}
 	if status != "" {
@@ -369,7 +383,8 @@ func (r *Roster) SetPresence(ctx context.Context, show stanza.Show, status strin
 // SendDirected sends p to j alone (directed presence, RFC 6121 section
 // 4.6): j sees the user's availability without a subscription, as a MUC
 // room or a contact the user writes to does. p's address is set to j; a
-// nil p is plain available presence. It does not change LastPresence.
+// nil p is plain available presence. It does not change the
+// connection's LastPresence. ctx bounds the write, as in xmpp.Conn.Send.
 func (r *Roster) SendDirected(ctx context.Context, j jid.JID, p *stanza.Presence) error {
 	if j.IsZero() {
 		return errors.New("roster: directed presence needs an address")

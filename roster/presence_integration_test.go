@@ -37,17 +37,13 @@ func TestIntegrationSubscriptions(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		cfgA, cfgB := account(t, s), account(t, s)
 		alice, bob := cfgA.JID.Bare(), cfgB.JID.Bare()
-		cA, rA, _ := login(t, cfgA, roster.WithSubscriptionMode(roster.AcceptAll))
+		cA, rA, _ := login(t, cfgA, func(r *roster.Roster) { r.SetSubscriptionMode(roster.AcceptAll) })
 		_, rB, _ := login(t, cfgB) // Manual, the default
 		requests := make(chan *stanza.Presence, 10)
-		rB.Listen(roster.Listener{SubscriptionRequested: func(p *stanza.Presence) roster.Answer {
-			requests <- p
-			return roster.Undecided
-		}})
+		rB.OnSubscriptionRequest(func(req roster.SubscriptionRequest) { requests <- req.Presence })
 		bobSaw := listenPresence(rB)
 
-		// alice asks; bob's listener hears it and leaves it undecided;
-		// bob approves later.
+		// alice asks; bob's listener hears it; bob approves later.
 		require.NoError(t, rA.Subscribe(testserver.Context(t), bob))
 		var p *stanza.Presence
 		select {
@@ -92,7 +88,7 @@ func TestIntegrationSubscriptions(t *testing.T) {
 		eventually(t, func() bool { return rB.Presence(alice).From == cA.JID() },
 			"priority 0 beats -1 even with a better show: %s", describe(rB.Presence(alice)))
 		eventually(t, func() bool { return rB.PresenceOf(cA2.JID()).Show == stanza.ShowChat }, "the second resource, tracked on its own")
-		last, ok := rA2.LastPresence()
+		last, ok := cA2.LastPresence()
 		require.True(t, ok)
 		assert.Equal(t, int8(-1), last.Priority)
 

@@ -45,7 +45,7 @@ func describeAll(ps []*stanza.Presence) []string {
 // listenPresence records what PresenceChanged hears.
 func listenPresence(r *roster.Roster) *events {
 	ev := &events{ch: make(chan string, 1000)}
-	r.Listen(roster.Listener{PresenceChanged: func(p *stanza.Presence) { ev.add(describe(p)) }})
+	r.OnPresenceChanged(func(p *stanza.Presence) { ev.add(describe(p)) })
 	return ev
 }
 
@@ -66,7 +66,7 @@ S: <presence from='romeo@example.net/orchard' to='juliet@example.com/balcony' ty
 `+marker+`
 S: <presence from='romeo@example.net/garden' to='juliet@example.com/balcony' type='unavailable'><status>bye</status></presence>
 `+marker, func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listenPresence(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -116,7 +116,7 @@ func TestPresenceShowOrder(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
 	c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listenPresence(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -161,7 +161,7 @@ S: <presence from='tybalt@example.com/street'/>
 S: </stream:stream>
 C: </stream:stream>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listenPresence(r)
 		c.OnState(func(sc xmpp.StateChange) {
 			if sc.State == xmpp.StateClosed {
@@ -219,7 +219,7 @@ func TestPresenceStrangersBounded(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
 	c := connect(t, juliet, "", fetch+marker+steps.String(), func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listenPresence(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -239,53 +239,23 @@ func TestPresenceStrangersBounded(t *testing.T) {
 	sendMarker(t, c)
 }
 
-// TestLastPresence: the last available presence broadcast is kept for
-// reconnection; directed and unavailable presence do not change it.
-func TestLastPresence(t *testing.T) {
-	var r *roster.Roster
-	c := connect(t, juliet, "", `
-C: <presence id='{{p1}}'><show>away</show><status>out</status><priority>5</priority></presence>
-C: <presence id='{{p2}}' to='romeo@example.net'><show>chat</show></presence>
-C: <presence id='{{p3}}' type='unavailable'/>
-`, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.LoadAtLogin(false))
-	})
-	_, ok := r.LastPresence()
-	assert.False(t, ok)
-	ctx := ctxT(t)
-	p := &stanza.Presence{Show: stanza.ShowAway, Priority: 5, Statuses: []stanza.Text{{Value: "out"}}}
-	require.NoError(t, c.Send(ctx, p))
-	d := &stanza.Presence{Show: stanza.ShowChat}
-	d.To = romeo
-	require.NoError(t, c.Send(ctx, d))
-	require.NoError(t, c.Send(ctx, &stanza.Presence{Type: stanza.Unavailable}))
-	last, ok := r.LastPresence()
-	require.True(t, ok)
-	assert.Equal(t, stanza.ShowAway, last.Show)
-	assert.Equal(t, int8(5), last.Priority)
-	assert.Equal(t, "out", last.Status(""))
-	last.Statuses[0].Value = "changed"
-	again, _ := r.LastPresence()
-	assert.Equal(t, "out", again.Status(""), "a copy")
-}
-
 // TestSetPresence: the helpers write broadcast and directed presence;
-// only the broadcast one becomes LastPresence.
+// only the broadcast one becomes the connection's LastPresence.
 func TestSetPresence(t *testing.T) {
 	var r *roster.Roster
-	connect(t, juliet, "", `
+	c := connect(t, juliet, "", `
 C: <presence id='{{p1}}'><show>dnd</show><status>busy</status><priority>-1</priority></presence>
 C: <presence id='{{p2}}' to='romeo@example.net'/>
 C: <presence id='{{p3}}' to='room@muc.example.net/juliet'><show>away</show></presence>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.LoadAtLogin(false))
+		r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) })
 	})
 	ctx := ctxT(t)
 	require.NoError(t, r.SetPresence(ctx, stanza.ShowDND, "busy", -1))
 	require.NoError(t, r.SendDirected(ctx, romeo, nil))
 	require.NoError(t, r.SendDirected(ctx, jid.MustParse("room@muc.example.net/juliet"), &stanza.Presence{Show: stanza.ShowAway}))
 	require.Error(t, r.SendDirected(ctx, jid.JID{}, nil))
-	last, ok := r.LastPresence()
+	last, ok := c.LastPresence()
 	require.True(t, ok)
 	assert.Equal(t, stanza.ShowDND, last.Show)
 	assert.Equal(t, int8(-1), last.Priority)

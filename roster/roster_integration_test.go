@@ -40,12 +40,15 @@ func account(t *testing.T, s *testserver.Server) xmpp.Config {
 	return cfg
 }
 
-// login connects cfg with a Roster made with opts, and closes it when the
-// test ends.
-func login(t *testing.T, cfg xmpp.Config, opts ...roster.Option) (*xmpp.Conn, *roster.Roster, *events) {
+// login connects cfg with its Roster, set up by the sets before the
+// login, and closes it when the test ends.
+func login(t *testing.T, cfg xmpp.Config, sets ...func(*roster.Roster)) (*xmpp.Conn, *roster.Roster, *events) {
 	t.Helper()
 	c := xmpp.New(cfg)
-	r := roster.New(c, opts...)
+	r := roster.For(c)
+	for _, set := range sets {
+		set(r)
+	}
 	ev := listen(r)
 	require.NoError(t, c.Connect(testserver.Context(t)))
 	t.Cleanup(func() { c.Close() })
@@ -140,8 +143,8 @@ func TestIntegrationVersioning(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		cfg := account(t, s)
 		store := new(roster.MemoryStore)
-		c1, r1, ev1 := login(t, cfg, roster.WithStore(store))
-		assert.True(t, c1.Features().Has(roster.FeatureVersioning.Space, roster.FeatureVersioning.Local), "%s offers versioning", s.Name)
+		c1, r1, ev1 := login(t, cfg, func(r *roster.Roster) { r.SetStore(store) })
+		assert.True(t, c1.Features().Has(roster.NSVersioning, "ver"), "%s offers versioning", s.Name)
 		ev1.expect(t, "loaded <nil>")
 		assert.NotEmpty(t, r1.Version(), "a version after asking with an empty ver")
 
@@ -158,8 +161,8 @@ func TestIntegrationVersioning(t *testing.T) {
 		rec := new(lockedBuffer)
 		cfg.Recorder = rec
 		counting := &countingStore{Store: store}
-		_, r2, ev2 := login(t, cfg, roster.WithStore(counting))
-		ev2.expect(t, "loaded <nil>")
+		_, r2, ev2 := login(t, cfg, func(r *roster.Roster) { r.SetStore(counting) })
+		ev2.expect(t, "added "+contact.String(), "loaded <nil>")
 		assert.Equal(t, stored, r2.Entries())
 		assert.Equal(t, ver, r2.Version())
 		assert.Zero(t, counting.writes(), "no full roster came, nothing was written")

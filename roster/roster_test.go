@@ -51,25 +51,29 @@ type events struct {
 
 func listen(r *roster.Roster) *events {
 	ev := &events{ch: make(chan string, 100)}
-	add := func(kind string) func([]roster.Entry) {
-		return func(es []roster.Entry) {
-			var s []string
-			for _, e := range es {
-				s = append(s, e.JID.String())
-			}
-			ev.add(kind + " " + strings.Join(s, ","))
+	r.OnChange(func(ch roster.Change) { ev.change(ch) })
+	r.OnLoaded(func(l roster.Loaded) { ev.add(fmt.Sprintf("loaded %v", l.Err)) })
+	r.OnStoreFailed(func(f roster.StoreFailed) { ev.add("store " + f.Err.Error()) })
+	return ev
+}
+
+// change records a Change as a line per kind: added, updated, deleted.
+func (ev *events) change(ch roster.Change) {
+	for _, k := range []struct {
+		kind string
+		es   []roster.Entry
+	}{{"added", ch.Added}, {"updated", ch.Updated}, {"deleted", ch.Deleted}} {
+		if len(k.es) > 0 {
+			ev.add(k.kind + " " + strings.Join(jids(k.es), ","))
 		}
 	}
-	r.Listen(roster.Listener{
-		Added:   add("added"),
-		Updated: add("updated"),
-		Deleted: add("deleted"),
-		Loaded: func(err error) {
-			ev.add(fmt.Sprintf("loaded %v", err))
-		},
-		StoreFailed: func(err error) { ev.add("store " + err.Error()) },
-	})
-	return ev
+}
+
+// newRoster returns c's Roster with settings made before c logs in.
+func newRoster(c *xmpp.Conn, set func(*roster.Roster)) *roster.Roster {
+	r := roster.For(c)
+	set(r)
+	return r
 }
 
 func (ev *events) add(s string) {
@@ -148,7 +152,7 @@ func TestFetch(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
 	connect(t, juliet, "", fetch, func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listen(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -203,7 +207,7 @@ C: <iq type='result' id='push4'/>
 S: <iq type='set' id='push5' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver16'><item jid='tybalt@example.com' subscription='remove'/></query></iq>
 C: <iq type='result' id='push5'/>
 `, func(c *xmpp.Conn) {
-			r = roster.New(c)
+			r = roster.For(c)
 			ev = listen(r)
 		})
 		require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -254,7 +258,7 @@ C: <iq type='error' id='badjid'><error type='modify'><bad-request xmlns='urn:iet
 S: <iq type='set' id='ok' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' subscription='none'/></query></iq>
 C: <iq type='result' id='ok'/>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listen(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -298,7 +302,7 @@ S: <iq type='error' id='{{again}}' to='juliet@example.com/balcony'><error type='
 C: <iq type='set' id='{{long}}'><query xmlns='jabber:iq:roster'><item jid='tybalt@example.com'><group>Enemies</group></item></query></iq>
 S: <iq type='error' id='{{long}}' to='juliet@example.com/balcony'><error type='modify'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `, func(c *xmpp.Conn) {
-			r = roster.New(c, roster.LoadAtLogin(false))
+			r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) })
 		})
 		nurse := jid.MustParse("nurse@example.com")
 		ctx := ctxT(t)
@@ -351,12 +355,13 @@ func TestVersionedNoChanges(t *testing.T) {
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver='ver14'/></iq>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'/>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.WithStore(counting))
-		assert.Equal(t, stored, r.Entries(), "the store's entries before login")
+		r = newRoster(c, func(r *roster.Roster) { r.SetStore(counting) })
+		assert.Empty(t, r.Entries(), "the store is read at the first fetch")
+		assert.Same(t, counting, r.Store())
 		ev = listen(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	ev.expect(t, "loaded <nil>")
+	ev.expect(t, "added romeo@example.net", "loaded <nil>")
 	assert.Equal(t, stored, r.Entries())
 	assert.Equal(t, "ver14", r.Version())
 	assert.Zero(t, counting.writes())
@@ -383,7 +388,7 @@ C: <iq type='result' id='b'/>
 S: <iq type='set' id='c' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver72'><item jid='nurse@example.org' name='Nurse'/></query></iq>
 C: <iq type='result' id='c'/>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.WithStore(store))
+		r = newRoster(c, func(r *roster.Roster) { r.SetStore(store) })
 		ev = listen(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -421,7 +426,9 @@ func containsAll(l []string, want ...string) bool {
 }
 
 // TestPushDuringFetch: a push that the server sends before the fetch's
-// result is applied after it, not lost under it.
+// result is heard in its place, before the result, and applied again
+// over the result: a result older than the push (this one lacks nurse)
+// does not lose it.
 func TestPushDuringFetch(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
@@ -431,11 +438,11 @@ S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabbe
 C: <iq type='result' id='push1'/>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='romeo@example.net' subscription='both'/></query></iq>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listen(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
-	ev.expect(t, "added nurse@example.com,romeo@example.net", "loaded <nil>")
+	ev.expect(t, "added nurse@example.com", "added romeo@example.net", "loaded <nil>")
 	assert.Equal(t, []string{"nurse@example.com", "romeo@example.net"}, jids(r.Entries()))
 }
 
@@ -450,7 +457,7 @@ S: <iq type='error' id='{{get}}' to='juliet@example.com/balcony'><error type='wa
 C: <iq type='get' id='{{again}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'/></iq>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listen(r)
 	})
 	err := r.WaitLoaded(ctxT(t))
@@ -482,7 +489,7 @@ S: <iq id="{{roster}}" to="8049a646c63e65e8@oatest.dgcb.com.cn/phone" type="resu
     </query>
    </iq>
 `, func(c *xmpp.Conn) {
-			r = roster.New(c, roster.WithStore(store))
+			r = newRoster(c, func(r *roster.Roster) { r.SetStore(store) })
 		})
 		require.NoError(t, r.WaitLoaded(ctxT(t)))
 		want := []roster.Entry{
@@ -501,17 +508,6 @@ S: <iq id="{{roster}}" to="8049a646c63e65e8@oatest.dgcb.com.cn/phone" type="resu
 		assert.Equal(t, "-491295515", ver)
 		assert.Equal(t, want, entries)
 	})
-}
-
-// TestSecondRoster: a Conn takes one Roster; after Close another can be
-// attached.
-func TestSecondRoster(t *testing.T) {
-	c := xmpp.New(xmpp.Config{JID: juliet})
-	r := roster.New(c)
-	assert.Panics(t, func() { roster.New(c) })
-	r.Close()
-	r.Close()
-	roster.New(c).Close()
 }
 
 // countingStore counts the writes to a Store.
@@ -560,7 +556,7 @@ C: <iq type='result' id='a'/>
 			c.HandlePresence(nil, func(*stanza.Presence) {
 				assert.NoError(t, r.WaitLoaded(context.Background()))
 			})
-			r = roster.New(c)
+			r = roster.For(c)
 		})
 		synctest.Wait()
 		assert.Equal(t, "ver50", r.Version())

@@ -14,11 +14,13 @@ import (
 )
 
 // Store keeps a roster and its version between logins, for roster
-// versioning (RFC 6121 section 2.6; Smack's RosterStore). The Roster calls
-// it one call at a time, never from two goroutines at once, and never
-// holding a lock that Entries or Entry take; a slow Store holds up the
-// roster pushes behind it (and so the connection's dispatcher), not the
-// readers of the roster.
+// versioning (RFC 6121 section 2.6; Smack's RosterStore); Roster.SetStore
+// gives one to the Roster. The Roster calls it one call at a time, never
+// holding a lock that Entries or Entry take: Load when a fetch takes the
+// Store (on the connection's dispatcher for the fetch at login, on the
+// caller's goroutine for Roster.Load), Replace and Update on the
+// dispatcher, in the order of the changes. A slow Store thus holds up the
+// connection's dispatcher, not the readers of the roster.
 //
 // A Store must keep what it saved consistent: after a failed Replace or
 // Update, Load must return an earlier complete state (an older version
@@ -26,8 +28,8 @@ import (
 // the server for the changes since the version Load returns.
 type Store interface {
 	// Load returns the stored version and entries; an empty store
-	// returns "" and none. The Roster calls it once, before its first
-	// fetch.
+	// returns "" and none. The Roster calls it once, when the first
+	// fetch after SetStore takes the Store.
 	Load() (ver string, entries []Entry, err error)
 	// Replace replaces everything stored with a full roster.
 	Replace(ver string, entries []Entry) error
@@ -77,8 +79,8 @@ func (s *snapshot) list() []Entry {
 	return l
 }
 
-// MemoryStore is a Store in memory, the Roster's default: the version
-// survives reconnecting the same Conn, not the process. Its zero value is
+// MemoryStore is a Store in memory, the one a Roster starts with: the
+// version survives reconnecting the same Conn, not the process. Its zero value is
 // an empty store, ready to use; it is safe for concurrent use.
 type MemoryStore struct {
 	mu sync.Mutex

@@ -12,16 +12,24 @@ import (
 
 // SubscriptionMode says how the Roster answers a contact's request to
 // see the user's presence (RFC 6121 section 3.1.3; Smack's
-// Roster.SubscriptionMode). The zero SubscriptionMode is Manual, Smack's
+// Roster.SubscriptionMode). The zero SubscriptionMode is Manual, the
 // default.
+//
+// Smack's default changed from accept_all (4.1) to reject_all (4.2 and
+// later); gosmack's is neither, because a library should not answer for
+// the user: AcceptAll shows the user's presence to anyone who asks, and
+// RejectAll sends a refusal the user never made, which the contact sees
+// and the server forgets. Manual answers nothing by itself: the listeners
+// or the user decide, and a request nobody answers stays pending at the
+// server, which delivers it again at each login (RFC 6121 section 3.1.3),
+// so nothing is disclosed and nothing lost. An application that has no
+// one to ask (a bot) sets AcceptAll or RejectAll.
 type SubscriptionMode int
 
 // Subscription modes.
 const (
-	// Manual leaves the answer to the listeners: SubscriptionRequested
-	// may decide at once, or later with Approve or Deny. A request no
-	// one answers stays pending at the server, which delivers it again
-	// at the next login (RFC 6121 section 3.1.3).
+	// Manual leaves the answer to the OnSubscriptionRequest listeners
+	// and the user, with Approve or Deny, now or later.
 	Manual SubscriptionMode = iota
 	// AcceptAll approves every request (the Roster sends subscribed).
 	AcceptAll
@@ -29,32 +37,19 @@ const (
 	RejectAll
 )
 
-// WithSubscriptionMode sets how subscription requests are answered
-// (Smack's setSubscriptionMode); the default is Manual.
-func WithSubscriptionMode(m SubscriptionMode) Option {
-	return func(r *Roster) { r.mode = m }
+// SubscriptionRequest is a contact's request to see the user's presence
+// (RFC 6121 section 3.1.3), as OnSubscriptionRequest hears it.
+type SubscriptionRequest struct {
+	// From is the contact's bare JID, to give to Approve or Deny.
+	From jid.JID
+	// Presence is the request as received (a copy): a status or an
+	// extension (a nickname, say) may come with it.
+	Presence *stanza.Presence
+	// Mode is the SubscriptionMode that met the request: with AcceptAll
+	// and RejectAll the Roster has sent the answer already; with Manual
+	// the answer is the listeners' or the user's to send.
+	Mode SubscriptionMode
 }
-
-// SubscribeBack makes every approval (by AcceptAll, by a listener's
-// Accept, or by Approve) also request a subscription to the contact's
-// presence, unless the roster shows one already or one is pending
-// (Smack's SubscribeAnswer.ApproveAndAlsoRequestIfRequired). Off by
-// default.
-func SubscribeBack(on bool) Option { return func(r *Roster) { r.back = on } }
-
-// Answer is what a SubscriptionRequested listener decides.
-type Answer int
-
-// Answers.
-const (
-	// Undecided leaves the request to the next listener, and to Approve
-	// or Deny later (Smack's SubscribeListener returning null).
-	Undecided Answer = iota
-	// Accept approves the request, as Approve does.
-	Accept
-	// Reject denies it, as Deny does.
-	Reject
-)
 
 // ErrNoPreApproval means PreApprove was called on a connection whose
 // server does not advertise subscription pre-approval (RFC 6121 section
@@ -84,7 +79,7 @@ func (r *Roster) Unsubscribe(ctx context.Context, j jid.JID) error {
 
 // Approve lets j see the user's presence (RFC 6121 section 3.1.4:
 // presence of type subscribed), answering j's request. With
-// SubscribeBack, it also asks j for a subscription when the roster shows
+// SetSubscribeBack(true), it also asks j for a subscription when the roster shows
 // none and none is pending. It returns as Subscribe does.
 func (r *Roster) Approve(ctx context.Context, j jid.JID) error {
 	if err := r.sendSub(ctx, j, stanza.Subscribed, "approving"); err != nil {
@@ -111,7 +106,7 @@ func (r *Roster) Deny(ctx context.Context, j jid.JID) error {
 // urn:xmpp:features:pre-approval take it; with others PreApprove sends
 // nothing and returns ErrNoPreApproval. It returns as Subscribe does.
 func (r *Roster) PreApprove(ctx context.Context, j jid.JID) error {
-	if !r.c.IsConnected() || !r.c.Features().Has(FeaturePreApproval.Space, FeaturePreApproval.Local) {
+	if !r.c.IsConnected() || !r.c.Features().Has(NSPreApproval, "sub") {
 		return fmt.Errorf("roster: pre-approving %s: %w", j, ErrNoPreApproval)
 	}
 	return r.sendSub(ctx, j, stanza.Subscribed, "pre-approving")
@@ -120,7 +115,7 @@ func (r *Roster) PreApprove(ctx context.Context, j jid.JID) error {
 // PreApprovalSupported says whether the server advertised subscription
 // pre-approval on the current stream (Smack's isSubscriptionPreApprovalSupported).
 func (r *Roster) PreApprovalSupported() bool {
-	return r.c.Features().Has(FeaturePreApproval.Space, FeaturePreApproval.Local)
+	return r.c.Features().Has(NSPreApproval, "sub")
 }
 
 func (r *Roster) sendSub(ctx context.Context, j jid.JID, typ stanza.PresenceType, what string) error {
@@ -151,61 +146,74 @@ func (r *Roster) wantsBack(j jid.JID) bool {
 }
 
 // onSubscribe handles a subscription request, on the dispatcher: the
-// mode or the listeners answer it (in batch order, see run).
+// mode answers it, then the listeners hear it.
 func (r *Roster) onSubscribe(p *stanza.Presence) {
 	if p.From.IsZero() {
 		return
 	}
 	r.mu.Lock()
-	r.waitRoomLocked()
-	if r.closed {
-		r.mu.Unlock()
-		return
-	}
-	run := r.queueLocked(batch{request: clonePresence(p), mode: r.mode})
+	closed, mode := r.closed, r.mode
 	r.mu.Unlock()
-	if run {
-		r.drain()
-	}
-}
-
-// answer answers the request p as the mode or the listeners ls decide.
-func (r *Roster) answer(p *stanza.Presence, mode SubscriptionMode, ls []*Listener) {
-	a := Undecided
-	switch mode {
-	case AcceptAll:
-		a = Accept
-	case RejectAll:
-		a = Reject
-	default:
-		for _, l := range ls {
-			if l.SubscriptionRequested == nil {
-				continue
-			}
-			if a = l.SubscriptionRequested(clonePresence(p)); a != Undecided {
-				break
-			}
-		}
-	}
-	if a == Undecided {
+	if closed {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, sendTimeout)
-	defer cancel()
-	j := p.From.Bare()
-	// An error here means the stream ended: the server delivers the
-	// request again at the next login.
-	if a == Accept {
-		_ = r.Approve(ctx, j)
-	} else {
-		_ = r.Deny(ctx, j)
+	if mode == AcceptAll || mode == RejectAll {
+		ctx, cancel := context.WithTimeout(r.ctx, sendTimeout)
+		// An error here means the stream ended: the server delivers the
+		// request again at the next login.
+		if mode == AcceptAll {
+			_ = r.Approve(ctx, p.From.Bare())
+		} else {
+			_ = r.Deny(ctx, p.From.Bare())
+		}
+		cancel()
+	}
+	for f := range r.requests.All() {
+		f(SubscriptionRequest{From: p.From.Bare(), Presence: clonePresence(p), Mode: mode})
 	}
 }
 
-// SetSubscriptionMode changes how later subscription requests are
-// answered (Smack's setSubscriptionMode).
+// OnSubscriptionRequest registers f to hear every contact's request to
+// see the user's presence (Smack's addSubscribeListener), after the
+// SubscriptionMode answered it, if it does: in Manual mode, f may answer
+// with Approve or Deny (or leave it to the user). f runs on the
+// connection's dispatcher, in order with the stanzas. The returned func
+// removes f; it is safe to call more than once. A nil f panics.
+func (r *Roster) OnSubscriptionRequest(f func(SubscriptionRequest)) (remove func()) {
+	mustListen("OnSubscriptionRequest", f == nil)
+	return r.requests.Add(f)
+}
+
+// SetSubscriptionMode sets how contacts' requests are answered (Smack's
+// setSubscriptionMode), from the next request the dispatcher hands the
+// Roster. The default is Manual (see SubscriptionMode for why).
 func (r *Roster) SetSubscriptionMode(m SubscriptionMode) {
 	r.mu.Lock()
 	r.mode = m
 	r.mu.Unlock()
+}
+
+// SubscriptionMode returns how contacts' requests are answered.
+func (r *Roster) SubscriptionMode() SubscriptionMode {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mode
+}
+
+// SetSubscribeBack makes every approval (by AcceptAll or by Approve) also
+// request a subscription to the contact's presence, unless the roster
+// shows one already or one is pending (Smack's
+// SubscribeAnswer.ApproveAndAlsoRequestIfRequired); it takes effect from
+// the next approval. Off by default.
+func (r *Roster) SetSubscribeBack(on bool) {
+	r.mu.Lock()
+	r.back = on
+	r.mu.Unlock()
+}
+
+// SubscribeBack reports whether approvals also request a subscription.
+func (r *Roster) SubscribeBack() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.back
 }

@@ -1,6 +1,7 @@
 package roster_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/gosmack/gosmack/jid"
@@ -33,10 +34,14 @@ S: <iq type='set' id='push3' to='juliet@example.com/balcony'><query xmlns='jabbe
 C: <iq type='result' id='push3'/>
 S: <presence from='nurse@example.com/kitchen' to='juliet@example.com' type='unavailable'/>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c, roster.LoadAtLogin(false))
+		r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) })
 		ev = listen(r)
-		r.Listen(roster.Listener{PresenceChanged: func(p *stanza.Presence) { ev.add(describe(p)) }})
-		r.Listen(roster.Listener{Added: func(es []roster.Entry) { pending <- es[0].SubscriptionPending() }})
+		r.OnPresenceChanged(func(p *stanza.Presence) { ev.add(describe(p)) })
+		r.OnChange(func(ch roster.Change) {
+			if len(ch.Added) > 0 {
+				pending <- ch.Added[0].SubscriptionPending()
+			}
+		})
 	})
 	ctx := ctxT(t)
 	require.NoError(t, r.Subscribe(ctx, nurse))
@@ -59,63 +64,70 @@ S: <presence from='nurse@example.com/kitchen' to='juliet@example.com' type='unav
 
 // TestSubscribeIn: a contact's request (RFC 6121 section 3.1.3) answered
 // by each mode: AcceptAll (with and without SubscribeBack), RejectAll,
-// and Manual, where a listener decides at once or the user later.
+// and Manual, where a listener answers at once or the user later. Every
+// listener hears the request, after the mode's answer.
 func TestSubscribeIn(t *testing.T) {
-	request := `S: <presence from='nurse@example.com' to='juliet@example.com' type='subscribe'/>
+	request := `S: <presence from='nurse@example.com/kitchen' to='juliet@example.com' type='subscribe'><status>hello</status></presence>
 `
+	approve := func(r *roster.Roster, req roster.SubscriptionRequest) error {
+		return r.Approve(context.Background(), req.From)
+	}
+	deny := func(r *roster.Roster, req roster.SubscriptionRequest) error {
+		return r.Deny(context.Background(), req.From)
+	}
 	for _, tc := range []struct {
 		name   string
-		opts   []roster.Option
-		answer roster.Answer // what the Manual listener says
+		mode   roster.SubscriptionMode
+		back   bool
+		answer func(*roster.Roster, roster.SubscriptionRequest) error // what the listener does
 		later  func(*testing.T, *roster.Roster)
 		sent   string
 	}{
-		{name: "AcceptAll", opts: []roster.Option{roster.WithSubscriptionMode(roster.AcceptAll)},
+		{name: "AcceptAll", mode: roster.AcceptAll,
 			sent: "C: <presence id='{{a}}' to='nurse@example.com' type='subscribed'/>\n"},
-		{name: "AcceptAllSubscribeBack", opts: []roster.Option{roster.WithSubscriptionMode(roster.AcceptAll), roster.SubscribeBack(true)},
+		{name: "AcceptAllSubscribeBack", mode: roster.AcceptAll, back: true,
 			sent: "C: <presence id='{{a}}' to='nurse@example.com' type='subscribed'/>\n" +
 				"C: <presence id='{{b}}' to='nurse@example.com' type='subscribe'/>\n"},
-		{name: "RejectAll", opts: []roster.Option{roster.WithSubscriptionMode(roster.RejectAll)},
+		{name: "RejectAll", mode: roster.RejectAll,
 			sent: "C: <presence id='{{a}}' to='nurse@example.com' type='unsubscribed'/>\n"},
-		{name: "ManualAccept", answer: roster.Accept,
+		{name: "ManualApproveInListener", answer: approve,
 			sent: "C: <presence id='{{a}}' to='nurse@example.com' type='subscribed'/>\n"},
-		{name: "ManualReject", answer: roster.Reject,
+		{name: "ManualDenyInListener", answer: deny,
 			sent: "C: <presence id='{{a}}' to='nurse@example.com' type='unsubscribed'/>\n"},
-		{name: "ManualApproveLater", answer: roster.Undecided,
+		{name: "ManualApproveLater",
 			later: func(t *testing.T, r *roster.Roster) { require.NoError(t, r.Approve(ctxT(t), nurse)) },
 			sent:  "C: <presence id='{{a}}' to='nurse@example.com' type='subscribed'/>\n"},
-		{name: "ManualApproveLaterSubscribeBack", opts: []roster.Option{roster.SubscribeBack(true)}, answer: roster.Undecided,
+		{name: "ManualApproveLaterSubscribeBack", back: true,
 			later: func(t *testing.T, r *roster.Roster) { require.NoError(t, r.Approve(ctxT(t), nurse)) },
 			sent: "C: <presence id='{{a}}' to='nurse@example.com' type='subscribed'/>\n" +
 				"C: <presence id='{{b}}' to='nurse@example.com' type='subscribe'/>\n"},
-		{name: "ManualDenyLater", answer: roster.Undecided,
+		{name: "ManualDenyLater",
 			later: func(t *testing.T, r *roster.Roster) { require.NoError(t, r.Deny(ctxT(t), nurse)) },
 			sent:  "C: <presence id='{{a}}' to='nurse@example.com' type='unsubscribed'/>\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var r *roster.Roster
-			asked := make(chan *stanza.Presence, 10)
+			asked := make(chan roster.SubscriptionRequest, 10)
 			connect(t, juliet, "", request+tc.sent, func(c *xmpp.Conn) {
-				r = roster.New(c, append([]roster.Option{roster.LoadAtLogin(false)}, tc.opts...)...)
-				// A listener without the func is skipped; one that
-				// leaves the request undecided passes it on.
-				r.Listen(roster.Listener{})
-				r.Listen(roster.Listener{SubscriptionRequested: func(p *stanza.Presence) roster.Answer {
-					asked <- p
-					return roster.Undecided
-				}})
-				r.Listen(roster.Listener{SubscriptionRequested: func(*stanza.Presence) roster.Answer { return tc.answer }})
+				r = newRoster(c, func(r *roster.Roster) {
+					r.SetLoadAtLogin(false)
+					r.SetSubscriptionMode(tc.mode)
+					r.SetSubscribeBack(tc.back)
+				})
+				assert.Equal(t, tc.mode, r.SubscriptionMode())
+				assert.Equal(t, tc.back, r.SubscribeBack())
+				r.OnSubscriptionRequest(func(req roster.SubscriptionRequest) { asked <- req })
+				if tc.answer != nil {
+					r.OnSubscriptionRequest(func(req roster.SubscriptionRequest) { assert.NoError(t, tc.answer(r, req)) })
+				}
 			})
-			if tc.later != nil || tc.answer != roster.Undecided {
-				p := <-asked
-				assert.Equal(t, nurse, p.From)
-				assert.Equal(t, stanza.Subscribe, p.Type)
-			}
+			req := <-asked
+			assert.Equal(t, nurse, req.From, "the bare JID")
+			assert.Equal(t, stanza.Subscribe, req.Presence.Type)
+			assert.Equal(t, "hello", req.Presence.Status(""))
+			assert.Equal(t, tc.mode, req.Mode)
 			if tc.later != nil {
 				tc.later(t, r)
-			}
-			if len(tc.opts) > 0 && tc.later == nil {
-				assert.Empty(t, asked, "the mode answers; listeners are not asked")
 			}
 		})
 	}
@@ -131,7 +143,7 @@ C: <presence id='{{c}}' to='mercutio@example.com' type='unsubscribed'/>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='mercutio@example.com' name='Mercutio' subscription='none'/></query></iq>
 C: <iq type='result' id='push1'/>
 `, func(c *xmpp.Conn) {
-		r = roster.New(c)
+		r = roster.For(c)
 		ev = listen(r)
 	})
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
@@ -147,7 +159,7 @@ C: <iq type='result' id='push1'/>
 func TestPreApprove(t *testing.T) {
 	t.Run("NotOffered", func(t *testing.T) {
 		var r *roster.Roster
-		connect(t, juliet, "", "", func(c *xmpp.Conn) { r = roster.New(c, roster.LoadAtLogin(false)) })
+		connect(t, juliet, "", "", func(c *xmpp.Conn) { r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) }) })
 		assert.False(t, r.PreApprovalSupported())
 		assert.ErrorIs(t, r.PreApprove(ctxT(t), nurse), roster.ErrNoPreApproval)
 	})
@@ -159,7 +171,7 @@ C: <presence id='{{a}}' to='nurse@example.com' type='subscribed'/>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' subscription='none' approved='true'/></query></iq>
 C: <iq type='result' id='push1'/>
 `, func(c *xmpp.Conn) {
-			r = roster.New(c, roster.LoadAtLogin(false))
+			r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) })
 			ev = listen(r)
 		})
 		assert.True(t, r.PreApprovalSupported())

@@ -83,7 +83,7 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 	caps.New(d, caps.Config{})
 	cl := &client{
 		c:      c,
-		roster: roster.New(c),
+		roster: roster.For(c),
 		chats:  chat.For(c),
 		mucs:   muc.New(c),
 		out:    &printer{w: w},
@@ -99,42 +99,39 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 // listen registers the listeners that print what arrives.
 func (cl *client) listen() {
 	var once sync.Once
-	entries := func(what string) func([]roster.Entry) {
-		return func(es []roster.Entry) {
-			if !cl.live.Load() || cl.quiet.Load() {
-				return // the first fetch: run lists the roster after it
-			}
-			for _, e := range es {
-				cl.out.print(tagRoster, "%s %s", what, entryText(e))
+	cl.roster.OnChange(func(ch roster.Change) {
+		if !cl.live.Load() || cl.quiet.Load() {
+			return // the first fetch: run lists the roster after it
+		}
+		for _, k := range []struct {
+			what string
+			es   []roster.Entry
+		}{{"added", ch.Added}, {"changed", ch.Updated}, {"removed", ch.Deleted}} {
+			for _, e := range k.es {
+				cl.out.print(tagRoster, "%s %s", k.what, entryText(e))
 			}
 		}
-	}
-	cl.roster.Listen(roster.Listener{
-		Added:   entries("added"),
-		Updated: entries("changed"),
-		Deleted: entries("removed"),
-		Loaded: func(err error) {
-			first := false
-			once.Do(func() {
-				first = true
-				cl.loadErr = err
-				close(cl.loaded)
-			})
-			if !first && err != nil && !cl.quiet.Load() {
-				cl.out.print(tagError, "loading the roster: %v", err)
-			}
-		},
-		PresenceChanged: func(p *stanza.Presence) {
-			if cl.quiet.Load() || p.From == cl.c.JID() || cl.isRoomPresence(p) {
-				return // this session's own presence, or a room's
-			}
-			cl.out.print(tagPresence, "%s: %s", clean(p.From.String()), presenceText(p))
-		},
-		SubscriptionRequested: func(p *stanza.Presence) roster.Answer {
-			from := clean(p.From.Bare().String())
-			cl.out.print(tagSubscribe, "%s asks to see your presence: /approve %s or /deny %s", from, from, from)
-			return roster.Undecided
-		},
+	})
+	cl.roster.OnLoaded(func(l roster.Loaded) {
+		first := false
+		once.Do(func() {
+			first = true
+			cl.loadErr = l.Err
+			close(cl.loaded)
+		})
+		if !first && l.Err != nil && !cl.quiet.Load() {
+			cl.out.print(tagError, "loading the roster: %v", l.Err)
+		}
+	})
+	cl.roster.OnPresenceChanged(func(p *stanza.Presence) {
+		if cl.quiet.Load() || p.From == cl.c.JID() || cl.isRoomPresence(p) {
+			return // this session's own presence, or a room's
+		}
+		cl.out.print(tagPresence, "%s: %s", clean(p.From.String()), presenceText(p))
+	})
+	cl.roster.OnSubscriptionRequest(func(req roster.SubscriptionRequest) {
+		from := clean(req.From.String())
+		cl.out.print(tagSubscribe, "%s asks to see your presence: /approve %s or /deny %s", from, from, from)
 	})
 	cl.chats.OnMessage(func(e chat.Incoming) {
 		m := e.Message

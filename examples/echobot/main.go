@@ -62,7 +62,9 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	caps.New(d, caps.Config{})
 	// The roster answers subscription requests: accepted, and a request
 	// sent back unless the bot is subscribed already (or asked).
-	roster.New(c, roster.WithSubscriptionMode(roster.AcceptAll), roster.SubscribeBack(true))
+	contacts := roster.For(c)
+	contacts.SetSubscriptionMode(roster.AcceptAll)
+	contacts.SetSubscribeBack(true)
 	// Registered before logging in, so that messages the server delivers
 	// right after login (offline messages) are answered too.
 	c.HandleMessage(stanza.IsMessage(stanza.Chat, stanza.Normal), func(m *stanza.Message) {

@@ -15,7 +15,6 @@ import (
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/roster"
-	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 )
 
@@ -42,15 +41,15 @@ func TestIntegrationEchoBotSubscriptions(t *testing.T) {
 		botJID := b.WaitOnline(t, 30*time.Second)
 
 		c := xmpp.New(userCfg)
-		r := roster.New(c)
+		r := roster.For(c)
 		asked := make(chan jid.JID, 1)
-		r.Listen(roster.Listener{SubscriptionRequested: func(p *stanza.Presence) roster.Answer {
+		r.OnSubscriptionRequest(func(req roster.SubscriptionRequest) {
 			select {
-			case asked <- p.From:
+			case asked <- req.From:
 			default:
 			}
-			return roster.Accept
-		}})
+			_ = r.Approve(ctx, req.From)
+		})
 		require.NoError(t, c.Connect(ctx))
 		defer c.Close()
 		require.NoError(t, r.WaitLoaded(ctx))
