@@ -70,6 +70,10 @@ func TestDispatch(t *testing.T) {
 		c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
 		var got []int
 		running := false
+		// Hold the dispatcher until all 100 are queued, so that the one
+		// queued by the first comes after them all.
+		start := make(chan struct{})
+		c.Dispatch(func() { <-start })
 		for i := range 100 {
 			c.Dispatch(func() {
 				assert.False(t, running, "one at a time")
@@ -81,6 +85,7 @@ func TestDispatch(t *testing.T) {
 				running = false
 			})
 		}
+		close(start)
 		synctest.Wait()
 		require.Len(t, got, 101)
 		for i := range 100 {
