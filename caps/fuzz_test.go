@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/wire"
 	"github.com/gosmack/gosmack/internal/wiretest"
@@ -161,7 +162,7 @@ func illFormed(info *disco.Info) bool {
 		if ft == "" {
 			continue // no hidden FORM_TYPE: ignored
 		}
-		if slices.Contains(types, ft) || slices.ContainsFunc(info.Forms[k].Field(disco.FormType).Values, func(v string) bool { return v != ft }) {
+		if slices.Contains(types, ft) || slices.ContainsFunc(info.Forms[k].Field(dataform.FormTypeVar).Values, func(v string) bool { return v != ft }) {
 			return true
 		}
 		types = append(types, ft)

@@ -3,8 +3,7 @@
 // requests about the client, and asks other entities (servers, MUC rooms,
 // contacts) theirs. It stands for Smack's ServiceDiscoveryManager,
 // DiscoverInfo, DiscoverItems and NodeInformationProvider. Extended-info
-// forms are package dataform's forms (Form and Field are aliases of its
-// types).
+// forms are package dataform's forms.
 //
 //	d := disco.New(c, disco.Identity{Category: "client", Type: "pc", Name: "My app"})
 //	c.Announce("urn:xmpp:ping") // what managers do when attached
@@ -42,9 +41,8 @@
 // capabilities (package caps) cache, by verification string, with the
 // hash checked first.
 //
-// Info, Items and Form implement stanza.Extension where they are
-// payloads, so they can be read from or put into any stanza without
-// registering anything.
+// Info implements stanza.Extension, as dataform.Form does, so either can
+// be read from or put into any stanza without registering anything.
 //
 // # Concurrency and contexts
 //

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -36,7 +37,7 @@ type Manager struct {
 	identities []Identity
 
 	mu       sync.Mutex
-	forms    []*Form
+	forms    []*dataform.Form
 	items    []*Item
 	nodes    map[string]*NodeHandler
 	onChange []*func()
@@ -127,12 +128,12 @@ func (m *Manager) OwnInfo() *Info {
 // returned func removes it. A form without a hidden FORM_TYPE, with
 // several FORM_TYPE values, or with the FORM_TYPE of a form already added
 // panics: entity capabilities could not hash it.
-func (m *Manager) AddForm(f Form) (remove func()) {
+func (m *Manager) AddForm(f dataform.Form) (remove func()) {
 	ft := f.FormType()
 	if ft == "" {
 		panic("disco: AddForm: the form has no hidden FORM_TYPE field")
 	}
-	if slices.ContainsFunc(f.Field(FormType).Values, func(v string) bool { return v != ft }) {
+	if slices.ContainsFunc(f.Field(dataform.FormTypeVar).Values, func(v string) bool { return v != ft }) {
 		panic("disco: AddForm: the FORM_TYPE field has more than one value")
 	}
 	c := f.Clone()
@@ -149,7 +150,7 @@ func (m *Manager) AddForm(f Form) (remove func()) {
 	m.changed()
 	return sync.OnceFunc(func() {
 		m.mu.Lock()
-		m.forms = slices.DeleteFunc(m.forms, func(q *Form) bool { return q == p })
+		m.forms = slices.DeleteFunc(m.forms, func(q *dataform.Form) bool { return q == p })
 		m.mu.Unlock()
 		m.changed()
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -126,7 +127,7 @@ S: <iq type='result' id='{{sync2}}'/>
 	d.OnChange(func() { changes++ })
 	withdraw := c.Announce("urn:xmpp:receipts")
 	withdraw()
-	removeForm := d.AddForm(disco.NewForm("urn:xmpp:dataforms:softwareinfo", disco.Field{Var: "software", Values: []string{"gosmack"}}))
+	removeForm := d.AddForm(dataform.New(dataform.TypeResult, "urn:xmpp:dataforms:softwareinfo", dataform.Field{Var: "software", Values: []string{"gosmack"}}))
 	removeNode := d.HandleNode("n", disco.NodeHandler{Items: func(context.Context, *stanza.IQ) ([]disco.Item, error) { return nil, nil }})
 	assert.Equal(t, 3, changes)
 	sync(t, c)
@@ -134,11 +135,11 @@ S: <iq type='result' id='{{sync2}}'/>
 	removeNode()
 	assert.Equal(t, 4, changes)
 	sync(t, c)
-	assert.Panics(t, func() { d.AddForm(disco.Form{}) }, "no FORM_TYPE")
-	d.AddForm(disco.NewForm("urn:x"))
-	assert.Panics(t, func() { d.AddForm(disco.NewForm("urn:x")) }, "same FORM_TYPE twice")
+	assert.Panics(t, func() { d.AddForm(dataform.Form{}) }, "no FORM_TYPE")
+	d.AddForm(dataform.New(dataform.TypeResult, "urn:x"))
+	assert.Panics(t, func() { d.AddForm(dataform.New(dataform.TypeResult, "urn:x")) }, "same FORM_TYPE twice")
 	assert.Panics(t, func() {
-		d.AddForm(disco.Form{Fields: []disco.Field{{Var: "FORM_TYPE", Type: "hidden", Values: []string{"urn:y", "urn:z"}}}})
+		d.AddForm(dataform.Form{Fields: []dataform.Field{{Var: "FORM_TYPE", Type: "hidden", Values: []string{"urn:y", "urn:z"}}}})
 	}, "two FORM_TYPE values")
 	assert.Panics(t, func() { d.HandleNode("", disco.NodeHandler{}) })
 }
