@@ -239,7 +239,10 @@ func TestExtension(t *testing.T) {
 }
 
 func TestCache(t *testing.T) {
-	c := &Cache{Max: 2}
+	c := new(Cache)
+	assert.Equal(t, DefaultCacheSize, c.Max())
+	c.SetMax(2)
+	assert.Equal(t, 2, c.Max())
 	require.ErrorIs(t, c.Add("sha-1", "q07IKJEyjvHSyhy//CH0CxmKi8w=", exodus()), ErrMismatch)
 	assert.Equal(t, 0, c.Len())
 	require.NoError(t, c.Add("sha-1", "q07IKJEyjvHSyhy//CH0CxmKi8w=", psi()))
@@ -253,4 +256,9 @@ func TestCache(t *testing.T) {
 	assert.Equal(t, 2, c.Len())
 	assert.Nil(t, c.Get("sha-1", "q07IKJEyjvHSyhy//CH0CxmKi8w="), "the oldest is forgotten")
 	assert.NotNil(t, c.Get("sha-256", v256))
+	c.SetMax(1)
+	assert.Equal(t, 1, c.Len(), "a smaller bound forgets at once")
+	assert.NotNil(t, c.Get("sha-256", v256), "the newest stays")
+	c.SetMax(0)
+	assert.Equal(t, DefaultCacheSize, c.Max())
 }
