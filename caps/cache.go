@@ -16,7 +16,7 @@ type key struct{ hash, ver string }
 // Cache maps verification strings to the info they stand for. It holds
 // only verified entries: Add checks the hash, so an entry can be trusted
 // whichever connection put it there, and one Cache may be shared by the
-// managers of many connections (Config.Cache); that is the only way
+// Trackers of many connections (Tracker.SetCache); that is the only way
 // they share anything. It keeps at most Max entries, forgetting the
 // oldest first.
 //

@@ -18,7 +18,7 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// NS is the entity capabilities namespace (XEP-0115), which the manager
+// NS is the entity capabilities namespace (XEP-0115), which the Tracker
 // announces as a feature and puts on the <c/> element.
 const NS = "http://jabber.org/protocol/caps"
 

@@ -16,7 +16,8 @@ import (
 func Example() {
 	ctx := context.Background()
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: "secret"})
-	d := disco.New(c, disco.Identity{Category: "client", Type: "pc", Name: "Balcony"})
+	d := disco.For(c)
+	d.SetIdentities(disco.Identity{Category: "client", Type: "pc", Name: "Balcony"})
 	d.AddForm(dataform.New(dataform.TypeResult, "urn:xmpp:dataforms:softwareinfo",
 		dataform.Field{Var: "software", Values: []string{"Balcony"}},
 		dataform.Field{Var: "software_version", Values: []string{"1.0"}}))

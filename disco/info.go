@@ -32,7 +32,7 @@ var ErrMalformed = errors.New("disco: malformed payload")
 // of entity it is (Category and Type, from the XMPP Registrar's registry,
 // e.g. "client"/"pc", "server"/"im", "conference"/"text"), with an
 // optional human-readable Name in the language Lang (xml:lang). The zero
-// Identity, given to New, stands for client/pc.
+// Identity, given to Client.SetIdentities, stands for client/pc.
 type Identity struct {
 	// Category is the category attribute, such as "client" or "server".
 	Category string

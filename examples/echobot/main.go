@@ -58,8 +58,8 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	// bot's identity and features.
 	ping.New(c)
 	receipts.New(c, receipts.Answer(receipts.Always))
-	d := disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
-	caps.New(d, caps.Config{})
+	disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
+	caps.For(c)
 	// The roster answers subscription requests: accepted, and a request
 	// sent back unless the bot is subscribed already (or asked).
 	roster.New(c, roster.WithSubscriptionMode(roster.AcceptAll), roster.SubscribeBack(true))
