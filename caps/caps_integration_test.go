@@ -19,14 +19,26 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// login logs user in on s with the given resource, with attach run on the
-// Conn before Connect, and closes the connection when the test ends. Set
-// GOSMACK_XMPP_DEBUG=1 to see every element.
-func login(t *testing.T, s *testserver.Server, user, resource string, attach func(*xmpp.Conn)) *xmpp.Conn {
+// login logs cfg's account in with the given resource, with attach run
+// on the Conn before Connect, and closes the connection when the test
+// ends.
+func login(t *testing.T, cfg xmpp.Config, resource string, attach func(*xmpp.Conn)) *xmpp.Conn {
 	t.Helper()
-	cfg := s.Config(t, user)
 	cfg.Resource = resource
 	return testserver.Login(t, cfg, attach)
+}
+
+// account registers a fresh account in band and returns its
+// configuration: the shared test accounts are in use by other tests at
+// the same time. Set GOSMACK_XMPP_DEBUG=1 to see every element.
+func account(t *testing.T, s *testserver.Server) xmpp.Config {
+	t.Helper()
+	cfg := s.Config(t, "dave") // the address, TLS and logger
+	j, err := jid.New(fmt.Sprintf("caps-%d-%08x", time.Now().UnixNano(), mathrand.Uint32()), s.Domain, "")
+	require.NoError(t, err)
+	cfg.JID, cfg.Password = j, j.Localpart()+"-secret"
+	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
+	return cfg
 }
 
 // capsQueries collects the disco#info requests for a caps node that c
@@ -55,22 +67,21 @@ func count(col *xmpp.Collector) int {
 // sends each one's presence to the others). Resource b, with a fake
 // feature, is looked up once by a; resource c, with the same features and
 // so the same ver, is then known to a from the cache the moment its
-// presence arrives, without any query.
+// presence arrives, without any query. A feature b announces later, and
+// b's switch to another hash algorithm, reach a with b's presence sent
+// again.
 func TestIntegrationCapsResolved(t *testing.T) {
 	const fake = "urn:gosmack:test:fake"
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		tag := fmt.Sprintf("%08x", mathrand.Uint32())
-		var am *caps.Manager
-		var ad *disco.Manager
-		a := login(t, s, "dave", "caps-a-"+tag, func(c *xmpp.Conn) {
-			ad = disco.New(c)
-			am = caps.New(ad, caps.Config{})
-		})
+		cfg := account(t, s)
+		var am *caps.Tracker
+		a := login(t, cfg, "a", func(c *xmpp.Conn) { am = caps.For(c) })
+		ad := disco.For(a)
 
-		var bm *caps.Manager
+		var bm *caps.Tracker
 		var bq *xmpp.Collector
-		b := login(t, s, "dave", "caps-b-"+tag, func(c *xmpp.Conn) {
-			bm = caps.New(disco.New(c), caps.Config{})
+		b := login(t, cfg, "b", func(c *xmpp.Conn) {
+			bm = caps.For(c)
 			c.Announce(fake)
 			bq = capsQueries(c, a.JID())
 		})
@@ -87,10 +98,10 @@ func TestIntegrationCapsResolved(t *testing.T) {
 		t.Logf("%s: b's ver %s stands for %q", s.Name, bm.Ver(), info.Features)
 
 		// c: same software, same features, same ver.
-		cJID, err := jid.New("dave", s.Domain, "caps-c-"+tag)
+		cJID, err := cfg.JID.WithResource("c")
 		require.NoError(t, err)
 		arrived := make(chan bool, 1)
-		// Registered after the caps manager's listener, so it runs after
+		// Registered after the Tracker's listener, so it runs after
 		// that one has seen the presence.
 		remove := a.HandlePresence(stanza.And(stanza.IsPresence(stanza.Available), stanza.From(cJID)), func(*stanza.Presence) {
 			_, known := am.Supports(cJID, fake)
@@ -101,9 +112,9 @@ func TestIntegrationCapsResolved(t *testing.T) {
 		})
 		defer remove()
 		var cq *xmpp.Collector
-		var cm *caps.Manager
-		c := login(t, s, "dave", cJID.Resourcepart(), func(c *xmpp.Conn) {
-			cm = caps.New(disco.New(c), caps.Config{})
+		var cm *caps.Tracker
+		c := login(t, cfg, cJID.Resourcepart(), func(c *xmpp.Conn) {
+			cm = caps.For(c)
 			c.Announce(fake)
 			cq = capsQueries(c, a.JID())
 		})
@@ -133,5 +144,14 @@ func TestIntegrationCapsResolved(t *testing.T) {
 			"%s: a never learned b's new caps", s.Name)
 		ok, known = am.Supports(cJID, later)
 		assert.True(t, !ok && known, "c did not change")
+
+		// b switches to SHA-256: the same presence goes out again with a
+		// ver of that algorithm, which a looks up and verifies.
+		bm.SetHash("sha-256")
+		v256 := bm.Ver()
+		require.Eventually(t, func() bool { return am.Cache().Get("sha-256", v256) != nil }, testserver.Timeout, 10*time.Millisecond,
+			"%s: a never learned b's SHA-256 caps", s.Name)
+		ok, known = am.Supports(b.JID(), later)
+		assert.True(t, ok && known, "the same features under the new ver")
 	})
 }

@@ -16,8 +16,8 @@ import (
 func Example() {
 	ctx := context.Background()
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: "secret"})
-	d := disco.New(c)
-	m := caps.New(d, caps.Config{Node: "https://example.com/balcony"})
+	m := caps.For(c) // attaches service discovery too
+	m.SetNode("https://example.com/balcony")
 	c.Announce("urn:xmpp:receipts") // as the receipts manager does
 	if err := c.Connect(ctx); err != nil {
 		log.Fatal(err)
@@ -28,7 +28,7 @@ func Example() {
 	ok, known := m.Supports(romeo, "urn:xmpp:receipts")
 	if !known { // no caps from romeo (yet): ask him
 		var err error
-		if ok, err = d.Supports(ctx, romeo, "urn:xmpp:receipts"); err != nil {
+		if ok, err = disco.For(c).Supports(ctx, romeo, "urn:xmpp:receipts"); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -1,9 +1,9 @@
 package caps
 
-// Idle reports whether no lookup is queued or running and no presence is
-// being sent again, for tests that wait for the manager to settle.
-func (m *Manager) Idle() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.pending) == 0 && m.workers == 0 && !m.resending
+// Idle reports whether no lookup is queued or running, for tests that
+// wait for the Tracker to settle.
+func (t *Tracker) Idle() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.pending) == 0 && t.workers == 0
 }

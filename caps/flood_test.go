@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -19,7 +18,7 @@ import (
 // fails at once and the workers churn as fast as they can.
 func TestFlood(t *testing.T) {
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
-	m := New(disco.New(c), Config{})
+	m := For(c)
 	defer m.Close()
 	for i := range 3 * maxEntities / 2 {
 		sum := sha1.Sum(fmt.Appendf(nil, "%d", i))
@@ -37,7 +36,7 @@ func TestFlood(t *testing.T) {
 		}
 	}
 	m.Close()
-	assert.Equal(t, 1, m.cache.Len(), "only the client's own ver")
+	assert.Equal(t, 1, m.Cache().Len(), "only the client's own ver")
 	m.mu.Lock()
 	assert.Equal(t, 0, m.workers)
 	m.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/wire"
 	"github.com/gosmack/gosmack/internal/wiretest"
@@ -14,7 +15,7 @@ import (
 )
 
 // FuzzExtension reads presences with <c/> (XEP-0115 section 4) as
-// Manager.received does. The Extension holds the attributes encoding/xml
+// Tracker.received does. The Extension holds the attributes encoding/xml
 // finds on the first <c/>, and goes out in a presence and back unchanged;
 // validVer accepts exactly the canonical base64 of one digest of the
 // named algorithm.
@@ -80,7 +81,7 @@ func FuzzExtension(f *testing.F) {
 }
 
 // FuzzVer computes verification strings (XEP-0115 sections 5.1 and 5.4)
-// from disco#info results as Manager.resolve does. Ver fails with
+// from disco#info results as Tracker.resolve does. Ver fails with
 // ErrIllFormed exactly when the info repeats an identity or a feature,
 // has two forms of one FORM_TYPE or a FORM_TYPE with different values.
 // Otherwise, for every algorithm, the ver verifies, is a valid ver, is the
@@ -161,7 +162,7 @@ func illFormed(info *disco.Info) bool {
 		if ft == "" {
 			continue // no hidden FORM_TYPE: ignored
 		}
-		if slices.Contains(types, ft) || slices.ContainsFunc(info.Forms[k].Field(disco.FormType).Values, func(v string) bool { return v != ft }) {
+		if slices.Contains(types, ft) || slices.ContainsFunc(info.Forms[k].Field(dataform.FormTypeVar).Values, func(v string) bool { return v != ft }) {
 			return true
 		}
 		types = append(types, ft)

@@ -13,11 +13,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// NS is the entity capabilities namespace (XEP-0115), which the manager
+// NS is the entity capabilities namespace (XEP-0115), which the Tracker
 // announces as a feature and puts on the <c/> element.
 const NS = "http://jabber.org/protocol/caps"
 
@@ -126,7 +127,7 @@ func appendS(b []byte, info *disco.Info) ([]byte, error) {
 	// (section 5.4, 3.6).
 	type typed struct {
 		formType string
-		form     *disco.Form
+		form     *dataform.Form
 	}
 	var forms []typed
 	for k := range info.Forms {
@@ -135,7 +136,7 @@ func appendS(b []byte, info *disco.Info) ([]byte, error) {
 		if ft == "" {
 			continue
 		}
-		for _, v := range f.Field(disco.FormType).Values {
+		for _, v := range f.Field(dataform.FormTypeVar).Values {
 			if v != ft {
 				return nil, fmt.Errorf("%w: FORM_TYPE with the values %q and %q", ErrIllFormed, ft, v)
 			}
@@ -149,13 +150,13 @@ func appendS(b []byte, info *disco.Info) ([]byte, error) {
 		}
 		b = append(b, f.formType...)
 		b = append(b, '<')
-		fields := make([]disco.Field, 0, len(f.form.Fields))
+		fields := make([]dataform.Field, 0, len(f.form.Fields))
 		for _, fd := range f.form.Fields {
-			if fd.Var != disco.FormType {
+			if fd.Var != dataform.FormTypeVar {
 				fields = append(fields, fd)
 			}
 		}
-		slices.SortStableFunc(fields, func(x, y disco.Field) int { return strings.Compare(x.Var, y.Var) })
+		slices.SortStableFunc(fields, func(x, y dataform.Field) int { return strings.Compare(x.Var, y.Var) })
 		for _, fd := range fields {
 			b = append(b, fd.Var...)
 			b = append(b, '<')

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/stretchr/testify/assert"
@@ -38,7 +39,7 @@ func psi() *disco.Info {
 			{Category: "client", Type: "pc", Name: "Ψ 0.11", Lang: "el"},
 		},
 		Features: []string{NS, nsDisI, nsDisT, nsMUC},
-		Forms: []disco.Form{{Fields: []disco.Field{
+		Forms: []dataform.Form{{Fields: []dataform.Field{
 			{Var: "FORM_TYPE", Type: "hidden", Values: []string{"urn:xmpp:dataforms:softwareinfo"}},
 			{Var: "ip_version", Type: "text-multi", Values: []string{"ipv4", "ipv6"}},
 			{Var: "os", Values: []string{"Mac"}},
@@ -122,7 +123,7 @@ func TestIllFormed(t *testing.T) {
 		"identity twice": func(i *disco.Info) { i.Identities = append(i.Identities, i.Identities[0]) },
 		"feature twice":  func(i *disco.Info) { i.Features = append(i.Features, nsMUC) },
 		"FORM_TYPE twice": func(i *disco.Info) {
-			i.Forms = append(i.Forms, disco.NewForm("urn:xmpp:dataforms:softwareinfo"))
+			i.Forms = append(i.Forms, dataform.New(dataform.TypeResult, "urn:xmpp:dataforms:softwareinfo"))
 		},
 		"FORM_TYPE with two values": func(i *disco.Info) {
 			i.Forms[0].Fields[0].Values = append(i.Forms[0].Fields[0].Values, "urn:other")
@@ -170,16 +171,16 @@ func TestS(t *testing.T) {
 			disco.Info{Identities: []disco.Identity{{Category: "client", Type: "pc", Name: "a<b&c"}}, Features: []string{"x<y", "'\">"}},
 			"client/pc//a<b&c<'\"><x<y<"},
 		{"forms by FORM_TYPE, fields by var, values sorted, FORM_TYPE not repeated",
-			disco.Info{Forms: []disco.Form{
-				disco.NewForm("urn:z", disco.Field{Var: "b", Values: []string{"2", "1"}}, disco.Field{Var: "a", Values: []string{"x"}}),
-				disco.NewForm("urn:a", disco.Field{Var: "empty"}),
+			disco.Info{Forms: []dataform.Form{
+				dataform.New(dataform.TypeResult, "urn:z", dataform.Field{Var: "b", Values: []string{"2", "1"}}, dataform.Field{Var: "a", Values: []string{"x"}}),
+				dataform.New(dataform.TypeResult, "urn:a", dataform.Field{Var: "empty"}),
 			}},
 			"urn:a<empty<urn:z<a<x<b<1<2<"},
 		{"forms without a hidden FORM_TYPE ignored",
-			disco.Info{Forms: []disco.Form{
-				{Fields: []disco.Field{{Var: "a", Values: []string{"x"}}}},
-				{Fields: []disco.Field{{Var: "FORM_TYPE", Values: []string{"urn:visible"}}, {Var: "a", Values: []string{"x"}}}},
-				{Fields: []disco.Field{{Var: "FORM_TYPE", Type: "hidden"}}},
+			disco.Info{Forms: []dataform.Form{
+				{Fields: []dataform.Field{{Var: "a", Values: []string{"x"}}}},
+				{Fields: []dataform.Field{{Var: "FORM_TYPE", Values: []string{"urn:visible"}}, {Var: "a", Values: []string{"x"}}}},
+				{Fields: []dataform.Field{{Var: "FORM_TYPE", Type: "hidden"}}},
 			}},
 			""},
 	} {
@@ -238,7 +239,10 @@ func TestExtension(t *testing.T) {
 }
 
 func TestCache(t *testing.T) {
-	c := &Cache{Max: 2}
+	c := new(Cache)
+	assert.Equal(t, DefaultCacheSize, c.Max())
+	c.SetMax(2)
+	assert.Equal(t, 2, c.Max())
 	require.ErrorIs(t, c.Add("sha-1", "q07IKJEyjvHSyhy//CH0CxmKi8w=", exodus()), ErrMismatch)
 	assert.Equal(t, 0, c.Len())
 	require.NoError(t, c.Add("sha-1", "q07IKJEyjvHSyhy//CH0CxmKi8w=", psi()))
@@ -252,4 +256,9 @@ func TestCache(t *testing.T) {
 	assert.Equal(t, 2, c.Len())
 	assert.Nil(t, c.Get("sha-1", "q07IKJEyjvHSyhy//CH0CxmKi8w="), "the oldest is forgotten")
 	assert.NotNil(t, c.Get("sha-256", v256))
+	c.SetMax(1)
+	assert.Equal(t, 1, c.Len(), "a smaller bound forgets at once")
+	assert.NotNil(t, c.Get("sha-256", v256), "the newest stays")
+	c.SetMax(0)
+	assert.Equal(t, DefaultCacheSize, c.Max())
 }

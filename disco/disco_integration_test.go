@@ -3,34 +3,42 @@
 package disco_test
 
 import (
+	"fmt"
+	mathrand "math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gosmack/gosmack/caps"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// login logs user in on s, with attach run on the Conn before Connect,
-// and closes the connection when the test ends. Set GOSMACK_XMPP_DEBUG=1
-// to see every element.
-func login(t *testing.T, s *testserver.Server, user, resource string, attach func(*xmpp.Conn)) *xmpp.Conn {
+// account registers a fresh account in band, its name starting with
+// prefix, and returns its configuration: the shared test accounts are in
+// use by other tests at the same time. Set GOSMACK_XMPP_DEBUG=1 to see
+// every element.
+func account(t *testing.T, s *testserver.Server, prefix string) xmpp.Config {
 	t.Helper()
-	cfg := s.Config(t, user)
-	cfg.Resource = resource
-	return testserver.Login(t, cfg, attach)
+	cfg := s.Config(t, "alice") // the address, TLS and logger
+	j, err := jid.New(fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32()), s.Domain, "")
+	require.NoError(t, err)
+	cfg.JID, cfg.Password = j, j.Localpart()+"-secret"
+	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
+	return cfg
 }
 
 // TestIntegrationServerInfo: both servers answer disco#info and
 // disco#items about themselves; what they list is logged.
 func TestIntegrationServerInfo(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		var d *disco.Manager
-		c := login(t, s, "alice", "", func(c *xmpp.Conn) { d = disco.New(c) })
+		var d *disco.Client
+		c := testserver.Login(t, account(t, s, "disco"), func(c *xmpp.Conn) { d = disco.For(c) })
 		server := c.JID().Domain()
 		info, err := d.Info(ctxT(t), server, "")
 		require.NoError(t, err)
@@ -64,23 +72,24 @@ func TestIntegrationServerInfo(t *testing.T) {
 }
 
 // TestIntegrationClientInfo: a client with disco and caps attached answers
-// another client's disco#info with its identity and features, the fake
-// one it announced included; its caps node answers the same; an unknown
+// another client's disco#info with the identity it set and its features,
+// the fake one it announced included; its caps node answers the same; an unknown
 // node is item-not-found.
 func TestIntegrationClientInfo(t *testing.T) {
 	const fake = "urn:gosmack:test:fake"
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		var bm *caps.Manager
-		bob := login(t, s, "bob", "", func(c *xmpp.Conn) {
-			bm = caps.New(disco.New(c), caps.Config{})
+		var bm *caps.Tracker
+		bob := testserver.Login(t, account(t, s, "disco-b"), func(c *xmpp.Conn) {
+			bm = caps.For(c)
+			disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "bot", Name: "disco test"})
 			c.Announce(fake)
 		})
-		var d *disco.Manager
-		login(t, s, "alice", "", func(c *xmpp.Conn) { d = disco.New(c) })
+		var d *disco.Client
+		testserver.Login(t, account(t, s, "disco-a"), func(c *xmpp.Conn) { d = disco.For(c) })
 
 		info, err := d.Info(ctxT(t), bob.JID(), "")
 		require.NoError(t, err)
-		assert.Equal(t, []disco.Identity{{Category: "client", Type: "pc", Name: "gosmack"}}, info.Identities)
+		assert.Equal(t, []disco.Identity{{Category: "client", Type: "bot", Name: "disco test"}}, info.Identities)
 		assert.Equal(t, []string{caps.NS, disco.NSInfo, disco.NSItems, fake}, info.Features)
 
 		node := bm.Node() + "#" + bm.Ver()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/xmpp"
@@ -15,10 +16,11 @@ import (
 func Example() {
 	ctx := context.Background()
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: "secret"})
-	d := disco.New(c, disco.Identity{Category: "client", Type: "pc", Name: "Balcony"})
-	d.AddForm(disco.NewForm("urn:xmpp:dataforms:softwareinfo",
-		disco.Field{Var: "software", Values: []string{"Balcony"}},
-		disco.Field{Var: "software_version", Values: []string{"1.0"}}))
+	d := disco.For(c)
+	d.SetIdentities(disco.Identity{Category: "client", Type: "pc", Name: "Balcony"})
+	d.AddForm(dataform.New(dataform.TypeResult, "urn:xmpp:dataforms:softwareinfo",
+		dataform.Field{Var: "software", Values: []string{"Balcony"}},
+		dataform.Field{Var: "software_version", Values: []string{"1.0"}}))
 	if err := c.Connect(ctx); err != nil {
 		log.Fatal(err)
 	}

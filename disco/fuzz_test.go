@@ -12,7 +12,7 @@ import (
 )
 
 // resultPayload returns the payload with the given name of a result IQ,
-// as Manager.Info and Manager.Items receive it, or nil.
+// as Client.Info and Client.Items receive it, or nil.
 func resultPayload(st stanza.Stanza, err error, name xmlstream.Name) *stanza.Node {
 	iq, ok := st.(*stanza.IQ)
 	if err != nil || !ok || iq.Type != stanza.Result || iq.Payload == nil || iq.Payload.Name != name {
@@ -22,9 +22,9 @@ func resultPayload(st stanza.Stanza, err error, name xmlstream.Name) *stanza.Nod
 }
 
 // FuzzInfo reads disco#info results (XEP-0030 section 3, XEP-0128) as
-// Manager.Info does. The identities, features and forms are exactly the
+// Client.Info does. The identities, features and forms are exactly the
 // children encoding/xml finds, in order; the Info, written as the
-// Manager answers a query, reads back the same (a form without a type
+// Client answers a query, reads back the same (a form without a type
 // comes back a result, as MarshalNode writes it).
 func FuzzInfo(f *testing.F) {
 	wiretest.Seed(f,
@@ -98,9 +98,9 @@ func checkInfo(t *testing.T, raw string, info *Info, q *wiretest.XMLNode) {
 }
 
 // FuzzItems reads disco#items results (XEP-0030 section 4) as
-// Manager.Items does. They are refused exactly when an item encoding/xml
+// Client.Items does. They are refused exactly when an item encoding/xml
 // finds has no valid jid; otherwise the items are those, in order, and,
-// written as the Manager answers a query, read back the same.
+// written as the Client answers a query, read back the same.
 func FuzzItems(f *testing.F) {
 	wiretest.Seed(f,
 		// XEP-0030 examples 17, 18, 20 and 25.

@@ -11,21 +11,16 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// Namespaces of service discovery (XEP-0030) and data forms (XEP-0004).
+// Namespaces of service discovery (XEP-0030).
 const (
 	NSInfo  = "http://jabber.org/protocol/disco#info"
 	NSItems = "http://jabber.org/protocol/disco#items"
-	NSData  = dataform.NS
 )
-
-// FormType is the var of the hidden field that names a form's kind
-// (XEP-0068), and of an extended info form (XEP-0128).
-const FormType = dataform.FormTypeVar
 
 var (
 	infoName  = xml.Name{Space: NSInfo, Local: "query"}
 	itemsName = xml.Name{Space: NSItems, Local: "query"}
-	formName  = xml.Name{Space: NSData, Local: "x"}
+	formName  = xml.Name{Space: dataform.NS, Local: "x"}
 	langAttr  = xml.Name{Space: stanza.NSXML, Local: "lang"}
 )
 
@@ -37,7 +32,7 @@ var ErrMalformed = errors.New("disco: malformed payload")
 // of entity it is (Category and Type, from the XMPP Registrar's registry,
 // e.g. "client"/"pc", "server"/"im", "conference"/"text"), with an
 // optional human-readable Name in the language Lang (xml:lang). The zero
-// Identity, given to New, stands for client/pc.
+// Identity, given to Client.SetIdentities, stands for client/pc.
 type Identity struct {
 	// Category is the category attribute, such as "client" or "server".
 	Category string
@@ -47,23 +42,6 @@ type Identity struct {
 	Name string
 	// Lang is the xml:lang attribute, the language of Name; "" when absent.
 	Lang string
-}
-
-// Field is a data form field (XEP-0004), package dataform's Field: an
-// extended-info form's fields have a var, usually a type, and values.
-type Field = dataform.Field
-
-// Form is a data form (XEP-0004), package dataform's Form, as carried in
-// a disco#info result as extended information (XEP-0128), normally of
-// type result. Its fields are kept as they were received, FORM_TYPE
-// included; FormType reads that one. NewForm builds one.
-type Form = dataform.Form
-
-// NewForm returns an extended-info form of type result with the given
-// FORM_TYPE (a namespace such as "urn:xmpp:dataforms:softwareinfo") as a
-// hidden field, followed by fields.
-func NewForm(formType string, fields ...Field) Form {
-	return dataform.New(dataform.TypeResult, formType, fields...)
 }
 
 // Info is what an entity says about itself, or about one of its nodes, in
@@ -80,8 +58,10 @@ type Info struct {
 	// Features are the var attributes of the <feature/> elements, in
 	// order: namespaces and other protocol names.
 	Features []string
-	// Forms are the extended information forms (XEP-0128), in order.
-	Forms []Form
+	// Forms are the extended information forms (XEP-0128), data forms
+	// of package dataform, normally of type result, with their fields as
+	// received, FORM_TYPE included (Form finds one by it).
+	Forms []dataform.Form
 }
 
 // HasFeature reports whether the info lists feature. Every entity
@@ -98,7 +78,7 @@ func (i *Info) HasIdentity(category, typ string) bool {
 }
 
 // Form returns the extended-info form with the given FORM_TYPE, or nil.
-func (i *Info) Form(formType string) *Form {
+func (i *Info) Form(formType string) *dataform.Form {
 	for k := range i.Forms {
 		if i.Forms[k].FormType() == formType {
 			return &i.Forms[k]
@@ -111,7 +91,7 @@ func (i *Info) Form(formType string) *Form {
 func (i *Info) Clone() *Info {
 	c := &Info{Node: i.Node, Identities: slices.Clone(i.Identities), Features: slices.Clone(i.Features)}
 	if i.Forms != nil {
-		c.Forms = make([]Form, len(i.Forms))
+		c.Forms = make([]dataform.Form, len(i.Forms))
 		for k := range i.Forms {
 			c.Forms[k] = i.Forms[k].Clone()
 		}
@@ -183,7 +163,7 @@ func (i *Info) UnmarshalNode(n stanza.Node) error {
 		case c.Name.Space == NSInfo && c.Name.Local == "feature":
 			i.Features = append(i.Features, c.Attr("var"))
 		case c.Name == formName:
-			var f Form
+			var f dataform.Form
 			if err := f.UnmarshalNode(*c); err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/stretchr/testify/assert"
@@ -13,7 +14,7 @@ import (
 
 var (
 	_ stanza.Extension = (*disco.Info)(nil)
-	_ stanza.Extension = (*disco.Form)(nil)
+	_ stanza.Extension = (*dataform.Form)(nil)
 )
 
 // psi is the disco#info of XEP-0115 section 5.3.
@@ -25,12 +26,12 @@ func psi() *disco.Info {
 			{Category: "client", Type: "pc", Name: "Ψ 0.11", Lang: "el"},
 		},
 		Features: []string{"http://jabber.org/protocol/caps", disco.NSInfo, disco.NSItems, "http://jabber.org/protocol/muc"},
-		Forms: []disco.Form{disco.NewForm("urn:xmpp:dataforms:softwareinfo",
-			disco.Field{Var: "ip_version", Type: "text-multi", Values: []string{"ipv4", "ipv6"}},
-			disco.Field{Var: "os", Values: []string{"Mac"}},
-			disco.Field{Var: "os_version", Values: []string{"10.5.1"}},
-			disco.Field{Var: "software", Values: []string{"Psi"}},
-			disco.Field{Var: "software_version", Values: []string{"0.11"}},
+		Forms: []dataform.Form{dataform.New(dataform.TypeResult, "urn:xmpp:dataforms:softwareinfo",
+			dataform.Field{Var: "ip_version", Type: "text-multi", Values: []string{"ipv4", "ipv6"}},
+			dataform.Field{Var: "os", Values: []string{"Mac"}},
+			dataform.Field{Var: "os_version", Values: []string{"10.5.1"}},
+			dataform.Field{Var: "software", Values: []string{"Psi"}},
+			dataform.Field{Var: "software_version", Values: []string{"0.11"}},
 		)},
 	}
 }
@@ -66,12 +67,12 @@ func TestInfoMarshal(t *testing.T) {
 		{Name: xml.Name{Space: stanza.NSXML, Local: "lang"}, Value: "el"},
 	}, id.Attrs)
 	x := n.Nodes[len(n.Nodes)-1]
-	require.Equal(t, xml.Name{Space: disco.NSData, Local: "x"}, x.Name)
+	require.Equal(t, xml.Name{Space: dataform.NS, Local: "x"}, x.Name)
 	assert.Equal(t, "result", x.Attr("type"))
 	ft := x.Nodes[0]
 	assert.Equal(t, "FORM_TYPE", ft.Attr("var"))
 	assert.Equal(t, "hidden", ft.Attr("type"))
-	assert.Equal(t, "urn:xmpp:dataforms:softwareinfo", ft.Child(disco.NSData, "value").InnerText())
+	assert.Equal(t, "urn:xmpp:dataforms:softwareinfo", ft.Child(dataform.NS, "value").InnerText())
 }
 
 func TestInfoHelpers(t *testing.T) {
@@ -85,8 +86,8 @@ func TestInfoHelpers(t *testing.T) {
 	require.NotNil(t, f)
 	assert.Equal(t, []string{"Mac"}, f.Field("os").Values)
 	assert.Nil(t, info.Form("urn:other"))
-	assert.Empty(t, (&disco.Form{Fields: []disco.Field{{Var: "FORM_TYPE", Values: []string{"x"}}}}).FormType(), "not hidden")
-	assert.Empty(t, (&disco.Form{Fields: []disco.Field{{Var: "FORM_TYPE", Type: "hidden"}}}).FormType(), "no value")
+	assert.Empty(t, (&dataform.Form{Fields: []dataform.Field{{Var: "FORM_TYPE", Values: []string{"x"}}}}).FormType(), "not hidden")
+	assert.Empty(t, (&dataform.Form{Fields: []dataform.Field{{Var: "FORM_TYPE", Type: "hidden"}}}).FormType(), "no value")
 }
 
 // TestInfoHostile: whatever a peer sends decodes without panicking; only
@@ -98,8 +99,8 @@ func TestInfoHostile(t *testing.T) {
 		"bare feature":  {Name: q, Nodes: []stanza.Node{{Name: xml.Name{Space: disco.NSInfo, Local: "feature"}}}},
 		"text":          {Name: q, Nodes: []stanza.Node{{Text: "hello"}}},
 		"foreign child": {Name: q, Nodes: []stanza.Node{{Name: xml.Name{Space: "urn:x", Local: "feature"}, Attrs: []xml.Attr{{Name: xml.Name{Local: "var"}, Value: "v"}}}}},
-		"empty form": {Name: q, Nodes: []stanza.Node{{Name: xml.Name{Space: disco.NSData, Local: "x"}, Nodes: []stanza.Node{
-			{Name: xml.Name{Space: disco.NSData, Local: "field"}, Nodes: []stanza.Node{{Name: xml.Name{Space: disco.NSData, Local: "value"}}}},
+		"empty form": {Name: q, Nodes: []stanza.Node{{Name: xml.Name{Space: dataform.NS, Local: "x"}, Nodes: []stanza.Node{
+			{Name: xml.Name{Space: dataform.NS, Local: "field"}, Nodes: []stanza.Node{{Name: xml.Name{Space: dataform.NS, Local: "value"}}}},
 		}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -114,10 +115,10 @@ func TestInfoHostile(t *testing.T) {
 }
 
 func TestFormMarshal(t *testing.T) {
-	f := disco.NewForm("urn:x", disco.Field{Var: "a", Label: "A", Values: []string{"1", ""}})
+	f := dataform.New(dataform.TypeResult, "urn:x", dataform.Field{Var: "a", Label: "A", Values: []string{"1", ""}})
 	n, err := f.MarshalNode()
 	require.NoError(t, err)
-	var got disco.Form
+	var got dataform.Form
 	require.NoError(t, got.UnmarshalNode(n))
 	assert.Equal(t, f, got)
 	assert.Equal(t, "urn:x", got.FormType())

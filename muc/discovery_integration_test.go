@@ -30,10 +30,10 @@ func TestIntegrationDiscovery(t *testing.T) {
 		ctx := scenarioContext(t)
 		name := fmt.Sprintf("gosmack-disco-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 		roomJID := jid.MustParse(name + "@" + s.MUCDomain)
-		var d *disco.Manager
+		var d *disco.Client
 		var room *muc.Room
 		c := testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) {
-			d = disco.New(c)
+			d = disco.For(c)
 			room = muc.New(c).Room(roomJID)
 		})
 

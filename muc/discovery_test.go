@@ -16,11 +16,11 @@ import (
 
 // connectDisco logs hag in to a server playing script, with a
 // disco.Manager.
-func connectDisco(t *testing.T, name, script string) *disco.Manager {
+func connectDisco(t *testing.T, name, script string) *disco.Client {
 	t.Helper()
-	var d *disco.Manager
+	var d *disco.Client
 	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), func(c *xmpp.Conn) {
-		d = disco.New(c)
+		d = disco.For(c)
 	})
 	t.Cleanup(func() {
 		end := &stanza.Message{}

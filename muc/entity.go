@@ -17,7 +17,7 @@ const NodeRooms = "http://jabber.org/protocol/muc#rooms"
 // RoomItems returns a room's disco#items (XEP-0045 section 6.5): its
 // occupants' JIDs (room/nick) when the room makes them public, none when
 // it keeps them private. The room's refusal is its *stanza.Error.
-func RoomItems(ctx context.Context, d *disco.Manager, room jid.JID) ([]disco.Item, error) {
+func RoomItems(ctx context.Context, d *disco.Client, room jid.JID) ([]disco.Item, error) {
 	items, err := d.Items(ctx, room.Bare(), "")
 	if err != nil {
 		return nil, fmt.Errorf("muc: items of %s: %w", room, err)
@@ -30,7 +30,7 @@ func RoomItems(ctx context.Context, d *disco.Manager, room jid.JID) ([]disco.Ite
 // MultiUserChatManager.isServiceEnabled). It asks every time; package caps
 // answers from its cache for contacts that announce capabilities. The
 // entity's error reply is its *stanza.Error.
-func Supports(ctx context.Context, d *disco.Manager, j jid.JID) (bool, error) {
+func Supports(ctx context.Context, d *disco.Client, j jid.JID) (bool, error) {
 	ok, err := d.Supports(ctx, j, NS)
 	if err != nil {
 		return false, fmt.Errorf("muc: support of %s: %w", j, err)
@@ -45,7 +45,7 @@ func Supports(ctx context.Context, d *disco.Manager, j jid.JID) (bool, error) {
 // this private answers no items; one that does not know the node answers
 // an error (item-not-found, service-unavailable), returned as its
 // *stanza.Error.
-func JoinedRooms(ctx context.Context, d *disco.Manager, j jid.JID) ([]disco.Item, error) {
+func JoinedRooms(ctx context.Context, d *disco.Client, j jid.JID) ([]disco.Item, error) {
 	items, err := d.Items(ctx, j, NodeRooms)
 	if err != nil {
 		return nil, fmt.Errorf("muc: rooms of %s: %w", j, err)
@@ -62,7 +62,7 @@ func JoinedRooms(ctx context.Context, d *disco.Manager, j jid.JID) ([]disco.Item
 // answering; a second call for the same d before that panics, as
 // disco.Manager.HandleNode does. Smack answers with the rooms by default; this package shares
 // nothing unless asked to.
-func (m *Manager) AnswerJoinedRooms(d *disco.Manager, share bool) (remove func()) {
+func (m *Manager) AnswerJoinedRooms(d *disco.Client, share bool) (remove func()) {
 	return d.HandleNode(NodeRooms, disco.NodeHandler{
 		Info: func(context.Context, *stanza.IQ) (*disco.Info, error) { return &disco.Info{}, nil },
 		Items: func(context.Context, *stanza.IQ) ([]disco.Item, error) {

@@ -168,10 +168,10 @@ func TestIntegrationOccupantUseCases(t *testing.T) {
 		ctx := scenarioContext(t)
 		roomJID := uniqueRoom(s, "gosmack-occ")
 		var alice *muc.Room
-		var aliceDisco *disco.Manager
+		var aliceDisco *disco.Client
 		aliceEvents := make(chan muc.OccupantEvent, 16)
 		testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) {
-			aliceDisco = disco.New(c)
+			aliceDisco = disco.For(c)
 			alice = muc.New(c).Room(roomJID)
 			alice.OnOccupant(func(e muc.OccupantEvent) { aliceEvents <- e })
 		})
@@ -184,7 +184,7 @@ func TestIntegrationOccupantUseCases(t *testing.T) {
 		bobMsgs := make(chan *stanza.Message, 16)
 		var bob *muc.Room
 		bobConn := testserver.Login(t, s.Config(t, "bob"), func(c *xmpp.Conn) {
-			d := disco.New(c)
+			d := disco.For(c)
 			m := muc.New(c)
 			m.AnswerJoinedRooms(d, true)
 			bob = m.Room(roomJID)

@@ -264,7 +264,7 @@ C: <iq id='q2' to='wiccarocks@shakespeare.lit/laptop' type='result'>
      </query>
    </iq>
 `+answered, func(c *xmpp.Conn) {
-		d := disco.New(c)
+		d := disco.For(c)
 		m := muc.New(c)
 		room = m.Room(coven)
 		m.AnswerJoinedRooms(d, true)
@@ -289,7 +289,7 @@ C: <iq id='q2' to='wiccarocks@shakespeare.lit/laptop' type='result'>
      <query xmlns='http://jabber.org/protocol/disco#items' node='http://jabber.org/protocol/muc#rooms'/>
    </iq>
 `+answered, func(c *xmpp.Conn) {
-		d := disco.New(c)
+		d := disco.For(c)
 		m := muc.New(c)
 		room = m.Room(coven)
 		m.AnswerJoinedRooms(d, false)

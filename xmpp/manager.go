@@ -83,15 +83,18 @@ func (c *Conn) Announced() []string {
 
 // OnAnnounce registers f to run after the announced features change (entity
 // capabilities recompute their hash and send presence again). f runs on
-// the goroutine that called Announce or withdraw. The returned func
-// removes it; it is safe to call more than once. A nil f panics.
+// the dispatcher, once for each change, in order; Announced returns the
+// features as they are when f runs. The returned func removes it; it is
+// safe to call more than once. A nil f panics.
 func (c *Conn) OnAnnounce(f func()) (remove func()) {
 	mustListen("OnAnnounce", f == nil)
 	return c.reg.announce.Add(f)
 }
 
-// announceChanged publishes the announced features anew and tells the
-// OnAnnounce listeners.
+// announceChanged publishes the announced features anew and queues the
+// OnAnnounce listeners on the dispatcher, when there are any (so that a
+// connection nobody listens to starts no dispatcher for it). The
+// listeners registered when the queued call runs are the ones called.
 func (c *Conn) announceChanged() {
 	a := &c.announced
 	a.mu.Lock()
@@ -102,6 +105,12 @@ func (c *Conn) announceChanged() {
 	slices.Sort(l)
 	a.list.Store(&l)
 	a.mu.Unlock()
+	if c.reg.announce.Len() > 0 {
+		c.Dispatch(c.announceListeners)
+	}
+}
+
+func (c *Conn) announceListeners() {
 	for f := range c.reg.announce.All() {
 		f()
 	}

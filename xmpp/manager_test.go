@@ -45,22 +45,60 @@ C: <message id='{{m2}}' to='bob@localhost'/>
 	require.NoError(t, c.Send(ctxT(t), m2))
 }
 
+// TestAnnounce: features are counted per announcer; each change runs the
+// OnAnnounce listeners on the dispatcher, once, in order with other
+// queued work, and they see the features as they are when they run.
 func TestAnnounce(t *testing.T) {
-	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
-	changes := 0
-	c.OnAnnounce(func() { changes++ })
-	w1 := c.Announce("urn:xmpp:ping")
-	w2 := c.Announce("urn:xmpp:receipts")
-	w3 := c.Announce("urn:xmpp:ping") // a second announcer of the same feature
-	assert.Equal(t, []string{"urn:xmpp:ping", "urn:xmpp:receipts"}, c.Announced())
-	assert.Equal(t, 2, changes)
-	w1()
-	w1()
-	assert.Equal(t, []string{"urn:xmpp:ping", "urn:xmpp:receipts"}, c.Announced(), "still announced by the other")
-	w3()
-	w2()
-	assert.Empty(t, c.Announced())
-	assert.Equal(t, 4, changes)
+	synctest.Test(t, func(t *testing.T) {
+		c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+		var got []string
+		running := false
+		seen := func(name string) func() {
+			return func() {
+				assert.False(t, running, "one at a time")
+				running = true
+				got = append(got, name+" "+strings.Join(c.Announced(), ","))
+				running = false
+			}
+		}
+		mark := func(name string) func() { return func() { got = append(got, name) } }
+		// Hold the dispatcher until the changes are made: then every
+		// listener sees them all.
+		start := make(chan struct{})
+		c.Dispatch(func() { <-start; mark("before")() })
+		c.OnAnnounce(seen("first"))
+		removeSecond := c.OnAnnounce(seen("second"))
+		w1 := c.Announce("urn:xmpp:ping")
+		w2 := c.Announce("urn:xmpp:receipts")
+		w3 := c.Announce("urn:xmpp:ping") // a second announcer: no change
+		assert.Equal(t, []string{"urn:xmpp:ping", "urn:xmpp:receipts"}, c.Announced(), "at once for the caller")
+		c.Dispatch(mark("after"))
+		close(start)
+		synctest.Wait()
+		// Two changes, each heard by both listeners, after what was
+		// queued before them; both see the features of now.
+		assert.Equal(t, []string{
+			"before",
+			"first urn:xmpp:ping,urn:xmpp:receipts", "second urn:xmpp:ping,urn:xmpp:receipts",
+			"first urn:xmpp:ping,urn:xmpp:receipts", "second urn:xmpp:ping,urn:xmpp:receipts",
+			"after",
+		}, got)
+
+		got = nil
+		removeSecond()
+		removeSecond()
+		w1()
+		w1()
+		synctest.Wait()
+		assert.Equal(t, []string{"urn:xmpp:ping", "urn:xmpp:receipts"}, c.Announced(), "still announced by the other")
+		assert.Empty(t, got, "no change")
+		w3()
+		synctest.Wait()
+		w2()
+		synctest.Wait()
+		assert.Empty(t, c.Announced())
+		assert.Equal(t, []string{"first urn:xmpp:receipts", "first "}, got, "the removed listener no longer runs")
+	})
 }
 
 // TestDispatch: queued funcs run one at a time, in the order queued, on
@@ -70,6 +108,10 @@ func TestDispatch(t *testing.T) {
 		c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
 		var got []int
 		running := false
+		// Hold the dispatcher until all 100 are queued, so that the one
+		// queued by the first comes after them all.
+		start := make(chan struct{})
+		c.Dispatch(func() { <-start })
 		for i := range 100 {
 			c.Dispatch(func() {
 				assert.False(t, running, "one at a time")
@@ -81,6 +123,7 @@ func TestDispatch(t *testing.T) {
 				running = false
 			})
 		}
+		close(start)
 		synctest.Wait()
 		require.Len(t, got, 101)
 		for i := range 100 {

@@ -79,8 +79,8 @@ type client struct {
 func newClient(cfg xmpp.Config, w io.Writer) *client {
 	c := xmpp.New(cfg)
 	ping.For(c)
-	d := disco.New(c, disco.Identity{Category: "client", Type: "console", Name: "gosmack chat"})
-	caps.New(d, caps.Config{})
+	disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "console", Name: "gosmack chat"})
+	caps.For(c)
 	cl := &client{
 		c:      c,
 		roster: roster.For(c),

@@ -113,7 +113,7 @@ func TestIntegrationEchoBot(t *testing.T) {
 			t.Fatal("no receipt from the bot")
 		}
 
-		info, err := disco.New(bob).Info(ctx, botJID, "")
+		info, err := disco.For(bob).Info(ctx, botJID, "")
 		require.NoError(t, err)
 		assert.True(t, info.HasIdentity("client", "bot"), "%+v", info.Identities)
 		for _, f := range []string{ping.NS, receipts.NS, caps.NS, "http://jabber.org/protocol/disco#info"} {

@@ -58,8 +58,8 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	// bot's identity and features.
 	ping.For(c)
 	receipts.For(c).SetMode(receipts.Always) // everyone, subscribed or not
-	d := disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
-	caps.New(d, caps.Config{})
+	disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "bot", Name: "gosmack echobot"})
+	caps.For(c)
 	// The roster answers subscription requests: accepted, and a request
 	// sent back unless the bot is subscribed already (or asked).
 	contacts := roster.For(c)

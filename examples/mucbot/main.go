@@ -131,7 +131,7 @@ func run(ctx context.Context, cfg xmpp.Config, rooms []jid.JID, nick string) err
 
 	c := xmpp.New(cfg)
 	ping.For(c)
-	disco.New(c, disco.Identity{Category: "client", Type: "bot", Name: "gosmack mucbot"})
+	disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "bot", Name: "gosmack mucbot"})
 	b := &bot{ctx: ctx, c: c, m: muc.New(c), nick: nick, watched: map[jid.JID]bool{}}
 	// Registered before logging in: invitations kept for the bot while it
 	// was offline arrive right after login.

@@ -80,13 +80,16 @@ func proceedNow(t *testing.T, c *xmpp.Conn) {
 	require.NoError(t, err)
 }
 
-// connectSettled logs alice in to a server playing tr, with a caps
-// Manager of cfg, and settles once the script reaches its sync IQ; synced
-// is the syncer, for later syncs.
-func connectSettled(t *testing.T, tr *xmpptest.Transcript, cfg caps.Config) (c *xmpp.Conn, m *caps.Manager, synced <-chan struct{}) {
+// connectSettled logs alice in to a server playing tr, with the caps
+// Tracker set up by setup (if not nil), and settles once the script
+// reaches its sync IQ; synced is the syncer, for later syncs.
+func connectSettled(t *testing.T, tr *xmpptest.Transcript, setup func(*caps.Tracker)) (c *xmpp.Conn, m *caps.Tracker, synced <-chan struct{}) {
 	t.Helper()
 	c = xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.New(disco.New(c), cfg)
+		m = caps.For(c)
+		if setup != nil {
+			setup(m)
+		}
 		synced = syncer(c)
 	})
 	settle(t, synced, m)
@@ -94,8 +97,8 @@ func connectSettled(t *testing.T, tr *xmpptest.Transcript, cfg caps.Config) (c *
 }
 
 // settle waits for a sync IQ, then for everything in the test's synctest
-// bubble to settle: the manager's lookups have ended.
-func settle(t *testing.T, synced <-chan struct{}, m *caps.Manager) {
+// bubble to settle: the Tracker's lookups have ended.
+func settle(t *testing.T, synced <-chan struct{}, m *caps.Tracker) {
 	t.Helper()
 	select {
 	case <-synced:
@@ -103,7 +106,7 @@ func settle(t *testing.T, synced <-chan struct{}, m *caps.Manager) {
 		t.Fatal("the script did not get to its sync IQ")
 	}
 	synctest.Wait()
-	require.True(t, m.Idle(), "the manager's lookups have ended")
+	require.True(t, m.Idle(), "the Tracker's lookups have ended")
 }
 
 func transcript(t *testing.T, text string) *xmpptest.Transcript {
@@ -136,9 +139,9 @@ C: <iq type='result' id='i1' to='bob@localhost/b'><query xmlns='http://jabber.or
 S: <iq type='get' id='i2' from='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info' node='https://github.com/gosmack/gosmack#`+verPing+`'/></iq>
 C: <iq type='error' id='i2' to='bob@localhost/b'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `)
-	var m *caps.Manager
+	var m *caps.Tracker
 	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.New(disco.New(c), caps.Config{})
+		m = caps.For(c)
 		c.Announce("urn:xmpp:ping")
 	}, withInitialPresence)
 	require.Equal(t, verPing, m.Ver())
@@ -162,9 +165,10 @@ func TestAnnounceNoPresence(t *testing.T) {
 	tr := transcript(t, `
 C: <presence id='{{p1}}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:example:app' ver='`+verReceipts+`'/></presence>
 `)
-	var m *caps.Manager
+	var m *caps.Tracker
 	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.New(disco.New(c), caps.Config{Node: "urn:example:app"})
+		m = caps.For(c)
+		m.SetNode("urn:example:app")
 		c.Announce("urn:xmpp:ping")
 	})
 	c.Announce("urn:xmpp:receipts")
@@ -190,7 +194,7 @@ S: <presence from='bob@localhost/b'><show>away</show></presence>
 S: <presence from='carol@localhost/c'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+proceed("go2"))
 		cache := new(caps.Cache)
-		c, m, synced := connectSettled(t, tr, caps.Config{Cache: cache})
+		c, m, synced := connectSettled(t, tr, func(m *caps.Tracker) { m.SetCache(cache) })
 		// One query (the transcript has no other before the sync), and both
 		// contacts are known from its answer.
 		for _, j := range []jid.JID{bob, carol} {
@@ -242,7 +246,7 @@ S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' h
 S: <presence from='carol@localhost/c'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+proceed("end"))
 		cache := new(caps.Cache)
-		c, m, _ := connectSettled(t, tr, caps.Config{Cache: cache})
+		c, m, _ := connectSettled(t, tr, func(m *caps.Tracker) { m.SetCache(cache) })
 		for _, j := range []jid.JID{bob, carol} {
 			_, known := m.Supports(j, "urn:xmpp:jingle:1")
 			assert.False(t, known, j.String())
@@ -278,7 +282,7 @@ S: <presence from='alice@localhost/test'><c xmlns='http://jabber.org/protocol/ca
 S: <presence from='bob@localhost/b' type='error'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 S: <presence from='bob@localhost/b' type='subscribe'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' `+node+` ver='`+exodus+`'/></presence>
 `+sync+proceed("end"))
-		c, m, _ := connectSettled(t, tr, caps.Config{})
+		c, m, _ := connectSettled(t, tr, nil)
 		_, known := m.Supports(bob, caps.NS)
 		assert.False(t, known)
 		proceedNow(t, c)
@@ -299,12 +303,126 @@ func TestSharedCache(t *testing.T) {
 S: <presence from='bob@localhost/b'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='http://code.google.com/p/exodus' ver='`+exodus+`'/></presence>
 `+sync+`C: <presence id='{{p}}'/>
 `)
-		c, m, _ := connectSettled(t, tr, caps.Config{Cache: cache})
+		c, m, _ := connectSettled(t, tr, func(m *caps.Tracker) { m.SetCache(cache) })
 		_, known := m.Supports(bob, caps.NS)
 		require.True(t, known)
 		m.Close()
 		m.Close()
 		assert.NotContains(t, c.Announced(), caps.NS)
 		require.NoError(t, c.Send(t.Context(), &stanza.Presence{}))
+	})
+}
+
+// TestShape: the one shape of every manager. For gives the connection's
+// one Tracker, with service discovery attached, and a fresh one after
+// Close; settings are methods, refused when they name no algorithm.
+func TestShape(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := xmpp.New(xmpp.Config{JID: alice})
+		m := caps.For(c)
+		require.Same(t, m, caps.For(c))
+		assert.Contains(t, disco.For(c).OwnInfo().Features, caps.NS, "disco attached, with the caps feature")
+		assert.Equal(t, caps.DefaultNode, m.Node())
+		assert.Equal(t, caps.DefaultHash, m.Hash())
+		own := m.Ver()
+		assert.NotNil(t, m.Cache().Get("sha-1", own), "the client's own ver is cached")
+
+		assert.PanicsWithValue(t, "caps: unsupported hash algorithm md5", func() { m.SetHash("md5") })
+		m.SetHash("sha-256")
+		assert.Equal(t, "sha-256", m.Hash())
+		v256 := m.Ver()
+		assert.NoError(t, caps.Verify(disco.For(c).OwnInfo(), "sha-256", v256), "at once")
+		m.SetHash("")
+		assert.Equal(t, own, m.Ver(), "the default again")
+		m.SetNode("urn:example:app")
+		assert.Equal(t, "urn:example:app", m.Node())
+		m.SetNode("")
+		assert.Equal(t, caps.DefaultNode, m.Node())
+
+		shared := new(caps.Cache)
+		m.SetCache(shared)
+		assert.Same(t, shared, m.Cache())
+		assert.NotNil(t, shared.Get("sha-1", own), "the client's own ver goes into the new cache")
+		m.SetCache(nil)
+		assert.NotSame(t, shared, m.Cache())
+		assert.NotNil(t, m.Cache().Get("sha-1", own))
+		synctest.Wait() // the updates the settings queued, with no presence to send
+
+		m.Close()
+		m.Close()
+		assert.NotContains(t, disco.For(c).OwnInfo().Features, caps.NS)
+		m2 := caps.For(c)
+		require.NotSame(t, m, m2, "a fresh one after Close")
+		assert.Same(t, m2, caps.For(c))
+		assert.Equal(t, own, m2.Ver())
+		synctest.Wait()
+	})
+}
+
+// TestWireOrder: the presence that a change of the client's info or of a
+// setting sends again goes out from the dispatcher, in order with the
+// stanzas around it: after the message listener that made the change has
+// returned, before the next message is heard.
+func TestWireOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Each message after the first comes only once the client has
+		// sent the presence, so it cannot overtake it.
+		tr := transcript(t, `
+C: <presence id='{{p1}}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://github.com/gosmack/gosmack' ver='`+verPing+`'/></presence>
+S: <message from='bob@localhost/b' id='m1'/>
+C: <presence id='{{p2}}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://github.com/gosmack/gosmack' ver='`+verReceipts+`'/></presence>
+S: <message from='bob@localhost/b' id='m2'/>
+S: <message from='bob@localhost/b' id='m3'/>
+C: <presence id='{{p3}}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:example:app' ver='`+verReceipts+`'/></presence>
+S: <message from='bob@localhost/b' id='m4'/>
+`)
+		var got []string
+		running := false
+		done := make(chan struct{})
+		record := func(s string) {
+			assert.False(t, running, "one at a time")
+			running = true
+			got = append(got, s)
+			running = false
+			if s == "message m4" {
+				close(done)
+			}
+		}
+		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			m := caps.For(c)
+			c.Announce("urn:xmpp:ping")
+			c.Intercept(func(st stanza.Stanza) { // after caps' interceptor
+				if p, ok := st.(*stanza.Presence); ok {
+					var e caps.Extension
+					_, _ = stanza.FindExtension(p.Extensions, &e)
+					record("presence " + e.Node + " " + e.Ver)
+				}
+			})
+			c.HandleMessage(nil, func(msg *stanza.Message) {
+				record("message " + msg.ID)
+				switch msg.ID {
+				case "m1":
+					c.Announce("urn:xmpp:receipts")
+				case "m3":
+					m.SetNode("urn:example:app")
+				default:
+					return
+				}
+				record(msg.ID + " done")
+			})
+		}, withInitialPresence)
+		select {
+		case <-done:
+		case <-time.After(xmpptest.ReplayTimeout):
+			t.Fatal("the script did not get to its end")
+		}
+		synctest.Wait()
+		assert.Equal(t, []string{
+			"presence " + caps.DefaultNode + " " + verPing,
+			"message m1", "m1 done", "presence " + caps.DefaultNode + " " + verReceipts,
+			"message m2",
+			"message m3", "m3 done", "presence urn:example:app " + verReceipts,
+			"message m4",
+		}, got)
 	})
 }

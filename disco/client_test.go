@@ -5,8 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -66,7 +68,7 @@ C: <iq type='error' id='i8' to='bob@localhost/b'><error type='auth'><forbidden x
 `)
 	commands := "http://jabber.org/protocol/commands"
 	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		d := disco.New(c, disco.Identity{})
+		d := disco.For(c)
 		c.Announce("urn:xmpp:ping")
 		d.AddItem(disco.Item{JID: alice, Node: commands, Name: "Commands"})
 		d.HandleNode(commands, disco.NodeHandler{
@@ -86,11 +88,13 @@ C: <iq type='error' id='i8' to='bob@localhost/b'><error type='auth'><forbidden x
 }
 
 // TestAnswerChanges: features withdrawn, forms added and removed, and a
-// removed node show in the next answer; OnChange hears each change.
+// removed node show in the next answer; OnChange hears each change, on
+// the dispatcher.
 func TestAnswerChanges(t *testing.T) {
-	// The server asks while the client waits for the reply to its ping,
-	// so each question comes after the changes before that ping.
-	tr := transcript(t, `
+	synctest.Test(t, func(t *testing.T) {
+		// The server asks while the client waits for the reply to its
+		// ping, so each question comes after the changes before that ping.
+		tr := transcript(t, `
 C: <iq type='get' id='{{sync1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='get' id='i1' from='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
 C: <iq type='result' id='i1' to='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'>
@@ -116,31 +120,38 @@ S: <iq type='get' id='i3' from='bob@localhost/b'><query xmlns='http://jabber.org
 C: <iq type='error' id='i3' to='bob@localhost/b'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 S: <iq type='result' id='{{sync2}}'/>
 `)
-	var d *disco.Manager
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		d = disco.New(c,
-			disco.Identity{Category: "client", Type: "phone", Name: "Téléphone", Lang: "fr"},
-			disco.Identity{Category: "client", Type: "phone", Name: "Phone", Lang: "en"})
+		var d *disco.Client
+		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			d = disco.For(c)
+			d.SetIdentities(
+				disco.Identity{Category: "client", Type: "phone", Name: "Téléphone", Lang: "fr"},
+				disco.Identity{Category: "client", Type: "phone", Name: "Phone", Lang: "en"})
+		})
+		changes := 0
+		d.OnChange(func() { changes++ })
+		withdraw := c.Announce("urn:xmpp:receipts")
+		withdraw()
+		removeForm := d.AddForm(dataform.New(dataform.TypeResult, "urn:xmpp:dataforms:softwareinfo",
+			dataform.Field{Var: "software", Values: []string{"gosmack"}}))
+		removeNode := d.HandleNode("n", disco.NodeHandler{Items: func(context.Context, *stanza.IQ) ([]disco.Item, error) { return nil, nil }})
+		synctest.Wait()
+		assert.Equal(t, 3, changes, "two feature changes and a form; a node is no change")
+		sync(t, c)
+		removeForm()
+		removeForm()
+		removeNode()
+		synctest.Wait()
+		assert.Equal(t, 4, changes)
+		sync(t, c)
+		assert.Panics(t, func() { d.AddForm(dataform.Form{}) }, "no FORM_TYPE")
+		d.AddForm(dataform.New(dataform.TypeResult, "urn:x"))
+		assert.Panics(t, func() { d.AddForm(dataform.New(dataform.TypeResult, "urn:x")) }, "same FORM_TYPE twice")
+		assert.Panics(t, func() {
+			d.AddForm(dataform.Form{Fields: []dataform.Field{{Var: "FORM_TYPE", Type: "hidden", Values: []string{"urn:y", "urn:z"}}}})
+		}, "two FORM_TYPE values")
+		assert.Panics(t, func() { d.HandleNode("", disco.NodeHandler{}) })
+		assert.Panics(t, func() { d.HandleNode("n2", disco.NodeHandler{}); d.HandleNode("n2", disco.NodeHandler{}) })
 	})
-	changes := 0
-	d.OnChange(func() { changes++ })
-	withdraw := c.Announce("urn:xmpp:receipts")
-	withdraw()
-	removeForm := d.AddForm(disco.NewForm("urn:xmpp:dataforms:softwareinfo", disco.Field{Var: "software", Values: []string{"gosmack"}}))
-	removeNode := d.HandleNode("n", disco.NodeHandler{Items: func(context.Context, *stanza.IQ) ([]disco.Item, error) { return nil, nil }})
-	assert.Equal(t, 3, changes)
-	sync(t, c)
-	removeForm()
-	removeNode()
-	assert.Equal(t, 4, changes)
-	sync(t, c)
-	assert.Panics(t, func() { d.AddForm(disco.Form{}) }, "no FORM_TYPE")
-	d.AddForm(disco.NewForm("urn:x"))
-	assert.Panics(t, func() { d.AddForm(disco.NewForm("urn:x")) }, "same FORM_TYPE twice")
-	assert.Panics(t, func() {
-		d.AddForm(disco.Form{Fields: []disco.Field{{Var: "FORM_TYPE", Type: "hidden", Values: []string{"urn:y", "urn:z"}}}})
-	}, "two FORM_TYPE values")
-	assert.Panics(t, func() { d.HandleNode("", disco.NodeHandler{}) })
 }
 
 // sync pings the server and waits for the reply.
@@ -153,25 +164,133 @@ func sync(t *testing.T, c *xmpp.Conn) {
 }
 
 func TestIdentityPanics(t *testing.T) {
-	c := xmpp.New(xmpp.Config{JID: alice})
-	assert.Panics(t, func() { disco.New(c, disco.Identity{Category: "client"}) })
-	assert.Panics(t, func() { disco.New(c, disco.Identity{Type: "pc"}) })
+	d := disco.For(xmpp.New(xmpp.Config{JID: alice}))
+	assert.Panics(t, func() { d.SetIdentities(disco.Identity{Category: "client"}) })
+	assert.Panics(t, func() { d.SetIdentities(disco.Identity{Type: "pc"}) })
 	assert.Panics(t, func() {
-		disco.New(c, disco.Identity{Category: "client", Type: "pc", Name: "a"}, disco.Identity{Category: "client", Type: "pc", Name: "b"})
+		d.SetIdentities(disco.Identity{Category: "client", Type: "pc", Name: "a"}, disco.Identity{Category: "client", Type: "pc", Name: "b"})
 	})
+	assert.Equal(t, []disco.Identity{{Category: "client", Type: "pc", Name: "gosmack"}}, d.Identities(), "unchanged")
+	// Same category and type in two languages is fine.
+	d.SetIdentities(disco.Identity{Category: "client", Type: "pc", Name: "a", Lang: "en"}, disco.Identity{Category: "client", Type: "pc", Name: "b", Lang: "fr"})
+	assert.Len(t, d.Identities(), 2)
 }
 
-func TestNewDefaults(t *testing.T) {
+func TestDefaults(t *testing.T) {
 	c := xmpp.New(xmpp.Config{JID: alice})
-	d := disco.New(c)
+	d := disco.For(c)
 	info := d.OwnInfo()
 	assert.Equal(t, []disco.Identity{{Category: "client", Type: "pc", Name: "gosmack"}}, info.Identities)
 	assert.Equal(t, []string{disco.NSInfo, disco.NSItems}, info.Features)
+	d.SetIdentities(disco.Identity{Name: "mine"})
+	assert.Equal(t, []disco.Identity{{Category: "client", Type: "pc", Name: "mine"}}, d.OwnInfo().Identities)
+	d.SetIdentities()
+	assert.Equal(t, []disco.Identity{{Category: "client", Type: "pc", Name: "gosmack"}}, d.Identities(), "none is the default")
 	d.Close()
 	d.Close()
 	assert.Empty(t, c.Announced())
-	d2 := disco.New(c, disco.Identity{Name: "mine"}) // attachable again after Close
-	assert.Equal(t, []disco.Identity{{Category: "client", Type: "pc", Name: "mine"}}, d2.OwnInfo().Identities)
+}
+
+// TestShape: the one shape of every manager. For gives the connection's
+// one Client, and a fresh one after Close; a nil listener is refused; a
+// remove func removes exactly its registration, however often called.
+func TestShape(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := xmpp.New(xmpp.Config{JID: alice})
+		d := disco.For(c)
+		require.Same(t, d, disco.For(c))
+		require.Same(t, c, d.Conn())
+		assert.PanicsWithValue(t, "disco: OnChange with a nil listener", func() { d.OnChange(nil) })
+
+		var got []string
+		removeA := d.OnChange(func() { got = append(got, "a") })
+		d.OnChange(func() { got = append(got, "b") })
+		removeC := d.OnChange(func() { got = append(got, "c") })
+		c.Announce("urn:example:1")
+		synctest.Wait()
+		assert.Equal(t, []string{"a", "b", "c"}, got)
+		got = nil
+		removeA()
+		removeA()
+		removeC()
+		c.Announce("urn:example:2")
+		synctest.Wait()
+		assert.Equal(t, []string{"b"}, got, "only the one left")
+
+		d.Close()
+		got = nil
+		c.Announce("urn:example:3")
+		synctest.Wait()
+		assert.Empty(t, got, "a closed Client tells nobody")
+		d2 := disco.For(c)
+		require.NotSame(t, d, d2, "a fresh one after Close")
+		assert.Same(t, d2, disco.For(c))
+		assert.Contains(t, d2.OwnInfo().Features, disco.NSInfo)
+	})
+}
+
+// TestWireOrder: OnChange runs on the dispatcher, in order with the
+// stanzas around it: a change that a message listener makes is heard
+// after that listener returns and before the next message, and a change
+// made from another goroutine between two queued funcs is heard between
+// them.
+func TestWireOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// The client answers m1 only after the change is queued, so m2
+		// cannot overtake it.
+		tr := transcript(t, `
+S: <message from='bob@localhost/b' id='m1'><body>1</body></message>
+C: <message to='bob@localhost/b' id='{{a}}'><body>ok</body></message>
+S: <message from='bob@localhost/b' id='m2'><body>2</body></message>
+S: <iq type='get' id='i1' from='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
+C: <iq type='result' id='i1' to='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'>
+     <identity category='client' type='pc' name='gosmack'/>
+     <feature var='http://jabber.org/protocol/disco#info'/>
+     <feature var='http://jabber.org/protocol/disco#items'/>
+     <feature var='urn:example:one'/>
+   </query></iq>
+S: <message from='bob@localhost/b' id='m3'><body>3</body></message>
+`)
+		var got []string
+		running := false
+		done := make(chan struct{})
+		record := func(s string) {
+			assert.False(t, running, "one at a time")
+			running = true
+			got = append(got, s)
+			running = false
+			if len(got) == 7 {
+				close(done)
+			}
+		}
+		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
+			d := disco.For(c)
+			d.OnChange(func() { record("change " + strings.Join(d.OwnInfo().Features[2:], ",")) })
+			c.HandleMessage(nil, func(m *stanza.Message) {
+				record("message " + m.ID)
+				if m.ID == "m1" {
+					c.Announce("urn:example:one")
+					assert.NoError(t, c.Send(t.Context(), m.Reply("ok")))
+					record("m1 done")
+				}
+				if m.ID == "m3" {
+					c.Dispatch(func() { record("queued") })
+					d.AddForm(dataform.New(dataform.TypeResult, "urn:example:form"))
+				}
+			})
+		})
+		select {
+		case <-done:
+		case <-time.After(xmpptest.ReplayTimeout):
+			t.Fatal("the script did not get to its end")
+		}
+		synctest.Wait()
+		assert.Equal(t, []string{
+			"message m1", "m1 done", "change urn:example:one",
+			"message m2",
+			"message m3", "queued", "change urn:example:one",
+		}, got)
+	})
 }
 
 // TestQuery: Info, Items and Supports ask another entity and read its
@@ -204,8 +323,8 @@ S: <iq type='result' id='{{q5}}' from='bob@localhost/b'><query xmlns='http://jab
 C: <iq type='get' id='{{q6}}' to='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
 S: <iq type='result' id='{{q6}}' from='bob@localhost/b'/>
 `)
-	var d *disco.Manager
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { d = disco.New(c) })
+	var d *disco.Client
+	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { d = disco.For(c) })
 	server := jid.MustParse("localhost")
 	info, err := d.Info(ctxT(t), server, "")
 	require.NoError(t, err)
