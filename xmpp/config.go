@@ -44,9 +44,9 @@ func (s Security) String() string {
 	return "Security(?)"
 }
 
-// Dialer opens the network connection. *net.Dialer is one, and so is the
-// proxy.ContextDialer that golang.org/x/net/proxy returns for SOCKS5;
-// ProxyDialer adds HTTP CONNECT.
+// Dialer opens the network connection. *net.Dialer is one; package
+// github.com/gosmack/gosmack/proxy makes one that goes through a SOCKS5
+// or HTTP CONNECT proxy (Smack's ProxyInfo).
 type Dialer interface {
 	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
