@@ -10,7 +10,14 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// NSRegister is the namespace of in-band registration (XEP-0077).
+// In-band registration stays in the core package, beside Connect: an
+// account is created on a stream that is secured but never logged in,
+// which only the negotiation here can open (open, negotiationIQ), and
+// ChangePassword updates the configuration the next login uses. A
+// package of its own would need those internals exported for it alone.
+
+// NSRegister is the namespace of in-band registration (XEP-0077): of
+// accounts here, and of room nicknames in package muc.
 const NSRegister = "jabber:iq:register"
 
 // ErrRegistrationNotOffered is returned by CreateAccount when the server
@@ -45,7 +52,7 @@ func CreateAccount(ctx context.Context, cfg Config, attrs map[string]string) err
 		return errors.New("xmpp: CreateAccount needs a JID with a localpart and a password")
 	}
 	c := New(cfg)
-	s, err := c.open(ctx, nil, func(ctx context.Context, s *session, f Features) error {
+	s, err := c.open(ctx, nil, func(ctx context.Context, s *stream, f Features) error {
 		defer s.closeStream()
 		if !f.Has(nsRegisterF, "register") {
 			return ErrRegistrationNotOffered

@@ -44,9 +44,9 @@ func (s Security) String() string {
 	return "Security(?)"
 }
 
-// Dialer opens the network connection. *net.Dialer is one, and so is the
-// proxy.ContextDialer that golang.org/x/net/proxy returns for SOCKS5;
-// ProxyDialer adds HTTP CONNECT.
+// Dialer opens the network connection. *net.Dialer is one; package
+// github.com/gosmack/gosmack/proxy makes one that goes through a SOCKS5
+// or HTTP CONNECT proxy (Smack's ProxyInfo).
 type Dialer interface {
 	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -140,12 +140,16 @@ type Config struct {
 
 	// Logger, when not nil, receives every element sent and received at
 	// debug level, and connection events at info level (Smack's
-	// debugger).
+	// debugger). Its handler may run while the connection holds its
+	// write lock (an element is logged before it goes out): it must not
+	// call the Conn.
 	Logger *slog.Logger
-	// Recorder, when not nil, receives the session as an xmpptest
+	// Recorder, when not nil, receives the streams as an xmpptest
 	// transcript: one "C:" or "S:" line per element, replayable by
 	// xmpptest.Script. It holds what was sent, credentials included
-	// (PLAIN carries the password): keep recordings private.
+	// (PLAIN carries the password): keep recordings private. Its Write
+	// runs one line at a time, at times under the connection's write
+	// lock: it must not call the Conn.
 	Recorder io.Writer
 
 	// Rand is the source of stanza ids and SCRAM nonces; nil means

@@ -20,7 +20,7 @@ import (
 type recentMessages struct {
 	size int // how many are remembered; 0: none
 
-	mu   sync.Mutex
+	mu   sync.Mutex // guards ring and next; a leaf in the lock order (see Conn.mu)
 	seed maphash.Seed
 	ring []uint64 // grows up to size, then wraps at next
 	next int

@@ -17,10 +17,10 @@ import (
 // SendIQ while this much piles up waits until its context ends.)
 const maxQueued = 4096
 
-// item is one thing for the dispatcher: a stanza received on a session,
+// item is one thing for the dispatcher: a stanza received on a stream,
 // or a state change.
 type item struct {
-	s     *session
+	s     *stream
 	st    stanza.Stanza
 	size  int // the stanza's bytes on the wire, counted in the backlog
 	state StateChange
@@ -49,6 +49,9 @@ const (
 // empty (an idle connection costs no dispatcher). Its fields are kept
 // small: an idle connection's size is a feature (BENCHMARKS.md).
 type dispatcher struct {
+	// mu guards the fields below. It is a leaf in the lock order (see
+	// Conn.mu): no other lock is taken while it is held, and it is let go
+	// before anything is delivered.
 	mu      sync.Mutex
 	queue   []item
 	room    chan struct{} // closed when the queue has room again; nil if nobody waits
@@ -74,7 +77,7 @@ func backlogFull(n, bytes, size, maxBytes int) bool {
 // push queues st, received on s as size bytes, and makes sure a
 // dispatcher runs. It blocks while the queue is full, until there is
 // room or s starts closing (then st is dropped: the user asked to close).
-func (c *Conn) push(s *session, st stanza.Stanza, size int) {
+func (c *Conn) push(s *stream, st stanza.Stanza, size int) {
 	d := &c.dispatch
 	maxBytes := c.cfg.maxBacklog()
 	d.mu.Lock()
@@ -223,12 +226,12 @@ func (c *Conn) deliver(it item) {
 
 // answer runs the handler for the request iq and sends its reply; with no
 // handler, the reply is service-unavailable (RFC 6120 section 8.4).
-func (c *Conn) answer(s *session, iq *stanza.IQ) {
+func (c *Conn) answer(s *stream, iq *stanza.IQ) {
 	var reply *stanza.IQ
 	if h := c.reg.iqHandler(iqKey{iq.Type, iq.PayloadName()}); h == nil {
 		reply = iq.ErrorIQ(stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable))
 	} else {
-		payload, err := h.HandleIQ(s.x.ctx, iq)
+		payload, err := h.HandleIQ(s.sess.ctx, iq)
 		var se *stanza.Error
 		switch {
 		case err == nil:
@@ -248,13 +251,13 @@ func (c *Conn) answer(s *session, iq *stanza.IQ) {
 // stream was lost is answered on the resumed stream). The reply carries
 // no from: the server stamps the full JID (RFC 6120 section 8.1.2.1), and
 // the request's to may have been the bare JID.
-func (c *Conn) reply(s *session, iq *stanza.IQ) {
+func (c *Conn) reply(s *stream, iq *stanza.IQ) {
 	iq.From = jid.JID{}
-	x := s.x
-	if c.session() != x {
+	sess := s.sess
+	if c.session() != sess {
 		return // that session is over: nobody waits for the answer
 	}
-	if err := c.submit(x.ctx, c.prepare(iq)); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrNotConnected) {
+	if err := c.submit(sess.ctx, c.prepare(iq)); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrNotConnected) {
 		c.cfg.logError("sending an IQ reply", err)
 	}
 }

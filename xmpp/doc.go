@@ -47,7 +47,21 @@
 // in memory.
 //
 // Writes take one write lock, which a context can abandon while waiting;
-// no user code runs under it.
+// no user code runs under it but Config.Logger and Config.Recorder, which
+// see each element before it goes out.
+//
+// # Who owns a stanza
+//
+// Send (and SendIQ) take the stanza they are given over, as an
+// http.RoundTripper takes a Request: they write its id and the
+// interceptors' additions into it, and, with stream management or while
+// the connection is down, keep that very stanza until the server
+// acknowledges it, to send it again after a resumption, and hand it to
+// OnAcked or OnUnacked. After Send the caller may read it but must not
+// change it or send it again: to send the same content twice, send a
+// Clone. A received stanza is shared by every listener, IQ handler and
+// Collector it goes to: each may read it and keep it, none may change it
+// (Clone it first). An IQ reply is the SendIQ caller's alone.
 //
 // # Replies
 //
@@ -71,16 +85,24 @@
 //
 // # Ending
 //
-// The stream ends with Close (unavailable presence, the stream's end, a
+// A stream ends with Close (unavailable presence, the stream's end, a
 // bounded wait for the server's, then the socket), with a stream error
 // from the server (a *stanza.StreamError, see-other-host included), with
 // input the client refuses (it sends the stream error the input calls for:
 // not-well-formed, restricted-xml, policy-violation beyond
-// Config.MaxStanzaSize), or with the network. Then every waiting SendIQ
-// fails with an error matching ErrNotConnected that wraps the cause, Done
-// is closed, Err tells the cause, and the state listeners hear StateClosed.
-// Registrations stay: Connect may be called again, and automatic
-// reconnection (a later issue) will do so with the same Conn.
+// Config.MaxStanzaSize), with a server that stops answering (the
+// keep-alive, Config.KeepAlive), or with the network.
+//
+// The session (from login to StateClosed) may outlive the stream: with
+// stream management, a stream lost by accident suspends it
+// (StateDisconnected), waiting SendIQ calls go on waiting, and the next
+// stream resumes it (StateResumed). Otherwise the session ends with the
+// stream: every waiting SendIQ fails with an error matching
+// ErrNotConnected that wraps the cause, and the state listeners hear
+// StateClosed. Automatic reconnection (Config.Reconnect) then connects
+// again with the same Conn, unless the cause is one not to retry; Done is
+// closed once nothing will come back by itself, and Err tells the cause.
+// Registrations stay on the Conn: Connect may be called again.
 //
 // # Debugging and recording
 //

@@ -65,7 +65,9 @@ type StateChange struct {
 // IQHandler answers IQ requests of one type and payload (Smack's
 // IQRequestHandler). It returns the payload of the result (nil for an empty
 // result) or an error: a *stanza.Error is sent back as it is, any other
-// error as internal-server-error. ctx ends when the stream does.
+// error as internal-server-error. ctx ends when the session does. The
+// request is shared with any Collector that wants it: read it, keep it,
+// but Clone it before changing it.
 type IQHandler interface {
 	HandleIQ(ctx context.Context, iq *stanza.IQ) (*stanza.Node, error)
 }
@@ -115,7 +117,10 @@ type registry struct {
 	intercept listeners.List[func(stanza.Stanza)]
 	announce  listeners.List[func()]
 
-	mu       sync.Mutex // serializes writers of iqs; guards attached
+	// mu serializes writers of iqs and guards attached. It is a leaf in
+	// the lock order (see Conn.mu): Attach lets go of it before it calls
+	// the attach func.
+	mu       sync.Mutex
 	iqs      atomic.Pointer[map[iqKey]IQHandler]
 	attached map[any]*attachment // by a nil *M for each manager type M
 }
@@ -135,7 +140,8 @@ func (c *Conn) HandleMessage(f stanza.Filter, h func(*stanza.Message)) (remove f
 }
 
 // HandlePresence registers h for received presences that f wants, as
-// HandleMessage does for messages.
+// HandleMessage does for messages, and shares them as it does: read
+// them, keep them, but Clone one before changing it.
 func (c *Conn) HandlePresence(f stanza.Filter, h func(*stanza.Presence)) (remove func()) {
 	mustListen("HandlePresence", h == nil)
 	return c.reg.presences.Add(presenceListener{f, h})
@@ -225,7 +231,9 @@ func (c *Conn) Collect(f stanza.Filter, size int) *Collector {
 }
 
 // Next returns the next stanza collected, waiting until one arrives, ctx
-// ends, or the session ends.
+// ends, or the session ends. The stanza is shared with the listeners and
+// the other collectors: read it, keep it, but Clone it before changing
+// it.
 func (col *Collector) Next(ctx context.Context) (stanza.Stanza, error) {
 	select {
 	case st := <-col.ch:

@@ -18,6 +18,8 @@ type call struct {
 
 // pending maps the ids of outstanding requests to their calls.
 type pending struct {
+	// mu guards calls. It is a leaf in the lock order (see Conn.mu);
+	// handing a reply over under it never blocks (one-slot channels).
 	mu    sync.Mutex
 	calls map[string]*call
 }
@@ -105,6 +107,9 @@ var ErrBadIQ = errors.New("xmpp: SendIQ takes a get or set IQ with a payload")
 // coming back, the request is queued as Send queues. SendIQ may be called
 // from a listener or IQ handler: replies are routed by the reader, never
 // behind the listeners.
+//
+// SendIQ takes iq over as Send does. The reply is the caller's alone: it
+// is not given to listeners or collectors.
 func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 	if (iq.Type != stanza.Get && iq.Type != stanza.Set) || iq.Payload == nil {
 		return nil, ErrBadIQ
@@ -121,8 +126,8 @@ func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 		return nil, err
 	}
 	lost := c.Done() // no session: the request waits for the next one
-	if x := c.session(); x != nil {
-		lost = x.lost()
+	if sess := c.session(); sess != nil {
+		lost = sess.lost()
 	}
 	select {
 	case reply := <-cl.ch:

@@ -26,10 +26,13 @@ func clock() time.Duration { return time.Since(clockStart) | 1 }
 // and recovered as after any network failure. It is one timer per stream
 // and no goroutine between checks.
 type watchdog struct {
-	c        *Conn
-	s        *session
-	idle     time.Duration
-	timeout  time.Duration
+	c       *Conn
+	s       *stream
+	idle    time.Duration
+	timeout time.Duration
+	// mu guards the fields below. It is taken alone or under the write
+	// lock (expectAnswer), takes no other lock, and check lets go of it
+	// before it aborts or probes.
 	mu       sync.Mutex
 	t        *time.Timer
 	due      time.Duration // when t fires, as clock() reads
@@ -37,7 +40,7 @@ type watchdog struct {
 	stopped  bool
 }
 
-func (c *Conn) startWatchdog(s *session) {
+func (c *Conn) startWatchdog(s *stream) {
 	idle := orDefault(c.cfg.KeepAlive, defaultKeepAlive)
 	if idle < 0 {
 		return
@@ -122,11 +125,11 @@ func (w *watchdog) probe() {
 	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
 	defer cancel()
 	s := w.s
-	x := "<iq type='get' id='keepalive-" + w.c.newID() + "'><ping xmlns='urn:xmpp:ping'/></iq>"
-	if s.x.sm.active() {
-		x = smRequest
+	probe := "<iq type='get' id='keepalive-" + w.c.newID() + "'><ping xmlns='urn:xmpp:ping'/></iq>"
+	if s.sess.sm.active() {
+		probe = smRequest
 	}
-	if err := s.writeRaw(ctx, x); err != nil && !errors.Is(err, ErrNotConnected) {
+	if err := s.writeRaw(ctx, probe); err != nil && !errors.Is(err, ErrNotConnected) {
 		s.abort(err)
 	}
 }

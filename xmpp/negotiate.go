@@ -18,22 +18,22 @@ import (
 )
 
 // negotiate connects and logs in: the whole of Connect but starting the
-// reader. With x, a suspended session, it tries to resume x first:
-// resumeErr nil means it did; otherwise resumeErr says why not and s is a
-// new session.
-func (c *Conn) negotiate(ctx context.Context, x *xsession) (s *session, resumeErr error, err error) {
+// reader. With sess, a suspended session, it tries to resume sess first:
+// resumeErr nil means it did; otherwise resumeErr says why not and s
+// carries a new session.
+func (c *Conn) negotiate(ctx context.Context, sess *session) (s *stream, resumeErr error, err error) {
 	var first []target
-	if x != nil && x.sm != nil {
-		x.sm.mu.Lock()
-		if loc := x.sm.location; loc != "" {
+	if sess != nil && sess.sm != nil {
+		sess.sm.mu.Lock()
+		if loc := sess.sm.location; loc != "" {
 			first = []target{{addr: otherHostAddr(loc)}} // XEP-0198: resume there
 		}
-		x.sm.mu.Unlock()
+		sess.sm.mu.Unlock()
 	}
 	resumeErr = errors.New("no session to resume")
-	s, err = c.open(ctx, first, func(ctx context.Context, s *session, f Features) error {
+	s, err = c.open(ctx, first, func(ctx context.Context, s *stream, f Features) error {
 		var err error
-		resumeErr, err = c.login(ctx, s, f, x)
+		resumeErr, err = c.login(ctx, s, f, sess)
 		return err
 	})
 	return s, resumeErr, err
@@ -43,7 +43,7 @@ func (c *Conn) negotiate(ctx context.Context, x *xsession) (s *session, resumeEr
 // configuration requires, then runs then (login, or account
 // registration) on the stream. A see-other-host stream error on the way
 // is followed once (RFC 6120 section 4.9.3.19). ctx bounds all of it.
-func (c *Conn) open(ctx context.Context, first []target, then func(context.Context, *session, Features) error) (*session, error) {
+func (c *Conn) open(ctx context.Context, first []target, then func(context.Context, *stream, Features) error) (*stream, error) {
 	targets, err := c.cfg.resolve(ctx)
 	if err != nil && len(first) == 0 {
 		return nil, fmt.Errorf("xmpp: finding the server for %s: %w", c.cfg.JID.Domainpart(), err)
@@ -74,7 +74,7 @@ func otherHostAddr(h string) string {
 
 // openTargets tries the targets in order until one accepts a connection;
 // what happens on the stream after that is final.
-func (c *Conn) openTargets(ctx context.Context, targets []target, then func(context.Context, *session, Features) error) (*session, error) {
+func (c *Conn) openTargets(ctx context.Context, targets []target, then func(context.Context, *stream, Features) error) (*stream, error) {
 	var errs []error
 	for _, t := range targets {
 		conn, err := c.cfg.dial(ctx, t)
@@ -96,8 +96,8 @@ func (c *Conn) openTargets(ctx context.Context, targets []target, then func(cont
 }
 
 // openConn negotiates on conn: stream, TLS, then then.
-func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Context, *session, Features) error) (*session, error) {
-	s := &session{stream: newStream(&c.cfg, conn, c.cfg.JID.Domain(), newRecorder(&c.cfg))}
+func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Context, *stream, Features) error) (*stream, error) {
+	s := newStream(&c.cfg, conn, c.cfg.JID.Domain(), newRecorder(&c.cfg))
 	stop := watch(ctx, s.raw)
 	defer stop()
 	f, err := s.open(ctx, c.cfg.JID)
@@ -131,7 +131,7 @@ func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Co
 }
 
 // startTLS upgrades the stream (RFC 6120 section 5.4).
-func (c *Conn) startTLS(ctx context.Context, s *session) error {
+func (c *Conn) startTLS(ctx context.Context, s *stream) error {
 	if err := s.writeRaw(ctx, "<starttls xmlns='"+nsTLS+"'/>"); err != nil {
 		return fmt.Errorf("xmpp: STARTTLS: %w", err)
 	}
@@ -150,10 +150,10 @@ func (c *Conn) startTLS(ctx context.Context, s *session) error {
 	return nil
 }
 
-// login authenticates, restarts the stream, and resumes x when it can.
+// login authenticates, restarts the stream, and resumes sess when it can.
 // Otherwise it binds a resource, establishes the legacy session where the
 // server still requires it, and enables stream management when offered.
-func (c *Conn) login(ctx context.Context, s *session, f Features, x *xsession) (resumeErr, err error) {
+func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session) (resumeErr, err error) {
 	if err := c.authenticate(ctx, s, f); err != nil {
 		return nil, err
 	}
@@ -162,8 +162,8 @@ func (c *Conn) login(ctx context.Context, s *session, f Features, x *xsession) (
 		return nil, err
 	}
 	resumeErr = errors.New("no session to resume")
-	if x != nil {
-		if resumeErr, err = c.resume(ctx, s, f, x); err != nil || resumeErr == nil {
+	if sess != nil {
+		if resumeErr, err = c.resume(ctx, s, f, sess); err != nil || resumeErr == nil {
 			return resumeErr, err
 		}
 		c.cfg.logDebug("starting a new session", "why", resumeErr)
@@ -173,7 +173,7 @@ func (c *Conn) login(ctx context.Context, s *session, f Features, x *xsession) (
 
 // bindSession binds a resource, establishes the legacy session where the
 // server still requires it, and enables stream management when offered.
-func (c *Conn) bindSession(ctx context.Context, s *session, f Features) error {
+func (c *Conn) bindSession(ctx context.Context, s *stream, f Features) error {
 	if !f.bind {
 		s.closeStream()
 		return ErrNoBind
@@ -202,7 +202,7 @@ func (c *Conn) bindSession(ctx context.Context, s *session, f Features) error {
 // answer. Waiting costs a round trip but keeps the promise: no stanza of
 // the user's goes out before the session is known to be resumable, so a
 // stream lost early loses nothing.
-func (c *Conn) enable(ctx context.Context, s *session, cfg *StreamManagement) error {
+func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement) error {
 	if err := s.writeRaw(ctx, enableElement(cfg)); err != nil {
 		return fmt.Errorf("xmpp: enabling stream management: %w", err)
 	}
@@ -229,17 +229,17 @@ func (c *Conn) enable(ctx context.Context, s *session, cfg *StreamManagement) er
 	}
 }
 
-// resume asks the server to resume x (XEP-0198 section 5). resumeErr says
+// resume asks the server to resume sess (XEP-0198 section 5). resumeErr says
 // why it did not (the stream is still good for a new session); err is a
 // failure of the stream itself.
-func (c *Conn) resume(ctx context.Context, s *session, f Features, x *xsession) (resumeErr, err error) {
+func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session) (resumeErr, err error) {
 	switch {
-	case !x.sm.resumable():
+	case !sess.sm.resumable():
 		return errors.New("the session had no resumable stream management"), nil
 	case !f.Has(NSStreamManagement, "sm"):
 		return errors.New("the server no longer offers stream management"), nil
 	}
-	if err := s.writeRaw(ctx, x.sm.resumeElement()); err != nil {
+	if err := s.writeRaw(ctx, sess.sm.resumeElement()); err != nil {
 		return nil, fmt.Errorf("xmpp: resuming: %w", err)
 	}
 	el, err := s.next()
@@ -253,7 +253,7 @@ func (c *Conn) resume(ctx context.Context, s *session, f Features, x *xsession) 
 	h, ok, err := parseH(el)
 	if err == nil && ok {
 		var done []stanza.Stanza
-		if done, err = x.sm.ack(h); len(done) > 0 && c.reg.acked.Len() > 0 {
+		if done, err = sess.sm.ack(h); len(done) > 0 && c.reg.acked.Len() > 0 {
 			c.ackedEvent(done)
 		}
 	}
@@ -267,7 +267,7 @@ func (c *Conn) resume(ctx context.Context, s *session, f Features, x *xsession) 
 	if !ok {
 		return nil, fmt.Errorf("%w: <resumed/> without h", ErrUnexpected)
 	}
-	s.jid, s.features = x.jid, x.features
+	s.jid, s.features = sess.jid, sess.features
 	return nil, nil
 }
 
@@ -311,7 +311,7 @@ func (c *Conn) saslConfig() *sasl.Config {
 }
 
 // authenticate runs SASL (RFC 6120 section 6).
-func (c *Conn) authenticate(ctx context.Context, s *session, f Features) error {
+func (c *Conn) authenticate(ctx context.Context, s *stream, f Features) error {
 	if len(f.mechanisms) == 0 {
 		s.closeStream()
 		return ErrNoSASL
@@ -377,7 +377,7 @@ func (c *Conn) authenticate(ctx context.Context, s *session, f Features) error {
 
 // abortSASL ends an exchange the client cannot go on with: <abort/>, then
 // the server's <failure/> (RFC 6120 section 6.4.4).
-func (c *Conn) abortSASL(s *session, m sasl.Mechanism, cause error) error {
+func (c *Conn) abortSASL(s *stream, m sasl.Mechanism, cause error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout())
 	defer cancel()
 	if s.writeRaw(ctx, "<abort xmlns='"+nsSASL+"'/>") == nil {
@@ -463,7 +463,7 @@ func decode64(s string) ([]byte, error) {
 // bind binds a resource (RFC 6120 section 7): the one configured, or one
 // the server chooses. When the server says the configured one is in use,
 // it asks the server to choose instead.
-func (c *Conn) bind(ctx context.Context, s *session) (jid.JID, error) {
+func (c *Conn) bind(ctx context.Context, s *stream) (jid.JID, error) {
 	res := c.cfg.resource()
 	for {
 		payload := &stanza.Node{Name: xmlstream.Name{Space: nsBind, Local: "bind"}}
@@ -536,7 +536,7 @@ func (c *Conn) checkBound(j jid.JID) error {
 // negotiationIQ sends iq and reads until its reply, before the reader
 // goroutine runs. Stanzas that arrive meanwhile are kept for the
 // listeners.
-func (c *Conn) negotiationIQ(ctx context.Context, s *session, iq *stanza.IQ) (*stanza.IQ, error) {
+func (c *Conn) negotiationIQ(ctx context.Context, s *stream, iq *stanza.IQ) (*stanza.IQ, error) {
 	iq.ID = c.newID()
 	if _, _, err := s.send(ctx, nil, iq, nil); err != nil {
 		return nil, err
@@ -574,7 +574,7 @@ type earlyStanza struct {
 // is dropped: no request of the user's was out yet, and a reply to it
 // must never be answered (RFC 6120 section 8.2.3). What is kept is
 // bounded as the dispatcher's queue is (maxQueued, Config.MaxBacklog).
-func (s *session) keepEarly(el *xmlstream.Element) error {
+func (s *stream) keepEarly(el *xmlstream.Element) error {
 	st, err := wire.Decode(el)
 	if err != nil {
 		return nil // malformed: dropped, as the reader would

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/proxy"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
@@ -323,12 +324,12 @@ func readLenPrefixed(br *bufio.Reader) (string, error) {
 	return string(b), nil
 }
 
-// proxyDialer is xmpp.ProxyDialer for a URL string, or fails the test.
+// proxyDialer is proxy.FromURL for a URL string, or fails the test.
 func proxyDialer(t *testing.T, rawURL string) xmpp.Dialer {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	require.NoError(t, err)
-	d, err := xmpp.ProxyDialer(u, nil)
+	d, err := proxy.FromURL(u, nil)
 	require.NoError(t, err)
 	return d
 }

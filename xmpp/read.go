@@ -13,10 +13,10 @@ import (
 
 var streamErrorName = xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}
 
-// read is the reader goroutine of session s: it decodes each top-level
+// read is the reader goroutine of stream s: it decodes each top-level
 // element and routes it, until the stream ends.
-func (c *Conn) read(s *session) {
-	sm := s.x.sm
+func (c *Conn) read(s *stream) {
+	sm := s.sess.sm
 	// Stream management counts every stanza after <enabled/> or
 	// <resumed/>, both read during negotiation.
 	counting := sm != nil
@@ -52,15 +52,15 @@ func (c *Conn) read(s *session) {
 		}
 		st, derr := wire.Decode(el)
 		if st != nil {
-			st.Head().Seq = s.x.received.Add(1)
+			st.Head().Seq = s.sess.received.Add(1)
 		}
 		c.route(s, st, len(el.Raw), derr)
 	}
 }
 
 // streamManagement handles a stream management element on the reader.
-func (c *Conn) streamManagement(s *session, el *xmlstream.Element) error {
-	sm := s.x.sm
+func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
+	sm := s.sess.sm
 	switch el.Tokens[0].Name {
 	case smRequestName:
 		// Every <r/> is answered: one arriving while an answer is
@@ -97,14 +97,14 @@ func (c *Conn) streamManagement(s *session, el *xmlstream.Element) error {
 
 // answerAck tells the server how many stanzas were received, as long as
 // requests keep coming.
-func (c *Conn) answerAck(s *session) {
-	ctx, cancel := context.WithTimeout(s.x.ctx, orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
+func (c *Conn) answerAck(s *stream) {
+	ctx, cancel := context.WithTimeout(s.sess.ctx, orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
 	defer cancel()
 	for {
 		for s.ackWanted.Swap(false) {
 			// The count is read after the request was: it covers at
 			// least what the server asked about.
-			if err := s.writeRaw(ctx, ackElement(s.x.sm.in.Load())); err != nil {
+			if err := s.writeRaw(ctx, ackElement(s.sess.sm.in.Load())); err != nil {
 				if !errors.Is(err, ErrNotConnected) {
 					s.abort(err) // not when our end of the stream is written already
 				}
@@ -124,7 +124,7 @@ func (c *Conn) answerAck(s *session) {
 // readEnd says why the stream ended, given what Next returned, and does
 // what RFC 6120 section 4.4 asks: a stream the server closed is closed in
 // turn; bad input is answered with a stream error.
-func (c *Conn) readEnd(s *session, err error) error {
+func (c *Conn) readEnd(s *stream, err error) error {
 	if errors.Is(err, xmlstream.ErrStreamEnd) {
 		s.rec.streamEnd()
 	}
@@ -156,7 +156,7 @@ func (s *stream) closeStream() {
 // route sends a decoded stanza, size bytes on the wire, where it belongs:
 // a reply to its SendIQ, everything else to the collectors and then the
 // dispatcher.
-func (c *Conn) route(s *session, st stanza.Stanza, size int, derr error) {
+func (c *Conn) route(s *stream, st stanza.Stanza, size int, derr error) {
 	if derr != nil {
 		// Malformed: a request still gets an error reply (RFC 6120
 		// section 8.3.1); anything else is dropped.

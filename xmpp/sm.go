@@ -48,6 +48,9 @@ type smState struct {
 
 	in atomic.Uint32 // stanzas received since <enabled/> (handled)
 
+	// mu guards the fields below. It is taken under Conn.mu (Conn.end)
+	// and under the write lock (sent), and takes no other lock: request
+	// is called once it is let go, or from a timer.
 	mu       sync.Mutex
 	off      bool   // the server refused to enable it
 	id       string // from <enabled/>; "" while not resumable
@@ -318,7 +321,9 @@ func parseH(el *xmlstream.Element) (h uint32, ok bool, err error) {
 // (Smack's addStanzaAcknowledgedListener; compare the stanza's id for
 // its addStanzaIdAcknowledgedListener). Only streams with stream
 // management acknowledge anything. f runs on the dispatcher, like the
-// listeners, in the order the acknowledgements arrived. The returned func
+// listeners, in the order the acknowledgements arrived. It gets the
+// stanza that was given to Send, not a copy, shared with the other
+// OnAcked listeners and the sender: read it, do not change it. The returned func
 // removes it; it is safe to call more than once. A nil f panics.
 func (c *Conn) OnAcked(f func(stanza.Stanza)) (remove func()) {
 	mustListen("OnAcked", f == nil)
@@ -346,8 +351,10 @@ func (c *Conn) OnUnacked(f func(Unacked)) (remove func()) {
 // Unacked is what an OnUnacked listener hears: stanzas Send accepted
 // that the server may not have received and that will not be sent again.
 type Unacked struct {
-	// Stanzas are the stanzas, in the order they were sent. The
-	// listener owns them.
+	// Stanzas are the stanzas, in the order they were sent: those given
+	// to Send, not copies. The connection keeps none of them; every
+	// OnUnacked listener gets the same slice, so read it, and Clone a
+	// stanza before changing it (to send it again, say).
 	Stanzas []stanza.Stanza
 	// Err says why they will not be sent again.
 	Err error

@@ -111,7 +111,7 @@ func TestSMRaceCloseRacesStreamLoss(t *testing.T) {
 
 // Done stays open for good after a manual Connect fails while a
 // session is suspended and automatic reconnection is off. Connect made a
-// new down channel; settle does not close it because c.x != nil.
+// new down channel; settle does not close it because c.sess != nil.
 func TestSMRaceDoneOpenAfterFailedConnect(t *testing.T) {
 	first := smLogin + smBind
 	c := smConn(t, conns(smScript(t, first)), func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -27,20 +26,52 @@ var (
 	noDeadline   time.Time
 )
 
-// stream is one XMPP stream over one socket: its reader, its encoder and
-// the write lock. A connection makes a new stream for each socket (and
-// reconnection will make more); listeners and handlers live on the Conn.
+// stream is one socket and the XMPP stream on it, its restarts (after
+// STARTTLS and SASL) included: the reader, the encoder and the write
+// lock; what negotiation learned; and, once the Conn puts it in use, the
+// session it carries and how it ends. It lives from the dial to the
+// socket's close. The session (see session) may outlive it, resumed on
+// the next stream; the Conn outlives both, and holds the listeners and
+// handlers.
+//
+// A stream the Conn uses goes through three stages, each marked by a
+// channel: in use (the reader runs), closing (closed when Close starts
+// ending it on purpose), done (closed when its reader has stopped and
+// Conn.end has taken stock; err then says why). Negotiation's streams,
+// and those that never come into use, have neither channel.
+//
+// The fields are laid out so that the small ones share words: a
+// stream's size is part of an idle connection's (BENCHMARKS.md).
 type stream struct {
 	cfg    *Config
 	conn   net.Conn // the socket, or TLS over it
 	raw    net.Conn // the socket itself, for deadlines
 	tls    *tls.Conn
 	r      *xmlstream.Reader
-	id     string // the stream id the server gave
+	rec    *recorder // nil when neither Logger nor Recorder is set
+	id     string    // the stream id the server gave
 	domain jid.JID
 
+	// What negotiation learned and kept, read once it is over.
+	jid       jid.JID // the full JID the server bound
+	features  Features
+	sm        *smState      // negotiation's stream management, before sess exists
+	early     []earlyStanza // received during negotiation, for the listeners
+	earlySize int           // their bytes
+
+	// Set when the Conn puts the stream in use, before the reader starts
+	// (resumed, ackHeard: below, beside finished).
+	sess *session      // the session it carries
+	born time.Duration // when it was put in use, as clock() reads
+	gen  generation    // Conn.gen when it was put in use
+
+	// writes is under cutMu (see cut); beside gen to share a word.
+	writes uint32
+
 	// wsem is the write lock: a one-slot semaphore, so that a writer can
-	// give up waiting when its context ends.
+	// give up waiting when its context ends. It is never taken with
+	// Conn.mu held; under it a writer takes cutMu, smState.mu (kept
+	// stanzas), watchdog.mu and recorder.mu (see Conn.mu for the order).
 	wsem chan struct{}
 	// finished is set, under the write lock, once our end of the stream
 	// is written: nothing may follow it.
@@ -50,20 +81,31 @@ type stream struct {
 	// writes watched so far (wrapping is harmless: a context's end comes
 	// long before 2^32 more writes), writing is the number of the one
 	// under way (0: none), and cut says its context ended and set a past
-	// deadline. They sit beside finished: a stream's size is part of an
-	// idle connection's (BENCHMARKS.md).
-	cut     bool
-	writing uint32
-	rec     *recorder // nil when neither Logger nor Recorder is set
-	cutMu   sync.Mutex
-	writes  uint32
+	// deadline. cutMu is a leaf, taken under the write lock
+	// (writeLocked) or alone (cutter).
+	cut      bool
+	resumed  bool // it resumed a session; set before the reader starts
+	ackHeard bool // an <a/> arrived; the reader's alone
+	writing  uint32
+	cutMu    sync.Mutex
 
+	heard     atomic.Int64 // when the reader last received anything, as clock() reads
+	acking    atomic.Bool  // a goroutine is answering <r/>
+	ackWanted atomic.Bool  // an <r/> is waiting for its answer
 	// asked is when the oldest ack request (<r/>) not answered yet went
 	// out, as clock() reads, or 0 when none waits; the reader clears it
 	// when an <a/> arrives. The watchdog, when there is one, ends a
 	// stream whose requests go unanswered.
 	asked    atomic.Int64
 	watchdog atomic.Pointer[watchdog]
+
+	// How it ends.
+	closing   chan struct{} // closed when Close starts
+	done      chan struct{} // closed when the reader has ended
+	err       error         // why it ended; set before done closes
+	closeOnce sync.Once
+	abortOnce sync.Once
+	abortErr  error // why abort ended it; read after abortOnce.Do
 }
 
 func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *stream {
@@ -73,6 +115,18 @@ func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *strea
 		s.raw = tc.NetConn()
 	}
 	return s
+}
+
+func (s *stream) sinceBorn() time.Duration { return clock() - s.born }
+func (s *stream) lastHeard() time.Duration { return time.Duration(s.heard.Load()) }
+func (s *stream) noteHeard()               { s.heard.Store(int64(clock())) }
+
+// abort ends the stream at once with err: the reader sees the socket
+// close and reports err. It closes the socket under TLS, not the TLS
+// connection, whose Close would wait for a write stuck on a silent peer.
+func (s *stream) abort(err error) {
+	s.abortOnce.Do(func() { s.abortErr = err })
+	s.raw.Close()
 }
 
 // open sends a stream header and reads the server's header and features
@@ -397,106 +451,4 @@ func watch(ctx context.Context, conn net.Conn) func() {
 		stop()
 		conn.SetDeadline(noDeadline)
 	}
-}
-
-// recorder writes the session to the debug logger and the transcript
-// recorder. A nil *recorder does nothing.
-type recorder struct {
-	log *slog.Logger
-	mu  sync.Mutex // one line at a time in w
-	w   io.Writer
-	end string // the server's end of the stream, under mu
-}
-
-func newRecorder(cfg *Config) *recorder {
-	if cfg.Logger == nil && cfg.Recorder == nil {
-		return nil
-	}
-	return &recorder{log: cfg.Logger, w: cfg.Recorder}
-}
-
-func (r *recorder) sent(b []byte) {
-	if r == nil {
-		return
-	}
-	r.line("C: ", string(b))
-}
-
-func (r *recorder) received(el *xmlstream.Element) {
-	if r == nil {
-		return
-	}
-	r.line("S: ", el.Raw)
-}
-
-// header records the server's stream header as received, as its elements
-// are: they may use the namespace prefixes it declares.
-func (r *recorder) header(h *xmlstream.Header) {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	r.end = h.End()
-	r.mu.Unlock()
-	r.line("S: ", h.Raw)
-}
-
-func (r *recorder) streamEnd() {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	end := r.end
-	r.mu.Unlock()
-	r.line("S: ", end)
-}
-
-func (r *recorder) line(prefix, x string) {
-	if r.log != nil && r.log.Enabled(context.Background(), slog.LevelDebug) {
-		dir := "sent"
-		if prefix == "S: " {
-			dir = "received"
-		}
-		r.log.Debug("xmpp: "+dir, "xml", x)
-	}
-	if r.w == nil {
-		return
-	}
-	x = oneLine(x)
-	r.mu.Lock()
-	io.WriteString(r.w, prefix+x+"\n")
-	r.mu.Unlock()
-}
-
-// oneLine rewrites an element so that it fits on one transcript line and
-// means the same XML: a line break in character data becomes a character
-// reference, one inside a tag (white space between attributes, or in an
-// attribute value, which XML normalizes to a space anyway) a space.
-func oneLine(x string) string {
-	if !strings.ContainsAny(x, "\r\n") {
-		return x
-	}
-	var b strings.Builder
-	inTag := false
-	for i := 0; i < len(x); i++ {
-		c := x[i]
-		switch {
-		case c == '<':
-			inTag = true
-		case c == '>':
-			inTag = false
-		case c == '\r' || c == '\n':
-			switch {
-			case inTag:
-				b.WriteByte(' ')
-			case c == '\n':
-				b.WriteString("&#xA;")
-			default:
-				b.WriteString("&#xD;")
-			}
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }

@@ -1,4 +1,4 @@
-package xmpp_test
+package proxy_test
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/proxy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -94,7 +94,7 @@ func TestConnectProxyKeepsTunnelBytes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startFakeConnectProxy(t, func(*http.Request) []byte { return []byte(tc.response + tc.tunnel) })
-			d, err := xmpp.ProxyDialer(proxyURL(t, "http://"+p.addr), nil)
+			d, err := proxy.FromURL(proxyURL(t, "http://"+p.addr), nil)
 			require.NoError(t, err)
 			conn, err := d.DialContext(ctxT(t), "tcp", "xmpp.example.test:5222")
 			require.NoError(t, err)
@@ -118,7 +118,7 @@ func TestConnectProxyRequest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startFakeConnectProxy(t, func(*http.Request) []byte { return []byte("HTTP/1.1 200 OK\r\n\r\n") })
-			d, err := xmpp.ProxyDialer(proxyURL(t, strings.Replace(tc.url, "%s", p.addr, 1)), nil)
+			d, err := proxy.FromURL(proxyURL(t, strings.Replace(tc.url, "%s", p.addr, 1)), nil)
 			require.NoError(t, err)
 			conn, err := d.DialContext(ctxT(t), "tcp", "[2001:db8::1]:5222")
 			require.NoError(t, err)
@@ -144,7 +144,7 @@ func TestConnectProxyRefused(t *testing.T) {
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			p := startFakeConnectProxy(t, func(*http.Request) []byte { return []byte(tc.response) })
-			d, err := xmpp.ProxyDialer(proxyURL(t, "http://"+p.addr), nil)
+			d, err := proxy.FromURL(proxyURL(t, "http://"+p.addr), nil)
 			require.NoError(t, err)
 			conn, err := d.DialContext(ctxT(t), "tcp", "xmpp.example.test:5222")
 			require.Error(t, err)
@@ -160,7 +160,7 @@ func TestConnectProxyRefused(t *testing.T) {
 func TestConnectProxyNoAnswer(t *testing.T) {
 	t.Run("silent", func(t *testing.T) {
 		p := startFakeConnectProxy(t, func(*http.Request) []byte { return nil })
-		d, err := xmpp.ProxyDialer(proxyURL(t, "http://"+p.addr), nil)
+		d, err := proxy.FromURL(proxyURL(t, "http://"+p.addr), nil)
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
@@ -169,7 +169,7 @@ func TestConnectProxyNoAnswer(t *testing.T) {
 	})
 	t.Run("garbage", func(t *testing.T) {
 		p := startFakeConnectProxy(t, func(*http.Request) []byte { return []byte("SSH-2.0-OpenSSH\r\n") })
-		d, err := xmpp.ProxyDialer(proxyURL(t, "http://"+p.addr), nil)
+		d, err := proxy.FromURL(proxyURL(t, "http://"+p.addr), nil)
 		require.NoError(t, err)
 		_, err = d.DialContext(ctxT(t), "tcp", "xmpp.example.test:5222")
 		require.Error(t, err)
@@ -177,16 +177,16 @@ func TestConnectProxyNoAnswer(t *testing.T) {
 	})
 }
 
-// TestProxyDialerForward: the proxy itself is reached through the forward
+// TestFromURLForward: the proxy itself is reached through the forward
 // Dialer given.
-func TestProxyDialerForward(t *testing.T) {
+func TestFromURLForward(t *testing.T) {
 	p := startFakeConnectProxy(t, func(*http.Request) []byte { return []byte("HTTP/1.1 200 OK\r\n\r\n") })
 	var asked []string
 	forward := dialFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
 		asked = append(asked, addr)
 		return new(net.Dialer).DialContext(ctx, network, p.addr)
 	})
-	d, err := xmpp.ProxyDialer(proxyURL(t, "http://proxy.example.test:3128"), forward)
+	d, err := proxy.FromURL(proxyURL(t, "http://proxy.example.test:3128"), forward)
 	require.NoError(t, err)
 	conn, err := d.DialContext(ctxT(t), "tcp", "xmpp.example.test:5222")
 	require.NoError(t, err)
@@ -196,10 +196,16 @@ func TestProxyDialerForward(t *testing.T) {
 	failing := dialFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return nil, errors.New("no route to the proxy")
 	})
-	d, err = xmpp.ProxyDialer(proxyURL(t, "http://proxy.example.test:3128"), failing)
+	d, err = proxy.FromURL(proxyURL(t, "http://proxy.example.test:3128"), failing)
 	require.NoError(t, err)
 	_, err = d.DialContext(ctxT(t), "tcp", "xmpp.example.test:5222")
 	require.ErrorContains(t, err, "no route to the proxy")
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -208,14 +214,14 @@ func (f dialFunc) DialContext(ctx context.Context, network, addr string) (net.Co
 	return f(ctx, network, addr)
 }
 
-func TestProxyDialerSchemes(t *testing.T) {
+func TestFromURLSchemes(t *testing.T) {
 	for _, s := range []string{"http://127.0.0.1:3128", "socks5://127.0.0.1:1080", "socks5://u:p@127.0.0.1:1080", "socks5h://127.0.0.1:1080"} {
-		d, err := xmpp.ProxyDialer(proxyURL(t, s), nil)
+		d, err := proxy.FromURL(proxyURL(t, s), nil)
 		require.NoError(t, err, s)
 		assert.NotNil(t, d, s)
 	}
 	for _, s := range []string{"https://127.0.0.1:3128", "socks4://127.0.0.1:1080", "ftp://127.0.0.1"} {
-		_, err := xmpp.ProxyDialer(proxyURL(t, s), nil)
+		_, err := proxy.FromURL(proxyURL(t, s), nil)
 		require.Error(t, err, s)
 		assert.Contains(t, err.Error(), "unsupported proxy scheme", s)
 	}

@@ -1,0 +1,251 @@
+package xmpp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// This file holds the send path: Send and what it does to a stanza
+// (prepare), the write on the stream in use, the queue of what is sent
+// while the connection is down (Conn.outbox), and up, which empties that
+// queue when a stream comes up.
+
+// Send writes st to the server. A Message or Presence without an id gets
+// a fresh one, written into st. Send returns once the stanza is handed to
+// the socket; with stream management, OnAcked says when the server has
+// it, and OnUnacked when it may not.
+//
+// While the connection is down but coming back (a suspended session, or
+// reconnection running), Send queues st, up to Config.MaxQueued, and
+// returns nil; queued stanzas go out in order once the stream is up. With
+// no session and no reconnection it returns an error matching
+// ErrNotConnected.
+//
+// ctx bounds the wait for the write lock, for room among the
+// unacknowledged stanzas, and the write itself. A ctx that has ended
+// already makes Send return its error at once: nothing is written or
+// queued, and the stream is untouched. If ctx ends in the middle of the
+// write, part of the stanza may have gone out, so the stream is ended
+// with an error that says so (and, with stream management, the stanza is
+// sent again on the resumed stream); no other Send is affected.
+//
+// When the network fails the write, the stream ends and the error matches
+// ErrNotConnected, wrapping the cause. Without stream management the
+// stanza may or may not have reached the server, and it is not sent
+// again; with stream management Send returns nil, since the stanza is kept:
+// it is sent again once the session is resumed or replaced, or reported
+// to OnUnacked. Send is safe for concurrent use: stanzas go out whole, in
+// the order the calls took the write lock.
+//
+// Send takes st over, as an http.RoundTripper takes a Request: it writes
+// the id and what the interceptors add (Intercept) into st itself, and,
+// with stream management or while the connection is down, keeps st, not
+// a copy, until the server acknowledges it (or it is reported to
+// OnUnacked), to send it again after a resumption. The caller may read st
+// afterwards, its id for one, but must not change it or send it again;
+// to send the same content twice, send a Clone. When Send returns an
+// error, the connection has kept nothing of st.
+func (c *Conn) Send(ctx context.Context, st stanza.Stanza) error {
+	return c.submit(ctx, c.prepare(st))
+}
+
+// prepare gives st its id, remembers a presence broadcast (which a new
+// session sends again), and runs the interceptors, which change st in
+// place.
+func (c *Conn) prepare(st stanza.Stanza) stanza.Stanza {
+	h := st.Head()
+	if h.ID == "" {
+		if _, isIQ := st.(*stanza.IQ); !isIQ {
+			h.ID = c.newID()
+		}
+	}
+	if p, ok := st.(*stanza.Presence); ok {
+		c.notePresence(p)
+	}
+	c.intercept(st)
+	return st
+}
+
+// submit writes st on the stream in use, or queues it while the
+// connection is coming back.
+func (c *Conn) submit(ctx context.Context, st stanza.Stanza) error {
+	if err := ctx.Err(); err != nil {
+		return err // neither written nor queued
+	}
+	for {
+		c.mu.Lock()
+		s := c.stream
+		if c.state != streamUp {
+			err := c.queueLocked(st)
+			c.mu.Unlock()
+			return err
+		}
+		c.mu.Unlock()
+		taken, err := c.write(ctx, s, st)
+		switch {
+		case taken:
+			return nil // stream management has it: resent or reported
+		case errors.Is(err, errStreamGone):
+			if isClosed(s.closing) {
+				return c.notConnected() // Close has written the stream's end
+			}
+			// s ended first: once its reader has seen to it, queue st or
+			// fail, as the Conn then stands.
+			select {
+			case <-s.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
+		}
+		return err
+	}
+}
+
+// queueLocked queues st while the connection is down but coming back,
+// or while a stream that came up is writing what goes first (see
+// streamFlushing). The caller holds c.mu.
+func (c *Conn) queueLocked(st stanza.Stanza) error {
+	if (c.sess == nil && c.recon == nil) || c.cfg.MaxQueued < 0 {
+		if c.lastErr != nil {
+			return fmt.Errorf("%w: %w", ErrNotConnected, c.lastErr)
+		}
+		return ErrNotConnected
+	}
+	if len(c.outbox) >= orDefault(c.cfg.MaxQueued, defaultMaxQueued) {
+		return ErrQueueFull
+	}
+	c.outbox = append(c.outbox, st)
+	return nil
+}
+
+// write writes st on s. taken reports that stream management kept st:
+// whatever happened to the stream, it will be sent again or reported.
+// errStreamGone means s ended before st was written. A write that failed
+// once begun ends s (part of an element may be on the wire): the error
+// then matches ErrNotConnected and wraps the cause, or is ctx's error
+// when ctx ended it.
+func (c *Conn) write(ctx context.Context, s *stream, st stanza.Stanza) (taken bool, err error) {
+	sm := s.sess.sm
+	if sm.active() {
+		if err := sm.acquire(ctx, s.done); err != nil {
+			return false, err
+		}
+	} else {
+		sm = nil
+	}
+	written, taken, err := s.send(ctx, s.done, st, sm)
+	switch {
+	case err == nil:
+		return taken, nil
+	case errors.Is(err, ErrNotConnected):
+		return taken, errStreamGone
+	case !written:
+		return taken, err
+	}
+	// The reader sees the socket close and ends s with this cause.
+	if ctx.Err() != nil {
+		s.abort(fmt.Errorf("xmpp: a write was cut short when its context ended: %w", err))
+		return taken, err
+	}
+	s.abort(err)
+	return taken, fmt.Errorf("%w: %w", ErrNotConnected, err)
+}
+
+// requestAck asks the server to acknowledge what it has received, on the
+// stream in use.
+func (c *Conn) requestAck() {
+	s := c.current()
+	if s == nil {
+		return
+	}
+	// Not a child of the session's context: the write ends with the
+	// socket anyway, and a child would leave the session's context a map
+	// of children to keep for its lifetime (about 200 B per connection).
+	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
+	defer cancel()
+	if err := s.writeRaw(ctx, smRequest); err != nil {
+		if !errors.Is(err, ErrNotConnected) {
+			s.abort(err)
+		}
+		return
+	}
+	s.sess.sm.requested()
+}
+
+// up writes what must precede everything else on the new stream s — the
+// unacknowledged stanzas again after a resume, with an ack request, or
+// the initial presence of a new session — then the stanzas queued while
+// the connection was down, in order. Until then Send queues, so nothing
+// overtakes. If s ends meanwhile, the rest stays queued. When a write
+// fails, up returns once s has ended: what comes next (another attempt)
+// finds the session as s's end left it, suspended or lost.
+func (c *Conn) up(ctx context.Context, s *stream, r *reconnector, resend []stanza.Stanza, initial *stanza.Presence) error {
+	fail := func(err error) error {
+		s.abort(err)
+		select {
+		case <-s.done:
+		case <-ctx.Done(): // bounded, should the reader be stuck
+		}
+		return err
+	}
+	if s.resumed {
+		// Even with nothing to send again, an ack request follows: its
+		// answer shows the server reads this stream (see end).
+		if err := s.resend(ctx, resend); err != nil {
+			return fail(fmt.Errorf("xmpp: resending after resumption: %w", err))
+		}
+	}
+	if initial != nil {
+		c.prepare(initial)
+		if _, err := c.write(ctx, s, initial); err != nil {
+			return fail(fmt.Errorf("xmpp: initial presence: %w", err))
+		}
+	}
+	for {
+		c.mu.Lock()
+		if c.stream != s {
+			// The stream ended as it came up. For a Connect, the session
+			// is there, suspended (reconnection takes over) or ended
+			// (StateClosed says so): the login itself succeeded. For
+			// reconnection, this attempt failed.
+			c.mu.Unlock()
+			<-s.done
+			if r == nil {
+				return nil
+			}
+			return fmt.Errorf("xmpp: the stream ended as it came up: %w", s.err)
+		}
+		if len(c.outbox) == 0 {
+			c.state = streamUp
+			if c.recon == r {
+				c.recon = nil
+			}
+			c.mu.Unlock()
+			return nil
+		}
+		batch := c.outbox
+		c.outbox = nil
+		c.mu.Unlock()
+		for i, st := range batch {
+			if taken, err := c.write(ctx, s, st); err != nil && !taken {
+				// What is left goes back to the head of the queue, for
+				// the stream that comes next; if none will (Close, or
+				// the session ended for good), it is reported.
+				c.mu.Lock()
+				keep := s.gen == c.gen && (c.sess != nil || c.recon != nil)
+				if keep {
+					c.outbox = append(batch[i:len(batch):len(batch)], c.outbox...)
+				}
+				c.mu.Unlock()
+				if !keep {
+					c.unackedEvent(batch[i:], ErrClosed)
+				}
+				return fail(fmt.Errorf("xmpp: sending what was queued: %w", err))
+			}
+		}
+	}
+}
