@@ -406,3 +406,81 @@ func TestRegistration(t *testing.T) {
 	_, err := c.SendIQ(context.Background(), &stanza.IQ{Type: stanza.Result})
 	require.True(t, errors.Is(err, xmpp.ErrBadIQ))
 }
+
+// TestSendIQFunc: the reply reaches f on the reader, in its place among
+// the stanzas: what f queues with Dispatch runs after the messages read
+// before the reply (the first still held by its listener when f runs)
+// and before the one read after it. A forged reply is not a reply.
+func TestSendIQFunc(t *testing.T) {
+	c := running(t, `S: <message from='bob@localhost/b' id='m1'><body>1</body></message>
+C: <iq type='get' id='{{q}}' to='bob@localhost/b'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='result' id='{{q}}' from='mallory@localhost/m'/>
+   <message from='bob@localhost/b' id='m2'><body>2</body></message>
+   <iq type='result' id='{{q}}' from='bob@localhost/b'/>
+   <message from='bob@localhost/b' id='m3'><body>3</body></message>
+`+closing)
+	var order []string
+	replied := make(chan struct{})
+	done := make(chan struct{})
+	c.HandleMessage(nil, func(m *stanza.Message) {
+		if m.ID == "m1" {
+			wait(t, replied) // the dispatcher is held: f runs all the same
+		}
+		order = append(order, m.ID)
+		if m.ID == "m3" {
+			close(done)
+		}
+	})
+	connect(t, c)
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+	iq.To = jid.MustParse("bob@localhost/b")
+	calls := 0
+	require.NoError(t, c.SendIQFunc(ctxT(t), iq, func(reply *stanza.IQ, err error) {
+		calls++
+		assert.NoError(t, err)
+		assert.Equal(t, "bob@localhost/b", reply.From.String())
+		c.Dispatch(func() { order = append(order, "reply") })
+		close(replied)
+	}))
+	wait(t, done)
+	assert.Equal(t, []string{"m1", "m2", "reply", "m3"}, order)
+	assert.Equal(t, 1, calls)
+}
+
+// TestSendIQFuncEnds: f hears an error reply as its *stanza.Error, and
+// ErrNotConnected with the cause when the session ends first; without a
+// session SendIQFunc fails and f never runs.
+func TestSendIQFuncEnds(t *testing.T) {
+	c := running(t, `C: <iq type='get' id='{{e}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='error' id='{{e}}' from='localhost'><error type='cancel'><feature-not-implemented xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
+C: <iq type='get' id='{{z}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>
+C: </stream:stream>
+`)
+	ping := func() *stanza.IQ {
+		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
+		iq.To = jid.MustParse("localhost")
+		return iq
+	}
+	never := func(*stanza.IQ, error) { t.Error("f called without a session") }
+	require.ErrorIs(t, c.SendIQFunc(ctxT(t), ping(), never), xmpp.ErrNotConnected)
+	connect(t, c)
+
+	errs := make(chan error, 2)
+	require.NoError(t, c.SendIQFunc(ctxT(t), ping(), func(reply *stanza.IQ, err error) {
+		assert.NotNil(t, reply)
+		errs <- err
+	}))
+	require.ErrorIs(t, <-errs, &stanza.Error{Condition: stanza.FeatureNotImplemented})
+	require.NoError(t, c.SendIQFunc(ctxT(t), ping(), func(reply *stanza.IQ, err error) {
+		assert.Nil(t, reply)
+		errs <- err
+	}))
+	err := <-errs
+	require.ErrorIs(t, err, xmpp.ErrNotConnected)
+	require.ErrorIs(t, err, &stanza.StreamError{Condition: stanza.StreamConflict})
+	<-c.Done()
+	require.ErrorIs(t, c.SendIQFunc(ctxT(t), ping(), never), xmpp.ErrNotConnected)
+	assert.ErrorIs(t, c.SendIQFunc(ctxT(t), &stanza.IQ{Type: stanza.Result}, never), xmpp.ErrBadIQ)
+	assert.Panics(t, func() { _ = c.SendIQFunc(ctxT(t), ping(), nil) })
+}

@@ -10,10 +10,13 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// call is one SendIQ waiting for its reply.
+// call is one request waiting for its reply: a SendIQ (ch) or a
+// SendIQFunc (fn, bound to the session it was sent in).
 type call struct {
-	to jid.JID
-	ch chan *stanza.IQ // one slot: the reader never blocks on it
+	to   jid.JID
+	ch   chan *stanza.IQ // one slot: the reader never blocks on it
+	fn   func(*stanza.IQ, error)
+	sess *session
 }
 
 // pending maps the ids of outstanding requests to their calls.
@@ -37,12 +40,16 @@ func (p *pending) add(id string, cl *call) bool {
 	return true
 }
 
-func (p *pending) remove(id string, cl *call) {
+// remove takes cl out, unless a reply or the session's end took it
+// first; it reports whether it did.
+func (p *pending) remove(id string, cl *call) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.calls[id] == cl {
 		delete(p.calls, id)
+		return true
 	}
+	return false
 }
 
 // deliver hands iq, a result or error received on a stream bound to own,
@@ -51,14 +58,35 @@ func (p *pending) remove(id string, cl *call) {
 // from anybody else is not a reply, whatever its id.
 func (p *pending) deliver(iq *stanza.IQ, own jid.JID) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	cl := p.calls[iq.ID]
 	if cl == nil || !replyFrom(cl.to, iq.From, own) {
+		p.mu.Unlock()
 		return false
 	}
 	delete(p.calls, iq.ID)
-	cl.ch <- iq
+	p.mu.Unlock()
+	if cl.fn != nil {
+		cl.fn(iqResult(iq))
+	} else {
+		cl.ch <- iq
+	}
 	return true
+}
+
+// fail ends the SendIQFunc calls of sess, which has ended, with err.
+func (p *pending) fail(sess *session, err error) {
+	var failed []*call
+	p.mu.Lock()
+	for id, cl := range p.calls {
+		if cl.fn != nil && cl.sess == sess {
+			delete(p.calls, id)
+			failed = append(failed, cl)
+		}
+	}
+	p.mu.Unlock()
+	for _, cl := range failed {
+		cl.fn(nil, err)
+	}
 }
 
 // replyFrom reports whether a reply from "from" can answer a request sent
@@ -142,6 +170,64 @@ func (c *Conn) SendIQ(ctx context.Context, iq *stanza.IQ) (*stanza.IQ, error) {
 		}
 		return nil, c.notConnected()
 	}
+}
+
+// SendIQFunc sends the request iq (type get or set) as SendIQ does, but
+// returns once it is sent (or queued while the stream is down and the
+// session suspended) instead of waiting: f hears the outcome later,
+// exactly once. f gets the reply and nil for a result, the reply and its
+// *stanza.Error for an error reply, and nil and an error matching
+// ErrNotConnected when the session ends first. Only a reply from the
+// entity the request went to counts, as for SendIQ.
+//
+// It is for managers that must apply a reply in its place among the
+// stanzas received (the roster's answer to its fetch, before a presence
+// that follows it): f runs on the connection's reader goroutine as soon
+// as the reply is read, before any later stanza is routed, so whatever f
+// queues with Dispatch runs where the reply stood on the wire, after the
+// stanzas before it and before those after it. f must therefore be quick
+// and must not block, send, or wait: it holds up everything the server
+// sends. When the session ends, f runs on the goroutine that ends it.
+//
+// SendIQFunc needs a session: without one (not logged in, or the session
+// ended) it returns an error matching ErrNotConnected and never calls f.
+// ctx bounds only the sending; once SendIQFunc has returned nil, f will
+// be called whatever happens to ctx. When sending fails, SendIQFunc
+// returns the error and f is not called: either SendIQFunc returns an
+// error or f hears the outcome, never both. An iq without an id gets a
+// fresh one, written into iq. f must not be nil.
+func (c *Conn) SendIQFunc(ctx context.Context, iq *stanza.IQ, f func(*stanza.IQ, error)) error {
+	if f == nil {
+		panic("xmpp: SendIQFunc with a nil func")
+	}
+	if (iq.Type != stanza.Get && iq.Type != stanza.Set) || iq.Payload == nil {
+		return ErrBadIQ
+	}
+	sess := c.session()
+	if sess == nil {
+		return c.notConnected()
+	}
+	if iq.ID == "" {
+		iq.ID = c.newID()
+	}
+	cl := &call{to: iq.To, fn: f, sess: sess}
+	if !c.pending.add(iq.ID, cl) {
+		return fmt.Errorf("xmpp: SendIQFunc: a request with id %q is already waiting", iq.ID)
+	}
+	select {
+	case <-sess.lost():
+		// The session ended about when the call was put in place: its
+		// end failed the call (then f has heard), or missed it.
+		if c.pending.remove(iq.ID, cl) {
+			return c.notConnected()
+		}
+		return nil
+	default:
+	}
+	if err := c.Send(ctx, iq); err != nil && c.pending.remove(iq.ID, cl) {
+		return err
+	}
+	return nil
 }
 
 func iqResult(reply *stanza.IQ) (*stanza.IQ, error) {

@@ -261,6 +261,7 @@ func (c *Conn) lose(sess *session, err error, final bool) {
 	if why == nil {
 		why = ErrClosed
 	}
+	c.pending.fail(sess, fmt.Errorf("%w: %w", ErrNotConnected, why))
 	if len(left) > 0 {
 		c.unackedEvent(left, why)
 	}
