@@ -79,7 +79,7 @@
 // The fetch at login is sent from the dispatcher when it delivers
 // StateAuthenticated; Load sends it from the caller's goroutine; fetches
 // never run two at a time. Nobody waits on a goroutine for the answer:
-// the connection's reader recognises it (with a Collector's filter), and
+// the connection's reader hands it over (Conn.SendIQFunc), and
 // the Roster applies it there, before the reader reads the next stanza,
 // and has the listeners hear it with Conn.Dispatch, which places their
 // events exactly where the answer stood. So whatever the connection does

@@ -2,7 +2,6 @@ package roster
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -10,21 +9,19 @@ import (
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
-	"github.com/gosmack/gosmack/xmpp"
 )
 
 // This file holds the fetch of the roster (RFC 6121 sections 2.1.3 and
 // 2.6) and the delivery of what changes to the Store and the listeners.
 //
-// A fetch has no goroutine of its own. Its request is sent with a
-// Collector whose filter recognises the reply; the connection's reader
-// runs that filter as it reads the reply, before it reads the next
-// stanza, so settle applies the result there and then, and queues the
-// listeners' part with Conn.Dispatch: it lands in the dispatcher's queue
-// exactly where the reply stood on the wire, among the stanzas before
-// and after it. Whatever waits for a fetch (Load, WaitLoaded) waits for
-// the reader, never for the dispatcher, so it may be called from a
-// listener.
+// A fetch has no goroutine of its own. Its request is sent with
+// Conn.SendIQFunc, whose func runs on the connection's reader as the reply
+// is read, before the next stanza is, so settle applies the result there
+// and then, and queues the listeners' part with Conn.Dispatch: it lands in
+// the dispatcher's queue exactly where the reply stood on the wire, among
+// the stanzas before and after it. Whatever waits for a fetch (Load,
+// WaitLoaded) waits for the reader, never for the dispatcher, so it may
+// be called from a listener.
 
 var errClosed = errors.New("roster: closed")
 
@@ -33,16 +30,12 @@ var errBusy = errors.New("roster: a fetch is under way")
 
 // fetch is one roster request under way.
 type fetch struct {
-	id   string
 	gen  uint64        // the login it belongs to
-	own  jid.JID       // the account's JID when the request went
 	done chan struct{} // closed when settled
 
 	// Guarded by Roster.mu.
-	col     *xmpp.Collector // its filter settles the fetch with the reply
 	settled bool
-	err     error                // the fetch's error, once settled
-	wake    []context.CancelFunc // waiters to wake when settled
+	err     error // the fetch's error, once settled
 	// pushes are those the dispatcher applied while the fetch waited:
 	// they came before the result on the wire, and are applied again
 	// over it.
@@ -87,7 +80,7 @@ func (r *Roster) begin(ctx context.Context, wait bool) (*fetch, error) {
 		r.mu.Unlock()
 		return nil, errClosed
 	}
-	f := &fetch{id: rand.Text(), gen: r.gen, own: r.c.JID(), done: make(chan struct{})}
+	f := &fetch{gen: r.gen, done: make(chan struct{})}
 	r.cur = f
 	r.synced = false
 	next := r.next
@@ -125,45 +118,24 @@ func (r *Roster) begin(ctx context.Context, wait bool) (*fetch, error) {
 		// An empty ver asks for a version when nothing is stored.
 		q.Attrs = []xml.Attr{{Name: xml.Name{Local: "ver"}, Value: ver}}
 	}
-	col := r.c.Collect(r.replyFilter(f), 1)
-	r.mu.Lock()
-	if f.settled { // Close
-		r.mu.Unlock()
-		col.Close()
-		return f, nil
-	}
-	f.col = col
-	r.mu.Unlock()
 	iq := &stanza.IQ{Type: stanza.Get, Payload: q}
-	iq.ID = f.id
-	if err := r.c.Send(ctx, iq); err != nil {
+	err := r.c.SendIQFunc(ctx, iq, func(reply *stanza.IQ, err error) {
+		if reply == nil { // the session ended first
+			r.settle(f, nil, fmt.Errorf("roster: fetching: %w", err), false)
+			return
+		}
+		r.settle(f, reply, nil, false)
+	})
+	if err != nil {
 		r.settle(f, nil, fmt.Errorf("roster: fetching: %w", err), false)
 	}
 	return f, nil
 }
 
-// replyFilter recognises the reply to f, and settles f with it: it runs
-// on the connection's reader (see the top of this file). A reply must
-// come from the server for the account, as xmpp.Conn.SendIQ requires.
-func (r *Roster) replyFilter(f *fetch) stanza.Filter {
-	bare, domain := f.own.Bare(), f.own.Domain()
-	return func(st stanza.Stanza) bool {
-		iq, ok := st.(*stanza.IQ)
-		if !ok || iq.ID != f.id || (iq.Type != stanza.Result && iq.Type != stanza.IQError) {
-			return false
-		}
-		if from := iq.From; !from.IsZero() && from != domain && from != bare && from != f.own {
-			return false
-		}
-		r.settle(f, iq, nil, false)
-		return true
-	}
-}
-
 // settle ends f, with its reply (nil if it ended without one) or err,
 // once: it applies the result to the entries at once, so that whatever
 // runs next (a listener of the next stanza, a WaitLoaded) sees the roster
-// the server sent, and wakes the waiters. The Store and the listeners hear
+// the server sent, and wakes the waiters (f.done). The Store and the listeners hear
 // it on the dispatcher: directly when onDispatcher, else in the place
 // Conn.Dispatch gives (for a reply, the reply's place on the wire).
 func (r *Roster) settle(f *fetch, reply *stanza.IQ, err error, onDispatcher bool) {
@@ -242,17 +214,9 @@ func (r *Roster) settle(f *fetch, reply *stanza.IQ, err error, onDispatcher bool
 	again := r.want && !r.closed
 	r.want = false
 	closed := r.closed
-	wake, col := f.wake, f.col
-	f.wake = nil
 	close(f.done)
 	r.mu.Unlock()
 
-	if col != nil {
-		col.Close()
-	}
-	for _, w := range wake {
-		w()
-	}
 	if closed {
 		return
 	}
@@ -267,36 +231,18 @@ func (r *Roster) settle(f *fetch, reply *stanza.IQ, err error, onDispatcher bool
 	}
 }
 
-// await waits until f is settled and returns its error; it ends f when
-// the session ends, and returns ctx's error when ctx ends first. It waits
-// for the reader, not the dispatcher.
+// await waits until f is settled and returns its error, or ctx's error
+// when ctx ends first. A fetch is settled by its reply or by the end of
+// the session, both seen by the reader, never by the dispatcher.
 func (r *Roster) await(ctx context.Context, f *fetch) error {
-	// A Collector that wants nothing: its Next returns when the session
-	// ends (or ctx2 does), as the reader sees it.
-	col := r.c.Collect(func(stanza.Stanza) bool { return false }, 1)
-	defer col.Close()
-	ctx2, cancel := context.WithCancel(ctx)
-	defer cancel()
-	r.mu.Lock()
-	if f.settled {
-		r.mu.Unlock()
+	select {
+	case <-f.done:
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		return f.err
-	}
-	f.wake = append(f.wake, cancel)
-	r.mu.Unlock()
-	_, err := col.Next(ctx2)
-	r.mu.Lock()
-	settled, ferr := f.settled, f.err
-	r.mu.Unlock()
-	switch {
-	case settled:
-		return ferr
-	case ctx.Err() != nil:
+	case <-ctx.Done():
 		return ctx.Err()
 	}
-	// The session ended: the reply will not come.
-	r.settle(f, nil, fmt.Errorf("roster: fetching: %w", err), false)
-	return f.err
 }
 
 // Load fetches the roster now (Smack's reload and reloadAndWait), which
