@@ -1,9 +1,9 @@
 // Package muc is multi-user chat (XEP-0045): entering, creating and
 // configuring rooms, talking in them, following their occupants, and
-// leaving. It stands for Smack's MultiUserChatManager (Manager) and
+// leaving. It stands for Smack's MultiUserChatManager (Client) and
 // MultiUserChat (Room).
 //
-//	m := muc.New(c)
+//	m := muc.For(c)
 //	room := m.Room(jid.MustParse("balcony@conference.example.com"))
 //	room.OnMessage(func(msg *stanza.Message) { fmt.Println(msg.From.Resourcepart(), msg.Body("")) })
 //	err := room.Create(ctx, "juliet", func(a *dataform.Answer) error {
@@ -11,17 +11,18 @@
 //			a.Set("muc#roomconfig_roomname", "Balcony"),
 //			a.SetBool("muc#roomconfig_persistentroom", true),
 //		)
-//	})
+//	}, muc.JoinConfig{History: muc.History{None: true}})
 //	if errors.Is(err, muc.ErrRoomExists) { /* joined an existing room */ }
 //	err = room.Send(ctx, "hello")
 //	err = room.Leave(ctx, "")
 //
 // # Design
 //
-// A Manager attaches to a Conn with New and detaches with Close; it uses
-// only the Conn's public API. It registers one presence and one message
-// listener, which take the stanzas from the rooms handed out by
-// Manager.Room (one *Room per bare room JID) and pass them to that Room.
+// For returns the Conn's one Client (xmpp.Attach), attaching it the first
+// time; Close detaches it. It uses only the Conn's public API. It
+// registers one presence and one message listener, which take the
+// stanzas from the rooms handed out by Client.Room (one *Room per bare
+// room JID) and pass them to that Room.
 //
 // A Room's state (joined or not, the user's nickname, the occupants, the
 // subject) comes only from what the room sends: Join returns when the room
@@ -50,7 +51,7 @@
 //
 // # Concurrency
 //
-// Manager and Room are safe for concurrent use. Listeners run on the
+// Client and Room are safe for concurrent use. Listeners run on the
 // connection's dispatcher, in the order the stanzas arrived, with no lock
 // held: they may call the Room's methods, but a listener that waits for
 // the room (Join, Leave, ChangeNick, SetSubject) holds up the dispatcher
@@ -62,11 +63,11 @@
 // # Smack
 //
 //	Smack                                       gosmack
-//	MultiUserChatManager.getInstanceFor         New
-//	MultiUserChatManager.getMultiUserChat       Manager.Room
-//	MultiUserChatManager.getJoinedRooms         Manager.Rooms
-//	setAutoJoinOnReconnect, AutoJoinFailedCallback Manager.SetAutoRejoin, Manager.OnRejoin
-//	MultiUserChat.join, MucEnterConfiguration   Room.Join, Password, MaxChars, MaxStanzas, Seconds, Since
+//	MultiUserChatManager.getInstanceFor         For
+//	MultiUserChatManager.getMultiUserChat       Client.Room
+//	MultiUserChatManager.getJoinedRooms         Client.Rooms
+//	setAutoJoinOnReconnect, AutoJoinFailedCallback Client.SetAutoRejoin, Client.OnRejoin, Rejoin
+//	MultiUserChat.join, MucEnterConfiguration   Room.Join, JoinConfig, History
 //	MultiUserChat.create, createOrJoin          Room.Create (ErrRoomExists)
 //	getConfigurationForm, sendConfigurationForm Room.Config, Room.Configure
 //	MultiUserChat.leave                         Room.Leave
@@ -77,7 +78,7 @@
 //	MultiUserChat.destroy                       Room.Destroy
 //	getOccupants, getOccupant, Occupant         Room.Occupants, Room.Occupant, Occupant
 //	addMessageListener                          Room.OnMessage
-//	addSubjectUpdatedListener                   Room.OnSubject
+//	addSubjectUpdatedListener                   Room.OnSubject, SubjectChange
 //	addParticipantStatusListener                Room.OnOccupant
 //	addUserStatusListener (kicked, banned, ...) Room.OnExit
 //	UserStatusListener (voiceGranted, ...)      Room.OnSelf
@@ -93,24 +94,24 @@
 //	getOutcasts, getModerators, getParticipants Room.Outcasts, Room.Moderators, Room.Participants
 //	Affiliate                                   Item
 //	MultiUserChat.invite                        Room.Invite
-//	DirectMUCInvitationManager.inviteToMuc      Manager.InviteDirect
-//	MultiUserChatManager.decline                Manager.Decline
-//	addInvitationListener, InvitationListener   Manager.OnInvitation, Invitation
-//	addInvitationRejectionListener              Manager.OnDecline
+//	DirectMUCInvitationManager.inviteToMuc      Client.InviteDirect
+//	MultiUserChatManager.decline                Client.Decline
+//	addInvitationListener, InvitationListener   Client.OnInvitation, Invitation
+//	addInvitationRejectionListener              Client.OnDecline, Room.OnDecline, Decline
 //	getMucServiceDomains                        Services
 //	getRoomsHostedBy, HostedRoom                Rooms, disco.Item
 //	getRoomInfo, RoomInfo                       GetRoomInfo, RoomInfo
 //	MultiUserChat.serverPing (XEP-0410)         Room.SelfPing (ErrDropped, ExitDropped)
 //	MultiUserChat.requestVoice                  Room.RequestVoice
-//	(voice request approval, XEP-0045 8.6)      Manager.OnVoiceRequest, VoiceRequest, Room.AnswerVoiceRequest
+//	(voice request approval, XEP-0045 8.6)      Client.OnVoiceRequest, VoiceRequest, Room.AnswerVoiceRequest
 //	getRegistrationForm, sendRegistrationForm   Room.RegistrationForm, Room.Register (ErrRegistered)
 //	MultiUserChat.getReservedNickname           Room.ReservedNick
 //	changeAvailabilityStatus                    Room.SetPresence
 //	MUCUser.getStatus                           StatusCodes
 //	isServiceEnabled                            Supports
-//	getJoinedRooms(EntityFullJid)               JoinedRooms, Manager.AnswerJoinedRooms
+//	getJoinedRooms(EntityFullJid)               JoinedRooms, Client.AnswerJoinedRooms
 //	(room occupants, XEP-0045 6.5)              RoomItems
-//	(continuing a chat, XEP-0045 7.9)           Room.Continue, Invitation.Continue, Delayed
+//	(continuing a chat, XEP-0045 7.9)           Room.Continue, Invitation.Continue, delay.Of
 //
 // Moderation and administration (XEP-0045 sections 8-10) are one admin
 // IQ each, in the muc#admin namespace for roles and for every affiliation
@@ -119,10 +120,10 @@
 // return when the room answers; the room's refusal is its *stanza.Error
 // (not-allowed, forbidden, ...). The presences that follow reach the
 // occupant, exit and self listeners as usual. Invitations received are
-// reported whether or not the Manager knows the room.
+// reported whether or not the Client knows the room.
 //
-// Discovery (XEP-0045 section 6) goes through a *disco.Manager the caller
-// passes: Services finds the chat services among a server's items,
+// Discovery (XEP-0045 section 6) goes through the connection's service
+// discovery (disco.For): Services finds the chat services among a server's items,
 // Rooms lists a service's public rooms, and GetRoomInfo reads a room's
 // muc_* features and muc#roominfo form.
 //
@@ -139,6 +140,6 @@
 // OnRejoin hears the outcome. Nothing pings by itself: call SelfPing when
 // a room has been quiet for a while.
 //
-// Not yet here: paging (XEP-0059) through a service's room list, and an
-// idle timer that self-pings by itself.
+// Rooms lists a service's rooms in one answer, without paging (XEP-0059),
+// and nothing self-pings by itself.
 package muc

@@ -41,7 +41,7 @@ func FuzzUserPresence(f *testing.F) {
 	)
 	room := jid.MustParse("coven@chat.shakespeare.lit")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := &Manager{rooms: map[jid.JID]*Room{}}
+		m := &Client{rooms: map[jid.JID]*Room{}}
 		r := m.Room(room)
 		r.wait = &waiter{kind: opJoin, nick: "thirdwitch", done: make(chan result, 1)}
 		var events []EventKind

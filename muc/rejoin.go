@@ -24,24 +24,35 @@ type rejoin struct {
 // setAutoJoinOnReconnect); it is on by default. It also enters again a
 // room that SelfPing found the user dropped from. A stream that is resumed
 // (xmpp.StateResumed) keeps the rooms without rejoining; a Close by the
-// user forgets them.
-func (m *Manager) SetAutoRejoin(on bool) {
+// user forgets them. It takes effect at the next new session or drop
+// found by SelfPing; rejoins already sent are not called back.
+func (m *Client) SetAutoRejoin(on bool) {
 	m.mu.Lock()
 	m.noRejoin = !on
 	m.mu.Unlock()
 }
 
-// OnRejoin registers f to hear the outcome of each automatic rejoin: err
-// is nil when the room reflected the user's presence again, and the
-// room's refusal (ErrNickInUse, ErrBanned...) or the connection's error
-// otherwise. f runs on its own goroutine, one per rejoin. The returned
-// func removes it.
-func (m *Manager) OnRejoin(f func(r *Room, err error)) (remove func()) {
+// Rejoin is the outcome of an automatic rejoin (Smack's
+// AutoJoinFailedCallback, which hears only failures).
+type Rejoin struct {
+	// Room is the room entered again.
+	Room *Room
+	// Err is nil when the room reflected the user's presence again, and
+	// the room's refusal (ErrNickInUse, ErrBanned...) or the connection's
+	// error otherwise.
+	Err error
+}
+
+// OnRejoin registers f to hear the outcome of each automatic rejoin. The
+// returned func removes f; it is safe to call more than once. A nil f
+// panics.
+func (m *Client) OnRejoin(f func(Rejoin)) (remove func()) {
+	mustListen("OnRejoin", f == nil)
 	return m.onRejoin.Add(f)
 }
 
 // rejoinAll enters again the rooms the lost session was in.
-func (m *Manager) rejoinAll() {
+func (m *Client) rejoinAll() {
 	m.mu.Lock()
 	rooms := make([]*Room, 0, len(m.rooms))
 	for _, r := range m.rooms {
@@ -56,7 +67,7 @@ func (m *Manager) rejoinAll() {
 // rejoin enters r again if it waits for it and rejoining is on, on its
 // own goroutine: the dispatcher that delivers the room's answer must not
 // wait.
-func (m *Manager) rejoin(r *Room) {
+func (m *Client) rejoin(r *Room) {
 	m.mu.Lock()
 	on := !m.noRejoin && !m.closed
 	m.mu.Unlock()
@@ -70,13 +81,9 @@ func (m *Manager) rejoin(r *Room) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), RejoinTimeout)
 		defer cancel()
-		opts := []JoinOption{Password(rj.password)}
-		if !rj.since.IsZero() {
-			opts = append(opts, Since(rj.since))
-		}
-		err := r.Join(ctx, rj.nick, opts...)
+		err := r.Join(ctx, rj.nick, JoinConfig{Password: rj.password, History: History{Since: rj.since}})
 		for f := range m.onRejoin.All() {
-			f(r, err)
+			f(Rejoin{Room: r, Err: err})
 		}
 	}()
 }
@@ -84,7 +91,7 @@ func (m *Manager) rejoin(r *Room) {
 // stateForRejoin follows the connection for rejoining: rooms are noted
 // when a session is lost, forgotten when the user closed it, and entered
 // again when a new session starts.
-func (m *Manager) stateForRejoin(sc xmpp.StateChange) {
+func (m *Client) stateForRejoin(sc xmpp.StateChange) {
 	if sc.State == xmpp.StateAuthenticated {
 		m.rejoinAll()
 	}

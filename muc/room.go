@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/dataform"
+	"github.com/gosmack/gosmack/delay"
 	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -21,7 +22,7 @@ import (
 // Room is one multi-user chat room on a connection (Smack's
 // MultiUserChat): the user's presence in it, its occupants and subject as
 // the room reported them, and the listeners for what happens in it. Get
-// it from Manager.Room. The zero Room is not usable. All methods are safe
+// it from Client.Room. The zero Room is not usable. All methods are safe
 // for concurrent use; Join, Create, Leave, ChangeNick and SetSubject on the
 // same Room run one at a time, each waiting for the one before.
 type Room struct {
@@ -35,7 +36,7 @@ type Room struct {
 	password    string    // the one the room was entered with
 	lastMessage time.Time // when the last groupchat message arrived
 	rejoin      *rejoin   // set while the room waits to be entered again
-	m           *Manager  // the Manager that made it
+	m           *Client   // the Client that made it
 	subject     string
 	occupants   map[string]Occupant
 	renamed     map[string]bool // new nicknames announced by a 303, presence pending
@@ -43,7 +44,8 @@ type Room struct {
 	subjWait    *subjectWaiter
 
 	onMessage  listeners.List[func(*stanza.Message)]
-	onSubject  listeners.List[func(subject, nick string)]
+	onSubject  listeners.List[func(SubjectChange)]
+	onDecline  listeners.List[func(Decline)]
 	onOccupant listeners.List[func(OccupantEvent)]
 	onExit     listeners.List[func(Exit)]
 	onSelf     listeners.List[func(OccupantEvent)]
@@ -150,33 +152,77 @@ func (r *Room) Occupant(nick string) (Occupant, bool) {
 
 // OnMessage registers f for the room's groupchat messages (history
 // included) and for the private messages of its occupants (type chat from
-// room/nick). Listeners run on the connection's dispatcher, in the order
-// the stanzas arrived; f must not block for long.
-func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) { return r.onMessage.Add(f) }
+// room/nick) (Smack's addMessageListener). The returned func removes f;
+// it is safe to call more than once. A nil f panics. Like every listener
+// of a Room, f runs on the connection's dispatcher, in the order the
+// stanzas arrived (see the package documentation).
+func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) {
+	mustListen("OnMessage", f == nil)
+	return r.onMessage.Add(f)
+}
 
-// OnSubject registers f for subject changes: the subject and the nickname
-// of who set it ("" when the room itself did). The subject the room sends
-// after entering is reported too.
-func (r *Room) OnSubject(f func(subject, nick string)) (remove func()) { return r.onSubject.Add(f) }
+// SubjectChange is what a subject listener receives: the room's new
+// subject and who set it.
+type SubjectChange struct {
+	// Subject is the new subject; "" when the subject was cleared.
+	Subject string
+	// Nick is the nickname of who set it; "" when the room itself did.
+	Nick string
+	// Message is the message that carried the subject.
+	Message *stanza.Message
+}
+
+// OnSubject registers f for subject changes (Smack's
+// addSubjectUpdatedListener). The subject the room sends after entering
+// is reported too. The returned func removes f; it is safe to call more
+// than once. A nil f panics.
+func (r *Room) OnSubject(f func(SubjectChange)) (remove func()) {
+	mustListen("OnSubject", f == nil)
+	return r.onSubject.Add(f)
+}
 
 // OnOccupant registers f for occupants joining, leaving, being kicked or
 // banned, changing nickname, role, affiliation or presence, the user's own
-// changes included (Occupant.Nick is then Nick()). Nothing is reported
-// for the occupants already there when the user enters: read Occupants.
-func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) { return r.onOccupant.Add(f) }
+// changes included (Occupant.Nick is then Nick()) (Smack's
+// addParticipantStatusListener). Nothing is reported for the occupants
+// already there when the user enters: read Occupants. The returned func
+// removes f; it is safe to call more than once. A nil f panics.
+func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) {
+	mustListen("OnOccupant", f == nil)
+	return r.onOccupant.Add(f)
+}
 
 // OnSelf registers f for changes of the user's own role or affiliation
 // while in the room (Smack's UserStatusListener voiceGranted,
 // moderatorRevoked, membershipGranted, ownershipRevoked and the like):
 // the event's Kind is Changed, Old has the role and affiliation before and
 // Occupant those after. The occupant listeners hear the same change. The
-// user's removal is OnExit's.
-func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) { return r.onSelf.Add(f) }
+// user's removal is OnExit's. The returned func removes f; it is safe to
+// call more than once. A nil f panics.
+func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) {
+	mustListen("OnSelf", f == nil)
+	return r.onSelf.Add(f)
+}
 
 // OnExit registers f for the user's removal from the room without having
 // asked to leave: kicked, banned, the room destroyed, removed by an
-// affiliation change, the connection lost, or found out by SelfPing.
-func (r *Room) OnExit(f func(e Exit)) (remove func()) { return r.onExit.Add(f) }
+// affiliation change, the connection lost, or found out by SelfPing. The
+// returned func removes f; it is safe to call more than once. A nil f
+// panics.
+func (r *Room) OnExit(f func(e Exit)) (remove func()) {
+	mustListen("OnExit", f == nil)
+	return r.onExit.Add(f)
+}
+
+// OnDecline registers f for the invitations to this room that the user
+// sent and the invitee declined (Smack's
+// MultiUserChat.addInvitationRejectionListener); Client.OnDecline hears
+// those of every room. The returned func removes f; it is safe to call
+// more than once. A nil f panics.
+func (r *Room) OnDecline(f func(Decline)) (remove func()) {
+	mustListen("OnDecline", f == nil)
+	return r.onDecline.Add(f)
+}
 
 func (r *Room) acquire(ctx context.Context) error {
 	select {
@@ -200,12 +246,12 @@ func (r *Room) release() { <-r.sem }
 // ctx bounds the wait; when it ends first Join returns its error and the
 // room's late answer is ignored, though the room may have let the user in:
 // Leave to be sure. Joining a room the user is in is ErrAlreadyJoined.
-func (r *Room) Join(ctx context.Context, nick string, opts ...JoinOption) error {
-	_, err := r.join(ctx, nick, opts)
+func (r *Room) Join(ctx context.Context, nick string, cfg JoinConfig) error {
+	_, err := r.join(ctx, nick, cfg)
 	return err
 }
 
-func (r *Room) join(ctx context.Context, nick string, opts []JoinOption) (result, error) {
+func (r *Room) join(ctx context.Context, nick string, cfg JoinConfig) (result, error) {
 	to, err := r.jid.WithResource(nick)
 	if err != nil {
 		return result{}, fmt.Errorf("muc: join %s: nickname %q: %w", r.jid, nick, err)
@@ -214,16 +260,12 @@ func (r *Room) join(ctx context.Context, nick string, opts []JoinOption) (result
 		return result{}, err
 	}
 	defer r.release()
-	cfg := joinConfig{maxChars: -1, maxStanzas: -1, seconds: -1}
-	for _, o := range opts {
-		o(&cfg)
-	}
 	r.mu.Lock()
 	if r.joined {
 		r.mu.Unlock()
 		return result{}, fmt.Errorf("muc: join %s: %w", r.jid, ErrAlreadyJoined)
 	}
-	r.password = cfg.password
+	r.password = cfg.Password
 	r.rejoin = nil // entered by hand: nothing left to rejoin
 	w := &waiter{kind: opJoin, nick: to.Resourcepart(), done: make(chan result, 1)}
 	r.wait = w
@@ -270,8 +312,8 @@ func (r *Room) drop(w *waiter) {
 // matching ErrRoomExists, and the user is in the room nonetheless, as an
 // ordinary occupant: Leave if that is not wanted. Other errors are Join's;
 // ctx bounds the whole exchange.
-func (r *Room) Create(ctx context.Context, nick string, configure func(*dataform.Answer) error, opts ...JoinOption) error {
-	res, err := r.join(ctx, nick, opts)
+func (r *Room) Create(ctx context.Context, nick string, configure func(*dataform.Answer) error, cfg JoinConfig) error {
+	res, err := r.join(ctx, nick, cfg)
 	if err != nil {
 		return err
 	}
@@ -694,15 +736,15 @@ func (r *Room) exitEvent(e Exit) func() {
 func (r *Room) message(m *stanza.Message) {
 	switch m.Type {
 	case stanza.Groupchat:
-		if _, _, delayed := Delayed(m); !delayed {
+		if _, delayed := delay.Of(m); !delayed {
 			r.mu.Lock()
 			r.lastMessage = time.Now()
 			r.mu.Unlock()
 		}
 		if len(m.Subjects) > 0 && len(m.Bodies) == 0 {
-			subject, nick := m.Subject(""), m.From.Resourcepart()
+			e := SubjectChange{Subject: m.Subject(""), Nick: m.From.Resourcepart(), Message: m}
 			r.mu.Lock()
-			r.subject = subject
+			r.subject = e.Subject
 			if w := r.subjWait; w != nil && m.From == w.from {
 				r.subjWait = nil
 				w.done <- nil
@@ -710,7 +752,7 @@ func (r *Room) message(m *stanza.Message) {
 			fs := r.onSubject.All()
 			r.mu.Unlock()
 			for f := range fs {
-				f(subject, nick)
+				f(e)
 			}
 			return
 		}

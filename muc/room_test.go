@@ -28,6 +28,9 @@ var (
 	coven = jid.MustParse("coven@chat.shakespeare.lit")
 )
 
+// noHistory asks a room for no discussion history.
+var noHistory = muc.JoinConfig{History: muc.History{None: true}}
+
 func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
 	t.Helper()
 	tr, err := xmpptest.ParseTranscript(name, strings.NewReader(s))
@@ -52,7 +55,7 @@ const end = "C: <message id='end' to='shakespeare.lit'/>\n"
 func connect(t *testing.T, name, script string) (*xmpp.Conn, *muc.Room) {
 	t.Helper()
 	var room *muc.Room
-	c := connectWith(t, name, script, func(c *xmpp.Conn) { room = muc.New(c).Room(coven) })
+	c := connectWith(t, name, script, func(c *xmpp.Conn) { room = muc.For(c).Room(coven) })
 	return c, room
 }
 
@@ -78,8 +81,8 @@ S: <message from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare.
 func TestJoin(t *testing.T) {
 	_, room := connect(t, "join", enter)
 	subjects := make(chan string, 1)
-	room.OnSubject(func(s, nick string) { subjects <- nick + ": " + s })
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	room.OnSubject(func(e muc.SubjectChange) { subjects <- e.Nick + ": " + e.Subject })
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	assert.True(t, room.Joined())
 	assert.Equal(t, "thirdwitch", room.Nick())
 	occ := room.Occupants()
@@ -92,7 +95,7 @@ func TestJoin(t *testing.T) {
 	assert.Equal(t, muc.RoleParticipant, occ[2].Role)
 	assert.Equal(t, "secondwitch: Fire Burn and Cauldron Bubble!", <-subjects)
 	assert.Equal(t, "Fire Burn and Cauldron Bubble!", room.Subject())
-	assert.ErrorIs(t, room.Join(ctxT(t), "thirdwitch"), muc.ErrAlreadyJoined)
+	assert.ErrorIs(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}), muc.ErrAlreadyJoined)
 }
 
 // TestJoinOptions: password (example 27) and history limits (examples
@@ -109,8 +112,8 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/><status code='110'/></x>
    </presence>
 `)
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.Password("cauldronburn"),
-		muc.MaxChars(65000), muc.MaxStanzas(20), muc.Seconds(180), muc.Since(jsEpoch)))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{Password: "cauldronburn",
+		History: muc.History{MaxChars: 65000, MaxStanzas: 20, Seconds: 180, Since: jsEpoch}}))
 }
 
 // TestJoinErrors: each error presence of section 7.2 becomes its sentinel
@@ -136,7 +139,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
      <error by='coven@chat.shakespeare.lit' type='cancel'><`+tc.cond+` xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </presence>
 `)
-			err := room.Join(ctxT(t), "thirdwitch")
+			err := room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{})
 			require.ErrorIs(t, err, tc.sentinel)
 			var se *stanza.Error
 			require.ErrorAs(t, err, &se)
@@ -155,7 +158,7 @@ S: <presence from='coven@chat.shakespeare.lit/oldhag' to='hag66@shakespeare.lit/
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/><status code='210'/></x>
    </presence>
 `)
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	assert.Equal(t, "oldhag", room.Nick())
 }
 
@@ -166,7 +169,7 @@ C: <presence id='{{*}}' to='coven@chat.shakespeare.lit/thirdwitch'><x xmlns='htt
 `)
 	ctx, cancel := context.WithCancel(t.Context())
 	go cancel()
-	err := room.Join(ctx, "thirdwitch")
+	err := room.Join(ctx, "thirdwitch", muc.JoinConfig{})
 	require.ErrorIs(t, err, context.Canceled)
 	assert.False(t, room.Joined())
 }
@@ -188,7 +191,7 @@ C: <iq id='{{id}}' to='coven@chat.shakespeare.lit' type='set'>
    </iq>
 S: <iq from='coven@chat.shakespeare.lit' id='{{id}}' to='hag66@shakespeare.lit/pda' type='result'/>
 `)
-	require.NoError(t, room.Create(ctxT(t), "thirdwitch", nil))
+	require.NoError(t, room.Create(ctxT(t), "thirdwitch", nil, muc.JoinConfig{}))
 	assert.True(t, room.Joined())
 	o, ok := room.Occupant("thirdwitch")
 	require.True(t, ok)
@@ -204,7 +207,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/><status code='110'/></x>
    </presence>
 `)
-	require.ErrorIs(t, room.Create(ctxT(t), "thirdwitch", nil), muc.ErrRoomExists)
+	require.ErrorIs(t, room.Create(ctxT(t), "thirdwitch", nil, muc.JoinConfig{}), muc.ErrRoomExists)
 	assert.True(t, room.Joined())
 }
 
@@ -258,7 +261,7 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/
 			a.SetBool("muc#roomconfig_allowinvites", true),
 			a.Set("muc#roomconfig_maxusers", "20"),
 		)
-	})
+	}, muc.JoinConfig{})
 	require.NoError(t, err)
 }
 
@@ -275,7 +278,7 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/
 `)
 	err := room.Create(ctxT(t), "thirdwitch", func(a *dataform.Answer) error {
 		return a.Set("muc#roomconfig_maxusers", "25") // not an option
-	})
+	}, muc.JoinConfig{})
 	require.ErrorIs(t, err, dataform.ErrInvalidValue)
 }
 
@@ -347,7 +350,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 	room.OnExit(func(e muc.Exit) { exits <- e })
 
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.Send(ctx, "Harpier cries: 'tis time, 'tis time."))
 	require.NoError(t, room.SendPrivate(ctx, "firstwitch", "I'll give thee a wind."))
 	require.NoError(t, room.SetSubject(ctx, "Fire Burn and Cauldron Bubble!"))
@@ -404,7 +407,7 @@ S: <presence from='coven@chat.shakespeare.lit/firstwitch' to='hag66@shakespeare.
    </presence>
 `)
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.ChangeNick(ctx, "oldhag"))
 	assert.Equal(t, "oldhag", room.Nick())
 	_, ok := room.Occupant("thirdwitch")
@@ -424,7 +427,7 @@ S: <message from='coven@chat.shakespeare.lit' to='hag66@shakespeare.lit/pda' typ
    </message>
 `)
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	err := room.SetSubject(ctx, "Fire Burn and Cauldron Bubble!")
 	require.ErrorIs(t, err, &stanza.Error{Condition: stanza.Forbidden})
 }
@@ -451,7 +454,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 `)
 			exits := make(chan muc.Exit, 1)
 			room.OnExit(func(e muc.Exit) { exits <- e })
-			require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+			require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 			select {
 			case e := <-exits:
 				assert.Equal(t, tc.want, e)
@@ -474,7 +477,7 @@ C: <iq id='{{id}}' to='coven@chat.shakespeare.lit' type='set'>
    </iq>
 S: <iq from='coven@chat.shakespeare.lit' id='{{id}}' to='hag66@shakespeare.lit/pda' type='result'/>
 `)
-	room := muc.New(c).Room(coven)
+	room := muc.For(c).Room(coven)
 	require.NoError(t, room.Destroy(ctxT(t), "Macbeth doth come.", coven))
 }
 
@@ -506,14 +509,14 @@ func TestJoinInWireOrder(t *testing.T) {
 		}
 		var room *muc.Room
 		connectWith(t, "join-order", enter, func(c *xmpp.Conn) {
-			room = muc.New(c).Room(coven)
-			room.OnSubject(func(subject, nick string) { note("subject from " + nick) })
+			room = muc.For(c).Room(coven)
+			room.OnSubject(func(e muc.SubjectChange) { note("subject from " + e.Nick) })
 			c.HandlePresence(nil, func(p *stanza.Presence) {
 				note(fmt.Sprintf("%s: %d in the room, joined %t", p.From.Resourcepart(), len(room.Occupants()), room.Joined()))
 			})
 			c.HandleMessage(nil, func(m *stanza.Message) { note("message " + m.ID) })
 		})
-		require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+		require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 		var nicks []string
 		for _, o := range room.Occupants() {
 			nicks = append(nicks, o.Nick)
