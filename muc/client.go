@@ -129,13 +129,13 @@ func (m *Client) isRoom(s stanza.Stanza) bool {
 
 func (m *Client) presence(p *stanza.Presence) {
 	if r := m.lookup(p.From); r != nil {
-		r.presence(p)
+		r.handle(p)
 	}
 }
 
 func (m *Client) message(msg *stanza.Message) {
 	if r := m.lookup(msg.From); r != nil {
-		r.message(msg)
+		r.handle(msg)
 	}
 }
 

@@ -51,14 +51,28 @@
 //
 // # Concurrency
 //
-// Client and Room are safe for concurrent use. Listeners run on the
-// connection's dispatcher, in the order the stanzas arrived, with no lock
-// held: they may call the Room's methods, but a listener that waits for
-// the room (Join, Leave, ChangeNick, SetSubject) holds up the dispatcher
-// that would deliver the answer, so start those on another goroutine.
+// Client and Room are safe for concurrent use. Every listener runs on the
+// connection's dispatcher, one at a time, in the order of the stanzas
+// that caused it, interleaved with the connection's own listeners, with
+// no lock held. A listener may call any method, those that wait for the
+// room included: Join, ChangeNick, Leave and SetSubject take the room's
+// stanzas from a Collector (xmpp.Conn.Collect) that the connection's
+// reader feeds, apply them, and return with the Room up to date, while
+// the dispatcher is held by the listener (an invitation listener that
+// joins the room, as Smack code does, works). The dispatcher later
+// delivers the same stanzas to the listeners in wire order; the Room
+// recognises them by their stanza.Common.Seq, applies none twice, and
+// fires their events then (none for the occupants already in the room on
+// entering). So the Room's state may be ahead of the stanza a listener is
+// hearing, never behind it. While the user is in a room, its Collector
+// holds the room's stanzas that the dispatcher has yet to deliver, up to
+// 512: a listener that holds the dispatcher while more of one room's
+// stanzas pile up, and then waits for that room, may miss the oldest.
+//
 // The waiting operations of one Room run one at a time. Every blocking
 // method is bounded by its ctx; when ctx ends first the method returns its
-// error and the room's late answer is dropped.
+// error and the room's late answer is dropped (a join's: the Room does not
+// count the user in).
 //
 // # Smack
 //

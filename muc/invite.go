@@ -45,10 +45,11 @@ type Invitation struct {
 
 // OnInvitation registers f for the invitations the user receives, both
 // kinds (Smack's InvitationListener). f runs on the connection's
-// dispatcher, in the order the stanzas arrived, and must not wait for a
-// room (see the package documentation): start a Join on another
-// goroutine. The returned func removes f; it is safe to call more than
-// once. A nil f panics.
+// dispatcher, in the order the stanzas arrived, and may join the room
+// there: Join waits on what the connection's reader collects for it, not
+// on the dispatcher (the stanzas after the invitation wait meanwhile).
+// The returned func removes f; it is safe to call more than once. A nil f
+// panics.
 func (m *Client) OnInvitation(f func(Invitation)) (remove func()) {
 	mustListen("OnInvitation", f == nil)
 	return m.onInvite.Add(f)

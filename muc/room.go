@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/dataform"
-	"github.com/gosmack/gosmack/delay"
 	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -40,8 +39,11 @@ type Room struct {
 	subject     string
 	occupants   map[string]Occupant
 	renamed     map[string]bool // new nicknames announced by a 303, presence pending
-	wait        *waiter         // the presence operation under way
-	subjWait    *subjectWaiter
+	wait        *waiter         // the operation under way
+	col         *xmpp.Collector // the room's stanzas, from Join until the user is out
+	pulling     bool            // an operation takes from col, not the dispatcher
+	seq         uint64          // the Seq of the last stanza applied
+	deferred    []deferred      // events of stanzas applied before the dispatcher reached them
 
 	onMessage  listeners.List[func(*stanza.Message)]
 	onSubject  listeners.List[func(SubjectChange)]
@@ -49,42 +51,6 @@ type Room struct {
 	onOccupant listeners.List[func(OccupantEvent)]
 	onExit     listeners.List[func(Exit)]
 	onSelf     listeners.List[func(OccupantEvent)]
-}
-
-type opKind uint8
-
-const (
-	opJoin opKind = iota + 1
-	opNick
-	opLeave
-)
-
-func (k opKind) String() string {
-	switch k {
-	case opJoin:
-		return "join"
-	case opNick:
-		return "change nickname in"
-	}
-	return "leave"
-}
-
-type waiter struct {
-	kind    opKind
-	nick    string // the nickname asked for (join, nick change)
-	oldNick string // nick change: the nickname before
-	done    chan result
-}
-
-type result struct {
-	codes map[int]bool
-	err   error
-}
-
-type subjectWaiter struct {
-	id   string
-	from jid.JID // the user's occupant JID
-	done chan error
 }
 
 func newRoom(c *xmpp.Conn, room jid.JID) *Room {
@@ -155,7 +121,8 @@ func (r *Room) Occupant(nick string) (Occupant, bool) {
 // room/nick) (Smack's addMessageListener). The returned func removes f;
 // it is safe to call more than once. A nil f panics. Like every listener
 // of a Room, f runs on the connection's dispatcher, in the order the
-// stanzas arrived (see the package documentation).
+// stanzas arrived, and may call the Room's methods, those that wait for
+// the room included (see the package documentation).
 func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) {
 	mustListen("OnMessage", f == nil)
 	return r.onMessage.Add(f)
@@ -243,9 +210,17 @@ func (r *Room) release() { <-r.sem }
 // ErrRoomFull, ErrRoomLocked or ErrNotAcceptable. The service may give the
 // user another nickname (status 210): see Nick.
 //
+// Join may be called from a listener (an invitation's, a message's): it
+// waits on what the connection's reader collects for it, not on the
+// dispatcher. The listeners hear the room's stanzas afterwards, in wire
+// order, without events for the occupants already in the room.
+//
 // ctx bounds the wait; when it ends first Join returns its error and the
 // room's late answer is ignored, though the room may have let the user in:
-// Leave to be sure. Joining a room the user is in is ErrAlreadyJoined.
+// Join again, which both Prosody and ejabberd answer as an entry (every
+// occupant's presence, the user's own, the subject). Joining a room the
+// user is in, as the Room knows, is ErrAlreadyJoined and sends nothing
+// (Smack leaves and enters again; ChangeNick changes the nickname).
 func (r *Room) Join(ctx context.Context, nick string, cfg JoinConfig) error {
 	_, err := r.join(ctx, nick, cfg)
 	return err
@@ -267,37 +242,14 @@ func (r *Room) join(ctx context.Context, nick string, cfg JoinConfig) (result, e
 	}
 	r.password = cfg.Password
 	r.rejoin = nil // entered by hand: nothing left to rejoin
-	w := &waiter{kind: opJoin, nick: to.Resourcepart(), done: make(chan result, 1)}
-	r.wait = w
+	w := newWaiter(opJoin)
+	w.nick = to.Resourcepart()
 	clear(r.occupants)
 	clear(r.renamed)
 	r.mu.Unlock()
 	p := &stanza.Presence{Extensions: []stanza.Node{cfg.node()}}
 	p.To = to
-	return r.send(ctx, w, p)
-}
-
-// send sends p for the operation w and waits for its outcome.
-func (r *Room) send(ctx context.Context, w *waiter, p *stanza.Presence) (result, error) {
-	if err := r.c.Send(ctx, p); err != nil {
-		r.drop(w)
-		return result{}, fmt.Errorf("muc: %s %s: %w", w.kind, r.jid, err)
-	}
-	select {
-	case res := <-w.done:
-		return res, res.err
-	case <-ctx.Done():
-		r.drop(w)
-		return result{}, ctx.Err()
-	}
-}
-
-func (r *Room) drop(w *waiter) {
-	r.mu.Lock()
-	if r.wait == w {
-		r.wait = nil
-	}
-	r.mu.Unlock()
+	return r.await(ctx, w, p)
 }
 
 // Create creates the room and enters it as nick (XEP-0045 section 10.1),
@@ -428,8 +380,8 @@ func (r *Room) Leave(ctx context.Context, status string) error {
 		r.mu.Unlock()
 		return fmt.Errorf("muc: leave %s: %w", r.jid, ErrNotJoined)
 	}
-	w := &waiter{kind: opLeave, nick: r.nick, done: make(chan result, 1)}
-	r.wait = w
+	w := newWaiter(opLeave)
+	w.nick = r.nick
 	to, _ := r.jid.WithResource(r.nick)
 	r.mu.Unlock()
 	p := &stanza.Presence{Type: stanza.Unavailable}
@@ -437,7 +389,7 @@ func (r *Room) Leave(ctx context.Context, status string) error {
 		p.Statuses = []stanza.Text{{Value: status}}
 	}
 	p.To = to
-	_, err := r.send(ctx, w, p)
+	_, err := r.await(ctx, w, p)
 	if err != nil {
 		r.mu.Lock()
 		r.reset()
@@ -464,12 +416,12 @@ func (r *Room) ChangeNick(ctx context.Context, nick string) error {
 		r.mu.Unlock()
 		return fmt.Errorf("muc: change nickname in %s: %w", r.jid, ErrNotJoined)
 	}
-	w := &waiter{kind: opNick, nick: to.Resourcepart(), oldNick: r.nick, done: make(chan result, 1)}
-	r.wait = w
+	w := newWaiter(opNick)
+	w.nick, w.oldNick = to.Resourcepart(), r.nick
 	r.mu.Unlock()
 	p := &stanza.Presence{}
 	p.To = to
-	_, err = r.send(ctx, w, p)
+	_, err = r.await(ctx, w, p)
 	return err
 }
 
@@ -486,28 +438,14 @@ func (r *Room) SetSubject(ctx context.Context, subject string) error {
 		r.mu.Unlock()
 		return fmt.Errorf("muc: set subject of %s: %w", r.jid, ErrNotJoined)
 	}
-	from, _ := r.jid.WithResource(r.nick)
-	w := &subjectWaiter{id: newID(), from: from, done: make(chan error, 1)}
-	r.subjWait = w
+	w := newWaiter(opSubject)
+	w.id = newID()
+	w.from, _ = r.jid.WithResource(r.nick)
 	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		if r.subjWait == w {
-			r.subjWait = nil
-		}
-		r.mu.Unlock()
-	}()
 	m := &stanza.Message{Type: stanza.Groupchat, Subjects: []stanza.Text{{Value: subject}}}
 	m.To, m.ID = r.jid, w.id
-	if err := r.c.Send(ctx, m); err != nil {
-		return fmt.Errorf("muc: set subject of %s: %w", r.jid, err)
-	}
-	select {
-	case err := <-w.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_, err := r.await(ctx, w, m)
+	return err
 }
 
 // Send sends a message with body to everyone in the room (XEP-0045 section
@@ -551,256 +489,6 @@ func (r *Room) SendPrivate(ctx context.Context, nick, body string) error {
 		return fmt.Errorf("muc: private message in %s: %w", r.jid, err)
 	}
 	return nil
-}
-
-// reset forgets the user's presence in the room. r.mu is held.
-func (r *Room) reset() {
-	r.joined = false
-	clear(r.occupants)
-	clear(r.renamed)
-}
-
-// presence handles a presence from the room or one of its occupants, on
-// the dispatcher.
-func (r *Room) presence(p *stanza.Presence) {
-	nick := p.From.Resourcepart()
-	u := parseUserX(p.Extensions)
-	var fire []func()
-	defer func() {
-		for _, f := range fire {
-			f()
-		}
-	}()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	w := r.wait
-
-	if p.Type == stanza.PresenceError {
-		// A refused nick change comes from the new nickname or, as in
-		// XEP-0045's examples 46 and 48, from the current one.
-		if w != nil && w.kind != opLeave && (nick == "" || nick == w.nick || (w.kind == opNick && nick == w.oldNick)) {
-			r.wait = nil
-			w.done <- result{err: roomError(w.kind.String(), r.jid, p.Error)}
-		}
-		return
-	}
-	if nick == "" || (p.Type != stanza.Available && p.Type != stanza.Unavailable) {
-		return
-	}
-	self := u.codes[StatusSelf] ||
-		(r.joined && nick == r.nick) ||
-		(w != nil && (w.kind == opJoin || w.kind == opNick) && nick == w.nick)
-	if !r.joined && (w == nil || w.kind != opJoin) {
-		return // a room the user is not in
-	}
-	occ := Occupant{Nick: nick, JID: u.jid, Role: u.role, Affiliation: u.affiliation, Presence: p}
-
-	if p.Type == stanza.Available {
-		old, had := r.occupants[nick]
-		r.occupants[nick] = occ
-		wasRenamed := r.renamed[nick]
-		delete(r.renamed, nick)
-		if self {
-			switch {
-			case w != nil && w.kind == opJoin:
-				r.joined, r.nick, r.wait = true, nick, nil
-				w.done <- result{codes: u.codes}
-				return
-			case w != nil && w.kind == opNick && (nick == w.nick || nick != w.oldNick):
-				r.nick, r.wait = nick, nil
-				w.done <- result{codes: u.codes}
-				return
-			}
-			r.nick = nick
-		}
-		if !r.joined || wasRenamed {
-			return
-		}
-		e := OccupantEvent{Kind: Joined, Occupant: occ}
-		if had {
-			e.Kind, e.Old = Changed, old
-		}
-		fire = append(fire, r.occupantEvent(e))
-		if self && had && (old.Role != occ.Role || old.Affiliation != occ.Affiliation) {
-			fs := r.onSelf.All()
-			fire = append(fire, func() {
-				for f := range fs {
-					f(e)
-				}
-			})
-		}
-		return
-	}
-
-	// Unavailable.
-	old, had := r.occupants[nick]
-	if !had {
-		old = occ
-	}
-	delete(r.occupants, nick)
-	delete(r.renamed, nick)
-	if nick := newNick(r.jid, u); nick != "" {
-		renamed := old
-		renamed.Nick = nick
-		r.occupants[nick] = renamed
-		r.renamed[nick] = true
-		if self {
-			r.nick = nick
-		}
-		if r.joined {
-			fire = append(fire, r.occupantEvent(OccupantEvent{Kind: NickChanged, Occupant: renamed, Old: old}))
-		}
-		return
-	}
-	if self {
-		if w != nil && w.kind == opLeave {
-			r.reset()
-			r.wait = nil
-			w.done <- result{codes: u.codes}
-			return
-		}
-		wasJoined := r.joined
-		r.reset()
-		exit := Exit{Reason: ExitRemoved, Actor: u.actor, Text: u.reason, Destroyed: u.destroy}
-		switch {
-		case u.destroy != nil:
-			exit.Reason = ExitDestroyed
-		case u.codes[StatusBanned]:
-			exit.Reason = ExitBanned
-		case u.codes[StatusKicked]:
-			exit.Reason = ExitKicked
-		case u.codes[StatusAffiliation]:
-			exit.Reason = ExitAffiliation
-		case u.codes[StatusMembersOnly]:
-			exit.Reason = ExitMembersOnly
-		case u.codes[StatusShutdown]:
-			exit.Reason = ExitShutdown
-		}
-		if w != nil {
-			r.wait = nil
-			w.done <- result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, exit.Reason)}
-		}
-		if wasJoined {
-			fire = append(fire, r.exitEvent(exit))
-		}
-		return
-	}
-	if !r.joined {
-		return
-	}
-	e := OccupantEvent{Kind: Left, Occupant: old, Actor: u.actor, Reason: u.reason}
-	e.Occupant.Presence = p
-	switch {
-	case u.codes[StatusBanned]:
-		e.Kind = Banned
-	case u.codes[StatusKicked]:
-		e.Kind = Kicked
-	}
-	fire = append(fire, r.occupantEvent(e))
-}
-
-// newNick returns the new nickname a 303 announces, as the room's
-// presences will address the occupant: in canonical form. It is "" when
-// there is none, or it cannot be a resourcepart of the room's address.
-func newNick(room jid.JID, u userX) string {
-	if !u.codes[StatusNickChanged] || u.nick == "" {
-		return ""
-	}
-	to, err := room.WithResource(u.nick)
-	if err != nil {
-		return ""
-	}
-	return to.Resourcepart()
-}
-
-func (r *Room) occupantEvent(e OccupantEvent) func() {
-	fs := r.onOccupant.All()
-	return func() {
-		for f := range fs {
-			f(e)
-		}
-	}
-}
-
-func (r *Room) exitEvent(e Exit) func() {
-	fs := r.onExit.All()
-	return func() {
-		for f := range fs {
-			f(e)
-		}
-	}
-}
-
-// message handles a message from the room or one of its occupants, on the
-// dispatcher.
-func (r *Room) message(m *stanza.Message) {
-	switch m.Type {
-	case stanza.Groupchat:
-		if _, delayed := delay.Of(m); !delayed {
-			r.mu.Lock()
-			r.lastMessage = time.Now()
-			r.mu.Unlock()
-		}
-		if len(m.Subjects) > 0 && len(m.Bodies) == 0 {
-			e := SubjectChange{Subject: m.Subject(""), Nick: m.From.Resourcepart(), Message: m}
-			r.mu.Lock()
-			r.subject = e.Subject
-			if w := r.subjWait; w != nil && m.From == w.from {
-				r.subjWait = nil
-				w.done <- nil
-			}
-			fs := r.onSubject.All()
-			r.mu.Unlock()
-			for f := range fs {
-				f(e)
-			}
-			return
-		}
-	case stanza.Chat:
-		if m.From.Resourcepart() == "" {
-			return
-		}
-	case stanza.MessageError:
-		r.mu.Lock()
-		if w := r.subjWait; w != nil && m.ID == w.id {
-			r.subjWait = nil
-			e := m.Error
-			if e == nil {
-				e = stanza.NewError(stanza.Cancel, stanza.UndefinedCondition)
-			}
-			w.done <- fmt.Errorf("muc: set subject of %s: %w", r.jid, e)
-		}
-		r.mu.Unlock()
-		return
-	default:
-		return
-	}
-	for f := range r.onMessage.All() {
-		f(m)
-	}
-}
-
-// disconnected counts the user out of the room when the stream ends.
-func (r *Room) disconnected(lost bool) {
-	r.mu.Lock()
-	wasJoined := r.joined
-	r.rejoin = nil
-	if wasJoined && lost {
-		r.rejoin = &rejoin{nick: r.nick, password: r.password, since: r.lastMessage}
-	}
-	r.reset()
-	if w := r.wait; w != nil {
-		r.wait = nil
-		w.done <- result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, ExitDisconnected)}
-	}
-	var fire func()
-	if wasJoined {
-		fire = r.exitEvent(Exit{Reason: ExitDisconnected})
-	}
-	r.mu.Unlock()
-	if fire != nil {
-		fire()
-	}
 }
 
 func newID() string {

@@ -164,14 +164,16 @@ S: <presence from='coven@chat.shakespeare.lit/oldhag' to='hag66@shakespeare.lit/
 
 // TestJoinContext: a room that does not answer leaves Join to its ctx.
 func TestJoinContext(t *testing.T) {
-	_, room := connect(t, "join-ctx", `
+	synctest.Test(t, func(t *testing.T) {
+		_, room := connect(t, "join-ctx", `
 C: <presence id='{{*}}' to='coven@chat.shakespeare.lit/thirdwitch'><x xmlns='http://jabber.org/protocol/muc'/></presence>
 `)
-	ctx, cancel := context.WithCancel(t.Context())
-	go cancel()
-	err := room.Join(ctx, "thirdwitch", muc.JoinConfig{})
-	require.ErrorIs(t, err, context.Canceled)
-	assert.False(t, room.Joined())
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second) // the room never answers
+		defer cancel()
+		err := room.Join(ctx, "thirdwitch", muc.JoinConfig{})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.False(t, room.Joined())
+	})
 }
 
 // createdPresence is example 153: the room was created, the user is its
@@ -390,9 +392,8 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 	}
 }
 
-// TestChangeNick: examples 43-44 for the user, then example 46's conflict.
-func TestChangeNick(t *testing.T) {
-	_, room := connect(t, "change-nick", enter+`
+// toOldhag is examples 43-44: the user changes nickname to oldhag.
+const toOldhag = `
 C: <presence id='{{*}}' to='coven@chat.shakespeare.lit/oldhag'/>
 S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.lit/pda' type='unavailable'>
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' nick='oldhag' role='participant'/><status code='303'/><status code='110'/></x>
@@ -400,6 +401,11 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 S: <presence from='coven@chat.shakespeare.lit/oldhag' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x>
    </presence>
+`
+
+// TestChangeNick: examples 43-44 for the user, then example 46's conflict.
+func TestChangeNick(t *testing.T) {
+	_, room := connect(t, "change-nick", enter+toOldhag+`
 C: <presence id='{{id}}' to='coven@chat.shakespeare.lit/firstwitch'/>
 S: <presence from='coven@chat.shakespeare.lit/firstwitch' to='hag66@shakespeare.lit/pda' id='{{id}}' type='error'>
      <x xmlns='http://jabber.org/protocol/muc'/>
@@ -491,13 +497,12 @@ func mustTime(s string) time.Time {
 	return t
 }
 
-// TestJoinInWireOrder: the room handles the join's presences on the
-// connection's dispatcher, in the order the server sent them, one stanza
-// at a time: a listener of the connection's that hears a presence finds
-// the room as that presence left it (the occupants are listed from the
-// user's own presence on), the subject comes between the user's own
-// presence and the message after it, and Join returns with the occupants
-// that came before the user's own presence.
+// TestJoinInWireOrder: Join applies the room's presences as the
+// connection's reader collects them and returns with every occupant; the
+// listeners then hear the same stanzas on the dispatcher, in the order the
+// server sent them, the room's events among them (the subject between the
+// user's own presence and the message after it), with no occupant event
+// for those already in the room.
 func TestJoinInWireOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
@@ -511,9 +516,8 @@ func TestJoinInWireOrder(t *testing.T) {
 		connectWith(t, "join-order", enter, func(c *xmpp.Conn) {
 			room = muc.For(c).Room(coven)
 			room.OnSubject(func(e muc.SubjectChange) { note("subject from " + e.Nick) })
-			c.HandlePresence(nil, func(p *stanza.Presence) {
-				note(fmt.Sprintf("%s: %d in the room, joined %t", p.From.Resourcepart(), len(room.Occupants()), room.Joined()))
-			})
+			room.OnOccupant(func(e muc.OccupantEvent) { note(fmt.Sprintf("%s %s", e.Occupant.Nick, e.Kind)) })
+			c.HandlePresence(nil, func(p *stanza.Presence) { note("presence " + p.From.Resourcepart()) })
 			c.HandleMessage(nil, func(m *stanza.Message) { note("message " + m.ID) })
 		})
 		require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
@@ -526,11 +530,12 @@ func TestJoinInWireOrder(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		assert.Equal(t, []string{
-			"firstwitch: 0 in the room, joined false", // listed once joined
-			"secondwitch: 0 in the room, joined false",
-			"thirdwitch: 3 in the room, joined true",
+			"presence firstwitch",
+			"presence secondwitch",
+			"presence thirdwitch",
 			"subject from secondwitch",
 			"message s1",
 		}, heard)
+		assert.Len(t, room.Occupants(), 3, "the dispatcher applies nothing twice")
 	})
 }

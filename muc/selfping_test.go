@@ -108,8 +108,11 @@ func TestSelfPingDroppedRejoins(t *testing.T) {
 	})
 	exits := make(chan muc.Exit, 1)
 	room.OnExit(func(e muc.Exit) { exits <- e })
+	subjects := make(chan muc.SubjectChange, 1)
+	room.OnSubject(func(e muc.SubjectChange) { subjects <- e })
 	ctx := ctxT(t)
 	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
+	wait(t, "the subject", subjects) // the last message seen, which the rejoin asks history since
 	require.ErrorIs(t, room.SelfPing(ctx), muc.ErrDropped)
 	assert.Equal(t, muc.ExitDropped, wait(t, "exit", exits).Reason)
 	require.NoError(t, wait(t, "rejoin", rejoined))

@@ -78,3 +78,57 @@ S: <message from='coven@chat.shakespeare.lit/firstwitch' to='hag66@shakespeare.l
 	wait(t, "the marker", done)
 	assert.Equal(t, []string{"a m1", "b m1", "d m1", "b m2", "d m2", "b marker", "d marker"}, got)
 }
+
+// TestEventsInWireOrder: the Client's and the Room's events run on the
+// connection's dispatcher, in the order of the stanzas that caused them,
+// interleaved with a plain listener's stanzas (each event before the
+// plain listener hears its stanza: the Client registered first).
+func TestEventsInWireOrder(t *testing.T) {
+	h := &heard{}
+	var room *muc.Room
+	var heardAll <-chan struct{}
+	connectWith(t, "events-in-wire-order", enter+fourthEnters+`
+S: <message from='crone1@shakespeare.lit/desktop' to='hag66@shakespeare.lit/pda' id='c1' type='chat'><body>psst</body></message>
+S: <message from='coven@chat.shakespeare.lit/fourthwitch' to='hag66@shakespeare.lit/pda' type='groupchat' id='g1'><body>hail</body></message>
+S: <message from='darkcave@macbeth.shakespeare.lit' to='hag66@shakespeare.lit/pda' id='i1'>
+     <x xmlns='http://jabber.org/protocol/muc#user'><invite from='crone1@shakespeare.lit/desktop'/></x>
+   </message>
+S: <message from='coven@chat.shakespeare.lit' id='d1' to='hag66@shakespeare.lit/pda'>
+     <x xmlns='http://jabber.org/protocol/muc#user'><decline from='hecate@shakespeare.lit'/></x>
+   </message>
+S: <message from='coven@chat.shakespeare.lit/firstwitch' to='hag66@shakespeare.lit/pda' type='groupchat' id='s2'><subject>Toil</subject></message>
+S: <presence from='coven@chat.shakespeare.lit/fourthwitch' to='hag66@shakespeare.lit/pda' type='unavailable'>
+     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/><status code='307'/></x>
+   </presence>
+`+marker, func(c *xmpp.Conn) {
+		m := muc.For(c)
+		room = m.Room(coven)
+		m.OnInvitation(func(inv muc.Invitation) { h.note("invitation to %s", inv.Room.Localpart()) })
+		m.OnDecline(func(d muc.Decline) { h.note("decline by %s", d.From.Localpart()) })
+		heardAll = listenAll(h, c, room)
+	})
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
+	wait(t, "the marker", heardAll)
+	assert.Equal(t, []string{
+		"presence firstwitch ",
+		"presence secondwitch ",
+		"presence thirdwitch ",
+		`subject "Fire Burn and Cauldron Bubble!" by secondwitch`,
+		"message s1",
+		"occupant fourthwitch joined",
+		"presence fourthwitch ",
+		"message c1",
+		"room message g1",
+		"message g1",
+		"invitation to darkcave",
+		"message i1",
+		"decline by hecate",
+		"message d1",
+		`subject "Toil" by firstwitch`,
+		"message s2",
+		"occupant fourthwitch kicked",
+		"presence fourthwitch unavailable",
+		"room message marker",
+		"message marker",
+	}, h.get())
+}

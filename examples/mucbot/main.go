@@ -264,8 +264,9 @@ func addressed(m *stanza.Message, nick string) (string, bool) {
 }
 
 // invited enters the room of an invitation. It runs on the connection's
-// dispatcher, where waiting for the room would hold up the presence that
-// ends the wait: the entry runs on a goroutine of its own.
+// dispatcher and waits there for the room, as Smack code does in an
+// InvitationListener: Join waits on what the connection's reader collects
+// for it, and the stanzas behind it wait their turn.
 func (b *bot) invited(inv muc.Invitation) {
 	b.mu.Lock()
 	if b.stopping {
@@ -274,22 +275,20 @@ func (b *bot) invited(inv muc.Invitation) {
 	}
 	b.joins.Add(1)
 	b.mu.Unlock()
+	defer b.joins.Done()
 	from := inv.From
 	if from.IsZero() {
 		from = inv.Message.From
 	}
 	b.say("invited to %s by %s", inv.Room, from)
-	go func() {
-		defer b.joins.Done()
-		if b.m.Room(inv.Room).Joined() {
-			return
-		}
-		ctx, cancel := context.WithTimeout(b.ctx, joinTimeout)
-		defer cancel()
-		if err := b.enter(ctx, inv.Room, false, inv.Password); err != nil && b.ctx.Err() == nil {
-			fmt.Fprintf(os.Stderr, "mucbot: entering %s on invitation: %v\n", inv.Room, err)
-		}
-	}()
+	if b.m.Room(inv.Room).Joined() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, joinTimeout)
+	defer cancel()
+	if err := b.enter(ctx, inv.Room, false, inv.Password); err != nil && b.ctx.Err() == nil {
+		fmt.Fprintf(os.Stderr, "mucbot: entering %s on invitation: %v\n", inv.Room, err)
+	}
 }
 
 // leaveAll stops accepting invitations, waits for the entries under way
