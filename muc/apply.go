@@ -67,12 +67,15 @@ func (k opKind) String() string {
 // (r.sem).
 type waiter struct {
 	kind    opKind
-	nick    string  // the nickname asked for (join, nick change)
-	oldNick string  // nick change: the nickname before
-	id      string  // subject: the message's id
-	from    jid.JID // subject: the user's occupant JID
-	done    chan result
-	wake    func() // ends the wait on the Collector; nil when none
+	nick    string      // the nickname asked for (join, nick change)
+	oldNick string      // nick change: the nickname before
+	id      string      // subject: the message's id
+	from    jid.JID     // subject: the user's occupant JID
+	done    chan result // the outcome, once ended
+	ended   bool
+	wake    func()      // ends the wait on the Collector; nil when none
+	rejoin  *rejoin     // an automatic rejoin: nobody waits on done
+	timer   *time.Timer // ends an automatic rejoin that gets no answer
 }
 
 type result struct {
@@ -91,17 +94,21 @@ func newWaiter(kind opKind) *waiter {
 	return &waiter{kind: kind, done: make(chan result, 1)}
 }
 
-// finish ends w with res. r.mu is held.
+// finish ends w with res, unless it ended already. r.mu is held.
 func (r *Room) finish(w *waiter, res result) {
 	if r.wait == w {
 		r.wait = nil
 	}
-	select {
-	case w.done <- res:
-	default: // ended already
+	if w.ended {
+		return
 	}
+	w.ended = true
+	w.done <- res
 	if w.wake != nil {
 		w.wake()
+	}
+	if w.rejoin != nil {
+		r.rejoined(w, res.err)
 	}
 }
 
@@ -141,7 +148,7 @@ func (r *Room) await(ctx context.Context, w *waiter, st stanza.Stanza) (result, 
 	defer wake()
 	r.mu.Lock()
 	r.follow()
-	col := r.col
+	col, epoch := r.col, r.epoch
 	r.pulling = true // the dispatcher leaves the Collector to this wait
 	w.wake = wake
 	r.wait = w
@@ -167,7 +174,7 @@ func (r *Room) await(ctx context.Context, w *waiter, st stanza.Stanza) (result, 
 		st, err := col.Next(wctx)
 		if err == nil {
 			r.mu.Lock()
-			r.collected(st)
+			r.collected(st, epoch)
 			r.mu.Unlock()
 			continue
 		}
@@ -184,15 +191,16 @@ func (r *Room) await(ctx context.Context, w *waiter, st stanza.Stanza) (result, 
 }
 
 // collected applies st, which was taken from the Collector ahead of the
-// dispatcher, unless the dispatcher applied it already; its events wait
-// for the dispatcher. r.mu is held.
-func (r *Room) collected(st stanza.Stanza) {
+// dispatcher in the session epoch, unless the dispatcher applied it
+// already or that session is over; its events wait for the dispatcher.
+// r.mu is held.
+func (r *Room) collected(st stanza.Stanza, epoch uint64) {
 	seq := st.Head().Seq
-	if seq <= r.seq {
+	if seq <= r.seq || epoch != r.epoch {
 		return
 	}
 	r.seq = seq
-	if fire := r.apply(st); len(fire) > 0 {
+	if fire := append(r.apply(st), r.takeReports()...); len(fire) > 0 {
 		r.deferred = append(r.deferred, deferred{seq: seq, fire: fire})
 	}
 }
@@ -202,6 +210,7 @@ func (r *Room) collected(st stanza.Stanza) {
 func (r *Room) handle(st stanza.Stanza) {
 	r.mu.Lock()
 	seq := st.Head().Seq
+
 	// Empty the Collector up to st, unless an operation takes from it.
 	var ahead stanza.Stanza
 	if r.col != nil && !r.pulling && seq != 0 {
@@ -231,8 +240,9 @@ func (r *Room) handle(st stanza.Stanza) {
 		r.seq = max(r.seq, seq)
 		fire = append(fire, r.apply(st)...)
 	}
+	fire = append(fire, r.takeReports()...)
 	if ahead != nil {
-		r.collected(ahead)
+		r.collected(ahead, r.epoch)
 	}
 	r.unfollow()
 	r.mu.Unlock()
@@ -473,6 +483,7 @@ func (r *Room) applyMessage(m *stanza.Message) []func() {
 // the dispatcher.
 func (r *Room) disconnected(lost bool) {
 	r.mu.Lock()
+
 	wasJoined := r.joined
 	r.rejoin = nil
 	if wasJoined && lost {
@@ -480,14 +491,27 @@ func (r *Room) disconnected(lost bool) {
 	}
 	r.reset()
 	// The next session numbers its stanzas from 1 again; what this one
-	// applied and deferred is over.
+	// applied, deferred and collected is over, and what an operation
+	// still takes from this session's Collector is ignored.
 	r.seq, r.deferred = 0, nil
+	r.epoch++
+	if r.col != nil {
+		r.col.Close()
+		r.col = nil
+	}
 	if w := r.wait; w != nil {
 		r.finish(w, result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, ExitDisconnected)})
+		if w.rejoin != nil && lost {
+			r.rejoin = w.rejoin // the next session tries again
+		}
 	}
 	r.unfollow()
+	fire := r.takeReports()
 	r.mu.Unlock()
 	if wasJoined {
 		r.exitEvent(Exit{Reason: ExitDisconnected})()
+	}
+	for _, f := range fire {
+		f()
 	}
 }

@@ -43,7 +43,9 @@ type Room struct {
 	col         *xmpp.Collector // the room's stanzas, from Join until the user is out
 	pulling     bool            // an operation takes from col, not the dispatcher
 	seq         uint64          // the Seq of the last stanza applied
+	epoch       uint64          // the sessions ended: a Seq counts within one
 	deferred    []deferred      // events of stanzas applied before the dispatcher reached them
+	reports     []func()        // OnRejoin reports of rejoins just ended
 
 	onMessage  listeners.List[func(*stanza.Message)]
 	onSubject  listeners.List[func(SubjectChange)]
@@ -192,11 +194,55 @@ func (r *Room) OnDecline(f func(Decline)) (remove func()) {
 }
 
 func (r *Room) acquire(ctx context.Context) error {
-	select {
-	case r.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		select {
+		case r.sem <- struct{}{}:
+			return nil
+		default:
+		}
+		r.mu.Lock()
+		w := r.wait
+		if w == nil || w.rejoin == nil || w.ended || r.pulling || r.col == nil {
+			r.mu.Unlock()
+			select {
+			case r.sem <- struct{}{}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		// An automatic rejoin holds the room, and its answer may be
+		// behind this caller on the dispatcher: take it from the
+		// Collector until the rejoin ends.
+		wctx, wake := context.WithCancel(ctx)
+		w.wake = wake
+		r.pulling = true
+		col, epoch := r.col, r.epoch
+		r.mu.Unlock()
+		for {
+			st, err := col.Next(wctx)
+			if err != nil {
+				break
+			}
+			r.mu.Lock()
+			r.collected(st, epoch)
+			r.mu.Unlock()
+		}
+		wake()
+		r.mu.Lock()
+		r.pulling = false
+		w.wake = nil
+		ended := w.ended
+		r.unfollow()
+		r.mu.Unlock()
+		if !ended { // ctx, or the session, ended first: the rejoin's timer ends it
+			select {
+			case r.sem <- struct{}{}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	}
 }
 
