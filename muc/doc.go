@@ -1,9 +1,14 @@
 // Package muc is multi-user chat (XEP-0045): entering, creating and
 // configuring rooms, talking in them, following their occupants, and
 // leaving. It stands for Smack's MultiUserChatManager (Client) and
-// MultiUserChat (Room).
+// MultiUserChat (Room); MultiUserChatManager.getInstanceFor(connection)
+// is muc.For(c).
 //
 //	m := muc.For(c)
+//	m.OnInvitation(func(inv muc.Invitation) { // on the dispatcher; waiting there is fine
+//		err := m.Room(inv.Room).Join(ctx, "juliet", muc.JoinConfig{Password: inv.Password})
+//		...
+//	})
 //	room := m.Room(jid.MustParse("balcony@conference.example.com"))
 //	room.OnMessage(func(msg *stanza.Message) { fmt.Println(msg.From.Resourcepart(), msg.Body("")) })
 //	err := room.Create(ctx, "juliet", func(a *dataform.Answer) error {
@@ -33,11 +38,19 @@
 // refusal is the room's *stanza.Error wrapped with a sentinel naming the
 // case (ErrNickInUse, ErrBanned, ErrPassword, ...), so both errors.Is
 // and errors.As work. Create reports an existing room (no status 201) as
-// ErrRoomExists, with the user in it.
+// ErrRoomExists, with the user in it. Join on a room the Room counts the
+// user in is ErrAlreadyJoined and sends nothing; a Room that does not
+// know (its Join's ctx ended after the room let the user in) may Join
+// again, which Prosody and ejabberd answer as a first entry.
 //
 // Room configuration is a dataform.Form: Create and Configure fetch it,
 // hand a *dataform.Answer that starts from the room's defaults to the
-// caller's function, and submit it; an error from the function cancels.
+// caller's function, and submit it. On a room that exists, an error from
+// the function cancels and the room keeps its configuration. On a room
+// Create has just made, any failure of its configuration destroys the
+// room: a cancellation would leave the user in a room neither server
+// destroys (Prosody keeps it locked, ejabberd opens it with its
+// defaults).
 //
 // Occupant events (joined, left, kicked, banned, nickname changed,
 // changed) and the user's own removal (kicked, banned, room destroyed,
@@ -46,8 +59,10 @@
 // user out (OnExit, ExitDisconnected); when it was lost rather than
 // closed, the rooms are entered again, with the same nickname and
 // password and the history since the last message seen, as soon as a new
-// session starts (SetAutoRejoin, OnRejoin). A resumed stream
-// (stream management) keeps the rooms as they were.
+// session starts (SetAutoRejoin, OnRejoin): the presences are sent when
+// the new session starts and the answers handled as they come, with no
+// goroutine waiting, and OnRejoin reports each on the dispatcher. A
+// resumed stream (stream management) keeps the rooms as they were.
 //
 // # Concurrency
 //
@@ -137,9 +152,10 @@
 // reported whether or not the Client knows the room.
 //
 // Discovery (XEP-0045 section 6) goes through the connection's service
-// discovery (disco.For): Services finds the chat services among a server's items,
-// Rooms lists a service's public rooms, and GetRoomInfo reads a room's
-// muc_* features and muc#roominfo form.
+// discovery (disco.For): Services finds the chat services among a
+// server's items, Rooms lists a service's public rooms in one answer
+// (without XEP-0059 paging), and GetRoomInfo reads a room's muc_*
+// features and muc#roominfo form.
 //
 // Room.SelfPing is XEP-0410's check that the user is still in a room: a
 // result (or service-unavailable, feature-not-implemented) says yes;
@@ -153,7 +169,4 @@
 // entered again at once, as XEP-0410 asks, unless SetAutoRejoin(false);
 // OnRejoin hears the outcome. Nothing pings by itself: call SelfPing when
 // a room has been quiet for a while.
-//
-// Rooms lists a service's rooms in one answer, without paging (XEP-0059),
-// and nothing self-pings by itself.
 package muc

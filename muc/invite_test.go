@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// connectManager logs hag in to a server playing script and returns the
-// Manager, which setup got before the stream started, to register
+// connectClient logs hag in to a server playing script and returns the
+// Client, which setup got before the stream started, to register
 // listeners for what the server sends first.
-func connectManager(t *testing.T, name, script string, setup func(*muc.Client)) *muc.Client {
+func connectClient(t *testing.T, name, script string, setup func(*muc.Client)) *muc.Client {
 	t.Helper()
 	var m *muc.Client
 	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), func(c *xmpp.Conn) {
@@ -41,7 +41,7 @@ var (
 // TestInviteSent: a mediated invitation (example 56) and a direct one
 // (XEP-0249 example 1).
 func TestInviteSent(t *testing.T) {
-	m := connectManager(t, "invite-sent", `
+	m := connectClient(t, "invite-sent", `
 C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <invite to='hecate@shakespeare.lit'><reason>Hey Hecate, this is the place for all good witches!</reason></invite>
@@ -60,7 +60,7 @@ C: <message id='{{*}}' to='hecate@shakespeare.lit'>
 
 // TestDeclineSent: example 60.
 func TestDeclineSent(t *testing.T) {
-	m := connectManager(t, "decline-sent", `
+	m := connectClient(t, "decline-sent", `
 C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <decline to='crone1@shakespeare.lit'><reason>Sorry, I'm too busy right now.</reason></decline>
@@ -71,7 +71,7 @@ C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
 }
 
 // TestInvitationsReceived: a mediated invitation with a password
-// (example 58, from a room the Manager knows nothing of), a direct one
+// (example 58, from a room the Client knows nothing of), a direct one
 // (XEP-0249 example 1), and a decline of the user's invitation (example
 // 61), in that order.
 func TestInvitationsReceived(t *testing.T) {
@@ -81,7 +81,7 @@ func TestInvitationsReceived(t *testing.T) {
 		reason     string
 	}
 	declines := make(chan decline, 2)
-	connectManager(t, "invitations-received", `
+	connectClient(t, "invitations-received", `
 S: <message from='coven@chat.shakespeare.lit' id='i1' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <invite from='crone1@shakespeare.lit/desktop'><reason>Hey Hecate, this is the place for all good witches!</reason></invite>

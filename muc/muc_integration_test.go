@@ -225,7 +225,7 @@ func TestIntegrationRoom(t *testing.T) {
 		assert.Equal(t, "done", exit.Destroyed.Reason)
 		assert.False(t, bob.room.Joined())
 		next(t, "destroy, for alice", alice.exits, func(muc.Exit) bool { return true })
-		assert.True(t, slices.Contains(alice.c.Announced(), muc.NS), "the Manager announces MUC")
+		assert.True(t, slices.Contains(alice.c.Announced(), muc.NS), "the Client announces MUC")
 	})
 }
 

@@ -302,9 +302,17 @@ func (r *Room) join(ctx context.Context, nick string, cfg JoinConfig) (result, e
 // as its owner. With a nil configure it is an instant room: the default
 // configuration is accepted with an empty submission. Otherwise it is a
 // reserved room: the configuration form is fetched, configure fills in the
-// answer (starting from the form's defaults), and the answer is submitted;
-// when configure returns an error, the configuration is cancelled (most
-// services then destroy the new room) and that error returned.
+// answer (starting from the form's defaults), and the answer is submitted.
+//
+// When that configuration fails (configure returns an error, the room
+// refuses the form or does not send it), Create destroys the new room and
+// returns the error; the Room counts the user out, without an exit event.
+// XEP-0045 asks a service to destroy a room whose first configuration is
+// cancelled, but neither Prosody nor ejabberd does: Prosody keeps the room
+// locked with its owner inside (others are refused item-not-found),
+// ejabberd opens it to everyone with its default configuration. When ctx
+// ends first, the room cannot be destroyed: the user is left in it
+// (Joined reports true); Destroy it then.
 //
 // When the room already existed (no status 201), Create returns an error
 // matching ErrRoomExists, and the user is in the room nonetheless, as an
@@ -320,9 +328,43 @@ func (r *Room) Create(ctx context.Context, nick string, configure func(*dataform
 	}
 	if configure == nil {
 		f := dataform.Form{Type: dataform.TypeSubmit}
-		return r.owner(ctx, "create", &f)
+		err = r.owner(ctx, "create", &f)
+	} else {
+		err = r.configure(ctx, configure, false)
 	}
-	return r.Configure(ctx, configure)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if derr := r.destroyNew(ctx); derr != nil {
+		return errors.Join(err, derr)
+	}
+	return err
+}
+
+// destroyNew destroys a room that Create made and could not configure,
+// and counts the user out: the room's unavailable presence ends the
+// destruction as a leave would, without an exit event.
+func (r *Room) destroyNew(ctx context.Context) error {
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	r.mu.Lock()
+	w := newWaiter(opLeave)
+	w.nick = r.nick
+	r.wait = w
+	r.mu.Unlock()
+	err := r.Destroy(ctx, "", jid.JID{})
+	r.mu.Lock()
+	if r.wait == w {
+		r.wait = nil
+	}
+	if err == nil {
+		r.reset() // the unavailable presence, if still to come, is ignored
+		r.unfollow()
+	}
+	r.mu.Unlock()
+	return err
 }
 
 // Config fetches the room's configuration form (XEP-0045 section 10.2;
@@ -352,8 +394,15 @@ func (r *Room) Config(ctx context.Context) (dataform.Form, error) {
 // Configure fetches the room's configuration form, lets configure fill in
 // the answer and submits it (Smack's getConfigurationForm, then
 // sendConfigurationForm). When configure returns an error, Configure sends
-// a cancellation instead and returns that error.
+// a cancellation instead (the room keeps its configuration) and returns
+// that error.
 func (r *Room) Configure(ctx context.Context, configure func(*dataform.Answer) error) error {
+	return r.configure(ctx, configure, true)
+}
+
+// configure is Configure; without cancel, an error from the func is
+// returned and nothing is sent.
+func (r *Room) configure(ctx context.Context, configure func(*dataform.Answer) error, cancel bool) error {
 	form, err := r.Config(ctx)
 	if err != nil {
 		return err
@@ -363,6 +412,9 @@ func (r *Room) Configure(ctx context.Context, configure func(*dataform.Answer) e
 		return fmt.Errorf("muc: configure %s: %w", r.jid, err)
 	}
 	if err := configure(a); err != nil {
+		if !cancel {
+			return err
+		}
 		c := dataform.Cancel()
 		if cerr := r.owner(ctx, "configure", &c); cerr != nil {
 			return errors.Join(err, cerr)

@@ -50,7 +50,7 @@ func ctxT(t *testing.T) context.Context {
 // test's checks run before the client sends it.
 const end = "C: <message id='end' to='shakespeare.lit'/>\n"
 
-// connect logs hag in to a server playing script, with a Manager, and
+// connect logs hag in to a server playing script, with a Client, and
 // returns the coven Room.
 func connect(t *testing.T, name, script string) (*xmpp.Conn, *muc.Room) {
 	t.Helper()
@@ -267,10 +267,44 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/
 	require.NoError(t, err)
 }
 
-// TestCreateReservedCancel: an error from the caller's function cancels
-// the configuration (example 159).
-func TestCreateReservedCancel(t *testing.T) {
-	_, room := connect(t, "reserved-cancel", createdPresence+`
+// TestCreateConfigurationFails: an error from the caller's function
+// destroys the new room (neither Prosody nor ejabberd destroys it on a
+// cancellation, as example 159 would have it); the Room counts the user
+// out without an exit event and ignores the room's unavailable presence.
+func TestCreateConfigurationFails(t *testing.T) {
+	h := &heard{}
+	var room *muc.Room
+	var heardAll <-chan struct{}
+	connectWith(t, "create-configuration-fails", createdPresence+`
+C: <iq id='{{get}}' to='coven@chat.shakespeare.lit' type='get'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>
+`+configForm+`
+C: <iq id='{{set}}' to='coven@chat.shakespeare.lit' type='set'>
+     <query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query>
+   </iq>
+S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.lit/pda' type='unavailable'>
+     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/><destroy/><status code='110'/></x>
+   </presence>
+S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/pda' type='result'/>
+`+marker, func(c *xmpp.Conn) {
+		room = muc.For(c).Room(coven)
+		room.OnExit(func(e muc.Exit) { h.note("exit %s", e.Reason) })
+		heardAll = listenAll(h, c, room)
+	})
+	err := room.Create(ctxT(t), "thirdwitch", func(a *dataform.Answer) error {
+		return a.Set("muc#roomconfig_maxusers", "25") // not an option
+	}, muc.JoinConfig{})
+	require.ErrorIs(t, err, dataform.ErrInvalidValue)
+	assert.False(t, room.Joined())
+	assert.Empty(t, room.Occupants())
+	wait(t, "the marker", heardAll)
+	assert.NotContains(t, h.get(), "exit destroyed")
+	assert.False(t, room.Joined())
+}
+
+// TestConfigureCancel: on a room that exists, an error from the caller's
+// function cancels the configuration (example 159), which the room keeps.
+func TestConfigureCancel(t *testing.T) {
+	_, room := connect(t, "configure-cancel", `
 C: <iq id='{{get}}' to='coven@chat.shakespeare.lit' type='get'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>
 `+configForm+`
 C: <iq id='{{set}}' to='coven@chat.shakespeare.lit' type='set'>
@@ -278,10 +312,8 @@ C: <iq id='{{set}}' to='coven@chat.shakespeare.lit' type='set'>
    </iq>
 S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/pda' type='result'/>
 `)
-	err := room.Create(ctxT(t), "thirdwitch", func(a *dataform.Answer) error {
-		return a.Set("muc#roomconfig_maxusers", "25") // not an option
-	}, muc.JoinConfig{})
-	require.ErrorIs(t, err, dataform.ErrInvalidValue)
+	err := room.Configure(ctxT(t), func(*dataform.Answer) error { return errors.New("changed my mind") })
+	require.EqualError(t, err, "changed my mind")
 }
 
 // TestTalk: messages in and out (examples 48-50), a private message

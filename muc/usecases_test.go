@@ -13,15 +13,15 @@ package muc_test
 //	6.3       Discovering Rooms                             Rooms                                 TestRooms (discovery_test.go)
 //	6.4       Querying for Room Information                 GetRoomInfo, RoomInfo                 TestRoomInfo (discovery_test.go)
 //	6.5       Querying for Room Items                       RoomItems                             TestRoomItems
-//	6.6       Querying a Room Occupant                      disco.Manager.Info (bad-request)      TestQueryOccupant
+//	6.6       Querying a Room Occupant                      disco.For(c).Info (bad-request)       TestQueryOccupant
 //	6.7       Discovering Client Support for MUC            Supports, JoinedRooms,                TestClientSupport,
-//	                                                        Manager.AnswerJoinedRooms             TestAnswerJoinedRooms, TestAnswerJoinedRoomsPrivate
+//	                                                        Client.AnswerJoinedRooms              TestAnswerJoinedRooms, TestAnswerJoinedRoomsPrivate
 //	7.1       Order of Events                               Room.Join, OnMessage, OnSubject       TestJoin (room_test.go), TestHistoryAndSubject
 //	7.2.1     Entering: Basic MUC Protocol                  Room.Join                             TestJoin (room_test.go), TestJoinNoNickname
 //	7.2.2     Entering: Presence Broadcast                  Room.Occupants, Nick (210)            TestJoin, TestJoinNickAssigned (room_test.go)
 //	7.2.3     Entering: Non-Anonymous Rooms                 Occupant.JID, StatusCodes (100)       TestEnterWarnings
 //	7.2.4     Entering: Semi-Anonymous Rooms                Occupant.JID zero                     TestJoin (room_test.go)
-//	7.2.5     Entering: Password-Protected Rooms            Password, ErrPassword                 TestJoinOptions, TestJoinErrors (room_test.go)
+//	7.2.5     Entering: Password-Protected Rooms            JoinConfig.Password, ErrPassword      TestJoinOptions, TestJoinErrors (room_test.go)
 //	7.2.6     Entering: Members-Only Rooms                  ErrRegistrationRequired               TestJoinErrors (room_test.go)
 //	7.2.7     Entering: Banned Users                        ErrBanned                             TestJoinErrors (room_test.go)
 //	7.2.8     Entering: Nickname Conflict                   ErrNickInUse                          TestJoinErrors (room_test.go)
@@ -30,7 +30,7 @@ package muc_test
 //	7.2.11    Entering: Nonexistent Room                    Room.Create                           TestCreateInstant (room_test.go)
 //	7.2.12    Entering: Room Logging                        StatusCodes (170)                     TestEnterWarnings
 //	7.2.13    Entering: Discussion History                  OnMessage, Delayed                    TestHistoryAndSubject
-//	7.2.14    Entering: Managing Discussion History         MaxChars, MaxStanzas, Seconds, Since  TestJoinOptions (room_test.go), TestJoinNoHistory
+//	7.2.14    Entering: Managing Discussion History         JoinConfig.History, History           TestJoinOptions (room_test.go), TestJoinNoHistory
 //	7.2.15    Entering: Room Subject                        OnSubject, Subject                    TestJoin (room_test.go), TestHistoryAndSubject
 //	7.2.16    Entering: Live Messages                       OnMessage, OnOccupant                 TestTalk (room_test.go), TestHistoryAndSubject
 //	7.2.17    Entering: Error Conditions                    the sentinels, *stanza.Error          TestJoinErrors (room_test.go), TestJoinCreationRestricted
@@ -40,7 +40,7 @@ package muc_test
 //	7.5       Sending a Private Message                     Room.SendPrivate                      TestTalk (room_test.go)
 //	7.6       Changing Nickname                             Room.ChangeNick                       TestChangeNick (room_test.go), TestChangeNickModified
 //	7.7       Changing Availability Status                  Room.SetPresence                      TestSetPresence
-//	7.8.1     Inviting: Direct Invitation                   Manager.InviteDirect, OnInvitation    TestInviteSent, TestInvitationsReceived (invite_test.go)
+//	7.8.1     Inviting: Direct Invitation                   Client.InviteDirect, OnInvitation     TestInviteSent, TestInvitationsReceived (invite_test.go)
 //	7.8.2     Inviting: Mediated Invitation                 Room.Invite, Decline, OnDecline       TestInviteSent, TestDeclineSent, TestInvitationsReceived (invite_test.go)
 //	7.9       Converting a One-to-One Chat Into a Conference Room.Continue, Invitation.Continue   TestContinue, TestContinueInvitation
 //	7.10      Registering with a Room                       Room.RegistrationForm, Register       TestRegister, TestRegisterRefused
@@ -48,11 +48,11 @@ package muc_test
 //	7.12      Discovering Reserved Room Nickname            Room.ReservedNick                     TestReservedNick
 //	7.13      Requesting Voice                              Room.RequestVoice                     TestRequestVoice
 //	7.14      Exiting a Room                                Room.Leave                            TestTalk (room_test.go), TestLeaveWithStatus
-//	8.6       Approving Voice Requests (moderator)          Manager.OnVoiceRequest,               TestVoiceApproval
+//	8.6       Approving Voice Requests (moderator)          Client.OnVoiceRequest,                TestVoiceApproval
 //	                                                        Room.AnswerVoiceRequest
 //	10.1.1    Creating a Room: General Considerations       Room.Create, ErrRoomExists            TestCreateExisting (room_test.go)
 //	10.1.2    Creating an Instant Room                      Room.Create(ctx, nick, nil)           TestCreateInstant (room_test.go)
-//	10.1.3    Creating a Reserved Room                      Room.Create(ctx, nick, configure)     TestCreateReserved, TestCreateReservedCancel (room_test.go)
+//	10.1.3    Creating a Reserved Room                      Room.Create(ctx, nick, configure)     TestCreateReserved, TestCreateConfigurationFails (room_test.go)
 //	10.2      Subsequent Room Configuration                 Room.Config, Room.Configure           TestConfigure
 //	10.2.1    Notification of Configuration Changes         OnMessage, StatusCodes (104, 170-173) TestConfigure
 
@@ -162,7 +162,7 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{b}}' to='hag66@shakespeare.lit/pd
 
 // TestQueryOccupant: 6.6, a non-occupant's disco request to an occupant
 // JID is refused with bad-request, which the caller gets as the
-// *stanza.Error. No API of this package: disco.Manager.Info asks.
+// *stanza.Error. No API of this package: disco.For(c).Info asks.
 func TestQueryOccupant(t *testing.T) {
 	d := connectDisco(t, "query-occupant", `
 C: <iq id='{{id}}' to='coven@chat.shakespeare.lit/firstwitch' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
@@ -569,7 +569,7 @@ C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
 // carries the room's delay.
 func TestContinueInvitation(t *testing.T) {
 	invs := make(chan muc.Invitation, 1)
-	connectManager(t, "continue-invitation", `
+	connectClient(t, "continue-invitation", `
 S: <message from='coven@chat.shakespeare.lit/firstwitch' id='DB0414CB' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <invite from='crone1@shakespeare.lit'>
@@ -835,13 +835,13 @@ C: <message id='` + id + `' to='coven@chat.shakespeare.lit'>
 // TestVoiceApproval: 8.6, examples 155-156 from the moderator's side: the
 // request is reported with who asks, the moderator approves it and the
 // room's presence gives the visitor voice; a second request is refused;
-// the same form from a room the Manager does not know, and a groupchat
+// the same form from a room the Client does not know, and a groupchat
 // message, are not requests.
 func TestVoiceApproval(t *testing.T) {
 	reqs := make(chan muc.VoiceRequest, 4)
 	var room *muc.Room
 	var removed bool
-	m := connectManager(t, "voice-approval", `
+	m := connectClient(t, "voice-approval", `
 C: <presence id='{{*}}' to='coven@chat.shakespeare.lit/thirdwitch'><x xmlns='http://jabber.org/protocol/muc'/></presence>
 S: <presence from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' jid='wiccarocks@shakespeare.lit/laptop' role='visitor'/></x>
@@ -884,7 +884,7 @@ S: <presence from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare
 	req = wait(t, "second voice request", reqs)
 	require.NoError(t, room.AnswerVoiceRequest(ctx, req, false))
 	wait(t, "marker", done)
-	assert.Empty(t, reqs, "heath is not a room the Manager knows")
+	assert.Empty(t, reqs, "heath is not a room the Client knows")
 	assert.False(t, removed)
 }
 
