@@ -115,6 +115,14 @@ func (m *Client) Close() {
 	for _, d := range detach {
 		d()
 	}
+	for _, r := range m.all() {
+		r.mu.Lock()
+		if r.col != nil && !r.pulling { // an operation under way closes its own
+			r.col.Close()
+			r.col = nil
+		}
+		r.mu.Unlock()
+	}
 }
 
 func (m *Client) lookup(from jid.JID) *Room {
