@@ -151,7 +151,7 @@ S: <message from='coven@chat.shakespeare.lit/firstwitch' to='hag66@shakespeare.l
 			close(marker)
 		}
 	})
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	<-marker
 	require.Len(t, selves, 1, "only the role change, not the others' or the show")
 	e := <-selves

@@ -7,14 +7,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gosmack/gosmack/delay"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
-
-// NSDelay is the namespace of delayed delivery (XEP-0203), which marks
-// the room's discussion history and the chat history replayed by
-// Continue.
-const NSDelay = "urn:xmpp:delay"
 
 // HistoryMessage is one message of a one-to-one chat to replay in a room
 // with Continue: who sent it, its text, and when.
@@ -40,8 +36,10 @@ type HistoryMessage struct {
 // chat had none; history may be empty (the XEP leaves it to the user,
 // who should be warned that it is shared). Invitees see an Invitation
 // with Continue set and Thread. It returns once everything is written;
-// the room reflects the history to the OnMessage listeners. It needs the
-// user in the room (ErrNotJoined); ctx bounds the writes.
+// the room reflects the history to the OnMessage listeners (delay.Of
+// reads each message's sender and time). A zero Stamp is an error: the
+// history must say when. It needs the user in the room (ErrNotJoined);
+// ctx bounds the writes.
 func (r *Room) Continue(ctx context.Context, thread string, history []HistoryMessage, reason string, invitees ...jid.JID) error {
 	if !r.Joined() {
 		return fmt.Errorf("muc: continue a chat in %s: %w", r.jid, ErrNotJoined)
@@ -50,8 +48,10 @@ func (r *Room) Continue(ctx context.Context, thread string, history []HistoryMes
 		return fmt.Errorf("muc: continue a chat in %s: %w", r.jid, errors.New("nobody to invite"))
 	}
 	for _, h := range history {
-		m := &stanza.Message{Type: stanza.Groupchat, Bodies: []stanza.Text{{Value: h.Body}}, Thread: stanza.Thread{ID: thread},
-			Extensions: []stanza.Node{delayNode(h.From, h.Stamp)}}
+		m := &stanza.Message{Type: stanza.Groupchat, Bodies: []stanza.Text{{Value: h.Body}}, Thread: stanza.Thread{ID: thread}}
+		if err := delay.Add(m, delay.Delay{Stamp: h.Stamp, From: h.From}); err != nil {
+			return fmt.Errorf("muc: continue a chat in %s: %w", r.jid, err)
+		}
 		if err := r.SendMessage(ctx, m); err != nil {
 			return fmt.Errorf("muc: continue a chat in %s: %w", r.jid, err)
 		}
@@ -76,36 +76,4 @@ func (r *Room) Continue(ctx context.Context, thread string, history []HistoryMes
 		}
 	}
 	return nil
-}
-
-func delayNode(from jid.JID, stamp time.Time) stanza.Node {
-	d := stanza.Node{Name: xml.Name{Space: NSDelay, Local: "delay"}}
-	if !from.IsZero() {
-		d.Attrs = append(d.Attrs, xml.Attr{Name: xml.Name{Local: "from"}, Value: from.String()})
-	}
-	d.Attrs = append(d.Attrs, xml.Attr{Name: xml.Name{Local: "stamp"}, Value: stamp.UTC().Format(time.RFC3339Nano)})
-	return d
-}
-
-// Delayed reads a message's delayed-delivery element (XEP-0203): the time
-// it was first sent and who delayed it. A room marks its discussion
-// history so (from the room's JID; XEP-0045 section 7.2.13), and the
-// history a user replays with Continue (from the original sender). ok is
-// false when m has no such element, or its stamp does not parse: a live
-// message. Note that a room's subject may come with or without one
-// (section 7.2.15), so it does not tell an old subject from a new one.
-func Delayed(m *stanza.Message) (stamp time.Time, from jid.JID, ok bool) {
-	for i := range m.Extensions {
-		d := &m.Extensions[i]
-		if d.Name.Space != NSDelay || d.Name.Local != "delay" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, d.Attr("stamp"))
-		if err != nil {
-			return time.Time{}, jid.JID{}, false
-		}
-		from, _ = jid.Parse(d.Attr("from"))
-		return t, from, true
-	}
-	return time.Time{}, jid.JID{}, false
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/xmpp"
 )
 
 // NSRoomInfo is the FORM_TYPE of the extended room information a room
@@ -19,7 +20,8 @@ const NSRoomInfo = "http://jabber.org/protocol/muc#roominfo"
 // the identity conference/text (XEP-0045 section 6.1). An item that does
 // not answer, or answers with an error, is skipped; the error of the
 // server's items query is returned.
-func Services(ctx context.Context, d *disco.Client, server jid.JID) ([]jid.JID, error) {
+func Services(ctx context.Context, c *xmpp.Conn, server jid.JID) ([]jid.JID, error) {
+	d := disco.For(c)
 	items, err := d.Items(ctx, server, "")
 	if err != nil {
 		return nil, fmt.Errorf("muc: services of %s: %w", server, err)
@@ -44,8 +46,8 @@ func Services(ctx context.Context, d *disco.Client, server jid.JID) ([]jid.JID, 
 // getRoomsHostedBy): its disco#items (XEP-0045 section 6.3). Services
 // list their public rooms only. Each item's JID is a room, its Name the
 // room's name.
-func Rooms(ctx context.Context, d *disco.Client, service jid.JID) ([]disco.Item, error) {
-	items, err := d.Items(ctx, service, "")
+func Rooms(ctx context.Context, c *xmpp.Conn, service jid.JID) ([]disco.Item, error) {
+	items, err := disco.For(c).Items(ctx, service, "")
 	if err != nil {
 		return nil, fmt.Errorf("muc: rooms of %s: %w", service, err)
 	}
@@ -107,8 +109,8 @@ const (
 // GetRoomInfo asks room for its disco#info and reads it as a RoomInfo
 // (Smack's getRoomInfo). The room's refusal (item-not-found for a room
 // that does not exist, forbidden...) is its *stanza.Error.
-func GetRoomInfo(ctx context.Context, d *disco.Client, room jid.JID) (*RoomInfo, error) {
-	info, err := d.Info(ctx, room, "")
+func GetRoomInfo(ctx context.Context, c *xmpp.Conn, room jid.JID) (*RoomInfo, error) {
+	info, err := disco.For(c).Info(ctx, room, "")
 	if err != nil {
 		return nil, fmt.Errorf("muc: room info of %s: %w", room, err)
 	}

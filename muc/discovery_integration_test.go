@@ -30,14 +30,12 @@ func TestIntegrationDiscovery(t *testing.T) {
 		ctx := scenarioContext(t)
 		name := fmt.Sprintf("gosmack-disco-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 		roomJID := jid.MustParse(name + "@" + s.MUCDomain)
-		var d *disco.Client
 		var room *muc.Room
 		c := testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) {
-			d = disco.For(c)
-			room = muc.New(c).Room(roomJID)
+			room = muc.For(c).Room(roomJID)
 		})
 
-		services, err := muc.Services(ctx, d, c.JID().Domain())
+		services, err := muc.Services(ctx, c, c.JID().Domain())
 		require.NoError(t, err)
 		t.Logf("%s: MUC services %v", s.Name, services)
 		assert.Contains(t, services, jid.MustParse(s.MUCDomain))
@@ -52,16 +50,16 @@ func TestIntegrationDiscovery(t *testing.T) {
 				errs = append(errs, a.Set("muc#roomconfig_roomdesc", "A test room"))
 			}
 			return errors.Join(errs...)
-		}))
+		}, muc.JoinConfig{}))
 		t.Cleanup(func() { _ = room.Destroy(testserver.Context(t), "", jid.JID{}) })
 
-		rooms, err := muc.Rooms(ctx, d, jid.MustParse(s.MUCDomain))
+		rooms, err := muc.Rooms(ctx, c, jid.MustParse(s.MUCDomain))
 		require.NoError(t, err)
 		i := slices.IndexFunc(rooms, func(it disco.Item) bool { return it.JID == roomJID })
 		require.GreaterOrEqual(t, i, 0, "%s lists %v", s.Name, rooms)
 		t.Logf("%s: room item %+v", s.Name, rooms[i])
 
-		info, err := muc.GetRoomInfo(ctx, d, roomJID)
+		info, err := muc.GetRoomInfo(ctx, c, roomJID)
 		require.NoError(t, err)
 		t.Logf("%s: room info features %v", s.Name, info.Info.Features)
 		if info.Form != nil {
@@ -85,7 +83,7 @@ func TestIntegrationDiscovery(t *testing.T) {
 	})
 }
 
-// TestIntegrationSelfPingDropped: bob is in the room, but his Manager
+// TestIntegrationSelfPingDropped: bob is in the room, but his Client
 // stops listening, so the Room does not hear alice kick him; his
 // self-ping then finds him out (both servers answer not-acceptable).
 // After the room is destroyed, unheard again, a self-ping finds him out
@@ -97,16 +95,16 @@ func TestIntegrationSelfPingDropped(t *testing.T) {
 		roomJID := jid.MustParse(name + "@" + s.MUCDomain)
 
 		alice := enterAs(t, s, "alice", roomJID)
-		require.NoError(t, alice.room.Create(ctx, "Alice", nil))
-		var bobM *muc.Manager
+		require.NoError(t, alice.room.Create(ctx, "Alice", nil, muc.JoinConfig{}))
+		var bobM *muc.Client
 		var bob *muc.Room
 		bobExits := make(chan muc.Exit, 2)
 		testserver.Login(t, s.Config(t, "bob"), func(c *xmpp.Conn) {
-			bobM = muc.New(c)
+			bobM = muc.For(c)
 			bob = bobM.Room(roomJID)
 			bob.OnExit(func(e muc.Exit) { bobExits <- e })
 		})
-		require.NoError(t, bob.Join(ctx, "Bob", muc.MaxStanzas(0)))
+		require.NoError(t, bob.Join(ctx, "Bob", noHistory))
 		require.NoError(t, bob.SelfPing(ctx))
 
 		// Alice kicks bob, whose Room does not hear it.
@@ -126,15 +124,15 @@ func TestIntegrationSelfPingDropped(t *testing.T) {
 		exit := next(t, "bob's drop", bobExits, func(muc.Exit) bool { return true })
 		assert.Equal(t, muc.ExitDropped, exit.Reason)
 
-		// Bob again, with a new Manager, in the room; the room is
+		// Bob again, with a new Client, in the room; the room is
 		// destroyed without his Room hearing it.
-		var bob2M *muc.Manager
+		var bob2M *muc.Client
 		var bob2 *muc.Room
 		testserver.Login(t, s.Config(t, "bob"), func(c *xmpp.Conn) {
-			bob2M = muc.New(c)
+			bob2M = muc.For(c)
 			bob2 = bob2M.Room(roomJID)
 		})
-		require.NoError(t, bob2.Join(ctx, "Bob", muc.MaxStanzas(0)))
+		require.NoError(t, bob2.Join(ctx, "Bob", noHistory))
 		bob2M.Close()
 		require.NoError(t, alice.room.Destroy(ctx, "done", jid.JID{}))
 		next(t, "destroy, for alice", alice.exits, func(muc.Exit) bool { return true })

@@ -14,20 +14,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// connectDisco logs hag in to a server playing script, with a
-// disco.Manager.
-func connectDisco(t *testing.T, name, script string) *disco.Client {
+// connectDisco logs hag in to a server playing script.
+func connectDisco(t *testing.T, name, script string) *xmpp.Conn {
 	t.Helper()
-	var d *disco.Client
-	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), func(c *xmpp.Conn) {
-		d = disco.For(c)
-	})
+	c := xmpptest.Connect(t, hag, transcript(t, name, script+end))
 	t.Cleanup(func() {
 		end := &stanza.Message{}
 		end.To, end.ID = jid.MustParse("shakespeare.lit"), "end"
 		assert.NoError(t, c.Send(context.Background(), end))
 	})
-	return d
+	return c
 }
 
 // TestServices: XEP-0045 examples 1-2 and 3-4 (the chat service), with

@@ -13,7 +13,7 @@ import (
 )
 
 // FuzzUserPresence reads a room's presences (XEP-0045) in turn as the
-// connection routes them, to a Manager whose Room coven@chat.shakespeare.lit
+// connection routes them, to a Client whose Room coven@chat.shakespeare.lit
 // is being joined as thirdwitch. For each presence, parseUserX agrees with
 // encoding/xml on the first <x xmlns='http://jabber.org/protocol/muc#user'/>
 // (its status codes, the first item's nick, role, affiliation, valid jid,
@@ -41,7 +41,7 @@ func FuzzUserPresence(f *testing.F) {
 	)
 	room := jid.MustParse("coven@chat.shakespeare.lit")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m := &Manager{rooms: map[jid.JID]*Room{}}
+		m := &Client{rooms: map[jid.JID]*Room{}}
 		r := m.Room(room)
 		r.wait = &waiter{kind: opJoin, nick: "thirdwitch", done: make(chan result, 1)}
 		var events []EventKind
@@ -185,7 +185,7 @@ func checkRoom(t *testing.T, r *Room) {
 	}
 }
 
-// FuzzInvitationMessages reads messages as the Manager's listeners get
+// FuzzInvitationMessages reads messages as the Client's listeners get
 // them and checks what parseInvitation and parseVoiceRequest make of
 // them: the kind of invitation (direct, mediated, decline or none) is
 // that of the first <x/> that carries one as encoding/xml reads the

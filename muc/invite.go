@@ -18,8 +18,8 @@ const NSConference = "jabber:x:conference"
 // Direct true). From is the inviter as the invitation names it (zero when
 // it does not), Password the room's password if the invitation carries
 // one. Message is the message that carried it. Join the room with
-// Manager.Room(inv.Room).Join, or decline a mediated one with
-// Manager.Decline. Continue is set when the room continues a one-to-one
+// Client.Room(inv.Room).Join, or decline a mediated one with
+// Client.Decline. Continue is set when the room continues a one-to-one
 // chat (XEP-0045 section 7.9; Room.Continue), Thread then being that
 // chat's thread ("" when it had none).
 type Invitation struct {
@@ -44,14 +44,39 @@ type Invitation struct {
 }
 
 // OnInvitation registers f for the invitations the user receives, both
-// kinds. f runs on the connection's dispatcher and must not wait for a
-// room (see the package documentation): start a Join on another goroutine.
-func (m *Manager) OnInvitation(f func(Invitation)) (remove func()) { return m.onInvite.Add(f) }
+// kinds (Smack's InvitationListener). f runs on the connection's
+// dispatcher, in the order the stanzas arrived, and may join the room
+// there: Join waits on what the connection's reader collects for it, not
+// on the dispatcher (the stanzas after the invitation wait meanwhile).
+// The returned func removes f; it is safe to call more than once. A nil f
+// panics.
+func (m *Client) OnInvitation(f func(Invitation)) (remove func()) {
+	mustListen("OnInvitation", f == nil)
+	return m.onInvite.Add(f)
+}
 
-// OnDecline registers f for declined mediated invitations that the user
-// had sent (Smack's InvitationRejectionListener): the room, who declined
-// (as the room names them; zero when it does not) and their reason.
-func (m *Manager) OnDecline(f func(room, from jid.JID, reason string)) (remove func()) {
+// Decline is a mediated invitation that the user sent and the invitee
+// declined, as the room passes it back (XEP-0045 section 7.8.2; Smack's
+// InvitationRejectionListener).
+type Decline struct {
+	// Room is the room's bare JID, the sender of the message.
+	Room jid.JID
+	// From is who declined, as the room names them; zero when it does
+	// not.
+	From jid.JID
+	// Reason is the invitee's reason; "" when there is none.
+	Reason string
+	// Message is the message that carried the decline.
+	Message *stanza.Message
+}
+
+// OnDecline registers f for every declined invitation the user had sent,
+// whatever the room (Smack's addInvitationRejectionListener); Room.OnDecline
+// hears those of one room. f runs on the connection's dispatcher, in the
+// order the stanzas arrived. The returned func removes f; it is safe to
+// call more than once. A nil f panics.
+func (m *Client) OnDecline(f func(Decline)) (remove func()) {
+	mustListen("OnDecline", f == nil)
 	return m.onDecline.Add(f)
 }
 
@@ -76,7 +101,7 @@ func (r *Room) Invite(ctx context.Context, to jid.JID, reason string) error {
 
 // Decline declines a mediated invitation to room from inviter (XEP-0045
 // section 7.8.2), with an optional reason; the room passes it on.
-func (m *Manager) Decline(ctx context.Context, room, inviter jid.JID, reason string) error {
+func (m *Client) Decline(ctx context.Context, room, inviter jid.JID, reason string) error {
 	d := stanza.Node{Name: xml.Name{Space: NSUser, Local: "decline"}}
 	if !inviter.IsZero() {
 		d.Attrs = []xml.Attr{{Name: xml.Name{Local: "to"}, Value: inviter.String()}}
@@ -94,7 +119,7 @@ func (m *Manager) Decline(ctx context.Context, room, inviter jid.JID, reason str
 
 // InviteDirect invites to into room with a direct invitation (XEP-0249),
 // with an optional reason and the room's password, if it has one.
-func (m *Manager) InviteDirect(ctx context.Context, to, room jid.JID, reason, password string) error {
+func (m *Client) InviteDirect(ctx context.Context, to, room jid.JID, reason, password string) error {
 	x := stanza.Node{Name: xml.Name{Space: NSConference, Local: "x"},
 		Attrs: []xml.Attr{{Name: xml.Name{Local: "jid"}, Value: room.Bare().String()}}}
 	if password != "" {
@@ -180,15 +205,20 @@ func isInvitation(s stanza.Stanza) bool {
 }
 
 // invitation handles an invitation or decline message, on the dispatcher.
-func (m *Manager) invitation(msg *stanza.Message) {
+func (m *Client) invitation(msg *stanza.Message) {
 	in, ok := parseInvitation(msg)
 	if !ok {
 		return
 	}
 	if in.decline {
-		room := msg.From.Bare()
+		d := Decline{Room: msg.From.Bare(), From: in.from, Reason: in.reason, Message: msg}
 		for f := range m.onDecline.All() {
-			f(room, in.from, in.reason)
+			f(d)
+		}
+		if r := m.lookup(d.Room); r != nil {
+			for f := range r.onDecline.All() {
+				f(d)
+			}
 		}
 		return
 	}

@@ -13,14 +13,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// connectManager logs hag in to a server playing script and returns the
-// Manager, which setup got before the stream started, to register
+// connectClient logs hag in to a server playing script and returns the
+// Client, which setup got before the stream started, to register
 // listeners for what the server sends first.
-func connectManager(t *testing.T, name, script string, setup func(*muc.Manager)) *muc.Manager {
+func connectClient(t *testing.T, name, script string, setup func(*muc.Client)) *muc.Client {
 	t.Helper()
-	var m *muc.Manager
+	var m *muc.Client
 	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), func(c *xmpp.Conn) {
-		m = muc.New(c)
+		m = muc.For(c)
 		if setup != nil {
 			setup(m)
 		}
@@ -41,7 +41,7 @@ var (
 // TestInviteSent: a mediated invitation (example 56) and a direct one
 // (XEP-0249 example 1).
 func TestInviteSent(t *testing.T) {
-	m := connectManager(t, "invite-sent", `
+	m := connectClient(t, "invite-sent", `
 C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <invite to='hecate@shakespeare.lit'><reason>Hey Hecate, this is the place for all good witches!</reason></invite>
@@ -60,7 +60,7 @@ C: <message id='{{*}}' to='hecate@shakespeare.lit'>
 
 // TestDeclineSent: example 60.
 func TestDeclineSent(t *testing.T) {
-	m := connectManager(t, "decline-sent", `
+	m := connectClient(t, "decline-sent", `
 C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <decline to='crone1@shakespeare.lit'><reason>Sorry, I'm too busy right now.</reason></decline>
@@ -71,7 +71,7 @@ C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
 }
 
 // TestInvitationsReceived: a mediated invitation with a password
-// (example 58, from a room the Manager knows nothing of), a direct one
+// (example 58, from a room the Client knows nothing of), a direct one
 // (XEP-0249 example 1), and a decline of the user's invitation (example
 // 61), in that order.
 func TestInvitationsReceived(t *testing.T) {
@@ -81,7 +81,7 @@ func TestInvitationsReceived(t *testing.T) {
 		reason     string
 	}
 	declines := make(chan decline, 2)
-	connectManager(t, "invitations-received", `
+	connectClient(t, "invitations-received", `
 S: <message from='coven@chat.shakespeare.lit' id='i1' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <invite from='crone1@shakespeare.lit/desktop'><reason>Hey Hecate, this is the place for all good witches!</reason></invite>
@@ -100,9 +100,9 @@ S: <message from='coven@chat.shakespeare.lit' id='e1' to='hag66@shakespeare.lit/
      <x xmlns='http://jabber.org/protocol/muc#user'><invite to='hecate@shakespeare.lit'/></x>
      <error type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </message>
-`, func(m *muc.Manager) {
+`, func(m *muc.Client) {
 		m.OnInvitation(func(inv muc.Invitation) { invs <- inv })
-		m.OnDecline(func(room, from jid.JID, reason string) { declines <- decline{room, from, reason} })
+		m.OnDecline(func(d muc.Decline) { declines <- decline{d.Room, d.From, d.Reason} })
 	})
 	ctx := ctxT(t)
 	recv := func() muc.Invitation {
@@ -130,4 +130,35 @@ S: <message from='coven@chat.shakespeare.lit' id='e1' to='hag66@shakespeare.lit/
 		t.Fatal("no decline")
 	}
 	assert.Empty(t, invs, "an error message is no invitation")
+}
+
+// TestRoomDecline: a Room's decline listeners hear the declines of
+// invitations to it, after the Client's, and not those of other rooms.
+func TestRoomDecline(t *testing.T) {
+	var got []string
+	done := make(chan struct{})
+	connectWith(t, "room-decline", `
+S: <message from='darkcave@macbeth.shakespeare.lit' id='d0' to='hag66@shakespeare.lit/pda'>
+     <x xmlns='http://jabber.org/protocol/muc#user'><decline from='hecate@shakespeare.lit'/></x>
+   </message>
+S: <message from='coven@chat.shakespeare.lit' id='d1' to='hag66@shakespeare.lit/pda'>
+     <x xmlns='http://jabber.org/protocol/muc#user'>
+       <decline from='hecate@shakespeare.lit'><reason>Sorry, I'm too busy right now.</reason></decline>
+     </x>
+   </message>
+S: <message from='shakespeare.lit' id='done' to='hag66@shakespeare.lit/pda'/>
+`, func(c *xmpp.Conn) {
+		m := muc.For(c)
+		m.OnDecline(func(d muc.Decline) { got = append(got, "client "+d.Room.Localpart()) })
+		remove := m.Room(coven).OnDecline(func(d muc.Decline) {
+			assert.Equal(t, muc.Decline{Room: coven, From: hecate, Reason: "Sorry, I'm too busy right now.", Message: d.Message}, d)
+			got = append(got, "room "+d.Message.ID)
+		})
+		m.Room(coven).OnDecline(func(muc.Decline) { got = append(got, "room again") })
+		remove()
+		remove()
+		c.HandleMessage(stanza.WithID("done"), func(*stanza.Message) { close(done) })
+	})
+	wait(t, "the declines", done)
+	assert.Equal(t, []string{"client darkcave", "client coven", "room again"}, got)
 }

@@ -34,15 +34,15 @@ func TestIntegrationModeration(t *testing.T) {
 		aliceInvs := make(chan muc.Invitation, 2)
 		var alice *muc.Room
 		aliceConn := testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) {
-			m := muc.New(c)
+			m := muc.For(c)
 			alice = m.Room(roomJID)
-			m.OnDecline(func(room, from jid.JID, reason string) { declines <- declined{room, from, reason} })
+			m.OnDecline(func(d muc.Decline) { declines <- declined{d.Room, d.From, d.Reason} })
 			m.OnInvitation(func(inv muc.Invitation) { aliceInvs <- inv })
 		})
-		require.NoError(t, alice.Create(ctx, "Alice", nil))
+		require.NoError(t, alice.Create(ctx, "Alice", nil, muc.JoinConfig{}))
 
 		bob := enterAs(t, s, "bob", roomJID)
-		require.NoError(t, bob.room.Join(ctx, "Bob", muc.MaxStanzas(0)))
+		require.NoError(t, bob.room.Join(ctx, "Bob", noHistory))
 		participants, err := alice.Participants(ctx)
 		require.NoError(t, err)
 		t.Logf("%s: participants %+v", s.Name, participants)
@@ -61,7 +61,7 @@ func TestIntegrationModeration(t *testing.T) {
 		t.Logf("%s: outcasts %+v", s.Name, outcasts)
 		require.Len(t, outcasts, 1)
 		assert.Equal(t, carolJID, outcasts[0].JID)
-		require.ErrorIs(t, carol.room.Join(ctx, "Carol"), muc.ErrBanned)
+		require.ErrorIs(t, carol.room.Join(ctx, "Carol", muc.JoinConfig{}), muc.ErrBanned)
 
 		// Membership: granted, listed, revoked.
 		bobJID := bob.c.JID().Bare()
@@ -76,9 +76,9 @@ func TestIntegrationModeration(t *testing.T) {
 		t.Logf("%s: owners %+v", s.Name, owners)
 
 		invs := make(chan muc.Invitation, 2)
-		var dave *muc.Manager
+		var dave *muc.Client
 		daveConn := testserver.Login(t, s.Config(t, "dave"), func(c *xmpp.Conn) {
-			dave = muc.New(c)
+			dave = muc.For(c)
 			dave.OnInvitation(func(inv muc.Invitation) { invs <- inv })
 		})
 		// To dave's full JID: other tests may have dave online too, and a

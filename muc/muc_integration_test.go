@@ -44,9 +44,9 @@ func enterAs(t *testing.T, s *testserver.Server, user string, room jid.JID) *mem
 		exits:    make(chan muc.Exit, 2),
 	}
 	m.c = testserver.Login(t, s.Config(t, user), func(c *xmpp.Conn) {
-		m.room = muc.New(c).Room(room)
+		m.room = muc.For(c).Room(room)
 		m.room.OnMessage(func(msg *stanza.Message) { m.messages <- msg })
-		m.room.OnSubject(func(subject, nick string) { m.subjects <- nick + ": " + subject })
+		m.room.OnSubject(func(e muc.SubjectChange) { m.subjects <- e.Nick + ": " + e.Subject })
 		m.room.OnOccupant(func(e muc.OccupantEvent) { m.events <- e })
 		m.room.OnExit(func(e muc.Exit) { m.exits <- e })
 	})
@@ -137,7 +137,7 @@ func TestIntegrationRoom(t *testing.T) {
 		ctx := scenarioContext(t)
 
 		alice := enterAs(t, s, "alice", roomJID)
-		require.NoError(t, alice.room.Create(ctx, "Alice", seedConfig(t, s.Name, "Room "+name)))
+		require.NoError(t, alice.room.Create(ctx, "Alice", seedConfig(t, s.Name, "Room "+name), muc.JoinConfig{}))
 		form, err := alice.room.Config(ctx)
 		require.NoError(t, err)
 		for v, want := range map[string]string{
@@ -161,18 +161,18 @@ func TestIntegrationRoom(t *testing.T) {
 		}
 		// Creating it again finds it there.
 		again := enterAs(t, s, "dave", roomJID)
-		require.ErrorIs(t, again.room.Create(ctx, "Dave", nil), muc.ErrRoomExists)
+		require.ErrorIs(t, again.room.Create(ctx, "Dave", nil, muc.JoinConfig{}), muc.ErrRoomExists)
 		require.NoError(t, again.room.Leave(ctx, ""))
 
 		bob := enterAs(t, s, "bob", roomJID)
-		require.NoError(t, bob.room.Join(ctx, "Bob", muc.MaxStanzas(0)))
+		require.NoError(t, bob.room.Join(ctx, "Bob", noHistory))
 		next(t, "bob joined, for alice", alice.events, func(e muc.OccupantEvent) bool {
 			return e.Kind == muc.Joined && e.Occupant.Nick == "Bob"
 		})
 		carol := enterAs(t, s, "carol", roomJID)
 		// The nickname is taken.
-		require.ErrorIs(t, carol.room.Join(ctx, "Bob"), muc.ErrNickInUse)
-		require.NoError(t, carol.room.Join(ctx, "Carol"))
+		require.ErrorIs(t, carol.room.Join(ctx, "Bob", muc.JoinConfig{}), muc.ErrNickInUse)
+		require.NoError(t, carol.room.Join(ctx, "Carol", muc.JoinConfig{}))
 		nicks := func(r *muc.Room) (n []string) {
 			for _, o := range r.Occupants() {
 				n = append(n, o.Nick)
@@ -225,7 +225,7 @@ func TestIntegrationRoom(t *testing.T) {
 		assert.Equal(t, "done", exit.Destroyed.Reason)
 		assert.False(t, bob.room.Joined())
 		next(t, "destroy, for alice", alice.exits, func(muc.Exit) bool { return true })
-		assert.True(t, slices.Contains(alice.c.Announced(), muc.NS), "the Manager announces MUC")
+		assert.True(t, slices.Contains(alice.c.Announced(), muc.NS), "the Client announces MUC")
 	})
 }
 

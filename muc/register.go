@@ -9,11 +9,8 @@ import (
 	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
 )
-
-// NSRegister is the namespace of in-band registration (XEP-0077), which
-// registering with a room uses.
-const NSRegister = "jabber:iq:register"
 
 // NSRegisterForm is the FORM_TYPE of the form for registering with a room
 // (XEP-0045 section 7.10).
@@ -48,7 +45,7 @@ type Registration struct {
 	Form         *dataform.Form // nil when the room sent none
 }
 
-var registerName = xml.Name{Space: NSRegister, Local: "query"}
+var registerName = xml.Name{Space: xmpp.NSRegister, Local: "query"}
 
 // RegistrationForm asks the room what registering with it takes (Smack's
 // MultiUserChat.getRegistrationForm). The room's refusal is its
@@ -69,11 +66,11 @@ func (r *Room) RegistrationForm(ctx context.Context) (*Registration, error) {
 		return nil, fmt.Errorf("muc: registration form of %s: no query: %w", r.jid, dataform.ErrMalformed)
 	}
 	q := reply.Payload
-	reg.Registered = q.Child(NSRegister, "registered") != nil
-	if u := q.Child(NSRegister, "username"); u != nil {
+	reg.Registered = q.Child(xmpp.NSRegister, "registered") != nil
+	if u := q.Child(xmpp.NSRegister, "username"); u != nil {
 		reg.Nick = u.InnerText()
 	}
-	if in := q.Child(NSRegister, "instructions"); in != nil {
+	if in := q.Child(xmpp.NSRegister, "instructions"); in != nil {
 		reg.Instructions = in.InnerText()
 	}
 	var f dataform.Form

@@ -2,8 +2,10 @@ package muc
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 )
 
@@ -24,39 +26,49 @@ type rejoin struct {
 // setAutoJoinOnReconnect); it is on by default. It also enters again a
 // room that SelfPing found the user dropped from. A stream that is resumed
 // (xmpp.StateResumed) keeps the rooms without rejoining; a Close by the
-// user forgets them.
-func (m *Manager) SetAutoRejoin(on bool) {
+// user forgets them. It takes effect at the next new session or drop
+// found by SelfPing; rejoins already sent are not called back.
+func (m *Client) SetAutoRejoin(on bool) {
 	m.mu.Lock()
 	m.noRejoin = !on
 	m.mu.Unlock()
 }
 
-// OnRejoin registers f to hear the outcome of each automatic rejoin: err
-// is nil when the room reflected the user's presence again, and the
-// room's refusal (ErrNickInUse, ErrBanned...) or the connection's error
-// otherwise. f runs on its own goroutine, one per rejoin. The returned
-// func removes it.
-func (m *Manager) OnRejoin(f func(r *Room, err error)) (remove func()) {
+// Rejoin is the outcome of an automatic rejoin (Smack's
+// AutoJoinFailedCallback, which hears only failures).
+type Rejoin struct {
+	// Room is the room entered again.
+	Room *Room
+	// Err is nil when the room reflected the user's presence again, and
+	// the room's refusal (ErrNickInUse, ErrBanned...) or the connection's
+	// error otherwise.
+	Err error
+}
+
+// OnRejoin registers f to hear the outcome of each automatic rejoin. f
+// runs on the connection's dispatcher: after the room's answer, or, when
+// the room does not answer within RejoinTimeout or the presence could not
+// be sent, when the dispatcher gets to it. The returned func removes f;
+// it is safe to call more than once. A nil f panics.
+func (m *Client) OnRejoin(f func(Rejoin)) (remove func()) {
+	mustListen("OnRejoin", f == nil)
 	return m.onRejoin.Add(f)
 }
 
-// rejoinAll enters again the rooms the lost session was in.
-func (m *Manager) rejoinAll() {
-	m.mu.Lock()
-	rooms := make([]*Room, 0, len(m.rooms))
-	for _, r := range m.rooms {
-		rooms = append(rooms, r)
-	}
-	m.mu.Unlock()
-	for _, r := range rooms {
+// rejoinAll enters again the rooms the lost session was in, on the
+// dispatcher, when the new session starts.
+func (m *Client) rejoinAll() {
+	for _, r := range m.all() {
 		m.rejoin(r)
 	}
 }
 
-// rejoin enters r again if it waits for it and rejoining is on, on its
-// own goroutine: the dispatcher that delivers the room's answer must not
-// wait.
-func (m *Manager) rejoin(r *Room) {
+// rejoin enters r again if it waits for it and rejoining is on. It sends
+// the presence and returns: the room's answer comes through the
+// dispatcher (or the Collector of an operation that waits for r to be
+// free), which ends the rejoin and tells the OnRejoin listeners; a timer
+// ends it after RejoinTimeout. No goroutine waits for it.
+func (m *Client) rejoin(r *Room) {
 	m.mu.Lock()
 	on := !m.noRejoin && !m.closed
 	m.mu.Unlock()
@@ -67,24 +79,89 @@ func (m *Manager) rejoin(r *Room) {
 	if rj == nil || !on {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), RejoinTimeout)
-		defer cancel()
-		opts := []JoinOption{Password(rj.password)}
-		if !rj.since.IsZero() {
-			opts = append(opts, Since(rj.since))
-		}
-		err := r.Join(ctx, rj.nick, opts...)
-		for f := range m.onRejoin.All() {
-			f(r, err)
-		}
-	}()
+	select {
+	case r.sem <- struct{}{}:
+	default:
+		return // an operation of the user's holds the room: it decides
+	}
+	to, err := r.jid.WithResource(rj.nick)
+	if err != nil {
+		<-r.sem
+		return
+	}
+	r.mu.Lock()
+	if r.joined {
+		r.mu.Unlock()
+		<-r.sem
+		return
+	}
+	r.follow()
+	r.password = rj.password
+	clear(r.occupants)
+	clear(r.renamed)
+	w := newWaiter(opJoin)
+	w.nick, w.rejoin = to.Resourcepart(), rj
+	r.wait = w
+	w.timer = time.AfterFunc(RejoinTimeout, func() {
+		r.mu.Lock()
+		r.finish(w, result{err: fmt.Errorf("muc: rejoin %s: %w", r.jid, context.DeadlineExceeded)})
+		r.unfollow()
+		reports := r.takeReports()
+		r.mu.Unlock()
+		r.dispatch(reports)
+	})
+	r.mu.Unlock()
+	cfg := JoinConfig{Password: rj.password, History: History{Since: rj.since}}
+	p := &stanza.Presence{Extensions: []stanza.Node{cfg.node()}}
+	p.To = to
+	ctx, cancel := context.WithTimeout(context.Background(), RejoinTimeout)
+	defer cancel()
+	if err := r.c.Send(ctx, p); err != nil {
+		r.mu.Lock()
+		r.finish(w, result{err: fmt.Errorf("muc: rejoin %s: %w", r.jid, err)})
+		r.unfollow()
+		reports := r.takeReports()
+		r.mu.Unlock()
+		r.dispatch(reports)
+	}
 }
 
-// stateForRejoin follows the connection for rejoining: rooms are noted
-// when a session is lost, forgotten when the user closed it, and entered
-// again when a new session starts.
-func (m *Manager) stateForRejoin(sc xmpp.StateChange) {
+// takeReports returns the OnRejoin reports that finished rejoins left.
+// r.mu is held.
+func (r *Room) takeReports() []func() {
+	reports := r.reports
+	r.reports = nil
+	return reports
+}
+
+// dispatch queues fs on the dispatcher, for a caller that is not on it.
+func (r *Room) dispatch(fs []func()) {
+	for _, f := range fs {
+		r.c.Dispatch(f)
+	}
+}
+
+// rejoined ends the automatic rejoin w with err: the room is free again,
+// and the OnRejoin listeners are to hear it. r.mu is held.
+func (r *Room) rejoined(w *waiter, err error) {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	<-r.sem
+	if r.m == nil {
+		return
+	}
+	e := Rejoin{Room: r, Err: err}
+	r.reports = append(r.reports, func() {
+		for f := range r.m.onRejoin.All() {
+			f(e)
+		}
+	})
+}
+
+// stateForRejoin enters the rooms of a lost session again when a new
+// session starts.
+func (m *Client) stateForRejoin(sc xmpp.StateChange) {
 	if sc.State == xmpp.StateAuthenticated {
 		m.rejoinAll()
 	}

@@ -25,7 +25,7 @@ func TestIntegrationRejoinAfterLostSession(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		room := uniqueRoom(s, "rejoin")
 		alice := enterAs(t, s, "alice", room)
-		require.NoError(t, alice.room.Create(scenarioContext(t), "Alice", nil))
+		require.NoError(t, alice.room.Create(scenarioContext(t), "Alice", nil, muc.JoinConfig{}))
 
 		cfg := s.Config(t, "bob")
 		cfg.Resource = fmt.Sprintf("rejoin-%08x", mathrand.Uint32())
@@ -34,15 +34,15 @@ func TestIntegrationRejoinAfterLostSession(t *testing.T) {
 		rejoined := make(chan error, 1)
 		var bobRoom *muc.Room
 		bob := testserver.Login(t, cfg, func(c *xmpp.Conn) {
-			m := muc.New(c)
+			m := muc.For(c)
 			bobRoom = m.Room(room)
-			m.OnRejoin(func(r *muc.Room, err error) {
-				if r == bobRoom {
-					rejoined <- err
+			m.OnRejoin(func(e muc.Rejoin) {
+				if e.Room == bobRoom {
+					rejoined <- e.Err
 				}
 			})
 		})
-		require.NoError(t, bobRoom.Join(scenarioContext(t), "Bob"))
+		require.NoError(t, bobRoom.Join(scenarioContext(t), "Bob", muc.JoinConfig{}))
 		next(t, "Bob joining", alice.events, func(e muc.OccupantEvent) bool { return e.Kind == muc.Joined && e.Occupant.Nick == "Bob" })
 
 		bob.Abort(errors.New("test: the network went away"))

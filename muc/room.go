@@ -21,7 +21,7 @@ import (
 // Room is one multi-user chat room on a connection (Smack's
 // MultiUserChat): the user's presence in it, its occupants and subject as
 // the room reported them, and the listeners for what happens in it. Get
-// it from Manager.Room. The zero Room is not usable. All methods are safe
+// it from Client.Room. The zero Room is not usable. All methods are safe
 // for concurrent use; Join, Create, Leave, ChangeNick and SetSubject on the
 // same Room run one at a time, each waiting for the one before.
 type Room struct {
@@ -35,54 +35,24 @@ type Room struct {
 	password    string    // the one the room was entered with
 	lastMessage time.Time // when the last groupchat message arrived
 	rejoin      *rejoin   // set while the room waits to be entered again
-	m           *Manager  // the Manager that made it
+	m           *Client   // the Client that made it
 	subject     string
 	occupants   map[string]Occupant
 	renamed     map[string]bool // new nicknames announced by a 303, presence pending
-	wait        *waiter         // the presence operation under way
-	subjWait    *subjectWaiter
+	wait        *waiter         // the operation under way
+	col         *xmpp.Collector // the room's stanzas, from Join until the user is out
+	pulling     bool            // an operation takes from col, not the dispatcher
+	seq         uint64          // the Seq of the last stanza applied
+	epoch       uint64          // the sessions ended: a Seq counts within one
+	deferred    []deferred      // events of stanzas applied before the dispatcher reached them
+	reports     []func()        // OnRejoin reports of rejoins just ended
 
 	onMessage  listeners.List[func(*stanza.Message)]
-	onSubject  listeners.List[func(subject, nick string)]
+	onSubject  listeners.List[func(SubjectChange)]
+	onDecline  listeners.List[func(Decline)]
 	onOccupant listeners.List[func(OccupantEvent)]
 	onExit     listeners.List[func(Exit)]
 	onSelf     listeners.List[func(OccupantEvent)]
-}
-
-type opKind uint8
-
-const (
-	opJoin opKind = iota + 1
-	opNick
-	opLeave
-)
-
-func (k opKind) String() string {
-	switch k {
-	case opJoin:
-		return "join"
-	case opNick:
-		return "change nickname in"
-	}
-	return "leave"
-}
-
-type waiter struct {
-	kind    opKind
-	nick    string // the nickname asked for (join, nick change)
-	oldNick string // nick change: the nickname before
-	done    chan result
-}
-
-type result struct {
-	codes map[int]bool
-	err   error
-}
-
-type subjectWaiter struct {
-	id   string
-	from jid.JID // the user's occupant JID
-	done chan error
 }
 
 func newRoom(c *xmpp.Conn, room jid.JID) *Room {
@@ -150,40 +120,129 @@ func (r *Room) Occupant(nick string) (Occupant, bool) {
 
 // OnMessage registers f for the room's groupchat messages (history
 // included) and for the private messages of its occupants (type chat from
-// room/nick). Listeners run on the connection's dispatcher, in the order
-// the stanzas arrived; f must not block for long.
-func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) { return r.onMessage.Add(f) }
+// room/nick) (Smack's addMessageListener). The returned func removes f;
+// it is safe to call more than once. A nil f panics. Like every listener
+// of a Room, f runs on the connection's dispatcher, in the order the
+// stanzas arrived, and may call the Room's methods, those that wait for
+// the room included (see the package documentation).
+func (r *Room) OnMessage(f func(m *stanza.Message)) (remove func()) {
+	mustListen("OnMessage", f == nil)
+	return r.onMessage.Add(f)
+}
 
-// OnSubject registers f for subject changes: the subject and the nickname
-// of who set it ("" when the room itself did). The subject the room sends
-// after entering is reported too.
-func (r *Room) OnSubject(f func(subject, nick string)) (remove func()) { return r.onSubject.Add(f) }
+// SubjectChange is what a subject listener receives: the room's new
+// subject and who set it.
+type SubjectChange struct {
+	// Subject is the new subject; "" when the subject was cleared.
+	Subject string
+	// Nick is the nickname of who set it; "" when the room itself did.
+	Nick string
+	// Message is the message that carried the subject.
+	Message *stanza.Message
+}
+
+// OnSubject registers f for subject changes (Smack's
+// addSubjectUpdatedListener). The subject the room sends after entering
+// is reported too. The returned func removes f; it is safe to call more
+// than once. A nil f panics.
+func (r *Room) OnSubject(f func(SubjectChange)) (remove func()) {
+	mustListen("OnSubject", f == nil)
+	return r.onSubject.Add(f)
+}
 
 // OnOccupant registers f for occupants joining, leaving, being kicked or
 // banned, changing nickname, role, affiliation or presence, the user's own
-// changes included (Occupant.Nick is then Nick()). Nothing is reported
-// for the occupants already there when the user enters: read Occupants.
-func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) { return r.onOccupant.Add(f) }
+// changes included (Occupant.Nick is then Nick()) (Smack's
+// addParticipantStatusListener). Nothing is reported for the occupants
+// already there when the user enters: read Occupants. The returned func
+// removes f; it is safe to call more than once. A nil f panics.
+func (r *Room) OnOccupant(f func(e OccupantEvent)) (remove func()) {
+	mustListen("OnOccupant", f == nil)
+	return r.onOccupant.Add(f)
+}
 
 // OnSelf registers f for changes of the user's own role or affiliation
 // while in the room (Smack's UserStatusListener voiceGranted,
 // moderatorRevoked, membershipGranted, ownershipRevoked and the like):
 // the event's Kind is Changed, Old has the role and affiliation before and
 // Occupant those after. The occupant listeners hear the same change. The
-// user's removal is OnExit's.
-func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) { return r.onSelf.Add(f) }
+// user's removal is OnExit's. The returned func removes f; it is safe to
+// call more than once. A nil f panics.
+func (r *Room) OnSelf(f func(e OccupantEvent)) (remove func()) {
+	mustListen("OnSelf", f == nil)
+	return r.onSelf.Add(f)
+}
 
 // OnExit registers f for the user's removal from the room without having
 // asked to leave: kicked, banned, the room destroyed, removed by an
-// affiliation change, the connection lost, or found out by SelfPing.
-func (r *Room) OnExit(f func(e Exit)) (remove func()) { return r.onExit.Add(f) }
+// affiliation change, the connection lost, or found out by SelfPing. The
+// returned func removes f; it is safe to call more than once. A nil f
+// panics.
+func (r *Room) OnExit(f func(e Exit)) (remove func()) {
+	mustListen("OnExit", f == nil)
+	return r.onExit.Add(f)
+}
+
+// OnDecline registers f for the invitations to this room that the user
+// sent and the invitee declined (Smack's
+// MultiUserChat.addInvitationRejectionListener); Client.OnDecline hears
+// those of every room. The returned func removes f; it is safe to call
+// more than once. A nil f panics.
+func (r *Room) OnDecline(f func(Decline)) (remove func()) {
+	mustListen("OnDecline", f == nil)
+	return r.onDecline.Add(f)
+}
 
 func (r *Room) acquire(ctx context.Context) error {
-	select {
-	case r.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		select {
+		case r.sem <- struct{}{}:
+			return nil
+		default:
+		}
+		r.mu.Lock()
+		w := r.wait
+		if w == nil || w.rejoin == nil || w.ended || r.pulling || r.col == nil {
+			r.mu.Unlock()
+			select {
+			case r.sem <- struct{}{}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		// An automatic rejoin holds the room, and its answer may be
+		// behind this caller on the dispatcher: take it from the
+		// Collector until the rejoin ends.
+		wctx, wake := context.WithCancel(ctx)
+		w.wake = wake
+		r.pulling = true
+		col, epoch := r.col, r.epoch
+		r.mu.Unlock()
+		for {
+			st, err := col.Next(wctx)
+			if err != nil {
+				break
+			}
+			r.mu.Lock()
+			r.collected(st, epoch)
+			r.mu.Unlock()
+		}
+		wake()
+		r.mu.Lock()
+		r.pulling = false
+		w.wake = nil
+		ended := w.ended
+		r.unfollow()
+		r.mu.Unlock()
+		if !ended { // ctx, or the session, ended first: the rejoin's timer ends it
+			select {
+			case r.sem <- struct{}{}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	}
 }
 
@@ -197,15 +256,23 @@ func (r *Room) release() { <-r.sem }
 // ErrRoomFull, ErrRoomLocked or ErrNotAcceptable. The service may give the
 // user another nickname (status 210): see Nick.
 //
+// Join may be called from a listener (an invitation's, a message's): it
+// waits on what the connection's reader collects for it, not on the
+// dispatcher. The listeners hear the room's stanzas afterwards, in wire
+// order, without events for the occupants already in the room.
+//
 // ctx bounds the wait; when it ends first Join returns its error and the
 // room's late answer is ignored, though the room may have let the user in:
-// Leave to be sure. Joining a room the user is in is ErrAlreadyJoined.
-func (r *Room) Join(ctx context.Context, nick string, opts ...JoinOption) error {
-	_, err := r.join(ctx, nick, opts)
+// Join again, which both Prosody and ejabberd answer as an entry (every
+// occupant's presence, the user's own, the subject). Joining a room the
+// user is in, as the Room knows, is ErrAlreadyJoined and sends nothing
+// (Smack leaves and enters again; ChangeNick changes the nickname).
+func (r *Room) Join(ctx context.Context, nick string, cfg JoinConfig) error {
+	_, err := r.join(ctx, nick, cfg)
 	return err
 }
 
-func (r *Room) join(ctx context.Context, nick string, opts []JoinOption) (result, error) {
+func (r *Room) join(ctx context.Context, nick string, cfg JoinConfig) (result, error) {
 	to, err := r.jid.WithResource(nick)
 	if err != nil {
 		return result{}, fmt.Errorf("muc: join %s: nickname %q: %w", r.jid, nick, err)
@@ -214,64 +281,45 @@ func (r *Room) join(ctx context.Context, nick string, opts []JoinOption) (result
 		return result{}, err
 	}
 	defer r.release()
-	cfg := joinConfig{maxChars: -1, maxStanzas: -1, seconds: -1}
-	for _, o := range opts {
-		o(&cfg)
-	}
 	r.mu.Lock()
 	if r.joined {
 		r.mu.Unlock()
 		return result{}, fmt.Errorf("muc: join %s: %w", r.jid, ErrAlreadyJoined)
 	}
-	r.password = cfg.password
+	r.password = cfg.Password
 	r.rejoin = nil // entered by hand: nothing left to rejoin
-	w := &waiter{kind: opJoin, nick: to.Resourcepart(), done: make(chan result, 1)}
-	r.wait = w
+	w := newWaiter(opJoin)
+	w.nick = to.Resourcepart()
 	clear(r.occupants)
 	clear(r.renamed)
 	r.mu.Unlock()
 	p := &stanza.Presence{Extensions: []stanza.Node{cfg.node()}}
 	p.To = to
-	return r.send(ctx, w, p)
-}
-
-// send sends p for the operation w and waits for its outcome.
-func (r *Room) send(ctx context.Context, w *waiter, p *stanza.Presence) (result, error) {
-	if err := r.c.Send(ctx, p); err != nil {
-		r.drop(w)
-		return result{}, fmt.Errorf("muc: %s %s: %w", w.kind, r.jid, err)
-	}
-	select {
-	case res := <-w.done:
-		return res, res.err
-	case <-ctx.Done():
-		r.drop(w)
-		return result{}, ctx.Err()
-	}
-}
-
-func (r *Room) drop(w *waiter) {
-	r.mu.Lock()
-	if r.wait == w {
-		r.wait = nil
-	}
-	r.mu.Unlock()
+	return r.await(ctx, w, p)
 }
 
 // Create creates the room and enters it as nick (XEP-0045 section 10.1),
 // as its owner. With a nil configure it is an instant room: the default
 // configuration is accepted with an empty submission. Otherwise it is a
 // reserved room: the configuration form is fetched, configure fills in the
-// answer (starting from the form's defaults), and the answer is submitted;
-// when configure returns an error, the configuration is cancelled (most
-// services then destroy the new room) and that error returned.
+// answer (starting from the form's defaults), and the answer is submitted.
+//
+// When that configuration fails (configure returns an error, the room
+// refuses the form or does not send it), Create destroys the new room and
+// returns the error; the Room counts the user out, without an exit event.
+// XEP-0045 asks a service to destroy a room whose first configuration is
+// cancelled, but neither Prosody nor ejabberd does: Prosody keeps the room
+// locked with its owner inside (others are refused item-not-found),
+// ejabberd opens it to everyone with its default configuration. When ctx
+// ends first, the room cannot be destroyed: the user is left in it
+// (Joined reports true); Destroy it then.
 //
 // When the room already existed (no status 201), Create returns an error
 // matching ErrRoomExists, and the user is in the room nonetheless, as an
 // ordinary occupant: Leave if that is not wanted. Other errors are Join's;
 // ctx bounds the whole exchange.
-func (r *Room) Create(ctx context.Context, nick string, configure func(*dataform.Answer) error, opts ...JoinOption) error {
-	res, err := r.join(ctx, nick, opts)
+func (r *Room) Create(ctx context.Context, nick string, configure func(*dataform.Answer) error, cfg JoinConfig) error {
+	res, err := r.join(ctx, nick, cfg)
 	if err != nil {
 		return err
 	}
@@ -280,9 +328,43 @@ func (r *Room) Create(ctx context.Context, nick string, configure func(*dataform
 	}
 	if configure == nil {
 		f := dataform.Form{Type: dataform.TypeSubmit}
-		return r.owner(ctx, "create", &f)
+		err = r.owner(ctx, "create", &f)
+	} else {
+		err = r.configure(ctx, configure, false)
 	}
-	return r.Configure(ctx, configure)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if derr := r.destroyNew(ctx); derr != nil {
+		return errors.Join(err, derr)
+	}
+	return err
+}
+
+// destroyNew destroys a room that Create made and could not configure,
+// and counts the user out: the room's unavailable presence ends the
+// destruction as a leave would, without an exit event.
+func (r *Room) destroyNew(ctx context.Context) error {
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.release()
+	r.mu.Lock()
+	w := newWaiter(opLeave)
+	w.nick = r.nick
+	r.wait = w
+	r.mu.Unlock()
+	err := r.Destroy(ctx, "", jid.JID{})
+	r.mu.Lock()
+	if r.wait == w {
+		r.wait = nil
+	}
+	if err == nil {
+		r.reset() // the unavailable presence, if still to come, is ignored
+		r.unfollow()
+	}
+	r.mu.Unlock()
+	return err
 }
 
 // Config fetches the room's configuration form (XEP-0045 section 10.2;
@@ -312,8 +394,15 @@ func (r *Room) Config(ctx context.Context) (dataform.Form, error) {
 // Configure fetches the room's configuration form, lets configure fill in
 // the answer and submits it (Smack's getConfigurationForm, then
 // sendConfigurationForm). When configure returns an error, Configure sends
-// a cancellation instead and returns that error.
+// a cancellation instead (the room keeps its configuration) and returns
+// that error.
 func (r *Room) Configure(ctx context.Context, configure func(*dataform.Answer) error) error {
+	return r.configure(ctx, configure, true)
+}
+
+// configure is Configure; without cancel, an error from the func is
+// returned and nothing is sent.
+func (r *Room) configure(ctx context.Context, configure func(*dataform.Answer) error, cancel bool) error {
 	form, err := r.Config(ctx)
 	if err != nil {
 		return err
@@ -323,6 +412,9 @@ func (r *Room) Configure(ctx context.Context, configure func(*dataform.Answer) e
 		return fmt.Errorf("muc: configure %s: %w", r.jid, err)
 	}
 	if err := configure(a); err != nil {
+		if !cancel {
+			return err
+		}
 		c := dataform.Cancel()
 		if cerr := r.owner(ctx, "configure", &c); cerr != nil {
 			return errors.Join(err, cerr)
@@ -386,8 +478,8 @@ func (r *Room) Leave(ctx context.Context, status string) error {
 		r.mu.Unlock()
 		return fmt.Errorf("muc: leave %s: %w", r.jid, ErrNotJoined)
 	}
-	w := &waiter{kind: opLeave, nick: r.nick, done: make(chan result, 1)}
-	r.wait = w
+	w := newWaiter(opLeave)
+	w.nick = r.nick
 	to, _ := r.jid.WithResource(r.nick)
 	r.mu.Unlock()
 	p := &stanza.Presence{Type: stanza.Unavailable}
@@ -395,7 +487,7 @@ func (r *Room) Leave(ctx context.Context, status string) error {
 		p.Statuses = []stanza.Text{{Value: status}}
 	}
 	p.To = to
-	_, err := r.send(ctx, w, p)
+	_, err := r.await(ctx, w, p)
 	if err != nil {
 		r.mu.Lock()
 		r.reset()
@@ -422,12 +514,12 @@ func (r *Room) ChangeNick(ctx context.Context, nick string) error {
 		r.mu.Unlock()
 		return fmt.Errorf("muc: change nickname in %s: %w", r.jid, ErrNotJoined)
 	}
-	w := &waiter{kind: opNick, nick: to.Resourcepart(), oldNick: r.nick, done: make(chan result, 1)}
-	r.wait = w
+	w := newWaiter(opNick)
+	w.nick, w.oldNick = to.Resourcepart(), r.nick
 	r.mu.Unlock()
 	p := &stanza.Presence{}
 	p.To = to
-	_, err = r.send(ctx, w, p)
+	_, err = r.await(ctx, w, p)
 	return err
 }
 
@@ -444,28 +536,14 @@ func (r *Room) SetSubject(ctx context.Context, subject string) error {
 		r.mu.Unlock()
 		return fmt.Errorf("muc: set subject of %s: %w", r.jid, ErrNotJoined)
 	}
-	from, _ := r.jid.WithResource(r.nick)
-	w := &subjectWaiter{id: newID(), from: from, done: make(chan error, 1)}
-	r.subjWait = w
+	w := newWaiter(opSubject)
+	w.id = newID()
+	w.from, _ = r.jid.WithResource(r.nick)
 	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		if r.subjWait == w {
-			r.subjWait = nil
-		}
-		r.mu.Unlock()
-	}()
 	m := &stanza.Message{Type: stanza.Groupchat, Subjects: []stanza.Text{{Value: subject}}}
 	m.To, m.ID = r.jid, w.id
-	if err := r.c.Send(ctx, m); err != nil {
-		return fmt.Errorf("muc: set subject of %s: %w", r.jid, err)
-	}
-	select {
-	case err := <-w.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_, err := r.await(ctx, w, m)
+	return err
 }
 
 // Send sends a message with body to everyone in the room (XEP-0045 section
@@ -509,256 +587,6 @@ func (r *Room) SendPrivate(ctx context.Context, nick, body string) error {
 		return fmt.Errorf("muc: private message in %s: %w", r.jid, err)
 	}
 	return nil
-}
-
-// reset forgets the user's presence in the room. r.mu is held.
-func (r *Room) reset() {
-	r.joined = false
-	clear(r.occupants)
-	clear(r.renamed)
-}
-
-// presence handles a presence from the room or one of its occupants, on
-// the dispatcher.
-func (r *Room) presence(p *stanza.Presence) {
-	nick := p.From.Resourcepart()
-	u := parseUserX(p.Extensions)
-	var fire []func()
-	defer func() {
-		for _, f := range fire {
-			f()
-		}
-	}()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	w := r.wait
-
-	if p.Type == stanza.PresenceError {
-		// A refused nick change comes from the new nickname or, as in
-		// XEP-0045's examples 46 and 48, from the current one.
-		if w != nil && w.kind != opLeave && (nick == "" || nick == w.nick || (w.kind == opNick && nick == w.oldNick)) {
-			r.wait = nil
-			w.done <- result{err: roomError(w.kind.String(), r.jid, p.Error)}
-		}
-		return
-	}
-	if nick == "" || (p.Type != stanza.Available && p.Type != stanza.Unavailable) {
-		return
-	}
-	self := u.codes[StatusSelf] ||
-		(r.joined && nick == r.nick) ||
-		(w != nil && (w.kind == opJoin || w.kind == opNick) && nick == w.nick)
-	if !r.joined && (w == nil || w.kind != opJoin) {
-		return // a room the user is not in
-	}
-	occ := Occupant{Nick: nick, JID: u.jid, Role: u.role, Affiliation: u.affiliation, Presence: p}
-
-	if p.Type == stanza.Available {
-		old, had := r.occupants[nick]
-		r.occupants[nick] = occ
-		wasRenamed := r.renamed[nick]
-		delete(r.renamed, nick)
-		if self {
-			switch {
-			case w != nil && w.kind == opJoin:
-				r.joined, r.nick, r.wait = true, nick, nil
-				w.done <- result{codes: u.codes}
-				return
-			case w != nil && w.kind == opNick && (nick == w.nick || nick != w.oldNick):
-				r.nick, r.wait = nick, nil
-				w.done <- result{codes: u.codes}
-				return
-			}
-			r.nick = nick
-		}
-		if !r.joined || wasRenamed {
-			return
-		}
-		e := OccupantEvent{Kind: Joined, Occupant: occ}
-		if had {
-			e.Kind, e.Old = Changed, old
-		}
-		fire = append(fire, r.occupantEvent(e))
-		if self && had && (old.Role != occ.Role || old.Affiliation != occ.Affiliation) {
-			fs := r.onSelf.All()
-			fire = append(fire, func() {
-				for f := range fs {
-					f(e)
-				}
-			})
-		}
-		return
-	}
-
-	// Unavailable.
-	old, had := r.occupants[nick]
-	if !had {
-		old = occ
-	}
-	delete(r.occupants, nick)
-	delete(r.renamed, nick)
-	if nick := newNick(r.jid, u); nick != "" {
-		renamed := old
-		renamed.Nick = nick
-		r.occupants[nick] = renamed
-		r.renamed[nick] = true
-		if self {
-			r.nick = nick
-		}
-		if r.joined {
-			fire = append(fire, r.occupantEvent(OccupantEvent{Kind: NickChanged, Occupant: renamed, Old: old}))
-		}
-		return
-	}
-	if self {
-		if w != nil && w.kind == opLeave {
-			r.reset()
-			r.wait = nil
-			w.done <- result{codes: u.codes}
-			return
-		}
-		wasJoined := r.joined
-		r.reset()
-		exit := Exit{Reason: ExitRemoved, Actor: u.actor, Text: u.reason, Destroyed: u.destroy}
-		switch {
-		case u.destroy != nil:
-			exit.Reason = ExitDestroyed
-		case u.codes[StatusBanned]:
-			exit.Reason = ExitBanned
-		case u.codes[StatusKicked]:
-			exit.Reason = ExitKicked
-		case u.codes[StatusAffiliation]:
-			exit.Reason = ExitAffiliation
-		case u.codes[StatusMembersOnly]:
-			exit.Reason = ExitMembersOnly
-		case u.codes[StatusShutdown]:
-			exit.Reason = ExitShutdown
-		}
-		if w != nil {
-			r.wait = nil
-			w.done <- result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, exit.Reason)}
-		}
-		if wasJoined {
-			fire = append(fire, r.exitEvent(exit))
-		}
-		return
-	}
-	if !r.joined {
-		return
-	}
-	e := OccupantEvent{Kind: Left, Occupant: old, Actor: u.actor, Reason: u.reason}
-	e.Occupant.Presence = p
-	switch {
-	case u.codes[StatusBanned]:
-		e.Kind = Banned
-	case u.codes[StatusKicked]:
-		e.Kind = Kicked
-	}
-	fire = append(fire, r.occupantEvent(e))
-}
-
-// newNick returns the new nickname a 303 announces, as the room's
-// presences will address the occupant: in canonical form. It is "" when
-// there is none, or it cannot be a resourcepart of the room's address.
-func newNick(room jid.JID, u userX) string {
-	if !u.codes[StatusNickChanged] || u.nick == "" {
-		return ""
-	}
-	to, err := room.WithResource(u.nick)
-	if err != nil {
-		return ""
-	}
-	return to.Resourcepart()
-}
-
-func (r *Room) occupantEvent(e OccupantEvent) func() {
-	fs := r.onOccupant.All()
-	return func() {
-		for f := range fs {
-			f(e)
-		}
-	}
-}
-
-func (r *Room) exitEvent(e Exit) func() {
-	fs := r.onExit.All()
-	return func() {
-		for f := range fs {
-			f(e)
-		}
-	}
-}
-
-// message handles a message from the room or one of its occupants, on the
-// dispatcher.
-func (r *Room) message(m *stanza.Message) {
-	switch m.Type {
-	case stanza.Groupchat:
-		if _, _, delayed := Delayed(m); !delayed {
-			r.mu.Lock()
-			r.lastMessage = time.Now()
-			r.mu.Unlock()
-		}
-		if len(m.Subjects) > 0 && len(m.Bodies) == 0 {
-			subject, nick := m.Subject(""), m.From.Resourcepart()
-			r.mu.Lock()
-			r.subject = subject
-			if w := r.subjWait; w != nil && m.From == w.from {
-				r.subjWait = nil
-				w.done <- nil
-			}
-			fs := r.onSubject.All()
-			r.mu.Unlock()
-			for f := range fs {
-				f(subject, nick)
-			}
-			return
-		}
-	case stanza.Chat:
-		if m.From.Resourcepart() == "" {
-			return
-		}
-	case stanza.MessageError:
-		r.mu.Lock()
-		if w := r.subjWait; w != nil && m.ID == w.id {
-			r.subjWait = nil
-			e := m.Error
-			if e == nil {
-				e = stanza.NewError(stanza.Cancel, stanza.UndefinedCondition)
-			}
-			w.done <- fmt.Errorf("muc: set subject of %s: %w", r.jid, e)
-		}
-		r.mu.Unlock()
-		return
-	default:
-		return
-	}
-	for f := range r.onMessage.All() {
-		f(m)
-	}
-}
-
-// disconnected counts the user out of the room when the stream ends.
-func (r *Room) disconnected(lost bool) {
-	r.mu.Lock()
-	wasJoined := r.joined
-	r.rejoin = nil
-	if wasJoined && lost {
-		r.rejoin = &rejoin{nick: r.nick, password: r.password, since: r.lastMessage}
-	}
-	r.reset()
-	if w := r.wait; w != nil {
-		r.wait = nil
-		w.done <- result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, ExitDisconnected)}
-	}
-	var fire func()
-	if wasJoined {
-		fire = r.exitEvent(Exit{Reason: ExitDisconnected})
-	}
-	r.mu.Unlock()
-	if fire != nil {
-		fire()
-	}
 }
 
 func newID() string {

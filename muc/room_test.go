@@ -28,6 +28,9 @@ var (
 	coven = jid.MustParse("coven@chat.shakespeare.lit")
 )
 
+// noHistory asks a room for no discussion history.
+var noHistory = muc.JoinConfig{History: muc.History{None: true}}
+
 func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
 	t.Helper()
 	tr, err := xmpptest.ParseTranscript(name, strings.NewReader(s))
@@ -47,12 +50,12 @@ func ctxT(t *testing.T) context.Context {
 // test's checks run before the client sends it.
 const end = "C: <message id='end' to='shakespeare.lit'/>\n"
 
-// connect logs hag in to a server playing script, with a Manager, and
+// connect logs hag in to a server playing script, with a Client, and
 // returns the coven Room.
 func connect(t *testing.T, name, script string) (*xmpp.Conn, *muc.Room) {
 	t.Helper()
 	var room *muc.Room
-	c := connectWith(t, name, script, func(c *xmpp.Conn) { room = muc.New(c).Room(coven) })
+	c := connectWith(t, name, script, func(c *xmpp.Conn) { room = muc.For(c).Room(coven) })
 	return c, room
 }
 
@@ -78,8 +81,8 @@ S: <message from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare.
 func TestJoin(t *testing.T) {
 	_, room := connect(t, "join", enter)
 	subjects := make(chan string, 1)
-	room.OnSubject(func(s, nick string) { subjects <- nick + ": " + s })
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	room.OnSubject(func(e muc.SubjectChange) { subjects <- e.Nick + ": " + e.Subject })
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	assert.True(t, room.Joined())
 	assert.Equal(t, "thirdwitch", room.Nick())
 	occ := room.Occupants()
@@ -92,7 +95,7 @@ func TestJoin(t *testing.T) {
 	assert.Equal(t, muc.RoleParticipant, occ[2].Role)
 	assert.Equal(t, "secondwitch: Fire Burn and Cauldron Bubble!", <-subjects)
 	assert.Equal(t, "Fire Burn and Cauldron Bubble!", room.Subject())
-	assert.ErrorIs(t, room.Join(ctxT(t), "thirdwitch"), muc.ErrAlreadyJoined)
+	assert.ErrorIs(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}), muc.ErrAlreadyJoined)
 }
 
 // TestJoinOptions: password (example 27) and history limits (examples
@@ -109,8 +112,8 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/><status code='110'/></x>
    </presence>
 `)
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.Password("cauldronburn"),
-		muc.MaxChars(65000), muc.MaxStanzas(20), muc.Seconds(180), muc.Since(jsEpoch)))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{Password: "cauldronburn",
+		History: muc.History{MaxChars: 65000, MaxStanzas: 20, Seconds: 180, Since: jsEpoch}}))
 }
 
 // TestJoinErrors: each error presence of section 7.2 becomes its sentinel
@@ -136,7 +139,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
      <error by='coven@chat.shakespeare.lit' type='cancel'><`+tc.cond+` xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </presence>
 `)
-			err := room.Join(ctxT(t), "thirdwitch")
+			err := room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{})
 			require.ErrorIs(t, err, tc.sentinel)
 			var se *stanza.Error
 			require.ErrorAs(t, err, &se)
@@ -155,20 +158,22 @@ S: <presence from='coven@chat.shakespeare.lit/oldhag' to='hag66@shakespeare.lit/
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/><status code='210'/></x>
    </presence>
 `)
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	assert.Equal(t, "oldhag", room.Nick())
 }
 
 // TestJoinContext: a room that does not answer leaves Join to its ctx.
 func TestJoinContext(t *testing.T) {
-	_, room := connect(t, "join-ctx", `
+	synctest.Test(t, func(t *testing.T) {
+		_, room := connect(t, "join-ctx", `
 C: <presence id='{{*}}' to='coven@chat.shakespeare.lit/thirdwitch'><x xmlns='http://jabber.org/protocol/muc'/></presence>
 `)
-	ctx, cancel := context.WithCancel(t.Context())
-	go cancel()
-	err := room.Join(ctx, "thirdwitch")
-	require.ErrorIs(t, err, context.Canceled)
-	assert.False(t, room.Joined())
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second) // the room never answers
+		defer cancel()
+		err := room.Join(ctx, "thirdwitch", muc.JoinConfig{})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.False(t, room.Joined())
+	})
 }
 
 // createdPresence is example 153: the room was created, the user is its
@@ -188,7 +193,7 @@ C: <iq id='{{id}}' to='coven@chat.shakespeare.lit' type='set'>
    </iq>
 S: <iq from='coven@chat.shakespeare.lit' id='{{id}}' to='hag66@shakespeare.lit/pda' type='result'/>
 `)
-	require.NoError(t, room.Create(ctxT(t), "thirdwitch", nil))
+	require.NoError(t, room.Create(ctxT(t), "thirdwitch", nil, muc.JoinConfig{}))
 	assert.True(t, room.Joined())
 	o, ok := room.Occupant("thirdwitch")
 	require.True(t, ok)
@@ -204,7 +209,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/><status code='110'/></x>
    </presence>
 `)
-	require.ErrorIs(t, room.Create(ctxT(t), "thirdwitch", nil), muc.ErrRoomExists)
+	require.ErrorIs(t, room.Create(ctxT(t), "thirdwitch", nil, muc.JoinConfig{}), muc.ErrRoomExists)
 	assert.True(t, room.Joined())
 }
 
@@ -258,14 +263,48 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/
 			a.SetBool("muc#roomconfig_allowinvites", true),
 			a.Set("muc#roomconfig_maxusers", "20"),
 		)
-	})
+	}, muc.JoinConfig{})
 	require.NoError(t, err)
 }
 
-// TestCreateReservedCancel: an error from the caller's function cancels
-// the configuration (example 159).
-func TestCreateReservedCancel(t *testing.T) {
-	_, room := connect(t, "reserved-cancel", createdPresence+`
+// TestCreateConfigurationFails: an error from the caller's function
+// destroys the new room (neither Prosody nor ejabberd destroys it on a
+// cancellation, as example 159 would have it); the Room counts the user
+// out without an exit event and ignores the room's unavailable presence.
+func TestCreateConfigurationFails(t *testing.T) {
+	h := &heard{}
+	var room *muc.Room
+	var heardAll <-chan struct{}
+	connectWith(t, "create-configuration-fails", createdPresence+`
+C: <iq id='{{get}}' to='coven@chat.shakespeare.lit' type='get'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>
+`+configForm+`
+C: <iq id='{{set}}' to='coven@chat.shakespeare.lit' type='set'>
+     <query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query>
+   </iq>
+S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.lit/pda' type='unavailable'>
+     <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/><destroy/><status code='110'/></x>
+   </presence>
+S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/pda' type='result'/>
+`+marker, func(c *xmpp.Conn) {
+		room = muc.For(c).Room(coven)
+		room.OnExit(func(e muc.Exit) { h.note("exit %s", e.Reason) })
+		heardAll = listenAll(h, c, room)
+	})
+	err := room.Create(ctxT(t), "thirdwitch", func(a *dataform.Answer) error {
+		return a.Set("muc#roomconfig_maxusers", "25") // not an option
+	}, muc.JoinConfig{})
+	require.ErrorIs(t, err, dataform.ErrInvalidValue)
+	assert.False(t, room.Joined())
+	assert.Empty(t, room.Occupants())
+	wait(t, "the marker", heardAll)
+	assert.NotContains(t, h.get(), "exit destroyed")
+	assert.False(t, room.Joined())
+}
+
+// TestConfigureCancel: on a room that exists, an error from the caller's
+// function cancels the configuration (example 159), which the room keeps.
+func TestConfigureCancel(t *testing.T) {
+	_, room := connect(t, "configure-cancel", `
 C: <iq id='{{get}}' to='coven@chat.shakespeare.lit' type='get'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>
 `+configForm+`
 C: <iq id='{{set}}' to='coven@chat.shakespeare.lit' type='set'>
@@ -273,10 +312,8 @@ C: <iq id='{{set}}' to='coven@chat.shakespeare.lit' type='set'>
    </iq>
 S: <iq from='coven@chat.shakespeare.lit' id='{{set}}' to='hag66@shakespeare.lit/pda' type='result'/>
 `)
-	err := room.Create(ctxT(t), "thirdwitch", func(a *dataform.Answer) error {
-		return a.Set("muc#roomconfig_maxusers", "25") // not an option
-	})
-	require.ErrorIs(t, err, dataform.ErrInvalidValue)
+	err := room.Configure(ctxT(t), func(*dataform.Answer) error { return errors.New("changed my mind") })
+	require.EqualError(t, err, "changed my mind")
 }
 
 // TestTalk: messages in and out (examples 48-50), a private message
@@ -347,7 +384,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 	room.OnExit(func(e muc.Exit) { exits <- e })
 
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.Send(ctx, "Harpier cries: 'tis time, 'tis time."))
 	require.NoError(t, room.SendPrivate(ctx, "firstwitch", "I'll give thee a wind."))
 	require.NoError(t, room.SetSubject(ctx, "Fire Burn and Cauldron Bubble!"))
@@ -387,9 +424,8 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 	}
 }
 
-// TestChangeNick: examples 43-44 for the user, then example 46's conflict.
-func TestChangeNick(t *testing.T) {
-	_, room := connect(t, "change-nick", enter+`
+// toOldhag is examples 43-44: the user changes nickname to oldhag.
+const toOldhag = `
 C: <presence id='{{*}}' to='coven@chat.shakespeare.lit/oldhag'/>
 S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.lit/pda' type='unavailable'>
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' nick='oldhag' role='participant'/><status code='303'/><status code='110'/></x>
@@ -397,6 +433,11 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 S: <presence from='coven@chat.shakespeare.lit/oldhag' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x>
    </presence>
+`
+
+// TestChangeNick: examples 43-44 for the user, then example 46's conflict.
+func TestChangeNick(t *testing.T) {
+	_, room := connect(t, "change-nick", enter+toOldhag+`
 C: <presence id='{{id}}' to='coven@chat.shakespeare.lit/firstwitch'/>
 S: <presence from='coven@chat.shakespeare.lit/firstwitch' to='hag66@shakespeare.lit/pda' id='{{id}}' type='error'>
      <x xmlns='http://jabber.org/protocol/muc'/>
@@ -404,7 +445,7 @@ S: <presence from='coven@chat.shakespeare.lit/firstwitch' to='hag66@shakespeare.
    </presence>
 `)
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.ChangeNick(ctx, "oldhag"))
 	assert.Equal(t, "oldhag", room.Nick())
 	_, ok := room.Occupant("thirdwitch")
@@ -424,7 +465,7 @@ S: <message from='coven@chat.shakespeare.lit' to='hag66@shakespeare.lit/pda' typ
    </message>
 `)
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	err := room.SetSubject(ctx, "Fire Burn and Cauldron Bubble!")
 	require.ErrorIs(t, err, &stanza.Error{Condition: stanza.Forbidden})
 }
@@ -451,7 +492,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 `)
 			exits := make(chan muc.Exit, 1)
 			room.OnExit(func(e muc.Exit) { exits <- e })
-			require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+			require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 			select {
 			case e := <-exits:
 				assert.Equal(t, tc.want, e)
@@ -474,7 +515,7 @@ C: <iq id='{{id}}' to='coven@chat.shakespeare.lit' type='set'>
    </iq>
 S: <iq from='coven@chat.shakespeare.lit' id='{{id}}' to='hag66@shakespeare.lit/pda' type='result'/>
 `)
-	room := muc.New(c).Room(coven)
+	room := muc.For(c).Room(coven)
 	require.NoError(t, room.Destroy(ctxT(t), "Macbeth doth come.", coven))
 }
 
@@ -488,13 +529,12 @@ func mustTime(s string) time.Time {
 	return t
 }
 
-// TestJoinInWireOrder: the room handles the join's presences on the
-// connection's dispatcher, in the order the server sent them, one stanza
-// at a time: a listener of the connection's that hears a presence finds
-// the room as that presence left it (the occupants are listed from the
-// user's own presence on), the subject comes between the user's own
-// presence and the message after it, and Join returns with the occupants
-// that came before the user's own presence.
+// TestJoinInWireOrder: Join applies the room's presences as the
+// connection's reader collects them and returns with every occupant; the
+// listeners then hear the same stanzas on the dispatcher, in the order the
+// server sent them, the room's events among them (the subject between the
+// user's own presence and the message after it), with no occupant event
+// for those already in the room.
 func TestJoinInWireOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
@@ -506,14 +546,13 @@ func TestJoinInWireOrder(t *testing.T) {
 		}
 		var room *muc.Room
 		connectWith(t, "join-order", enter, func(c *xmpp.Conn) {
-			room = muc.New(c).Room(coven)
-			room.OnSubject(func(subject, nick string) { note("subject from " + nick) })
-			c.HandlePresence(nil, func(p *stanza.Presence) {
-				note(fmt.Sprintf("%s: %d in the room, joined %t", p.From.Resourcepart(), len(room.Occupants()), room.Joined()))
-			})
+			room = muc.For(c).Room(coven)
+			room.OnSubject(func(e muc.SubjectChange) { note("subject from " + e.Nick) })
+			room.OnOccupant(func(e muc.OccupantEvent) { note(fmt.Sprintf("%s %s", e.Occupant.Nick, e.Kind)) })
+			c.HandlePresence(nil, func(p *stanza.Presence) { note("presence " + p.From.Resourcepart()) })
 			c.HandleMessage(nil, func(m *stanza.Message) { note("message " + m.ID) })
 		})
-		require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+		require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 		var nicks []string
 		for _, o := range room.Occupants() {
 			nicks = append(nicks, o.Nick)
@@ -523,11 +562,12 @@ func TestJoinInWireOrder(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		assert.Equal(t, []string{
-			"firstwitch: 0 in the room, joined false", // listed once joined
-			"secondwitch: 0 in the room, joined false",
-			"thirdwitch: 3 in the room, joined true",
+			"presence firstwitch",
+			"presence secondwitch",
+			"presence thirdwitch",
 			"subject from secondwitch",
 			"message s1",
 		}, heard)
+		assert.Len(t, room.Occupants(), 3, "the dispatcher applies nothing twice")
 	})
 }

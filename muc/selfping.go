@@ -94,12 +94,13 @@ func (r *Room) dropped(nick string, again bool) bool {
 	}
 	r.reset()
 	if w := r.wait; w != nil {
-		r.wait = nil
-		w.done <- result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, ExitDropped)}
+		r.finish(w, result{err: fmt.Errorf("muc: %s %s: %w (%s)", w.kind, r.jid, ErrExited, ExitDropped)})
 	}
-	fire := r.exitEvent(Exit{Reason: ExitDropped})
+	r.unfollow()
+	reports := r.takeReports()
 	r.mu.Unlock()
-	fire()
+	r.c.Dispatch(r.exitEvent(Exit{Reason: ExitDropped})) // not on the dispatcher here
+	r.dispatch(reports)
 	if r.m != nil {
 		r.m.rejoin(r) // XEP-0410: a dropped client joins again
 	}

@@ -37,7 +37,7 @@ func TestSelfPingJoined(t *testing.T) {
 	room.OnExit(func(e muc.Exit) { exits <- e })
 	ctx := ctxT(t)
 	require.ErrorIs(t, room.SelfPing(ctx), muc.ErrNotJoined)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	for range 3 {
 		require.NoError(t, room.SelfPing(ctx))
 	}
@@ -59,14 +59,14 @@ func TestSelfPingDropped(t *testing.T) {
 		selfPing("p1", "error", pingError("cancel", "not-acceptable"))+enter+
 		selfPing("p2", "error", pingError("cancel", "item-not-found")),
 		func(c *xmpp.Conn) {
-			m := muc.New(c)
+			m := muc.For(c)
 			m.SetAutoRejoin(false)
 			room = m.Room(coven)
 		})
 	exits := make(chan muc.Exit, 1)
 	room.OnExit(func(e muc.Exit) { exits <- e })
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	err := room.SelfPing(ctx)
 	require.ErrorIs(t, err, muc.ErrDropped)
 	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.NotAcceptable})
@@ -77,7 +77,7 @@ func TestSelfPingDropped(t *testing.T) {
 	assert.Equal(t, "dropped", e.Reason.String())
 	require.ErrorIs(t, room.SelfPing(ctx), muc.ErrNotJoined)
 
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	err = room.SelfPing(ctx)
 	require.ErrorIs(t, err, muc.ErrDropped)
 	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.ItemNotFound})
@@ -90,7 +90,7 @@ func TestSelfPingDropped(t *testing.T) {
 // the same nickname, and OnRejoin hears it (XEP-0410 section 3.3: "the
 // client ... should rejoin").
 func TestSelfPingDroppedRejoins(t *testing.T) {
-	var m *muc.Manager
+	var m *muc.Client
 	var room *muc.Room
 	connectWith(t, "self-ping-rejoins", enter+
 		selfPing("p1", "error", pingError("cancel", "not-acceptable"))+
@@ -98,18 +98,21 @@ func TestSelfPingDroppedRejoins(t *testing.T) {
 		strings.Replace(enter, "<x xmlns='http://jabber.org/protocol/muc'/>",
 			"<x xmlns='http://jabber.org/protocol/muc'><history since='{{*}}'/></x>", 1),
 		func(c *xmpp.Conn) {
-			m = muc.New(c)
+			m = muc.For(c)
 			room = m.Room(coven)
 		})
 	rejoined := make(chan error, 1)
-	m.OnRejoin(func(r *muc.Room, err error) {
-		assert.Same(t, room, r)
-		rejoined <- err
+	m.OnRejoin(func(e muc.Rejoin) {
+		assert.Same(t, room, e.Room)
+		rejoined <- e.Err
 	})
 	exits := make(chan muc.Exit, 1)
 	room.OnExit(func(e muc.Exit) { exits <- e })
+	subjects := make(chan muc.SubjectChange, 1)
+	room.OnSubject(func(e muc.SubjectChange) { subjects <- e })
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
+	wait(t, "the subject", subjects) // the last message seen, which the rejoin asks history since
 	require.ErrorIs(t, room.SelfPing(ctx), muc.ErrDropped)
 	assert.Equal(t, muc.ExitDropped, wait(t, "exit", exits).Reason)
 	require.NoError(t, wait(t, "rejoin", rejoined))

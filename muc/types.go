@@ -143,54 +143,65 @@ func roomError(op string, room jid.JID, e *stanza.Error) error {
 	return fmt.Errorf("muc: %s %s: %w", op, room, e)
 }
 
-// JoinOption changes how Join and Create enter a room.
-type JoinOption func(*joinConfig)
-
-type joinConfig struct {
-	password   string
-	maxChars   int // -1: not set
-	maxStanzas int
-	seconds    int
-	since      time.Time
+// JoinConfig is how Join and Create enter a room (Smack's
+// MucEnterConfiguration). Its zero value enters without a password and
+// takes the history the room sends by default.
+type JoinConfig struct {
+	// Password is the room's password (XEP-0045 section 7.2.6); "" for
+	// none.
+	Password string
+	// History limits the discussion history the room sends on entering
+	// (section 7.2.14); the zero History leaves it to the room.
+	History History
 }
 
-// Password gives the room's password (XEP-0045 section 7.2.6).
-func Password(pw string) JoinOption { return func(c *joinConfig) { c.password = pw } }
-
-// MaxChars limits the history the room sends on entering to n characters
-// of XML in total; 0 asks for no history (XEP-0045 section 7.2.15).
-func MaxChars(n int) JoinOption { return func(c *joinConfig) { c.maxChars = n } }
-
-// MaxStanzas limits the history to the last n messages.
-func MaxStanzas(n int) JoinOption { return func(c *joinConfig) { c.maxStanzas = n } }
-
-// Seconds limits the history to the messages of the last n seconds.
-func Seconds(n int) JoinOption { return func(c *joinConfig) { c.seconds = n } }
-
-// Since limits the history to the messages sent since t.
-func Since(t time.Time) JoinOption { return func(c *joinConfig) { c.since = t } }
+// History limits the discussion history a room sends on entering
+// (XEP-0045 section 7.2.14). Limits that are set all apply; the zero
+// History sets none, and the room sends what it sends by default.
+type History struct {
+	// None asks for no history at all (maxchars='0', as XEP-0045's
+	// example 41 and Smack's requestNoHistory). The other limits are
+	// then not sent.
+	None bool
+	// MaxChars limits the history to that many characters of XML in all;
+	// 0 for no limit.
+	MaxChars int
+	// MaxStanzas limits the history to the last that many messages; 0
+	// for no limit (set None for no message at all).
+	MaxStanzas int
+	// Seconds limits the history to the messages of the last that many
+	// seconds; 0 for no limit.
+	Seconds int
+	// Since limits the history to the messages sent since then; zero for
+	// no limit.
+	Since time.Time
+}
 
 // node returns the <x xmlns='http://jabber.org/protocol/muc'/> element.
-func (c *joinConfig) node() stanza.Node {
+func (c *JoinConfig) node() stanza.Node {
 	x := stanza.Node{Name: xml.Name{Space: NS, Local: "x"}}
 	var h []xml.Attr
-	for _, a := range []struct {
-		name string
-		v    int
-	}{{"maxchars", c.maxChars}, {"maxstanzas", c.maxStanzas}, {"seconds", c.seconds}} {
-		if a.v >= 0 {
-			h = append(h, xml.Attr{Name: xml.Name{Local: a.name}, Value: strconv.Itoa(a.v)})
+	if c.History.None {
+		h = append(h, xml.Attr{Name: xml.Name{Local: "maxchars"}, Value: "0"})
+	} else {
+		for _, a := range []struct {
+			name string
+			v    int
+		}{{"maxchars", c.History.MaxChars}, {"maxstanzas", c.History.MaxStanzas}, {"seconds", c.History.Seconds}} {
+			if a.v > 0 {
+				h = append(h, xml.Attr{Name: xml.Name{Local: a.name}, Value: strconv.Itoa(a.v)})
+			}
 		}
-	}
-	if !c.since.IsZero() {
-		h = append(h, xml.Attr{Name: xml.Name{Local: "since"}, Value: c.since.UTC().Format(time.RFC3339)})
+		if !c.History.Since.IsZero() {
+			h = append(h, xml.Attr{Name: xml.Name{Local: "since"}, Value: c.History.Since.UTC().Format(time.RFC3339)})
+		}
 	}
 	if len(h) > 0 {
 		x.Nodes = append(x.Nodes, stanza.Node{Name: xml.Name{Space: NS, Local: "history"}, Attrs: h})
 	}
-	if c.password != "" {
+	if c.Password != "" {
 		x.Nodes = append(x.Nodes, stanza.Node{Name: xml.Name{Space: NS, Local: "password"},
-			Nodes: []stanza.Node{{Text: c.password}}})
+			Nodes: []stanza.Node{{Text: c.Password}}})
 	}
 	return x
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/dataform"
+	"github.com/gosmack/gosmack/delay"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
@@ -46,7 +47,7 @@ func createRoom(t *testing.T, room *muc.Room, settings map[string]bool) {
 			errs = append(errs, a.Set("muc#roomconfig_whois", "anyone"))
 		}
 		return errors.Join(errs...)
-	}))
+	}, muc.JoinConfig{}))
 	t.Cleanup(func() { _ = room.Destroy(testserver.Context(t), "", jid.JID{}) })
 }
 
@@ -61,7 +62,7 @@ func TestIntegrationVoiceRequest(t *testing.T) {
 		reqs := make(chan muc.VoiceRequest, 2)
 		var alice *muc.Room
 		testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) {
-			m := muc.New(c)
+			m := muc.For(c)
 			alice = m.Room(roomJID)
 			m.OnVoiceRequest(func(r muc.VoiceRequest) { reqs <- r })
 		})
@@ -70,10 +71,10 @@ func TestIntegrationVoiceRequest(t *testing.T) {
 		selves := make(chan muc.OccupantEvent, 4)
 		var bob *muc.Room
 		bobConn := testserver.Login(t, s.Config(t, "bob"), func(c *xmpp.Conn) {
-			bob = muc.New(c).Room(roomJID)
+			bob = muc.For(c).Room(roomJID)
 			bob.OnSelf(func(e muc.OccupantEvent) { selves <- e })
 		})
-		require.NoError(t, bob.Join(ctx, "Bob", muc.MaxStanzas(0)))
+		require.NoError(t, bob.Join(ctx, "Bob", noHistory))
 		if o, _ := bob.Occupant("Bob"); o.Role != muc.RoleVisitor {
 			require.NoError(t, alice.RevokeVoice(ctx, "Bob", ""))
 			e := next(t, "bob made a visitor", selves, func(muc.OccupantEvent) bool { return true })
@@ -104,11 +105,11 @@ func TestIntegrationRegistration(t *testing.T) {
 		ctx := scenarioContext(t)
 		roomJID := uniqueRoom(s, "gosmack-reg")
 		var alice *muc.Room
-		testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) { alice = muc.New(c).Room(roomJID) })
+		testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) { alice = muc.For(c).Room(roomJID) })
 		createRoom(t, alice, map[string]bool{"muc#roomconfig_persistentroom": false})
 
 		var bob *muc.Room
-		bobConn := testserver.Login(t, s.Config(t, "bob"), func(c *xmpp.Conn) { bob = muc.New(c).Room(roomJID) })
+		bobConn := testserver.Login(t, s.Config(t, "bob"), func(c *xmpp.Conn) { bob = muc.For(c).Room(roomJID) })
 		require.NoError(t, alice.GrantMembership(ctx, bobConn.JID(), ""))
 
 		before, err := bob.ReservedNick(ctx)
@@ -124,7 +125,7 @@ func TestIntegrationRegistration(t *testing.T) {
 		t.Logf("%s: bob's reserved nickname after: %q, %v", s.Name, after, afterErr)
 
 		var dave *muc.Room
-		testserver.Login(t, s.Config(t, "dave"), func(c *xmpp.Conn) { dave = muc.New(c).Room(roomJID) })
+		testserver.Login(t, s.Config(t, "dave"), func(c *xmpp.Conn) { dave = muc.For(c).Room(roomJID) })
 		_, daveErr := dave.RegistrationForm(ctx)
 		t.Logf("%s: registration form for an unaffiliated user: %v", s.Name, daveErr)
 
@@ -141,7 +142,7 @@ func TestIntegrationRegistration(t *testing.T) {
 			assert.ErrorIs(t, err, muc.ErrRegistered)
 			assert.ErrorIs(t, daveErr, &stanza.Error{Condition: stanza.RegistrationRequired})
 			// The reserved nickname is bob's alone.
-			require.ErrorIs(t, dave.Join(ctx, nick), muc.ErrNickInUse)
+			require.ErrorIs(t, dave.Join(ctx, nick, muc.JoinConfig{}), muc.ErrNickInUse)
 		case "ejabberd":
 			// ejabberd registers nicknames with the service, not with
 			// rooms: a room answers service-unavailable ("The feature
@@ -168,11 +169,10 @@ func TestIntegrationOccupantUseCases(t *testing.T) {
 		ctx := scenarioContext(t)
 		roomJID := uniqueRoom(s, "gosmack-occ")
 		var alice *muc.Room
-		var aliceDisco *disco.Client
+		var aliceConn *xmpp.Conn
 		aliceEvents := make(chan muc.OccupantEvent, 16)
-		testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) {
-			aliceDisco = disco.For(c)
-			alice = muc.New(c).Room(roomJID)
+		aliceConn = testserver.Login(t, s.Config(t, "alice"), func(c *xmpp.Conn) {
+			alice = muc.For(c).Room(roomJID)
 			alice.OnOccupant(func(e muc.OccupantEvent) { aliceEvents <- e })
 		})
 		createRoom(t, alice, map[string]bool{"muc#roomconfig_persistentroom": false})
@@ -184,13 +184,12 @@ func TestIntegrationOccupantUseCases(t *testing.T) {
 		bobMsgs := make(chan *stanza.Message, 16)
 		var bob *muc.Room
 		bobConn := testserver.Login(t, s.Config(t, "bob"), func(c *xmpp.Conn) {
-			d := disco.For(c)
-			m := muc.New(c)
-			m.AnswerJoinedRooms(d, true)
+			m := muc.For(c)
+			m.AnswerJoinedRooms(true)
 			bob = m.Room(roomJID)
 			bob.OnMessage(func(msg *stanza.Message) { bobMsgs <- msg })
 		})
-		require.NoError(t, bob.Join(ctx, "Bob", muc.MaxStanzas(0)))
+		require.NoError(t, bob.Join(ctx, "Bob", noHistory))
 		bobSelf, _ := bob.Occupant("Bob")
 		t.Logf("%s: bob's status codes on entering a non-anonymous room: %v", s.Name, muc.StatusCodes(bobSelf.Presence))
 		assert.Contains(t, muc.StatusCodes(bobSelf.Presence), muc.StatusNonAnonymous)
@@ -198,15 +197,15 @@ func TestIntegrationOccupantUseCases(t *testing.T) {
 		assert.False(t, aliceSeen.JID.IsZero(), "a non-anonymous room shows alice's JID")
 
 		// 6.7: bob's client supports MUC and tells which rooms bob is in.
-		ok, err := muc.Supports(ctx, aliceDisco, bobConn.JID())
+		ok, err := muc.Supports(ctx, aliceConn, bobConn.JID())
 		require.NoError(t, err)
 		assert.True(t, ok)
-		rooms, err := muc.JoinedRooms(ctx, aliceDisco, bobConn.JID())
+		rooms, err := muc.JoinedRooms(ctx, aliceConn, bobConn.JID())
 		require.NoError(t, err)
 		assert.Contains(t, rooms, disco.Item{JID: roomJID, Name: "Bob"})
 
 		// 6.5: the room's items.
-		items, err := muc.RoomItems(ctx, aliceDisco, roomJID)
+		items, err := muc.RoomItems(ctx, aliceConn, roomJID)
 		t.Logf("%s: room items %v, %v", s.Name, items, err)
 
 		// 7.7: bob goes away.
@@ -229,7 +228,7 @@ func TestIntegrationOccupantUseCases(t *testing.T) {
 		var carol *muc.Room
 		carolMsgs := make(chan *stanza.Message, 16)
 		carolConn := testserver.Login(t, s.Config(t, "carol"), func(c *xmpp.Conn) {
-			m := muc.New(c)
+			m := muc.For(c)
 			m.OnInvitation(func(inv muc.Invitation) { invs <- inv })
 			carol = m.Room(roomJID)
 			carol.OnMessage(func(msg *stanza.Message) { carolMsgs <- msg })
@@ -252,12 +251,12 @@ func TestIntegrationOccupantUseCases(t *testing.T) {
 			assert.True(t, inv.Continue)
 			assert.Equal(t, thread, inv.Thread)
 		}
-		require.NoError(t, carol.Join(ctx, "Carol"))
+		require.NoError(t, carol.Join(ctx, "Carol", muc.JoinConfig{}))
 		var got []string
 		for len(got) < 2 {
 			m := next(t, "history", carolMsgs, func(m *stanza.Message) bool { return m.Body("") != "" })
-			st, from, ok := muc.Delayed(m)
-			t.Logf("%s: carol's history: %q thread %q delayed %v %v by %v", s.Name, m.Body(""), m.Thread.ID, ok, st, from)
+			d, ok := delay.Of(m)
+			t.Logf("%s: carol's history: %q thread %q delayed %v %v by %v", s.Name, m.Body(""), m.Thread.ID, ok, d.Stamp, d.From)
 			require.True(t, ok, "history is delayed")
 			got = append(got, m.Body(""))
 		}

@@ -13,15 +13,15 @@ package muc_test
 //	6.3       Discovering Rooms                             Rooms                                 TestRooms (discovery_test.go)
 //	6.4       Querying for Room Information                 GetRoomInfo, RoomInfo                 TestRoomInfo (discovery_test.go)
 //	6.5       Querying for Room Items                       RoomItems                             TestRoomItems
-//	6.6       Querying a Room Occupant                      disco.Manager.Info (bad-request)      TestQueryOccupant
+//	6.6       Querying a Room Occupant                      disco.For(c).Info (bad-request)       TestQueryOccupant
 //	6.7       Discovering Client Support for MUC            Supports, JoinedRooms,                TestClientSupport,
-//	                                                        Manager.AnswerJoinedRooms             TestAnswerJoinedRooms, TestAnswerJoinedRoomsPrivate
+//	                                                        Client.AnswerJoinedRooms              TestAnswerJoinedRooms, TestAnswerJoinedRoomsPrivate
 //	7.1       Order of Events                               Room.Join, OnMessage, OnSubject       TestJoin (room_test.go), TestHistoryAndSubject
 //	7.2.1     Entering: Basic MUC Protocol                  Room.Join                             TestJoin (room_test.go), TestJoinNoNickname
 //	7.2.2     Entering: Presence Broadcast                  Room.Occupants, Nick (210)            TestJoin, TestJoinNickAssigned (room_test.go)
 //	7.2.3     Entering: Non-Anonymous Rooms                 Occupant.JID, StatusCodes (100)       TestEnterWarnings
 //	7.2.4     Entering: Semi-Anonymous Rooms                Occupant.JID zero                     TestJoin (room_test.go)
-//	7.2.5     Entering: Password-Protected Rooms            Password, ErrPassword                 TestJoinOptions, TestJoinErrors (room_test.go)
+//	7.2.5     Entering: Password-Protected Rooms            JoinConfig.Password, ErrPassword      TestJoinOptions, TestJoinErrors (room_test.go)
 //	7.2.6     Entering: Members-Only Rooms                  ErrRegistrationRequired               TestJoinErrors (room_test.go)
 //	7.2.7     Entering: Banned Users                        ErrBanned                             TestJoinErrors (room_test.go)
 //	7.2.8     Entering: Nickname Conflict                   ErrNickInUse                          TestJoinErrors (room_test.go)
@@ -30,7 +30,7 @@ package muc_test
 //	7.2.11    Entering: Nonexistent Room                    Room.Create                           TestCreateInstant (room_test.go)
 //	7.2.12    Entering: Room Logging                        StatusCodes (170)                     TestEnterWarnings
 //	7.2.13    Entering: Discussion History                  OnMessage, Delayed                    TestHistoryAndSubject
-//	7.2.14    Entering: Managing Discussion History         MaxChars, MaxStanzas, Seconds, Since  TestJoinOptions (room_test.go), TestJoinNoHistory
+//	7.2.14    Entering: Managing Discussion History         JoinConfig.History, History           TestJoinOptions (room_test.go), TestJoinNoHistory
 //	7.2.15    Entering: Room Subject                        OnSubject, Subject                    TestJoin (room_test.go), TestHistoryAndSubject
 //	7.2.16    Entering: Live Messages                       OnMessage, OnOccupant                 TestTalk (room_test.go), TestHistoryAndSubject
 //	7.2.17    Entering: Error Conditions                    the sentinels, *stanza.Error          TestJoinErrors (room_test.go), TestJoinCreationRestricted
@@ -40,7 +40,7 @@ package muc_test
 //	7.5       Sending a Private Message                     Room.SendPrivate                      TestTalk (room_test.go)
 //	7.6       Changing Nickname                             Room.ChangeNick                       TestChangeNick (room_test.go), TestChangeNickModified
 //	7.7       Changing Availability Status                  Room.SetPresence                      TestSetPresence
-//	7.8.1     Inviting: Direct Invitation                   Manager.InviteDirect, OnInvitation    TestInviteSent, TestInvitationsReceived (invite_test.go)
+//	7.8.1     Inviting: Direct Invitation                   Client.InviteDirect, OnInvitation     TestInviteSent, TestInvitationsReceived (invite_test.go)
 //	7.8.2     Inviting: Mediated Invitation                 Room.Invite, Decline, OnDecline       TestInviteSent, TestDeclineSent, TestInvitationsReceived (invite_test.go)
 //	7.9       Converting a One-to-One Chat Into a Conference Room.Continue, Invitation.Continue   TestContinue, TestContinueInvitation
 //	7.10      Registering with a Room                       Room.RegistrationForm, Register       TestRegister, TestRegisterRefused
@@ -48,11 +48,11 @@ package muc_test
 //	7.12      Discovering Reserved Room Nickname            Room.ReservedNick                     TestReservedNick
 //	7.13      Requesting Voice                              Room.RequestVoice                     TestRequestVoice
 //	7.14      Exiting a Room                                Room.Leave                            TestTalk (room_test.go), TestLeaveWithStatus
-//	8.6       Approving Voice Requests (moderator)          Manager.OnVoiceRequest,               TestVoiceApproval
+//	8.6       Approving Voice Requests (moderator)          Client.OnVoiceRequest,                TestVoiceApproval
 //	                                                        Room.AnswerVoiceRequest
 //	10.1.1    Creating a Room: General Considerations       Room.Create, ErrRoomExists            TestCreateExisting (room_test.go)
 //	10.1.2    Creating an Instant Room                      Room.Create(ctx, nick, nil)           TestCreateInstant (room_test.go)
-//	10.1.3    Creating a Reserved Room                      Room.Create(ctx, nick, configure)     TestCreateReserved, TestCreateReservedCancel (room_test.go)
+//	10.1.3    Creating a Reserved Room                      Room.Create(ctx, nick, configure)     TestCreateReserved, TestCreateConfigurationFails (room_test.go)
 //	10.2      Subsequent Room Configuration                 Room.Config, Room.Configure           TestConfigure
 //	10.2.1    Notification of Configuration Changes         OnMessage, StatusCodes (104, 170-173) TestConfigure
 
@@ -66,6 +66,7 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/dataform"
+	"github.com/gosmack/gosmack/delay"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/muc"
@@ -161,7 +162,7 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{b}}' to='hag66@shakespeare.lit/pd
 
 // TestQueryOccupant: 6.6, a non-occupant's disco request to an occupant
 // JID is refused with bad-request, which the caller gets as the
-// *stanza.Error. No API of this package: disco.Manager.Info asks.
+// *stanza.Error. No API of this package: disco.For(c).Info asks.
 func TestQueryOccupant(t *testing.T) {
 	d := connectDisco(t, "query-occupant", `
 C: <iq id='{{id}}' to='coven@chat.shakespeare.lit/firstwitch' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
@@ -169,7 +170,7 @@ S: <iq from='coven@chat.shakespeare.lit/firstwitch' id='{{id}}' to='hag66@shakes
      <error type='modify'><bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </iq>
 `)
-	_, err := d.Info(ctxT(t), jid.MustParse("coven@chat.shakespeare.lit/firstwitch"), "")
+	_, err := disco.For(d).Info(ctxT(t), jid.MustParse("coven@chat.shakespeare.lit/firstwitch"), "")
 	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.BadRequest})
 }
 
@@ -264,13 +265,12 @@ C: <iq id='q2' to='wiccarocks@shakespeare.lit/laptop' type='result'>
      </query>
    </iq>
 `+answered, func(c *xmpp.Conn) {
-		d := disco.For(c)
-		m := muc.New(c)
+		m := muc.For(c)
 		room = m.Room(coven)
-		m.AnswerJoinedRooms(d, true)
+		m.AnswerJoinedRooms(true)
 	})
 	done := onID(room, "answered")
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	// The server's queries come after the join; it sends the last message
 	// once it has read the answers, which the transcript checks.
 	wait(t, "the answers", done)
@@ -289,13 +289,12 @@ C: <iq id='q2' to='wiccarocks@shakespeare.lit/laptop' type='result'>
      <query xmlns='http://jabber.org/protocol/disco#items' node='http://jabber.org/protocol/muc#rooms'/>
    </iq>
 `+answered, func(c *xmpp.Conn) {
-		d := disco.For(c)
-		m := muc.New(c)
+		m := muc.For(c)
 		room = m.Room(coven)
-		m.AnswerJoinedRooms(d, false)
+		m.AnswerJoinedRooms(false)
 	})
 	done := onID(room, "answered")
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	wait(t, "the answer", done)
 }
 
@@ -309,7 +308,7 @@ S: <presence from='coven@chat.shakespeare.lit' id='{{id}}' to='hag66@shakespeare
      <error by='coven@chat.shakespeare.lit' type='modify'><jid-malformed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </presence>
 `)
-	err := room.Join(ctxT(t), "thirdwitch")
+	err := room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{})
 	require.ErrorIs(t, err, muc.ErrNotAcceptable)
 	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.JIDMalformed})
 	assert.False(t, room.Joined())
@@ -331,7 +330,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' id='n13mt3l' to='hag66
      </x>
    </presence>
 `)
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	self, ok := room.Occupant(room.Nick())
 	require.True(t, ok)
 	assert.Equal(t, []int{muc.StatusNonAnonymous, muc.StatusSelf, muc.StatusLogged, muc.StatusNickAssigned}, muc.StatusCodes(self.Presence))
@@ -374,18 +373,18 @@ S: <message from='coven@chat.shakespeare.lit/secondwitch' id='s2' to='hag66@shak
 		mu.Lock()
 		defer mu.Unlock()
 		s := m.From.Resourcepart() + ": " + m.Body("")
-		if stamp, from, ok := muc.Delayed(m); ok {
-			s += " (" + stamp.Format(time.RFC3339) + " by " + from.String() + ")"
+		if d, ok := delay.Of(m); ok {
+			s += " (" + d.Stamp.Format(time.RFC3339) + " by " + d.From.String() + ")"
 		}
 		log = append(log, s)
 	})
-	room.OnSubject(func(subject, nick string) {
+	room.OnSubject(func(e muc.SubjectChange) {
 		mu.Lock()
 		defer mu.Unlock()
-		log = append(log, "subject by "+nick+": "+subject)
+		log = append(log, "subject by "+e.Nick+": "+e.Subject)
 	})
 	done := onMarker(room)
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	assert.Len(t, room.Occupants(), 2, "the occupants come before the user's own presence")
 	wait(t, "marker", done)
 	mu.Lock()
@@ -412,7 +411,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x>
    </presence>
 `)
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.MaxChars(0)))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", noHistory))
 	assert.True(t, room.Joined())
 }
 
@@ -426,7 +425,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' id='{{id}}' to='hag66@
      <error by='coven@chat.shakespeare.lit' type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </presence>
 `)
-	err := room.Join(ctxT(t), "thirdwitch")
+	err := room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{})
 	require.ErrorIs(t, err, &stanza.Error{Condition: stanza.NotAllowed})
 	for _, s := range []error{muc.ErrNickInUse, muc.ErrBanned, muc.ErrPassword, muc.ErrRoomFull, muc.ErrRoomLocked, muc.ErrNotAcceptable, muc.ErrRegistrationRequired} {
 		assert.NotErrorIs(t, err, s)
@@ -448,7 +447,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 `)
 	exits := make(chan muc.Exit, 1)
 	room.OnExit(func(e muc.Exit) { exits <- e })
-	require.NoError(t, room.Join(ctxT(t), "thirdwitch"))
+	require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
 	e := wait(t, "exit", exits)
 	assert.Equal(t, muc.Exit{Reason: muc.ExitKicked, Text: "You are not in the room."}, e)
 	assert.False(t, room.Joined())
@@ -473,7 +472,7 @@ S: <presence from='coven@chat.shakespeare.lit/oldhag' id='{{id}}' to='hag66@shak
    </presence>
 `)
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.ChangeNick(ctx, "OldHag"))
 	assert.Equal(t, "oldhag", room.Nick())
 	err := room.ChangeNick(ctx, "thirdwitch")
@@ -503,7 +502,7 @@ S: <presence from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare
 	done := onMarker(room)
 	ctx := ctxT(t)
 	require.ErrorIs(t, room.SetPresence(ctx, stanza.ShowXA, "x"), muc.ErrNotJoined)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.SetPresence(ctx, stanza.ShowXA, "gone where the goblins go"))
 	wait(t, "marker", done)
 	require.Len(t, events, 2)
@@ -561,7 +560,7 @@ C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
 	reason := "This coven needs both crone1 and wiccarocks."
 	wicca := jid.MustParse("wiccarocks@shakespeare.lit")
 	require.ErrorIs(t, room.Continue(ctx, thread, history, reason, crone, wicca), muc.ErrNotJoined)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.Continue(ctx, thread, history, reason, crone, wicca))
 }
 
@@ -570,7 +569,7 @@ C: <message id='{{*}}' to='coven@chat.shakespeare.lit'>
 // carries the room's delay.
 func TestContinueInvitation(t *testing.T) {
 	invs := make(chan muc.Invitation, 1)
-	connectManager(t, "continue-invitation", `
+	connectClient(t, "continue-invitation", `
 S: <message from='coven@chat.shakespeare.lit/firstwitch' id='DB0414CB' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'>
        <invite from='crone1@shakespeare.lit'>
@@ -579,7 +578,7 @@ S: <message from='coven@chat.shakespeare.lit/firstwitch' id='DB0414CB' to='hag66
        </invite>
      </x>
    </message>
-`, func(m *muc.Manager) {
+`, func(m *muc.Client) {
 		m.OnInvitation(func(inv muc.Invitation) { invs <- inv })
 	})
 	inv := wait(t, "invitation", invs)
@@ -587,13 +586,6 @@ S: <message from='coven@chat.shakespeare.lit/firstwitch' id='DB0414CB' to='hag66
 	assert.Equal(t, muc.Invitation{Room: coven, From: crone.Bare(), Reason: "This coven needs both wiccarocks and hag66.",
 		Continue: true, Thread: "e0ffe42b28561960c6b12b944a092794b9683a38"}, inv)
 
-	m := &stanza.Message{Extensions: []stanza.Node{{Name: xmlName(muc.NSDelay, "delay"), Attrs: attrs("from", "coven@chat.shakespeare.lit", "stamp", "2004-09-29T01:54:37Z")}}}
-	stamp, from, ok := muc.Delayed(m)
-	require.True(t, ok)
-	assert.Equal(t, coven, from)
-	assert.True(t, stamp.Equal(mustTime("2004-09-29T01:54:37Z")))
-	_, _, ok = muc.Delayed(&stanza.Message{})
-	assert.False(t, ok)
 }
 
 // registrationForm is example 71, the room's registration form.
@@ -655,7 +647,7 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{get2}}' to='hag66@shakespeare.lit
 	selves := make(chan muc.OccupantEvent, 1)
 	room.OnSelf(func(e muc.OccupantEvent) { selves <- e })
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	var instructions []string
 	err := room.Register(ctx, func(a *dataform.Answer) error {
 		instructions = a.Form().Instructions
@@ -801,7 +793,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 	room.OnSelf(func(e muc.OccupantEvent) { selves <- e })
 	ctx := ctxT(t)
 	require.ErrorIs(t, room.RequestVoice(ctx), muc.ErrNotJoined)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.RequestVoice(ctx))
 	e := wait(t, "voice", selves)
 	assert.Equal(t, muc.RoleVisitor, e.Old.Role)
@@ -843,13 +835,13 @@ C: <message id='` + id + `' to='coven@chat.shakespeare.lit'>
 // TestVoiceApproval: 8.6, examples 155-156 from the moderator's side: the
 // request is reported with who asks, the moderator approves it and the
 // room's presence gives the visitor voice; a second request is refused;
-// the same form from a room the Manager does not know, and a groupchat
+// the same form from a room the Client does not know, and a groupchat
 // message, are not requests.
 func TestVoiceApproval(t *testing.T) {
 	reqs := make(chan muc.VoiceRequest, 4)
 	var room *muc.Room
 	var removed bool
-	m := connectManager(t, "voice-approval", `
+	m := connectClient(t, "voice-approval", `
 C: <presence id='{{*}}' to='coven@chat.shakespeare.lit/thirdwitch'><x xmlns='http://jabber.org/protocol/muc'/></presence>
 S: <presence from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' jid='wiccarocks@shakespeare.lit/laptop' role='visitor'/></x>
@@ -861,7 +853,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 S: <presence from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare.lit/pda'>
      <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' jid='wiccarocks@shakespeare.lit/laptop' nick='secondwitch' role='participant'><reason>Voice granted</reason></item></x>
    </presence>
-`+voiceForm("again", "coven@chat.shakespeare.lit")+voiceAnswer("again", "0")+marker, func(m *muc.Manager) {
+`+voiceForm("again", "coven@chat.shakespeare.lit")+voiceAnswer("again", "0")+marker, func(m *muc.Client) {
 		room = m.Room(coven)
 		m.OnVoiceRequest(func(r muc.VoiceRequest) { reqs <- r })
 		remove := m.OnVoiceRequest(func(muc.VoiceRequest) { removed = true })
@@ -871,7 +863,7 @@ S: <presence from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare
 	room.OnOccupant(func(e muc.OccupantEvent) { events <- e })
 	done := onMarker(room)
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 
 	req := wait(t, "voice request", reqs)
 	assert.Equal(t, coven, req.Room)
@@ -892,7 +884,7 @@ S: <presence from='coven@chat.shakespeare.lit/secondwitch' to='hag66@shakespeare
 	req = wait(t, "second voice request", reqs)
 	require.NoError(t, room.AnswerVoiceRequest(ctx, req, false))
 	wait(t, "marker", done)
-	assert.Empty(t, reqs, "heath is not a room the Manager knows")
+	assert.Empty(t, reqs, "heath is not a room the Client knows")
 	assert.False(t, removed)
 }
 
@@ -938,7 +930,7 @@ S: <iq from='coven@chat.shakespeare.lit' id='{{get2}}' to='hag66@shakespeare.lit
 	})
 	done := onMarker(room)
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.Configure(ctx, func(a *dataform.Answer) error {
 		return a.Set("muc#roomconfig_maxusers", "30")
 	}))
@@ -962,7 +954,7 @@ S: <presence from='coven@chat.shakespeare.lit/thirdwitch' to='hag66@shakespeare.
 	exits := make(chan muc.Exit, 1)
 	room.OnExit(func(e muc.Exit) { exits <- e })
 	ctx := ctxT(t)
-	require.NoError(t, room.Join(ctx, "thirdwitch"))
+	require.NoError(t, room.Join(ctx, "thirdwitch", muc.JoinConfig{}))
 	require.NoError(t, room.Leave(ctx, "gone where the goblins go"))
 	assert.False(t, room.Joined())
 	assert.Empty(t, exits, "leaving is no exit")

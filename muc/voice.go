@@ -71,32 +71,34 @@ type VoiceRequest struct {
 
 // OnVoiceRequest registers f for the voice requests that the rooms the
 // user moderates pass on (XEP-0045 section 8.6): a message from a room
-// the Manager knows (see Manager.Room) carrying a muc#request form to fill
+// the Client knows (see Client.Room) carrying a muc#request form to fill
 // in. f runs on the connection's dispatcher, in the order the stanzas
 // arrived, and may call AnswerVoiceRequest, which does not wait for the
-// room. The returned func removes f; Close removes it too.
-func (m *Manager) OnVoiceRequest(f func(VoiceRequest)) (remove func()) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return func() {}
-	}
-	remove = m.c.HandleMessage(m.isVoiceRequest, func(msg *stanza.Message) {
-		if req, ok := parseVoiceRequest(msg); ok {
-			f(req)
-		}
-	})
-	m.detach = append(m.detach, remove)
-	return remove
+// room. The returned func removes f; it is safe to call more than once.
+// A nil f panics.
+func (m *Client) OnVoiceRequest(f func(VoiceRequest)) (remove func()) {
+	mustListen("OnVoiceRequest", f == nil)
+	return m.onVoice.Add(f)
 }
 
-func (m *Manager) isVoiceRequest(s stanza.Stanza) bool {
+func (m *Client) isVoiceRequest(s stanza.Stanza) bool {
 	msg, ok := s.(*stanza.Message)
 	if !ok || m.lookup(msg.From) == nil {
 		return false
 	}
 	_, ok = parseVoiceRequest(msg)
 	return ok
+}
+
+// voiceRequest handles a voice request, on the dispatcher.
+func (m *Client) voiceRequest(msg *stanza.Message) {
+	req, ok := parseVoiceRequest(msg)
+	if !ok {
+		return
+	}
+	for f := range m.onVoice.All() {
+		f(req)
+	}
 }
 
 // parseVoiceRequest reads the approval form of a voice request from msg.

@@ -53,7 +53,7 @@ type client struct {
 	c      *xmpp.Conn
 	roster *roster.Roster
 	chats  *chat.Chats
-	mucs   *muc.Manager
+	mucs   *muc.Client
 	out    *printer
 
 	loaded  chan struct{} // closed by the first roster fetch's end
@@ -85,7 +85,7 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 		c:      c,
 		roster: roster.For(c),
 		chats:  chat.For(c),
-		mucs:   muc.New(c),
+		mucs:   muc.For(c),
 		out:    &printer{w: w},
 		loaded: make(chan struct{}),
 		rooms:  make(map[jid.JID]*muc.Room),
@@ -170,17 +170,17 @@ func (cl *client) listen() {
 		}
 		cl.out.print(tagInvite, "%s; to accept: /join %s", s, clean(inv.Room.String()))
 	})
-	cl.mucs.OnDecline(func(room, from jid.JID, reason string) {
+	cl.mucs.OnDecline(func(d muc.Decline) {
 		if cl.quiet.Load() {
 			return
 		}
 		who := "someone"
-		if !from.IsZero() {
-			who = clean(from.String())
+		if !d.From.IsZero() {
+			who = clean(d.From.String())
 		}
-		s := fmt.Sprintf("%s declined your invitation to %s", who, clean(room.String()))
-		if reason != "" {
-			s += ": " + clean(reason)
+		s := fmt.Sprintf("%s declined your invitation to %s", who, clean(d.Room.String()))
+		if d.Reason != "" {
+			s += ": " + clean(d.Reason)
 		}
 		cl.out.print(tagInvite, "%s", s)
 	})
@@ -229,13 +229,13 @@ func (cl *client) hook(room *muc.Room) {
 		}
 		cl.out.print(tagRoom, "%s", occupantText(addr, e))
 	})
-	room.OnSubject(func(subject, nick string) {
-		if cl.quiet.Load() || (subject == "" && nick == "") {
+	room.OnSubject(func(e muc.SubjectChange) {
+		if cl.quiet.Load() || (e.Subject == "" && e.Nick == "") {
 			return // no subject, as rooms say on entering
 		}
-		s := fmt.Sprintf("%s * subject: %s", addr, clean(subject))
-		if nick != "" {
-			s += " (set by " + clean(nick) + ")"
+		s := fmt.Sprintf("%s * subject: %s", addr, clean(e.Subject))
+		if e.Nick != "" {
+			s += " (set by " + clean(e.Nick) + ")"
 		}
 		cl.out.print(tagRoom, "%s", s)
 	})
@@ -554,7 +554,7 @@ func (cl *client) join(ctx context.Context, addr jid.JID, nick string) error {
 	}
 	room := cl.mucs.Room(addr)
 	cl.hook(room)
-	err := room.Create(ctx, nick, nil)
+	err := room.Create(ctx, nick, nil, muc.JoinConfig{})
 	created := err == nil
 	switch {
 	case errors.Is(err, muc.ErrAlreadyJoined):

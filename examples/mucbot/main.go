@@ -47,7 +47,6 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,6 +55,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosmack/gosmack/delay"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/examples/internal/cli"
 	"github.com/gosmack/gosmack/jid"
@@ -132,7 +132,7 @@ func run(ctx context.Context, cfg xmpp.Config, rooms []jid.JID, nick string) err
 	c := xmpp.New(cfg)
 	ping.For(c)
 	disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "bot", Name: "gosmack mucbot"})
-	b := &bot{ctx: ctx, c: c, m: muc.New(c), nick: nick, watched: map[jid.JID]bool{}}
+	b := &bot{ctx: ctx, c: c, m: muc.For(c), nick: nick, watched: map[jid.JID]bool{}}
 	// Registered before logging in: invitations kept for the bot while it
 	// was offline arrive right after login.
 	b.m.OnInvitation(b.invited)
@@ -141,7 +141,7 @@ func run(ctx context.Context, cfg xmpp.Config, rooms []jid.JID, nick string) err
 	}
 	for _, room := range rooms {
 		jctx, cancel := context.WithTimeout(ctx, joinTimeout)
-		err := b.enter(jctx, room, true)
+		err := b.enter(jctx, room, true, "")
 		cancel()
 		if ctx.Err() != nil {
 			break // a signal during start-up: leave what was entered
@@ -168,7 +168,7 @@ func run(ctx context.Context, cfg xmpp.Config, rooms []jid.JID, nick string) err
 type bot struct {
 	ctx  context.Context // the run's: SIGINT and SIGTERM end it
 	c    *xmpp.Conn
-	m    *muc.Manager
+	m    *muc.Client
 	nick string
 
 	out sync.Mutex // one line at a time on stdout
@@ -186,21 +186,22 @@ func (b *bot) say(format string, args ...any) {
 	fmt.Printf(format+"\n", args...)
 }
 
-// enter enters room as b.nick, asking for no history. With create, a room
-// that does not exist is created as an instant room; one that exists is
-// simply entered. A room entered already is not an error.
-func (b *bot) enter(ctx context.Context, room jid.JID, create bool, opts ...muc.JoinOption) error {
+// enter enters room as b.nick with the password, if any, asking for no
+// history. With create, a room that does not exist is created as an
+// instant room; one that exists is simply entered. A room entered already
+// is not an error.
+func (b *bot) enter(ctx context.Context, room jid.JID, create bool, password string) error {
 	r := b.m.Room(room)
 	b.watch(r)
-	opts = append(opts, muc.MaxStanzas(0))
+	cfg := muc.JoinConfig{Password: password, History: muc.History{None: true}}
 	var err error
 	if create {
-		err = r.Create(ctx, b.nick, nil, opts...)
+		err = r.Create(ctx, b.nick, nil, cfg)
 		if errors.Is(err, muc.ErrRoomExists) {
 			err = nil // entered all the same
 		}
 	} else {
-		err = r.Join(ctx, b.nick, opts...)
+		err = r.Join(ctx, b.nick, cfg)
 	}
 	if errors.Is(err, muc.ErrAlreadyJoined) {
 		return nil // an invitation and -room, or two invitations, raced
@@ -243,14 +244,6 @@ func (b *bot) answer(r *muc.Room, m *stanza.Message) {
 	}
 }
 
-// Delay stamps (XEP-0203) and their legacy form (XEP-0091), which rooms
-// put on the history they send to a newcomer.
-var (
-	delayName       = xml.Name{Space: "urn:xmpp:delay", Local: "delay"}
-	legacyDelayName = xml.Name{Space: "jabber:x:delay", Local: "x"}
-	delayed         = stanza.Or(stanza.HasExtension(delayName), stanza.HasExtension(legacyDelayName))
-)
-
 // addressed returns the text to answer m with when m is a live groupchat
 // message from another occupant whose body begins with "nick: ", nick
 // being the bot's nickname in the room (empty when it is not in it): the
@@ -260,7 +253,7 @@ func addressed(m *stanza.Message, nick string) (string, bool) {
 		return "", false
 	}
 	from := m.From.Resourcepart()
-	if from == "" || from == nick || delayed(m) {
+	if _, delayed := delay.Of(m); from == "" || from == nick || delayed {
 		return "", false // the room itself, the bot, or history
 	}
 	rest, ok := strings.CutPrefix(m.Body(""), nick+": ")
@@ -271,8 +264,9 @@ func addressed(m *stanza.Message, nick string) (string, bool) {
 }
 
 // invited enters the room of an invitation. It runs on the connection's
-// dispatcher, where waiting for the room would hold up the presence that
-// ends the wait: the entry runs on a goroutine of its own.
+// dispatcher and waits there for the room, as Smack code does in an
+// InvitationListener: Join waits on what the connection's reader collects
+// for it, and the stanzas behind it wait their turn.
 func (b *bot) invited(inv muc.Invitation) {
 	b.mu.Lock()
 	if b.stopping {
@@ -281,26 +275,20 @@ func (b *bot) invited(inv muc.Invitation) {
 	}
 	b.joins.Add(1)
 	b.mu.Unlock()
+	defer b.joins.Done()
 	from := inv.From
 	if from.IsZero() {
 		from = inv.Message.From
 	}
 	b.say("invited to %s by %s", inv.Room, from)
-	go func() {
-		defer b.joins.Done()
-		if b.m.Room(inv.Room).Joined() {
-			return
-		}
-		var opts []muc.JoinOption
-		if inv.Password != "" {
-			opts = append(opts, muc.Password(inv.Password))
-		}
-		ctx, cancel := context.WithTimeout(b.ctx, joinTimeout)
-		defer cancel()
-		if err := b.enter(ctx, inv.Room, false, opts...); err != nil && b.ctx.Err() == nil {
-			fmt.Fprintf(os.Stderr, "mucbot: entering %s on invitation: %v\n", inv.Room, err)
-		}
-	}()
+	if b.m.Room(inv.Room).Joined() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, joinTimeout)
+	defer cancel()
+	if err := b.enter(ctx, inv.Room, false, inv.Password); err != nil && b.ctx.Err() == nil {
+		fmt.Fprintf(os.Stderr, "mucbot: entering %s on invitation: %v\n", inv.Room, err)
+	}
 }
 
 // leaveAll stops accepting invitations, waits for the entries under way

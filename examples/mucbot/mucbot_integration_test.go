@@ -38,13 +38,13 @@ func TestIntegrationMUCBot(t *testing.T) {
 		room := func(kind string) jid.JID { return jid.MustParse("mucbot-" + kind + "-" + unique + "@" + s.MUCDomain) }
 		created, existing, mediated, direct := room("new"), room("old"), room("mediated"), room("direct")
 
-		var bob *muc.Manager
-		bobConn := testserver.Login(t, fullConfig(t, s, "bob", "mucbot-test-"+unique), func(c *xmpp.Conn) { bob = muc.New(c) })
+		var bob *muc.Client
+		bobConn := testserver.Login(t, fullConfig(t, s, "bob", "mucbot-test-"+unique), func(c *xmpp.Conn) { bob = muc.For(c) })
 
 		// A room that exists before the bot starts, with a message
 		// addressed to the bot in its history.
 		old := watch(bob, existing)
-		require.NoError(t, old.room.Create(ctx, "Bob", nil))
+		require.NoError(t, old.room.Create(ctx, "Bob", nil, muc.JoinConfig{}))
 		require.NoError(t, old.room.Send(ctx, botNick+": old"))
 
 		bot := startBot(t, bin, s, "alice", "mucbot-"+unique, "-room", created.String(), "-room", existing.String(), "-nick", botNick)
@@ -65,7 +65,7 @@ func TestIntegrationMUCBot(t *testing.T) {
 
 		// The room the bot created: it is its owner.
 		fresh := watch(bob, created)
-		require.NoError(t, fresh.room.Join(ctx, "Bob", muc.MaxStanzas(0)))
+		require.NoError(t, fresh.room.Join(ctx, "Bob", muc.JoinConfig{History: muc.History{None: true}}))
 		occ, ok := fresh.room.Occupant(botNick)
 		require.True(t, ok, "the bot is in the room it created: %+v", fresh.room.Occupants())
 		assert.Equal(t, muc.AffiliationOwner, occ.Affiliation)
@@ -97,7 +97,7 @@ func TestIntegrationMUCBot(t *testing.T) {
 		for _, r := range []jid.JID{mediated, direct} {
 			v := watch(bob, r)
 			invited[r] = v
-			require.NoError(t, v.room.Create(ctx, "Bob", nil))
+			require.NoError(t, v.room.Create(ctx, "Bob", nil, muc.JoinConfig{}))
 			if r == mediated {
 				require.NoError(t, v.room.Invite(ctx, botJID, "join us"))
 			} else {
@@ -130,9 +130,9 @@ func TestIntegrationMUCBotNickInUse(t *testing.T) {
 		ctx := scenarioContext(t)
 		unique := fmt.Sprintf("%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 		taken := jid.MustParse("mucbot-taken-" + unique + "@" + s.MUCDomain)
-		var bob *muc.Manager
-		testserver.Login(t, fullConfig(t, s, "bob", "mucbot-test-"+unique), func(c *xmpp.Conn) { bob = muc.New(c) })
-		require.NoError(t, bob.Room(taken).Create(ctx, botNick, nil))
+		var bob *muc.Client
+		testserver.Login(t, fullConfig(t, s, "bob", "mucbot-test-"+unique), func(c *xmpp.Conn) { bob = muc.For(c) })
+		require.NoError(t, bob.Room(taken).Create(ctx, botNick, nil, muc.JoinConfig{}))
 
 		bot := startBot(t, bin, s, "alice", "mucbot-"+unique, "-room", taken.String(), "-nick", botNick)
 		assert.Equal(t, 1, bot.Wait(t, 40*time.Second))
@@ -174,7 +174,7 @@ type view struct {
 }
 
 // watch registers bob's listeners on room, before he enters it.
-func watch(m *muc.Manager, room jid.JID) *view {
+func watch(m *muc.Client, room jid.JID) *view {
 	v := &view{room: m.Room(room), said: make(chan string, 32), events: make(chan muc.OccupantEvent, 32)}
 	v.room.OnMessage(func(msg *stanza.Message) {
 		if msg.Type == stanza.Groupchat && msg.From.Resourcepart() == botNick {

@@ -27,7 +27,8 @@ func TestAddressed(t *testing.T) {
 	}
 	delay := stanza.Node{Name: xml.Name{Space: "urn:xmpp:delay", Local: "delay"},
 		Attrs: []xml.Attr{{Name: xml.Name{Local: "stamp"}, Value: "2026-01-01T00:00:00Z"}}}
-	legacy := stanza.Node{Name: xml.Name{Space: "jabber:x:delay", Local: "x"}}
+	legacy := stanza.Node{Name: xml.Name{Space: "jabber:x:delay", Local: "x"},
+		Attrs: []xml.Attr{{Name: xml.Name{Local: "stamp"}, Value: "20260101T00:00:00"}}}
 	other := stanza.Node{Name: xml.Name{Space: "urn:xmpp:sid:0", Local: "stanza-id"}}
 	tests := []struct {
 		name string

@@ -1,0 +1,105 @@
+package muc_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gosmack/gosmack/muc"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// relogin is the login of hag's second session, after the first was lost.
+const relogin = `C: <stream:stream to='shakespeare.lit' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='shakespeare.lit' id='again-1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
+C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
+S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
+C: <stream:stream to='shakespeare.lit' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='shakespeare.lit' id='again-2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>
+C: <iq type='set' id='{{bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>pda</resource></bind></iq>
+S: <iq type='result' id='{{bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>hag66@shakespeare.lit/pda</jid></bind></iq>
+`
+
+// TestRejoinOnDispatcher: the session is lost while the user is in the
+// room; when the next one starts, the room is entered again with the
+// same nickname and the history since the last message seen. No
+// goroutine waits for it: the room's answer reaches OnRejoin on the
+// dispatcher, while it handles the user's own presence, in wire order
+// with a plain listener's stanzas; the occupants already there get no
+// event.
+func TestRejoinOnDispatcher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := &heard{}
+		var room *muc.Room
+		rejoined := make(chan error, 1)
+		second := transcript(t, "rejoin-second", relogin+
+			strings.Replace(enter, "<x xmlns='http://jabber.org/protocol/muc'/>",
+				"<x xmlns='http://jabber.org/protocol/muc'><history since='{{*}}'/></x>", 1)+marker)
+		var heardAll <-chan struct{}
+		xmpptest.ConnectWith(t, hag, transcript(t, "rejoin-first", enter), xmpptest.Login{
+			Before: func(c *xmpp.Conn) {
+				m := muc.For(c)
+				room = m.Room(coven)
+				m.OnRejoin(func(e muc.Rejoin) {
+					assert.Same(t, room, e.Room)
+					assert.True(t, room.Joined())
+					assert.Len(t, room.Occupants(), 3, "the occupants before the user's own presence")
+					h.note("rejoined %v", e.Err)
+					rejoined <- e.Err
+				})
+				heardAll = listenAll(h, c, room)
+			},
+			Config: []func(*xmpp.Config){func(cfg *xmpp.Config) {
+				first, dials := cfg.Dialer, 0
+				cfg.Dialer = dialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+					dials++
+					switch dials {
+					case 1:
+						return first.DialContext(ctx, network, addr)
+					case 2:
+						return xmpptest.Script(t, second), nil
+					}
+					return nil, errors.New("test: no third session")
+				})
+				cfg.Reconnect = xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)}
+			}},
+		})
+		subjects := make(chan muc.SubjectChange, 2)
+		room.OnSubject(func(e muc.SubjectChange) { subjects <- e })
+		require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))
+		wait(t, "the subject", subjects) // the first script then ends: the session is lost
+		require.NoError(t, wait(t, "the rejoin", rejoined))
+		wait(t, "the marker", heardAll)
+		all := h.get()
+		i := 0
+		for i < len(all) && all[i] != "message s1" {
+			i++
+		}
+		require.Less(t, i, len(all), "%q", all)
+		assert.Equal(t, []string{
+			"presence firstwitch ",
+			"presence secondwitch ",
+			"rejoined <nil>",
+			"presence thirdwitch ",
+			`subject "Fire Burn and Cauldron Bubble!" by secondwitch`,
+			"message s1",
+			"room message marker",
+			"message marker",
+		}, all[i+1:], "the second session, after the first's end")
+	})
+}
+
+type dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func (f dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
+}
