@@ -484,3 +484,26 @@ C: </stream:stream>
 	assert.ErrorIs(t, c.SendIQFunc(ctxT(t), &stanza.IQ{Type: stanza.Result}, never), xmpp.ErrBadIQ)
 	assert.Panics(t, func() { _ = c.SendIQFunc(ctxT(t), ping(), nil) })
 }
+
+// TestCollectorPoll: Next with an ended context returns a stanza already
+// collected, and the context's error once none is left.
+func TestCollectorPoll(t *testing.T) {
+	c := running(t, `S: <message from='bob@localhost/b' id='m1'><body>1</body></message>
+   <message from='bob@localhost/b' id='m2'><body>2</body></message>
+`+closing)
+	col := c.Collect(stanza.IsMessage(), 2)
+	defer col.Close()
+	both := make(chan struct{})
+	c.HandleMessage(stanza.WithID("m2"), func(*stanza.Message) { close(both) })
+	connect(t, c)
+	wait(t, both) // the collector was offered both before the dispatcher had m2
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, id := range []string{"m1", "m2"} {
+		st, err := col.Next(ended)
+		require.NoError(t, err)
+		assert.Equal(t, id, st.Head().ID)
+	}
+	_, err := col.Next(ended)
+	assert.ErrorIs(t, err, context.Canceled)
+}

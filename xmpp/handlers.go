@@ -231,9 +231,10 @@ func (c *Conn) Collect(f stanza.Filter, size int) *Collector {
 }
 
 // Next returns the next stanza collected, waiting until one arrives, ctx
-// ends, or the session ends. The stanza is shared with the listeners and
-// the other collectors: read it, keep it, but Clone it before changing
-// it.
+// ends, or the session ends. A stanza collected already is returned
+// first, whatever ctx says, so Next with an ended context polls. The
+// stanza is shared with the listeners and the other collectors: read it,
+// keep it, but Clone it before changing it.
 func (col *Collector) Next(ctx context.Context) (stanza.Stanza, error) {
 	select {
 	case st := <-col.ch:
