@@ -18,6 +18,33 @@
 // implementing Extension and reads it with FindExtension; there is no
 // process-wide registry of providers.
 //
+// # Who owns a stanza
+//
+// A stanza holds slices and pointers (bodies, extensions, nodes, an
+// error), so copying the struct copies none of them. The rules, as
+// net/http has them for a Request:
+//
+//   - A received stanza is shared: the connection decodes it once and
+//     hands the same pointer to every listener and collector that
+//     receives it, on more than one goroutine. Treat it as read-only; keep
+//     it as long as you like; Clone it to change it.
+//   - A stanza given to Send (or SendIQ) is the connection's from then on:
+//     Send writes into it the id it chose and what the interceptors add,
+//     and with stream management keeps it until the server acknowledges
+//     it, to send it again on a resumed stream, and hands it to OnAcked or
+//     OnUnacked. Don't change it after Send; to send a variant, Clone it
+//     first and change the copy.
+//   - Clone copies deeply (Message, Presence, IQ, Node and Error have a
+//     Clone method, and the function Clone takes any of the three
+//     stanzas): the copy shares nothing that can be changed with the
+//     original, so either may change without the other seeing it.
+//
+// Forwarding a received message, for example:
+//
+//	fwd := m.Clone() // m is shared with the other listeners
+//	fwd.To, fwd.ID = carol, ""
+//	err := c.Send(ctx, fwd) // fwd is the connection's now
+//
 // # Errors
 //
 // *Error (a stanza error) and *StreamError are Go errors; errors.Is
@@ -31,5 +58,6 @@
 // (Presence.Mode is Show, Message.Type is MessageType), Error for
 // StanzaError, StreamError for StreamErrorException's StreamError, and
 // Extension with FindExtension for ExtensionElement and its
-// ExtensionElementProvider.
+// ExtensionElementProvider. The Clone methods stand for the clone() of
+// Smack's TypedCloneable stanzas and for their copy constructors.
 package stanza

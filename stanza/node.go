@@ -10,8 +10,10 @@ import (
 // and content (child elements and text) in order. A Node with an empty
 // Name is a text node and holds only Text.
 //
-// Nodes are plain values: a decoded stanza owns its nodes, and the caller
-// may keep or change them. The zero Node is an empty text node.
+// Assigning a Node copies its name and text but not its attributes and
+// content, which the two then share; Clone copies all of it. A node of a
+// received stanza is read-only, as the stanza is (see the package doc).
+// The zero Node is an empty text node.
 type Node struct {
 	// Name is the element's name and namespace; empty for a text node.
 	Name xml.Name

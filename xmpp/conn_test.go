@@ -17,30 +17,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// running logs alice@localhost/r in over a scripted STARTTLS + PLAIN
-// login, with no initial presence, and then plays rest: the steps of the
-// test after bind.
+// running returns a connection for alice@localhost/r to a scripted
+// server (xmpptest.NewConn) that logs it in and then plays rest, the
+// steps of the test after bind. The test connects it.
 func running(t *testing.T, rest string, opts ...func(*xmpp.Config)) *xmpp.Conn {
 	t.Helper()
-	login := loginTranscript(" from='alice@localhost'", "PLAIN", "AGFsaWNlAGFsaWNlLXNlY3JldA==")
-	login = login[:strings.Index(login, "C: <presence")]
-	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(login+rest))
+	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(rest))
 	require.NoError(t, err)
-	cfg := scripted(t, tr)
-	cfg.NoInitialPresence = true
-	for _, o := range opts {
-		o(&cfg)
-	}
-	c := xmpp.New(cfg)
-	return c
+	return xmpptest.NewConn(t, jid.MustParse("alice@localhost/r"), tr, opts...)
 }
 
+// connect connects c, and closes it when the test ends.
 func connect(t *testing.T, c *xmpp.Conn) {
 	t.Helper()
 	require.NoError(t, c.Connect(ctxT(t)))
 	t.Cleanup(func() { c.Close() })
 }
 
+// closing is what Close sends, and the server's answer.
 const closing = `C: <presence id='{{close}}' type='unavailable'/>
 C: </stream:stream>
 S: </stream:stream>
@@ -169,18 +163,15 @@ S: <iq type='set' id='q2' from='bob@localhost/b'><query xmlns='urn:example:refus
 C: <iq type='error' id='q2' to='bob@localhost/b'><error type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 S: <iq type='get' id='q3' from='bob@localhost/b'><query xmlns='urn:example:answered'/></iq>
 C: <iq type='result' id='q3' to='bob@localhost/b'><answer xmlns='urn:example:answered'>42</answer></iq>
-`+closing)
-	done := make(chan struct{})
+`)
 	c.HandleIQ(stanza.Set, xml.Name{Space: "urn:example:refused", Local: "query"}, xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node, error) {
 		return nil, stanza.NewError(stanza.Auth, stanza.Forbidden)
 	}))
 	c.HandleIQ(stanza.Get, xml.Name{Space: "urn:example:answered", Local: "query"}, xmpp.IQHandlerFunc(func(context.Context, *stanza.IQ) (*stanza.Node, error) {
-		defer close(done)
 		return &stanza.Node{Name: xml.Name{Space: "urn:example:answered", Local: "answer"}, Nodes: []stanza.Node{{Text: "42"}}}, nil
 	}))
-	connect(t, c)
-	wait(t, done)
-	require.NoError(t, c.Close())
+	// The script checks the three answers before the test ends.
+	require.NoError(t, c.Connect(ctxT(t)))
 }
 
 // TestReplyOnlyFromAddressee: a result with the right id from somebody
@@ -191,8 +182,8 @@ S: <iq type='result' id='{{id}}' from='mallory@localhost/m'/>
 S: <iq type='result' id='{{id}}'/>
 S: <iq type='result' id='{{id}}' from='bob@localhost'/>
 S: <iq type='result' id='{{id}}' from='bob@localhost/b'><ping xmlns='urn:xmpp:ping'/></iq>
-`+closing)
-	connect(t, c)
+`)
+	require.NoError(t, c.Connect(ctxT(t)))
 	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
 	iq.To = jid.MustParse("bob@localhost/b")
 	reply, err := c.SendIQ(ctxT(t), iq)
@@ -205,8 +196,8 @@ S: <iq type='result' id='{{id}}' from='bob@localhost/b'><ping xmlns='urn:xmpp:pi
 func TestErrorReply(t *testing.T) {
 	c := running(t, `C: <iq type='get' id='{{id}}' to='localhost'><query xmlns='jabber:iq:version'/></iq>
 S: <iq type='error' id='{{id}}' from='localhost'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>none</text></error></iq>
-`+closing)
-	connect(t, c)
+`)
+	require.NoError(t, c.Connect(ctxT(t)))
 	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "jabber:iq:version", Local: "query"}}}
 	iq.To = jid.MustParse("localhost")
 	_, err := c.SendIQ(ctxT(t), iq)
@@ -221,7 +212,7 @@ func TestListenerMaySendIQ(t *testing.T) {
    <message from='bob@localhost/b' id='m2'><body>two</body></message>
 C: <iq type='get' id='{{id}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{id}}' from='localhost'/>
-`+closing)
+`)
 	var mu sync.Mutex
 	var got []string
 	done := make(chan struct{})
@@ -242,7 +233,7 @@ S: <iq type='result' id='{{id}}' from='localhost'/>
 		mu.Unlock()
 		close(done)
 	})
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	wait(t, done)
 	mu.Lock()
 	assert.Equal(t, []string{"first:one", "first:two", "second:two"}, got)
@@ -256,8 +247,8 @@ func TestSendIQContext(t *testing.T) {
 C: <iq type='get' id='{{next}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{late}}' from='localhost'/>
    <iq type='result' id='{{next}}' from='localhost'/>
-`+closing)
-	connect(t, c)
+`)
+	require.NoError(t, c.Connect(ctxT(t)))
 	iq := func() *stanza.IQ {
 		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
 		iq.To = jid.MustParse("localhost")
@@ -282,7 +273,7 @@ C: </stream:stream>
 `)
 	states := make(chan xmpp.StateChange, 4)
 	c.OnState(func(sc xmpp.StateChange) { states <- sc })
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}
 	iq.To = jid.MustParse("localhost")
 	_, err := c.SendIQ(ctxT(t), iq)
@@ -316,7 +307,7 @@ func TestStreamEndsRightAfterLogin(t *testing.T) {
 			closed <- sc.Err
 		}
 	})
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	wait(t, c.Done())
 	assert.ErrorIs(t, <-closed, xmpp.ErrServerClosed)
 	assert.ErrorIs(t, c.Send(ctxT(t), &stanza.Message{}), xmpp.ErrNotConnected)
@@ -336,7 +327,7 @@ func TestBadXMLWhileRunning(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := running(t, "S: "+tc.input+"\nC: <stream:error><"+string(tc.condition)+" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>{{*}}</text></stream:error></stream:stream>\n",
 				func(cfg *xmpp.Config) { cfg.MaxStanzaSize = 4096 })
-			connect(t, c)
+			require.NoError(t, c.Connect(ctxT(t)))
 			select {
 			case <-c.Done():
 			case <-time.After(5 * time.Second):
@@ -353,10 +344,10 @@ func TestMalformedRequest(t *testing.T) {
 	c := running(t, `S: <iq type='get' id='bad' to='alice@localhost/r' from='bob@localhost/b'><a xmlns='urn:x'/><b xmlns='urn:x'/></iq>
 C: <iq type='error' id='bad' to='bob@localhost/b'><error type='modify'><bad-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>{{*}}</text></error></iq>
 S: <message from='bob@localhost/b' id='after'><body>still here</body></message>
-`+closing)
+`)
 	got := make(chan *stanza.Message, 1)
 	c.HandleMessage(nil, func(m *stanza.Message) { got <- m })
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	select {
 	case m := <-got:
 		assert.Equal(t, "still here", m.Body(""))
@@ -372,7 +363,7 @@ func TestCloseFailsWaiters(t *testing.T) {
 `+closing, func(cfg *xmpp.Config) {
 		cfg.Recorder = lineWatcher{prefix: "C: <iq", contains: "urn:xmpp:ping", seen: sent}
 	})
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	errc := make(chan error, 1)
 	go func() {
 		iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: pingName}}

@@ -31,7 +31,7 @@ func TestSendWithEndedContext(t *testing.T) {
 S: <message from='bob@localhost/b' id='r1'><body>so am I</body></message>
 `+closing)
 	got := c.Collect(stanza.IsMessage(), 1)
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
 	for i := range 1000 {
@@ -46,6 +46,7 @@ S: <message from='bob@localhost/b' id='r1'><body>so am I</body></message>
 	require.NoError(t, err)
 	assert.Equal(t, "so am I", reply.(*stanza.Message).Body(""))
 	assert.True(t, c.IsConnected())
+	require.NoError(t, c.Close())
 }
 
 // TestCloseStopsConnect: Close during a Connect that waits on a silent
@@ -139,7 +140,7 @@ func TestSendOnCutConnection(t *testing.T) {
 			return conn, err
 		})
 	})
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	pipe.cut.Store(true)
 	m := &stanza.Message{Bodies: []stanza.Text{{Value: "into the void"}}}
 	m.To = jid.MustParse("bob@localhost")
@@ -181,7 +182,7 @@ func TestBacklogBoundedInBytes(t *testing.T) {
 			fmt.Fprintf(&flood, "S: <message from='bob@localhost/b' id='m%d'><body>%s</body></message>\n", i, body)
 		}
 		read := new(messageCounter)
-		c := running(t, flood.String()+closing, func(cfg *xmpp.Config) {
+		c := running(t, flood.String(), func(cfg *xmpp.Config) {
 			cfg.MaxBacklog = 1 << 20
 			cfg.Recorder = read
 		})
@@ -193,7 +194,7 @@ func TestBacklogBoundedInBytes(t *testing.T) {
 			}
 			got = append(got, m.ID)
 		})
-		connect(t, c)
+		require.NoError(t, c.Connect(ctxT(t)))
 		synctest.Wait() // the listener blocks, and so does the reader
 		// One being heard, at most 1 MiB of 300 KiB queued, and one the
 		// reader holds until there is room.

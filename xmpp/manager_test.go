@@ -23,7 +23,7 @@ func TestIntercept(t *testing.T) {
 	c := running(t, `C: <presence id='{{p}}'><c xmlns='urn:example:mark'/></presence>
 C: <message id='{{m1}}' to='bob@localhost'><c xmlns='urn:example:mark'/></message>
 C: <message id='{{m2}}' to='bob@localhost'/>
-`+closing, func(cfg *xmpp.Config) { cfg.NoInitialPresence = false })
+`, func(cfg *xmpp.Config) { cfg.NoInitialPresence = false })
 	mark := stanza.Node{Name: xml.Name{Space: "urn:example:mark", Local: "c"}}
 	remove := c.Intercept(func(st stanza.Stanza) {
 		switch st := st.(type) {
@@ -35,7 +35,7 @@ C: <message id='{{m2}}' to='bob@localhost'/>
 			st.Extensions = append(st.Extensions, mark)
 		}
 	})
-	connect(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	m := &stanza.Message{}
 	m.To = jid.MustParse("bob@localhost")
 	require.NoError(t, c.Send(ctxT(t), m))

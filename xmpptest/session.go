@@ -2,50 +2,88 @@ package xmpptest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/xmpp"
 )
 
-// Connect returns a connection logged in as account to a scripted server,
-// which then plays tr: tr holds only what comes after the login (the
-// steps of the code under test), so a test of a manager or of a user's
-// listener reads as its own exchange.
+// NewConn returns a connection for account to a scripted server, not yet
+// connected: the test attaches what it tests (managers, listeners) and
+// then calls c.Connect itself, as a program would. The server logs
+// account in and then plays tr, which holds only what comes after the
+// login, so a test of a manager or of a listener reads as its own
+// exchange:
 //
 //	tr, _ := xmpptest.ParseTranscript("ping", strings.NewReader(`
 //	S: <iq type='get' id='p1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 //	C: <iq type='result' id='p1' to='localhost'/>
 //	`))
-//	c := xmpptest.Connect(t, jid.MustParse("alice@localhost/r"), tr)
-//	ping.New(c) // answers the server's ping; the script checks it
+//	c := xmpptest.NewConn(t, jid.MustParse("alice@localhost/r"), tr)
+//	ping.For(c) // answers the server's ping; the script checks it
+//	require.NoError(t, c.Connect(t.Context()))
 //
-// The login is PLAIN on a plaintext in-memory stream, binding account's
-// resource ("test" when it has none). No initial presence is sent unless
-// an option clears Config.NoInitialPresence (then tr starts with the
-// client's <presence/>). Options may change the Config; listeners and
-// managers that must be in place before the first stanza arrives are
-// attached by ConnectFunc's before. When the test ends, the script is given
-// time to play to its end (up to ReplayTimeout), the connection is closed,
-// and a transcript not played to its end fails the test.
+// The login is PLAIN on a plaintext in-memory stream, then binds
+// account's resource ("test" when it has none). The stream features
+// offered after authentication are bind alone, unless tr starts with the
+// server's <stream:features/>: then those are offered too (roster
+// versioning, stream management), with bind added, and the rest of tr
+// follows the bind (starting with the client's <enable/> when it enables
+// stream management).
+//
+//	S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
+//	C: <iq type='get' id='{{r}}'><query xmlns='jabber:iq:roster' ver=''/></iq>
+//
+// The Config has NoInitialPresence set (so tr starts with the client's
+// <presence/> only when a config func clears it) and reconnection
+// disabled: the script is one connection, and a second dial fails. Each
+// config func then changes the Config, in order, before the Conn is
+// made; one may wrap Config.Dialer.
+//
+// When the test ends, the script is given time to play to its end (up to
+// ReplayTimeout), the connection is closed, and a transcript not played
+// to its end fails the test, as does a Conn that was never connected.
+// NewConn must be called from the test's goroutine; the Conn is as safe
+// for concurrent use as any.
+func NewConn(tb TB, account jid.JID, tr *Transcript, config ...func(*xmpp.Config)) *xmpp.Conn {
+	tb.Helper()
+	features, steps := loginFeatures(tr)
+	return newConn(tb, account, tr.Name, features, steps, config)
+}
+
+// Connect returns a connection logged in as account to a scripted server,
+// which then plays tr: NewConn, then Connect on the result.
+//
+// Deprecated: Use NewConn instead, attach what the test needs, and call
+// the Conn's Connect.
 func Connect(tb TB, account jid.JID, tr *Transcript, opts ...func(*xmpp.Config)) *xmpp.Conn {
 	tb.Helper()
-	return ConnectFunc(tb, account, tr, nil, opts...)
+	return ConnectWith(tb, account, tr, Login{Config: opts})
 }
 
 // ConnectFunc is Connect with a function that runs on the new Conn before
 // it logs in, to register what must be in place when the first stanza
 // arrives.
+//
+// Deprecated: Use NewConn instead, register on the Conn it returns, and
+// call the Conn's Connect.
 func ConnectFunc(tb TB, account jid.JID, tr *Transcript, before func(*xmpp.Conn), opts ...func(*xmpp.Config)) *xmpp.Conn {
 	tb.Helper()
 	return ConnectWith(tb, account, tr, Login{Before: before, Config: opts})
 }
 
-// Login says how Connect's scripted login goes. The zero Login is
+// Login says how ConnectWith's scripted login goes. The zero Login is
 // Connect's.
+//
+// Deprecated: Use NewConn instead: its transcript may start with the
+// stream features, its config funcs change the Config, and what Before
+// did goes between NewConn and the Conn's Connect.
 type Login struct {
 	// Features are stream features the server offers after
 	// authentication, besides bind: XML such as
@@ -59,7 +97,40 @@ type Login struct {
 }
 
 // ConnectWith is Connect with the login described by l.
+//
+// Deprecated: Use NewConn instead.
 func ConnectWith(tb TB, account jid.JID, tr *Transcript, l Login) *xmpp.Conn {
+	tb.Helper()
+	c := newConn(tb, account, tr.Name, l.Features, tr.Steps, l.Config)
+	if l.Before != nil {
+		l.Before(c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ReplayTimeout)
+	defer cancel()
+	if err := c.Connect(ctx); err != nil {
+		tb.Fatalf("xmpptest: logging in to the scripted server: %v", err)
+	}
+	return c
+}
+
+// featuresStep is a transcript step that is the server's stream features.
+var featuresStep = regexp.MustCompile(`^<stream:features(?:\s[^>]*)?(?:/>|>((?s:.*))</stream:features>)$`)
+
+// loginFeatures splits tr into the stream features its first step offers
+// after authentication, if it is the server's <stream:features/>, and the
+// steps after the login.
+func loginFeatures(tr *Transcript) (features string, steps []Step) {
+	if len(tr.Steps) > 0 && tr.Steps[0].From == Server {
+		if m := featuresStep.FindStringSubmatch(tr.Steps[0].XML); m != nil {
+			return m[1], tr.Steps[1:]
+		}
+	}
+	return "", tr.Steps
+}
+
+// newConn is NewConn with the features and the steps after the login
+// given apart.
+func newConn(tb TB, account jid.JID, name, features string, steps []Step, config []func(*xmpp.Config)) *xmpp.Conn {
 	tb.Helper()
 	if account.Resourcepart() == "" {
 		var err error
@@ -67,11 +138,15 @@ func ConnectWith(tb TB, account jid.JID, tr *Transcript, l Login) *xmpp.Conn {
 			tb.Fatalf("xmpptest: %v", err)
 		}
 	}
-	full, err := ParseTranscript(tr.Name, strings.NewReader(loginTranscript(account, l.Features)))
+	full, err := ParseTranscript(name, strings.NewReader(loginTranscript(account, features)))
 	if err != nil {
 		tb.Fatalf("xmpptest: %v", err)
 	}
-	full.Steps = append(full.Steps, tr.Steps...)
+	full.Steps = append(full.Steps, steps...)
+
+	client, server := Pipe()
+	played := make(chan struct{})
+	var dialed atomic.Bool
 	cfg := xmpp.Config{
 		JID:                  account.Bare(),
 		Password:             "secret",
@@ -83,22 +158,28 @@ func ConnectWith(tb TB, account jid.JID, tr *Transcript, l Login) *xmpp.Conn {
 		Mechanisms:           []string{"PLAIN"},
 		// The script is one connection: a lost stream stays lost.
 		Reconnect: xmpp.Reconnect{Disabled: true},
+		Dialer: dialerFunc(func(context.Context, string, string) (net.Conn, error) {
+			if !dialed.CompareAndSwap(false, true) {
+				return nil, errors.New("xmpptest: the scripted server takes one connection")
+			}
+			go func() {
+				defer close(played)
+				defer server.Close()
+				_ = replay(tb, full, Server, server, nil)
+			}()
+			return client, nil
+		}),
 	}
-	conn, played := script(tb, full, nil)
-	cfg.Dialer = dialerFunc(func(context.Context, string, string) (net.Conn, error) { return conn, nil })
-	for _, o := range l.Config {
-		o(&cfg)
+	for _, f := range config {
+		f(&cfg)
 	}
 	c := xmpp.New(cfg)
-	if l.Before != nil {
-		l.Before(c)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), ReplayTimeout)
-	defer cancel()
-	if err := c.Connect(ctx); err != nil {
-		tb.Fatalf("xmpptest: logging in to the scripted server: %v", err)
-	}
 	tb.Cleanup(func() {
+		if !dialed.Load() {
+			c.Close()
+			tb.Errorf("xmpptest: %s: the Conn was never connected, so its script did not play", name)
+			return
+		}
 		// Let the script play to its end before closing, so that what
 		// the code under test still has to send is checked.
 		select {
@@ -106,6 +187,8 @@ func ConnectWith(tb TB, account jid.JID, tr *Transcript, l Login) *xmpp.Conn {
 		case <-time.After(ReplayTimeout):
 		}
 		c.Close()
+		client.Close()
+		<-played
 	})
 	return c
 }
@@ -116,7 +199,7 @@ func (f dialerFunc) DialContext(ctx context.Context, network, addr string) (net.
 	return f(ctx, network, addr)
 }
 
-// loginTranscript is the login Connect plays.
+// loginTranscript is the login NewConn plays.
 func loginTranscript(account jid.JID, features string) string {
 	domain := account.Domainpart()
 	header := func(id string) string {

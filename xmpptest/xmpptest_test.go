@@ -282,3 +282,38 @@ func TestPipe(t *testing.T) {
 		assert.ErrorIs(t, err, io.ErrClosedPipe)
 	})
 }
+
+func mustParse(t *testing.T, text string) *Transcript {
+	t.Helper()
+	tr, err := ParseTranscript(t.Name(), strings.NewReader(text))
+	require.NoError(t, err)
+	return tr
+}
+
+// TestNewConnFailures: a Conn never connected fails the test; so does a
+// script not played to its end; the scripted server takes one
+// connection.
+func TestNewConnFailures(t *testing.T) {
+	t.Run("never connected", func(t *testing.T) {
+		rec := new(recorder)
+		NewConn(rec, jid.MustParse("alice@localhost"), mustParse(t, `C: <presence/>`))
+		errs := rec.finish()
+		require.Len(t, errs, 1)
+		assert.Contains(t, errs[0], "never connected")
+	})
+	t.Run("not played to the end", func(t *testing.T) {
+		rec := new(recorder)
+		c := NewConn(rec, jid.MustParse("alice@localhost"), mustParse(t, `C: <message/>`))
+		require.NoError(t, c.Connect(t.Context()))
+		c.Close() // before the <message/> the script waits for
+		assert.NotEmpty(t, rec.finish())
+	})
+	t.Run("one connection", func(t *testing.T) {
+		tr := mustParse(t, `S: </stream:stream>
+C: </stream:stream>`)
+		c := NewConn(t, jid.MustParse("alice@localhost"), tr)
+		require.NoError(t, c.Connect(t.Context()))
+		<-c.Done()
+		require.ErrorContains(t, c.Connect(t.Context()), "one connection")
+	})
+}
