@@ -209,18 +209,21 @@ func TestBacklogBoundedInBytes(t *testing.T) {
 }
 
 // floodConn is a socket whose peer, once flood is called, sends n bytes of
-// white space (keep-alives) ahead of what it sends next; it counts the
-// reads the client makes.
+// white space (keep-alives) after the next read that ends an element, and
+// ahead of what it sends next; it counts the reads the client makes. (White
+// space served at once could land inside an element the client has read
+// only the start of, which no server sends.)
 type floodConn struct {
 	net.Conn
 	mu    sync.Mutex
-	space int
+	armed int // served once a read ends with '>'
+	space int // served now
 	reads int
 }
 
 func (f *floodConn) flood(n int) {
 	f.mu.Lock()
-	f.space += n
+	f.armed += n
 	f.mu.Unlock()
 }
 
@@ -236,13 +239,19 @@ func (f *floodConn) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	return f.Conn.Read(p)
+	n, err := f.Conn.Read(p)
+	if n > 0 && p[n-1] == '>' {
+		f.mu.Lock()
+		f.space, f.armed = f.space+f.armed, 0
+		f.mu.Unlock()
+	}
+	return n, err
 }
 
 func (f *floodConn) counted() (reads, left int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.reads, f.space
+	return f.reads, f.space + f.armed
 }
 
 // TestWhitespaceFloodReadInBulk: 1 MiB of white space between two
