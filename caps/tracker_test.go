@@ -85,13 +85,13 @@ func proceedNow(t *testing.T, c *xmpp.Conn) {
 // reaches its sync IQ; synced is the syncer, for later syncs.
 func connectSettled(t *testing.T, tr *xmpptest.Transcript, setup func(*caps.Tracker)) (c *xmpp.Conn, m *caps.Tracker, synced <-chan struct{}) {
 	t.Helper()
-	c = xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.For(c)
-		if setup != nil {
-			setup(m)
-		}
-		synced = syncer(c)
-	})
+	c = xmpptest.NewConn(t, alice, tr)
+	m = caps.For(c)
+	if setup != nil {
+		setup(m)
+	}
+	synced = syncer(c)
+	require.NoError(t, c.Connect(t.Context()))
 	settle(t, synced, m)
 	return c, m, synced
 }
@@ -139,11 +139,10 @@ C: <iq type='result' id='i1' to='bob@localhost/b'><query xmlns='http://jabber.or
 S: <iq type='get' id='i2' from='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info' node='https://github.com/gosmack/gosmack#`+verPing+`'/></iq>
 C: <iq type='error' id='i2' to='bob@localhost/b'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `)
-	var m *caps.Tracker
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.For(c)
-		c.Announce("urn:xmpp:ping")
-	}, withInitialPresence)
+	c := xmpptest.NewConn(t, alice, tr, withInitialPresence)
+	m := caps.For(c)
+	c.Announce("urn:xmpp:ping")
+	require.NoError(t, c.Connect(t.Context()))
 	require.Equal(t, verPing, m.Ver())
 
 	away := &stanza.Presence{Show: stanza.ShowAway, Statuses: []stanza.Text{{Value: "lunch"}}}
@@ -165,12 +164,11 @@ func TestAnnounceNoPresence(t *testing.T) {
 	tr := transcript(t, `
 C: <presence id='{{p1}}'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='urn:example:app' ver='`+verReceipts+`'/></presence>
 `)
-	var m *caps.Tracker
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		m = caps.For(c)
-		m.SetNode("urn:example:app")
-		c.Announce("urn:xmpp:ping")
-	})
+	c := xmpptest.NewConn(t, alice, tr)
+	m := caps.For(c)
+	m.SetNode("urn:example:app")
+	c.Announce("urn:xmpp:ping")
+	require.NoError(t, c.Connect(t.Context()))
 	c.Announce("urn:xmpp:receipts")
 	p := &stanza.Presence{Extensions: []stanza.Node{{Name: xml.Name{Space: caps.NS, Local: "c"}, Attrs: []xml.Attr{{Name: xml.Name{Local: "ver"}, Value: "stale"}}}}}
 	require.NoError(t, c.Send(t.Context(), p))
@@ -388,29 +386,29 @@ S: <message from='bob@localhost/b' id='m4'/>
 				close(done)
 			}
 		}
-		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			m := caps.For(c)
-			c.Announce("urn:xmpp:ping")
-			c.Intercept(func(st stanza.Stanza) { // after caps' interceptor
-				if p, ok := st.(*stanza.Presence); ok {
-					var e caps.Extension
-					_, _ = stanza.FindExtension(p.Extensions, &e)
-					record("presence " + e.Node + " " + e.Ver)
-				}
-			})
-			c.HandleMessage(nil, func(msg *stanza.Message) {
-				record("message " + msg.ID)
-				switch msg.ID {
-				case "m1":
-					c.Announce("urn:xmpp:receipts")
-				case "m3":
-					m.SetNode("urn:example:app")
-				default:
-					return
-				}
-				record(msg.ID + " done")
-			})
-		}, withInitialPresence)
+		c := xmpptest.NewConn(t, alice, tr, withInitialPresence)
+		m := caps.For(c)
+		c.Announce("urn:xmpp:ping")
+		c.Intercept(func(st stanza.Stanza) { // after caps' interceptor
+			if p, ok := st.(*stanza.Presence); ok {
+				var e caps.Extension
+				_, _ = stanza.FindExtension(p.Extensions, &e)
+				record("presence " + e.Node + " " + e.Ver)
+			}
+		})
+		c.HandleMessage(nil, func(msg *stanza.Message) {
+			record("message " + msg.ID)
+			switch msg.ID {
+			case "m1":
+				c.Announce("urn:xmpp:receipts")
+			case "m3":
+				m.SetNode("urn:example:app")
+			default:
+				return
+			}
+			record(msg.ID + " done")
+		})
+		require.NoError(t, c.Connect(t.Context()))
 		select {
 		case <-done:
 		case <-time.After(xmpptest.ReplayTimeout):

@@ -66,38 +66,38 @@ func start(t *testing.T, script string) *harness {
 func startFunc(t *testing.T, script string, setup func(*harness)) *harness {
 	t.Helper()
 	h := &harness{done: make(chan struct{})}
-	h.c = xmpptest.ConnectFunc(t, alice, transcript(t, t.Name(), script), func(c *xmpp.Conn) {
-		h.c = c
-		h.m = chat.For(c)
-		h.m.OnChat(func(e chat.NewChat) {
-			h.record(&h.created, "%s local=%t", e.Chat.JID(), e.Local)
-		})
-		h.m.OnOutgoing(func(e chat.Outgoing) {
-			h.record(&h.outgoing, "%s -> %s: %s", e.Chat.JID(), e.Message.To, e.Message.Body(""))
-		})
-		h.m.OnMessage(func(e chat.Incoming) {
-			h.record(&h.incoming, "%s <- %s: %s", e.Chat.JID(), e.Message.From, e.Message.Body(""))
-			// "ping" asks for an answer through the chat.
-			if body := e.Message.Body(""); strings.HasPrefix(body, "ping") {
-				_, err := e.Chat.Send(context.Background(), "pong")
-				assert.NoError(t, err)
-			}
-		})
-		c.HandleMessage(stanza.From(ctl), func(msg *stanza.Message) {
-			cmd := strings.SplitN(msg.Body(""), " ", 3)
-			switch cmd[0] {
-			case "send":
-				ch := h.m.Chat(jid.MustParse(cmd[1]))
-				_, err := ch.Send(context.Background(), cmd[2])
-				assert.NoError(t, err)
-			case "done":
-				close(h.done)
-			}
-		})
-		if setup != nil {
-			setup(h)
+	c := xmpptest.NewConn(t, alice, transcript(t, t.Name(), script))
+	h.c = c
+	h.m = chat.For(c)
+	h.m.OnChat(func(e chat.NewChat) {
+		h.record(&h.created, "%s local=%t", e.Chat.JID(), e.Local)
+	})
+	h.m.OnOutgoing(func(e chat.Outgoing) {
+		h.record(&h.outgoing, "%s -> %s: %s", e.Chat.JID(), e.Message.To, e.Message.Body(""))
+	})
+	h.m.OnMessage(func(e chat.Incoming) {
+		h.record(&h.incoming, "%s <- %s: %s", e.Chat.JID(), e.Message.From, e.Message.Body(""))
+		// "ping" asks for an answer through the chat.
+		if body := e.Message.Body(""); strings.HasPrefix(body, "ping") {
+			_, err := e.Chat.Send(context.Background(), "pong")
+			assert.NoError(t, err)
 		}
 	})
+	c.HandleMessage(stanza.From(ctl), func(msg *stanza.Message) {
+		cmd := strings.SplitN(msg.Body(""), " ", 3)
+		switch cmd[0] {
+		case "send":
+			ch := h.m.Chat(jid.MustParse(cmd[1]))
+			_, err := ch.Send(context.Background(), cmd[2])
+			assert.NoError(t, err)
+		case "done":
+			close(h.done)
+		}
+	})
+	if setup != nil {
+		setup(h)
+	}
+	require.NoError(t, c.Connect(t.Context()))
 	return h
 }
 

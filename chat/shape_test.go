@@ -76,23 +76,23 @@ S: <message from='ctl@localhost/x' type='headline'><body>close</body></message>
 S: <message from='bob@localhost/b' type='chat'><body>two</body></message>
 S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 `)
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		for _, who := range []string{"first", "second"} {
-			cs := chat.For(c)
-			cs.OnChat(func(e chat.NewChat) { log.add("%s: new %s", who, e.Chat.JID()) })
-			cs.OnMessage(func(e chat.Incoming) { log.add("%s: %s", who, e.Message.Body("")) })
+	c := xmpptest.NewConn(t, alice, tr)
+	for _, who := range []string{"first", "second"} {
+		cs := chat.For(c)
+		cs.OnChat(func(e chat.NewChat) { log.add("%s: new %s", who, e.Chat.JID()) })
+		cs.OnMessage(func(e chat.Incoming) { log.add("%s: %s", who, e.Message.Body("")) })
+	}
+	c.HandleMessage(stanza.From(ctl), func(m *stanza.Message) {
+		switch m.Body("") {
+		case "close":
+			chat.For(c).Close()
+			chat.For(c).OnMessage(func(e chat.Incoming) { log.add("fresh: %s", e.Message.Body("")) })
+			close(closed)
+		case "done":
+			close(finished)
 		}
-		c.HandleMessage(stanza.From(ctl), func(m *stanza.Message) {
-			switch m.Body("") {
-			case "close":
-				chat.For(c).Close()
-				chat.For(c).OnMessage(func(e chat.Incoming) { log.add("fresh: %s", e.Message.Body("")) })
-				close(closed)
-			case "done":
-				close(finished)
-			}
-		})
 	})
+	require.NoError(t, c.Connect(t.Context()))
 	waitFor(t, closed, "close")
 	waitFor(t, finished, "done")
 	assert.Equal(t, []string{
@@ -125,34 +125,34 @@ S: <message from='bob@localhost/b' type='chat'><body>ping</body></message>
 C: <message id='{{*}}' to='bob@localhost/b' type='chat'><body>pong</body><thread>{{th}}</thread></message>
 S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 `)
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		cs := chat.For(c)
-		for _, kind := range []string{"chat", "message", "outgoing"} {
-			var removes []func()
-			for _, name := range []string{"a", "b", "c"} {
-				record := func() { log.add("%s %s", kind, name) }
-				switch kind {
-				case "chat":
-					removes = append(removes, cs.OnChat(func(chat.NewChat) { record() }))
-				case "message":
-					removes = append(removes, cs.OnMessage(func(chat.Incoming) { record() }))
-				case "outgoing":
-					removes = append(removes, cs.OnOutgoing(func(chat.Outgoing) { record() }))
-				}
+	c := xmpptest.NewConn(t, alice, tr)
+	cs := chat.For(c)
+	for _, kind := range []string{"chat", "message", "outgoing"} {
+		var removes []func()
+		for _, name := range []string{"a", "b", "c"} {
+			record := func() { log.add("%s %s", kind, name) }
+			switch kind {
+			case "chat":
+				removes = append(removes, cs.OnChat(func(chat.NewChat) { record() }))
+			case "message":
+				removes = append(removes, cs.OnMessage(func(chat.Incoming) { record() }))
+			case "outgoing":
+				removes = append(removes, cs.OnOutgoing(func(chat.Outgoing) { record() }))
 			}
-			removes[1]()
-			removes[1]()
 		}
-		// One func registered twice: removing one registration leaves the other.
-		twice := func(chat.Incoming) { log.add("twice") }
-		cs.OnMessage(twice)
-		cs.OnMessage(twice)()
-		cs.OnMessage(func(e chat.Incoming) {
-			_, err := e.Chat.Send(context.Background(), "pong")
-			assert.NoError(t, err)
-		})
-		c.HandleMessage(stanza.From(ctl), func(*stanza.Message) { close(finished) })
+		removes[1]()
+		removes[1]()
+	}
+	// One func registered twice: removing one registration leaves the other.
+	twice := func(chat.Incoming) { log.add("twice") }
+	cs.OnMessage(twice)
+	cs.OnMessage(twice)()
+	cs.OnMessage(func(e chat.Incoming) {
+		_, err := e.Chat.Send(context.Background(), "pong")
+		assert.NoError(t, err)
 	})
+	c.HandleMessage(stanza.From(ctl), func(*stanza.Message) { close(finished) })
+	require.NoError(t, c.Connect(t.Context()))
 	waitFor(t, finished, "done")
 	assert.Equal(t, []string{
 		"chat a", "chat c",
@@ -178,23 +178,23 @@ S: <message from='bob@localhost/b' type='headline'><body>news</body></message>
 S: <message from='bob@localhost/b' type='chat'><body>three</body></message>
 S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 `)
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		c.HandleMessage(nil, func(m *stanza.Message) { log.add("before %s", m.Body("")) })
-		c.HandlePresence(nil, func(p *stanza.Presence) { log.add("presence %s", p.From) })
-		cs := chat.For(c)
-		cs.OnChat(func(e chat.NewChat) { log.add("new %s local=%t", e.Chat.JID(), e.Local) })
-		cs.OnMessage(func(e chat.Incoming) { log.add("incoming %s", e.Message.Body("")) })
-		c.HandleMessage(nil, func(m *stanza.Message) {
-			log.add("after %s", m.Body(""))
-			switch m.Body("") {
-			case "start carol":
-				_, err := cs.Chat(carol).Send(context.Background(), "hello")
-				assert.NoError(t, err)
-			case "done":
-				close(finished)
-			}
-		})
+	c := xmpptest.NewConn(t, alice, tr)
+	c.HandleMessage(nil, func(m *stanza.Message) { log.add("before %s", m.Body("")) })
+	c.HandlePresence(nil, func(p *stanza.Presence) { log.add("presence %s", p.From) })
+	cs := chat.For(c)
+	cs.OnChat(func(e chat.NewChat) { log.add("new %s local=%t", e.Chat.JID(), e.Local) })
+	cs.OnMessage(func(e chat.Incoming) { log.add("incoming %s", e.Message.Body("")) })
+	c.HandleMessage(nil, func(m *stanza.Message) {
+		log.add("after %s", m.Body(""))
+		switch m.Body("") {
+		case "start carol":
+			_, err := cs.Chat(carol).Send(context.Background(), "hello")
+			assert.NoError(t, err)
+		case "done":
+			close(finished)
+		}
 	})
+	require.NoError(t, c.Connect(t.Context()))
 	waitFor(t, finished, "done")
 	assert.Equal(t, []string{
 		"presence bob@localhost/b",
@@ -283,17 +283,16 @@ S: <message from='bob@localhost/b'><received xmlns='urn:xmpp:receipts' id='{{m1}
 C: <message id='{{m2}}' to='bob@localhost/b' type='chat'><body>again</body><thread>{{th}}</thread></message>
 S: <message from='bob@localhost/b'><received xmlns='urn:xmpp:receipts' id='{{m2}}'/></message>
 `)
-	var cs *chat.Chats
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		cs = chat.For(c)
-		c.HandleMessage(nil, func(m *stanza.Message) {
-			for _, n := range m.Extensions {
-				if n.Name.Space == "urn:xmpp:receipts" && n.Name.Local == "received" {
-					receipts <- n.Attr("id")
-				}
+	c := xmpptest.NewConn(t, alice, tr)
+	cs := chat.For(c)
+	c.HandleMessage(nil, func(m *stanza.Message) {
+		for _, n := range m.Extensions {
+			if n.Name.Space == "urn:xmpp:receipts" && n.Name.Local == "received" {
+				receipts <- n.Attr("id")
 			}
-		})
+		}
 	})
+	require.NoError(t, c.Connect(t.Context()))
 	ch := cs.Chat(bobB)
 	id, err := ch.Send(t.Context(), "hi")
 	require.NoError(t, err)

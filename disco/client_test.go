@@ -67,24 +67,24 @@ S: <iq type='get' id='i8' from='bob@localhost/b'><query xmlns='http://jabber.org
 C: <iq type='error' id='i8' to='bob@localhost/b'><error type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `)
 	commands := "http://jabber.org/protocol/commands"
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		d := disco.For(c)
-		c.Announce("urn:xmpp:ping")
-		d.AddItem(disco.Item{JID: alice, Node: commands, Name: "Commands"})
-		d.HandleNode(commands, disco.NodeHandler{
-			Info: func(_ context.Context, iq *stanza.IQ) (*disco.Info, error) {
-				assert.Equal(t, "bob@localhost/b", iq.From.String())
-				return &disco.Info{Identities: []disco.Identity{{Category: "automation", Type: "command-list"}}}, nil
-			},
-			Items: func(context.Context, *stanza.IQ) ([]disco.Item, error) {
-				return []disco.Item{{JID: alice, Node: "config", Name: "Configure"}}, nil
-			},
-		})
-		d.HandleNode("items-only", disco.NodeHandler{})
-		d.HandleNode("failing", disco.NodeHandler{Info: func(context.Context, *stanza.IQ) (*disco.Info, error) {
-			return nil, stanza.NewError(stanza.Auth, stanza.Forbidden)
-		}})
+	c := xmpptest.NewConn(t, alice, tr)
+	d := disco.For(c)
+	c.Announce("urn:xmpp:ping")
+	d.AddItem(disco.Item{JID: alice, Node: commands, Name: "Commands"})
+	d.HandleNode(commands, disco.NodeHandler{
+		Info: func(_ context.Context, iq *stanza.IQ) (*disco.Info, error) {
+			assert.Equal(t, "bob@localhost/b", iq.From.String())
+			return &disco.Info{Identities: []disco.Identity{{Category: "automation", Type: "command-list"}}}, nil
+		},
+		Items: func(context.Context, *stanza.IQ) ([]disco.Item, error) {
+			return []disco.Item{{JID: alice, Node: "config", Name: "Configure"}}, nil
+		},
 	})
+	d.HandleNode("items-only", disco.NodeHandler{})
+	d.HandleNode("failing", disco.NodeHandler{Info: func(context.Context, *stanza.IQ) (*disco.Info, error) {
+		return nil, stanza.NewError(stanza.Auth, stanza.Forbidden)
+	}})
+	require.NoError(t, c.Connect(ctxT(t)))
 }
 
 // TestAnswerChanges: features withdrawn, forms added and removed, and a
@@ -120,13 +120,12 @@ S: <iq type='get' id='i3' from='bob@localhost/b'><query xmlns='http://jabber.org
 C: <iq type='error' id='i3' to='bob@localhost/b'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 S: <iq type='result' id='{{sync2}}'/>
 `)
-		var d *disco.Client
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			d = disco.For(c)
-			d.SetIdentities(
-				disco.Identity{Category: "client", Type: "phone", Name: "Téléphone", Lang: "fr"},
-				disco.Identity{Category: "client", Type: "phone", Name: "Phone", Lang: "en"})
-		})
+		c := xmpptest.NewConn(t, alice, tr)
+		d := disco.For(c)
+		d.SetIdentities(
+			disco.Identity{Category: "client", Type: "phone", Name: "Téléphone", Lang: "fr"},
+			disco.Identity{Category: "client", Type: "phone", Name: "Phone", Lang: "en"})
+		require.NoError(t, c.Connect(ctxT(t)))
 		changes := 0
 		d.OnChange(func() { changes++ })
 		withdraw := c.Announce("urn:xmpp:receipts")
@@ -263,22 +262,22 @@ S: <message from='bob@localhost/b' id='m3'><body>3</body></message>
 				close(done)
 			}
 		}
-		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			d := disco.For(c)
-			d.OnChange(func() { record("change " + strings.Join(d.OwnInfo().Features[2:], ",")) })
-			c.HandleMessage(nil, func(m *stanza.Message) {
-				record("message " + m.ID)
-				if m.ID == "m1" {
-					c.Announce("urn:example:one")
-					assert.NoError(t, c.Send(t.Context(), m.Reply("ok")))
-					record("m1 done")
-				}
-				if m.ID == "m3" {
-					c.Dispatch(func() { record("queued") })
-					d.AddForm(dataform.New(dataform.TypeResult, "urn:example:form"))
-				}
-			})
+		c := xmpptest.NewConn(t, alice, tr)
+		d := disco.For(c)
+		d.OnChange(func() { record("change " + strings.Join(d.OwnInfo().Features[2:], ",")) })
+		c.HandleMessage(nil, func(m *stanza.Message) {
+			record("message " + m.ID)
+			if m.ID == "m1" {
+				c.Announce("urn:example:one")
+				assert.NoError(t, c.Send(t.Context(), m.Reply("ok")))
+				record("m1 done")
+			}
+			if m.ID == "m3" {
+				c.Dispatch(func() { record("queued") })
+				d.AddForm(dataform.New(dataform.TypeResult, "urn:example:form"))
+			}
 		})
+		require.NoError(t, c.Connect(ctxT(t)))
 		select {
 		case <-done:
 		case <-time.After(xmpptest.ReplayTimeout):
@@ -323,8 +322,9 @@ S: <iq type='result' id='{{q5}}' from='bob@localhost/b'><query xmlns='http://jab
 C: <iq type='get' id='{{q6}}' to='bob@localhost/b'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
 S: <iq type='result' id='{{q6}}' from='bob@localhost/b'/>
 `)
-	var d *disco.Client
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { d = disco.For(c) })
+	c := xmpptest.NewConn(t, alice, tr)
+	d := disco.For(c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	server := jid.MustParse("localhost")
 	info, err := d.Info(ctxT(t), server, "")
 	require.NoError(t, err)

@@ -17,7 +17,8 @@ import (
 // connectDisco logs hag in to a server playing script.
 func connectDisco(t *testing.T, name, script string) *xmpp.Conn {
 	t.Helper()
-	c := xmpptest.Connect(t, hag, transcript(t, name, script+end))
+	c := xmpptest.NewConn(t, hag, transcript(t, name, script+end))
+	require.NoError(t, c.Connect(ctxT(t)))
 	t.Cleanup(func() {
 		end := &stanza.Message{}
 		end.To, end.ID = jid.MustParse("shakespeare.lit"), "end"

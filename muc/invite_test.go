@@ -18,13 +18,12 @@ import (
 // listeners for what the server sends first.
 func connectClient(t *testing.T, name, script string, setup func(*muc.Client)) *muc.Client {
 	t.Helper()
-	var m *muc.Client
-	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), func(c *xmpp.Conn) {
-		m = muc.For(c)
-		if setup != nil {
-			setup(m)
-		}
-	})
+	c := xmpptest.NewConn(t, hag, transcript(t, name, script+end))
+	m := muc.For(c)
+	if setup != nil {
+		setup(m)
+	}
+	require.NoError(t, c.Connect(ctxT(t)))
 	t.Cleanup(func() {
 		end := &stanza.Message{}
 		end.To, end.ID = jid.MustParse("shakespeare.lit"), "end"

@@ -39,40 +39,35 @@ S: <iq type='result' id='{{bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind
 func TestRejoinOnDispatcher(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &heard{}
-		var room *muc.Room
 		rejoined := make(chan error, 1)
 		second := transcript(t, "rejoin-second", relogin+
 			strings.Replace(enter, "<x xmlns='http://jabber.org/protocol/muc'/>",
 				"<x xmlns='http://jabber.org/protocol/muc'><history since='{{*}}'/></x>", 1)+marker)
-		var heardAll <-chan struct{}
-		xmpptest.ConnectWith(t, hag, transcript(t, "rejoin-first", enter), xmpptest.Login{
-			Before: func(c *xmpp.Conn) {
-				m := muc.For(c)
-				room = m.Room(coven)
-				m.OnRejoin(func(e muc.Rejoin) {
-					assert.Same(t, room, e.Room)
-					assert.True(t, room.Joined())
-					assert.Len(t, room.Occupants(), 3, "the occupants before the user's own presence")
-					h.note("rejoined %v", e.Err)
-					rejoined <- e.Err
-				})
-				heardAll = listenAll(h, c, room)
-			},
-			Config: []func(*xmpp.Config){func(cfg *xmpp.Config) {
-				first, dials := cfg.Dialer, 0
-				cfg.Dialer = dialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
-					dials++
-					switch dials {
-					case 1:
-						return first.DialContext(ctx, network, addr)
-					case 2:
-						return xmpptest.Script(t, second), nil
-					}
-					return nil, errors.New("test: no third session")
-				})
-				cfg.Reconnect = xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)}
-			}},
+		c := xmpptest.NewConn(t, hag, transcript(t, "rejoin-first", enter), func(cfg *xmpp.Config) {
+			first, dials := cfg.Dialer, 0
+			cfg.Dialer = dialer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials++
+				switch dials {
+				case 1:
+					return first.DialContext(ctx, network, addr)
+				case 2:
+					return xmpptest.Script(t, second), nil
+				}
+				return nil, errors.New("test: no third session")
+			})
+			cfg.Reconnect = xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)}
 		})
+		m := muc.For(c)
+		room := m.Room(coven)
+		m.OnRejoin(func(e muc.Rejoin) {
+			assert.Same(t, room, e.Room)
+			assert.True(t, room.Joined())
+			assert.Len(t, room.Occupants(), 3, "the occupants before the user's own presence")
+			h.note("rejoined %v", e.Err)
+			rejoined <- e.Err
+		})
+		heardAll := listenAll(h, c, room)
+		require.NoError(t, c.Connect(ctxT(t)))
 		subjects := make(chan muc.SubjectChange, 2)
 		room.OnSubject(func(e muc.SubjectChange) { subjects <- e })
 		require.NoError(t, room.Join(ctxT(t), "thirdwitch", muc.JoinConfig{}))

@@ -81,9 +81,11 @@ import (
 // attached what the test needs to the connection.
 func connectWith(t *testing.T, name, script string, setup func(*xmpp.Conn)) *xmpp.Conn {
 	t.Helper()
-	c := xmpptest.ConnectFunc(t, hag, transcript(t, name, script+end), setup)
+	c := xmpptest.NewConn(t, hag, transcript(t, name, script+end))
+	setup(c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	t.Cleanup(func() {
-		// Registered after ConnectFunc's, so it runs first.
+		// Registered after NewConn's, so it runs first.
 		end := &stanza.Message{}
 		end.To, end.ID = jid.MustParse("shakespeare.lit"), "end"
 		assert.NoError(t, c.Send(context.Background(), end))

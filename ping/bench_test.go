@@ -7,7 +7,6 @@ import (
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/ping"
-	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
 )
 
@@ -26,7 +25,11 @@ func BenchmarkAnswer(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	c := xmpptest.ConnectFunc(b, jid.MustParse("alice@localhost/phone"), tr, func(c *xmpp.Conn) { ping.For(c) })
+	c := xmpptest.NewConn(b, jid.MustParse("alice@localhost/phone"), tr)
+	ping.For(c)
+	if err := c.Connect(b.Context()); err != nil {
+		b.Fatal(err)
+	}
 	<-c.Done() // the server closes the stream at the end of the script
 }
 
@@ -42,9 +45,12 @@ func BenchmarkPing(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var p *ping.Pinger
-	xmpptest.ConnectFunc(b, jid.MustParse("alice@localhost/phone"), tr, func(c *xmpp.Conn) { p = ping.For(c) })
+	c := xmpptest.NewConn(b, jid.MustParse("alice@localhost/phone"), tr)
+	p := ping.For(c)
 	ctx := b.Context()
+	if err := c.Connect(ctx); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

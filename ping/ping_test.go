@@ -140,9 +140,9 @@ S: <iq from="oatest.dgcb.com.cn" id="553-595" to="8049a646c63e65e8@oatest.dgcb.c
    </iq>
 C: <iq id='553-595' to='oatest.dgcb.com.cn' type='result'></iq>
 `)
-	c := xmpptest.ConnectFunc(t, jid.MustParse("8049a646c63e65e8@oatest.dgcb.com.cn/phone"), tr, func(c *xmpp.Conn) {
-		ping.For(c)
-	})
+	c := xmpptest.NewConn(t, jid.MustParse("8049a646c63e65e8@oatest.dgcb.com.cn/phone"), tr)
+	ping.For(c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	assert.Contains(t, c.Announced(), ping.NS)
 }
 
@@ -154,7 +154,9 @@ func TestAnswerAnyone(t *testing.T) {
 S: <iq from="bob@localhost/desk" id="e2e1" to="alice@localhost/phone" type="get"><ping xmlns="urn:xmpp:ping"/></iq>
 C: <iq id='e2e1' to='bob@localhost/desk' type='result'/>
 `)
-		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { ping.For(c) })
+		c := xmpptest.NewConn(t, alice, tr)
+		ping.For(c)
+		require.NoError(t, c.Connect(ctxT(t)))
 	})
 }
 
@@ -169,13 +171,12 @@ S: <message from="localhost" id="m1"><body>now</body></message>
 S: <iq from="localhost" id="s2c2" type="get"><ping xmlns="urn:xmpp:ping"/></iq>
 C: <iq id='s2c2' to='localhost' type='error'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `)
-	var p *ping.Pinger
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		p = ping.For(c)
-		// Listeners run in arrival order: the first ping is answered
-		// before the message comes, the second after Close.
-		c.HandleMessage(nil, func(*stanza.Message) { p.Close() })
-	})
+	c := xmpptest.NewConn(t, alice, tr)
+	p := ping.For(c)
+	// Listeners run in arrival order: the first ping is answered before
+	// the message comes, the second after Close.
+	c.HandleMessage(nil, func(*stanza.Message) { p.Close() })
+	require.NoError(t, c.Connect(ctxT(t)))
 	<-c.Done() // the script ended: everything was answered as written
 	assert.NotContains(t, c.Announced(), ping.NS)
 	p.Close() // twice is fine
@@ -210,8 +211,9 @@ S: <iq type='result' id='{{p3}}' from='bob@localhost/desk' to='alice@localhost/p
 C: <iq type='get' id='{{p4}}' to='bob@localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{p4}}' from='bob@localhost' to='alice@localhost/phone'/>
 `)
-	var p *ping.Pinger
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) })
+	c := xmpptest.NewConn(t, alice, tr)
+	p := ping.For(c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	for _, to := range []string{"", "localhost", "bob@localhost/desk", "bob@localhost"} {
 		var j jid.JID
 		if to != "" {
@@ -275,8 +277,9 @@ S: <iq type='error' id='{{p}}' from='`+tt.to+`' to='alice@localhost/phone'>
      <error type='cancel'><`+string(tt.cond)+` xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </iq>
 `)
-			var p *ping.Pinger
-			xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) })
+			c := xmpptest.NewConn(t, alice, tr)
+			p := ping.For(c)
+			require.NoError(t, c.Connect(ctxT(t)))
 			rtt, err := p.Ping(ctxT(t), jid.MustParse(tt.to))
 			require.ErrorIs(t, err, &stanza.Error{Condition: tt.cond})
 			var se *stanza.Error
@@ -299,8 +302,9 @@ S: <iq type='error' id='{{p}}' from='bob@localhost/desk' to='alice@localhost/pho
      <error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>
    </iq>
 `)
-	var p *ping.Pinger
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) })
+	c := xmpptest.NewConn(t, alice, tr)
+	p := ping.For(c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	_, err := p.Ping(ctxT(t), jid.MustParse("bob@localhost/desk"))
 	require.ErrorIs(t, err, &stanza.Error{Condition: stanza.ServiceUnavailable}, "the spoofed results were taken")
 }
@@ -311,8 +315,9 @@ func TestPingNoReply(t *testing.T) {
 	tr := transcript(t, `
 C: <iq type='get' id='{{p}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
-	var p *ping.Pinger
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { p = ping.For(c) }, silent)
+	c := xmpptest.NewConn(t, alice, tr, silent)
+	p := ping.For(c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	rtt, err := p.Ping(ctx, jid.JID{})
@@ -398,12 +403,12 @@ func pingsSent(c *xmpp.Conn, n int) <-chan struct{} {
 // with a Pinger set to interval before login and its failures collected;
 // nth closes when the Pinger has sent n pings.
 func periodic(t *testing.T, tr *xmpptest.Transcript, interval time.Duration, n int) (c *xmpp.Conn, p *ping.Pinger, f *failures, nth <-chan struct{}) {
-	c = xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		nth = pingsSent(c, n)
-		p = ping.For(c)
-		p.SetInterval(interval)
-		f = listen(p)
-	}, silent)
+	c = xmpptest.NewConn(t, alice, tr, silent)
+	nth = pingsSent(c, n)
+	p = ping.For(c)
+	p.SetInterval(interval)
+	f = listen(p)
+	require.NoError(t, c.Connect(ctxT(t)))
 	return c, p, f, nth
 }
 
@@ -415,22 +420,20 @@ func TestShape(t *testing.T) {
 		tr := transcript(t, `
 C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
-		var p *ping.Pinger
 		var heard record
-		var removeB func()
 		first := make(chan struct{})
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			p = ping.For(c)
-			assert.Same(t, p, ping.For(c))
-			assert.Panics(t, func() { p.OnFailure(nil) })
-			p.OnFailure(func(ping.Failure) { heard.add("a") })
-			removeB = p.OnFailure(func(ping.Failure) { heard.add("b") })
-			p.OnFailure(func(ping.Failure) { heard.add("c"); close(first); p.SetInterval(0) })
-			removeB()
-			removeB()
-			p.SetInterval(20 * time.Millisecond)
-			assert.Equal(t, 20*time.Millisecond, p.Interval())
-		}, silent)
+		c := xmpptest.NewConn(t, alice, tr, silent)
+		p := ping.For(c)
+		assert.Same(t, p, ping.For(c))
+		assert.Panics(t, func() { p.OnFailure(nil) })
+		p.OnFailure(func(ping.Failure) { heard.add("a") })
+		removeB := p.OnFailure(func(ping.Failure) { heard.add("b") })
+		p.OnFailure(func(ping.Failure) { heard.add("c"); close(first); p.SetInterval(0) })
+		removeB()
+		removeB()
+		p.SetInterval(20 * time.Millisecond)
+		assert.Equal(t, 20*time.Millisecond, p.Interval())
+		require.NoError(t, c.Connect(ctxT(t)))
 		await(t, first, "the failure")
 		synctest.Wait()
 		assert.Equal(t, []string{"a", "c"}, heard.get())
@@ -463,24 +466,22 @@ S: <message from='bob@localhost/desk' id='m3'><body>3</body></message>
 `)
 		release := make(chan struct{})
 		var heard record
-		var p *ping.Pinger
-		var second <-chan struct{}
-		xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			second = pingsSent(c, 2)
-			p = ping.For(c)
-			p.SetInterval(20 * time.Millisecond)
-			p.OnFailure(func(f ping.Failure) {
-				assert.ErrorIs(t, f.Err, context.DeadlineExceeded)
-				assert.Equal(t, jid.MustParse("localhost"), f.Server)
-				heard.add("failure")
-			})
-			c.HandleMessage(nil, func(m *stanza.Message) {
-				if m.ID == "m1" {
-					<-release
-				}
-				heard.add(m.ID)
-			})
-		}, silent)
+		c := xmpptest.NewConn(t, alice, tr, silent)
+		second := pingsSent(c, 2)
+		p := ping.For(c)
+		p.SetInterval(20 * time.Millisecond)
+		p.OnFailure(func(f ping.Failure) {
+			assert.ErrorIs(t, f.Err, context.DeadlineExceeded)
+			assert.Equal(t, jid.MustParse("localhost"), f.Server)
+			heard.add("failure")
+		})
+		c.HandleMessage(nil, func(m *stanza.Message) {
+			if m.ID == "m1" {
+				<-release
+			}
+			heard.add(m.ID)
+		})
+		require.NoError(t, c.Connect(ctxT(t)))
 		await(t, second, "the second ping")
 		synctest.Wait() // m3 is read and waits behind m1
 		assert.Empty(t, heard.get(), "the failure waits for the dispatcher")
@@ -539,12 +540,10 @@ S: <iq type='error' id='{{p3}}' from='localhost'><error type='wait'><remote-serv
 C: <iq type='get' id='{{p4}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{p4}}' from='localhost'/>
 `)
-		var p *ping.Pinger
-		var f *failures
-		c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-			p = ping.For(c)
-			f = listen(p)
-		})
+		c := xmpptest.NewConn(t, alice, tr)
+		p := ping.For(c)
+		f := listen(p)
+		require.NoError(t, c.Connect(ctxT(t)))
 		assert.False(t, ping.Armed(p), "off by default")
 		p.SetInterval(10 * time.Millisecond) // on a connected Pinger: at once
 		assert.True(t, ping.Armed(p))
@@ -593,7 +592,8 @@ C: <iq type='get' id='{{p1}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 S: <iq type='result' id='{{p1}}'/>
 C: <iq type='get' id='{{p2}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
 `)
-		c := xmpptest.Connect(t, alice, tr, silent)
+		c := xmpptest.NewConn(t, alice, tr, silent)
+		require.NoError(t, c.Connect(ctxT(t)))
 		second := pingsSent(c, 2)
 		p := ping.For(c)
 		f := listen(p)

@@ -82,13 +82,12 @@ C: <message id='m7' to='bob@localhost/b' type='chat'><body>once</body><request x
 C: <message id='m8' to='bob@localhost/b' type='chat'><body>ack</body><received xmlns='urn:xmpp:receipts' id='x'/></message>
 C: <message id='m9' to='bob@localhost/b' type='chat'><body>off</body></message>
 `)
-	var r *receipts.Tracker
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r = receipts.For(c)
-		assert.False(t, r.AutoRequest(), "off by default")
-		r.SetAutoRequest(true)
-		assert.True(t, r.AutoRequest())
-	})
+	c := xmpptest.NewConn(t, alice, tr)
+	r := receipts.For(c)
+	assert.False(t, r.AutoRequest(), "off by default")
+	r.SetAutoRequest(true)
+	assert.True(t, r.AutoRequest())
+	require.NoError(t, c.Connect(ctxT(t)))
 	m1 := chat(bob, "", "hi")
 	require.NoError(t, c.Send(ctxT(t), m1))
 	require.NotEmpty(t, m1.ID, "Send gave the id, and the request names it")
@@ -120,7 +119,9 @@ func TestAutoRequestOffByDefault(t *testing.T) {
 	tr := transcript(t, "auto-request-off", `
 C: <message id='m1' to='bob@localhost/b' type='chat'><body>hi</body></message>
 `)
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) { receipts.For(c) })
+	c := xmpptest.NewConn(t, alice, tr)
+	receipts.For(c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	require.NoError(t, c.Send(ctxT(t), chat(bob, "m1", "hi")))
 }
 
@@ -186,16 +187,15 @@ func TestAnswerModes(t *testing.T) {
 				if tc.roster {
 					script = rosterLoaded(items) + script
 				}
-				var answered <-chan struct{}
-				c := xmpptest.ConnectFunc(t, alice, transcript(t, tc.name, script), func(c *xmpp.Conn) {
-					if tc.roster {
-						attachRoster(c)
-					}
-					r := receipts.For(c)
-					assert.Equal(t, receipts.IfSubscribed, r.Mode(), "the default")
-					r.SetMode(tc.mode)
-					answered = onMarker(t, c)
-				})
+				c := xmpptest.NewConn(t, alice, transcript(t, tc.name, script))
+				if tc.roster {
+					attachRoster(c)
+				}
+				r := receipts.For(c)
+				assert.Equal(t, receipts.IfSubscribed, r.Mode(), "the default")
+				r.SetMode(tc.mode)
+				answered := onMarker(t, c)
+				require.NoError(t, c.Connect(ctxT(t)))
 				if tc.roster {
 					whenLoaded(t, c)
 				}
@@ -235,12 +235,11 @@ func TestIfSubscribed(t *testing.T) {
 C: <iq type='result' id='push1'/>
 ` + req("eve@localhost/e", "q-eve2") + ack("eve@localhost/e", "q-eve2") +
 			marker + markerReply
-		var answered <-chan struct{}
-		c := xmpptest.ConnectFunc(t, alice, transcript(t, "if-subscribed", script), func(c *xmpp.Conn) {
-			attachRoster(c)
-			receipts.For(c)
-			answered = onMarker(t, c)
-		})
+		c := xmpptest.NewConn(t, alice, transcript(t, "if-subscribed", script))
+		attachRoster(c)
+		receipts.For(c)
+		answered := onMarker(t, c)
+		require.NoError(t, c.Connect(ctxT(t)))
 		whenLoaded(t, c)
 		<-answered
 	})
@@ -253,13 +252,13 @@ S: <message from='bob@localhost/b' id='q1' type='chat'><body>1</body><request xm
 C: <message id='{{*}}' to='bob@localhost/b' type='chat'><received xmlns='urn:xmpp:receipts' id='q1'/></message>
 S: <message from='bob@localhost/b' id='q2' type='chat'><body>2</body><request xmlns='urn:xmpp:receipts'/></message>
 `+marker+markerReply)
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r := receipts.For(c)
-		r.SetMode(receipts.Always)
-		assert.Equal(t, receipts.Always, r.Mode())
-		c.HandleMessage(stanza.WithID("q1"), func(*stanza.Message) { r.SetMode(receipts.Never) })
-		onMarker(t, c)
-	})
+	c := xmpptest.NewConn(t, alice, tr)
+	r := receipts.For(c)
+	r.SetMode(receipts.Always)
+	assert.Equal(t, receipts.Always, r.Mode())
+	c.HandleMessage(stanza.WithID("q1"), func(*stanza.Message) { r.SetMode(receipts.Never) })
+	onMarker(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 }
 
 // TestNotAnswered: requests that no mode answers: in a groupchat or error
@@ -277,9 +276,9 @@ S: <message from='alice@localhost' id='c1' type='chat'><sent xmlns='urn:xmpp:car
 S: <message from='bob@localhost/b' id='n1'><body>normal</body><request xmlns='urn:xmpp:receipts'/></message>
 C: <message id='{{*}}' to='bob@localhost/b'><received xmlns='urn:xmpp:receipts' id='n1'/></message>
 `)
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		receipts.For(c).SetMode(receipts.Always)
-	})
+	c := xmpptest.NewConn(t, alice, tr)
+	receipts.For(c).SetMode(receipts.Always)
+	require.NoError(t, c.Connect(ctxT(t)))
 }
 
 // receiptSeen is one call of an OnReceipt listener.
@@ -321,18 +320,15 @@ S: <message from="903e652d2334628a@oatest.dgcb.com.cn/phone" to="alice@localhost
 S: <message from='room@conference.localhost/bob' id='r3' type='groupchat'><received xmlns='urn:xmpp:receipts' id='m3'/></message>
 S: <message from='bob@localhost/b' id='r4' type='chat'><received xmlns='urn:xmpp:receipts' id='m4'/></message>
 `)
-	var all, first <-chan receiptSeen
-	var removeFirst func()
-	xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r := receipts.For(c)
-		ch := make(chan receiptSeen, 16)
-		removeFirst = r.OnReceipt(func(e receipts.Receipt) {
-			ch <- receiptSeen{e.From, e.ID}
-		})
-		first = ch
-		all = collect(t, r)
-		c.HandleMessage(stanza.WithID("r3"), func(*stanza.Message) { removeFirst() })
+	c := xmpptest.NewConn(t, alice, tr)
+	r := receipts.For(c)
+	first := make(chan receiptSeen, 16)
+	removeFirst := r.OnReceipt(func(e receipts.Receipt) {
+		first <- receiptSeen{e.From, e.ID}
 	})
+	all := collect(t, r)
+	c.HandleMessage(stanza.WithID("r3"), func(*stanza.Message) { removeFirst() })
+	require.NoError(t, c.Connect(ctxT(t)))
 	assert.Equal(t, receiptSeen{bob, "m1"}, next(t, all))
 	assert.Equal(t, receiptSeen{jid.MustParse("903e652d2334628a@oatest.dgcb.com.cn/phone"), "nCRIE-44"}, next(t, all))
 	assert.Equal(t, receiptSeen{jid.MustParse("room@conference.localhost/bob"), "m3"}, next(t, all))
@@ -370,14 +366,13 @@ S: <message from="8049a646c63e65e8@oatest.dgcb.com.cn" id="nCRIE-44mutisingle" t
 S: <message from='903e652d2334628a@oatest.dgcb.com.cn/phone' id='marker' type='chat'><body>marker</body></message>
 C: <message id='reply-marker' to='903e652d2334628a@oatest.dgcb.com.cn/phone' type='chat'><body>marker</body><request xmlns='urn:xmpp:receipts'/></message>
 `)
-	var got <-chan receiptSeen
-	c := xmpptest.ConnectFunc(t, me, tr, func(c *xmpp.Conn) {
-		r := receipts.For(c)
-		r.SetAutoRequest(true)
-		r.SetMode(receipts.Always)
-		got = collect(t, r)
-		onMarker(t, c)
-	})
+	c := xmpptest.NewConn(t, me, tr)
+	r := receipts.For(c)
+	r.SetAutoRequest(true)
+	r.SetMode(receipts.Always)
+	got := collect(t, r)
+	onMarker(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	m := chat(peer, "nCRIE-44", "你好，我是包青天")
 	m.Thread.ID = "6828a752-cfae-4149-9d4d-c8fb83a17175"
 	require.NoError(t, c.Send(ctxT(t), m))
@@ -393,19 +388,17 @@ C: <message id='m1' to='bob@localhost/b' type='chat'><body>hi</body></message>
 S: <message from='bob@localhost/b' id='q1' type='chat'><body>1</body><request xmlns='urn:xmpp:receipts'/></message>
 S: <message from='bob@localhost/b' id='r1' type='chat'><received xmlns='urn:xmpp:receipts' id='m0'/></message>
 `+marker+markerReply)
-	var got <-chan receiptSeen
-	var answered <-chan struct{}
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		r := receipts.For(c)
-		r.SetMode(receipts.Always)
-		r.SetAutoRequest(true)
-		got = collect(t, r)
-		answered = onMarker(t, c)
-		assert.Contains(t, c.Announced(), receipts.NS)
-		r.Close()
-		r.Close()
-		assert.NotContains(t, c.Announced(), receipts.NS)
-	})
+	c := xmpptest.NewConn(t, alice, tr)
+	r := receipts.For(c)
+	r.SetMode(receipts.Always)
+	r.SetAutoRequest(true)
+	got := collect(t, r)
+	answered := onMarker(t, c)
+	assert.Contains(t, c.Announced(), receipts.NS)
+	r.Close()
+	r.Close()
+	assert.NotContains(t, c.Announced(), receipts.NS)
+	require.NoError(t, c.Connect(ctxT(t)))
 	require.NoError(t, c.Send(ctxT(t), chat(bob, "m1", "hi")))
 	select {
 	case <-answered: // listeners run in order: r1 was delivered before
@@ -440,21 +433,19 @@ S: <message from='bob@localhost/b' id='r2' type='chat'><received xmlns='urn:xmpp
 	var mu sync.Mutex
 	var heard []string
 	hear := func(s string) { mu.Lock(); heard = append(heard, s); mu.Unlock() }
-	var answered <-chan struct{}
-	var r *receipts.Tracker
-	c := xmpptest.ConnectFunc(t, alice, tr, func(c *xmpp.Conn) {
-		c.HandleMessage(nil, func(m *stanza.Message) { hear("before " + m.ID) })
-		r = receipts.For(c)
-		assert.Same(t, r, receipts.For(c))
-		assert.Panics(t, func() { r.OnReceipt(nil) })
-		r.OnReceipt(func(e receipts.Receipt) { hear("a " + e.ID) })
-		removeB := r.OnReceipt(func(e receipts.Receipt) { hear("b " + e.ID) })
-		r.OnReceipt(func(e receipts.Receipt) { hear("c " + e.ID) })
-		removeB()
-		removeB()
-		c.HandleMessage(nil, func(m *stanza.Message) { hear("after " + m.ID) })
-		answered = onMarker(t, c)
-	})
+	c := xmpptest.NewConn(t, alice, tr)
+	c.HandleMessage(nil, func(m *stanza.Message) { hear("before " + m.ID) })
+	r := receipts.For(c)
+	assert.Same(t, r, receipts.For(c))
+	assert.Panics(t, func() { r.OnReceipt(nil) })
+	r.OnReceipt(func(e receipts.Receipt) { hear("a " + e.ID) })
+	removeB := r.OnReceipt(func(e receipts.Receipt) { hear("b " + e.ID) })
+	r.OnReceipt(func(e receipts.Receipt) { hear("c " + e.ID) })
+	removeB()
+	removeB()
+	c.HandleMessage(nil, func(m *stanza.Message) { hear("after " + m.ID) })
+	answered := onMarker(t, c)
+	require.NoError(t, c.Connect(ctxT(t)))
 	<-answered
 	mu.Lock()
 	assert.Equal(t, []string{

@@ -27,7 +27,7 @@ func TestLoadFromLoadedListener(t *testing.T) {
 	res := make(chan error, 1)
 	closed := make(chan struct{})
 	var calls atomic.Int32
-	connect(t, juliet, "", `
+	connect(t, juliet, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'/></iq>
 C: <iq type='get' id='{{again}}'><query xmlns='jabber:iq:roster'/></iq>
@@ -64,7 +64,7 @@ S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns
 func TestWaitLoadedEndsAtClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
-		connect(t, juliet, "", "", func(c *xmpp.Conn) { r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) }) })
+		connect(t, juliet, "", func(c *xmpp.Conn) { r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) }) })
 		done := make(chan error, 1)
 		go func() { done <- r.WaitLoaded(ctxT(t)) }()
 		synctest.Wait()
@@ -87,7 +87,8 @@ func TestPushWhileUnsyncedKeepsStoredVersion(t *testing.T) {
 		store := new(roster.MemoryStore)
 		require.NoError(t, store.Replace("v1", []roster.Entry{{JID: jid.MustParse("romeo@example.net"), Subscription: roster.SubscriptionBoth}}))
 		var r *roster.Roster
-		c := connect(t, juliet, versioning, `
+		c := connect(t, juliet, `
+S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver='v1'/></iq>
 S: <iq type='error' id='{{get}}' to='juliet@example.com/balcony'><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 `+marker+`
@@ -154,7 +155,8 @@ func TestStoreReplacesAfterSaveError(t *testing.T) {
 		store := new(failingStore)
 		var r *roster.Roster
 		failed := make(chan error, 1)
-		c := connect(t, juliet, versioning, `
+		c := connect(t, juliet, `
+S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver=''/></iq>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v1'><item jid='romeo@example.net' subscription='both'/></query></iq>
 `+marker+`
@@ -204,7 +206,7 @@ func TestListenerHoldsDispatcher(t *testing.T) {
 		}
 		release := make(chan struct{})
 		var seenByConn, heard atomic.Int64
-		connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
+		connect(t, juliet, fetch+steps.String(), func(c *xmpp.Conn) {
 			r := roster.For(c)
 			r.OnLoaded(func(roster.Loaded) {
 				m := &stanza.Message{}
@@ -241,7 +243,7 @@ func TestStrangerPresenceTrimmed(t *testing.T) {
 		steps.WriteString(marker)
 		var r *roster.Roster
 		var seen atomic.Int64
-		c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
+		c := connect(t, juliet, fetch+steps.String(), func(c *xmpp.Conn) {
 			r = roster.For(c)
 			c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
 		})
@@ -277,7 +279,7 @@ func TestStrangersBounded(t *testing.T) {
 		steps.WriteString(marker)
 		var r *roster.Roster
 		var seen atomic.Int64
-		c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
+		c := connect(t, juliet, fetch+steps.String(), func(c *xmpp.Conn) {
 			r = roster.For(c)
 			c.HandlePresence(nil, func(*stanza.Presence) { seen.Add(1) })
 		})

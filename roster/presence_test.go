@@ -55,7 +55,7 @@ func listenPresence(r *roster.Roster) *events {
 func TestPresenceBest(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
-	c := connect(t, juliet, "", fetch+marker+`
+	c := connect(t, juliet, fetch+marker+`
 S: <presence from='romeo@example.net/orchard' to='juliet@example.com/balcony'><show>away</show><priority>1</priority><status>walking</status></presence>
 `+marker+`
 S: <presence from='romeo@example.net/garden' to='juliet@example.com/balcony'><show>dnd</show><priority>5</priority></presence>
@@ -115,7 +115,7 @@ func TestPresenceShowOrder(t *testing.T) {
 	steps.WriteString(marker + "S: <presence from='romeo@example.net/r5'><show>chat</show></presence>\n" + marker)
 	var r *roster.Roster
 	var ev *events
-	c := connect(t, juliet, "", fetch+steps.String(), func(c *xmpp.Conn) {
+	c := connect(t, juliet, fetch+steps.String(), func(c *xmpp.Conn) {
 		r = roster.For(c)
 		ev = listenPresence(r)
 	})
@@ -149,7 +149,7 @@ func TestPresenceStreamEnd(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
 	closed := make(chan struct{})
-	c := connect(t, juliet, "", fetch+marker+`
+	c := connect(t, juliet, fetch+marker+`
 S: <presence from='romeo@example.net/orchard'/>
 S: <presence from='romeo@example.net/garden'><priority>3</priority></presence>
 S: <presence from='benvolio@example.net/street'/>
@@ -218,7 +218,7 @@ func TestPresenceStrangersBounded(t *testing.T) {
 	steps.WriteString(marker)
 	var r *roster.Roster
 	var ev *events
-	c := connect(t, juliet, "", fetch+marker+steps.String(), func(c *xmpp.Conn) {
+	c := connect(t, juliet, fetch+marker+steps.String(), func(c *xmpp.Conn) {
 		r = roster.For(c)
 		ev = listenPresence(r)
 	})
@@ -243,7 +243,7 @@ func TestPresenceStrangersBounded(t *testing.T) {
 // only the broadcast one becomes the connection's LastPresence.
 func TestSetPresence(t *testing.T) {
 	var r *roster.Roster
-	c := connect(t, juliet, "", `
+	c := connect(t, juliet, `
 C: <presence id='{{p1}}'><show>dnd</show><status>busy</status><priority>-1</priority></presence>
 C: <presence id='{{p2}}' to='romeo@example.net'/>
 C: <presence id='{{p3}}' to='room@muc.example.net/juliet'><show>away</show></presence>

@@ -23,16 +23,20 @@ import (
 
 var juliet = jid.MustParse("juliet@example.com/balcony")
 
-const versioning = "<ver xmlns='urn:xmpp:features:rosterver'/>"
-
-// connect logs account in to a scripted server that offers the extra
-// stream features after SASL (versioning, say) and then plays steps; before
-// runs on the Conn before it logs in.
-func connect(t *testing.T, account jid.JID, features, steps string, before func(*xmpp.Conn)) *xmpp.Conn {
+// connect logs account in to a scripted server that plays steps; before,
+// when not nil, first attaches what the test needs to the Conn. What the
+// server offers after authentication (roster versioning, say) is the
+// first step of steps, as xmpptest.NewConn reads it.
+func connect(t *testing.T, account jid.JID, steps string, before func(*xmpp.Conn)) *xmpp.Conn {
 	t.Helper()
 	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(steps))
 	require.NoError(t, err)
-	return xmpptest.ConnectWith(t, account, tr, xmpptest.Login{Features: features, Before: before})
+	c := xmpptest.NewConn(t, account, tr)
+	if before != nil {
+		before(c)
+	}
+	require.NoError(t, c.Connect(ctxT(t)))
+	return c
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -151,7 +155,7 @@ func sendMarker(t *testing.T, c *xmpp.Conn) {
 func TestFetch(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
-	connect(t, juliet, "", fetch, func(c *xmpp.Conn) {
+	connect(t, juliet, fetch, func(c *xmpp.Conn) {
 		r = roster.For(c)
 		ev = listen(r)
 	})
@@ -195,7 +199,7 @@ func TestPushes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
 		var ev *events
-		c := connect(t, juliet, "", fetch+marker+`
+		c := connect(t, juliet, fetch+marker+`
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver12'><item jid='nurse@example.com' name='Nurse' subscription='none'><group>Servants</group></item></query></iq>
 C: <iq type='result' id='push1'/>
 S: <iq type='set' id='push2' from='juliet@example.com' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver13'><item jid='romeo@example.net' name='Romeo Montague' subscription='both'><group>Friends</group><group>Lovers</group></item></query></iq>
@@ -242,7 +246,7 @@ C: <iq type='result' id='push5'/>
 func TestSpoofedPush(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
-	c := connect(t, juliet, "", fetch+marker+`
+	c := connect(t, juliet, fetch+marker+`
 S: <iq type='set' id='spoof1' from='romeo@example.net/orchard' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='eve@example.org' name='Eve' subscription='both'/></query></iq>
 C: <iq type='error' id='spoof1' to='romeo@example.net/orchard'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 S: <iq type='set' id='spoof2' from='romeo@example.net' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='romeo@example.net' subscription='remove'/></query></iq>
@@ -282,7 +286,7 @@ C: <iq type='result' id='ok'/>
 func TestSetAndRemove(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
-		connect(t, juliet, "", `
+		connect(t, juliet, `
 C: <iq type='set' id='{{add}}'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' name='Nurse'><group>Servants</group></item></query></iq>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' name='Nurse' subscription='none'><group>Servants</group></item></query></iq>
 C: <iq type='result' id='push1'/>
@@ -351,7 +355,8 @@ func TestVersionedNoChanges(t *testing.T) {
 	counting := &countingStore{Store: store}
 	var r *roster.Roster
 	var ev *events
-	connect(t, juliet, versioning, `
+	connect(t, juliet, `
+S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver='ver14'/></iq>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'/>
 `, func(c *xmpp.Conn) {
@@ -378,7 +383,8 @@ func TestVersionedChanges(t *testing.T) {
 	}))
 	var r *roster.Roster
 	var ev *events
-	connect(t, juliet, versioning, `
+	connect(t, juliet, `
+S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver='ver14'/></iq>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'/>
 S: <iq type='set' id='a' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver34'><item jid='romeo@example.net' subscription='remove'/></query></iq>
@@ -432,7 +438,7 @@ func containsAll(l []string, want ...string) bool {
 func TestPushDuringFetch(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
-	connect(t, juliet, "", `
+	connect(t, juliet, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' subscription='none'/></query></iq>
 C: <iq type='result' id='push1'/>
@@ -451,7 +457,7 @@ S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='
 func TestFetchError(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
-	connect(t, juliet, "", `
+	connect(t, juliet, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <iq type='error' id='{{get}}' to='juliet@example.com/balcony'><error type='wait'><internal-server-error xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>
 C: <iq type='get' id='{{again}}'><query xmlns='jabber:iq:roster'/></iq>
@@ -479,7 +485,8 @@ func TestOpenfireSeed(t *testing.T) {
 		store, err := roster.OpenFileStore(t.TempDir() + "/roster.json")
 		require.NoError(t, err)
 		var r *roster.Roster
-		connect(t, account, versioning, `
+		connect(t, account, `
+S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 C: <iq id='{{roster}}' type='get'><query xmlns='jabber:iq:roster' ver=''></query></iq>
 S: <iq id="{{roster}}" to="8049a646c63e65e8@oatest.dgcb.com.cn/phone" type="result">
     <query ver="-491295515" xmlns="jabber:iq:roster">
@@ -546,7 +553,8 @@ func (s *countingStore) writes() int {
 func TestPushHeardAfterNewerResult(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
-		connect(t, juliet, versioning, `
+		connect(t, juliet, `
+S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver=''/></iq>
 S: <presence from='romeo@example.net/orchard'/>
 S: <iq type='set' id='a' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='ver34'><item jid='nurse@example.org' name='Nurse'/></query></iq>

@@ -71,7 +71,7 @@ func TestRemoveListener(t *testing.T) {
 	}
 	var r *roster.Roster
 	var removes []func()
-	connect(t, juliet, "", `
+	connect(t, juliet, `
 C: <iq type='get' id='{{one}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <iq type='result' id='{{one}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'/></iq>
 C: <iq type='get' id='{{two}}'><query xmlns='jabber:iq:roster'/></iq>
@@ -116,7 +116,7 @@ func TestWireOrder(t *testing.T) {
 	rec := new(recorder)
 	hear := rec.hear
 	synctest.Test(t, func(t *testing.T) {
-		connect(t, juliet, "", `
+		connect(t, juliet, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <message id='m1' from='romeo@example.net/orchard' to='juliet@example.com/balcony'><body>1</body></message>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='romeo@example.net' subscription='both'/><item jid='benvolio@example.net' subscription='both'/></query></iq>
@@ -166,7 +166,7 @@ func TestWaitInListener(t *testing.T) {
 	hear := rec.hear
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
-		connect(t, juliet, "", `
+		connect(t, juliet, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <message id='m1' from='romeo@example.net/orchard' to='juliet@example.com/balcony'><body>1</body></message>
 C: <message id='waiting' to='romeo@example.net/orchard'/>
@@ -213,7 +213,7 @@ S: <iq type='result' id='{{again}}' to='juliet@example.com/balcony'><query xmlns
 // TestForWhileConnected: a Roster attached to a connection that is logged
 // in fetches at once.
 func TestForWhileConnected(t *testing.T) {
-	c := connect(t, juliet, "", fetch, nil)
+	c := connect(t, juliet, fetch, nil)
 	r := roster.For(c)
 	require.NoError(t, r.WaitLoaded(ctxT(t)))
 	assert.Equal(t, 3, r.Len())
@@ -226,7 +226,8 @@ func TestSetStoreAtNextFetch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
 		var ev *events
-		connect(t, juliet, versioning, `
+		connect(t, juliet, `
+S: <stream:features><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster' ver=''/></iq>
 S: <iq type='result' id='{{get}}' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster' ver='v1'><item jid='romeo@example.net' subscription='both'/></query></iq>
 C: <iq type='get' id='{{again}}'><query xmlns='jabber:iq:roster' ver='v7'/></iq>
@@ -282,7 +283,7 @@ func TestWaitInListenerStreamEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r *roster.Roster
 		waited := make(chan error, 1)
-		connect(t, juliet, "", `
+		connect(t, juliet, `
 C: <iq type='get' id='{{get}}'><query xmlns='jabber:iq:roster'/></iq>
 S: <message id='m1' from='romeo@example.net/orchard' to='juliet@example.com/balcony'><body>1</body></message>
 C: <message id='waiting' to='romeo@example.net/orchard'/>

@@ -21,7 +21,7 @@ func TestSubscribeOut(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
 	pending := make(chan bool, 1)
-	connect(t, juliet, "", `
+	connect(t, juliet, `
 C: <presence id='{{s}}' to='nurse@example.com' type='subscribe'/>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' subscription='none' ask='subscribe'/></query></iq>
 C: <iq type='result' id='push1'/>
@@ -108,7 +108,7 @@ func TestSubscribeIn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var r *roster.Roster
 			asked := make(chan roster.SubscriptionRequest, 10)
-			connect(t, juliet, "", request+tc.sent, func(c *xmpp.Conn) {
+			connect(t, juliet, request+tc.sent, func(c *xmpp.Conn) {
 				r = newRoster(c, func(r *roster.Roster) {
 					r.SetLoadAtLogin(false)
 					r.SetSubscriptionMode(tc.mode)
@@ -138,7 +138,7 @@ func TestSubscribeIn(t *testing.T) {
 func TestDeny(t *testing.T) {
 	var r *roster.Roster
 	var ev *events
-	connect(t, juliet, "", fetch+`
+	connect(t, juliet, fetch+`
 C: <presence id='{{c}}' to='mercutio@example.com' type='unsubscribed'/>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='mercutio@example.com' name='Mercutio' subscription='none'/></query></iq>
 C: <iq type='result' id='push1'/>
@@ -159,14 +159,15 @@ C: <iq type='result' id='push1'/>
 func TestPreApprove(t *testing.T) {
 	t.Run("NotOffered", func(t *testing.T) {
 		var r *roster.Roster
-		connect(t, juliet, "", "", func(c *xmpp.Conn) { r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) }) })
+		connect(t, juliet, "", func(c *xmpp.Conn) { r = newRoster(c, func(r *roster.Roster) { r.SetLoadAtLogin(false) }) })
 		assert.False(t, r.PreApprovalSupported())
 		assert.ErrorIs(t, r.PreApprove(ctxT(t), nurse), roster.ErrNoPreApproval)
 	})
 	t.Run("Offered", func(t *testing.T) {
 		var r *roster.Roster
 		var ev *events
-		connect(t, juliet, "<sub xmlns='urn:xmpp:features:pre-approval'/>", `
+		connect(t, juliet, `
+S: <stream:features><sub xmlns='urn:xmpp:features:pre-approval'/></stream:features>
 C: <presence id='{{a}}' to='nurse@example.com' type='subscribed'/>
 S: <iq type='set' id='push1' to='juliet@example.com/balcony'><query xmlns='jabber:iq:roster'><item jid='nurse@example.com' subscription='none' approved='true'/></query></iq>
 C: <iq type='result' id='push1'/>

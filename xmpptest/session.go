@@ -53,92 +53,14 @@ import (
 // for concurrent use as any.
 func NewConn(tb TB, account jid.JID, tr *Transcript, config ...func(*xmpp.Config)) *xmpp.Conn {
 	tb.Helper()
-	features, steps := loginFeatures(tr)
-	return newConn(tb, account, tr.Name, features, steps, config)
-}
-
-// Connect returns a connection logged in as account to a scripted server,
-// which then plays tr: NewConn, then Connect on the result.
-//
-// Deprecated: Use NewConn instead, attach what the test needs, and call
-// the Conn's Connect.
-func Connect(tb TB, account jid.JID, tr *Transcript, opts ...func(*xmpp.Config)) *xmpp.Conn {
-	tb.Helper()
-	return ConnectWith(tb, account, tr, Login{Config: opts})
-}
-
-// ConnectFunc is Connect with a function that runs on the new Conn before
-// it logs in, to register what must be in place when the first stanza
-// arrives.
-//
-// Deprecated: Use NewConn instead, register on the Conn it returns, and
-// call the Conn's Connect.
-func ConnectFunc(tb TB, account jid.JID, tr *Transcript, before func(*xmpp.Conn), opts ...func(*xmpp.Config)) *xmpp.Conn {
-	tb.Helper()
-	return ConnectWith(tb, account, tr, Login{Before: before, Config: opts})
-}
-
-// Login says how ConnectWith's scripted login goes. The zero Login is
-// Connect's.
-//
-// Deprecated: Use NewConn instead: its transcript may start with the
-// stream features, its config funcs change the Config, and what Before
-// did goes between NewConn and the Conn's Connect.
-type Login struct {
-	// Features are stream features the server offers after
-	// authentication, besides bind: XML such as
-	// "<ver xmlns='urn:xmpp:features:rosterver'/>". Managers that look
-	// at c.Features() (roster versioning, stream management) see them.
-	Features string
-	// Before runs on the new Conn before it logs in.
-	Before func(*xmpp.Conn)
-	// Config change the Config before the Conn is made.
-	Config []func(*xmpp.Config)
-}
-
-// ConnectWith is Connect with the login described by l.
-//
-// Deprecated: Use NewConn instead.
-func ConnectWith(tb TB, account jid.JID, tr *Transcript, l Login) *xmpp.Conn {
-	tb.Helper()
-	c := newConn(tb, account, tr.Name, l.Features, tr.Steps, l.Config)
-	if l.Before != nil {
-		l.Before(c)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), ReplayTimeout)
-	defer cancel()
-	if err := c.Connect(ctx); err != nil {
-		tb.Fatalf("xmpptest: logging in to the scripted server: %v", err)
-	}
-	return c
-}
-
-// featuresStep is a transcript step that is the server's stream features.
-var featuresStep = regexp.MustCompile(`^<stream:features(?:\s[^>]*)?(?:/>|>((?s:.*))</stream:features>)$`)
-
-// loginFeatures splits tr into the stream features its first step offers
-// after authentication, if it is the server's <stream:features/>, and the
-// steps after the login.
-func loginFeatures(tr *Transcript) (features string, steps []Step) {
-	if len(tr.Steps) > 0 && tr.Steps[0].From == Server {
-		if m := featuresStep.FindStringSubmatch(tr.Steps[0].XML); m != nil {
-			return m[1], tr.Steps[1:]
-		}
-	}
-	return "", tr.Steps
-}
-
-// newConn is NewConn with the features and the steps after the login
-// given apart.
-func newConn(tb TB, account jid.JID, name, features string, steps []Step, config []func(*xmpp.Config)) *xmpp.Conn {
-	tb.Helper()
 	if account.Resourcepart() == "" {
 		var err error
 		if account, err = jid.New(account.Localpart(), account.Domainpart(), "test"); err != nil {
 			tb.Fatalf("xmpptest: %v", err)
 		}
 	}
-	full, err := ParseTranscript(name, strings.NewReader(loginTranscript(account, features)))
+	features, steps := loginFeatures(tr)
+	full, err := ParseTranscript(tr.Name, strings.NewReader(loginTranscript(account, features)))
 	if err != nil {
 		tb.Fatalf("xmpptest: %v", err)
 	}
@@ -177,7 +99,7 @@ func newConn(tb TB, account jid.JID, name, features string, steps []Step, config
 	tb.Cleanup(func() {
 		if !dialed.Load() {
 			c.Close()
-			tb.Errorf("xmpptest: %s: the Conn was never connected, so its script did not play", name)
+			tb.Errorf("xmpptest: %s: the Conn was never connected, so its script did not play", tr.Name)
 			return
 		}
 		// Let the script play to its end before closing, so that what
@@ -191,6 +113,21 @@ func newConn(tb TB, account jid.JID, name, features string, steps []Step, config
 		<-played
 	})
 	return c
+}
+
+// featuresStep is a transcript step that is the server's stream features.
+var featuresStep = regexp.MustCompile(`^<stream:features(?:\s[^>]*)?(?:/>|>((?s:.*))</stream:features>)$`)
+
+// loginFeatures splits tr into the stream features its first step offers
+// after authentication, if it is the server's <stream:features/>, and the
+// steps after the login.
+func loginFeatures(tr *Transcript) (features string, steps []Step) {
+	if len(tr.Steps) > 0 && tr.Steps[0].From == Server {
+		if m := featuresStep.FindStringSubmatch(tr.Steps[0].XML); m != nil {
+			return m[1], tr.Steps[1:]
+		}
+	}
+	return "", tr.Steps
 }
 
 type dialerFunc func(ctx context.Context, network, addr string) (net.Conn, error)
