@@ -16,8 +16,8 @@ import (
 func Example() {
 	ctx := context.Background()
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: "secret"})
-	m := caps.For(c) // attaches service discovery too
-	m.SetNode("https://example.com/balcony")
+	t := caps.For(c) // attaches service discovery too
+	t.SetNode("https://example.com/balcony")
 	c.Announce("urn:xmpp:receipts") // as the receipts manager does
 	if err := c.Connect(ctx); err != nil {
 		log.Fatal(err)
@@ -25,7 +25,7 @@ func Example() {
 	defer c.Close()
 
 	romeo := jid.MustParse("romeo@example.net/orchard")
-	ok, known := m.Supports(romeo, "urn:xmpp:receipts")
+	ok, known := t.Supports(romeo, "urn:xmpp:receipts")
 	if !known { // no caps from romeo (yet): ask him
 		var err error
 		if ok, err = disco.For(c).Supports(ctx, romeo, "urn:xmpp:receipts"); err != nil {

@@ -27,7 +27,10 @@
 // time; Close detaches it. It uses only the Conn's public API. It
 // registers one presence and one message listener, which take the
 // stanzas from the rooms handed out by Client.Room (one *Room per bare
-// room JID) and pass them to that Room.
+// room JID) and pass them to that Room; a message listener each for
+// invitations and for voice requests; a state listener, for the end of a
+// session and rejoining; and announces the muc and jabber:x:conference
+// features.
 //
 // A Room's state (joined or not, the user's nickname, the occupants, the
 // subject) comes only from what the room sends: Join returns when the room
@@ -111,7 +114,9 @@
 //	addParticipantStatusListener                Room.OnOccupant
 //	addUserStatusListener (kicked, banned, ...) Room.OnExit
 //	UserStatusListener (voiceGranted, ...)      Room.OnSelf
-//	MUCErrors (conflict, forbidden, ...)        ErrNickInUse, ErrBanned, ErrPassword, ErrRoomFull, ...
+//	XMPPErrorException of join (conflict, ...)  ErrNickInUse, ErrBanned, ErrPassword, ErrRoomFull, ...
+//	MucAlreadyJoinedException                   ErrAlreadyJoined
+//	MucNotJoinedException                       ErrNotJoined
 //	kickParticipant                             Room.Kick
 //	grantVoice, revokeVoice                     Room.GrantVoice, Room.RevokeVoice
 //	grantModerator, revokeModerator             Room.GrantModerator, Room.RevokeModerator

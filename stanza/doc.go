@@ -1,6 +1,7 @@
 // Package stanza holds the XMPP stanzas as plain Go values: Message,
 // Presence and IQ (RFC 6120 section 8, RFC 6121), stanza errors and stream
-// errors, and Node for the elements this package does not model.
+// errors, Node for the elements this package does not model, and Filter,
+// the predicate a connection's listeners and collectors choose stanzas by.
 //
 //	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "Hi"}}}
 //	m.To = jid.MustParse("juliet@example.com")
@@ -58,6 +59,10 @@
 // (Presence.Mode is Show, Message.Type is MessageType), Error for
 // StanzaError, StreamError for StreamErrorException's StreamError, and
 // Extension with FindExtension for ExtensionElement and its
-// ExtensionElementProvider. The Clone methods stand for the clone() of
-// Smack's TypedCloneable stanzas and for their copy constructors.
+// ExtensionElementProvider, Filter (IsMessage, IsPresence, IsIQ, From,
+// FromBare, WithID, HasExtension, And, Or, Not) for StanzaFilter and its
+// implementations (StanzaTypeFilter, FromMatchesFilter, StanzaIdFilter,
+// StanzaExtensionFilter, AndFilter, OrFilter, NotFilter). The Clone
+// methods stand for the clone() of Smack's TypedCloneable stanzas and for
+// their copy constructors.
 package stanza

@@ -3,7 +3,9 @@
 // stanzas between the server and the listeners, handlers and requests
 // registered on it. It stands for Smack's XMPPTCPConnection and
 // XMPPTCPConnectionConfiguration, with ConnectionListener, StanzaListener,
-// StanzaCollector, IQRequestHandler and AccountManager.
+// StanzaInterceptor, StanzaCollector, IQRequestHandler, AccountManager,
+// and the per-connection registry behind every Manager.getInstanceFor
+// (Attach).
 //
 //	c := xmpp.New(xmpp.Config{JID: jid.MustParse("juliet@example.com"), Password: pw})
 //	c.HandleMessage(stanza.IsMessage(stanza.Chat), func(m *stanza.Message) {
@@ -37,7 +39,9 @@
 // hands IQ results and errors straight to the SendIQ waiting for them;
 // everything else goes to the collectors (Collect) and then to a queue
 // that a dispatcher goroutine drains, one item at a time: message and
-// presence listeners in registration order, IQ handlers, state changes.
+// presence listeners in registration order, IQ handlers, state,
+// acknowledgement and reconnection events, and the funcs queued with
+// Dispatch.
 // The dispatcher exists only while the queue has items, so an idle
 // connection costs one goroutine and no buffers. Because replies never wait
 // behind the listeners, a listener or handler may call SendIQ and wait. A
@@ -49,6 +53,21 @@
 // Writes take one write lock, which a context can abandon while waiting;
 // no user code runs under it but Config.Logger and Config.Recorder, which
 // see each element before it goes out.
+//
+// # Managers
+//
+// Features beyond the core (roster, ping, receipts, disco, caps, chat,
+// muc) are managers in packages of their own, built on the Conn's public
+// API only, so that a manager a user writes can do all they do. Attach
+// keeps one manager of each type per Conn (each package's For calls it;
+// Attached finds one, Detach removes it), with no process-wide table.
+// Handle*, Intercept and Announce register what a manager answers, adds
+// and contributes to service discovery. Dispatch runs a manager's
+// listeners on the dispatcher, in order with the stanzas, for what it
+// learns off the dispatcher; SendIQFunc hands a reply over on the reader,
+// before the next stanza, so that its effect lands exactly where the
+// reply stood; Collect lets a manager wait for stanzas from inside a
+// listener.
 //
 // # Who owns a stanza
 //
