@@ -34,6 +34,14 @@ func (m *Client) SetAutoRejoin(on bool) {
 	m.mu.Unlock()
 }
 
+// AutoRejoin reports whether rooms are entered again after a lost session
+// (see SetAutoRejoin).
+func (m *Client) AutoRejoin() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.noRejoin
+}
+
 // Rejoin is the outcome of an automatic rejoin (Smack's
 // AutoJoinFailedCallback, which hears only failures).
 type Rejoin struct {

@@ -21,12 +21,16 @@ func TestFor(t *testing.T) {
 	room := m.Room(coven)
 	assert.Same(t, room, muc.For(c).Room(jid.MustParse("coven@chat.shakespeare.lit/firstwitch")), "by bare JID")
 	assert.ElementsMatch(t, []string{muc.NS, muc.NSConference}, c.Announced())
+	assert.True(t, m.AutoRejoin(), "on by default")
+	m.SetAutoRejoin(false)
+	assert.False(t, muc.For(c).AutoRejoin())
 	m.Close()
 	m.Close()
 	assert.Empty(t, c.Announced(), "Close withdraws the features")
 	fresh := muc.For(c)
 	assert.NotSame(t, m, fresh)
 	assert.NotSame(t, room, fresh.Room(coven))
+	assert.True(t, fresh.AutoRejoin(), "a fresh Client has the default")
 	assert.NotSame(t, m, muc.For(xmpp.New(xmpp.Config{JID: hag.Bare()})), "one per Conn")
 }
 

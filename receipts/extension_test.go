@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gosmack/gosmack/internal/wire"
+	"github.com/gosmack/gosmack/internal/wiretest"
 	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/receipts"
@@ -177,4 +178,38 @@ func TestAddRequestSeed(t *testing.T) {
 	assert.Equal(t,
 		`<message to="903e652d2334628a@oatest.dgcb.com.cn" id="5U6Mk-5" type="chat"><body>hi</body><request xmlns="urn:xmpp:receipts"/></message>`,
 		strings.ReplaceAll(encodeMessage(t, m), "'", `"`))
+}
+
+// FuzzReceived: whatever a message carries, a receipt read from it has an
+// id and writes and reads back as itself.
+func FuzzReceived(f *testing.F) {
+	wiretest.Seed(f,
+		`<message from='bob@localhost/b'><received xmlns='urn:xmpp:receipts' id='m1'/></message>`,
+		`<message><received xmlns='urn:xmpp:receipts' msgId='openfire-1' status='ok' time='x'/></message>`,
+		`<message><received xmlns='urn:xmpp:receipts'/><request xmlns='urn:xmpp:receipts'/></message>`)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		wiretest.Stanzas(data, func(_ *xmlstream.Element, st stanza.Stanza, _ error) bool {
+			m, ok := st.(*stanza.Message)
+			if !ok {
+				return true
+			}
+			var r receipts.Received
+			found, err := stanza.FindExtension(m.Extensions, &r)
+			if !found || err != nil {
+				return true
+			}
+			if r.ID == "" {
+				t.Fatal("a receipt read without an id")
+			}
+			n, err := r.MarshalNode()
+			if err != nil {
+				t.Fatalf("a receipt read cannot be written: %v", err)
+			}
+			var back receipts.Received
+			if err := back.UnmarshalNode(n); err != nil || back.ID != r.ID {
+				t.Fatalf("%+v written and read is %+v (%v)", r, back, err)
+			}
+			return true
+		})
+	})
 }

@@ -14,7 +14,7 @@ import (
 // BenchmarkDecodeStream decodes a realistic server-to-client stream (about
 // 10 MB, internal/benchdata) all the way into stanza values, and in the same
 // run reads the same bytes with encoding/xml's Decoder.Token loop, the
-// baseline of the wire issue. Compare MB/s; allocs/op divided by the
+// baseline BENCHMARKS.md compares with. Compare MB/s; allocs/op divided by the
 // stanza count (reported as stanzas/op) gives allocations per stanza.
 func BenchmarkDecodeStream(b *testing.B) {
 	stream, n := benchdata.Stream(10 << 20)
