@@ -18,6 +18,8 @@ func FuzzDecode(f *testing.F) {
 		`<presence><show>away</show><status xml:lang='en'>out</status><priority>-5</priority></presence>`,
 		`<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq>`,
 		`<iq type='error' id='2'><error type='cancel' by='b'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>xmpp:x@y</gone><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>t</text><app xmlns='urn:a'/></error></iq>`,
+		`<iq type='set' id='1'/>`,
+		`<message from='@bad'><body>x</body></message>`,
 	} {
 		f.Add(s)
 	}
@@ -31,6 +33,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		st, err := Decode(el)
+		sameAsNode(t, s, el, st, err)
 		if err != nil {
 			return
 		}
