@@ -1,0 +1,116 @@
+package carbons_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gosmack/gosmack/carbons"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// login is a PLAIN login up to the features after authentication, which
+// offer stream management.
+const login = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
+C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
+S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
+C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>
+`
+
+// bind binds alice@localhost/laptop and enables stream management with
+// resumption.
+const bind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
+S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
+C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
+`
+
+type dialerFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func (f dialerFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
+}
+
+// TestSessions: carbons are enabled at the start of the first session;
+// a resumed session is the same one on the server, so nothing is asked
+// and its carbons still arrive; a new session (the resumption failed)
+// asks again.
+func TestSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		scripts := []string{
+			// The first session: enable, then the stream is lost.
+			login + bind + enable,
+			// Resumed: the server has the enable's result counted
+			// (h='1'), and sends a carbon; then the stream is lost again.
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='1' previd='sm-1'/>
+` + sentCarbon("alice@localhost", "resumed"),
+			// The resumption fails: a new session, which enables again.
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='2' previd='sm-1'/>
+S: <failed xmlns='urn:xmpp:sm:3'/>
+` + bind + enable + receivedCarbon("alice@localhost", "new") + done,
+		}
+		var mu sync.Mutex
+		dials := 0
+		cfg := xmpp.Config{
+			JID:                  jid.MustParse("alice@localhost"),
+			Password:             "secret",
+			Resource:             "laptop",
+			Addr:                 "scripted.invalid:5222",
+			Security:             xmpp.TLSDisabled,
+			AllowPlainWithoutTLS: true,
+			Mechanisms:           []string{"PLAIN"},
+			NoInitialPresence:    true,
+			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
+			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
+			Dialer: dialerFunc(func(context.Context, string, string) (net.Conn, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if dials == len(scripts) {
+					return nil, errors.New("test: no more sessions")
+				}
+				tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(scripts[dials]))
+				if err != nil {
+					return nil, err
+				}
+				dials++
+				return xmpptest.Script(t, tr), nil
+			}),
+		}
+		c := xmpp.New(cfg)
+		defer c.Close()
+		var log events
+		c.OnState(func(sc xmpp.StateChange) {
+			if sc.State != xmpp.StateConnected {
+				log.add("state %s", sc.State)
+			}
+		})
+		m := carbons.For(c)
+		m.OnCarbon(func(cb carbons.Carbon) { log.add("carbon %s %s", cb.Direction, cb.Message.Body("")) })
+		end := finished(c, func() { assert.True(t, m.Active()) })
+		require.NoError(t, c.Connect(t.Context()))
+		<-end
+		got := log.get() // then the last script ends too
+		require.GreaterOrEqual(t, len(got), 8)
+		assert.Equal(t, []string{
+			"state authenticated",
+			"state disconnected", "state resumed",
+			"carbon sent resumed",
+			"state disconnected", "state closed", "state authenticated",
+			"carbon received new",
+		}, got[:8])
+	})
+}
