@@ -145,6 +145,17 @@ func (ch *Chat) received(msg *stanza.Message) {
 	}
 }
 
+// copied updates the chat for a carbon copy of a message between the
+// contact and another client of the account: its thread, when it has one.
+func (ch *Chat) copied(msg *stanza.Message) {
+	if msg.Thread.ID == "" {
+		return
+	}
+	ch.mu.Lock()
+	ch.thread = msg.Thread.ID
+	ch.mu.Unlock()
+}
+
 // lock locks the chat to full, a full JID the caller named.
 func (ch *Chat) lock(full jid.JID) {
 	ch.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -39,9 +40,19 @@ type Incoming struct {
 	// Chat is the contact's chat, already updated for Message: locked
 	// to its sender, with its thread.
 	Chat *Chat
-	// Message is the message as received. Every listener of the
-	// connection shares it: read it, do not change it.
+	// Message is the message as received: for a carbon, the copied
+	// message. Every listener of the connection shares it: read it, do
+	// not change it.
 	Message *stanza.Message
+	// Carbon is zero for a message the contact sent to this client. For
+	// a carbon copy (XEP-0280) it says which way the message went
+	// between the contact and another client of the account:
+	// carbons.Sent for a message that client sent (Message.From is that
+	// client's full JID, Message.To the contact: show it as the user's
+	// own, "sent from another device"), carbons.Received for one the
+	// contact sent to that client (Message.To is that client). A carbon
+	// neither locks nor unlocks the chat.
+	Carbon carbons.Direction
 }
 
 // Outgoing is a chat message about to be sent, for the OnOutgoing
@@ -369,8 +380,12 @@ func (cs *Chats) takes(msg *stanza.Message) bool {
 func (cs *Chats) receive(msg *stanza.Message) {
 	from := msg.From
 	if from.IsZero() || from.Bare() == cs.self() {
-		// From the server or from the account's other resources
-		// (message carbons, XEP-0280, are not handled here).
+		// From the server or from the account's other resources: a
+		// carbon copy, if the account's server sent one, or else
+		// nothing for a chat with a contact.
+		if cb, ok := carbons.Of(cs.c, msg); ok {
+			cs.carbon(cb)
+		}
 		return
 	}
 	if msg.Type == stanza.MessageError || msg.Error != nil {
@@ -388,6 +403,32 @@ func (cs *Chats) receive(msg *stanza.Message) {
 	ch.received(msg)
 	cs.announce(ch) // a new chat, or a local one whose OnChat is still queued
 	e := Incoming{Chat: ch, Message: msg}
+	for f := range cs.incoming.All() {
+		f(e)
+	}
+}
+
+// carbon puts a carbon copy in the contact's chat and reports it: the
+// addressee's chat for a message another client of the account sent,
+// the sender's for one it received. The chat's thread follows the
+// copy's; its lock stays as it is, as it belongs to the exchange between
+// the contact and that other client.
+func (cs *Chats) carbon(cb carbons.Carbon) {
+	msg := cb.Message
+	if msg.Type == stanza.MessageError || !cs.takes(msg) {
+		return
+	}
+	peer := msg.From
+	if cb.Direction == carbons.Sent {
+		peer = msg.To
+	}
+	if peer.IsZero() || peer.Bare() == cs.self() {
+		return // between the account's own clients: no contact's chat
+	}
+	ch, _ := cs.get(peer.Bare(), true, false)
+	ch.copied(msg)
+	cs.announce(ch)
+	e := Incoming{Chat: ch, Message: msg, Carbon: cb.Direction}
 	for f := range cs.incoming.All() {
 		f(e)
 	}

@@ -76,7 +76,11 @@ func startFunc(t *testing.T, script string, setup func(*harness)) *harness {
 		h.record(&h.outgoing, "%s -> %s: %s", e.Chat.JID(), e.Message.To, e.Message.Body(""))
 	})
 	h.m.OnMessage(func(e chat.Incoming) {
-		h.record(&h.incoming, "%s <- %s: %s", e.Chat.JID(), e.Message.From, e.Message.Body(""))
+		carbon := ""
+		if e.Carbon != 0 {
+			carbon = fmt.Sprintf(" [%s to %s]", e.Carbon, e.Message.To)
+		}
+		h.record(&h.incoming, "%s <- %s: %s%s", e.Chat.JID(), e.Message.From, e.Message.Body(""), carbon)
 		// "ping" asks for an answer through the chat.
 		if body := e.Message.Body(""); strings.HasPrefix(body, "ping") {
 			_, err := e.Chat.Send(context.Background(), "pong")
@@ -314,7 +318,8 @@ func TestIgnored(t *testing.T) {
 S: <message type='chat'><body>from the server</body></message>
 S: <message from='localhost' type='headline'><body>motd</body></message>
 S: <message from='alice@localhost/other' type='chat'><body>from myself</body></message>
-S: <message from='alice@localhost' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@localhost/other' to='bob@localhost/b' type='chat'><body>carbon</body></message></forwarded></sent></message>
+S: <message from='alice@localhost/other' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@localhost/other' to='bob@localhost/b' type='chat'><body>carbon</body></message></forwarded></sent></message>
+S: <message from='alice@localhost' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@localhost/other' to='bob@localhost/b' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message></forwarded></sent></message>
 S: <message from='bob@localhost/b' type='error'><body>bounced</body><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>
 S: <message from='bob@localhost/b' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>
 S: <message from='bob@localhost/b' type='chat'><body>x</body><received xmlns='urn:xmpp:receipts' id='q'/></message>

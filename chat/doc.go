@@ -39,9 +39,8 @@
 // receipts, markers: their own managers handle them), groupchat and
 // headline messages, private messages relayed by a multi-user chat room
 // (they carry muc#user's <x/>, and a room's occupants share its bare JID),
-// messages without a from (the server's), and messages from the account's
-// own bare JID (its other resources, and message carbons, which this
-// package does not handle). Error messages are not reported either: one
+// messages without a from (the server's) and messages from the account's
+// own resources, other than the carbon copies described below. Error messages are not reported either: one
 // from the resource a chat is locked to unlocks the chat, since that
 // resource is gone; to see errors, register a listener on the connection
 // with stanza.IsMessage(stanza.MessageError).
@@ -53,6 +52,24 @@
 // Chat.Send and Chat.SendMessage address and thread a message. Both
 // return the message's id as written on the wire, the one a delivery
 // receipt (package receipts) or a chat marker refers to.
+//
+// # Carbons
+//
+// When the account's server sends carbon copies (XEP-0280: attach
+// package carbons, which asks for them), each copy of a chat message
+// goes into the contact's chat and to the OnMessage listeners, with
+// Incoming.Carbon saying which way it went: carbons.Sent for a message
+// another client of the account sent to the contact (its From is that
+// client, its To the contact: the user's own words, sent from another
+// device), carbons.Received for one the contact sent to another client
+// of the account. Copies are read with carbons.Of, so only those whose
+// carrier came from the account's own bare JID are taken; a forged one
+// reaches no chat. A copy takes the same messages a chat would (type
+// chat, a body), creates the contact's chat if needed (Local false) and
+// moves its thread, but never locks, unlocks or moves the chat's lock:
+// that belongs to the exchange between the contact and the other
+// client. Listeners that answer messages (a bot) should skip copies:
+// the other client answers its own.
 //
 // # Resource locking
 //
