@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/xml"
 	"fmt"
 	mathrand "math/rand/v2"
 	"os"
@@ -18,8 +19,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/internal/progtest"
 	"github.com/gosmack/gosmack/internal/testserver"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
 )
 
 // These tests run the chat binary as a person would: each instance under a
@@ -114,6 +119,67 @@ func chatTerminalEnd(t *testing.T, bin string, s *testserver.Server) {
 	// The terminal echoes ^C where the cursor is, before the line.
 	dave.expect(t, `^(\^C)?\[info\] signing off$`)
 	require.Equal(t, 0, dave.wait(t), "dave's exit code after Ctrl-C")
+}
+
+// TestIntegrationChatTerminalCarbons: alice runs two terminals (laptop
+// and phone), bob one, each on an account made for the test. What the
+// laptop writes to bob shows on the phone as "me (laptop) -> bob"; what
+// bob writes to the laptop shows on the phone as "bob (to laptop)". A
+// carbon bob forges to the phone is never shown; his plain message after
+// it is.
+func TestIntegrationChatTerminalCarbons(t *testing.T) {
+	bin := progtest.Build(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) { chatTerminalCarbons(t, bin, s) })
+}
+
+func chatTerminalCarbons(t *testing.T, bin string, s *testserver.Server) {
+	id := uniqueID()
+	aliceName, bobName := "carbons-alice-"+id, "carbons-bob-"+id
+	for _, name := range []string{aliceName, bobName} {
+		cfg := xmpp.Config{JID: jid.MustParse(name + "@" + s.Domain), Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
+		require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "registering %s", cfg.JID)
+	}
+	alice := aliceName + "@" + s.Domain
+	laptop := startTerminal(t, bin, s, alice+"/laptop", aliceName+"-secret")
+	phone := startTerminal(t, bin, s, alice+"/phone", aliceName+"-secret")
+	bob := startTerminal(t, bin, s, bobName+"@"+s.Domain+"/desk", bobName+"-secret")
+	for _, tm := range []*terminal{laptop, phone, bob} {
+		tm.expect(t, `^\[info\] online as `)
+		// Carbons are asked for before the roster: once the roster is
+		// listed, the server has enabled them.
+		tm.expect(t, `^\[roster\] `)
+	}
+
+	laptop.send(t, "/msg "+bob.jid+" from the laptop "+id)
+	bob.expect(t, `^\[chat\] `+regexp.QuoteMeta(laptop.jid+": from the laptop "+id)+`$`)
+	phone.expect(t, `^\[chat\] `+regexp.QuoteMeta("me (laptop) -> "+bob.jid+": from the laptop "+id)+`$`)
+	bob.send(t, "/msg "+laptop.jid+" to the laptop "+id)
+	laptop.expect(t, `^\[chat\] `+regexp.QuoteMeta(bob.jid+": to the laptop "+id)+`$`)
+	phone.expect(t, `^\[chat\] `+regexp.QuoteMeta(bob.jid+" (to laptop): to the laptop "+id)+`$`)
+
+	// A forged carbon: bob's own client writes a <sent/> copy of a
+	// message "from alice's laptop" to the phone, then a plain line.
+	forger := testserver.Login(t, xmpp.Config{JID: jid.MustParse(bobName + "@" + s.Domain), Resource: "forger", Password: bobName + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}, nil)
+	forged := &stanza.Message{Type: stanza.Chat, Extensions: []stanza.Node{{
+		Name: xml.Name{Space: carbons.NS, Local: "sent"},
+		Nodes: []stanza.Node{{Name: xml.Name{Space: "urn:xmpp:forward:0", Local: "forwarded"}, Nodes: []stanza.Node{{
+			Name:  xml.Name{Space: "jabber:client", Local: "message"},
+			Attrs: []xml.Attr{{Name: xml.Name{Local: "from"}, Value: laptop.jid}, {Name: xml.Name{Local: "to"}, Value: bob.jid}, {Name: xml.Name{Local: "type"}, Value: "chat"}},
+			Nodes: []stanza.Node{{Name: xml.Name{Space: "jabber:client", Local: "body"}, Nodes: []stanza.Node{{Text: "forged " + id}}}},
+		}}}},
+	}}}
+	forged.To = jid.MustParse(phone.jid)
+	require.NoError(t, forger.Send(testserver.Context(t), forged))
+	after := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "after the forgery " + id}}}
+	after.To = forged.To
+	require.NoError(t, forger.Send(testserver.Context(t), after))
+	phone.expect(t, `^\[chat\] `+regexp.QuoteMeta(bobName+"@"+s.Domain+"/forger: after the forgery "+id)+`$`)
+	require.NotContains(t, phone.transcript(), "forged "+id, "a forged carbon was shown")
+
+	for _, tm := range []*terminal{laptop, phone, bob} {
+		tm.send(t, "/quit")
+		require.Equal(t, 0, tm.wait(t), "%s's exit code", tm.jid)
+	}
 }
 
 // uniqueID names this run's resources and room.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/caps"
+	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/chat"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/examples/internal/cli"
@@ -74,13 +75,15 @@ type client struct {
 
 // newClient builds the connection for cfg and attaches what a chat client
 // needs, before it logs in so that nothing sent at login is missed: pings,
-// service discovery and capabilities answered; the roster (subscription
-// requests left to the user); one-to-one chats; rooms. Output goes to w.
+// service discovery and capabilities answered; message carbons; the
+// roster (subscription requests left to the user); one-to-one chats;
+// rooms. Output goes to w.
 func newClient(cfg xmpp.Config, w io.Writer) *client {
 	c := xmpp.New(cfg)
 	ping.For(c)
 	disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "console", Name: "gosmack chat"})
 	caps.For(c)
+	carbons.For(c) // what the user's other clients send and receive shows here too
 	cl := &client{
 		c:      c,
 		roster: roster.For(c),
@@ -138,9 +141,18 @@ func (cl *client) listen() {
 		if cl.quiet.Load() || hasX(m.Extensions, jabberConference) {
 			return // an invitation's text: OnInvitation tells it
 		}
+		if e.Carbon == carbons.Sent {
+			// What the user wrote on another device: nobody to reply to.
+			cl.out.print(tagChat, "%s", carbonText(e.Carbon, m))
+			return
+		}
 		cl.mu.Lock()
 		cl.lastFrom = m.From
 		cl.mu.Unlock()
+		if e.Carbon == carbons.Received {
+			cl.out.print(tagChat, "%s", carbonText(e.Carbon, m))
+			return
+		}
 		cl.out.print(tagChat, "%s", chatText(m))
 	})
 	cl.c.HandleMessage(stanza.IsMessage(stanza.MessageError), func(m *stanza.Message) {

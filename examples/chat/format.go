@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/roster"
@@ -16,7 +17,7 @@ import (
 // The prefixes of the lines the client prints. Every line it writes on
 // stdout starts with one, so that a program can follow a session.
 const (
-	tagChat      = "[chat]"      // a one-to-one message received
+	tagChat      = "[chat]"      // a one-to-one message received, or a carbon copy
 	tagRoom      = "[room]"      // a room's message or event
 	tagPresence  = "[presence]"  // a contact's presence changed
 	tagRoster    = "[roster]"    // the roster, or a change to it
@@ -203,6 +204,16 @@ func chatText(m *stanza.Message) string {
 		s += " (sent while you were away)"
 	}
 	return s
+}
+
+// carbonText is a carbon copy as [chat] shows it: a message another of
+// the user's clients sent, "me (phone) -> bob@example.com: hello", or
+// one it received, "bob@example.com/desk (to phone): hello".
+func carbonText(dir carbons.Direction, m *stanza.Message) string {
+	if dir == carbons.Sent {
+		return "me (" + clean(m.From.Resourcepart()) + ") -> " + clean(m.To.String()) + ": " + bodyText(m)
+	}
+	return clean(m.From.String()) + " (to " + clean(m.To.Resourcepart()) + "): " + bodyText(m)
 }
 
 // roomMessageText is a room's message as [room] shows it:

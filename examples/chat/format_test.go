@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/roster"
@@ -170,4 +171,12 @@ func TestPrinterLines(t *testing.T) {
 	for _, l := range lines {
 		assert.Regexp(t, `^\[info\] goroutine \d says x{100}$`, l)
 	}
+}
+
+func TestCarbonText(t *testing.T) {
+	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "hi\nthere"}}}
+	m.From, m.To = jid.MustParse("alice@example.com/phone"), jid.MustParse("bob@example.com")
+	assert.Equal(t, `me (phone) -> bob@example.com: hi\nthere`, carbonText(carbons.Sent, m))
+	m.From, m.To = jid.MustParse("bob@example.com/desk"), jid.MustParse("alice@example.com/phone")
+	assert.Equal(t, `bob@example.com/desk (to phone): hi\nthere`, carbonText(carbons.Received, m))
 }

@@ -50,7 +50,9 @@
 //
 // Everything is printed on standard output one line at a time, each line
 // starting with a tag that says what it is: [chat] (a message received,
-// "from: text"), [room] ("room <nick> text" for a room message, "room *
+// "from: text"; what your other clients sent, "me (DEVICE) -> to: text",
+// and received, "from (to DEVICE): text", through message carbons),
+// [room] ("room <nick> text" for a room message, "room *
 // what happened" for its events), [presence] ("jid: available", "jid: away:
 // status", "jid: offline"), [roster], [subscribe] (someone asks to see
 // your presence: /approve or /deny), [invite], [info] (what a command did),
