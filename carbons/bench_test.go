@@ -13,11 +13,11 @@ import (
 // BenchmarkReceive compares, in one run, what receiving costs per
 // message without carbons and with them (BENCHMARKS.md):
 //   - message/without: a chat message read by the connection's decoder;
-//   - message/with: the same with a Manager attached, which looks at
+//   - message/with: the same with a Carbons attached, which looks at
 //     every message for a carbon element (the filter of its listener);
 //   - carbon: the same message as a received carbon: the carrier read,
-//     the filter, and the copy decoded and checked by the Manager and
-//     read again by package chat through Of (from the Manager's cache).
+//     the filter, and the copy decoded and checked by the Carbons and
+//     read again by package chat through Of (from the Carbons's cache).
 func BenchmarkReceive(b *testing.B) {
 	const inner = `<message xmlns='jabber:client' from='juliet@capulet.lit/balcony' to='romeo@montague.lit/orchard' type='chat' id='m1'><body>Wherefore art thou, Romeo?</body><request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/></message>`
 	plain := []byte(inner)

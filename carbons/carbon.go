@@ -185,9 +185,9 @@ func parse(self jid.JID, m *stanza.Message) (Carbon, error) {
 // received, carried by a message from the account's own bare JID (or
 // with no from: the server on the account's behalf). A message that
 // carries none, or one that is refused (spoofed or malformed), gives ok
-// false. The Manager attached to c (if any) and package chat read
+// false. The Carbons attached to c (if any) and package chat read
 // carbons through Of; it decodes the copy once per message however often
-// it is asked, when a Manager is attached.
+// it is asked, when a Carbons is attached.
 //
 // Of is safe for concurrent use. m must not be changed while it runs.
 func Of(c *xmpp.Conn, m *stanza.Message) (cb Carbon, ok bool) {
@@ -197,7 +197,7 @@ func Of(c *xmpp.Conn, m *stanza.Message) (cb Carbon, ok bool) {
 
 // of is Of with the reason a message is refused.
 func of(c *xmpp.Conn, m *stanza.Message) (Carbon, error) {
-	if mgr := xmpp.Attached[Manager](c); mgr != nil {
+	if mgr := xmpp.Attached[Carbons](c); mgr != nil {
 		return mgr.parse(m)
 	}
 	return parse(account(c), m)

@@ -211,7 +211,7 @@ func TestSpoofed(t *testing.T) {
 	}
 }
 
-// TestOf: Of applies the Manager's checks, with a Manager attached or
+// TestOf: Of applies the Carbons's checks, with a Carbons attached or
 // without one.
 func TestOf(t *testing.T) {
 	for _, attached := range []bool{false, true} {
@@ -249,7 +249,7 @@ func TestOf(t *testing.T) {
 }
 
 // TestUnsupported: a server without carbons answers with an error: the
-// Manager is not active, logs it, and the session goes on.
+// Carbons is not active, logs it, and the session goes on.
 func TestUnsupported(t *testing.T) {
 	var logs logBuffer
 	tr := transcript(t, t.Name(), `C: <iq type='set' id='{{e}}'><enable xmlns='urn:xmpp:carbons:2'/></iq>

@@ -21,7 +21,7 @@
 //
 // # One per connection
 //
-// For returns the connection's Manager, attaching it the first time
+// For returns the connection's Carbons, attaching it the first time
 // (xmpp.Attach); Close detaches it and For then attaches a fresh one. It
 // stands for Smack's CarbonManager: CarbonManager.getInstanceFor(c) is
 // For(c), enableCarbons and disableCarbons are SetEnabled(true) and
@@ -32,12 +32,12 @@
 // # Enabling
 //
 // Carbons are on for a client once it asks its server (<enable/>), and
-// only for the session it asked in. The Manager asks at the start of
+// only for the session it asked in. The Carbons asks at the start of
 // every new session, unless SetEnabled(false) said not to, and asks
 // again at once when SetEnabled changes the setting during a session. A
 // session resumed with stream management (XEP-0198) is the same session
 // on the server, which kept carbons on: nothing is asked again. The
-// Manager does not look at the server's service discovery first: the
+// Carbons does not look at the server's service discovery first: the
 // answer to <enable/> says as much (a server without carbons answers
 // with an error), costs one round trip instead of two, and is read where
 // it lands, off the dispatcher, without holding up any listener. Active
@@ -71,18 +71,18 @@
 // body check, package chat's grouping) passes it over, and package
 // receipts never answers a request inside it. Package chat reads the
 // copies through Of and puts each in its contact's chat (see chat's
-// documentation), whether or not a Manager is attached.
+// documentation), whether or not a Carbons is attached.
 //
 // # Cost
 //
 // A copy is decoded by the connection's one decoder (package forward):
 // receiving with carbons costs one more element to read per copy, not a
-// second path (BENCHMARKS.md). The Manager decodes a copy once, however
+// second path (BENCHMARKS.md). The Carbons decodes a copy once, however
 // many of Of's callers read it.
 //
 // # Goroutines and order
 //
-// The Manager runs no goroutine of its own. OnCarbon listeners run on the
+// The Carbons runs no goroutine of its own. OnCarbon listeners run on the
 // connection's dispatcher, in wire order with its other listeners; the
 // request at the start of a session is sent from the dispatcher as the
 // session's StateAuthenticated is delivered, and its answer is applied on

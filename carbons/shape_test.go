@@ -17,25 +17,25 @@ import (
 // idempotent removal, events on the dispatcher in wire order
 // (TestEnableAndReceive).
 
-// TestForOnePerConn: For returns the one Manager of a Conn; after Close
+// TestForOnePerConn: For returns the one Carbons of a Conn; after Close
 // it attaches a fresh one, and the old one's Close leaves it attached.
 func TestForOnePerConn(t *testing.T) {
 	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
 	other := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
 	m := carbons.For(c)
 	assert.Same(t, m, carbons.For(c))
-	assert.Same(t, m, xmpp.Attached[carbons.Manager](c))
+	assert.Same(t, m, xmpp.Attached[carbons.Carbons](c))
 	assert.NotSame(t, m, carbons.For(other), "one per Conn")
 	m.SetEnabled(false)
 
 	m.Close()
 	m.Close()
-	assert.Nil(t, xmpp.Attached[carbons.Manager](c))
+	assert.Nil(t, xmpp.Attached[carbons.Carbons](c))
 	fresh := carbons.For(c)
 	assert.NotSame(t, m, fresh)
 	assert.True(t, fresh.Enabled(), "the fresh one starts with the defaults")
 	m.Close()
-	assert.Same(t, fresh, xmpp.Attached[carbons.Manager](c))
+	assert.Same(t, fresh, xmpp.Attached[carbons.Carbons](c))
 }
 
 // TestNilListenerRefused: OnCarbon panics on a nil func.
@@ -47,7 +47,7 @@ func TestNilListenerRefused(t *testing.T) {
 // TestRemoveExact: a remove func removes its own registration and no
 // other (not even another registration of the same func), calling it
 // again changes nothing; after Close, no listener hears anything, and a
-// fresh Manager's do; the session's enable is asked once, by the first.
+// fresh Carbons's do; the session's enable is asked once, by the first.
 func TestRemoveExact(t *testing.T) {
 	var log events
 	tr := transcript(t, t.Name(), enable+sentCarbon("alice@localhost", "one")+
@@ -77,7 +77,7 @@ func TestRemoveExact(t *testing.T) {
 	assert.Equal(t, []string{"a one", "c one", "same one", "fresh two"}, log.get())
 }
 
-// TestAttachLoggedIn: a Manager attached to a connection that is logged
+// TestAttachLoggedIn: a Carbons attached to a connection that is logged
 // in already enables carbons at once, once.
 func TestAttachLoggedIn(t *testing.T) {
 	tr := transcript(t, t.Name(), `S: <message from='ctl@localhost/x' type='headline'><body>attach</body></message>

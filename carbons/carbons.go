@@ -13,11 +13,11 @@ import (
 	"github.com/gosmack/gosmack/xmpp"
 )
 
-// Manager enables message carbons on one connection and reports the
+// Carbons enables message carbons on one connection and reports the
 // copies the account's server sends (Smack's CarbonManager). Get the
-// connection's one Manager with For; its zero value is not usable. All
+// connection's one Carbons with For; its zero value is not usable. All
 // methods are safe for concurrent use.
-type Manager struct {
+type Carbons struct {
 	c   *xmpp.Conn
 	log *slog.Logger // nil: nothing is logged
 
@@ -35,14 +35,14 @@ type Manager struct {
 	closed    bool
 
 	// last is the carbon last parsed, so that a message read by several
-	// (the Manager, package chat) is decoded once.
+	// (the Carbons, package chat) is decoded once.
 	last     *stanza.Message
 	lastCb   Carbon
 	lastErr  error
 	lastSelf jid.JID
 }
 
-// For returns the Manager attached to c, attaching it the first time
+// For returns the Carbons attached to c, attaching it the first time
 // (Smack's CarbonManager.getInstanceFor). From then on, carbons are
 // enabled at the start of every session (SetEnabled(false) stops that),
 // and the copies the server sends are reported to the OnCarbon
@@ -50,10 +50,10 @@ type Manager struct {
 // enables carbons at once (from the dispatcher, after what is queued
 // there). Attach it before Connect so that no copy is missed. After
 // Close, For attaches a fresh one. For is safe for concurrent use.
-func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
+func For(c *xmpp.Conn) *Carbons { return xmpp.Attach(c, attach) }
 
-func attach(c *xmpp.Conn) *Manager {
-	m := &Manager{c: c, log: c.Config().Logger, enabled: true}
+func attach(c *xmpp.Conn) *Carbons {
+	m := &Carbons{c: c, log: c.Config().Logger, enabled: true}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.detach = []func(){
 		c.HandleMessage(isCarbon, m.receive),
@@ -76,13 +76,13 @@ func attach(c *xmpp.Conn) *Manager {
 
 // SetEnabled turns carbons on or off for this client; they are on unless
 // SetEnabled(false) was called. It takes effect at once when a session
-// is up (the Manager asks the server on the dispatcher, after what is
+// is up (the Carbons asks the server on the dispatcher, after what is
 // queued there, and Active reports the answer) and at the start of every
 // later session. A resumed session (XEP-0198) keeps what the server had:
 // nothing is asked again. Off, no request is sent at the start of a
 // session, and the server's default (off) holds. SetEnabled never
 // blocks.
-func (m *Manager) SetEnabled(on bool) {
+func (m *Carbons) SetEnabled(on bool) {
 	m.mu.Lock()
 	m.enabled = on
 	m.mu.Unlock()
@@ -90,7 +90,7 @@ func (m *Manager) SetEnabled(on bool) {
 }
 
 // Enabled reports the setting SetEnabled last made: true by default.
-func (m *Manager) Enabled() bool {
+func (m *Carbons) Enabled() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.enabled
@@ -100,7 +100,7 @@ func (m *Manager) Enabled() bool {
 // that it sends this client carbons: false before that answer, after
 // an error answer (a server without carbons says so), after a confirmed
 // SetEnabled(false), and between sessions.
-func (m *Manager) Active() bool {
+func (m *Carbons) Active() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.active
@@ -115,20 +115,20 @@ func (m *Manager) Active() bool {
 // IQ replies, but the connection's other listeners wait meanwhile. The
 // returned func removes exactly this registration; it is safe to call
 // more than once. A nil f panics.
-func (m *Manager) OnCarbon(f func(Carbon)) (remove func()) {
+func (m *Carbons) OnCarbon(f func(Carbon)) (remove func()) {
 	if f == nil {
 		panic("carbons: OnCarbon with a nil listener")
 	}
 	return m.listeners.Add(f)
 }
 
-// Close detaches the Manager from its connection: carbons are no longer
+// Close detaches the Carbons from its connection: carbons are no longer
 // reported to its listeners, nor enabled at the next session; For then
-// attaches a fresh Manager. The server's state is left as it is: call
+// attaches a fresh Carbons. The server's state is left as it is: call
 // SetEnabled(false) first to turn carbons off on the server. A listener
 // running at that moment finishes. Close is safe to call more than once,
 // from any goroutine, listeners included.
-func (m *Manager) Close() {
+func (m *Carbons) Close() {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -147,7 +147,7 @@ func (m *Manager) Close() {
 
 // state follows the sessions: a new one asks the server for carbons as
 // the setting says; a resumed one keeps them; a closed one has none.
-func (m *Manager) state(sc xmpp.StateChange) {
+func (m *Carbons) state(sc xmpp.StateChange) {
 	m.mu.Lock()
 	switch sc.State {
 	case xmpp.StateAuthenticated:
@@ -168,7 +168,7 @@ func (m *Manager) state(sc xmpp.StateChange) {
 // last request said otherwise. It runs on the dispatcher, so that it is
 // ordered with the session's start. It does not wait for the answer: the
 // reader applies it as it comes.
-func (m *Manager) sync() {
+func (m *Carbons) sync() {
 	m.mu.Lock()
 	want := m.enabled
 	if m.closed || !m.inSession || m.requested == want {
@@ -203,7 +203,7 @@ func (m *Manager) sync() {
 
 // receive reports an accepted carbon to the listeners, and logs a
 // refused one.
-func (m *Manager) receive(msg *stanza.Message) {
+func (m *Carbons) receive(msg *stanza.Message) {
 	cb, err := m.parse(msg)
 	if err != nil {
 		if !errors.Is(err, errNotCarbon) {
@@ -218,7 +218,7 @@ func (m *Manager) receive(msg *stanza.Message) {
 
 // parse is parse for the connection's account, remembering the last
 // message it read.
-func (m *Manager) parse(msg *stanza.Message) (Carbon, error) {
+func (m *Carbons) parse(msg *stanza.Message) (Carbon, error) {
 	self := account(m.c)
 	m.mu.Lock()
 	if m.last == msg && m.lastSelf == self {
@@ -236,8 +236,8 @@ func (m *Manager) parse(msg *stanza.Message) (Carbon, error) {
 	return cb, err
 }
 
-// logf logs at info level what the Manager refused or could not do.
-func (m *Manager) logf(msg string, args ...any) {
+// logf logs at info level what the Carbons refused or could not do.
+func (m *Carbons) logf(msg string, args ...any) {
 	if m.log != nil {
 		m.log.Info("carbons: "+msg, args...)
 	}
