@@ -87,7 +87,9 @@ const (
 
 // Thread identifies a conversation thread (RFC 6121 section 5.2.5).
 type Thread struct {
-	// ID is the text of <thread/>; "" when the message has none.
+	// ID is the text of <thread/>; "" when the message has none. A
+	// <thread/> without text is no thread: it is read as none, and a
+	// Thread without an ID is not written, whatever its Parent.
 	ID     string
 	Parent string // the parent thread's ID, "" if none
 }

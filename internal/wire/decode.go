@@ -268,8 +268,11 @@ func (d *decoder) message() (stanza.Stanza, error) {
 			v, lang := d.text(i)
 			m.Subjects = append(m.Subjects, stanza.Text{Lang: lang, Value: v})
 		case d.isCore(i, "thread"):
-			m.Thread.ID, _ = d.text(i)
-			m.Thread.Parent = d.attr(i, "parent")
+			// A thread is its id (RFC 6121 section 5.2.5): one without
+			// is no thread, and its parent means nothing.
+			if m.Thread.ID, _ = d.text(i); m.Thread.ID != "" {
+				m.Thread.Parent = d.attr(i, "parent")
+			}
 		case d.isCore(i, "error"):
 			m.Error = d.stanzaError(i)
 		default:
