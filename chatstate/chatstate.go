@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gosmack/gosmack/internal/listeners"
+	"github.com/gosmack/gosmack/internal/msgext"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -72,13 +73,7 @@ func Set(m *stanza.Message, s State) error {
 	if !s.Valid() {
 		return ErrUnknown
 	}
-	kept := make([]stanza.Node, 0, len(m.Extensions)+1)
-	for _, n := range m.Extensions {
-		if n.Name.Space != NS {
-			kept = append(kept, n)
-		}
-	}
-	m.Extensions = append(kept, stanza.Node{Name: xml.Name{Space: NS, Local: string(s)}})
+	msgext.Put(m, func(n xml.Name) bool { return n.Space == NS }, stanza.Node{Name: xml.Name{Space: NS, Local: string(s)}})
 	return nil
 }
 

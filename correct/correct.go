@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gosmack/gosmack/internal/msgext"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
@@ -31,26 +32,14 @@ var (
 // the array behind the caller's m.Extensions. To correct a correction,
 // name the first message's id again (XEP-0308 section 4).
 func Replace(m *stanza.Message, id string) {
-	kept := make([]stanza.Node, 0, len(m.Extensions)+1)
-	for _, n := range m.Extensions {
-		if n.Name != replaceName {
-			kept = append(kept, n)
-		}
-	}
-	m.Extensions = append(kept, stanza.Node{Name: replaceName, Attrs: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: id}}})
+	msgext.Put(m, msgext.Is(replaceName), msgext.WithID(replaceName, id))
 }
 
 // Of returns the id of the message m corrects. ok is false when m is not
 // a correction (or names no id). What it says is the sender's claim: check
 // the sender with Allowed or History.Check before replacing anything.
 func Of(m *stanza.Message) (id string, ok bool) {
-	for i := range m.Extensions {
-		if m.Extensions[i].Name == replaceName {
-			id := m.Extensions[i].Attr("id")
-			return id, id != ""
-		}
-	}
-	return "", false
+	return msgext.ID(m, replaceName)
 }
 
 // Allowed reports whether correction may replace a message sent by

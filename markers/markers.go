@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/gosmack/gosmack/internal/msgext"
 	"github.com/gosmack/gosmack/sid"
 	"github.com/gosmack/gosmack/stanza"
 )
@@ -87,10 +88,7 @@ func Add(m *stanza.Message, mk Marker, id string) error {
 	case id == "":
 		return ErrNotMarkable
 	}
-	m.Extensions = append(slices.Clip(m.Extensions), stanza.Node{
-		Name:  xml.Name{Space: NS, Local: string(mk)},
-		Attrs: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: id}},
-	})
+	m.Extensions = append(slices.Clip(m.Extensions), msgext.WithID(xml.Name{Space: NS, Local: string(mk)}, id))
 	return nil
 }
 

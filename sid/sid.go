@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/internal/msgext"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -34,29 +35,18 @@ var (
 // recognise the user's own messages coming back (a room's reflection), not
 // as proof of anything.
 func OriginID(m *stanza.Message) (id string, ok bool) {
-	for i := range m.Extensions {
-		if m.Extensions[i].Name == originName {
-			id := m.Extensions[i].Attr("id")
-			return id, id != ""
-		}
-	}
-	return "", false
+	return msgext.ID(m, originName)
 }
 
 // SetOriginID puts <origin-id id='id'/> on m, replacing any it carries.
 // It never changes the array behind the caller's m.Extensions. An empty
 // id removes the element.
 func SetOriginID(m *stanza.Message, id string) {
-	kept := make([]stanza.Node, 0, len(m.Extensions)+1)
-	for _, n := range m.Extensions {
-		if n.Name != originName {
-			kept = append(kept, n)
-		}
-	}
+	var n stanza.Node
 	if id != "" {
-		kept = append(kept, stanza.Node{Name: originName, Attrs: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: id}}})
+		n = msgext.WithID(originName, id)
 	}
-	m.Extensions = kept
+	msgext.Put(m, msgext.Is(originName), n)
 }
 
 // StanzaID returns the id of the <stanza-id/> on m whose by is the given
