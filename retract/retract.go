@@ -3,6 +3,7 @@ package retract
 import (
 	"encoding/xml"
 
+	"github.com/gosmack/gosmack/hints"
 	"github.com/gosmack/gosmack/internal/msgext"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -11,11 +12,9 @@ import (
 // NS is the namespace of message retraction, version 1.
 const NS = "urn:xmpp:message-retract:1"
 
-// Namespaces of the fallback and the storage hint a retraction carries.
-const (
-	nsFallback = "urn:xmpp:fallback:0"
-	nsHints    = "urn:xmpp:hints"
-)
+// nsFallback is the namespace of the fallback marker (XEP-0428) a
+// retraction carries.
+const nsFallback = "urn:xmpp:fallback:0"
 
 // FallbackBody is the body New gives a retraction, which clients that do
 // not know retractions show.
@@ -40,8 +39,8 @@ func New(to jid.JID, id string) *stanza.Message {
 	m.To = to
 	Add(m, id)
 	m.Extensions = append(m.Extensions,
-		stanza.Node{Name: xml.Name{Space: nsFallback, Local: "fallback"}, Attrs: []xml.Attr{{Name: xml.Name{Local: "for"}, Value: NS}}},
-		stanza.Node{Name: xml.Name{Space: nsHints, Local: "store"}})
+		stanza.Node{Name: xml.Name{Space: nsFallback, Local: "fallback"}, Attrs: []xml.Attr{{Name: xml.Name{Local: "for"}, Value: NS}}})
+	hints.Add(m, hints.Store)
 	return m
 }
 
