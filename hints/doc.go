@@ -1,21 +1,12 @@
-// Package hints reads and writes message processing hints (XEP-0334):
-// the empty elements a sender puts on a message to ask the servers on
-// its way to store it, or not, and to copy it to the recipient's other
-// clients, or not.
+// Package hints reads and writes Message Processing Hints (XEP-0334):
+// the elements by which a sender asks servers to store a message in
+// archives or not, and not to copy it to the user's other devices.
 //
-//	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "one-time code: 4711"}}}
-//	hints.Add(m, hints.NoStore)
-//	hints.Add(m, hints.NoCopy)
-//	...
-//	if hints.Has(received, hints.NoStore) {
-//		// do not keep it in a local history either
-//	}
+//	hints.Add(m, hints.NoStore, hints.NoCopy) // a transient signal
+//	if hints.Has(m, hints.NoCopy) { ... }
 //
-// A hint is a request, not a guarantee: a server that does not know
-// XEP-0334 ignores it. Add and Has work on the message itself, so they
-// need no connection and no manager. Message carbons (package carbons)
-// add NoCopy with their own <private/> element.
-//
-// Smack has no class of its own for these hints (its
-// MessageProcessingHint and StoreHint extensions stand closest).
+// Hints are requests: a server may ignore them, and a received hint says
+// only what its sender wanted. Smack's MessageProcessingHintsManager
+// adds the same elements (NoStoreHint, NoCopyHint, StoreHint,
+// NoPermanentStoreHint).
 package hints

@@ -7,51 +7,38 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// NS is the namespace of message processing hints (XEP-0334).
+// NS is the namespace of message processing hints.
 const NS = "urn:xmpp:hints"
 
-// Hint is one message processing hint: the local name of its element in
-// NS. The zero Hint names no element; Add ignores it and Has reports it
-// absent.
+// Hint is one processing hint, named by its element. The zero Hint is no
+// hint.
 type Hint string
 
-// The hints XEP-0334 defines.
+// The four hints of XEP-0334 section 4.
 const (
-	// NoPermanentStore asks that the message not be kept in a permanent
-	// store (an archive), though it may wait in offline storage.
+	// NoPermanentStore: keep the message out of permanent archives
+	// (offline storage is fine).
 	NoPermanentStore Hint = "no-permanent-store"
-	// NoStore asks that the message not be stored at all: not archived,
-	// not kept for offline delivery.
+	// NoStore: do not store the message at all, offline or archived.
 	NoStore Hint = "no-store"
-	// NoCopy asks that the message not be copied to the recipient's other
-	// clients (message carbons, XEP-0280).
+	// NoCopy: do not copy it to other resources (carbons, XEP-0280).
 	NoCopy Hint = "no-copy"
-	// Store asks that the message be stored (archived) even when the
-	// server would not store it otherwise (a message without a body).
+	// Store: store the message even though it has no body.
 	Store Hint = "store"
 )
 
-// Add puts the hint h on m, once: a message that carries h already is
-// left as it is. It does not change the slice m.Extensions held before,
-// so a message shared with others may be given a hint on a copy of its
-// struct. Add is not safe to call while m is read elsewhere.
-func Add(m *stanza.Message, h Hint) {
-	if h == "" || Has(m, h) {
-		return
-	}
-	m.Extensions = append(slices.Clip(m.Extensions), stanza.Node{Name: xml.Name{Space: NS, Local: string(h)}})
-}
-
-// Has reports whether m carries the hint h.
-func Has(m *stanza.Message, h Hint) bool {
-	if h == "" {
-		return false
-	}
-	name := xml.Name{Space: NS, Local: string(h)}
-	for i := range m.Extensions {
-		if m.Extensions[i].Name == name {
-			return true
+// Add puts each hint on m that it does not carry yet. It never changes
+// the array behind the caller's m.Extensions.
+func Add(m *stanza.Message, hs ...Hint) {
+	for _, h := range hs {
+		if h != "" && !Has(m, h) {
+			m.Extensions = append(slices.Clip(m.Extensions), stanza.Node{Name: xml.Name{Space: NS, Local: string(h)}})
 		}
 	}
-	return false
+}
+
+// Has reports whether m carries hint h.
+func Has(m *stanza.Message, h Hint) bool {
+	name := xml.Name{Space: NS, Local: string(h)}
+	return slices.ContainsFunc(m.Extensions, func(n stanza.Node) bool { return n.Name == name })
 }

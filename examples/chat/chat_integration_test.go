@@ -17,9 +17,12 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosmack/gosmack/carbons"
+	"github.com/gosmack/gosmack/chatstate"
+	"github.com/gosmack/gosmack/correct"
 	"github.com/gosmack/gosmack/internal/progtest"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
@@ -351,4 +354,118 @@ func (tm *terminal) transcript() string {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	return strings.Join(tm.lines, "\n")
+}
+
+// TestIntegrationChatTerminalConversation: the conversation extensions
+// between alice's terminal and a program on a new account (peer): the
+// peer's typing shows once per change, its correction of its own message
+// shows as corrected, its correction of alice's message is refused, its
+// /me shows as an action, and alice's /correct and /me reach the peer as
+// a correction of her last message and an action.
+func TestIntegrationChatTerminalConversation(t *testing.T) {
+	bin := progtest.Build(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) { chatConversation(t, bin, s) })
+}
+
+func chatConversation(t *testing.T, bin string, s *testserver.Server) {
+	id := uniqueID()
+	alice := startTerminal(t, bin, s, "alice@"+s.Domain+"/conv-"+id, s.User(t, "alice").Password)
+	alice.expect(t, `^\[info\] online as `)
+	aliceJID := jid.MustParse(alice.jid)
+
+	name := "chatpeer-" + strings.ReplaceAll(id, "-", "")
+	cfg := xmpp.Config{JID: jid.MustParse(name + "@" + s.Domain), Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
+	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil))
+	got := make(chan *stanza.Message, 16)
+	peer := testserver.Login(t, cfg, func(c *xmpp.Conn) {
+		chatstate.For(c)
+		c.HandleMessage(stanza.IsMessage(stanza.Chat), func(m *stanza.Message) {
+			if len(m.Bodies) > 0 {
+				got <- m
+			}
+		})
+	})
+	peerFull, peerBare := regexp.QuoteMeta(peer.JID().String()), regexp.QuoteMeta(peer.JID().Bare().String())
+	next := func() *stanza.Message {
+		t.Helper()
+		select {
+		case m := <-got:
+			return m
+		case <-testserver.Context(t).Done():
+			t.Fatalf("%s: the peer got no message", s.Name)
+			return nil
+		}
+	}
+	say := func(m *stanza.Message) {
+		t.Helper()
+		m.Type, m.To = stanza.Chat, aliceJID
+		require.NoError(t, peer.Send(testserver.Context(t), m))
+	}
+	body := func(text string) *stanza.Message { return &stanza.Message{Bodies: []stanza.Text{{Value: text}}} }
+
+	// alice writes first: her client's <active/> tells the peer that she
+	// supports chat states.
+	alice.send(t, "/msg "+peer.JID().String()+" hello peer, "+id)
+	first := next()
+	assert.Equal(t, "hello peer, "+id, first.Body(""))
+	st, ok := chatstate.Of(first)
+	assert.True(t, ok && st == chatstate.Active, "%s: the message carries active", s.Name)
+
+	original := body("a tpyo, " + id)
+	say(original)
+	alice.expect(t, `^\[chat\] `+peerFull+`: a tpyo, `+id+`$`)
+
+	// Typing: composing twice (the second written by hand, as the
+	// Manager sends no repetition), then paused.
+	cs := chatstate.For(peer)
+	sent, err := cs.SetState(testserver.Context(t), aliceJID, chatstate.Composing)
+	require.NoError(t, err)
+	require.True(t, sent, "%s: alice supports chat states", s.Name)
+	again := &stanza.Message{}
+	require.NoError(t, chatstate.Set(again, chatstate.Composing))
+	say(again)
+	_, err = cs.SetState(testserver.Context(t), aliceJID, chatstate.Paused)
+	require.NoError(t, err)
+
+	fix := body("a typo, " + id)
+	correct.Replace(fix, original.ID)
+	say(fix)
+	spoof := body("spoofed, " + id)
+	correct.Replace(spoof, first.ID) // alice's message, not the peer's
+	say(spoof)
+	say(body("/me waves, " + id))
+	alice.expect(t, `^\[chat\] \* `+peerBare+` waves, `+id+`$`)
+	alice.expect(t, `^\[typing\] `+peerBare+` is typing$`)
+	alice.expect(t, `^\[typing\] `+peerBare+` paused$`)
+	alice.expect(t, `^\[chat\] `+peerFull+` \(corrected\): a typo, `+id+`$`)
+	assert.Equal(t, 1, alice.count(`^\[typing\] `+peerBare+` is typing$`), "%s: shown once", s.Name)
+	assert.Zero(t, alice.count(`spoofed`), "%s: the correction of alice's message is refused", s.Name)
+
+	// alice corrects her last message, and sends an action.
+	alice.send(t, "/correct hello, peer, "+id)
+	fixed := next()
+	assert.Equal(t, "hello, peer, "+id, fixed.Body(""))
+	replaced, ok := correct.Of(fixed)
+	assert.True(t, ok)
+	assert.Equal(t, first.ID, replaced, "%s: the correction names alice's last message", s.Name)
+	alice.send(t, "/me waves back")
+	assert.Equal(t, "/me waves back", next().Body(""))
+
+	alice.send(t, "/quit")
+	alice.expect(t, `^\[info\] signing off$`)
+	require.Equal(t, 0, alice.wait(t), "alice's exit code")
+}
+
+// count returns how many lines the terminal printed that match pattern.
+func (tm *terminal) count(pattern string) int {
+	re := regexp.MustCompile(pattern)
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	n := 0
+	for _, l := range tm.lines {
+		if re.MatchString(l) {
+			n++
+		}
+	}
+	return n
 }

@@ -15,12 +15,16 @@ import (
 	"github.com/gosmack/gosmack/caps"
 	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/chat"
+	"github.com/gosmack/gosmack/chatstate"
+	"github.com/gosmack/gosmack/correct"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/examples/internal/cli"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/me"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/ping"
 	"github.com/gosmack/gosmack/roster"
+	"github.com/gosmack/gosmack/sid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 )
@@ -55,6 +59,7 @@ type client struct {
 	roster *roster.Roster
 	chats  *chat.Chats
 	mucs   *muc.Client
+	states *chatstate.Manager
 	out    *printer
 
 	loaded  chan struct{} // closed by the first roster fetch's end
@@ -63,9 +68,16 @@ type client struct {
 	quiet   atomic.Bool   // signing off: events are no longer printed
 
 	mu       sync.Mutex
-	rooms    map[jid.JID]*muc.Room // the rooms the user is in, by address
-	hooked   map[jid.JID]bool      // the rooms whose listeners are registered
-	lastFrom jid.JID               // who last sent a chat message, for /reply
+	rooms    map[jid.JID]*muc.Room       // the rooms the user is in, by address
+	hooked   map[jid.JID]bool            // the rooms whose listeners are registered
+	lastFrom jid.JID                     // who last sent a chat message, for /reply
+	typing   map[jid.JID]chatstate.State // the last chat state seen of each contact (bare JID)
+	history  correct.History             // the messages received, to check corrections against
+
+	// lastSent is the id of the last message sent in each conversation
+	// (by bare JID), which /correct replaces. Used by run's goroutine
+	// alone.
+	lastSent map[jid.JID]string
 
 	// Used by run's goroutine alone.
 	current jid.JID     // the current conversation: a contact or a room
@@ -77,7 +89,8 @@ type client struct {
 // needs, before it logs in so that nothing sent at login is missed: pings,
 // service discovery and capabilities answered; message carbons; the
 // roster (subscription requests left to the user); one-to-one chats;
-// rooms. Output goes to w.
+// rooms; stable ids on the messages sent (XEP-0359) and chat states
+// (XEP-0085). Output goes to w.
 func newClient(cfg xmpp.Config, w io.Writer) *client {
 	c := xmpp.New(cfg)
 	ping.For(c)
@@ -89,11 +102,16 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 		roster: roster.For(c),
 		chats:  chat.For(c),
 		mucs:   muc.For(c),
+		states: chatstate.For(c),
 		out:    &printer{w: w},
 		loaded: make(chan struct{}),
 		rooms:  make(map[jid.JID]*muc.Room),
 		hooked: make(map[jid.JID]bool),
+		typing: make(map[jid.JID]chatstate.State),
+
+		lastSent: make(map[jid.JID]string),
 	}
+	sid.For(c)
 	cl.chats.SetNormalMessages(true)
 	cl.listen()
 	return cl
@@ -148,12 +166,39 @@ func (cl *client) listen() {
 		}
 		cl.mu.Lock()
 		cl.lastFrom = m.From
+		cl.typing[m.From.Bare()] = chatstate.Active // a message ends the typing
 		cl.mu.Unlock()
 		if e.Carbon == carbons.Received {
 			cl.out.print(tagChat, "%s", carbonText(e.Carbon, m))
 			return
 		}
+		_, corrects, err := cl.history.Check(m)
+		switch {
+		case errors.Is(err, correct.ErrOtherSender):
+			return // a correction of someone else's message: refused
+		case corrects:
+			cl.out.print(tagChat, "%s", correctedText(m))
+			return
+		}
+		cl.history.Add(m)
+		if action, ok := me.Action(m.Body("")); ok {
+			cl.out.print(tagChat, "%s", actionText(m.From, action))
+			return
+		}
 		cl.out.print(tagChat, "%s", chatText(m))
+	})
+	cl.states.OnChatState(func(e chatstate.Event) {
+		if cl.quiet.Load() || e.Message.Type == stanza.Groupchat {
+			return
+		}
+		from := e.From.Bare()
+		cl.mu.Lock()
+		changed := cl.typing[from] != e.State
+		cl.typing[from] = e.State
+		cl.mu.Unlock()
+		if s, ok := typingText(from, e.State); ok && changed {
+			cl.out.print(tagTyping, "%s", s)
+		}
 	})
 	cl.c.HandleMessage(stanza.IsMessage(stanza.MessageError), func(m *stanza.Message) {
 		if cl.quiet.Load() {
@@ -437,10 +482,22 @@ func (cl *client) do(ctx context.Context, cmd command) error {
 		}
 		// Through the contact's chat, which is locked to the resource
 		// that wrote last.
-		if _, err := cl.chats.Chat(to).Send(ctx, cmd.text); err != nil {
+		id, err := cl.chats.Chat(to).Send(ctx, cmd.text)
+		if err != nil {
 			return err
 		}
 		cl.current = to.Bare()
+		cl.lastSent[to.Bare()] = id
+		sent := &stanza.Message{Bodies: []stanza.Text{{Value: cmd.text}}}
+		sent.To, sent.ID = to, id
+		cl.history.Add(sent)
+	case "me":
+		if cl.current.IsZero() {
+			return errors.New("no current conversation: /msg JID TEXT or /join ROOM@SERVICE first")
+		}
+		return cl.send(ctx, cl.current, me.Body(cmd.text))
+	case "correct":
+		return cl.correct(ctx, cmd.text)
 	case "add":
 		if err := cl.roster.Set(ctx, roster.Entry{JID: cmd.to, Name: cmd.text}); err != nil {
 			return err
@@ -524,19 +581,55 @@ func (cl *client) do(ctx context.Context, cmd command) error {
 	return nil
 }
 
-// send sends text to a contact (a chat message) or to a joined room.
+// send sends text to a contact (a chat message) or to a joined room, and
+// remembers its id for /correct.
 func (cl *client) send(ctx context.Context, to jid.JID, text string) error {
+	return cl.sendMessage(ctx, to, &stanza.Message{Bodies: []stanza.Text{{Value: text}}}, true)
+}
+
+// sendMessage sends m to a contact or a joined room (a private message to
+// an occupant when to has a nick), and when remember is set, keeps its id
+// as the last sent in the conversation.
+func (cl *client) sendMessage(ctx context.Context, to jid.JID, m *stanza.Message, remember bool) error {
 	if room := cl.room(to.Bare()); room != nil {
 		if nick := to.Resourcepart(); nick != "" {
-			return room.SendPrivate(ctx, nick, text)
+			if len(m.Extensions) > 0 {
+				return errors.New("not in a private message")
+			}
+			return room.SendPrivate(ctx, nick, m.Body(""))
 		}
-		return room.Send(ctx, text)
+		if err := room.SendMessage(ctx, m); err != nil {
+			return err
+		}
+	} else {
+		// Through the contact's conversation, in its thread: to a full
+		// JID, that resource; to a bare JID, the resource the contact
+		// last wrote from, else the bare JID.
+		if _, err := cl.chats.Chat(to).SendMessage(ctx, m); err != nil {
+			return err
+		}
 	}
-	// Through the contact's conversation, in its thread: to a full JID,
-	// that resource; to a bare JID, the resource the contact last wrote
-	// from, else the bare JID.
-	_, err := cl.chats.Chat(to).Send(ctx, text)
-	return err
+	if remember {
+		cl.lastSent[to.Bare()] = m.ID
+		cl.history.Add(m) // so that nobody else may correct it
+	}
+	return nil
+}
+
+// correct replaces the last message sent in the current conversation
+// with text (XEP-0308). The correction names the first message, so a
+// second /correct replaces it again.
+func (cl *client) correct(ctx context.Context, text string) error {
+	if cl.current.IsZero() {
+		return errors.New("no current conversation: /msg JID TEXT or /join ROOM@SERVICE first")
+	}
+	id := cl.lastSent[cl.current.Bare()]
+	if id == "" || cl.current.Resourcepart() != "" && cl.room(cl.current.Bare()) != nil {
+		return fmt.Errorf("you have sent nothing to %s to correct", cl.current)
+	}
+	m := &stanza.Message{Bodies: []stanza.Text{{Value: text}}}
+	correct.Replace(m, id)
+	return cl.sendMessage(ctx, cl.current, m, false)
 }
 
 // roomOrCurrent returns the joined room at addr, or the current

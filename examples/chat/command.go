@@ -80,6 +80,11 @@ func init() {
 				}
 				return command{name: "reply", text: args}, nil
 			}},
+		{name: "correct", args: "TEXT", summary: "replace the text of the last message you sent in the current conversation",
+			details: "The contact's client shows TEXT in place of your last message to it (XEP-0308); clients that do not know corrections show it as a new message.",
+			parse:   textArg("correct")},
+		{name: "me", args: "ACTION", summary: "send an action to the current conversation: /me waves shows as * you waves",
+			parse: textArg("me")},
 		{name: "add", args: "JID [NAME]", summary: "add a contact to your roster and ask to see its presence",
 			parse: func(args string) (command, error) {
 				c, err := jidAndText("add", false)(args)
@@ -113,6 +118,17 @@ func init() {
 		{name: "leave", aliases: []string{"part"}, args: "[ROOM]", summary: "leave a room (default: the current one)",
 			parse: optionalJID("leave")},
 		{name: "quit", aliases: []string{"exit"}, summary: "leave every room, sign off and exit (so does end of input, Ctrl-D)"},
+	}
+}
+
+// textArg parses the arguments of a command that takes text, which must
+// not be empty.
+func textArg(name string) func(string) (command, error) {
+	return func(args string) (command, error) {
+		if args == "" {
+			return command{}, fmt.Errorf("nothing to send")
+		}
+		return command{name: name, text: args}, nil
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/gosmack/gosmack/carbons"
+	"github.com/gosmack/gosmack/chatstate"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/roster"
@@ -26,6 +27,7 @@ const (
 	tagInfo      = "[info]"      // what a command did
 	tagError     = "[error]"     // what went wrong
 	tagHelp      = "[help]"      // /help's text
+	tagTyping    = "[typing]"    // a contact is typing, or paused
 )
 
 // printer writes whole lines, one at a time: listeners on the connection's
@@ -214,6 +216,30 @@ func carbonText(dir carbons.Direction, m *stanza.Message) string {
 		return "me (" + clean(m.From.Resourcepart()) + ") -> " + clean(m.To.String()) + ": " + bodyText(m)
 	}
 	return clean(m.From.String()) + " (to " + clean(m.To.Resourcepart()) + "): " + bodyText(m)
+}
+
+// correctedText is a correction as [chat] shows it:
+// "bob@example.com/desk (corrected): the new text".
+func correctedText(m *stanza.Message) string {
+	return clean(m.From.String()) + " (corrected): " + bodyText(m)
+}
+
+// actionText is a /me message as [chat] shows it (XEP-0245): "* JID
+// action", the sender's bare JID.
+func actionText(from jid.JID, action string) string {
+	return "* " + clean(from.Bare().String()) + " " + clean(action)
+}
+
+// typingText is a chat state worth a [typing] line, and whether it is
+// one: composing ("JID is typing") and paused ("JID paused").
+func typingText(from jid.JID, s chatstate.State) (string, bool) {
+	switch s {
+	case chatstate.Composing:
+		return clean(from.Bare().String()) + " is typing", true
+	case chatstate.Paused:
+		return clean(from.Bare().String()) + " paused", true
+	}
+	return "", false
 }
 
 // roomMessageText is a room's message as [room] shows it:

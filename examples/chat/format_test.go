@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/gosmack/gosmack/carbons"
+	"github.com/gosmack/gosmack/chatstate"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/roster"
@@ -98,6 +99,28 @@ func TestChatText(t *testing.T) {
 	m = message("bob@example.com/phone", stanza.Chat, "hi")
 	m.Extensions = []stanza.Node{{Name: xml.Name{Space: "urn:xmpp:delay", Local: "delay"}}}
 	assert.Equal(t, "bob@example.com/phone: hi (sent while you were away)", chatText(m))
+}
+
+func TestConversationTexts(t *testing.T) {
+	m := message("bob@example.com/phone", stanza.Chat, "fixed\x1b[2J")
+	assert.Equal(t, `bob@example.com/phone (corrected): fixed\x1b[2J`, correctedText(m))
+	bob := jid.MustParse("bob@example.com/phone")
+	assert.Equal(t, `* bob@example.com waves\n`, actionText(bob, "waves\n"))
+	for _, tc := range []struct {
+		s    chatstate.State
+		want string
+		ok   bool
+	}{
+		{chatstate.Composing, "bob@example.com is typing", true},
+		{chatstate.Paused, "bob@example.com paused", true},
+		{chatstate.Active, "", false},
+		{chatstate.Inactive, "", false},
+		{chatstate.Gone, "", false},
+	} {
+		s, ok := typingText(bob, tc.s)
+		assert.Equal(t, tc.ok, ok, tc.s)
+		assert.Equal(t, tc.want, s, tc.s)
+	}
 }
 
 func TestRoomMessageText(t *testing.T) {

@@ -31,6 +31,8 @@
 //	/msg JID TEXT                     send a chat message; JID becomes the current conversation
 //	/to JID                           make a contact or joined room the current conversation
 //	/reply TEXT                       answer whoever last sent a chat message
+//	/correct TEXT                     replace the last message sent in the current conversation
+//	/me ACTION                        send an action ("/me waves") to the current conversation
 //	/add JID [NAME]                   add a contact and ask to see its presence
 //	/remove JID                       remove a contact
 //	/approve JID, /deny JID           answer a subscription request
@@ -56,7 +58,13 @@
 // what happened" for its events), [presence] ("jid: available", "jid: away:
 // status", "jid: offline"), [roster], [subscribe] (someone asks to see
 // your presence: /approve or /deny), [invite], [info] (what a command did),
-// [error] and [help]. Text from the network is printed on one line, its
+// [error] and [help]. A correction of a message (XEP-0308) shows as
+// "[chat] bob@example.com/desk (corrected): the new text", and only when it
+// comes from the sender of the message it replaces; an action (XEP-0245)
+// as "[chat] * bob@example.com waves". [typing] says that a contact "is
+// typing" or "paused" (XEP-0085), once per change; the client itself
+// sends no typing notifications (it reads whole lines), only the
+// "active" that goes with each message. Text from the network is printed on one line, its
 // line breaks as \n and its control characters escaped, so that nobody
 // can send escape sequences to your terminal. There is no prompt: what
 // you type is echoed by the terminal, and other lines may arrive while
