@@ -17,6 +17,7 @@ import (
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/examples/internal/cli"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/mam"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/ping"
 	"github.com/gosmack/gosmack/roster"
@@ -490,6 +491,8 @@ func (cl *client) do(ctx context.Context, cmd command) error {
 			return err
 		}
 		cl.out.print(tagInfo, "invited %s to %s", cmd.who, cmd.to)
+	case "history":
+		return cl.history(ctx, cmd.to, cmd.n)
 	case "leave":
 		room, err := cl.roomOrCurrent(cmd.to)
 		if err != nil {
@@ -617,5 +620,50 @@ func (cl *client) roomPresence(ctx context.Context, room *muc.Room) error {
 	if err := cl.roster.SendDirected(ctx, to, p); err != nil {
 		return fmt.Errorf("telling %s: %w", room.JID(), err)
 	}
+	return nil
+}
+
+// history prints the last n archived messages with a contact, or of a
+// joined room, oldest first: from the account's archive (the messages
+// exchanged with who) or from the room's. Archived messages without a
+// body (chat states, receipts) are not counted.
+func (cl *client) history(ctx context.Context, who jid.JID, n int) error {
+	archive, q := jid.JID{}, mam.Query{With: who, Max: n, Latest: true}
+	room := cl.room(who)
+	if room != nil {
+		archive, q.With = who, jid.JID{}
+	}
+	m := mam.For(cl.c)
+	var got []mam.Result
+	for len(got) < n {
+		page, err := m.Query(ctx, archive, q)
+		if err != nil {
+			return err
+		}
+		var bodies []mam.Result
+		for _, r := range page.Results {
+			if len(r.Message.Bodies) > 0 {
+				bodies = append(bodies, r)
+			}
+		}
+		got = append(bodies, got...)
+		if page.Complete || len(page.Results) == 0 {
+			break
+		}
+		q = page.Previous()
+	}
+	got = got[max(0, len(got)-n):]
+	me := cl.c.JID().Bare()
+	for _, r := range got {
+		from := r.Message.From.Bare().String()
+		switch {
+		case room != nil:
+			from = r.Message.From.Resourcepart()
+		case r.Message.From.Bare() == me:
+			from = "me"
+		}
+		cl.out.print(tagHistory, "%s %s: %s", r.Stamp.UTC().Format(time.RFC3339), clean(from), clean(r.Message.Body("")))
+	}
+	cl.out.print(tagHistory, "end (%d messages)", len(got))
 	return nil
 }
