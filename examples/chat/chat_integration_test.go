@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -468,4 +469,90 @@ func (tm *terminal) count(pattern string) int {
 		}
 	}
 	return n
+}
+
+// TestIntegrationChatTerminalHistory: /history prints the last messages
+// with a contact from the account's archive, oldest first, "me" for the
+// account's own; and a joined room's from the room's archive, by
+// nickname. Fresh accounts, so that no other test's messages are in
+// their archives.
+func TestIntegrationChatTerminalHistory(t *testing.T) {
+	bin := progtest.Build(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) { chatTerminalHistory(t, bin, s) })
+}
+
+func chatTerminalHistory(t *testing.T, bin string, s *testserver.Server) {
+	id := uniqueID()
+	erin, erinPass := freshAccount(t, s, "erin-"+id)
+	frank, frankPass := freshAccount(t, s, "frank-"+id)
+	e := startTerminal(t, bin, s, erin+"/chat", erinPass)
+	f := startTerminal(t, bin, s, frank+"/chat", frankPass)
+	e.expect(t, `^\[info\] online as `)
+	f.expect(t, `^\[info\] online as `)
+
+	for _, text := range []string{"one", "two", "three"} {
+		e.send(t, "/msg "+frank+" "+text)
+		f.expect(t, `^\[chat\] `+regexp.QuoteMeta(erin)+`/chat: `+text+`$`)
+	}
+	f.send(t, "/msg "+erin+" four")
+	e.expect(t, `^\[chat\] `+regexp.QuoteMeta(frank)+`/chat: four$`)
+
+	stamp := `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`
+	e.send(t, "/history "+frank+" 3")
+	e.expectRun(t, `^\[history\] end \(3 messages\)$`,
+		`^\[history\] `+stamp+` me: two$`,
+		`^\[history\] `+stamp+` me: three$`,
+		`^\[history\] `+stamp+` `+regexp.QuoteMeta(frank)+`: four$`)
+	f.send(t, "/history "+erin)
+	f.expectRun(t, `^\[history\] end \(4 messages\)$`,
+		`^\[history\] `+stamp+` `+regexp.QuoteMeta(erin)+`: one$`,
+		`^\[history\] `+stamp+` `+regexp.QuoteMeta(erin)+`: two$`,
+		`^\[history\] `+stamp+` `+regexp.QuoteMeta(erin)+`: three$`,
+		`^\[history\] `+stamp+` me: four$`)
+
+	room := "history-" + id + "@" + s.MUCDomain
+	q := regexp.QuoteMeta(room)
+	e.send(t, "/join "+room+" Erin")
+	e.expect(t, `^\[room\] `+q+` \* you created the room`)
+	e.send(t, "first words")
+	e.expect(t, `^\[room\] `+q+` <Erin> first words$`)
+	f.send(t, "/join "+room+" Frank")
+	f.expect(t, `^\[room\] `+q+` \* you joined as Frank`)
+	f.send(t, "/say "+room+" hello Erin")
+	e.expect(t, `^\[room\] `+q+` <Frank> hello Erin$`)
+	e.send(t, "/history "+room)
+	e.expectRun(t, `^\[history\] end \(2 messages\)$`,
+		`^\[history\] `+stamp+` Erin: first words$`,
+		`^\[history\] `+stamp+` Frank: hello Erin$`)
+
+	f.send(t, "/quit")
+	require.Equal(t, 0, f.wait(t), "frank's exit code")
+	e.send(t, "/quit")
+	require.Equal(t, 0, e.wait(t), "erin's exit code")
+}
+
+// freshAccount registers a new account on s and returns its bare JID and
+// password.
+func freshAccount(t *testing.T, s *testserver.Server, name string) (string, string) {
+	t.Helper()
+	j, err := jid.New(name, s.Domain, "")
+	require.NoError(t, err)
+	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
+	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
+	return j.String(), cfg.Password
+}
+
+// expectRun waits for a line matching last, as expect does, and checks
+// that the lines just before it match before, in order.
+func (tm *terminal) expectRun(t *testing.T, last string, before ...string) {
+	t.Helper()
+	end := tm.expect(t, last)
+	tm.mu.Lock()
+	i := slices.Index(tm.lines, end)
+	lines := slices.Clone(tm.lines[max(0, i-len(before)):i])
+	tm.mu.Unlock()
+	require.Len(t, lines, len(before), "%s: the lines before %q", tm.jid, end)
+	for k, pattern := range before {
+		require.Regexp(t, pattern, lines[k], "%s: line %d before %q", tm.jid, len(before)-k, end)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/examples/internal/cli"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/mam"
 	"github.com/gosmack/gosmack/me"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/ping"
@@ -72,7 +73,7 @@ type client struct {
 	hooked   map[jid.JID]bool            // the rooms whose listeners are registered
 	lastFrom jid.JID                     // who last sent a chat message, for /reply
 	typing   map[jid.JID]chatstate.State // the last chat state seen of each contact (bare JID)
-	history  correct.History             // the messages received, to check corrections against
+	seen     correct.History             // the messages of each conversation, received and sent: what a correction may replace
 
 	// lastSent is the id of the last message sent in each conversation
 	// (by bare JID), which /correct replaces. Used by run's goroutine
@@ -172,7 +173,7 @@ func (cl *client) listen() {
 			cl.out.print(tagChat, "%s", carbonText(e.Carbon, m))
 			return
 		}
-		_, corrects, err := cl.history.Check(m)
+		_, corrects, err := cl.seen.Check(m)
 		switch {
 		case errors.Is(err, correct.ErrOtherSender):
 			return // a correction of someone else's message: refused
@@ -180,7 +181,7 @@ func (cl *client) listen() {
 			cl.out.print(tagChat, "%s", correctedText(m))
 			return
 		}
-		cl.history.Add(m)
+		cl.seen.Add(m)
 		if action, ok := me.Action(m.Body("")); ok {
 			cl.out.print(tagChat, "%s", actionText(m.From, action))
 			return
@@ -490,7 +491,7 @@ func (cl *client) do(ctx context.Context, cmd command) error {
 		cl.lastSent[to.Bare()] = id
 		sent := &stanza.Message{Bodies: []stanza.Text{{Value: cmd.text}}}
 		sent.To, sent.ID = to, id
-		cl.history.Add(sent)
+		cl.seen.Add(sent)
 	case "me":
 		if cl.current.IsZero() {
 			return errors.New("no current conversation: /msg JID TEXT or /join ROOM@SERVICE first")
@@ -559,6 +560,8 @@ func (cl *client) do(ctx context.Context, cmd command) error {
 			return err
 		}
 		cl.out.print(tagInfo, "invited %s to %s", cmd.who, cmd.to)
+	case "history":
+		return cl.history(ctx, cmd.to, cmd.n)
 	case "leave":
 		room, err := cl.roomOrCurrent(cmd.to)
 		if err != nil {
@@ -611,7 +614,7 @@ func (cl *client) sendMessage(ctx context.Context, to jid.JID, m *stanza.Message
 	}
 	if remember {
 		cl.lastSent[to.Bare()] = m.ID
-		cl.history.Add(m) // so that nobody else may correct it
+		cl.seen.Add(m) // so that nobody else may correct it
 	}
 	return nil
 }
@@ -722,5 +725,50 @@ func (cl *client) roomPresence(ctx context.Context, room *muc.Room) error {
 	if err := cl.roster.SendDirected(ctx, to, p); err != nil {
 		return fmt.Errorf("telling %s: %w", room.JID(), err)
 	}
+	return nil
+}
+
+// history prints the last n archived messages with a contact, or of a
+// joined room, oldest first: from the account's archive (the messages
+// exchanged with who) or from the room's. Archived messages without a
+// body (chat states, receipts) are not counted.
+func (cl *client) history(ctx context.Context, who jid.JID, n int) error {
+	archive, q := jid.JID{}, mam.Query{With: who, Max: n, Latest: true}
+	room := cl.room(who)
+	if room != nil {
+		archive, q.With = who, jid.JID{}
+	}
+	m := mam.For(cl.c)
+	var got []mam.Result
+	for len(got) < n {
+		page, err := m.Query(ctx, archive, q)
+		if err != nil {
+			return err
+		}
+		var bodies []mam.Result
+		for _, r := range page.Results {
+			if len(r.Message.Bodies) > 0 {
+				bodies = append(bodies, r)
+			}
+		}
+		got = append(bodies, got...)
+		if page.Complete || len(page.Results) == 0 {
+			break
+		}
+		q = page.Previous()
+	}
+	got = got[max(0, len(got)-n):]
+	me := cl.c.JID().Bare()
+	for _, r := range got {
+		from := r.Message.From.Bare().String()
+		switch {
+		case room != nil:
+			from = r.Message.From.Resourcepart()
+		case r.Message.From.Bare() == me:
+			from = "me"
+		}
+		cl.out.print(tagHistory, "%s %s: %s", r.Stamp.UTC().Format(time.RFC3339), clean(from), clean(r.Message.Body("")))
+	}
+	cl.out.print(tagHistory, "end (%d messages)", len(got))
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -20,6 +21,7 @@ type command struct {
 	who  jid.JID     // /invite: the user invited
 	show stanza.Show // /presence: the availability
 	text string      // the message, contact name, status, nickname, reason or (/help) command
+	n    int         // /history: how many messages
 }
 
 // commandSpec describes one command for the parser and for /help.
@@ -117,6 +119,9 @@ func init() {
 			parse: parseInvite},
 		{name: "leave", aliases: []string{"part"}, args: "[ROOM]", summary: "leave a room (default: the current one)",
 			parse: optionalJID("leave")},
+		{name: "history", aliases: []string{"h"}, args: "JID [N]", summary: "show the last N (default " + strconv.Itoa(defaultHistory) + ") archived messages with a contact, or of a joined room",
+			details: "Oldest first, one [history] line each: the time (UTC), who wrote (me, the contact, or the nickname in a room) and the text; then how many were shown. The messages come from your server's archive (a room's from the room's), which keeps what was said even while you were offline.",
+			parse:   parseHistory},
 		{name: "quit", aliases: []string{"exit"}, summary: "leave every room, sign off and exit (so does end of input, Ctrl-D)"},
 	}
 }
@@ -331,6 +336,24 @@ func parseInvite(args string) (command, error) {
 	return command{name: "invite", to: room.Bare(), who: who, text: reason}, nil
 }
 
+// defaultHistory is how many messages /history shows when not told.
+const defaultHistory = 20
+
+func parseHistory(args string) (command, error) {
+	c, err := jidAndText("history", false)(args)
+	if err != nil {
+		return c, err
+	}
+	c.to, c.n = c.to.Bare(), defaultHistory
+	if c.text != "" {
+		if c.n, err = strconv.Atoi(c.text); err != nil || c.n < 1 {
+			return command{}, fmt.Errorf("%q is not a number of messages (1 or more)", c.text)
+		}
+		c.text = ""
+	}
+	return c, nil
+}
+
 func parsePresence(args string) (command, error) {
 	word, status := cut(args)
 	if word == "" {
@@ -385,6 +408,6 @@ func helpLines(name string) []string {
 	}
 	return append(lines,
 		"A line that does not start with / goes to the current conversation (set by /msg, /to, /join and /say); start it with // to send a line that begins with /.",
-		"Incoming lines start with [chat], [room], [presence], [roster], [subscribe], [invite], [info] or [error]. /help COMMAND tells more about one command.",
+		"Incoming lines start with [chat], [room], [presence], [roster], [subscribe], [invite], [history], [info] or [error]. /help COMMAND tells more about one command.",
 	)
 }

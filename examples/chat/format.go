@@ -24,6 +24,7 @@ const (
 	tagRoster    = "[roster]"    // the roster, or a change to it
 	tagSubscribe = "[subscribe]" // someone asks to see your presence
 	tagInvite    = "[invite]"    // an invitation to a room
+	tagHistory   = "[history]"   // an archived message, shown by /history
 	tagInfo      = "[info]"      // what a command did
 	tagError     = "[error]"     // what went wrong
 	tagHelp      = "[help]"      // /help's text

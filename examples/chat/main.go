@@ -43,6 +43,7 @@
 //	/who [ROOM], /rooms               the occupants of a room, the rooms joined
 //	/invite ROOM JID [REASON]         invite someone into a joined room
 //	/leave [ROOM]                     leave a room
+//	/history JID [N]                  the last N (20) archived messages with a contact, or of a joined room
 //	/quit                             leave the rooms, sign off and exit
 //
 // A line that does not start with "/" goes to the current conversation, a
@@ -57,7 +58,10 @@
 // [room] ("room <nick> text" for a room message, "room *
 // what happened" for its events), [presence] ("jid: available", "jid: away:
 // status", "jid: offline"), [roster], [subscribe] (someone asks to see
-// your presence: /approve or /deny), [invite], [info] (what a command did),
+// your presence: /approve or /deny), [invite], [history] (/history's
+// "TIMESTAMP FROM: TEXT" lines, oldest first, the time in RFC 3339 UTC and
+// FROM "me", the contact's bare JID or a room's nickname, then "end (K
+// messages)"), [info] (what a command did),
 // [error] and [help]. A correction of a message (XEP-0308) shows as
 // "[chat] bob@example.com/desk (corrected): the new text", and only when it
 // comes from the sender of the message it replaces; an action (XEP-0245)

@@ -1,0 +1,97 @@
+// Package mam queries message archives (XEP-0313, Message Archive
+// Management): the account's own archive, kept by its server, and the
+// archives of multi-user chat rooms; it reads and sets the account's
+// archiving preferences. Pages are asked for with Result Set Management
+// (package rsm). It stands for Smack's MamManager.
+//
+//	m := mam.For(c)
+//	// The 20 most recent messages with bob, oldest first.
+//	page, err := m.Query(ctx, jid.JID{}, mam.Query{With: bob, Max: 20, Latest: true})
+//	for _, r := range page.Results {
+//		fmt.Println(r.Stamp, r.Message.From, r.Message.Body(""))
+//	}
+//	// The 20 before those.
+//	if !page.Complete {
+//		page, err = m.Query(ctx, jid.JID{}, page.Previous())
+//	}
+//	// A room's archive: the room's bare JID.
+//	page, err = m.Query(ctx, room, mam.Query{Start: yesterday})
+//
+// # One per connection
+//
+// For returns the connection's Client, attaching it the first time
+// (xmpp.Attach). It answers nothing and adds nothing to outgoing
+// stanzas; it remembers, for each archive it has asked, which version
+// it speaks and its query form, until the session ends. Close detaches
+// it; For then attaches a fresh one. It has no listeners: a query's
+// results are its return value.
+//
+// # Versions
+//
+// The Client asks an archive's service discovery which of
+// urn:xmpp:mam:2, :1 and :0 it offers, and speaks the newest. mam:1 and
+// mam:2 end a query with <fin/> in the reply; mam:0 replies empty and
+// sends <fin/> in a message after the results, which the Client waits
+// for. Filters the archive does not offer are refused with
+// ErrUnsupported before anything is sent: full-text search where its
+// query form has no such field (the Client reads the form, see
+// Fields), and an id range together with RSM paging where the archive
+// does not list urn:xmpp:mam:2#extended (without it, AfterID and
+// BeforeID are sent as RSM's after and before).
+//
+// # Paging
+//
+// A Query asks for one page: the first (the zero Query), the most
+// recent (Latest), the one after an archive id (After) or before one
+// (Before). Page.Next and Page.Previous give the query of the
+// neighbouring page, and Page.Complete says that there is none in that
+// direction. Within a page, results are in archive order, oldest first,
+// whichever way the query pages. Catching up after a gap is paging
+// forwards (Query.After, or AfterID) from the last archive id seen
+// until a page is Complete.
+//
+// # Who may answer
+//
+// Results arrive as messages before the query's reply. A forged one is
+// how histories were injected into clients (CVE-2019-16237,
+// CVE-2020-26547), so a result is taken only when it carries the
+// query's id, fresh and unguessable for each query (crypto/rand), and
+// comes from the archive asked: for the account's archive, from its
+// bare JID or with no from, which RFC 6120 section 8.1.2.1 reserves to
+// the server speaking for the account (not from one of the account's
+// full JIDs, which another client of the account controls); for a room,
+// from the room's bare JID. The reply itself is taken only from the
+// entity asked (xmpp.Conn.SendIQ). Anything else is never part of a
+// page.
+//
+// The connection delivers every message it reads to its listeners, so
+// the result messages, real or forged, also reach Conn.HandleMessage
+// listeners: messages with no body whose only child is a <result/>
+// wrapping the archived message. Package chat takes none of them (they
+// come from the account or a room's bare JID, and carry no body); a
+// listener of its own should look for a body or for the extensions it
+// knows, not take a forwarded message for a live one.
+//
+// # Concurrency and contexts
+//
+// A Client is safe for concurrent use, and queries may run at the same
+// time: each has its own id and its own xmpp.Collector. Query, Prefs,
+// SetPrefs, Fields and Version run on the caller's goroutine and may be
+// called from a listener: the results are collected by the
+// connection's reader, never behind the dispatcher. ctx bounds each
+// call; when it ends the call returns ctx.Err() and what arrives later
+// is dropped.
+//
+// # Coming from Smack
+//
+//	MamManager.getInstanceFor(connection)           mam.For(c)
+//	MamManager.getInstanceFor(multiUserChat)        mam.For(c), and the room's JID as the archive
+//	queryArchive(MamQueryArgs)                      m.Query(ctx, archive, mam.Query{...})
+//	queryMostRecentPage(jid, max)                   m.Query(ctx, jid.JID{}, mam.Query{With: j, Max: max, Latest: true})
+//	MamQuery.pageNext(n), pagePrevious(n)           m.Query(ctx, archive, page.Next()), page.Previous()
+//	MamQuery.isComplete()                           page.Complete
+//	retrieveArchivingPreferences()                  m.Prefs(ctx)
+//	updateArchivingPreferences(MamPrefs)            m.SetPrefs(ctx, mam.Prefs{...})
+//	getSearchFields(), retrieveFormFields()         m.Fields(ctx, archive)
+//	isSupported()                                   m.Version(ctx, archive)
+package mam
