@@ -4,8 +4,6 @@ package caps_test
 
 import (
 	"context"
-	"fmt"
-	mathrand "math/rand/v2"
 	"testing"
 	"time"
 
@@ -26,19 +24,6 @@ func login(t *testing.T, cfg xmpp.Config, resource string, attach func(*xmpp.Con
 	t.Helper()
 	cfg.Resource = resource
 	return testserver.Login(t, cfg, attach)
-}
-
-// account registers a fresh account in band and returns its
-// configuration: the shared test accounts are in use by other tests at
-// the same time. Set GOSMACK_XMPP_DEBUG=1 to see every element.
-func account(t *testing.T, s *testserver.Server) xmpp.Config {
-	t.Helper()
-	cfg := s.Config(t, "dave") // the address, TLS and logger
-	j, err := jid.New(fmt.Sprintf("caps-%d-%08x", time.Now().UnixNano(), mathrand.Uint32()), s.Domain, "")
-	require.NoError(t, err)
-	cfg.JID, cfg.Password = j, j.Localpart()+"-secret"
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	return cfg
 }
 
 // capsQueries collects the disco#info requests for a caps node that c
@@ -73,7 +58,7 @@ func count(col *xmpp.Collector) int {
 func TestIntegrationCapsResolved(t *testing.T) {
 	const fake = "urn:gosmack:test:fake"
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		cfg := account(t, s)
+		cfg := s.NewAccount(t, "caps")
 		var am *caps.Tracker
 		a := login(t, cfg, "a", func(c *xmpp.Conn) { am = caps.For(c) })
 		ad := disco.For(a)

@@ -5,9 +5,6 @@ package carbons_test
 import (
 	"encoding/xml"
 	"fmt"
-	"log/slog"
-	mathrand "math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +13,6 @@ import (
 	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/chat"
 	"github.com/gosmack/gosmack/internal/testserver"
-	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
@@ -27,24 +23,6 @@ import (
 // each test and a contact, on the Prosody and ejabberd that
 // scripts/servers started. Set GOSMACK_XMPP_DEBUG=1 to see every element
 // on stderr.
-
-func unique(prefix string) string {
-	return fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
-}
-
-// account registers a new account on s and returns the configuration
-// that logs it in with resource.
-func account(t *testing.T, s *testserver.Server, name string) xmpp.Config {
-	t.Helper()
-	j, err := jid.New(name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
-	}
-	return cfg
-}
 
 // seen is what one client's carbon and chat listeners heard, as lines.
 type seen struct {
@@ -100,8 +78,8 @@ func client(t *testing.T, cfg xmpp.Config, resource string) (*xmpp.Conn, *seen) 
 // forged by bob reaches neither.
 func TestIntegrationCarbons(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		alice := account(t, s, unique("carbons-alice"))
-		bob := account(t, s, unique("carbons-bob"))
+		alice := s.NewAccount(t, "carbons-alice")
+		bob := s.NewAccount(t, "carbons-bob")
 		laptop, _ := client(t, alice, "laptop")
 		phone, onPhone := client(t, alice, "phone")
 		bobConn, onBob := client(t, bob, "desk")
@@ -110,7 +88,7 @@ func TestIntegrationCarbons(t *testing.T) {
 			require.Eventually(t, m.Active, testserver.Timeout, 20*time.Millisecond, "%s: carbons enabled", c.JID())
 		}
 		ctx := testserver.Context(t)
-		id := unique("m")
+		id := testserver.Unique("m")
 		eventually := func(who *seen, line string) {
 			t.Helper()
 			if !assert.Eventually(t, func() bool { return who.has(line) }, testserver.Timeout, 20*time.Millisecond) {

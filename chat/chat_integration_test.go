@@ -3,8 +3,6 @@
 package chat_test
 
 import (
-	"fmt"
-	mathrand "math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +19,6 @@ import (
 // These tests run the Chats of clients on the Prosody and
 // ejabberd that scripts/servers started. Set GOSMACK_XMPP_DEBUG=1 to see
 // every element on stderr.
-
-// unique returns a text no earlier run used: other tests may use the same
-// accounts at the same time, so listeners only take what this run sent.
-func unique(prefix string) string {
-	return fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
-}
 
 // login logs user in over STARTTLS with the given resource ("" lets the
 // server pick), after attach has registered what must be in place before
@@ -89,7 +81,7 @@ func (cl *client) next(t *testing.T, what string) received {
 // chat moves its lock there, so her answer reaches that resource.
 func TestIntegrationChat(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		tag := unique("chat")
+		tag := testserver.Unique("chat")
 		alice := newClient(t, s, "alice", "", tag)
 		bob := newClient(t, s, "bob", "", tag)
 		bobBare, err := jid.New("bob", s.Domain, "")
@@ -131,7 +123,7 @@ func TestIntegrationChat(t *testing.T) {
 		// bob writes from a second resource, to alice's full JID (the
 		// phone's chat keeps the resource it was asked for): alice's
 		// chat moves its lock.
-		phone := newClient(t, s, "bob", unique("phone"), tag)
+		phone := newClient(t, s, "bob", testserver.Unique("phone"), tag)
 		require.NotEqual(t, bob.c.JID(), phone.c.JID())
 		toAlice := phone.m.Chat(alice.c.JID())
 		require.Equal(t, alice.c.JID(), toAlice.To())

@@ -3,10 +3,7 @@
 package chatstate_test
 
 import (
-	"fmt"
-	mathrand "math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/gosmack/gosmack/chatstate"
 	"github.com/gosmack/gosmack/internal/testserver"
@@ -16,16 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func account(t *testing.T, s *testserver.Server) xmpp.Config {
-	t.Helper()
-	name := fmt.Sprintf("chatstate-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
-	j, err := jid.New(name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	return cfg
-}
 
 // seen is a chat state or a body, as one side heard it.
 type seen struct {
@@ -39,7 +26,7 @@ type seen struct {
 // each, a repeated composing not at all.
 func TestIntegrationChatStates(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		cfgA, cfgB := account(t, s), account(t, s)
+		cfgA, cfgB := s.NewAccount(t, "chatstate"), s.NewAccount(t, "chatstate")
 		heardA, heardB := make(chan seen, 16), make(chan seen, 16)
 		listen := func(heard chan seen) func(*xmpp.Conn) {
 			return func(c *xmpp.Conn) {

@@ -13,18 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func decode(t *testing.T, raw string) *stanza.Message {
-	t.Helper()
-	var got *stanza.Message
-	wiretest.Stanzas([]byte(raw), func(_ *xmlstream.Element, st stanza.Stanza, err error) bool {
-		require.NoError(t, err)
-		got = st.(*stanza.Message)
-		return false
-	})
-	require.NotNil(t, got)
-	return got
-}
-
 func TestReplaceOf(t *testing.T) {
 	m := &stanza.Message{Bodies: []stanza.Text{{Value: "fixed"}}}
 	correct.Replace(m, "a")
@@ -35,9 +23,9 @@ func TestReplaceOf(t *testing.T) {
 	id, ok := correct.Of(back.(*stanza.Message))
 	assert.True(t, ok)
 	assert.Equal(t, "b", id)
-	_, ok = correct.Of(decode(t, `<message><replace xmlns='urn:xmpp:message-correct:0'/></message>`))
+	_, ok = correct.Of(wiretest.Message(t, `<message><replace xmlns='urn:xmpp:message-correct:0'/></message>`))
 	assert.False(t, ok, "no id")
-	_, ok = correct.Of(decode(t, `<message><body>x</body></message>`))
+	_, ok = correct.Of(wiretest.Message(t, `<message><body>x</body></message>`))
 	assert.False(t, ok)
 }
 
@@ -67,7 +55,7 @@ func TestHistory(t *testing.T) {
 		{`<message from='romeo@montague.lit/home' id='e1' type='error'><body>bounced</body></message>`, "not a correction"},
 		{`<message from='romeo@montague.lit/home' id='x2' type='chat'><body>?</body><replace id='e1' xmlns='urn:xmpp:message-correct:0'/></message>`, correct.ErrUnknown.Error()},
 	} {
-		m := decode(t, step.raw)
+		m := wiretest.Message(t, step.raw)
 		id, ok, err := h.Check(m)
 		got := "not a correction"
 		switch {

@@ -14,18 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func decode(t *testing.T, raw string) stanza.Stanza {
-	t.Helper()
-	var got stanza.Stanza
-	wiretest.Stanzas([]byte(raw), func(_ *xmlstream.Element, st stanza.Stanza, err error) bool {
-		require.NoError(t, err)
-		got = st
-		return false
-	})
-	require.NotNil(t, got)
-	return got
-}
-
 func TestOf(t *testing.T) {
 	for _, tc := range []struct {
 		name, raw string
@@ -51,7 +39,7 @@ func TestOf(t *testing.T) {
 			delay.Delay{Stamp: time.Date(2010, 1, 1, 0, 0, 0, 0, time.FixedZone("", 7200))}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := delay.Of(decode(t, tc.raw))
+			got, ok := delay.Of(wiretest.Decode(t, tc.raw))
 			assert.Equal(t, tc.ok, ok)
 			assert.True(t, tc.want.Stamp.Equal(got.Stamp), "stamp %v, want %v", got.Stamp, tc.want.Stamp)
 			assert.Equal(t, tc.want.From, got.From)

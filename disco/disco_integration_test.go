@@ -3,42 +3,24 @@
 package disco_test
 
 import (
-	"fmt"
-	mathrand "math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/gosmack/gosmack/caps"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/testserver"
-	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// account registers a fresh account in band, its name starting with
-// prefix, and returns its configuration: the shared test accounts are in
-// use by other tests at the same time. Set GOSMACK_XMPP_DEBUG=1 to see
-// every element.
-func account(t *testing.T, s *testserver.Server, prefix string) xmpp.Config {
-	t.Helper()
-	cfg := s.Config(t, "alice") // the address, TLS and logger
-	j, err := jid.New(fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32()), s.Domain, "")
-	require.NoError(t, err)
-	cfg.JID, cfg.Password = j, j.Localpart()+"-secret"
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	return cfg
-}
-
 // TestIntegrationServerInfo: both servers answer disco#info and
 // disco#items about themselves; what they list is logged.
 func TestIntegrationServerInfo(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		var d *disco.Client
-		c := testserver.Login(t, account(t, s, "disco"), func(c *xmpp.Conn) { d = disco.For(c) })
+		c := testserver.Login(t, s.NewAccount(t, "disco"), func(c *xmpp.Conn) { d = disco.For(c) })
 		server := c.JID().Domain()
 		info, err := d.Info(ctxT(t), server, "")
 		require.NoError(t, err)
@@ -79,13 +61,13 @@ func TestIntegrationClientInfo(t *testing.T) {
 	const fake = "urn:gosmack:test:fake"
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		var bm *caps.Tracker
-		bob := testserver.Login(t, account(t, s, "disco-b"), func(c *xmpp.Conn) {
+		bob := testserver.Login(t, s.NewAccount(t, "disco-b"), func(c *xmpp.Conn) {
 			bm = caps.For(c)
 			disco.For(c).SetIdentities(disco.Identity{Category: "client", Type: "bot", Name: "disco test"})
 			c.Announce(fake)
 		})
 		var d *disco.Client
-		testserver.Login(t, account(t, s, "disco-a"), func(c *xmpp.Conn) { d = disco.For(c) })
+		testserver.Login(t, s.NewAccount(t, "disco-a"), func(c *xmpp.Conn) { d = disco.For(c) })
 
 		info, err := d.Info(ctxT(t), bob.JID(), "")
 		require.NoError(t, err)

@@ -15,19 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// decode reads the first stanza of raw as the connection would.
-func decode(t testing.TB, raw string) *stanza.Message {
-	t.Helper()
-	var m *stanza.Message
-	wiretest.Stanzas([]byte(raw), func(_ *xmlstream.Element, st stanza.Stanza, err error) bool {
-		require.NoError(t, err)
-		m, _ = st.(*stanza.Message)
-		return false
-	})
-	require.NotNil(t, m)
-	return m
-}
-
 // XEP-0297 example 2, as a client receives it.
 const example = `<message to='mercutio@verona.lit' from='romeo@montague.lit/orchard' type='chat' id='28gs'>
   <body>A most courteous exposition!</body>
@@ -42,7 +29,7 @@ const example = `<message to='mercutio@verona.lit' from='romeo@montague.lit/orch
 
 func TestRead(t *testing.T) {
 	var f forward.Forwarded
-	ok, err := stanza.FindExtension(decode(t, example).Extensions, &f)
+	ok, err := stanza.FindExtension(wiretest.Message(t, example).Extensions, &f)
 	require.True(t, ok)
 	require.NoError(t, err)
 	assert.True(t, f.Delay.Stamp.Equal(time.Date(2010, 7, 10, 23, 8, 25, 0, time.UTC)))
@@ -65,7 +52,7 @@ func TestReadRefuses(t *testing.T) {
 		"not a stanza ns": `<message xmlns='urn:other'><body>x</body></message>`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			m := decode(t, `<message><forwarded xmlns='urn:xmpp:forward:0'>`+inner+`</forwarded></message>`)
+			m := wiretest.Message(t, `<message><forwarded xmlns='urn:xmpp:forward:0'>`+inner+`</forwarded></message>`)
 			var f forward.Forwarded
 			ok, err := stanza.FindExtension(m.Extensions, &f)
 			assert.True(t, ok)
@@ -75,7 +62,7 @@ func TestReadRefuses(t *testing.T) {
 }
 
 func TestNoDelay(t *testing.T) {
-	m := decode(t, `<message><forwarded xmlns='urn:xmpp:forward:0'><presence xmlns='jabber:client' from='a@b/c'/></forwarded></message>`)
+	m := wiretest.Message(t, `<message><forwarded xmlns='urn:xmpp:forward:0'><presence xmlns='jabber:client' from='a@b/c'/></forwarded></message>`)
 	var f forward.Forwarded
 	_, err := stanza.FindExtension(m.Extensions, &f)
 	require.NoError(t, err)

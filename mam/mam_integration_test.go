@@ -5,9 +5,6 @@ package mam_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	mathrand "math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"github.com/gosmack/gosmack/mam"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/stanza"
-	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,24 +21,6 @@ import (
 // These tests query the archives of Prosody and ejabberd, started by
 // scripts/servers, with accounts and rooms made for each test. Set
 // GOSMACK_XMPP_DEBUG=1 to see every element on stderr.
-
-func unique(prefix string) string {
-	return fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
-}
-
-// account registers a new account on s and returns its configuration.
-func account(t *testing.T, s *testserver.Server) xmpp.Config {
-	t.Helper()
-	name := unique("mam")
-	j, err := jid.New(name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
-	}
-	return cfg
-}
 
 // archived pages through q's archive of archive with page, forwards
 // from the first page or backwards from the last, and returns the
@@ -83,7 +61,7 @@ func archived(ctx context.Context, t *testing.T, m *mam.Client, archive jid.JID,
 func TestIntegrationHistory(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		ctx := testserver.Context(t)
-		aliceCfg, bobCfg := account(t, s), account(t, s)
+		aliceCfg, bobCfg := s.NewAccount(t, "mam"), s.NewAccount(t, "mam")
 		alice := testserver.Login(t, aliceCfg, nil)
 		bob := testserver.Login(t, bobCfg, nil)
 		m := mam.For(alice)
@@ -142,8 +120,8 @@ func TestIntegrationHistory(t *testing.T) {
 func TestIntegrationRoomHistory(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		ctx := testserver.Context(t)
-		alice := testserver.Login(t, account(t, s), nil)
-		roomJID, err := jid.New(unique("mamroom"), s.MUCDomain, "")
+		alice := testserver.Login(t, s.NewAccount(t, "mam"), nil)
+		roomJID, err := jid.New(testserver.Unique("mamroom"), s.MUCDomain, "")
 		require.NoError(t, err)
 		room := muc.For(alice).Room(roomJID)
 		require.NoError(t, room.Create(ctx, "Alice", nil, muc.JoinConfig{}))

@@ -11,24 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func decode(t *testing.T, raw string) *stanza.Message {
-	t.Helper()
-	var got *stanza.Message
-	wiretest.Stanzas([]byte(raw), func(_ *xmlstream.Element, st stanza.Stanza, err error) bool {
-		require.NoError(t, err)
-		got = st.(*stanza.Message)
-		return false
-	})
-	require.NotNil(t, got)
-	return got
-}
-
 // TestReply: XEP-0333's examples. A markable chat message is marked to its
 // sender's full JID with its id and thread; a room's message to the room
 // with the room's stanza-id (not one an occupant wrote); a message that is
 // not markable, or an error, gets none.
 func TestReply(t *testing.T) {
-	m := decode(t, `<message from='northumberland@shakespeare.lit/westminster' id='message-1' to='ingrichard@royalty.england.lit/throne'><thread>sleeping</thread><body>My lord, dispatch; read o'er these articles.</body><markable xmlns='urn:xmpp:chat-markers:0'/></message>`)
+	m := wiretest.Message(t, `<message from='northumberland@shakespeare.lit/westminster' id='message-1' to='ingrichard@royalty.england.lit/throne'><thread>sleeping</thread><body>My lord, dispatch; read o'er these articles.</body><markable xmlns='urn:xmpp:chat-markers:0'/></message>`)
 	assert.True(t, markers.IsMarkable(m))
 	r, err := markers.Reply(m, markers.Displayed)
 	require.NoError(t, err)
@@ -36,7 +24,7 @@ func TestReply(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `<message to='northumberland@shakespeare.lit/westminster'><thread>sleeping</thread><displayed xmlns='urn:xmpp:chat-markers:0' id='message-1'/></message>`, string(raw))
 
-	room := decode(t, `<message from='room@conference.localhost/bob' id='client-id' type='groupchat'><body>hi</body><markable xmlns='urn:xmpp:chat-markers:0'/><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='bob@localhost'/><stanza-id xmlns='urn:xmpp:sid:0' id='room-id' by='room@conference.localhost'/></message>`)
+	room := wiretest.Message(t, `<message from='room@conference.localhost/bob' id='client-id' type='groupchat'><body>hi</body><markable xmlns='urn:xmpp:chat-markers:0'/><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='bob@localhost'/><stanza-id xmlns='urn:xmpp:sid:0' id='room-id' by='room@conference.localhost'/></message>`)
 	r, err = markers.Reply(room, markers.Received)
 	require.NoError(t, err)
 	assert.Equal(t, "room@conference.localhost", r.To.String())
@@ -46,9 +34,9 @@ func TestReply(t *testing.T) {
 	assert.Equal(t, markers.Received, mk)
 	assert.Equal(t, "room-id", id)
 
-	_, err = markers.Reply(decode(t, `<message from='a@b/c' id='x'><body>plain</body></message>`), markers.Received)
+	_, err = markers.Reply(wiretest.Message(t, `<message from='a@b/c' id='x'><body>plain</body></message>`), markers.Received)
 	assert.ErrorIs(t, err, markers.ErrNotMarkable)
-	_, err = markers.Reply(decode(t, `<message from='a@b/c' id='x' type='error'><markable xmlns='urn:xmpp:chat-markers:0'/></message>`), markers.Received)
+	_, err = markers.Reply(wiretest.Message(t, `<message from='a@b/c' id='x' type='error'><markable xmlns='urn:xmpp:chat-markers:0'/></message>`), markers.Received)
 	assert.ErrorIs(t, err, markers.ErrNotMarkable)
 	_, err = markers.Reply(m, "read")
 	assert.ErrorIs(t, err, markers.ErrUnknown)
@@ -68,7 +56,7 @@ func TestOfAdd(t *testing.T) {
 		{`<message><markable xmlns='urn:xmpp:chat-markers:0'/></message>`, "", "", false},
 		{`<message><received xmlns='urn:xmpp:receipts' id='r'/></message>`, "", "", false},
 	} {
-		mk, id, ok := markers.Of(decode(t, tc.raw))
+		mk, id, ok := markers.Of(wiretest.Message(t, tc.raw))
 		assert.Equal(t, tc.ok, ok, tc.raw)
 		assert.Equal(t, tc.mk, mk, tc.raw)
 		assert.Equal(t, tc.id, id, tc.raw)

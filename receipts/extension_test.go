@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gosmack/gosmack/internal/wire"
 	"github.com/gosmack/gosmack/internal/wiretest"
 	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/jid"
@@ -15,29 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const streamHeader = `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`
-
-// decodeMessage decodes one <message/> as the connection would.
-func decodeMessage(t testing.TB, s string) *stanza.Message {
+// encode returns m as the connection writes it.
+func encode(t testing.TB, m *stanza.Message) string {
 	t.Helper()
-	r := xmlstream.NewReader(strings.NewReader(streamHeader+s), xmlstream.Limits{})
-	_, err := r.Header()
+	b, err := wiretest.Encode(m)
 	require.NoError(t, err)
-	el, err := r.Next()
-	require.NoError(t, err, s)
-	st, err := wire.Decode(el)
-	require.NoError(t, err, s)
-	m, ok := st.(*stanza.Message)
-	require.True(t, ok, "%T", st)
-	return m
-}
-
-// encodeMessage encodes m as the connection would.
-func encodeMessage(t testing.TB, m *stanza.Message) string {
-	t.Helper()
-	enc := xmlstream.Encoder{Inherited: stanza.NSClient, StreamPrefix: true}
-	require.NoError(t, wire.Encode(&enc, stanza.NSClient, m))
-	b, _ := enc.Bytes()
 	return string(b)
 }
 
@@ -66,11 +47,11 @@ func TestRoundTrip(t *testing.T) {
 			var err error
 			m.Extensions, err = stanza.AppendExtension(m.Extensions, tc.ext)
 			require.NoError(t, err)
-			got := encodeMessage(t, m)
+			got := encode(t, m)
 			assert.Equal(t, strings.ReplaceAll(tc.xml, "'", `"`), strings.ReplaceAll(got, "'", `"`))
 
 			back := tc.back()
-			ok, err := stanza.FindExtension(decodeMessage(t, got).Extensions, back)
+			ok, err := stanza.FindExtension(wiretest.Message(t, got).Extensions, back)
 			require.True(t, ok)
 			require.NoError(t, err)
 			assert.Equal(t, tc.ext, back)
@@ -81,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 // TestReceivedOpenfire reads the receipt the seed's Openfire sent, which
 // names the message with msgId instead of id.
 func TestReceivedOpenfire(t *testing.T) {
-	m := decodeMessage(t, `<message from="903e652d2334628a@oatest.dgcb.com.cn/phone" to="8049a646c63e65e8@oatest.dgcb.com.cn/phone">
+	m := wiretest.Message(t, `<message from="903e652d2334628a@oatest.dgcb.com.cn/phone" to="8049a646c63e65e8@oatest.dgcb.com.cn/phone">
     <received msgId="nCRIE-44" status="1" time="2018-10-20 14:50:16:566" xmlns="urn:xmpp:receipts"/>
    </message>`)
 	var r receipts.Received
@@ -177,7 +158,7 @@ func TestAddRequestSeed(t *testing.T) {
 	require.True(t, receipts.AddRequest(m))
 	assert.Equal(t,
 		`<message to="903e652d2334628a@oatest.dgcb.com.cn" id="5U6Mk-5" type="chat"><body>hi</body><request xmlns="urn:xmpp:receipts"/></message>`,
-		strings.ReplaceAll(encodeMessage(t, m), "'", `"`))
+		strings.ReplaceAll(encode(t, m), "'", `"`))
 }
 
 // FuzzReceived: whatever a message carries, a receipt read from it has an

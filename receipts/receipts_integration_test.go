@@ -4,10 +4,6 @@ package receipts_test
 
 import (
 	"encoding/xml"
-	"fmt"
-	"log/slog"
-	mathrand "math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,26 +22,6 @@ import (
 // test on the Prosody and ejabberd that scripts/servers started. Set
 // GOSMACK_XMPP_DEBUG=1 to see every element on stderr.
 
-// unique returns a name no earlier run used.
-func unique(prefix string) string {
-	return fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
-}
-
-// account registers a new account on s (in-band registration, which both
-// servers allow) and returns the configuration that logs it in.
-func account(t *testing.T, s *testserver.Server) xmpp.Config {
-	t.Helper()
-	name := unique("receipts")
-	j, err := jid.New(name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
-	}
-	return cfg
-}
-
 // event is what a sender sees: a receipt for its message, or the
 // recipient's marker.
 type event struct {
@@ -63,7 +39,7 @@ type sender struct {
 
 func newSender(t *testing.T, cfg xmpp.Config) *sender {
 	t.Helper()
-	snd := &sender{events: make(chan event, 8), id: unique("content")}
+	snd := &sender{events: make(chan event, 8), id: testserver.Unique("content")}
 	snd.c = testserver.Login(t, cfg, func(c *xmpp.Conn) {
 		r := receipts.For(c)
 		r.SetAutoRequest(true)
@@ -139,8 +115,8 @@ func TestIntegrationReceipt(t *testing.T) {
 			{"default, no roster", func(*receipts.Tracker) {}, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				snd := newSender(t, account(t, s))
-				rcv := testserver.Login(t, account(t, s), func(c *xmpp.Conn) {
+				snd := newSender(t, s.NewAccount(t, "receipts"))
+				rcv := testserver.Login(t, s.NewAccount(t, "receipts"), func(c *xmpp.Conn) {
 					tc.set(receipts.For(c))
 					answerMarkers(t, c)
 				})
@@ -162,7 +138,7 @@ func TestIntegrationReceipt(t *testing.T) {
 // recipient sends after shows without a timed wait.
 func TestIntegrationReceiptSubscribed(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		cfgA, cfgB := account(t, s), account(t, s)
+		cfgA, cfgB := s.NewAccount(t, "receipts"), s.NewAccount(t, "receipts")
 		subscribeMutually(t, s, cfgA, cfgB)
 
 		rcv := testserver.Login(t, cfgB, func(c *xmpp.Conn) {
@@ -183,7 +159,7 @@ func TestIntegrationReceiptSubscribed(t *testing.T) {
 		assert.Equal(t, []event{{"receipt", rcv.JID()}, {"marker", rcv.JID()}},
 			contact.exchange(t, s.Name, rcv.JID()), "%s: the contact gets a receipt", s.Name)
 
-		stranger := newSender(t, account(t, s))
+		stranger := newSender(t, s.NewAccount(t, "receipts"))
 		assert.Equal(t, []event{{"marker", rcv.JID()}},
 			stranger.exchange(t, s.Name, rcv.JID()), "%s: the stranger gets none", s.Name)
 	})

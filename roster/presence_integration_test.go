@@ -35,7 +35,7 @@ func subscription(r *roster.Roster, j jid.JID) roster.Subscription {
 // presence, a lower one gives it back, and it going offline leaves one.
 func TestIntegrationSubscriptions(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		cfgA, cfgB := account(t, s), account(t, s)
+		cfgA, cfgB := s.NewAccount(t, "roster"), s.NewAccount(t, "roster")
 		alice, bob := cfgA.JID.Bare(), cfgB.JID.Bare()
 		cA, rA, _ := login(t, cfgA, func(r *roster.Roster) { r.SetSubscriptionMode(roster.AcceptAll) })
 		_, rB, _ := login(t, cfgB) // Manual, the default

@@ -3,15 +3,8 @@
 package roster_test
 
 import (
-	"bytes"
-	"fmt"
-	"log/slog"
-	mathrand "math/rand/v2"
-	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
@@ -24,21 +17,6 @@ import (
 // These tests change rosters, so each registers fresh accounts in band
 // (other tests use the shared ones concurrently). Set GOSMACK_XMPP_DEBUG=1
 // to see every element on stderr.
-
-// account registers a fresh account and returns its configuration.
-func account(t *testing.T, s *testserver.Server) xmpp.Config {
-	t.Helper()
-	name := fmt.Sprintf("roster-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
-	j, err := jid.New(name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).
-			With("test", t.Name())
-	}
-	return cfg
-}
 
 // login connects cfg with its Roster, set up by the sets before the
 // login, and closes it when the test ends.
@@ -61,7 +39,7 @@ func login(t *testing.T, cfg xmpp.Config, sets ...func(*roster.Roster)) (*xmpp.C
 // regroup reach both resources; removal too.
 func TestIntegrationRoster(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		cfg := account(t, s)
+		cfg := s.NewAccount(t, "roster")
 		_, r1, ev1 := login(t, cfg)
 		ev1.expect(t, "loaded <nil>")
 		assert.Empty(t, r1.Entries())
@@ -117,31 +95,13 @@ func sortGroups(e roster.Entry) roster.Entry {
 	return e
 }
 
-// lockedBuffer is a Recorder that several goroutines may write.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestIntegrationVersioning: both servers offer versioning; the first
 // login asks with an empty ver and gets a version (ejabberd gives one only when
 // asked); a second login with the stored version gets an empty result and
 // keeps the stored roster, writing nothing.
 func TestIntegrationVersioning(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
-		cfg := account(t, s)
+		cfg := s.NewAccount(t, "roster")
 		store := new(roster.MemoryStore)
 		c1, r1, ev1 := login(t, cfg, func(r *roster.Roster) { r.SetStore(store) })
 		assert.True(t, c1.Features().Has(roster.NSVersioning, "ver"), "%s offers versioning", s.Name)
@@ -158,7 +118,7 @@ func TestIntegrationVersioning(t *testing.T) {
 		assert.Equal(t, r1.Version(), ver)
 		t.Logf("%s: stored version %q", s.Name, ver)
 
-		rec := new(lockedBuffer)
+		rec := new(testserver.Buffer)
 		cfg.Recorder = rec
 		counting := &countingStore{Store: store}
 		_, r2, ev2 := login(t, cfg, func(r *roster.Roster) { r.SetStore(counting) })

@@ -15,15 +15,10 @@ import (
 // connection reads it.
 func set(t testing.TB, raw string) []stanza.Node {
 	t.Helper()
-	var nodes []stanza.Node
-	wiretest.Stanzas([]byte(raw), func(_ *xmlstream.Element, st stanza.Stanza, err error) bool {
-		require.NoError(t, err)
-		iq := st.(*stanza.IQ)
-		require.NotNil(t, iq.Payload)
-		nodes = iq.Payload.Nodes
-		return false
-	})
-	return nodes
+	iq, ok := wiretest.Decode(t, raw).(*stanza.IQ)
+	require.True(t, ok, "an IQ: %s", raw)
+	require.NotNil(t, iq.Payload)
+	return iq.Payload.Nodes
 }
 
 func TestReadRequest(t *testing.T) {

@@ -19,18 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// account registers a new account on s and returns the configuration
-// that logs it in.
-func account(t *testing.T, s *testserver.Server) xmpp.Config {
-	t.Helper()
-	name := fmt.Sprintf("sid-%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
-	j, err := jid.New(name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	return cfg
-}
-
 // TestIntegrationStanzaIDs: a message sent with the Manager attached
 // carries an origin-id equal to its id, which reaches the recipient as
 // sent; the recipient's server stamps a stanza-id by the recipient's bare
@@ -39,11 +27,11 @@ func TestIntegrationStanzaIDs(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		got := make(chan *stanza.Message, 1)
 		var rs *sid.Manager
-		rcv := testserver.Login(t, account(t, s), func(c *xmpp.Conn) {
+		rcv := testserver.Login(t, s.NewAccount(t, "sid"), func(c *xmpp.Conn) {
 			rs = sid.For(c)
 			c.HandleMessage(stanza.IsMessage(stanza.Chat), func(m *stanza.Message) { got <- m })
 		})
-		snd := testserver.Login(t, account(t, s), func(c *xmpp.Conn) { sid.For(c) })
+		snd := testserver.Login(t, s.NewAccount(t, "sid"), func(c *xmpp.Conn) { sid.For(c) })
 
 		m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "stable"}}}
 		m.To = rcv.JID()
@@ -73,7 +61,7 @@ func TestIntegrationRoomStanzaIDs(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		got := make(chan *stanza.Message, 4)
 		var sm *sid.Manager
-		c := testserver.Login(t, account(t, s), func(c *xmpp.Conn) { sm = sid.For(c) })
+		c := testserver.Login(t, s.NewAccount(t, "sid"), func(c *xmpp.Conn) { sm = sid.For(c) })
 		addr := jid.MustParse(fmt.Sprintf("sid-%d-%08x@%s", time.Now().UnixNano(), mathrand.Uint32(), s.MUCDomain))
 		room := muc.For(c).Room(addr)
 		room.OnMessage(func(m *stanza.Message) {

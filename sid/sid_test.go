@@ -39,18 +39,6 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func decode(t *testing.T, raw string) *stanza.Message {
-	t.Helper()
-	var got *stanza.Message
-	wiretest.Stanzas([]byte(raw), func(_ *xmlstream.Element, st stanza.Stanza, err error) bool {
-		require.NoError(t, err)
-		got = st.(*stanza.Message)
-		return false
-	})
-	require.NotNil(t, got)
-	return got
-}
-
 func TestStanzaID(t *testing.T) {
 	me := jid.MustParse("alice@localhost")
 	for _, tc := range []struct {
@@ -72,7 +60,7 @@ func TestStanzaID(t *testing.T) {
 		{"none", `<message><body>hi</body></message>`, me, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, ok := sid.StanzaID(decode(t, tc.raw), tc.by)
+			id, ok := sid.StanzaID(wiretest.Message(t, tc.raw), tc.by)
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.want, id)
 		})
@@ -80,12 +68,12 @@ func TestStanzaID(t *testing.T) {
 }
 
 func TestOriginID(t *testing.T) {
-	id, ok := sid.OriginID(decode(t, `<message><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>`))
+	id, ok := sid.OriginID(wiretest.Message(t, `<message><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>`))
 	assert.True(t, ok)
 	assert.Equal(t, "o1", id)
-	_, ok = sid.OriginID(decode(t, `<message><origin-id xmlns='urn:xmpp:sid:0'/></message>`))
+	_, ok = sid.OriginID(wiretest.Message(t, `<message><origin-id xmlns='urn:xmpp:sid:0'/></message>`))
 	assert.False(t, ok)
-	_, ok = sid.OriginID(decode(t, `<message/>`))
+	_, ok = sid.OriginID(wiretest.Message(t, `<message/>`))
 	assert.False(t, ok)
 
 	m := &stanza.Message{}

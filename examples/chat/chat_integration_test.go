@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"encoding/xml"
 	"fmt"
-	mathrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"regexp"
@@ -52,7 +51,7 @@ func TestIntegrationChatTerminal(t *testing.T) {
 }
 
 func chatTerminal(t *testing.T, bin string, s *testserver.Server) {
-	id := uniqueID()
+	id := testserver.Unique("")
 	alice := startTerminal(t, bin, s, "alice@"+s.Domain+"/chat-"+id, s.User(t, "alice").Password)
 	bob := startTerminal(t, bin, s, "bob@"+s.Domain+"/chat-"+id, s.User(t, "bob").Password)
 	alice.expect(t, `^\[info\] online as `+regexp.QuoteMeta(alice.jid)+`; /help lists the commands$`)
@@ -105,7 +104,7 @@ func TestIntegrationChatTerminalEnd(t *testing.T) {
 }
 
 func chatTerminalEnd(t *testing.T, bin string, s *testserver.Server) {
-	id := uniqueID()
+	id := testserver.Unique("")
 	carol := startTerminal(t, bin, s, "carol@"+s.Domain+"/chat-"+id, s.User(t, "carol").Password)
 	dave := startTerminal(t, bin, s, "dave@"+s.Domain+"/chat-"+id, s.User(t, "dave").Password)
 	carol.expect(t, `^\[info\] online as `)
@@ -137,16 +136,12 @@ func TestIntegrationChatTerminalCarbons(t *testing.T) {
 }
 
 func chatTerminalCarbons(t *testing.T, bin string, s *testserver.Server) {
-	id := uniqueID()
-	aliceName, bobName := "carbons-alice-"+id, "carbons-bob-"+id
-	for _, name := range []string{aliceName, bobName} {
-		cfg := xmpp.Config{JID: jid.MustParse(name + "@" + s.Domain), Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-		require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "registering %s", cfg.JID)
-	}
-	alice := aliceName + "@" + s.Domain
-	laptop := startTerminal(t, bin, s, alice+"/laptop", aliceName+"-secret")
-	phone := startTerminal(t, bin, s, alice+"/phone", aliceName+"-secret")
-	bob := startTerminal(t, bin, s, bobName+"@"+s.Domain+"/desk", bobName+"-secret")
+	id := testserver.Unique("")
+	aliceCfg, bobCfg := s.NewAccount(t, "carbons-alice"), s.NewAccount(t, "carbons-bob")
+	alice := aliceCfg.JID.String()
+	laptop := startTerminal(t, bin, s, alice+"/laptop", aliceCfg.Password)
+	phone := startTerminal(t, bin, s, alice+"/phone", aliceCfg.Password)
+	bob := startTerminal(t, bin, s, bobCfg.JID.String()+"/desk", bobCfg.Password)
 	for _, tm := range []*terminal{laptop, phone, bob} {
 		tm.expect(t, `^\[info\] online as `)
 		// Carbons are asked for before the roster: once the roster is
@@ -163,7 +158,9 @@ func chatTerminalCarbons(t *testing.T, bin string, s *testserver.Server) {
 
 	// A forged carbon: bob's own client writes a <sent/> copy of a
 	// message "from alice's laptop" to the phone, then a plain line.
-	forger := testserver.Login(t, xmpp.Config{JID: jid.MustParse(bobName + "@" + s.Domain), Resource: "forger", Password: bobName + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}, nil)
+	forgerCfg := bobCfg
+	forgerCfg.Resource = "forger"
+	forger := testserver.Login(t, forgerCfg, nil)
 	forged := &stanza.Message{Type: stanza.Chat, Extensions: []stanza.Node{{
 		Name: xml.Name{Space: carbons.NS, Local: "sent"},
 		Nodes: []stanza.Node{{Name: xml.Name{Space: "urn:xmpp:forward:0", Local: "forwarded"}, Nodes: []stanza.Node{{
@@ -177,18 +174,13 @@ func chatTerminalCarbons(t *testing.T, bin string, s *testserver.Server) {
 	after := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "after the forgery " + id}}}
 	after.To = forged.To
 	require.NoError(t, forger.Send(testserver.Context(t), after))
-	phone.expect(t, `^\[chat\] `+regexp.QuoteMeta(bobName+"@"+s.Domain+"/forger: after the forgery "+id)+`$`)
+	phone.expect(t, `^\[chat\] `+regexp.QuoteMeta(bobCfg.JID.String()+"/forger: after the forgery "+id)+`$`)
 	require.NotContains(t, phone.transcript(), "forged "+id, "a forged carbon was shown")
 
 	for _, tm := range []*terminal{laptop, phone, bob} {
 		tm.send(t, "/quit")
 		require.Equal(t, 0, tm.wait(t), "%s's exit code", tm.jid)
 	}
-}
-
-// uniqueID names this run's resources and room.
-func uniqueID() string {
-	return fmt.Sprintf("%d-%08x", time.Now().UnixNano(), mathrand.Uint32())
 }
 
 // terminal is a chat process under a pseudo-terminal, and what it printed.
@@ -369,14 +361,12 @@ func TestIntegrationChatTerminalConversation(t *testing.T) {
 }
 
 func chatConversation(t *testing.T, bin string, s *testserver.Server) {
-	id := uniqueID()
+	id := testserver.Unique("")
 	alice := startTerminal(t, bin, s, "alice@"+s.Domain+"/conv-"+id, s.User(t, "alice").Password)
 	alice.expect(t, `^\[info\] online as `)
 	aliceJID := jid.MustParse(alice.jid)
 
-	name := "chatpeer-" + strings.ReplaceAll(id, "-", "")
-	cfg := xmpp.Config{JID: jid.MustParse(name + "@" + s.Domain), Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil))
+	cfg := s.NewAccount(t, "chatpeer")
 	got := make(chan *stanza.Message, 16)
 	peer := testserver.Login(t, cfg, func(c *xmpp.Conn) {
 		chatstate.For(c)
@@ -482,9 +472,10 @@ func TestIntegrationChatTerminalHistory(t *testing.T) {
 }
 
 func chatTerminalHistory(t *testing.T, bin string, s *testserver.Server) {
-	id := uniqueID()
-	erin, erinPass := freshAccount(t, s, "erin-"+id)
-	frank, frankPass := freshAccount(t, s, "frank-"+id)
+	id := testserver.Unique("")
+	erinCfg, frankCfg := s.NewAccount(t, "erin"), s.NewAccount(t, "frank")
+	erin, erinPass := erinCfg.JID.String(), erinCfg.Password
+	frank, frankPass := frankCfg.JID.String(), frankCfg.Password
 	e := startTerminal(t, bin, s, erin+"/chat", erinPass)
 	f := startTerminal(t, bin, s, frank+"/chat", frankPass)
 	e.expect(t, `^\[info\] online as `)
@@ -529,17 +520,6 @@ func chatTerminalHistory(t *testing.T, bin string, s *testserver.Server) {
 	require.Equal(t, 0, f.wait(t), "frank's exit code")
 	e.send(t, "/quit")
 	require.Equal(t, 0, e.wait(t), "erin's exit code")
-}
-
-// freshAccount registers a new account on s and returns its bare JID and
-// password.
-func freshAccount(t *testing.T, s *testserver.Server, name string) (string, string) {
-	t.Helper()
-	j, err := jid.New(name, s.Domain, "")
-	require.NoError(t, err)
-	cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	require.NoError(t, xmpp.CreateAccount(testserver.Context(t), cfg, nil), "%s: registering %s", s.Name, j)
-	return j.String(), cfg.Password
 }
 
 // expectRun waits for a line matching last, as expect does, and checks

@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	mathrand "math/rand/v2"
 	"testing"
 	"time"
 
@@ -27,15 +25,7 @@ func TestIntegrationEchoBotSubscriptions(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		fresh := func(prefix string) xmpp.Config {
-			name := fmt.Sprintf("%s-%d-%08x", prefix, time.Now().UnixNano(), mathrand.Uint32())
-			j, err := jid.New(name, s.Domain, "")
-			require.NoError(t, err)
-			cfg := xmpp.Config{JID: j, Password: name + "-secret", Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-			require.NoError(t, xmpp.CreateAccount(ctx, cfg, nil))
-			return cfg
-		}
-		botCfg, userCfg := fresh("echobot"), fresh("user")
+		botCfg, userCfg := s.NewAccount(t, "echobot"), s.NewAccount(t, "user")
 
 		b := startBot(t, bin, s, botCfg.JID.String(), botCfg.Password)
 		botJID := b.WaitOnline(t, 30*time.Second)

@@ -32,11 +32,17 @@ func (s *Server) Config(t testing.TB, user string) xmpp.Config {
 	if err != nil {
 		t.Fatalf("testserver: %v", err)
 	}
-	cfg := xmpp.Config{JID: account, Password: u.Password, Addr: s.StartTLSAddr, TLS: s.TLSConfig()}
-	if os.Getenv("GOSMACK_XMPP_DEBUG") != "" {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+	return xmpp.Config{JID: account, Password: u.Password, Addr: s.StartTLSAddr, TLS: s.TLSConfig(), Logger: debugLogger(t)}
+}
+
+// debugLogger returns, with GOSMACK_XMPP_DEBUG set in the environment, a
+// logger that writes every element sent and received to stderr, tagged
+// with the test's name; without it, nil.
+func debugLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("GOSMACK_XMPP_DEBUG") == "" {
+		return nil
 	}
-	return cfg
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
 }
 
 // Login connects with cfg, running before (if not nil) on the new Conn

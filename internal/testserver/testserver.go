@@ -7,6 +7,10 @@
 // scripts. A test asks for the servers with ForEach or Get, which fail the
 // test (never skip it) when a server is not running: an integration run that
 // silently tests nothing would be green and worthless.
+//
+// A test that changes an account's state registers accounts of its own
+// with Server.NewAccount, and names what it creates with Unique: other
+// tests use the same servers at the same time.
 package testserver
 
 import (

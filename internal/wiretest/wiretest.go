@@ -82,6 +82,39 @@ func Stanzas(data []byte, f func(el *xmlstream.Element, st stanza.Stanza, err er
 	})
 }
 
+// Decode returns the first stanza of raw as the connection receives it
+// (what Stanzas gives), or fails the test when raw holds no stanza or
+// the first does not decode cleanly.
+func Decode(tb testing.TB, raw string) stanza.Stanza {
+	tb.Helper()
+	var (
+		got stanza.Stanza
+		err error
+	)
+	Stanzas([]byte(raw), func(_ *xmlstream.Element, st stanza.Stanza, e error) bool {
+		got, err = st, e
+		return false
+	})
+	if err != nil {
+		tb.Fatalf("wiretest: decoding %s: %v", raw, err)
+	}
+	if got == nil {
+		tb.Fatalf("wiretest: no stanza in %s", raw)
+	}
+	return got
+}
+
+// Message is Decode for a message: it fails the test when the first
+// stanza of raw is not one.
+func Message(tb testing.TB, raw string) *stanza.Message {
+	tb.Helper()
+	m, ok := Decode(tb, raw).(*stanza.Message)
+	if !ok {
+		tb.Fatalf("wiretest: not a message: %s", raw)
+	}
+	return m
+}
+
 // Seed adds each input to f's seed corpus.
 func Seed(f *testing.F, inputs ...string) {
 	for _, s := range inputs {
