@@ -1,6 +1,10 @@
 package sasl
 
-import "testing"
+import (
+	"fmt"
+	"runtime"
+	"testing"
+)
 
 // BenchmarkSCRAMSHA256 runs a full client exchange (client-first,
 // client-final, verification) against precomputed server messages, with
@@ -33,4 +37,44 @@ func BenchmarkSCRAMSHA256(b *testing.B) {
 	}
 	b.Run("no-cache", func(b *testing.B) { run(b, nil) })
 	b.Run("cache", func(b *testing.B) { run(b, new(SaltCache)) })
+}
+
+// BenchmarkSaltCacheMemory reports the heap a SaltCache holds with one
+// entry (a connection's own, after its login with SCRAM-SHA-256) and
+// with 64 (one shared by many accounts), per cache: b.N caches are kept
+// alive and the live heap is read before and after, with garbage
+// collections between.
+func BenchmarkSaltCacheMemory(b *testing.B) {
+	for _, entries := range []int{1, saltCacheSize} {
+		b.Run(fmt.Sprintf("entries=%d", entries), func(b *testing.B) {
+			h := scramHashes["SHA-256"]
+			salts := make([][]byte, entries)
+			for i := range salts {
+				salts[i] = []byte{byte(i), 's', 'a', 'l', 't'}
+			}
+			caches := make([]*SaltCache, b.N)
+			before := liveHeap()
+			for i := range caches {
+				c := new(SaltCache)
+				for _, salt := range salts {
+					if _, err := c.saltedPassword("SHA-256", h, "pencil", salt, 1); err != nil {
+						b.Fatal(err)
+					}
+				}
+				caches[i] = c
+			}
+			after := liveHeap()
+			b.ReportMetric(float64(after-before)/float64(b.N), "B/cache")
+			runtime.KeepAlive(caches)
+		})
+	}
+}
+
+func liveHeap() uint64 {
+	var ms runtime.MemStats
+	for range 3 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }

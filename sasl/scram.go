@@ -300,15 +300,24 @@ func truncate(s string) string {
 // same password, salt and iteration count does not pay for PBKDF2 again
 // (Smack keeps the same cache). Entries are keyed by a SHA-256 of the hash
 // name, password, salt and iteration count; the cache holds at most 64
-// entries and forgets the oldest first. The zero value is ready to use. A
-// SaltCache is safe for concurrent use.
+// entries and forgets the oldest first. An entry costs about 90 bytes
+// (its key and the salted password): a cache of one account's entry is
+// about 130 bytes in all. The zero value is ready to use. A SaltCache is
+// safe for concurrent use.
 //
 // A salted password lets whoever holds it log in as the user, as the
 // password does; keep the cache in memory, as this type does.
 type SaltCache struct {
-	mu      sync.Mutex
-	entries map[[32]byte][]byte
-	order   [][32]byte
+	mu sync.Mutex
+	// entries, oldest first. A slice searched from the newest: at 64
+	// entries the search is far cheaper than the PBKDF2 a hit saves,
+	// and a cache of one entry holds no map.
+	entries []saltEntry
+}
+
+type saltEntry struct {
+	key    [32]byte
+	salted []byte
 }
 
 const saltCacheSize = 64
@@ -323,6 +332,16 @@ func saltKey(hashName, password string, salt []byte, iterations int) [32]byte {
 	return k
 }
 
+// lookup returns the entry of key, or nil; c.mu is held.
+func (c *SaltCache) lookup(key [32]byte) []byte {
+	for i := len(c.entries) - 1; i >= 0; i-- {
+		if c.entries[i].key == key {
+			return c.entries[i].salted
+		}
+	}
+	return nil
+}
+
 // saltedPassword returns PBKDF2 of the password, from the cache when c is
 // not nil and holds it.
 func (c *SaltCache) saltedPassword(hashName string, h func() hash.Hash, password string, salt []byte, iterations int) ([]byte, error) {
@@ -330,9 +349,9 @@ func (c *SaltCache) saltedPassword(hashName string, h func() hash.Hash, password
 	if c != nil {
 		key = saltKey(hashName, password, salt, iterations)
 		c.mu.Lock()
-		v, ok := c.entries[key]
+		v := c.lookup(key)
 		c.mu.Unlock()
-		if ok {
+		if v != nil {
 			return v, nil
 		}
 	}
@@ -343,16 +362,12 @@ func (c *SaltCache) saltedPassword(hashName string, h func() hash.Hash, password
 	if c != nil {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.entries == nil {
-			c.entries = make(map[[32]byte][]byte)
-		}
-		if _, ok := c.entries[key]; !ok {
-			if len(c.order) == saltCacheSize {
-				delete(c.entries, c.order[0])
-				c.order = c.order[1:]
+		if c.lookup(key) == nil {
+			if len(c.entries) == saltCacheSize {
+				copy(c.entries, c.entries[1:])
+				c.entries = c.entries[:saltCacheSize-1]
 			}
-			c.entries[key] = v
-			c.order = append(c.order, key)
+			c.entries = append(c.entries, saltEntry{key: key, salted: v})
 		}
 	}
 	return v, nil

@@ -332,5 +332,7 @@ func TestSaltCache(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Len(t, cache.entries, saltCacheSize, "the cache is bounded")
-	assert.Len(t, cache.order, saltCacheSize)
+	assert.Nil(t, cache.lookup(saltKey("SHA-1", "pw", []byte{9, 1}, 4096)), "the oldest are forgotten first")
+	assert.NotNil(t, cache.lookup(saltKey("SHA-1", "pw", []byte{10, 1}, 4096)))
+	assert.NotNil(t, cache.lookup(saltKey("SHA-1", "pw", []byte{saltCacheSize + 9, 1}, 4096)))
 }

@@ -127,7 +127,11 @@ type Config struct {
 	// SaltCache keeps SCRAM salted passwords, so that logging in again
 	// with the same password, salt and iteration count skips PBKDF2;
 	// connections of one account may share one. Nil means a cache of the
-	// connection's own, made by New.
+	// connection's own, made by New: it holds this account's salted
+	// password (about 130 bytes) so that each reconnection, which
+	// authenticates again, does not pay PBKDF2 again (about a
+	// millisecond of CPU at 4096 iterations of SHA-256, half a second at
+	// MaxIterations).
 	SaltCache *sasl.SaltCache
 
 	// MaxStanzaSize is the largest element the server may send, in
