@@ -428,6 +428,9 @@ func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 			return err
 		}
 	}
+	if s.sess != nil {
+		s.sess.sm.requested()
+	}
 	return s.writeLocked(ctx, []byte(smRequest))
 }
 
