@@ -3,7 +3,6 @@ package xmpp_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -63,6 +62,7 @@ type benchServer struct {
 	d       *benchDialer
 	srv     net.Conn
 	read    atomic.Int64 // messages the server has read
+	acks    atomic.Int64 // <a/> the server has read
 	readMsg chan struct{}
 	done    chan struct{}
 }
@@ -123,6 +123,7 @@ var (
 	benchRequest = []byte("<r xmlns='urn:xmpp:sm:3'/>")
 	benchMsgEnd  = []byte("</message>")
 	benchEnd     = []byte("</stream:stream>")
+	benchAck     = []byte("<a xmlns='urn:xmpp:sm:3' h=")
 )
 
 // serve reads what the client sends: it counts messages, answers each
@@ -158,6 +159,10 @@ func (bs *benchServer) serve() {
 				return
 			}
 			break
+		}
+		bs.acks.Add(int64(bytes.Count(pend, benchAck)))
+		if i := bytes.LastIndex(pend, benchAck); i >= 0 {
+			pend = pend[i+len(benchAck):]
 		}
 		if len(pend) > 32 {
 			pend = append(pend[:0], pend[len(pend)-32:]...)
@@ -247,8 +252,9 @@ func benchSends(b *testing.B, bs *benchServer, run func(send func() bool)) {
 }
 
 // BenchmarkReceive: the server sends b.N chat messages, with stream
-// management an <r/> after every fifth (the client answers each), and
-// the time runs until a listener has seen them all.
+// management an ack request after every fifth; the time runs until a
+// listener has seen them all. The client answers the requests, some
+// together when they come faster than the answers go out.
 func BenchmarkReceive(b *testing.B) {
 	benchBoth(b, func(b *testing.B, sm bool) {
 		bs := newBenchServer(b, sm)
@@ -262,19 +268,26 @@ func BenchmarkReceive(b *testing.B) {
 			}
 		})
 		body := "' from='bob@localhost/b' to='alice@localhost/r'><body>" + strings.Repeat("hello, alice ", 8) + "</body></message>"
-		var out bytes.Buffer
-		for i := range b.N {
-			out.WriteString("<message type='chat' id='m")
-			out.WriteString(strconv.Itoa(i))
-			out.WriteString(body)
-			if sm && i%5 == 4 {
-				out.Write(benchRequest)
-			}
-		}
 		w0 := bs.d.writes.Load()
 		b.ReportAllocs()
 		b.ResetTimer()
-		go io.Copy(bs.srv, &out)
+		go func() {
+			var out []byte
+			for i := range b.N {
+				out = append(out, "<message type='chat' id='m"...)
+				out = strconv.AppendInt(out, int64(i), 10)
+				out = append(out, body...)
+				if sm && i%5 == 4 {
+					out = append(out, benchRequest...)
+				}
+				if len(out) > 4096 || i == b.N-1 {
+					if _, err := bs.srv.Write(out); err != nil {
+						return
+					}
+					out = out[:0]
+				}
+			}
+		}()
 		select {
 		case <-all:
 		case <-time.After(30 * time.Second):
@@ -283,4 +296,25 @@ func BenchmarkReceive(b *testing.B) {
 		b.StopTimer()
 		b.ReportMetric(float64(bs.d.writes.Load()-w0)/float64(b.N), "writes/msg")
 	})
+}
+
+// BenchmarkAckRequest: the server asks for an ack and waits for the
+// answer, b.N times, as Prosody does (one request out at a time): the
+// cost of answering one <r/>.
+func BenchmarkAckRequest(b *testing.B) {
+	bs := newBenchServer(b, true)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := bs.srv.Write(benchRequest); err != nil {
+			b.Fatal(err)
+		}
+		for bs.acks.Load() <= int64(i) {
+			select {
+			case <-bs.readMsg:
+			case <-time.After(10 * time.Second):
+				b.Fatalf("no answer to request %d", i)
+			}
+		}
+	}
 }

@@ -114,8 +114,13 @@ func (sm *smState) resumeElement() string {
 	return b.String()
 }
 
-func ackElement(h uint32) string {
-	return "<a xmlns='urn:xmpp:sm:3' h='" + strconv.FormatUint(uint64(h), 10) + "'/>"
+func ackElement(h uint32) string { return string(appendAck(nil, h)) }
+
+// appendAck appends <a h/> to b.
+func appendAck(b []byte, h uint32) []byte {
+	b = append(b, "<a xmlns='urn:xmpp:sm:3' h='"...)
+	b = strconv.AppendUint(b, uint64(h), 10)
+	return append(b, "'/>"...)
 }
 
 // active reports whether sent stanzas are kept for acknowledgement.
