@@ -28,3 +28,12 @@ func UnackedCount(c *Conn) int {
 	defer sm.mu.Unlock()
 	return len(sm.unacked)
 }
+
+// SlotWaits returns how many times a Send of c's session found no free
+// slot among the unacknowledged stanzas and waited for one.
+func SlotWaits(c *Conn) int {
+	sm := c.session().sm
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	return sm.waits
+}

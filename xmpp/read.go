@@ -96,15 +96,17 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 }
 
 // answerAck tells the server how many stanzas were received, as long as
-// requests keep coming.
+// requests keep coming. It runs on a goroutine of its own, not on the
+// reader: a write can block while the server does not read, and a server
+// that stops reading until its own writes are read would then wait for
+// the reader forever, and the reader for it.
 func (c *Conn) answerAck(s *stream) {
-	ctx, cancel := context.WithTimeout(s.sess.ctx, orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
-	defer cancel()
+	timeout := orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
 	for {
 		for s.ackWanted.Swap(false) {
 			// The count is read after the request was: it covers at
 			// least what the server asked about.
-			if err := s.writeRaw(ctx, ackElement(s.sess.sm.in.Load())); err != nil {
+			if err := s.writeAck(s.sess.sm.in.Load(), timeout); err != nil {
 				if !errors.Is(err, ErrNotConnected) {
 					s.abort(err) // not when our end of the stream is written already
 				}

@@ -167,13 +167,11 @@ func (c *Conn) requestAck() {
 	// of children to keep for its lifetime (about 200 B per connection).
 	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
 	defer cancel()
-	if err := s.writeRaw(ctx, smRequest); err != nil {
-		if !errors.Is(err, ErrNotConnected) {
-			s.abort(err)
-		}
-		return
-	}
+	// Noted before the write: the answer may be read before it returns.
 	s.sess.sm.requested()
+	if err := s.writeRaw(ctx, smRequest); err != nil && !errors.Is(err, ErrNotConnected) {
+		s.abort(err)
+	}
 }
 
 // up writes what must precede everything else on the new stream s — the

@@ -3,6 +3,7 @@ package xmpp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,16 +61,20 @@ type smState struct {
 	unacked  []stanza.Stanza
 	// held counts the slots taken, at most maxUnacked: one per stanza
 	// kept, taken by the sender before it writes and given back by the
-	// acknowledgement. A sender that finds none free waits for room,
-	// made when one waits and closed when slots are given back (no
-	// channel while none waits: an idle connection's memory counts).
-	held int
-	room chan struct{}
-	// askedForRoom says a waiting sender has asked for an ack and none
-	// has come since: the others wait for the same one.
-	askedForRoom bool
-	unrequested  int         // written since the last <r/>
-	timer        *time.Timer // RequestAfter, armed while unrequested > 0
+	// acknowledgement. A sender that finds none free queues in waiters
+	// (a one-slot channel each, made only then: an idle connection's
+	// memory counts), and slots given back go to the waiters first, in
+	// order, one each: an <a/> wakes as many senders as it frees slots.
+	held    int
+	waiters []chan struct{}
+	// waits counts the senders that had to wait for a slot (tests).
+	waits int
+	// asking says an ack request (<r/>) is written or about to be, and
+	// no <a/> has come since: a sender waiting for room, or a window
+	// past its half, needs no other.
+	asking      bool
+	unrequested int         // written since the last <r/>
+	timer       *time.Timer // RequestAfter, armed while unrequested > 0
 	// unread adds up the lifetimes of the resumed streams that ended
 	// with no <a/> since the last one: how long the server has gone
 	// without showing it reads what the session sends (see Conn.end).
@@ -109,8 +114,13 @@ func (sm *smState) resumeElement() string {
 	return b.String()
 }
 
-func ackElement(h uint32) string {
-	return "<a xmlns='urn:xmpp:sm:3' h='" + strconv.FormatUint(uint64(h), 10) + "'/>"
+func ackElement(h uint32) string { return string(appendAck(nil, h)) }
+
+// appendAck appends <a h/> to b.
+func appendAck(b []byte, h uint32) []byte {
+	b = append(b, "<a xmlns='urn:xmpp:sm:3' h='"...)
+	b = strconv.AppendUint(b, uint64(h), 10)
+	return append(b, "'/>"...)
 }
 
 // active reports whether sent stanzas are kept for acknowledgement.
@@ -133,34 +143,44 @@ func (sm *smState) resumable() bool {
 	return !sm.off && sm.id != ""
 }
 
-// acquire takes a slot for one more stanza, asking the server for acks
-// when none is free. It gives up when ctx ends or gone closes.
+// acquire takes a slot for one more stanza. When none is free it asks
+// the server for acks, unless a request is out already, and waits for a
+// slot to be handed over. It gives up when ctx ends or gone closes.
 func (sm *smState) acquire(ctx context.Context, gone <-chan struct{}) error {
-	for {
-		sm.mu.Lock()
-		if sm.held < sm.maxUnacked {
-			sm.held++
-			sm.mu.Unlock()
-			return nil
-		}
-		if sm.room == nil {
-			sm.room = make(chan struct{})
-		}
-		room := sm.room
-		ask := !sm.askedForRoom
-		sm.askedForRoom = true
+	sm.mu.Lock()
+	if sm.held < sm.maxUnacked && len(sm.waiters) == 0 {
+		sm.held++
 		sm.mu.Unlock()
-		if ask {
-			sm.request()
-		}
-		select {
-		case <-room:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-gone:
-			return errStreamGone
-		}
+		return nil
 	}
+	slot := make(chan struct{}, 1)
+	sm.waiters = append(sm.waiters, slot)
+	sm.waits++
+	ask := !sm.asking
+	sm.asking = true
+	sm.mu.Unlock()
+	if ask {
+		sm.request()
+	}
+	var err error
+	select {
+	case <-slot:
+		return nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-gone:
+		err = errStreamGone
+	}
+	sm.mu.Lock()
+	if i := slices.Index(sm.waiters, slot); i >= 0 {
+		sm.waiters = slices.Delete(sm.waiters, i, i+1)
+		sm.mu.Unlock()
+		return err
+	}
+	// The slot was handed over as this gave up: it goes to the next.
+	sm.releaseLocked(1)
+	sm.mu.Unlock()
+	return err
 }
 
 // release gives back n slots.
@@ -173,17 +193,25 @@ func (sm *smState) release(n int) {
 	sm.mu.Unlock()
 }
 
-// releaseLocked is release for a caller that holds sm.mu.
+// releaseLocked is release for a caller that holds sm.mu: the slots go
+// to the waiting senders first, one each, oldest first.
 func (sm *smState) releaseLocked(n int) {
 	sm.held -= n
-	if sm.room != nil && n > 0 {
-		close(sm.room)
-		sm.room = nil
+	for sm.held < sm.maxUnacked && len(sm.waiters) > 0 {
+		sm.held++
+		sm.waiters[0] <- struct{}{}
+		sm.waiters[0] = nil
+		sm.waiters = sm.waiters[1:]
+	}
+	if len(sm.waiters) == 0 {
+		sm.waiters = nil
 	}
 }
 
 // sent keeps st, which the caller (holding the write lock and a slot) is
-// about to write. It reports whether an ack request should follow it.
+// about to write. It reports whether an ack request should follow it:
+// every RequestEvery stanzas, and as soon as more than half the window
+// waits for an ack while no request is out.
 // When stream management was turned off meanwhile, st is not kept and its
 // slot is given back; kept reports which.
 func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
@@ -196,8 +224,11 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
 	sm.unacked = append(sm.unacked, st)
 	sm.out++
 	sm.unrequested++
-	if sm.unrequested >= sm.requestEvery {
+	// Past half the window, an ack is asked for at once (if none is out),
+	// so that it comes back before a sender finds the window full.
+	if sm.unrequested >= sm.requestEvery || (!sm.asking && len(sm.unacked) > sm.maxUnacked/2) {
 		sm.unrequested = 0
+		sm.asking = true
 		if sm.timer != nil {
 			sm.timer.Stop()
 		}
@@ -211,10 +242,11 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
 	return true, false
 }
 
-// requested notes that an <r/> went out.
+// requested notes that an <r/> is about to go out.
 func (sm *smState) requested() {
 	sm.mu.Lock()
 	sm.unrequested = 0
+	sm.asking = true
 	if sm.timer != nil {
 		sm.timer.Stop()
 	}
@@ -227,7 +259,7 @@ func (sm *smState) requested() {
 func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
-	sm.askedForRoom = false
+	sm.asking = false
 	n := h - sm.acked // modular: right across the wrap
 	if n > uint32(len(sm.unacked)) {
 		return nil, fmt.Errorf("%w: the server acknowledged %d stanzas, %d were sent", errSMViolation, h, sm.out)

@@ -1,7 +1,10 @@
 package xmpp
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -20,4 +23,49 @@ func TestSMUnreadAddsUp(t *testing.T) {
 	assert.Equal(t, 7*time.Second, sm.unreadFor(4*time.Second))
 	sm.answered()
 	assert.Equal(t, time.Second, sm.unreadFor(time.Second))
+}
+
+// TestSMSlotsHandedOver: slots given back go to the waiting senders one
+// each, oldest first: an ack that frees one slot wakes one sender, not
+// all of them; a sender that gives up leaves its place (and a slot
+// handed to it as it gave up) to the next.
+func TestSMSlotsHandedOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sm := newSMState(&StreamManagement{MaxUnacked: 2})
+		var asked atomic.Int32
+		sm.request = func() { asked.Add(1) }
+		ctx := t.Context()
+		require.NoError(t, sm.acquire(ctx, nil))
+		require.NoError(t, sm.acquire(ctx, nil))
+		var got atomic.Int32
+		order := make(chan int, 3)
+		giveUp, cancel := context.WithCancel(ctx)
+		for i := range 3 {
+			c := ctx
+			if i == 1 {
+				c = giveUp
+			}
+			go func() {
+				if sm.acquire(c, nil) == nil {
+					got.Add(1)
+					order <- i
+				}
+			}()
+			synctest.Wait() // queued in this order
+		}
+		assert.Equal(t, int32(1), asked.Load(), "the waiting senders ask once between them")
+		assert.Equal(t, 3, sm.waits)
+		sm.release(1)
+		synctest.Wait()
+		assert.Equal(t, int32(1), got.Load(), "one slot freed, one sender woken")
+		assert.Equal(t, 0, <-order)
+		cancel()
+		synctest.Wait()
+		sm.release(1)
+		synctest.Wait()
+		assert.Equal(t, int32(2), got.Load())
+		assert.Equal(t, 2, <-order, "the sender that gave up left its place")
+		assert.Equal(t, 2, sm.held)
+		assert.Empty(t, sm.waiters)
+	})
 }

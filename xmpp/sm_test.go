@@ -437,14 +437,18 @@ func TestSMResumeFailedNoResend(t *testing.T) {
 }
 
 // TestSMBoundedQueue: at most MaxUnacked stanzas wait for the server's
-// acknowledgement. A Send that finds the queue full asks for an ack and
+// acknowledgement. The stanza that takes the window past its half asks
+// for an ack (m2, with MaxUnacked 2); a Send that finds the window full
 // waits for it: the script fails if m3 goes out before the <a/>; a Send
 // whose context ends meanwhile returns, sending nothing.
 func TestSMBoundedQueue(t *testing.T) {
 	text := smLogin + smBind + msgLine("m1") + msgLine("m2") +
 		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
 		"S: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
-		msgLine("m3") + smClose(4)
+		msgLine("m3") +
+		// The unavailable presence fills the window past its half: an ack
+		// request follows it, before Close's own.
+		strings.Replace(smClose(4), "type='unavailable'/>\n", "type='unavailable'/>\nC: <r xmlns='urn:xmpp:sm:3'/>\n", 1)
 	c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
 		cfg.StreamManagement.MaxUnacked = 2
 		cfg.Reconnect.Disabled = true
@@ -755,4 +759,65 @@ func (d *heldDialer) DialContext(ctx context.Context, network, addr string) (net
 		return nil, errors.New("scripted: no more connections")
 	}
 	return d.conns[i], nil
+}
+
+// TestSMAckRequestedAtHalf: with RequestEvery out of reach, the stanza
+// that takes the unacknowledged ones past half of MaxUnacked carries an
+// ack request, once until an <a/> comes: m3 (3 of 4), then m6.
+func TestSMAckRequestedAtHalf(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBind +
+			msgLine("m1") + msgLine("m2") + msgLine("m3") +
+			"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			msgLine("m4") +
+			"S: <a xmlns='urn:xmpp:sm:3' h='3'/>\n" +
+			msgLine("m5") + msgLine("m6") +
+			"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			"S: <a xmlns='urn:xmpp:sm:3' h='6'/>\n"
+		c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+			cfg.StreamManagement.MaxUnacked = 4
+			cfg.StreamManagement.RequestEvery = 1000
+			cfg.Reconnect.Disabled = true
+		})
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		sendAll(t, c, "m1", "m2", "m3", "m4") // m4 before the <a/>: no second request
+		e.expect(t, "state:authenticated", "acked:m1", "acked:m2", "acked:m3")
+		sendAll(t, c, "m5", "m6")
+		e.expect(t, "acked:m4", "acked:m5", "acked:m6")
+		assert.Zero(t, xmpp.SlotWaits(c))
+	})
+}
+
+// TestSMSendersNeverWait: a server that acknowledges whenever asked
+// keeps the window open: 3×MaxUnacked stanzas go out, one after the
+// other, and no Send ever waits for a slot. RequestEvery is out of
+// reach, so the requests are those made past half the window.
+func TestSMSendersNeverWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const window = 8
+		var text strings.Builder
+		text.WriteString(smLogin + smBind)
+		var ids []string
+		for i := 1; i <= 3*window; i++ {
+			id := "m" + itoa(i)
+			ids = append(ids, id)
+			text.WriteString(msgLine(id))
+			if i%(window/2+1) == 0 {
+				text.WriteString("C: <r xmlns='urn:xmpp:sm:3'/>\nS: <a xmlns='urn:xmpp:sm:3' h='" + itoa(i) + "'/>\n")
+			}
+		}
+		c := smConn(t, conns(smScript(t, text.String())), func(cfg *xmpp.Config) {
+			cfg.StreamManagement.MaxUnacked = window
+			cfg.StreamManagement.RequestEvery = 1000
+			cfg.Reconnect.Disabled = true
+		})
+		require.NoError(t, c.Connect(ctxT(t)))
+		for _, id := range ids {
+			require.NoError(t, c.Send(ctxT(t), message(id)))
+			synctest.Wait() // the server has answered what it was asked
+		}
+		assert.Zero(t, xmpp.SlotWaits(c), "a sender waited for a slot while the server acknowledged")
+		assert.Equal(t, 3*window%(window/2+1), xmpp.UnackedCount(c))
+	})
 }

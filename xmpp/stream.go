@@ -260,6 +260,35 @@ func (s *stream) writeRaw(ctx context.Context, x string) error {
 	return s.writeLocked(ctx, []byte(x))
 }
 
+// writeAck writes <a h/> under the write lock, within timeout (for the
+// lock too, which it also gives up when the session ends). With the lock
+// free, as it mostly is, that costs no context, timer or allocation: only
+// a write deadline, which no context can cut.
+func (s *stream) writeAck(h uint32, timeout time.Duration) error {
+	select {
+	case s.wsem <- struct{}{}:
+	default:
+		ctx, cancel := context.WithTimeout(s.sess.ctx, timeout)
+		err := s.lock(ctx, nil)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	defer s.unlock()
+	if s.finished {
+		return ErrNotConnected
+	}
+	var buf [64]byte
+	b := appendAck(buf[:0], h)
+	// No context watches this write (s.writing stays 0), so no cut can
+	// fall on it, and the deadline goes as it came.
+	s.raw.SetWriteDeadline(time.Now().Add(timeout))
+	err := s.writeNow(b)
+	s.raw.SetWriteDeadline(noDeadline)
+	return err
+}
+
 // writeLocked writes b to the socket, bounded by ctx. The caller holds the
 // write lock. A write that fails or is cut short by ctx leaves the stream
 // unusable (part of an element may have gone out): the caller ends it.
@@ -427,6 +456,9 @@ func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 		if err := s.writeLocked(ctx, b); err != nil {
 			return err
 		}
+	}
+	if s.sess != nil {
+		s.sess.sm.requested()
 	}
 	return s.writeLocked(ctx, []byte(smRequest))
 }
