@@ -68,7 +68,8 @@ type catchUp struct {
 // OnArchived listeners, in archive order; then the OnCaughtUp listeners
 // hear that it ended. With an empty Store, a catch-up delivers nothing:
 // it asks for the archive's last id and stores that, so that the next
-// one starts there. Between catch-ups the Store follows the live
+// one starts there (when the archive is empty, the Client's next
+// catch-up starts at the archive's beginning). Between catch-ups the Store follows the live
 // messages: each chat or normal message whose stanza-id the account's
 // server stamped (see package sid) is the newest the user has seen.
 //
@@ -241,21 +242,25 @@ func (m *Client) catchUp(ctx context.Context, r *catchUp) {
 		return
 	}
 	r.last = last
-	q := Query{After: last}
-	if last == "" {
+	m.mu.Lock()
+	fromStart := last == "" && m.empty
+	m.mu.Unlock()
+	q := Query{After: last} // the first page when fromStart
+	if last == "" && !fromStart {
 		q = Query{Max: 1, Latest: true} // nothing stored: start at the end
 	}
+	show := last != "" || fromStart
 	for {
 		page, err := m.Query(ctx, jid.JID{}, q)
 		if err != nil {
 			m.end(r, fmt.Errorf("mam: catching up: %w", err))
 			return
 		}
-		done := page.Complete || len(page.Results) == 0 || last == ""
+		done := page.Complete || len(page.Results) == 0 || !show
 		delivered := make(chan struct{})
 		m.c.Dispatch(func() {
 			defer close(delivered)
-			m.deliver(r, page, last != "", done)
+			m.deliver(r, page, show, done)
 		})
 		select {
 		case <-delivered:
@@ -313,6 +318,9 @@ func (m *Client) deliver(r *catchUp, page *Page, show, done bool) {
 	if r.last != "" {
 		err = m.save(r.last)
 	}
+	m.mu.Lock()
+	m.empty = r.last == ""
+	m.mu.Unlock()
 	m.finish(r, err)
 }
 

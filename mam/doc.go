@@ -70,7 +70,9 @@
 // after that end. A catch-up that fails leaves it after the last page
 // delivered, so that the next one fetches the rest. With an empty
 // Store, a catch-up delivers nothing and stores the archive's last id:
-// a first login is not a gap.
+// a first login is not a gap. When the archive is empty then, the same
+// Client's next catch-up starts at the archive's beginning; a new
+// process with an empty FileStore cannot tell, and starts at the end.
 //
 // Offline messages (XEP-0160) that the server sends at the initial
 // presence are live messages: skipped by a catch-up that has not

@@ -59,7 +59,10 @@ type Client struct {
 	forms    map[jid.JID]*dataform.Form
 	store    Store    // where the last archive id is kept
 	run      *catchUp // the catch-up that runs, or nil
-	closed   bool     // Close was called: no catch-up starts
+	// empty: a catch-up found the archive empty and nothing stored,
+	// so the next one with nothing stored starts at the beginning.
+	empty  bool
+	closed bool // Close was called: no catch-up starts
 
 	catchingUp atomic.Bool
 	archived   listeners.List[func(Archived)]
