@@ -17,14 +17,69 @@
 //	// A room's archive: the room's bare JID.
 //	page, err = m.Query(ctx, room, mam.Query{Start: yesterday})
 //
+// Catching up after a gap: what arrived while the client was away,
+// delivered once, in archive order, at each new session.
+//
+//	m.SetStore(store) // a FileStore keeps the place across runs
+//	m.OnArchived(func(a mam.Archived) {
+//		fmt.Println(a.Stamp, a.Message.From, a.Message.Body(""))
+//	})
+//	m.SetCatchUp(true)
+//	err = c.Connect(ctx)
+//
 // # One per connection
 //
 // For returns the connection's Client, attaching it the first time
 // (xmpp.Attach). It answers nothing and adds nothing to outgoing
 // stanzas; it remembers, for each archive it has asked, which version
 // it speaks and its query form, until the session ends. Close detaches
-// it; For then attaches a fresh one. It has no listeners: a query's
-// results are its return value.
+// it; For then attaches a fresh one. A query's results are its return
+// value; the catch-up's messages go to the OnArchived listeners.
+//
+// # Catching up
+//
+// With SetCatchUp(true), each new session (xmpp.StateAuthenticated; a
+// resumed session, StateResumed, lost nothing) starts a catch-up: one
+// goroutine, which ends with it, pages forwards through the account's
+// archive from the archive id the Store holds (Query.After, then
+// Page.Next) until a page is Complete. Each page goes to the
+// connection's dispatcher (xmpp.Conn.Dispatch), and the goroutine waits
+// for its delivery before asking for the next: one page is held at a
+// time, and the dispatcher never waits for the archive. The OnArchived
+// listeners hear each message in archive order, among the stanzas
+// received: after the live messages that arrived before its page was
+// answered. Then OnCaughtUp listeners hear that it ended, with how many
+// messages it delivered, or why it stopped. The results are checked as
+// any query's (see "Who may answer").
+//
+// Exactly once: the messages at or before the stored id are not asked
+// for. A live message that arrives during the catch-up is delivered by
+// the connection's listeners, as any; its archive id is noted (at most
+// 4096 per catch-up), and the catch-up skips it when the archive lists
+// it. The archive id of a live message is the stanza-id its account's
+// server stamped (XEP-0359), believed only when the server announced
+// urn:xmpp:sid:0 (sid.Manager.Trusted): a stanza-id with another by,
+// which anyone may write, is never taken. Only chat and normal
+// messages count: a room's messages are in the room's archive.
+//
+// The Store (MemoryStore, the default; FileStore; or the program's
+// own) holds the last archive id the user has seen: it moves after
+// each page a catch-up delivered, and, between catch-ups, with each
+// live message whose archive id is trusted. At the end of a catch-up
+// it holds the archive's end, or a live message's id when one came
+// after that end. A catch-up that fails leaves it after the last page
+// delivered, so that the next one fetches the rest. With an empty
+// Store, a catch-up delivers nothing and stores the archive's last id:
+// a first login is not a gap. When the archive is empty then, the same
+// Client's next catch-up starts at the archive's beginning; a new
+// process with an empty FileStore cannot tell, and starts at the end.
+//
+// Offline messages (XEP-0160) that the server sends at the initial
+// presence are live messages: skipped by a catch-up that has not
+// reached them yet, but delivered twice (live, and by the catch-up)
+// when the catch-up delivered them first. A client that turns catching
+// up on should send its initial presence once the first catch-up has
+// ended (OnCaughtUp), or ask its server not to keep offline messages.
 //
 // # Versions
 //
@@ -94,4 +149,5 @@
 //	updateArchivingPreferences(MamPrefs)            m.SetPrefs(ctx, mam.Prefs{...})
 //	getSearchFields(), retrieveFormFields()         m.Fields(ctx, archive)
 //	isSupported()                                   m.Version(ctx, archive)
+//	(no equivalent: a catch-up)                     m.SetCatchUp(true), m.OnArchived(f), m.SetStore(s)
 package mam

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -55,35 +57,58 @@ type Client struct {
 	mu       sync.Mutex
 	versions map[jid.JID]version // by archive: what its disco#info said
 	forms    map[jid.JID]*dataform.Form
+	store    Store    // where the last archive id is kept
+	run      *catchUp // the catch-up that runs, or nil
+	// empty: a catch-up found the archive empty and nothing stored,
+	// so the next one with nothing stored starts at the beginning.
+	empty  bool
+	closed bool // Close was called: no catch-up starts
+
+	catchingUp atomic.Bool
+	archived   listeners.List[func(Archived)]
+	caughtUp   listeners.List[func(CaughtUp)]
 
 	closeOnce sync.Once
-	detach    func()
+	detach    []func()
 }
 
 // For returns the Client attached to c, attaching one the first time
 // (Smack's MamManager.getInstanceFor), connected or not. It registers
-// nothing that answers or changes stanzas: it only forgets, when a
-// session ends, what it learnt about archives. For is safe for
-// concurrent use; after Close it attaches a fresh Client.
+// nothing that answers or changes stanzas: it forgets, when a session
+// ends, what it learnt about archives, and, when catching up is on
+// (SetCatchUp), notes the archive ids of the messages received and
+// catches up at each new session. For is safe for concurrent use; after
+// Close it attaches a fresh Client.
 func For(c *xmpp.Conn) *Client { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Client {
-	m := &Client{c: c}
-	m.detach = c.OnState(func(sc xmpp.StateChange) {
-		if sc.State == xmpp.StateClosed {
-			m.forget()
-		}
-	})
+	m := &Client{c: c, store: new(MemoryStore)}
+	m.detach = []func(){
+		c.OnState(m.state),
+		c.HandleMessage(nil, m.live),
+	}
 	return m
 }
 
 // Close detaches the Client from its connection (For then attaches a
-// fresh one). Queries in flight finish. Close is safe to call more than
-// once, from any goroutine.
+// fresh one) and stops a catch-up that runs; its listeners hear nothing
+// more. Queries in flight finish. Close is safe to call more than once,
+// from any goroutine.
 func (m *Client) Close() {
 	m.closeOnce.Do(func() {
 		xmpp.Detach(m.c, m)
-		m.detach()
+		for _, f := range m.detach {
+			f()
+		}
+		m.mu.Lock()
+		m.closed = true
+		if m.run != nil {
+			m.run.cancel()
+			m.run = nil
+		}
+		m.mu.Unlock()
+		m.archived.Clear()
+		m.caughtUp.Clear()
 	})
 }
 

@@ -91,7 +91,8 @@ type client struct {
 // service discovery and capabilities answered; message carbons; the
 // roster (subscription requests left to the user); one-to-one chats;
 // rooms; stable ids on the messages sent (XEP-0359) and chat states
-// (XEP-0085). Output goes to w.
+// (XEP-0085); catching up from the message archive after a new session
+// (XEP-0313). Output goes to w.
 func newClient(cfg xmpp.Config, w io.Writer) *client {
 	c := xmpp.New(cfg)
 	ping.For(c)
@@ -113,6 +114,17 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 		lastSent: make(map[jid.JID]string),
 	}
 	sid.For(c)
+	// What arrived while a lost session was being replaced is fetched
+	// from the archive; the Store is in memory (see the package doc).
+	archive := mam.For(c)
+	archive.SetCatchUp(true)
+	archive.OnArchived(func(a mam.Archived) {
+		m := a.Message
+		if len(m.Bodies) == 0 || m.Type == stanza.Groupchat || m.From.Bare() == c.JID().Bare() {
+			return // the user's own, and what is not a one-to-one message
+		}
+		cl.out.print(tagChat, "%s", archivedText(a))
+	})
 	cl.chats.SetNormalMessages(true)
 	cl.listen()
 	return cl

@@ -5,11 +5,13 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/chatstate"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/mam"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/roster"
 	"github.com/gosmack/gosmack/stanza"
@@ -207,6 +209,14 @@ func chatText(m *stanza.Message) string {
 		s += " (sent while you were away)"
 	}
 	return s
+}
+
+// archivedText is a message the catch-up fetched from the archive, one
+// that arrived while the client was away, as [chat] shows it:
+// "bob@example.com/desk (archived 2026-01-02T03:04:05Z): hello", the
+// archive's time in RFC 3339 UTC.
+func archivedText(a mam.Archived) string {
+	return clean(a.Message.From.String()) + " (archived " + a.Stamp.UTC().Format(time.RFC3339) + "): " + bodyText(a.Message)
 }
 
 // carbonText is a carbon copy as [chat] shows it: a message another of

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/chatstate"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/mam"
 	"github.com/gosmack/gosmack/muc"
 	"github.com/gosmack/gosmack/roster"
 	"github.com/gosmack/gosmack/stanza"
@@ -202,4 +204,14 @@ func TestCarbonText(t *testing.T) {
 	assert.Equal(t, `me (phone) -> bob@example.com: hi\nthere`, carbonText(carbons.Sent, m))
 	m.From, m.To = jid.MustParse("bob@example.com/desk"), jid.MustParse("alice@example.com/phone")
 	assert.Equal(t, `bob@example.com/desk (to phone): hi\nthere`, carbonText(carbons.Received, m))
+}
+
+// TestArchivedText: a message the catch-up fetched, with the archive's
+// time in RFC 3339 UTC, its text cleaned.
+func TestArchivedText(t *testing.T) {
+	m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "hi\nthere"}}}
+	m.From = jid.MustParse("bob@example.com/desk")
+	stamp := time.Date(2026, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))
+	assert.Equal(t, `bob@example.com/desk (archived 2026-01-02T03:04:05Z): hi\nthere`,
+		archivedText(mam.Archived{ID: "A1", Stamp: stamp, Message: m}))
 }

@@ -62,6 +62,13 @@
 // "TIMESTAMP FROM: TEXT" lines, oldest first, the time in RFC 3339 UTC and
 // FROM "me", the contact's bare JID or a room's nickname, then "end (K
 // messages)"), [info] (what a command did),
+// and a message that arrived while a lost session was being replaced,
+// fetched from the message archive after the new session starts, as
+// "[chat] bob@example.com/desk (archived 2026-01-02T03:04:05Z): text"
+// (the archive's time, RFC 3339 UTC). The place in the archive is kept in
+// memory, so this happens only after a session lost while the client
+// runs, not for what arrived before it started (offline messages the
+// server keeps show as "(sent while you were away)" then),
 // [error] and [help]. A correction of a message (XEP-0308) shows as
 // "[chat] bob@example.com/desk (corrected): the new text", and only when it
 // comes from the sender of the message it replaces; an action (XEP-0245)
