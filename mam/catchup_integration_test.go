@@ -25,7 +25,7 @@ import (
 func TestIntegrationCatchUp(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		ctx := testserver.Context(t)
-		aliceCfg, bobCfg := account(t, s), account(t, s)
+		aliceCfg, bobCfg := s.NewAccount(t, "mam"), s.NewAccount(t, "mam")
 		bob := testserver.Login(t, bobCfg, nil)
 		send := func(body string) {
 			msg := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: body}}}
