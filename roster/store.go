@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
+	"github.com/gosmack/gosmack/internal/atomicfile"
 	"github.com/gosmack/gosmack/jid"
 )
 
@@ -211,10 +211,9 @@ func (f *FileStore) Update(ver string, changed []Entry) error {
 	return f.writeLocked()
 }
 
-// writeLocked writes the whole snapshot atomically: a temporary file in the
-// same directory (so that rename stays on one file system), synced, then
-// renamed over the file.
-func (f *FileStore) writeLocked() (err error) {
+// writeLocked writes the whole snapshot atomically (internal/atomicfile):
+// after a crash the file holds the old snapshot or the new one.
+func (f *FileStore) writeLocked() error {
 	ff := fileFormat{Format: fileVersion, Ver: f.s.ver, Entries: []fileEntry{}}
 	for _, e := range f.s.list() {
 		ff.Entries = append(ff.Entries, fileEntry{JID: e.JID.String(), Name: e.Name, Groups: e.Groups,
@@ -224,25 +223,8 @@ func (f *FileStore) writeLocked() (err error) {
 	if err != nil {
 		return fmt.Errorf("roster: saving the store: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), "."+filepath.Base(f.path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("roster: saving the store: %w", err)
+	if err := atomicfile.Write(f.path, append(b, '\n')); err != nil {
+		return fmt.Errorf("roster: saving the store %s: %w", f.path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("roster: saving the store %s: %w", f.path, err)
-		}
-	}()
-	if _, err = tmp.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.path)
+	return nil
 }
