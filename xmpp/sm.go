@@ -278,6 +278,18 @@ func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 	}
 	sm.acked = h
 	sm.releaseLocked(int(n))
+	if len(sm.waiters) > 0 && len(sm.unacked) > 0 {
+		// The server had not handled everything when it answered, and
+		// senders still wait for room: they asked once, before this
+		// answer, and no stanza will go out to carry another request.
+		// Ask again, off the reader (a write may block).
+		sm.asking = true
+		if sm.timer == nil {
+			sm.timer = time.AfterFunc(0, sm.request)
+		} else {
+			sm.timer.Reset(0)
+		}
+	}
 	return done, nil
 }
 

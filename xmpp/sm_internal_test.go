@@ -69,3 +69,39 @@ func TestSMSlotsHandedOver(t *testing.T) {
 		assert.Empty(t, sm.waiters)
 	})
 }
+
+// TestSMPartialAckAsksAgain: an <a/> that acknowledges only part of a
+// full window, while a sender waits for room, is followed by another
+// request: the waiting sender asked once, before that answer, and no
+// stanza will go out to carry a new one. (Without it the sender waited
+// for ever: a server that answers with what it has handled so far, as
+// Prosody does under load, left the window full and nobody asking.)
+func TestSMPartialAckAsksAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sm := newSMState(&StreamManagement{MaxUnacked: 4, RequestEvery: 100})
+		var asked atomic.Int32
+		sm.request = func() { asked.Add(1) }
+		ctx := t.Context()
+		carried := 0 // requests that went out with a stanza
+		for range 4 {
+			require.NoError(t, sm.acquire(ctx, nil))
+			if _, request := sm.sent(nil); request {
+				carried++
+			}
+		}
+		require.Equal(t, 1, carried, "past half the window, a stanza carries a request")
+		woken := make(chan error, 1)
+		go func() { woken <- sm.acquire(ctx, nil) }()
+		synctest.Wait()
+		require.Equal(t, int32(0), asked.Load(), "a request is out: the waiting sender asks no other")
+		_, err := sm.ack(0) // the server had handled none yet
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Equal(t, int32(1), asked.Load(), "asked again after an answer that freed nothing")
+		_, err = sm.ack(1)
+		require.NoError(t, err)
+		synctest.Wait()
+		require.NoError(t, <-woken)
+		assert.Equal(t, int32(1), asked.Load(), "no sender waits any more: nothing more to ask")
+	})
+}
