@@ -110,10 +110,7 @@ func settle(t *testing.T, synced <-chan struct{}, m *caps.Tracker) {
 }
 
 func transcript(t *testing.T, text string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(text))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, t.Name(), text)
 }
 
 func withInitialPresence(cfg *xmpp.Config) { cfg.NoInitialPresence = false }

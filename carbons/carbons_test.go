@@ -61,10 +61,7 @@ func fromAttr(from string) string {
 }
 
 func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(name, strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, name, s)
 }
 
 // events is a log written by listeners, read by the test once they ran.

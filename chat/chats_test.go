@@ -30,10 +30,7 @@ var (
 )
 
 func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(name, strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, name, s)
 }
 
 // harness is a Chats on a scripted connection, driven by the script:

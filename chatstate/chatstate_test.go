@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
@@ -27,10 +26,7 @@ var (
 )
 
 func transcript(t *testing.T, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, t.Name(), s)
 }
 
 func ctxT(t *testing.T) context.Context {

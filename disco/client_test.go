@@ -21,10 +21,7 @@ import (
 var alice = jid.MustParse("alice@localhost/test")
 
 func transcript(t *testing.T, text string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(text))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, t.Name(), text)
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -24,10 +24,7 @@ var (
 )
 
 func transcript(t *testing.T, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, t.Name(), s)
 }
 
 // events is a log written by listeners, read by the test once they ran.

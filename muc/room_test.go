@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -32,10 +31,7 @@ var (
 var noHistory = muc.JoinConfig{History: muc.History{None: true}}
 
 func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(name, strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, name, s)
 }
 
 func ctxT(t *testing.T) context.Context {

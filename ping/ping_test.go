@@ -29,10 +29,7 @@ var alice = jid.MustParse("alice@localhost/phone")
 const wait = 10 * time.Second
 
 func transcript(t *testing.T, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, t.Name(), s)
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -3,7 +3,6 @@ package receipts_test
 import (
 	"context"
 	"encoding/xml"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -25,10 +24,7 @@ var (
 )
 
 func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(name, strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, name, s)
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -3,7 +3,6 @@ package sid_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -26,10 +25,7 @@ var (
 )
 
 func transcript(t *testing.T, s string) *xmpptest.Transcript {
-	t.Helper()
-	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(s))
-	require.NoError(t, err)
-	return tr
+	return xmpptest.MustParseTranscript(t, t.Name(), s)
 }
 
 func ctxT(t *testing.T) context.Context {

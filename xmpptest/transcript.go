@@ -136,6 +136,17 @@ func MustLoadTranscript(tb TB, path string) *Transcript {
 	return tr
 }
 
+// MustParseTranscript is ParseTranscript of text for tests: it fails tb
+// on error. name is what diffs and errors call the transcript.
+func MustParseTranscript(tb TB, name, text string) *Transcript {
+	tb.Helper()
+	tr, err := ParseTranscript(name, strings.NewReader(text))
+	if err != nil {
+		tb.Fatalf("%v", err)
+	}
+	return tr
+}
+
 // Stream returns everything side sent, in order, as one stream.
 func (tr *Transcript) Stream(side Side) string {
 	var b strings.Builder

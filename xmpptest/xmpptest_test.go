@@ -317,3 +317,14 @@ C: </stream:stream>`)
 		require.ErrorContains(t, c.Connect(t.Context()), "one connection")
 	})
 }
+
+// TestMustParseTranscript: a transcript in text parses with its name; a
+// malformed one fails the test with why.
+func TestMustParseTranscript(t *testing.T) {
+	tr := MustParseTranscript(t, "two steps", "C: <presence/>\nS: <message><body>hi</body></message>\n")
+	assert.Equal(t, "two steps", tr.Name)
+	require.Len(t, tr.Steps, 2)
+	var r recorder
+	MustParseTranscript(&r, "bad", "X: <presence/>\n")
+	assert.Len(t, r.finish(), 1, "a line that is no step fails the test")
+}
