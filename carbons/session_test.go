@@ -1,11 +1,6 @@
 package carbons_test
 
 import (
-	"context"
-	"errors"
-	"net"
-	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -38,12 +33,6 @@ C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
 S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
 `
 
-type dialerFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
-func (f dialerFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	return f(ctx, network, addr)
-}
-
 // TestSessions: carbons are enabled at the start of the first session;
 // a resumed session is the same one on the server, so nothing is asked
 // and its carbons still arrive; a new session (the resumption failed)
@@ -63,8 +52,10 @@ S: <resumed xmlns='urn:xmpp:sm:3' h='1' previd='sm-1'/>
 S: <failed xmlns='urn:xmpp:sm:3'/>
 ` + bind + enable + receivedCarbon("alice@localhost", "new") + done,
 		}
-		var mu sync.Mutex
-		dials := 0
+		var trs []*xmpptest.Transcript
+		for _, script := range scripts {
+			trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
+		}
 		cfg := xmpp.Config{
 			JID:                  jid.MustParse("alice@localhost"),
 			Password:             "secret",
@@ -76,19 +67,7 @@ S: <failed xmlns='urn:xmpp:sm:3'/>
 			NoInitialPresence:    true,
 			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
 			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
-			Dialer: dialerFunc(func(context.Context, string, string) (net.Conn, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				if dials == len(scripts) {
-					return nil, errors.New("test: no more sessions")
-				}
-				tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(scripts[dials]))
-				if err != nil {
-					return nil, err
-				}
-				dials++
-				return xmpptest.Script(t, tr), nil
-			}),
+			Dialer:               xmpptest.ScriptDialer(t, trs...),
 		}
 		c := xmpp.New(cfg)
 		defer c.Close()

@@ -2,12 +2,8 @@ package mam_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -213,12 +209,6 @@ C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
 S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>`
 )
 
-type dialerFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
-func (f dialerFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	return f(ctx, network, addr)
-}
-
 // TestCatchUpSessions: the first session, with an empty Store, asks
 // for the archive's last id only and stores it; a resumed session
 // catches up nothing (it lost nothing) while its live messages move the
@@ -242,8 +232,10 @@ S: <failed xmlns='urn:xmpp:sm:3'/>
 				result(mam.NS, "", "{{a}}", "A7", "2026-01-02T03:04:07Z", "bob@localhost/b", "alice@localhost", "missed") +
 				finOf("q", "A7", "A7", true) + caughtUpSent + ctlDone,
 		}
-		var mu sync.Mutex
-		dials := 0
+		var trs []*xmpptest.Transcript
+		for _, script := range scripts {
+			trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
+		}
 		c := xmpp.New(xmpp.Config{
 			JID:                  jid.MustParse("alice@localhost"),
 			Password:             "secret",
@@ -255,19 +247,7 @@ S: <failed xmlns='urn:xmpp:sm:3'/>
 			NoInitialPresence:    true,
 			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
 			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
-			Dialer: dialerFunc(func(context.Context, string, string) (net.Conn, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				if dials == len(scripts) {
-					return nil, errors.New("test: no more sessions")
-				}
-				tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(scripts[dials]))
-				if err != nil {
-					return nil, err
-				}
-				dials++
-				return xmpptest.Script(t, tr), nil
-			}),
+			Dialer:               xmpptest.ScriptDialer(t, trs...),
 		})
 		defer c.Close()
 		m := mam.For(c)

@@ -152,3 +152,26 @@ func loginTranscript(account jid.JID, features string) string {
 		"C: <iq type='set' id='{{xmpptest-bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + account.Resourcepart() + "</resource></bind></iq>\n" +
 		"S: <iq type='result' id='{{xmpptest-bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>" + account.String() + "</jid></bind></iq>\n"
 }
+
+// ScriptDialer returns an xmpp.Dialer for tests of reconnection, where
+// each connection follows a script of its own: its nth dial returns a
+// connection to a scripted server playing the server side of trs[n] (see
+// Script, which also checks at cleanup that it was played to its end),
+// and the dials after the last fail. It is safe for concurrent use.
+func ScriptDialer(tb TB, trs ...*Transcript) xmpp.Dialer {
+	return &scriptDialer{tb: tb, trs: trs}
+}
+
+type scriptDialer struct {
+	tb    TB
+	dials atomic.Int32
+	trs   []*Transcript
+}
+
+func (d *scriptDialer) DialContext(context.Context, string, string) (net.Conn, error) {
+	n := int(d.dials.Add(1)) - 1
+	if n >= len(d.trs) {
+		return nil, errors.New("xmpptest: no more scripted connections")
+	}
+	return Script(d.tb, d.trs[n]), nil
+}

@@ -328,3 +328,22 @@ func TestMustParseTranscript(t *testing.T) {
 	MustParseTranscript(&r, "bad", "X: <presence/>\n")
 	assert.Len(t, r.finish(), 1, "a line that is no step fails the test")
 }
+
+// TestScriptDialer: each dial gets the next script; the dial after the
+// last fails.
+func TestScriptDialer(t *testing.T) {
+	d := ScriptDialer(t, MustParseTranscript(t, "one", "S: <message id='1'/>\n"))
+	conn, err := d.DialContext(t.Context(), "tcp", "x:5222")
+	require.NoError(t, err)
+	defer conn.Close()
+	var got []byte
+	for !strings.Contains(string(got), "/>") { // the script's step, read before Close
+		b := make([]byte, 64)
+		n, err := conn.Read(b)
+		require.NoError(t, err)
+		got = append(got, b[:n]...)
+	}
+	assert.Contains(t, string(got), "message")
+	_, err = d.DialContext(t.Context(), "tcp", "x:5222")
+	assert.Error(t, err, "no more scripts")
+}
