@@ -478,8 +478,13 @@ func chatTerminalHistory(t *testing.T, bin string, s *testserver.Server) {
 	frank, frankPass := frankCfg.JID.String(), frankCfg.Password
 	e := startTerminal(t, bin, s, erin+"/chat", erinPass)
 	f := startTerminal(t, bin, s, frank+"/chat", frankPass)
-	e.expect(t, `^\[info\] online as `)
-	f.expect(t, `^\[info\] online as `)
+	for _, tm := range []*terminal{e, f} {
+		tm.expect(t, `^\[info\] online as `)
+		// The roster is listed after a round trip that follows the
+		// initial presence: the server has the presence by then, so the
+		// messages below are delivered live, not stored as offline.
+		tm.expect(t, `^\[roster\] `)
+	}
 
 	for _, text := range []string{"one", "two", "three"} {
 		e.send(t, "/msg "+frank+" "+text)
