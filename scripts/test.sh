@@ -2,7 +2,8 @@
 # make test: everything CI checks, in the order a failure is cheapest to see.
 #   1. gofmt, go vet (with and without the integration tag)
 #   2. unit tests: go test -race ./...   (no network), then -cpu=1,4
-#   3. Prosody and ejabberd on loopback, started by scripts/servers
+#   3. Prosody, ejabberd and a second Prosody with SASL2 on loopback,
+#      started by scripts/servers
 #   4. integration tests: go test -race -tags integration ./...
 #   5. both servers stopped, whatever happened
 # It installs what it needs (the Debian packages, as root) and leaves nothing
@@ -48,10 +49,12 @@ step "starting servers"
 stop_servers() {
   step "stopping servers"
   scripts/servers/prosody.sh stop || true
+  scripts/servers/prosody-sasl2.sh stop || true
   scripts/servers/ejabberd.sh stop || true
 }
 trap stop_servers EXIT
 scripts/servers/prosody.sh start >/dev/null
+scripts/servers/prosody-sasl2.sh start >/dev/null
 scripts/servers/ejabberd.sh start >/dev/null
 
 step "integration tests (go test -race -tags integration ./...)"

@@ -56,3 +56,31 @@ func TestIntegrationWebSocketFeatures(t *testing.T) {
 		assert.Contains(t, r.Features.Mechanisms, "SCRAM-SHA-1", "SASL over wss")
 	})
 }
+
+// The SASL2 Prosody offers SASL2 with Bind2 (carbons and CSI inline) to
+// every stream, and FAST to a stream whose header names its user, on TLS
+// 1.3 and 1.2. This checks the server set-up (Debian's prosody-modules
+// with the project's mod_trunk_compat), not gosmack.
+func TestIntegrationSASL2Features(t *testing.T) {
+	s := Get(t, SASL2Name)
+	for _, version := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			cfg := s.TLSConfig()
+			cfg.MinVersion, cfg.MaxVersion = version, version
+			anonymous := s.DialDirectTLS(t, cfg)
+			require.NotNil(t, anonymous.Features.SASL2, "SASL2 must be offered")
+			assert.Subset(t, anonymous.Features.SASL2.Mechanisms, []string{"PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"})
+			var inline []string
+			for _, f := range anonymous.Features.SASL2.Bind2 {
+				inline = append(inline, f.Var)
+			}
+			assert.Subset(t, inline, []string{"urn:xmpp:carbons:2", "urn:xmpp:csi:0"}, "Bind2's inline features")
+			assert.Empty(t, anonymous.Features.SASL2.FAST, "FAST is offered only to a named user")
+
+			named := s.DialDirectTLSAs(t, cfg, "alice")
+			require.NotNil(t, named.Features.SASL2)
+			t.Logf("%s: SASL2 %v, FAST %v", tls.VersionName(version), named.Features.SASL2.Mechanisms, named.Features.SASL2.FAST)
+			assert.Contains(t, named.Features.SASL2.FAST, "HT-SHA-256-NONE")
+		})
+	}
+}

@@ -30,6 +30,7 @@ type Raw struct {
 
 const (
 	tcpHeader       = "<?xml version='1.0'?><stream:stream to='%s' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
+	tcpHeaderFrom   = "<?xml version='1.0'?><stream:stream from='%s' to='%s' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
 	webSocketHeader = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='%s' version='1.0'/>"
 )
 
@@ -49,6 +50,19 @@ type Features struct {
 	// Register is non-nil when the server offers in-band registration
 	// (XEP-0077).
 	Register *struct{} `xml:"http://jabber.org/features/iq-register register"`
+	// SASL2 is XEP-0388's <authentication/>, nil when not offered.
+	SASL2 *struct {
+		// Mechanisms are the SASL mechanisms offered, in order.
+		Mechanisms []string `xml:"mechanism"`
+		// Bind2 are the vars of the features Bind2 (XEP-0386) enables
+		// inline; nil when Bind2 is not offered.
+		Bind2 []struct {
+			Var string `xml:"var,attr"`
+		} `xml:"inline>bind>inline>feature"`
+		// FAST are the mechanisms of FAST (XEP-0484) offered to this
+		// stream's user.
+		FAST []string `xml:"inline>fast>mechanism"`
+	} `xml:"urn:xmpp:sasl:2 authentication"`
 }
 
 // Element is one top-level element as Raw decodes it.
@@ -89,6 +103,17 @@ func (s *Server) DialStartTLS(t testing.TB, addr string, cfg *tls.Config) *Raw {
 func (s *Server) DialDirectTLS(t testing.TB, cfg *tls.Config) *Raw {
 	t.Helper()
 	r := s.dial(t, s.DirectTLSAddr)
+	r.secure(s.tlsConfig(cfg))
+	return r
+}
+
+// DialDirectTLSAs is DialDirectTLS with a stream header that names the
+// user (from='user@domain'), as a client that knows its account writes
+// it: a server may offer that user more (FAST tokens, XEP-0484).
+func (s *Server) DialDirectTLSAs(t testing.TB, cfg *tls.Config, user string) *Raw {
+	t.Helper()
+	r := s.dial(t, s.DirectTLSAddr)
+	r.header = fmt.Sprintf(tcpHeaderFrom, user+"@"+s.Domain, s.Domain)
 	r.secure(s.tlsConfig(cfg))
 	return r
 }

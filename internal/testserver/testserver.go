@@ -28,12 +28,19 @@ import (
 	"time"
 )
 
-// Names are the servers that make test starts, in the order tests use them.
+// Names are the servers that make test starts for every test that
+// speaks the classic protocol, in the order tests use them.
 var Names = []string{"prosody", "ejabberd"}
+
+// SASL2Name is the third server that make test starts: a Prosody with
+// SASL2 (XEP-0388), Bind2 (XEP-0386) and FAST (XEP-0484) from Debian's
+// prosody-modules (scripts/servers/prosody-sasl2.sh). Only the tests of
+// those extensions use it; ForEach does not.
+const SASL2Name = "prosody-sasl2"
 
 // Server describes one running server, as its script wrote it.
 type Server struct {
-	// Name is the server's name, one of Names.
+	// Name is the server's name, one of Names or SASL2Name.
 	Name            string `json:"name"`
 	Domain          string `json:"domain"`            // the XMPP domain: localhost
 	MUCDomain       string `json:"muc_domain"`        // conference.localhost

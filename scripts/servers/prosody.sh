@@ -8,7 +8,11 @@
 # background (no systemd) with its own PID file, registers the test users,
 # writes server.json for the tests and prints the CA path. stop signals the
 # PID in that file, nothing else.
-SERVER=prosody
+#
+# With PROSODY_INSTANCE=sasl2 (scripts/servers/prosody-sasl2.sh) it runs a
+# second Prosody, named prosody-sasl2, on ports of its own, with SASL2,
+# Bind2 and FAST from Debian's prosody-modules.
+SERVER=prosody${PROSODY_INSTANCE:+-$PROSODY_INSTANCE}
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
@@ -16,7 +20,29 @@ PORT_STARTTLS=15222
 PORT_DIRECTTLS=15223
 PORT_HTTP=15280
 PORT_HTTPS=15281
-DIR=$GOSMACK_RUN/prosody
+PACKAGES=(prosody openssl)
+PLUGIN_PATHS=""
+EXTRA_MODULES=""
+EXTRA_CONFIG=""
+case "${PROSODY_INSTANCE:-}" in
+  "") ;;
+  sasl2)
+    PORT_STARTTLS=16222
+    PORT_DIRECTTLS=16223
+    PORT_HTTP=16280
+    PORT_HTTPS=16281
+    PACKAGES+=(prosody-modules)
+    # The snapshot's modules were written for Prosody trunk: the project's
+    # mod_trunk_compat supplies the trunk APIs they call, and loads first.
+    PLUGIN_PATHS="\"$(cd "$(dirname "$0")" && pwd)/prosody-modules\""
+    EXTRA_MODULES='"trunk_compat"; "sasl2"; "sasl2_bind2"; "sasl2_fast";'
+    # Tokens rotate when older than this (the modules' default is a day),
+    # so that a test can see a rotation.
+    EXTRA_CONFIG='sasl2_fast_token_min_ttl = 5'
+    ;;
+  *) die "unknown PROSODY_INSTANCE: $PROSODY_INSTANCE" ;;
+esac
+DIR=$GOSMACK_RUN/$SERVER
 PIDFILE=$DIR/prosody.pid
 
 write_config() {
@@ -26,7 +52,7 @@ run_as_root = true
 pidfile = "$PIDFILE"
 data_path = "$DIR/data"
 log = { debug = "$DIR/log/prosody.debug.log"; info = "$DIR/log/prosody.log"; error = "$DIR/log/prosody.err" }
-plugin_paths = { }
+plugin_paths = { $PLUGIN_PATHS }
 
 -- Loopback only, never the default ports of a system server.
 interfaces = { "127.0.0.1", "::1" }
@@ -77,7 +103,9 @@ modules_enabled = {
   "blocklist"; "vcard4"; "vcard_legacy"; "version"; "uptime"; "time";
   "ping"; "register"; "mam"; "smacks"; "csi_simple"; "offline";
   "websocket"; "bosh"; "http"; "admin_adhoc"; "lastactivity";
+  $EXTRA_MODULES
 }
+$EXTRA_CONFIG
 modules_disabled = { "s2s"; "posix" }
 consider_websocket_secure = false
 
@@ -91,7 +119,7 @@ LUA
 }
 
 server_start() {
-  ensure_packages prosody openssl
+  ensure_packages "${PACKAGES[@]}"
   rm -rf "$DIR"
   mkdir -p "$DIR/data" "$DIR/log"
   make_pki "$DIR/pki"
