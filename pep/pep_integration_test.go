@@ -10,6 +10,7 @@ import (
 	"github.com/gosmack/gosmack/caps"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/nick"
 	"github.com/gosmack/gosmack/pep"
 	"github.com/gosmack/gosmack/pubsub"
 	"github.com/gosmack/gosmack/roster"
@@ -111,5 +112,43 @@ func TestIntegrationContacts(t *testing.T) {
 		await(eventsA, cfgB.JID.Bare(), "from b")
 		await(eventsB, cfgB.JID.Bare(), "from b")
 		assert.Contains(t, pep.For(ca).Interests(), node)
+	})
+}
+
+// TestIntegrationNick: two accounts subscribed to each other's presence
+// hear each other's nickname change through PEP, with the nick +notify
+// feature in their caps, and read it back with Get.
+func TestIntegrationNick(t *testing.T) {
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		cfgA, cfgB := s.NewAccount(t, "nick"), s.NewAccount(t, "nick")
+		befriend(t, cfgA, cfgB)
+		listen := func(cfg xmpp.Config) (*xmpp.Conn, <-chan nick.Nick) {
+			ch := make(chan nick.Nick, 16)
+			c := testserver.Login(t, cfg, func(c *xmpp.Conn) {
+				nick.For(c).OnNick(func(n nick.Nick) { ch <- n })
+			})
+			return c, ch
+		}
+		ca, _ := listen(cfgA)
+		cb, nicksB := listen(cfgB)
+		require.Eventually(t, func() bool {
+			ok, _ := caps.For(ca).Supports(cb.JID(), nick.NS+pep.NotifySuffix)
+			return ok
+		}, testserver.Timeout, 20*time.Millisecond, "%s: a sees b's interest in nicknames", s.Name)
+
+		for _, name := range []string{"Alice", "Alicia"} {
+			require.NoError(t, nick.For(ca).Publish(testserver.Context(t), name))
+			for got := false; !got; {
+				select {
+				case n := <-nicksB:
+					got = n.JID == cfgA.JID.Bare() && n.Name == name
+				case <-time.After(testserver.Timeout):
+					t.Fatalf("%s: b did not hear a's nickname %q", s.Name, name)
+				}
+			}
+		}
+		got, err := nick.For(cb).Get(testserver.Context(t), cfgA.JID)
+		require.NoError(t, err)
+		assert.Equal(t, "Alicia", got)
 	})
 }
