@@ -3,10 +3,13 @@ package pubsub_test
 import (
 	"encoding/xml"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gosmack/gosmack/dataform"
+	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/pubsub"
 	"github.com/gosmack/gosmack/rsm"
@@ -407,7 +410,10 @@ func TestEventSpoofs(t *testing.T) {
 		event("", item)+`
 S: <message from='ctl@localhost' id='end'/>
 `)
-	c := xmpptest.NewConn(t, alice, tr)
+	var logged testserver.Buffer
+	c := xmpptest.NewConn(t, alice, tr, func(cfg *xmpp.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	m := pubsub.For(c)
 	var log events
 	m.OnEvent(func(e pubsub.Event) { log.add("all: %s", describe(e)) })
@@ -428,6 +434,18 @@ S: <message from='ctl@localhost' id='end'/>
 		"own: alice@localhost urn:xmpp:bookmarks:1 items +tea@conference.localhost",
 		"own bare: alice@localhost urn:xmpp:bookmarks:1 items +tea@conference.localhost",
 	}, log.get())
+	var drops []string
+	for line := range strings.Lines(logged.String()) {
+		if strings.Contains(line, "pubsub: dropped") {
+			drops = append(drops, line[strings.Index(line, "from="):])
+		}
+	}
+	assert.Equal(t, []string{
+		"from=mallory@evil.example/phone node=urn:xmpp:bookmarks:1\n",
+		"from=alice@localhost/other node=urn:xmpp:bookmarks:1\n",
+		"from=mallory@localhost/pubsub.localhost node=news\n",
+		"from=alice@localhost/pubsub.localhost node=news\n",
+	}, drops, "each drop is logged")
 }
 
 // TestShape: one Manager per connection, a fresh one after Close; nil
