@@ -23,7 +23,8 @@ const NS = "http://jabber.org/protocol/nick"
 
 var nickName = xml.Name{Space: NS, Local: "nick"}
 
-// Nick is a nickname change heard through PEP.
+// Nick is a nickname change heard through PEP. The zero Nick names no
+// account.
 type Nick struct {
 	// JID is the bare JID of the account whose nickname it is: a
 	// contact's, or the account's own.

@@ -28,7 +28,10 @@ const (
 
 // Event is one event notification (XEP-0060 section 4.3): a message
 // carrying <event xmlns='http://jabber.org/protocol/pubsub#event'/>,
-// accepted from the service the node lives on.
+// accepted from the service the node lives on. The zero Event names no
+// service, no node and no kind; an Event is a plain value, whose Items'
+// payloads and Message are shared with the other listeners and must not
+// be changed.
 type Event struct {
 	// Service is who sent the notification, the service the node lives
 	// on: a pubsub service's JID, or the bare JID of the account whose

@@ -88,7 +88,8 @@ const (
 	StateUnconfigured SubscriptionState = "unconfigured"
 )
 
-// Subscription is one subscription to a node.
+// Subscription is one subscription to a node. The zero Subscription
+// names no node and has no state.
 type Subscription struct {
 	// Node is the node subscribed to.
 	Node string
@@ -132,7 +133,8 @@ const (
 	AffiliationOutcast     AffiliationType = "outcast"
 )
 
-// Affiliation is the account's affiliation with one node.
+// Affiliation is the account's affiliation with one node. The zero
+// Affiliation names no node and no affiliation.
 type Affiliation struct {
 	// Node is the node.
 	Node string
@@ -443,7 +445,8 @@ type ItemsQuery struct {
 	SubID string
 }
 
-// Page is what Node.Items returns.
+// Page is what Node.Items returns. The zero Page has no items and was
+// not paged.
 type Page struct {
 	// Items are the items, in the service's order.
 	Items []Item
