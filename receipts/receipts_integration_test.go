@@ -3,7 +3,6 @@
 package receipts_test
 
 import (
-	"encoding/xml"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +138,7 @@ func TestIntegrationReceipt(t *testing.T) {
 func TestIntegrationReceiptSubscribed(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		cfgA, cfgB := s.NewAccount(t, "receipts"), s.NewAccount(t, "receipts")
-		subscribeMutually(t, s, cfgA, cfgB)
+		testserver.SubscribeMutually(t, cfgA, cfgB)
 
 		rcv := testserver.Login(t, cfgB, func(c *xmpp.Conn) {
 			attachRoster(c)
@@ -163,57 +162,4 @@ func TestIntegrationReceiptSubscribed(t *testing.T) {
 		assert.Equal(t, []event{{"marker", rcv.JID()}},
 			stranger.exchange(t, s.Name, rcv.JID()), "%s: the stranger gets none", s.Name)
 	})
-}
-
-// subscribeMutually makes a and b subscribe to each other's presence
-// (RFC 6121 section 3) with plain presence stanzas, each approving the
-// other's request, on sessions of their own without a Roster, and waits
-// until the server's roster of each has the other with subscription
-// both.
-func subscribeMutually(t *testing.T, s *testserver.Server, a, b xmpp.Config) {
-	t.Helper()
-	approve := func(c *xmpp.Conn, other jid.JID) {
-		c.HandlePresence(stanza.IsPresence(stanza.Subscribe), func(p *stanza.Presence) {
-			if p.From.Bare() == other {
-				ok := &stanza.Presence{Type: stanza.Subscribed}
-				ok.To = other
-				assert.NoError(t, c.Send(testserver.Context(t), ok))
-			}
-		})
-	}
-	ca := testserver.Login(t, a, func(c *xmpp.Conn) { approve(c, b.JID.Bare()) })
-	cb := testserver.Login(t, b, func(c *xmpp.Conn) { approve(c, a.JID.Bare()) })
-	defer ca.Close()
-	defer cb.Close()
-	for _, ask := range []struct {
-		c  *xmpp.Conn
-		to jid.JID
-	}{{ca, b.JID.Bare()}, {cb, a.JID.Bare()}} {
-		p := &stanza.Presence{Type: stanza.Subscribe}
-		p.To = ask.to
-		require.NoError(t, ask.c.Send(testserver.Context(t), p))
-	}
-	for _, side := range []struct {
-		c       *xmpp.Conn
-		contact jid.JID
-	}{{ca, b.JID.Bare()}, {cb, a.JID.Bare()}} {
-		require.Eventually(t, func() bool { return subscription(t, side.c, side.contact) == "both" },
-			testserver.Timeout, 20*time.Millisecond, "%s: %s subscribed both ways to %s", s.Name, side.c.JID(), side.contact)
-	}
-}
-
-// subscription asks the server for c's roster and returns the
-// subscription of contact in it ("" when absent).
-func subscription(t *testing.T, c *xmpp.Conn, contact jid.JID) string {
-	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: roster.NS, Local: "query"}}}
-	res, err := c.SendIQ(testserver.Context(t), iq)
-	if !assert.NoError(t, err) || res.Payload == nil {
-		return ""
-	}
-	for _, item := range res.Payload.Nodes {
-		if item.Name.Local == "item" && item.Attr("jid") == contact.String() {
-			return item.Attr("subscription")
-		}
-	}
-	return ""
 }

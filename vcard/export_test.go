@@ -1,0 +1,4 @@
+package vcard
+
+// Advertised exposes advertised to the fuzz target.
+var Advertised = advertised
