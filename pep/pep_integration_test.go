@@ -13,41 +13,11 @@ import (
 	"github.com/gosmack/gosmack/nick"
 	"github.com/gosmack/gosmack/pep"
 	"github.com/gosmack/gosmack/pubsub"
-	"github.com/gosmack/gosmack/roster"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// befriend makes the accounts a and b subscribe to each other's presence
-// through their Rosters (both accept every request), on sessions that
-// end before it returns: the PEP sessions log in afterwards, as ejabberd
-// wants (it acts on a +notify in a presence sent after the subscription
-// exists).
-func befriend(t *testing.T, a, b xmpp.Config) {
-	t.Helper()
-	login := func(cfg xmpp.Config) (*xmpp.Conn, *roster.Roster) {
-		var r *roster.Roster
-		c := testserver.Login(t, cfg, func(c *xmpp.Conn) {
-			r = roster.For(c)
-			r.SetSubscriptionMode(roster.AcceptAll)
-		})
-		return c, r
-	}
-	ca, ra := login(a)
-	cb, rb := login(b)
-	defer ca.Close()
-	defer cb.Close()
-	ctx := testserver.Context(t)
-	require.NoError(t, ra.Subscribe(ctx, b.JID.Bare()))
-	require.NoError(t, rb.Subscribe(ctx, a.JID.Bare()))
-	both := func(r *roster.Roster, j jid.JID) func() bool {
-		return func() bool { e, ok := r.Entry(j); return ok && e.Subscription == roster.SubscriptionBoth }
-	}
-	require.Eventually(t, both(ra, b.JID.Bare()), testserver.Timeout, 20*time.Millisecond, "a subscribed both ways")
-	require.Eventually(t, both(rb, a.JID.Bare()), testserver.Timeout, 20*time.Millisecond, "b subscribed both ways")
-}
 
 // TestIntegrationContacts: two accounts subscribed to each other's
 // presence, each listening to a test node, see each other's +notify
@@ -57,7 +27,7 @@ func befriend(t *testing.T, a, b xmpp.Config) {
 func TestIntegrationContacts(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		cfgA, cfgB := s.NewAccount(t, "pep"), s.NewAccount(t, "pep")
-		befriend(t, cfgA, cfgB)
+		testserver.SubscribeMutually(t, cfgA, cfgB)
 		node := testserver.Unique("urn:example:gosmack:pep")
 		listen := func(cfg xmpp.Config) (*xmpp.Conn, <-chan pubsub.Event) {
 			ch := make(chan pubsub.Event, 16)
@@ -121,7 +91,7 @@ func TestIntegrationContacts(t *testing.T) {
 func TestIntegrationNick(t *testing.T) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
 		cfgA, cfgB := s.NewAccount(t, "nick"), s.NewAccount(t, "nick")
-		befriend(t, cfgA, cfgB)
+		testserver.SubscribeMutually(t, cfgA, cfgB)
 		listen := func(cfg xmpp.Config) (*xmpp.Conn, <-chan nick.Nick) {
 			ch := make(chan nick.Nick, 16)
 			c := testserver.Login(t, cfg, func(c *xmpp.Conn) {
