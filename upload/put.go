@@ -32,9 +32,10 @@ type File struct {
 	// a file is never held whole in memory. Upload does not close it.
 	// Nil is read as empty.
 	Body io.Reader
-	// Progress, when not nil, is told how far the upload went: after
-	// every 64 KiB read from Body and handed to the connection, and once
-	// when all Size bytes were (also for an empty file). It runs on a
+	// Progress, when not nil, is told how far the upload went: each
+	// time at least 64 KiB more were read from Body and handed to the
+	// connection, and once when all Size bytes were (for an empty file,
+	// once the service took it). It runs on a
 	// goroutine of net/http's, never two calls at once; it must return
 	// quickly, since the upload waits for it. Bytes handed to the
 	// connection may still be in its buffers: the upload is complete only
