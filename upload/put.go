@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -97,7 +96,9 @@ func (e *HTTPError) Error() string {
 // listener (the slot request is an IQ, see xmpp.Conn.SendIQ), though a
 // large file would hold up the listeners behind it. ctx bounds the whole
 // call, the transfer included: when it ends the PUT is abandoned and
-// Upload returns ctx.Err(). Uploads may run concurrently.
+// Upload returns ctx.Err(), once a Read of f.Body under way has returned
+// (Upload never reads f.Body after it returns). Uploads may run
+// concurrently.
 func (m *Manager) Upload(ctx context.Context, f File) (*url.URL, error) {
 	if f.Name == "" || f.Size < 0 {
 		return nil, fmt.Errorf("upload: a file needs a name and a size, got %q and %d", f.Name, f.Size)
@@ -148,7 +149,6 @@ func (m *Manager) Put(ctx context.Context, slot *Slot, f File) error {
 		ct = DefaultContentType
 	}
 	req.Header.Set("Content-Type", ct)
-	req.Header.Set("Content-Length", strconv.FormatInt(f.Size, 10))
 	resp, err := m.httpClient().Do(req)
 	// The transport may still read the body after Do returned (an
 	// abandoned request): after done, it gets an error without f.Body
