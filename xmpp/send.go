@@ -219,6 +219,9 @@ func (c *Conn) up(ctx context.Context, s *stream, r *reconnector, resend []stanz
 		}
 		if len(c.outbox) == 0 {
 			c.state = streamUp
+			if s.flushed != nil {
+				close(s.flushed) // SendElement's waiters
+			}
 			if c.recon == r {
 				c.recon = nil
 			}

@@ -99,6 +99,11 @@ type stream struct {
 	asked    atomic.Int64
 	watchdog atomic.Pointer[watchdog]
 
+	// flushed is made by SendElement when it finds the stream flushing
+	// (streamFlushing) and closed by up when the stream goes up; both
+	// under Conn.mu. Nil unless an element waited.
+	flushed chan struct{}
+
 	// How it ends.
 	closing   chan struct{} // closed when Close starts
 	done      chan struct{} // closed when the reader has ended

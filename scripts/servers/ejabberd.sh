@@ -69,6 +69,7 @@ YML
     tls: true"
     listener $PORT_HTTP "$http"
     listener $PORT_HTTPS "$http
+      /upload: mod_http_upload
     tls: true"
     cat <<YML
 acl:
@@ -128,6 +129,15 @@ modules:
   mod_configure: {}
   mod_disco: {}
   mod_http_api: {}
+  # HTTP file upload (XEP-0363). The service is upload.$XMPP_DOMAIN, but
+  # its slot URLs name $XMPP_DOMAIN and the HTTPS port, which the
+  # certificate covers: upload.$XMPP_DOMAIN does not resolve on loopback.
+  # 10 MiB a file, so that a test can see a file refused for its size.
+  mod_http_upload:
+    put_url: "https://$XMPP_DOMAIN:$PORT_HTTPS/upload"
+    docroot: "$DIR/upload"
+    max_size: 10485760
+    thumbnail: false
   mod_bosh: {}
   mod_last: {}
   mod_mam:

@@ -115,6 +115,17 @@ Component "$MUC_DOMAIN" "muc"
   modules_enabled = { "muc_mam" }
   restrict_room_creation = false
   muc_room_default_public = true
+
+-- HTTP file upload (XEP-0363), built into 0.12. The service is
+-- upload.$XMPP_DOMAIN, but its slot URLs name $XMPP_DOMAIN and the HTTPS
+-- port, which the certificate covers: upload.$XMPP_DOMAIN does not
+-- resolve on loopback. 10 MiB a file, so that a test can see a file
+-- refused for its size.
+Component "upload.$XMPP_DOMAIN" "http_file_share"
+  http_host = "$XMPP_DOMAIN"
+  http_external_url = "https://$XMPP_DOMAIN:$PORT_HTTPS/"
+  http_file_share_size_limit = 10 * 1024 * 1024
+  http_file_share_daily_quota = 1024 * 1024 * 1024
 LUA
 }
 

@@ -1,0 +1,178 @@
+package csi
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+)
+
+// NS is the namespace of Client State Indication (XEP-0352), also the
+// namespace of the <csi/> stream feature a server offers it with.
+const NS = "urn:xmpp:csi:0"
+
+// sendTimeout bounds the sending of the state on a stream that has just
+// come up, which no caller's context bounds.
+const sendTimeout = 20 * time.Second
+
+// ErrNotOffered is returned by SetState when the server did not offer
+// client state indication on the stream in use: nothing was sent.
+var ErrNotOffered = errors.New("csi: the server does not offer client state indication")
+
+// State is what the client tells the server about its user: active (the
+// default, and where every stream starts) or inactive.
+type State uint8
+
+const (
+	// Active says the user is looking: the server sends everything at
+	// once. Every stream starts active.
+	Active State = iota
+	// Inactive says nobody looks (the screen is off, the app in the
+	// background): the server may hold back or drop what is not urgent
+	// (presence updates, chat states) until the client is active again.
+	Inactive
+)
+
+// String returns "active" or "inactive", the element's name.
+func (s State) String() string {
+	if s == Inactive {
+		return "inactive"
+	}
+	return "active"
+}
+
+// Manager tells the server whether the client is active, on one
+// connection (Smack's ClientStateIndicationManager). For returns the one
+// a connection has; its zero value is not usable. All methods are safe
+// for concurrent use.
+type Manager struct {
+	c *xmpp.Conn
+
+	// sendMu orders the writes of the state: a SetState and the
+	// re-sending on a new stream go out one at a time, in the order
+	// they took it.
+	sendMu sync.Mutex
+
+	mu     sync.Mutex
+	want   State // what the user set
+	onWire State // what the stream in use was last told; Active on a new stream
+
+	closeOnce sync.Once
+	detach    func()
+}
+
+// For returns the Manager attached to c, attaching one the first time
+// (Smack's ClientStateIndicationManager, whose static methods take the
+// connection), connected or not. It stays attached across streams until
+// Close; For after Close attaches a new one, which starts active. For is
+// safe for concurrent use.
+func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
+
+func attach(c *xmpp.Conn) *Manager {
+	m := &Manager{c: c}
+	m.detach = c.OnState(m.state)
+	return m
+}
+
+// Close detaches the Manager: the state is no longer sent on new streams
+// (the server forgets it with the stream). For then attaches a new
+// Manager. Close is safe to call more than once, from any goroutine.
+func (m *Manager) Close() {
+	m.closeOnce.Do(func() {
+		xmpp.Detach(m.c, m)
+		m.detach()
+	})
+}
+
+// State returns the state last set (Active until SetState says
+// otherwise), whether or not the server was told.
+func (m *Manager) State() State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.want
+}
+
+// Offered reports whether the server offers client state indication on
+// the session in use (the <csi/> stream feature); false when not
+// connected.
+func (m *Manager) Offered() bool {
+	return m.c.Features().Has(NS, "csi")
+}
+
+// SetActive is SetState(ctx, Active).
+func (m *Manager) SetActive(ctx context.Context) error { return m.SetState(ctx, Active) }
+
+// SetInactive is SetState(ctx, Inactive).
+func (m *Manager) SetInactive(ctx context.Context) error { return m.SetState(ctx, Inactive) }
+
+// SetState sets the client's state and tells the server (<active/> or
+// <inactive/>) when a stream is up and it changes what that stream was
+// told. The state is kept across streams: every stream starts active
+// (XEP-0352 section 4: a resumed stream too), so on each stream that
+// comes up, new session or resumed, an inactive client says so again at
+// once.
+//
+// It returns ErrNotOffered, having sent nothing, when the session's
+// stream features did not offer <csi xmlns='urn:xmpp:csi:0'/>; the state
+// is set all the same, for the streams to come. While the connection is
+// down (before Connect too) it sets the state, sends nothing and
+// returns nil: the state goes out when a stream comes up. ctx bounds the
+// wait for the write lock and the write (see xmpp.Conn.SendElement);
+// when it ends first, SetState returns its error and the state is set,
+// to be sent on the next stream. SetState may be called from a listener.
+func (m *Manager) SetState(ctx context.Context, s State) error {
+	m.sendMu.Lock()
+	defer m.sendMu.Unlock()
+	m.mu.Lock()
+	m.want = s
+	same := m.onWire == s
+	m.mu.Unlock()
+	if !m.c.IsConnected() || same {
+		return nil
+	}
+	if !m.Offered() {
+		return ErrNotOffered
+	}
+	return m.send(ctx, s)
+}
+
+// send writes s; the caller holds sendMu.
+func (m *Manager) send(ctx context.Context, s State) error {
+	err := m.c.SendElement(ctx, stanza.Node{Name: xml.Name{Space: NS, Local: s.String()}})
+	if errors.Is(err, xmpp.ErrNotConnected) {
+		return nil // the next stream is told
+	}
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.onWire = s
+	m.mu.Unlock()
+	return nil
+}
+
+// state follows the streams: one that ends takes the server's memory of
+// the state with it; on one that comes up, an inactive client says so.
+func (m *Manager) state(e xmpp.StateChange) {
+	switch e.State {
+	case xmpp.StateDisconnected, xmpp.StateClosed:
+		m.mu.Lock()
+		m.onWire = Active
+		m.mu.Unlock()
+	case xmpp.StateAuthenticated, xmpp.StateResumed:
+		m.sendMu.Lock()
+		defer m.sendMu.Unlock()
+		m.mu.Lock()
+		tell := m.want == Inactive && m.onWire != Inactive
+		m.mu.Unlock()
+		if tell && m.Offered() {
+			ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+			defer cancel()
+			_ = m.send(ctx, Inactive) // a failed write ends the stream; the next one tries again
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package csi_test
+
+import (
+	"context"
+	"encoding/xml"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gosmack/gosmack/csi"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	alice = jid.MustParse("alice@localhost/a")
+	ctl   = jid.MustParse("ctl@localhost/x")
+)
+
+func ctxT(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), xmpptest.ReplayTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+const (
+	offer    = "S: <stream:features><csi xmlns='urn:xmpp:csi:0'/></stream:features>\n"
+	inactive = "C: <inactive xmlns='urn:xmpp:csi:0'/>\n"
+	active   = "C: <active xmlns='urn:xmpp:csi:0'/>\n"
+	done     = "S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>\n"
+	end      = "C: <message id='end' to='localhost'><body>end</body></message>\n"
+)
+
+// finished returns a channel closed when the server's "done" message
+// arrives: every event before it in the transcript has been delivered.
+func finished(c *xmpp.Conn) <-chan struct{} {
+	ch := make(chan struct{})
+	c.HandleMessage(stanza.From(ctl), func(m *stanza.Message) { close(ch) })
+	return ch
+}
+
+func wait(t *testing.T, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-ctxT(t).Done():
+		t.Fatal("the transcript did not reach its end")
+	}
+}
+
+// sendEnd sends the message the transcripts end with: the scripted
+// server closes the connection once its transcript is played.
+func sendEnd(t *testing.T, c *xmpp.Conn) {
+	m := &stanza.Message{Bodies: []stanza.Text{{Value: "end"}}}
+	m.To, m.ID = jid.MustParse("localhost"), "end"
+	require.NoError(t, c.Send(ctxT(t), m))
+}
+
+// TestSetState: with the feature offered, each change is sent once; a
+// state equal to what the stream was told is not sent again.
+func TestSetState(t *testing.T) {
+	tr := xmpptest.MustParseTranscript(t, t.Name(), offer+done+inactive+active+end)
+	c := xmpptest.NewConn(t, alice, tr)
+	m := csi.For(c)
+	assert.False(t, m.Offered(), "not connected")
+	fin := finished(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	wait(t, fin) // the state events are delivered
+	assert.True(t, m.Offered())
+	assert.Equal(t, csi.Active, m.State())
+	require.NoError(t, m.SetActive(ctxT(t)), "active already: nothing sent")
+	require.NoError(t, m.SetInactive(ctxT(t)))
+	assert.Equal(t, csi.Inactive, m.State())
+	require.NoError(t, m.SetState(ctxT(t), csi.Inactive))
+	require.NoError(t, m.SetActive(ctxT(t)))
+	assert.Equal(t, "active", csi.Active.String())
+	assert.Equal(t, "inactive", csi.Inactive.String())
+	sendEnd(t, c)
+}
+
+// TestNotOffered: a server that does not offer the feature is told
+// nothing; the state is set all the same.
+func TestNotOffered(t *testing.T) {
+	tr := xmpptest.MustParseTranscript(t, t.Name(), done+end)
+	c := xmpptest.NewConn(t, alice, tr)
+	m := csi.For(c)
+	fin := finished(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	wait(t, fin)
+	assert.False(t, m.Offered())
+	assert.ErrorIs(t, m.SetInactive(ctxT(t)), csi.ErrNotOffered)
+	assert.Equal(t, csi.Inactive, m.State())
+	sendEnd(t, c)
+}
+
+// TestBeforeConnect: a state set before Connect is sent when the stream
+// comes up, once, even when the client sets it again right after
+// Connect returns.
+func TestBeforeConnect(t *testing.T) {
+	tr := xmpptest.MustParseTranscript(t, t.Name(), offer+inactive+done+end)
+	c := xmpptest.NewConn(t, alice, tr)
+	m := csi.For(c)
+	require.NoError(t, m.SetInactive(ctxT(t)), "not connected: kept for later")
+	fin := finished(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	require.NoError(t, m.SetInactive(ctxT(t)))
+	wait(t, fin)
+	sendEnd(t, c)
+}
+
+// login is a PLAIN login up to the features after authentication, which
+// offer stream management and CSI.
+const login = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
+C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
+S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
+C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/><csi xmlns='urn:xmpp:csi:0'/></stream:features>
+`
+
+// bind binds alice@localhost/laptop and enables stream management with
+// resumption.
+const bind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
+S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
+C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
+`
+
+// TestStreams: an inactive client says so on every stream: the first,
+// a resumed one (which starts active, XEP-0352 section 4), and the
+// stream of a new session after a failed resumption; <inactive/> is not
+// a stanza, so stream management does not count or resend it. After
+// SetActive, a new stream is told nothing.
+func TestStreams(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		scripts := []string{
+			login + bind + inactive,
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+` + inactive,
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+S: <failed xmlns='urn:xmpp:sm:3'/>
+` + bind + inactive + done + active,
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='1' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+` + done + `C: <iq type='get' id='{{p}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='result' id='{{p}}' from='localhost'/>
+`,
+		}
+		var trs []*xmpptest.Transcript
+		for _, script := range scripts {
+			trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
+		}
+		c := xmpp.New(xmpp.Config{
+			JID:                  jid.MustParse("alice@localhost"),
+			Password:             "secret",
+			Resource:             "laptop",
+			Addr:                 "scripted.invalid:5222",
+			Security:             xmpp.TLSDisabled,
+			AllowPlainWithoutTLS: true,
+			Mechanisms:           []string{"PLAIN"},
+			NoInitialPresence:    true,
+			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
+			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
+			Dialer:               xmpptest.ScriptDialer(t, trs...),
+		})
+		defer c.Close()
+		m := csi.For(c)
+		require.NoError(t, m.SetInactive(t.Context()))
+		dones := make(chan struct{}, 2)
+		c.HandleMessage(stanza.From(ctl), func(*stanza.Message) { dones <- struct{}{} })
+		require.NoError(t, c.Connect(t.Context()))
+		<-dones // the new session's stream
+		require.NoError(t, m.SetActive(t.Context()))
+		<-dones // resumed again: nothing sent
+		// A request that waits for its answer: a Send could be queued
+		// while the stream comes up, and the Close that follows drop it.
+		ping := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}}}
+		ping.To = jid.MustParse("localhost")
+		_, err := c.SendIQ(t.Context(), ping)
+		require.NoError(t, err)
+	})
+}
+
+// TestForOnePerConn: For returns the one Manager of a Conn; after Close
+// it attaches a fresh one, active, and the old one's Close leaves it
+// attached.
+func TestForOnePerConn(t *testing.T) {
+	c := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	other := xmpp.New(xmpp.Config{JID: jid.MustParse("alice@localhost")})
+	m := csi.For(c)
+	assert.Same(t, m, csi.For(c))
+	assert.Same(t, m, xmpp.Attached[csi.Manager](c))
+	assert.NotSame(t, m, csi.For(other), "one per Conn")
+	require.NoError(t, m.SetInactive(t.Context()))
+	m.Close()
+	m.Close()
+	assert.Nil(t, xmpp.Attached[csi.Manager](c))
+	fresh := csi.For(c)
+	assert.NotSame(t, m, fresh)
+	assert.Equal(t, csi.Active, fresh.State(), "the fresh one starts active")
+	m.Close()
+	assert.Same(t, fresh, xmpp.Attached[csi.Manager](c))
+}
