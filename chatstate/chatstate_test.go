@@ -3,11 +3,10 @@ package chatstate_test
 import (
 	"context"
 	"encoding/xml"
-	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/gosmack/gosmack/chatstate"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/internal/wiretest"
 	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/jid"
@@ -34,23 +33,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), xmpptest.ReplayTimeout)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-type events struct {
-	mu sync.Mutex
-	s  []string
-}
-
-func (e *events) add(format string, args ...any) {
-	e.mu.Lock()
-	e.s = append(e.s, fmt.Sprintf(format, args...))
-	e.mu.Unlock()
-}
-
-func (e *events) get() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.s...)
 }
 
 func chat(to jid.JID, id, body string) *stanza.Message {
@@ -101,17 +83,17 @@ S: <message from='room@conference.localhost/eve' id='g1' type='groupchat'><compo
 S: <message from='bob@localhost/b' id='end' type='chat'/>
 `)
 	c := xmpptest.NewConn(t, alice, tr)
-	var log events
+	var log testlog.Log
 	done := make(chan struct{})
-	c.HandleMessage(nil, func(m *stanza.Message) { log.add("before %s", m.ID) })
+	c.HandleMessage(nil, func(m *stanza.Message) { log.Add("before %s", m.ID) })
 	cs := chatstate.For(c)
 	cs.OnChatState(func(e chatstate.Event) {
-		log.add("state %s %s", e.From, e.State)
+		log.Add("state %s %s", e.From, e.State)
 	})
 	set := func(to jid.JID, s chatstate.State) {
 		sent, err := cs.SetState(context.Background(), to, s)
 		assert.NoError(t, err)
-		log.add("set %s %s: %v", to, s, sent)
+		log.Add("set %s %s: %v", to, s, sent)
 	}
 	c.HandleMessage(nil, func(m *stanza.Message) {
 		switch m.ID {
@@ -147,7 +129,7 @@ S: <message from='bob@localhost/b' id='end' type='chat'/>
 		"before b3", "set bob@localhost active: false",
 		"before g1", "state room@conference.localhost/eve composing",
 		"before end",
-	}, log.get())
+	}, log.Lines())
 }
 
 // TestShape: one Manager per connection, a fresh one after Close; nil
@@ -165,16 +147,16 @@ S: <message from='bob@localhost/b' id='end' type='chat'/>
 	assert.Same(t, cs, chatstate.For(c))
 	assert.Contains(t, c.Announced(), chatstate.NS)
 	assert.Panics(t, func() { cs.OnChatState(nil) })
-	var log events
-	cs.OnChatState(func(e chatstate.Event) { log.add("a %s", e.State) })
+	var log testlog.Log
+	cs.OnChatState(func(e chatstate.Event) { log.Add("a %s", e.State) })
 	var removeB func()
-	removeB = cs.OnChatState(func(e chatstate.Event) { log.add("b %s", e.State); removeB(); removeB() })
-	cs.OnChatState(func(e chatstate.Event) { log.add("c %s", e.State) })
+	removeB = cs.OnChatState(func(e chatstate.Event) { log.Add("b %s", e.State); removeB(); removeB() })
+	cs.OnChatState(func(e chatstate.Event) { log.Add("c %s", e.State) })
 	done := make(chan struct{})
 	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
 	require.NoError(t, c.Connect(ctxT(t)))
 	<-done
-	assert.Equal(t, []string{"a composing", "b composing", "c composing", "a paused", "c paused"}, log.get())
+	assert.Equal(t, []string{"a composing", "b composing", "c composing", "a paused", "c paused"}, log.Lines())
 
 	cs.Close()
 	cs.Close()

@@ -4,9 +4,9 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/gosmack/gosmack/caps"
+	"github.com/gosmack/gosmack/internal/listeners"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/pubsub"
 	"github.com/gosmack/gosmack/xmpp"
@@ -25,12 +25,9 @@ const NotifySuffix = "+notify"
 // methods are safe for concurrent use, and may be called from
 // listeners.
 type Manager struct {
-	c  *xmpp.Conn
-	ps *pubsub.Manager
-
-	mu      sync.Mutex
-	closed  bool
-	removes map[*func()]struct{} // the listeners' removals, for Close
+	c       *xmpp.Conn
+	ps      *pubsub.Manager
+	removes listeners.Removals // the listeners' removals, for Close
 }
 
 // For returns the Manager attached to c, attaching one the first time
@@ -44,7 +41,7 @@ func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
 	caps.For(c)
-	return &Manager{c: c, ps: pubsub.For(c), removes: make(map[*func()]struct{})}
+	return &Manager{c: c, ps: pubsub.For(c)}
 }
 
 // Close detaches the Manager from its connection (For then attaches a
@@ -54,14 +51,7 @@ func attach(c *xmpp.Conn) *Manager {
 // Manager's deliveries too. Close is safe to call more than once.
 func (m *Manager) Close() {
 	xmpp.Detach(m.c, m)
-	m.mu.Lock()
-	m.closed = true
-	removes := m.removes
-	m.removes = nil
-	m.mu.Unlock()
-	for r := range removes {
-		(*r)()
-	}
+	m.removes.Close()
 }
 
 // Node returns the handle of the PEP node name of the account owner (a
@@ -119,25 +109,10 @@ func (m *Manager) OnEvent(node string, f func(pubsub.Event)) (remove func()) {
 			f(e)
 		}
 	})
-	var key *func()
-	remove = sync.OnceFunc(func() {
+	return m.removes.Track(func() {
 		stop()
 		withdraw()
-		m.mu.Lock()
-		delete(m.removes, key)
-		m.mu.Unlock()
 	})
-	key = &remove
-	m.mu.Lock()
-	closed := m.closed
-	if !closed {
-		m.removes[key] = struct{}{}
-	}
-	m.mu.Unlock()
-	if closed {
-		remove() // a Manager closed meanwhile keeps nothing
-	}
-	return remove
 }
 
 // Interests returns the nodes the client announces interest in (the

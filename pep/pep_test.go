@@ -2,14 +2,13 @@ package pep_test
 
 import (
 	"encoding/xml"
-	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gosmack/gosmack/caps"
 	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/pep"
 	"github.com/gosmack/gosmack/pubsub"
@@ -27,24 +26,6 @@ const (
 	other   = "urn:example:other"
 	nsEvent = `xmlns='http://jabber.org/protocol/pubsub#event'`
 )
-
-// events is a log written by listeners, read by the test once they ran.
-type events struct {
-	mu sync.Mutex
-	s  []string
-}
-
-func (e *events) add(format string, args ...any) {
-	e.mu.Lock()
-	e.s = append(e.s, fmt.Sprintf(format, args...))
-	e.mu.Unlock()
-}
-
-func (e *events) get() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.s...)
-}
 
 // features are the client's features with the pep Manager attached
 // (caps and disco), plus extra.
@@ -110,15 +91,15 @@ C: <iq type='result' id='i1' to='bob@localhost/b'><query xmlns='http://jabber.or
 		ctl("end"))
 	c := xmpptest.NewConn(t, alice, tr, func(cfg *xmpp.Config) { cfg.NoInitialPresence = false })
 	p := pep.For(c)
-	var log events
-	removeEntry := p.OnEvent(entry, func(e pubsub.Event) { log.add("%s %s %s", e.Service, e.Node, e.Items[0].ID) })
+	var log testlog.Log
+	removeEntry := p.OnEvent(entry, func(e pubsub.Event) { log.Add("%s %s %s", e.Service, e.Node, e.Items[0].ID) })
 	assert.Equal(t, []string{entry}, p.Interests())
 	var removeOther func()
 	c.HandleMessage(stanza.From(jid.MustParse("ctl@localhost")), func(m *stanza.Message) {
-		log.add("plain %s", m.ID)
+		log.Add("plain %s", m.ID)
 		switch m.ID {
 		case "more":
-			removeOther = p.OnEvent(other, func(e pubsub.Event) { log.add("%s %s %s", e.Service, e.Node, e.Items[0].ID) })
+			removeOther = p.OnEvent(other, func(e pubsub.Event) { log.Add("%s %s %s", e.Service, e.Node, e.Items[0].ID) })
 		case "less":
 			removeOther()
 			removeEntry()
@@ -137,7 +118,7 @@ C: <iq type='result' id='i1' to='bob@localhost/b'><query xmlns='http://jabber.or
 		"carol@localhost urn:example:other carol1",
 		"plain less",
 		"plain end",
-	}, log.get())
+	}, log.Lines())
 	assert.Empty(t, p.Interests())
 }
 

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gosmack/gosmack/dataform"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/pubsub"
@@ -27,24 +27,6 @@ var (
 
 func transcript(t *testing.T, s string) *xmpptest.Transcript {
 	return xmpptest.MustParseTranscript(t, t.Name(), s)
-}
-
-// events is a log written by listeners, read by the test once they ran.
-type events struct {
-	mu sync.Mutex
-	s  []string
-}
-
-func (e *events) add(format string, args ...any) {
-	e.mu.Lock()
-	e.s = append(e.s, fmt.Sprintf(format, args...))
-	e.mu.Unlock()
-}
-
-func (e *events) get() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.s...)
 }
 
 const (
@@ -366,9 +348,9 @@ S: <message from='ctl@localhost' id='end'/>
 `)
 	c := xmpptest.NewConn(t, alice, tr)
 	m := pubsub.For(c)
-	var log events
-	m.OnEvent(func(e pubsub.Event) { log.add("all: %s", describe(e)) })
-	m.Node(service, "news").OnEvent(func(e pubsub.Event) { log.add("news: %s", describe(e)) })
+	var log testlog.Log
+	m.OnEvent(func(e pubsub.Event) { log.Add("all: %s", describe(e)) })
+	m.Node(service, "news").OnEvent(func(e pubsub.Event) { log.Add("news: %s", describe(e)) })
 	run(t, c)
 	assert.Equal(t, []string{
 		"all: pubsub.localhost news items +1:one",
@@ -385,7 +367,7 @@ S: <message from='ctl@localhost' id='end'/>
 		"news: pubsub.localhost news delete redirect=xmpp:pubsub.localhost?;node=today",
 		"all: other.localhost news items +2",
 		"all: bob@localhost urn:example:entry items +last:late delayed",
-	}, log.get())
+	}, log.Lines())
 }
 
 // TestEventSpoofs: a notification is taken only from the service the
@@ -415,11 +397,11 @@ S: <message from='ctl@localhost' id='end'/>
 		cfg.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	m := pubsub.For(c)
-	var log events
-	m.OnEvent(func(e pubsub.Event) { log.add("all: %s", describe(e)) })
-	m.Node(jid.JID{}, "urn:xmpp:bookmarks:1").OnEvent(func(e pubsub.Event) { log.add("own: %s", describe(e)) })
-	m.Node(alice.Bare(), "urn:xmpp:bookmarks:1").OnEvent(func(e pubsub.Event) { log.add("own bare: %s", describe(e)) })
-	m.Node(service, "news").OnEvent(func(e pubsub.Event) { log.add("news: %s", describe(e)) })
+	var log testlog.Log
+	m.OnEvent(func(e pubsub.Event) { log.Add("all: %s", describe(e)) })
+	m.Node(jid.JID{}, "urn:xmpp:bookmarks:1").OnEvent(func(e pubsub.Event) { log.Add("own: %s", describe(e)) })
+	m.Node(alice.Bare(), "urn:xmpp:bookmarks:1").OnEvent(func(e pubsub.Event) { log.Add("own bare: %s", describe(e)) })
+	m.Node(service, "news").OnEvent(func(e pubsub.Event) { log.Add("news: %s", describe(e)) })
 	run(t, c)
 	assert.Equal(t, []string{
 		"all: mallory@localhost urn:xmpp:bookmarks:1 items +tea@conference.localhost",
@@ -433,7 +415,7 @@ S: <message from='ctl@localhost' id='end'/>
 		"all: alice@localhost urn:xmpp:bookmarks:1 items +tea@conference.localhost",
 		"own: alice@localhost urn:xmpp:bookmarks:1 items +tea@conference.localhost",
 		"own bare: alice@localhost urn:xmpp:bookmarks:1 items +tea@conference.localhost",
-	}, log.get())
+	}, log.Lines())
 	var drops []string
 	for line := range strings.Lines(logged.String()) {
 		if strings.Contains(line, "pubsub: dropped") {
@@ -463,20 +445,20 @@ S: <message from='ctl@localhost' id='end'/>
 	assert.Same(t, m, xmpp.Attached[pubsub.Manager](c))
 	assert.PanicsWithValue(t, "pubsub: OnEvent with a nil listener", func() { m.OnEvent(nil) })
 	assert.PanicsWithValue(t, "pubsub: OnEvent with a nil listener", func() { m.Node(service, "news").OnEvent(nil) })
-	var log events
-	c.HandleMessage(stanza.IsMessage(stanza.Chat), func(msg *stanza.Message) { log.add("plain %s", msg.Body("")) })
-	m.OnEvent(func(e pubsub.Event) { log.add("a %s", e.Items[0].ID) })
+	var log testlog.Log
+	c.HandleMessage(stanza.IsMessage(stanza.Chat), func(msg *stanza.Message) { log.Add("plain %s", msg.Body("")) })
+	m.OnEvent(func(e pubsub.Event) { log.Add("a %s", e.Items[0].ID) })
 	var removeB func()
-	removeB = m.OnEvent(func(e pubsub.Event) { log.add("b %s", e.Items[0].ID); removeB(); removeB() })
-	same := func(e pubsub.Event) { log.add("same %s", e.Items[0].ID) }
+	removeB = m.OnEvent(func(e pubsub.Event) { log.Add("b %s", e.Items[0].ID); removeB(); removeB() })
+	same := func(e pubsub.Event) { log.Add("same %s", e.Items[0].ID) }
 	m.OnEvent(same)
 	removeSame := m.OnEvent(same)
 	removeSame()
-	removeNode := m.Node(service, "news").OnEvent(func(e pubsub.Event) { log.add("node %s", e.Items[0].ID) })
+	removeNode := m.Node(service, "news").OnEvent(func(e pubsub.Event) { log.Add("node %s", e.Items[0].ID) })
 	removeNode()
 	removeNode()
 	run(t, c)
-	assert.Equal(t, []string{"a 1", "b 1", "same 1", "plain between", "a 2", "same 2"}, log.get())
+	assert.Equal(t, []string{"a 1", "b 1", "same 1", "plain between", "a 2", "same 2"}, log.Lines())
 
 	m.Close()
 	m.Close()

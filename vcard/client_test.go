@@ -5,10 +5,9 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
-	"sync"
 	"testing"
 
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/vcard"
@@ -32,23 +31,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), xmpptest.ReplayTimeout)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-type events struct {
-	mu sync.Mutex
-	s  []string
-}
-
-func (e *events) add(format string, args ...any) {
-	e.mu.Lock()
-	e.s = append(e.s, fmt.Sprintf(format, args...))
-	e.mu.Unlock()
-}
-
-func (e *events) get() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.s...)
 }
 
 func sum(data []byte) string {
@@ -157,16 +139,16 @@ S: <iq type='result' id='{{set2}}'/>
 C: <presence id='{{p6}}'><x `+x+`><photo/></x></presence>
 `)
 	c := xmpptest.NewConn(t, alice, tr, withPresence)
-	var log events
+	var log testlog.Log
 	end := make(chan struct{})
 	c.HandlePresence(nil, func(p *stanza.Presence) {
-		log.add("presence %s", p.ID)
+		log.Add("presence %s", p.ID)
 		if p.ID == "end" {
 			close(end)
 		}
 	})
 	vc := vcard.For(c)
-	vc.OnAvatarChange(func(a vcard.AvatarChange) { log.add("avatar %s %.8s", a.From, a.Hash) })
+	vc.OnAvatarChange(func(a vcard.AvatarChange) { log.Add("avatar %s %.8s", a.From, a.Hash) })
 	require.NoError(t, c.Connect(ctxT(t)))
 	wait(t, end)
 	assert.Equal(t, []string{
@@ -178,7 +160,7 @@ C: <presence id='{{p6}}'><x `+x+`><photo/></x></presence>
 		"presence s6", "avatar room@conference.localhost/carol " + h1[:8],
 		"presence s7", "avatar alice@localhost " + h2[:8],
 		"presence end",
-	}, log.get())
+	}, log.Lines())
 	hash, ok := vc.AvatarHash(bob)
 	assert.True(t, ok)
 	assert.Equal(t, "", hash, "bob's last word: no avatar")
@@ -230,21 +212,21 @@ S: <presence from='bob@localhost/b' id='s2'><x `+x+`><photo>`+h2+`</photo></x></
 	c := xmpptest.NewConn(t, alice, tr)
 	vc := vcard.For(c)
 	vc.SetAdvertise(false)
-	var log events
+	var log testlog.Log
 	done := make(chan struct{})
 	var remove func()
 	remove = vc.OnAvatarChange(func(a vcard.AvatarChange) {
-		log.add("first %.8s", a.Hash)
+		log.Add("first %.8s", a.Hash)
 		remove()
 		remove()
 	})
 	vc.OnAvatarChange(func(a vcard.AvatarChange) {
-		log.add("second %.8s", a.Hash)
+		log.Add("second %.8s", a.Hash)
 		if a.Hash == h2 {
 			close(done)
 		}
 	})
 	require.NoError(t, c.Connect(ctxT(t)))
 	wait(t, done)
-	assert.Equal(t, []string{"first " + h1[:8], "second " + h1[:8], "second " + h2[:8]}, log.get())
+	assert.Equal(t, []string{"first " + h1[:8], "second " + h1[:8], "second " + h2[:8]}, log.Lines())
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gosmack/gosmack/internal/base64text"
 	"github.com/gosmack/gosmack/stanza"
 )
 
@@ -247,14 +248,7 @@ func Parse(n *stanza.Node) (*VCard, error) {
 func parsePhoto(c *stanza.Node) (*Photo, error) {
 	p := &Photo{Type: childText(c, "TYPE"), URL: childText(c, "EXTVAL")}
 	if b := c.Child("", "BINVAL"); b != nil {
-		clean := strings.Map(func(r rune) rune {
-			switch r {
-			case ' ', '\t', '\r', '\n':
-				return -1
-			}
-			return r
-		}, b.InnerText())
-		data, err := base64.StdEncoding.DecodeString(clean)
+		data, err := base64text.Decode(b.InnerText())
 		if err != nil {
 			return nil, fmt.Errorf("%w: PHOTO's BINVAL: %v", ErrMalformed, err)
 		}

@@ -28,14 +28,14 @@ func TestIntegrationVCard(t *testing.T) {
 
 		// b watches a's avatar hash.
 		hashes := make(chan string, 16)
-		b := testserver.Login(t, withPresence2(cfgB), func(c *xmpp.Conn) {
+		b := testserver.Login(t, cfgB, func(c *xmpp.Conn) {
 			vcard.For(c).OnAvatarChange(func(e vcard.AvatarChange) {
 				if e.From == cfgA.JID.Bare() {
 					hashes <- e.Hash
 				}
 			})
 		})
-		a := testserver.Login(t, withPresence2(cfgA), func(c *xmpp.Conn) { vcard.For(c) })
+		a := testserver.Login(t, cfgA, func(c *xmpp.Conn) { vcard.For(c) })
 		va, vb := vcard.For(a), vcard.For(b)
 
 		// A new account has no vCard: both servers' answers read as empty.
@@ -79,17 +79,12 @@ func TestIntegrationVCard(t *testing.T) {
 
 		// Another client of a's account learns the hash at login and
 		// advertises the same: no change for b.
-		a2 := testserver.Login(t, withPresence2(cfgA), func(c *xmpp.Conn) { vcard.For(c) })
+		a2 := testserver.Login(t, cfgA, func(c *xmpp.Conn) { vcard.For(c) })
 		defer a2.Close()
 		written.Photo = nil
 		require.NoError(t, va.Set(ctx(t), written))
 		assert.Equal(t, "", next(t, hashes), "%s: no photo, no avatar", s.Name)
 	})
-}
-
-func withPresence2(cfg xmpp.Config) xmpp.Config {
-	cfg.NoInitialPresence = false
-	return cfg
 }
 
 // next returns the next hash b saw, failing the test after a while.

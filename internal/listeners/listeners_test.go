@@ -51,3 +51,32 @@ func TestListConcurrent(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 0, l.Len())
 }
+
+func TestRemovals(t *testing.T) {
+	var r Removals
+	calls := map[string]int{}
+	var mu sync.Mutex
+	count := func(name string) func() {
+		return func() { mu.Lock(); calls[name]++; mu.Unlock() }
+	}
+	a := r.Track(count("a"))
+	r.Track(count("b"))
+	a()
+	a()
+	if calls["a"] != 1 || calls["b"] != 0 {
+		t.Fatalf("after removing a twice: %v", calls)
+	}
+	r.Close()
+	r.Close()
+	if calls["a"] != 1 || calls["b"] != 1 {
+		t.Fatalf("Close removes what is left, once: %v", calls)
+	}
+	late := r.Track(count("c"))
+	if calls["c"] != 1 {
+		t.Fatalf("Track after Close removes at once: %v", calls)
+	}
+	late()
+	if calls["c"] != 1 {
+		t.Fatalf("and only once: %v", calls)
+	}
+}
