@@ -27,6 +27,9 @@
 // answered; any other gets service-unavailable. The server decides who
 // may ask (XEP-0012 section 4 has it refuse those not subscribed to the
 // user's presence with forbidden): the client answers what reaches it.
+// Not every server lets requests through: ejabberd 23.01 answers those
+// addressed to a full JID itself, with service-unavailable, even from
+// the account's own other resources; Prosody 0.12 delivers them.
 // The Manager announces NS for service discovery (xmpp.Conn.Announce,
 // listed by package disco) from For to Close, whether or not a last
 // activity is set: what the client supports does not change with it.
