@@ -38,7 +38,11 @@ var ErrNoJIDs = errors.New("blocking: no JID given")
 // Blocked reports whether err, from sending a stanza (a message's error
 // reply, an IQ's), is the error a server returns for a stanza sent to a
 // JID the user blocks: not-acceptable with <blocked
-// xmlns='urn:xmpp:blocking:errors'/> (XEP-0191 section 3.4).
+// xmlns='urn:xmpp:blocking:errors'/> (XEP-0191 section 3.4). Not every
+// server adds <blocked/>: ejabberd 23.01, which blocks through its
+// privacy lists, answers not-acceptable without it (with the text "Your
+// active privacy list has denied the routing of this stanza."), for
+// which Blocked is false.
 func Blocked(err error) bool {
 	var se *stanza.Error
 	return errors.As(err, &se) && se.App != nil && se.App.Name == blockedName
