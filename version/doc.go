@@ -20,7 +20,7 @@
 // DefaultName and gosmack's module version (from the build information,
 // "devel" without one) until SetName and SetVersion. It leaves the
 // operating system out unless SetOS gives one: XEP-0092 section 5 warns
-// that it tells an attacker what to aim at, and Smack's default sends it.
+// that it tells an attacker what to aim at.
 // A request addressed to anybody else, or one that comes while the name
 // or the version is empty, gets service-unavailable, what a client that
 // does not tell answers. The Manager announces NS for service discovery
