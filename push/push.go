@@ -132,7 +132,8 @@ type Notification struct {
 	// nil when there is none.
 	Summary *dataform.Form
 	// Options are the publish-options the server sent with it (the
-	// secret the app client enabled with); nil when none.
+	// secret the app client enabled with): a form whose FORM_TYPE is
+	// pubsub#publish-options; nil when none.
 	Options *dataform.Form
 }
 
@@ -175,7 +176,7 @@ func ParseNotification(payload *stanza.Node) (Notification, error) {
 	if po := payload.Child(nsPubsub, "publish-options"); po != nil {
 		if x := po.Child(dataform.NS, "x"); x != nil {
 			var f dataform.Form
-			if err := f.UnmarshalNode(*x); err == nil {
+			if err := f.UnmarshalNode(*x); err == nil && f.Value(dataform.FormTypeVar) == formPublishOptions {
 				n.Options = &f
 			}
 		}
