@@ -159,6 +159,8 @@ modules:
   mod_ping: {}
   mod_privacy: {}
   mod_private: {}
+  # Push notifications (XEP-0357) to an app server's pubsub node.
+  mod_push: {}
   mod_pubsub:
     access_createnode: pubsub_createnode
     plugins:

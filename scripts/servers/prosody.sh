@@ -35,7 +35,8 @@ case "${PROSODY_INSTANCE:-}" in
     # The snapshot's modules were written for Prosody trunk: the project's
     # mod_trunk_compat supplies the trunk APIs they call, and loads first.
     PLUGIN_PATHS="\"$(cd "$(dirname "$0")" && pwd)/prosody-modules\""
-    EXTRA_MODULES='"trunk_compat"; "sasl2"; "sasl2_bind2"; "sasl2_fast";'
+    # cloud_notify: push notifications (XEP-0357).
+    EXTRA_MODULES='"trunk_compat"; "sasl2"; "sasl2_bind2"; "sasl2_fast"; "cloud_notify";'
     # Tokens rotate when older than this (the modules' default is a day),
     # so that a test can see a rotation.
     EXTRA_CONFIG='sasl2_fast_token_min_ttl = 5'
