@@ -75,11 +75,13 @@ func (w *writer) start(local string, c *stanza.Common, typ string) {
 	if c.Lang != "" {
 		attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: c.Lang})
 	}
-	w.enc.Start(xmlstream.Name{Space: w.ns, Local: local}, attrs...)
+	w.enc.StartTrusted(xmlstream.Name{Space: w.ns, Local: local}, attrs...)
 }
 
+// leaf writes an element of the stanza's own (body, subject, status...),
+// whose name the caller spells: never one from a Node.
 func (w *writer) leaf(local, text string, attrs ...xmlstream.Attr) {
-	w.enc.Start(xmlstream.Name{Space: w.ns, Local: local}, attrs...)
+	w.enc.StartTrusted(xmlstream.Name{Space: w.ns, Local: local}, attrs...)
 	w.enc.Text(text)
 	w.enc.End()
 }
@@ -105,7 +107,7 @@ func (w *writer) stanzaError(e *stanza.Error) {
 	if !e.By.IsZero() {
 		attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Local: "by"}, Value: e.By.String()})
 	}
-	w.enc.Start(xmlstream.Name{Space: w.ns, Local: "error"}, attrs...)
+	w.enc.StartTrusted(xmlstream.Name{Space: w.ns, Local: "error"}, attrs...)
 	cond := e.Condition
 	if cond == "" {
 		cond = stanza.UndefinedCondition
@@ -124,7 +126,7 @@ func (w *writer) stanzaError(e *stanza.Error) {
 // encoder's (text XML cannot carry).
 func EncodeStreamError(enc *xmlstream.Encoder, e *stanza.StreamError) error {
 	w := writer{enc: enc}
-	enc.Start(xmlstream.Name{Space: xmlstream.NSStream, Local: "error"})
+	enc.StartTrusted(xmlstream.Name{Space: xmlstream.NSStream, Local: "error"})
 	cond := e.Condition
 	if cond == "" {
 		cond = stanza.StreamUndefined
@@ -137,7 +139,8 @@ func EncodeStreamError(enc *xmlstream.Encoder, e *stanza.StreamError) error {
 
 // condition writes the content that stanza and stream errors share: the
 // condition element in space with its text, a <text/> in space when there
-// is text, and the application condition.
+// is text, and the application condition. The condition is a value of the
+// error, whose name Start checks.
 func (w *writer) condition(space, cond, condText, text, lang string, app *stanza.Node) {
 	w.enc.Start(xmlstream.Name{Space: space, Local: cond})
 	w.enc.Text(condText)
@@ -147,7 +150,7 @@ func (w *writer) condition(space, cond, condText, text, lang string, app *stanza
 		if lang != "" {
 			attrs = append(attrs, xmlstream.Attr{Name: xmlstream.Name{Space: xmlstream.NSXML, Local: "lang"}, Value: lang})
 		}
-		w.enc.Start(xmlstream.Name{Space: space, Local: "text"}, attrs...)
+		w.enc.StartTrusted(xmlstream.Name{Space: space, Local: "text"}, attrs...)
 		w.enc.Text(text)
 		w.enc.End()
 	}

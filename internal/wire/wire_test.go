@@ -271,3 +271,18 @@ func TestEncodeRefusesUnencodable(t *testing.T) {
 	enc.Reset()
 	assert.Error(t, Encode(&enc, stanza.NSClient, &stanza.IQ{Type: stanza.Get}), "an IQ needs an id")
 }
+
+// An extension whose element or attribute name is not an XML name (built
+// from user input, say) is refused before a byte goes out.
+func TestEncodeRefusesBadNames(t *testing.T) {
+	bad := "x/></message><message to='x@y'><body>injected</body></message><x"
+	for _, n := range []stanza.Node{
+		{Name: xml.Name{Space: "urn:x", Local: bad}},
+		{Name: xml.Name{Space: "urn:x", Local: "ok"}, Attrs: []xml.Attr{{Name: xml.Name{Local: bad}, Value: "v"}}},
+		{Name: xml.Name{Space: "urn:x", Local: "ok"}, Nodes: []stanza.Node{{Name: xml.Name{Space: "urn:x", Local: "a b"}}}},
+	} {
+		m := &stanza.Message{Extensions: []stanza.Node{n}}
+		enc := xmlstream.Encoder{Inherited: stanza.NSClient}
+		assert.Error(t, Encode(&enc, stanza.NSClient, m))
+	}
+}

@@ -2,6 +2,7 @@ package xmlstream
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"unicode/utf8"
 )
@@ -121,8 +122,34 @@ func (e *Encoder) currentNS() string {
 	return e.open[len(e.open)-1].defaultNS
 }
 
-// Start opens an element.
+// Start opens an element. A local name (of the element or of an
+// attribute) that is not an XML name without a colon sets the Encoder's
+// error, and nothing of the element is written: a name taken from a
+// Node, and so perhaps from user input, can never end the element it is
+// in and write markup of its own.
 func (e *Encoder) Start(name Name, attrs ...Attr) {
+	if e.err != nil {
+		return
+	}
+	if !isNCName(name.Local) {
+		e.err = fmt.Errorf("xmlstream: %q is not an element name", name.Local)
+		return
+	}
+	for _, a := range attrs {
+		if !isNCName(a.Name.Local) {
+			e.err = fmt.Errorf("xmlstream: %q is not an attribute name", a.Name.Local)
+			return
+		}
+	}
+	e.StartTrusted(name, attrs...)
+}
+
+// StartTrusted is Start without the check of the names, for the
+// elements and attributes whose names the program spells itself (a
+// stanza's <body/>, its to and id): the encoder of stanzas writes those
+// at every send, and checking constants would cost it about a tenth of
+// its time. A name from anywhere else goes through Start.
+func (e *Encoder) StartTrusted(name Name, attrs ...Attr) {
 	if e.err != nil {
 		return
 	}
@@ -155,6 +182,30 @@ func (e *Encoder) Start(name Name, attrs ...Attr) {
 	}
 	e.inTag = true
 	e.open = append(e.open, openElem{name: name, defaultNS: ns})
+}
+
+// isNCName reports whether s is a name without a colon (an NCName of
+// Namespaces in XML), by the rules the reader takes names by.
+func isNCName(s string) bool {
+	if s == "" || nameByte[s[0]]&nameStart == 0 && s[0] < utf8.RuneSelf {
+		return false
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if nameByte[c]&nameChar == 0 || c == ':' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isNameRune(r, i == 0) {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 func (e *Encoder) attr(qname, value string) {

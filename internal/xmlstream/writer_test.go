@@ -69,6 +69,39 @@ func TestEncoder(t *testing.T) {
 	assert.Error(t, err, "an open element is an error")
 }
 
+// TestEncoderNames: a name that is not an XML name without a colon is an
+// error, and no markup of it reaches the output: a name taken from user
+// input (a vCard's type flag, an extension's name) cannot end the
+// element it is in and write a stanza of its own.
+func TestEncoderNames(t *testing.T) {
+	inject := "HOME/></EMAIL></vCard></iq><message to='x@y'><body>injected</body></message><x"
+	for _, name := range []string{inject, "", "a:b", "1st", "-x", ".x", "a b", "a>b", "a\x00", "\u00d7"} {
+		for _, asAttr := range []bool{false, true} {
+			var e Encoder
+			e.Start(Name{Space: "jabber:client", Local: "message"})
+			if asAttr {
+				e.Start(Name{Space: "urn:x", Local: "ext"}, Attr{Name: Name{Local: name}, Value: "v"})
+			} else {
+				e.Start(Name{Space: "urn:x", Local: name})
+			}
+			e.End()
+			e.End()
+			b, err := e.Bytes()
+			assert.Error(t, err, "%q (attribute %v)", name, asAttr)
+			assert.NotContains(t, string(b), "injected")
+		}
+	}
+	// Names the reader takes are written: letters of any script, digits
+	// and marks after the first, '-', '_' and '.'.
+	for _, name := range []string{"x", "_x", "a-b.c_d9", "élément", "名前", "stream"} {
+		var e Encoder
+		e.Start(Name{Space: "urn:x", Local: name}, Attr{Name: Name{Local: name}, Value: "v"})
+		e.End()
+		_, err := e.Bytes()
+		assert.NoError(t, err, "%q", name)
+	}
+}
+
 // Whatever the reader accepts, the encoder writes back to something the
 // reader decodes to the same tokens: unknown extensions survive a round
 // trip.
