@@ -1,0 +1,119 @@
+package pep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gosmack/gosmack/disco"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/pubsub"
+	"github.com/gosmack/gosmack/stanza"
+)
+
+// Errors of PublishPrivate. Each one it returns wraps one of them, or is
+// a request's error (the service's *stanza.Error, a connection error,
+// ctx.Err()).
+var (
+	// ErrNoPrivate: the account's server does not say it keeps PEP data
+	// private (XEP-0223 section 5: no pubsub/pep identity, or no
+	// publish-options feature), so nothing was published.
+	ErrNoPrivate = errors.New("pep: the server cannot keep private data")
+	// ErrNotPrivate: the service refused to make the node private
+	// (conflict with precondition-not-met: the node exists with another
+	// access model); nothing was published, and nothing weaker was
+	// tried. The error wraps the service's *stanza.Error too.
+	ErrNotPrivate = errors.New("pep: the node cannot be made private")
+	// ErrOpenPrivate: PublishPrivate was asked for an access model other
+	// than whitelist.
+	ErrOpenPrivate = errors.New("pep: private data takes the whitelist access model")
+)
+
+// PublishPrivate publishes item to the account's own PEP node node as
+// private data (XEP-0223): with the publish-options
+// pubsub#persist_items true and pubsub#access_model whitelist, so that
+// nobody but the account reads it, and returns the item's id. opts may
+// add further options (MaxItems, SendLastPublishedItem, Fields); its
+// AccessModel must be "" or pubsub.AccessWhitelist (any other is
+// ErrOpenPrivate, and nothing is sent), and PersistItems is set.
+//
+// First it asks the account's server (disco#info, one request every
+// call) whether it is a PEP service that takes publish-options; when it
+// is not, PublishPrivate returns ErrNoPrivate and publishes nothing,
+// since a service that ignores the options would publish with its
+// default access model.
+//
+// A refusal of the preconditions (conflict, precondition-not-met: the
+// node exists and is not private) is returned wrapping ErrNotPrivate
+// and the service's *stanza.Error, and is never retried with weaker
+// options. A refusal of the further options (bad-request,
+// not-acceptable, resource-constraint or feature-not-implemented:
+// ejabberd 23.01 answers resource-constraint "Unknown field" to
+// pubsub#max_items and pubsub#send_last_published_item) is retried once
+// with only persist_items and the whitelist access model, which keep
+// the data private.
+//
+// ctx bounds the whole call, which runs on the caller's goroutine and
+// may be called from a listener; when it ends PublishPrivate returns
+// ctx.Err() and a late reply is dropped.
+func (m *Manager) PublishPrivate(ctx context.Context, node string, item pubsub.Item, opts pubsub.PublishOptions) (string, error) {
+	if opts.AccessModel != "" && opts.AccessModel != pubsub.AccessWhitelist {
+		return "", fmt.Errorf("%w, not %q", ErrOpenPrivate, opts.AccessModel)
+	}
+	ok, err := m.privateSupported(ctx)
+	if err != nil {
+		return "", fmt.Errorf("pep: publish private data to %q: %w", node, err)
+	}
+	if !ok {
+		return "", fmt.Errorf("pep: publish private data to %q: %w", node, ErrNoPrivate)
+	}
+	opts.AccessModel, opts.PersistItems = pubsub.AccessWhitelist, true
+	n := m.ps.Node(jid.JID{}, node)
+	id, err := n.Publish(ctx, item, opts)
+	if err == nil {
+		return id, nil
+	}
+	if errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
+		return "", fmt.Errorf("%w: %w", ErrNotPrivate, err)
+	}
+	minimal := pubsub.PublishOptions{AccessModel: pubsub.AccessWhitelist, PersistItems: true}
+	if !optionsRefused(err) || (opts.MaxItems == 0 && opts.SendLastPublishedItem == "" && len(opts.Fields) == 0) {
+		return "", err
+	}
+	id, err = n.Publish(ctx, item, minimal)
+	if errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
+		return "", fmt.Errorf("%w: %w", ErrNotPrivate, err)
+	}
+	return id, err
+}
+
+// optionsRefused reports whether err is a service's refusal of the form
+// rather than of the preconditions.
+func optionsRefused(err error) bool {
+	for _, c := range []stanza.Condition{stanza.BadRequest, stanza.NotAcceptable, stanza.ResourceConstraint, stanza.FeatureNotImplemented} {
+		if errors.Is(err, &stanza.Error{Condition: c}) {
+			return true
+		}
+	}
+	return false
+}
+
+// privateSupported asks the account's server whether it is a PEP
+// service that takes publish-options (XEP-0223 section 5).
+func (m *Manager) privateSupported(ctx context.Context) (bool, error) {
+	info, err := disco.For(m.c).Info(ctx, jid.JID{}, "")
+	if err != nil {
+		return false, err
+	}
+	return SupportsPrivate(info), nil
+}
+
+// SupportsPrivate reports whether info, the disco#info of an account, says that
+// its PEP service keeps private data (XEP-0223 section 5): the identity
+// pubsub/pep and the publish-options feature.
+func SupportsPrivate(info *disco.Info) bool {
+	if info == nil {
+		return false
+	}
+	return info.HasIdentity("pubsub", "pep") && info.HasFeature(pubsub.NSPublishOptions)
+}

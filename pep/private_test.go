@@ -1,0 +1,89 @@
+package pep_test
+
+import (
+	"encoding/xml"
+	"fmt"
+	"testing"
+
+	"github.com/gosmack/gosmack/pep"
+	"github.com/gosmack/gosmack/pubsub"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	nsPS = `xmlns='http://jabber.org/protocol/pubsub'`
+	// askInfo and private are the client's disco#info request to its
+	// account and an answer that keeps private data.
+	askInfo = `
+C: <iq type='get' id='{{%s}}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`
+	privateInfo = `
+S: <iq type='result' id='{{%s}}'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='account' type='registered'/><identity category='pubsub' type='pep'/><feature var='http://jabber.org/protocol/pubsub'/><feature var='http://jabber.org/protocol/pubsub#publish-options'/></query></iq>`
+)
+
+func info(id string) string {
+	return fmt.Sprintf(askInfo, id) + fmt.Sprintf(privateInfo, id)
+}
+
+func publishPrivate(id, item string, extra string) string {
+	return `
+C: <iq type='set' id='{{` + id + `}}'><pubsub ` + nsPS + `><publish node='urn:example:entry'><item id='` + item + `'><e xmlns='urn:example:entry'>secret</e></item></publish><publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var='pubsub#access_model'><value>whitelist</value></field><field var='pubsub#persist_items'><value>true</value></field>` + extra + `</x></publish-options></pubsub></iq>`
+}
+
+const extraOptions = `<field var='pubsub#max_items'><value>max</value></field><field var='pubsub#send_last_published_item'><value>never</value></field>`
+
+// TestPublishPrivate: private data goes out with persist_items and the
+// whitelist access model after the account said it keeps private data;
+// ejabberd's refusal of max_items is retried with only the two options
+// that keep it private; a precondition-not-met is returned, never
+// retried with other options (the next element the client sends is the
+// next call's); a server without publish-options gets nothing; an
+// access model other than whitelist is refused before anything is sent.
+func TestPublishPrivate(t *testing.T) {
+	tr := xmpptest.MustParseTranscript(t, t.Name(), info("d1")+publishPrivate("p1", "one", extraOptions)+`
+S: <iq type='error' id='{{p1}}'><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Unknown field 'pubsub#max_items' of type 'http://jabber.org/protocol/pubsub#publish-options'</text></error></iq>`+
+		publishPrivate("p2", "one", "")+`
+S: <iq type='result' id='{{p2}}' from='alice@localhost'/>`+
+		info("d2")+publishPrivate("p3", "two", extraOptions)+`
+S: <iq type='error' id='{{p3}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>`+
+		info("d3")+publishPrivate("p4", "three", "")+`
+S: <iq type='error' id='{{p4}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>`+
+		`
+C: <iq type='get' id='{{d4}}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
+S: <iq type='result' id='{{d4}}'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='account' type='registered'/><identity category='pubsub' type='pep'/><feature var='http://jabber.org/protocol/pubsub'/></query></iq>
+C: <iq type='get' id='{{d5}}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
+S: <iq type='result' id='{{d5}}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	p := pep.For(c)
+	require.NoError(t, c.Connect(t.Context()))
+	ctx := t.Context()
+	secret := pubsub.Item{Payload: &stanza.Node{Name: xml.Name{Space: entry, Local: "e"}, Nodes: []stanza.Node{{Text: "secret"}}}}
+	full := pubsub.PublishOptions{MaxItems: pubsub.MaxItemsMax, SendLastPublishedItem: "never"}
+
+	secret.ID = "one"
+	id, err := p.PublishPrivate(ctx, entry, secret, full)
+	require.NoError(t, err)
+	assert.Equal(t, "one", id)
+
+	secret.ID = "two"
+	_, err = p.PublishPrivate(ctx, entry, secret, full)
+	assert.ErrorIs(t, err, pep.ErrNotPrivate)
+	assert.ErrorIs(t, err, &stanza.Error{Condition: stanza.Conflict})
+
+	secret.ID = "three"
+	_, err = p.PublishPrivate(ctx, entry, secret, pubsub.PublishOptions{AccessModel: pubsub.AccessWhitelist})
+	assert.ErrorIs(t, err, pep.ErrNotPrivate)
+
+	_, err = p.PublishPrivate(ctx, entry, secret, pubsub.PublishOptions{})
+	assert.ErrorIs(t, err, pep.ErrNoPrivate, "no publish-options: nothing published")
+	_, err = p.PublishPrivate(ctx, entry, secret, pubsub.PublishOptions{})
+	assert.ErrorIs(t, err, pep.ErrNoPrivate, "no PEP: nothing published")
+
+	for _, model := range []string{pubsub.AccessOpen, pubsub.AccessPresence, pubsub.AccessRoster, pubsub.AccessAuthorize} {
+		_, err = p.PublishPrivate(ctx, entry, secret, pubsub.PublishOptions{AccessModel: model})
+		assert.ErrorIs(t, err, pep.ErrOpenPrivate, model)
+	}
+}
