@@ -46,10 +46,10 @@ func (e *events) get() []string {
 	return append([]string(nil), e.s...)
 }
 
-// disco is the client's disco#info request to its account and the
+// askInfo is the client's disco#info request to its account and the
 // answer: a PEP service with publish-options (pep), announcing the
 // bookmarks compat feature (compat).
-func disco(id string, pep, compat bool) string {
+func askInfo(id string, pep, compat bool) string {
 	features := ``
 	if pep {
 		features += `<identity category='pubsub' type='pep'/><feature var='http://jabber.org/protocol/pubsub'/><feature var='http://jabber.org/protocol/pubsub#publish-options'/>`
@@ -95,6 +95,16 @@ func retract(id, room string) string {
 C: <iq type='set' id='{{` + id + `}}'><pubsub ` + nsPS + `><retract node='urn:xmpp:bookmarks:1' notify='true'><item id='` + room + `'/></retract></pubsub></iq>`
 }
 
+const nsOwner = `xmlns='http://jabber.org/protocol/pubsub#owner'`
+
+// nodeConfig is the client's request for the bookmarks node's
+// configuration and a form answering it with fields.
+func nodeConfig(id, fields string) string {
+	return `
+C: <iq type='get' id='{{` + id + `}}'><pubsub ` + nsOwner + `><configure node='urn:xmpp:bookmarks:1'/></pubsub></iq>
+S: <iq type='result' id='{{` + id + `}}'><pubsub ` + nsOwner + `><configure node='urn:xmpp:bookmarks:1'><x xmlns='jabber:x:data' type='form'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#node_config</value></field>` + fields + `</x></configure></pubsub></iq>`
+}
+
 func summary(list []bookmarks.Bookmark) []string {
 	var s []string
 	for _, b := range list {
@@ -120,7 +130,7 @@ func connect(t *testing.T, tr string, opts ...func(*xmpp.Config)) (*xmpp.Conn, *
 // second List asks no disco (the session's stores are known); the cache
 // follows, and OnChange hears what differs.
 func TestListBoth(t *testing.T) {
-	c, m := connect(t, disco("d", true, false)+
+	c, m := connect(t, askInfo("d", true, false)+
 		items("i", `<iq type='result' id='ID'><pubsub `+nsPS+`><items node='urn:xmpp:bookmarks:1'>
   <item id='theplay@conference.localhost'><conference `+nsB+` name='The Play' autojoin='true'><nick>JC</nick></conference></item>
   <item id='orchard@conference.localhost'><conference `+nsB+` name='The Orchard' autojoin='1'><nick>JC</nick><password>pw</password><extensions><state xmlns='http://myclient.example/bookmark/state' minimized='true'/></extensions></conference></item>
@@ -181,12 +191,12 @@ const (
 // retracts with notify and takes the room out of private storage; a
 // room neither store has changes nothing.
 func TestAddRemoveBoth(t *testing.T) {
-	c, m := connect(t, disco("d", true, false)+
-		disco("p1", true, false)+publish("a1", "new@conference.localhost", newConf, fullOptions)+`
+	c, m := connect(t, askInfo("d", true, false)+
+		askInfo("p1", true, false)+publish("a1", "new@conference.localhost", newConf, fullOptions)+`
 S: <iq type='result' id='{{a1}}'/>`+
 		privateGet("g1", oldStorage)+
 		privateSet("s1", `<storage `+nsL+`><url name='site' url='https://example.com'/><conference jid='other@conference.localhost' name='Other'><nick>o</nick><x xmlns='urn:example:x'/></conference>`+newLegacy+`</storage>`)+
-		disco("p2", true, false)+publish("a2", "secret@conference.localhost", `<conference `+nsB+`/>`, fullOptions)+`
+		askInfo("p2", true, false)+publish("a2", "secret@conference.localhost", `<conference `+nsB+`/>`, fullOptions)+`
 S: <iq type='error' id='{{a2}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>`+
 		retract("r1", "other@conference.localhost")+`
 S: <iq type='result' id='{{r1}}'/>`+
@@ -220,16 +230,18 @@ S: <iq type='result' id='{{end}}'/>`+
 
 // TestCompat: a server that announces the compat feature gets XEP-0402
 // only; ejabberd's refusal of max_items (resource-constraint, Unknown
-// field) is retried with only persist_items and whitelist; a
+// field) is retried with only persist_items and whitelist, after a look
+// at the node's configuration (it has max_items max already); a
 // precondition-not-met is not retried (the next element is the next
 // call's).
 func TestCompat(t *testing.T) {
-	c, m := connect(t, disco("d", true, true)+
-		disco("p1", true, true)+publish("a1", "room@conference.localhost", `<conference `+nsB+` name='Room'/>`, fullOptions)+`
+	c, m := connect(t, askInfo("d", true, true)+
+		askInfo("p1", true, true)+publish("a1", "room@conference.localhost", `<conference `+nsB+` name='Room'/>`, fullOptions)+`
 S: <iq type='error' id='{{a1}}'><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Unknown field 'pubsub#max_items' of type 'http://jabber.org/protocol/pubsub#publish-options'</text></error></iq>`+
+		nodeConfig("c", `<field var='pubsub#max_items' type='text-single'><value>max</value></field><field var='pubsub#send_last_published_item' type='list-single'><value>never</value></field>`)+
 		publish("a2", "room@conference.localhost", `<conference `+nsB+` name='Room'/>`, "")+`
 S: <iq type='result' id='{{a2}}'/>`+
-		disco("p2", true, true)+publish("a3", "room@conference.localhost", `<conference `+nsB+` name='Renamed'/>`, fullOptions)+`
+		askInfo("p2", true, true)+publish("a3", "room@conference.localhost", `<conference `+nsB+` name='Renamed'/>`, fullOptions)+`
 S: <iq type='error' id='{{a3}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>`+
 		retract("r", "room@conference.localhost")+`
 S: <iq type='result' id='{{r}}'/>`)
@@ -251,7 +263,7 @@ S: <iq type='result' id='{{r}}'/>`)
 // TestPrivateOnly: a server without private PEP (no publish-options)
 // keeps bookmarks in private storage alone: nothing is published there.
 func TestPrivateOnly(t *testing.T) {
-	c, m := connect(t, disco("d", false, false)+
+	c, m := connect(t, askInfo("d", false, false)+
 		privateGet("g1", `<storage `+nsL+`><conference jid='a@conference.localhost' autojoin='1'/></storage>`)+
 		privateGet("g2", `<storage `+nsL+`><conference jid='a@conference.localhost' autojoin='1'/></storage>`)+
 		privateSet("s2", `<storage `+nsL+`><conference jid='a@conference.localhost' autojoin='1'/><conference jid='b@conference.localhost' name='B'/></storage>`))
@@ -342,7 +354,7 @@ S: <message from='alice@localhost' to='alice@localhost/a' type='headline'><event
 // or the AutojoinNick; a room that refuses is reported with its error;
 // a room without autojoin is not entered.
 func TestAutojoin(t *testing.T) {
-	c, m := connect(t, disco("d", true, true)+
+	c, m := connect(t, askInfo("d", true, true)+
 		items("i", `<iq type='result' id='ID'><pubsub `+nsPS+`><items node='urn:xmpp:bookmarks:1'>
   <item id='one@conference.localhost'><conference `+nsB+` autojoin='true'><nick>JC</nick><password>pw</password></conference></item>
   <item id='three@conference.localhost'><conference `+nsB+`><nick>JC</nick></conference></item>

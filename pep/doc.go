@@ -55,11 +55,12 @@
 // contacts). The access model is whitelist or nothing: a node the
 // service cannot make private (precondition-not-met) is an error
 // (ErrNotPrivate), never a publish under weaker options. Only further
-// options that the service does not know (ejabberd 23.01 refuses
-// pubsub#max_items and pubsub#send_last_published_item with
-// resource-constraint) are dropped, in one retry that keeps the two
-// that make the data private. Package bookmarks stores its bookmarks
-// so.
+// options that the service does not take as publish-options (ejabberd
+// 23.01 refuses pubsub#max_items and pubsub#send_last_published_item
+// with resource-constraint, and makes the node keep one item) are
+// dropped, in one retry that keeps the two that make the data private,
+// and are set in the node's configuration instead. Package bookmarks
+// stores its bookmarks so.
 //
 // # One per connection
 //

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 
+	"github.com/gosmack/gosmack/dataform"
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/pubsub"
@@ -76,15 +79,63 @@ func (m *Manager) PublishPrivate(ctx context.Context, node string, item pubsub.I
 	if errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
 		return "", fmt.Errorf("%w: %w", ErrNotPrivate, err)
 	}
-	minimal := pubsub.PublishOptions{AccessModel: pubsub.AccessWhitelist, PersistItems: true}
 	if !optionsRefused(err) || (opts.MaxItems == 0 && opts.SendLastPublishedItem == "" && len(opts.Fields) == 0) {
 		return "", err
 	}
-	id, err = n.Publish(ctx, item, minimal)
+	// The service refused the further options: set them in the node's
+	// configuration instead, before the publish when the node exists (a
+	// node of one item would lose the others), else after the publish
+	// creates it.
+	existed, err := configure(ctx, n, opts)
+	if err != nil {
+		return "", err
+	}
+	id, err = n.Publish(ctx, item, pubsub.PublishOptions{AccessModel: pubsub.AccessWhitelist, PersistItems: true})
 	if errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
 		return "", fmt.Errorf("%w: %w", ErrNotPrivate, err)
 	}
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	if !existed {
+		if _, err := configure(ctx, n, opts); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+// configure sets in the configuration of n the further options of opts
+// (those beyond access model and persistence) that its configuration
+// form has with other values, and reports whether n exists.
+func configure(ctx context.Context, n pubsub.Node, opts pubsub.PublishOptions) (bool, error) {
+	form, err := n.Config(ctx)
+	if errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound}) {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	want := opts.Fields
+	switch {
+	case opts.MaxItems > 0:
+		want = append(want, dataform.Field{Var: pubsub.VarMaxItems, Values: []string{strconv.Itoa(opts.MaxItems)}})
+	case opts.MaxItems == pubsub.MaxItemsMax:
+		want = append(want, dataform.Field{Var: pubsub.VarMaxItems, Values: []string{"max"}})
+	}
+	if opts.SendLastPublishedItem != "" {
+		want = append(want, dataform.Field{Var: pubsub.VarSendLastPublishedItem, Values: []string{opts.SendLastPublishedItem}})
+	}
+	var change []dataform.Field
+	for _, f := range want {
+		if form.Field(f.Var) != nil && !slices.Equal(form.Values(f.Var), f.Values) {
+			change = append(change, dataform.Field{Var: f.Var, Values: f.Values})
+		}
+	}
+	if len(change) == 0 {
+		return true, nil
+	}
+	return true, n.Configure(ctx, pubsub.NodeConfig(change...))
 }
 
 // optionsRefused reports whether err is a service's refusal of the form

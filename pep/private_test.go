@@ -23,6 +23,33 @@ C: <iq type='get' id='{{%s}}'><query xmlns='http://jabber.org/protocol/disco#inf
 S: <iq type='result' id='{{%s}}'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='account' type='registered'/><identity category='pubsub' type='pep'/><feature var='http://jabber.org/protocol/pubsub'/><feature var='http://jabber.org/protocol/pubsub#publish-options'/></query></iq>`
 )
 
+const nsOwner = `xmlns='http://jabber.org/protocol/pubsub#owner'`
+
+// config is the client's request for the node's configuration and the
+// answer: item-not-found when form is "", else a form with those fields.
+func config(id, fields string) string {
+	answer := `<iq type='error' id='{{` + id + `}}'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`
+	if fields != "" {
+		answer = `<iq type='result' id='{{` + id + `}}'><pubsub ` + nsOwner + `><configure node='urn:example:entry'><x xmlns='jabber:x:data' type='form'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#node_config</value></field><field var='pubsub#access_model' type='list-single'><value>whitelist</value></field>` + fields + `</x></configure></pubsub></iq>`
+	}
+	return `
+C: <iq type='get' id='{{` + id + `}}'><pubsub ` + nsOwner + `><configure node='urn:example:entry'/></pubsub></iq>
+S: ` + answer
+}
+
+// configureSet is the client's submission of the node's configuration.
+func configureSet(id, fields string) string {
+	return `
+C: <iq type='set' id='{{` + id + `}}'><pubsub ` + nsOwner + `><configure node='urn:example:entry'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#node_config</value></field>` + fields + `</x></configure></pubsub></iq>
+S: <iq type='result' id='{{` + id + `}}'/>`
+}
+
+const (
+	oneItem   = `<field var='pubsub#max_items' type='text-single'><value>1</value></field><field var='pubsub#send_last_published_item' type='list-single'><value>on_sub_and_presence</value></field>`
+	manyItems = `<field var='pubsub#max_items' type='text-single'><value>max</value></field><field var='pubsub#send_last_published_item' type='list-single'><value>never</value></field>`
+	setMany   = `<field var='pubsub#max_items'><value>max</value></field><field var='pubsub#send_last_published_item'><value>never</value></field>`
+)
+
 func info(id string) string {
 	return fmt.Sprintf(askInfo, id) + fmt.Sprintf(privateInfo, id)
 }
@@ -37,15 +64,25 @@ const extraOptions = `<field var='pubsub#max_items'><value>max</value></field><f
 // TestPublishPrivate: private data goes out with persist_items and the
 // whitelist access model after the account said it keeps private data;
 // ejabberd's refusal of max_items is retried with only the two options
-// that keep it private; a precondition-not-met is returned, never
+// that keep it private, and the options refused are set in the node's
+// configuration (after the publish for a new node, before it for a node
+// of one item, not at all when it has them); a precondition-not-met is returned, never
 // retried with other options (the next element the client sends is the
 // next call's); a server without publish-options gets nothing; an
 // access model other than whitelist is refused before anything is sent.
 func TestPublishPrivate(t *testing.T) {
 	tr := xmpptest.MustParseTranscript(t, t.Name(), info("d1")+publishPrivate("p1", "one", extraOptions)+`
 S: <iq type='error' id='{{p1}}'><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Unknown field 'pubsub#max_items' of type 'http://jabber.org/protocol/pubsub#publish-options'</text></error></iq>`+
-		publishPrivate("p2", "one", "")+`
-S: <iq type='result' id='{{p2}}' from='alice@localhost'/>`+
+		config("c1", "")+publishPrivate("p2", "one", "")+`
+S: <iq type='result' id='{{p2}}' from='alice@localhost'/>`+config("c2", oneItem)+configureSet("c3", setMany)+
+		info("e1")+publishPrivate("q1", "two", extraOptions)+`
+S: <iq type='error' id='{{q1}}'><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`+
+		config("c4", oneItem)+configureSet("c5", setMany)+publishPrivate("q2", "two", "")+`
+S: <iq type='result' id='{{q2}}'/>`+
+		info("e2")+publishPrivate("q3", "three", extraOptions)+`
+S: <iq type='error' id='{{q3}}'><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`+
+		config("c6", manyItems)+publishPrivate("q4", "three", "")+`
+S: <iq type='result' id='{{q4}}'/>`+
 		info("d2")+publishPrivate("p3", "two", extraOptions)+`
 S: <iq type='error' id='{{p3}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>`+
 		info("d3")+publishPrivate("p4", "three", "")+`
@@ -63,10 +100,16 @@ S: <iq type='result' id='{{d5}}'><query xmlns='http://jabber.org/protocol/disco#
 	secret := pubsub.Item{Payload: &stanza.Node{Name: xml.Name{Space: entry, Local: "e"}, Nodes: []stanza.Node{{Text: "secret"}}}}
 	full := pubsub.PublishOptions{MaxItems: pubsub.MaxItemsMax, SendLastPublishedItem: "never"}
 
-	secret.ID = "one"
+	secret.ID = "one" // a new node: configured after the publish made it
 	id, err := p.PublishPrivate(ctx, entry, secret, full)
 	require.NoError(t, err)
 	assert.Equal(t, "one", id)
+	secret.ID = "two" // a node of one item: configured before the publish
+	_, err = p.PublishPrivate(ctx, entry, secret, full)
+	require.NoError(t, err)
+	secret.ID = "three" // a node configured already
+	_, err = p.PublishPrivate(ctx, entry, secret, full)
+	require.NoError(t, err)
 
 	secret.ID = "two"
 	_, err = p.PublishPrivate(ctx, entry, secret, full)
