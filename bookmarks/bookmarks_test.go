@@ -185,9 +185,10 @@ const (
 // TestAddRemoveBoth: on a server without the compat feature, Add
 // publishes the bookmark as private PEP data (after the disco of
 // PublishPrivate) and rewrites XEP-0048's list with every other element
-// kept; a bookmark whose node cannot be made private is refused
-// (precondition-not-met): neither retried nor written to private
-// storage, the next element sent is the Remove's retraction; Remove
+// kept; a bookmark whose node is not private is refused
+// (precondition-not-met, and the node's configuration says presence):
+// neither published again nor written to private storage, the next
+// element sent is the Remove's retraction; Remove
 // retracts with notify and takes the room out of private storage; a
 // room neither store has changes nothing.
 func TestAddRemoveBoth(t *testing.T) {
@@ -198,6 +199,7 @@ S: <iq type='result' id='{{a1}}'/>`+
 		privateSet("s1", `<storage `+nsL+`><url name='site' url='https://example.com'/><conference jid='other@conference.localhost' name='Other'><nick>o</nick><x xmlns='urn:example:x'/></conference>`+newLegacy+`</storage>`)+
 		askInfo("p2", true, false)+publish("a2", "secret@conference.localhost", `<conference `+nsB+`/>`, fullOptions)+`
 S: <iq type='error' id='{{a2}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>`+
+		nodeConfig("n", `<field var='pubsub#access_model' type='list-single'><value>presence</value></field>`)+
 		retract("r1", "other@conference.localhost")+`
 S: <iq type='result' id='{{r1}}'/>`+
 		privateGet("g2", `<storage `+nsL+`><url name='site' url='https://example.com'/><conference jid='other@conference.localhost' name='Other'/>`+newLegacy+`</storage>`)+
@@ -232,8 +234,8 @@ S: <iq type='result' id='{{end}}'/>`+
 // only; ejabberd's refusal of max_items (resource-constraint, Unknown
 // field) is retried with only persist_items and whitelist, after a look
 // at the node's configuration (it has max_items max already); a
-// precondition-not-met is not retried (the next element is the next
-// call's).
+// precondition-not-met on an open node is not retried (the next
+// element is the next call's).
 func TestCompat(t *testing.T) {
 	c, m := connect(t, askInfo("d", true, true)+
 		askInfo("p1", true, true)+publish("a1", "room@conference.localhost", `<conference `+nsB+` name='Room'/>`, fullOptions)+`
@@ -243,6 +245,7 @@ S: <iq type='error' id='{{a1}}'><error type='wait'><resource-constraint xmlns='u
 S: <iq type='result' id='{{a2}}'/>`+
 		askInfo("p2", true, true)+publish("a3", "room@conference.localhost", `<conference `+nsB+` name='Renamed'/>`, fullOptions)+`
 S: <iq type='error' id='{{a3}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/></error></iq>`+
+		nodeConfig("n", `<field var='pubsub#access_model' type='list-single'><value>open</value></field>`)+
 		retract("r", "room@conference.localhost")+`
 S: <iq type='result' id='{{r}}'/>`)
 	require.NoError(t, c.Connect(t.Context()))

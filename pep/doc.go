@@ -54,13 +54,15 @@
 // options would publish under its default access model, readable by the
 // contacts). The access model is whitelist or nothing: a node the
 // service cannot make private (precondition-not-met) is an error
-// (ErrNotPrivate), never a publish under weaker options. Only further
-// options that the service does not take as publish-options (ejabberd
-// 23.01 refuses pubsub#max_items and pubsub#send_last_published_item
-// with resource-constraint, and makes the node keep one item) are
-// dropped, in one retry that keeps the two that make the data private,
-// and are set in the node's configuration instead. Package bookmarks
-// stores its bookmarks so.
+// (ErrNotPrivate), never a publish under weaker options nor a node
+// configured to another access model. Only further options that the
+// service does not take (ejabberd 23.01 refuses pubsub#max_items and
+// pubsub#send_last_published_item with resource-constraint, and makes
+// the node keep one item; Prosody 0.12 refuses options that differ from
+// an existing node's, as another client may have set them) are dropped,
+// in one retry that keeps the two that make the data private, after a
+// look at the node's configuration, where they are set instead.
+// Package bookmarks stores its bookmarks so.
 //
 // # One per connection
 //

@@ -46,15 +46,28 @@ var (
 // since a service that ignores the options would publish with its
 // default access model.
 //
-// A refusal of the preconditions (conflict, precondition-not-met: the
-// node exists and is not private) is returned wrapping ErrNotPrivate
-// and the service's *stanza.Error, and is never retried with weaker
-// options. A refusal of the further options (bad-request,
-// not-acceptable, resource-constraint or feature-not-implemented:
-// ejabberd 23.01 answers resource-constraint "Unknown field" to
-// pubsub#max_items and pubsub#send_last_published_item) is retried once
-// with only persist_items and the whitelist access model, which keep
-// the data private.
+// Services differ in the further options they take. ejabberd 23.01
+// refuses pubsub#max_items and pubsub#send_last_published_item
+// (resource-constraint, "Unknown field") and then makes nodes of one
+// item; Prosody 0.12 refuses a publish whose options differ from the
+// configuration of an existing node (conflict, precondition-not-met),
+// which another client may have made with another pubsub#max_items. So
+// a refusal with extra options (bad-request, not-acceptable,
+// resource-constraint, feature-not-implemented, or conflict) is
+// followed by a look at the node's configuration: a node that is not
+// whitelist is ErrNotPrivate at once, and nothing is published;
+// otherwise the further options are set in the configuration (XEP-0060
+// section 8.2) where its form has them with other values, and the item
+// is published once more with only persist_items and the whitelist
+// access model, which keep it private. For a node that did not exist,
+// the configuration follows that publish, which creates it.
+//
+// A refusal of those two preconditions (conflict, precondition-not-met:
+// the node exists and is not private) is returned wrapping ErrNotPrivate
+// and the service's *stanza.Error: the access model is never weakened,
+// nor any node configured to another one. A configuration the service
+// refuses is returned as the error (when it follows the publish, the
+// item is stored nonetheless).
 //
 // ctx bounds the whole call, which runs on the caller's goroutine and
 // may be called from a listener; when it ends PublishPrivate returns
@@ -76,16 +89,14 @@ func (m *Manager) PublishPrivate(ctx context.Context, node string, item pubsub.I
 	if err == nil {
 		return id, nil
 	}
-	if errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
+	extra := opts.MaxItems != 0 || opts.SendLastPublishedItem != "" || len(opts.Fields) > 0
+	conflict := errors.Is(err, &stanza.Error{Condition: stanza.Conflict})
+	switch {
+	case conflict && !extra:
 		return "", fmt.Errorf("%w: %w", ErrNotPrivate, err)
-	}
-	if !optionsRefused(err) || (opts.MaxItems == 0 && opts.SendLastPublishedItem == "" && len(opts.Fields) == 0) {
+	case !extra || (!conflict && !optionsRefused(err)):
 		return "", err
 	}
-	// The service refused the further options: set them in the node's
-	// configuration instead, before the publish when the node exists (a
-	// node of one item would lose the others), else after the publish
-	// creates it.
 	existed, err := configure(ctx, n, opts)
 	if err != nil {
 		return "", err
@@ -105,9 +116,22 @@ func (m *Manager) PublishPrivate(ctx context.Context, node string, item pubsub.I
 	return id, nil
 }
 
+// optionsRefused reports whether err is a service's refusal of the form
+// rather than of the preconditions.
+func optionsRefused(err error) bool {
+	for _, c := range []stanza.Condition{stanza.BadRequest, stanza.NotAcceptable, stanza.ResourceConstraint, stanza.FeatureNotImplemented} {
+		if errors.Is(err, &stanza.Error{Condition: c}) {
+			return true
+		}
+	}
+	return false
+}
+
 // configure sets in the configuration of n the further options of opts
 // (those beyond access model and persistence) that its configuration
-// form has with other values, and reports whether n exists.
+// form has with other values, and reports whether n exists. A node
+// whose access model is not whitelist is ErrNotPrivate, and is left as
+// it is.
 func configure(ctx context.Context, n pubsub.Node, opts pubsub.PublishOptions) (bool, error) {
 	form, err := n.Config(ctx)
 	if errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound}) {
@@ -115,6 +139,9 @@ func configure(ctx context.Context, n pubsub.Node, opts pubsub.PublishOptions) (
 	}
 	if err != nil {
 		return true, err
+	}
+	if am := form.Value(pubsub.VarAccessModel); am != "" && am != pubsub.AccessWhitelist {
+		return true, fmt.Errorf("%w: its access model is %q", ErrNotPrivate, am)
 	}
 	want := opts.Fields
 	switch {
@@ -136,17 +163,6 @@ func configure(ctx context.Context, n pubsub.Node, opts pubsub.PublishOptions) (
 		return true, nil
 	}
 	return true, n.Configure(ctx, pubsub.NodeConfig(change...))
-}
-
-// optionsRefused reports whether err is a service's refusal of the form
-// rather than of the preconditions.
-func optionsRefused(err error) bool {
-	for _, c := range []stanza.Condition{stanza.BadRequest, stanza.NotAcceptable, stanza.ResourceConstraint, stanza.FeatureNotImplemented} {
-		if errors.Is(err, &stanza.Error{Condition: c}) {
-			return true
-		}
-	}
-	return false
 }
 
 // privateSupported asks the account's server whether it is a PEP
