@@ -42,9 +42,13 @@
 // it is published only through pep.Manager.PublishPrivate, whose
 // whitelist access model is never weakened. A bookmarks node that the
 // server cannot make private fails Add with pep.ErrNotPrivate, and
-// private storage is then not written either; ejabberd's refusal of the
-// options pubsub#max_items and pubsub#send_last_published_item is
-// retried with the two that keep the data private.
+// private storage is then not written either. ejabberd's refusal of the
+// options pubsub#max_items and pubsub#send_last_published_item, and
+// Prosody's of options that differ from those another client gave the
+// node, are retried with the two that keep the data private, and the
+// others are set in the node's configuration: without that, ejabberd
+// 23.01 keeps a node of one item, and each bookmark would replace the
+// last.
 //
 // # Whose notifications
 //
