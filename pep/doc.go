@@ -45,6 +45,25 @@
 // own bare JID, so a listener that must trust only its own data (such
 // as bookmarks) compares Event.Service with the account's bare JID.
 //
+// # Private data
+//
+// PublishPrivate stores private data in a PEP node (XEP-0223): it
+// publishes with the preconditions pubsub#persist_items true and
+// pubsub#access_model whitelist, after the account's server said it is a
+// PEP service that takes publish-options (a server that ignored the
+// options would publish under its default access model, readable by the
+// contacts). The access model is whitelist or nothing: a node the
+// service cannot make private (precondition-not-met) is an error
+// (ErrNotPrivate), never a publish under weaker options nor a node
+// configured to another access model. Only further options that the
+// service does not take (ejabberd 23.01 refuses pubsub#max_items and
+// pubsub#send_last_published_item with resource-constraint, and makes
+// the node keep one item; Prosody 0.12 refuses options that differ from
+// an existing node's, as another client may have set them) are dropped,
+// in one retry that keeps the two that make the data private, after a
+// look at the node's configuration, where they are set instead.
+// Package bookmarks stores its bookmarks so.
+//
 // # One per connection
 //
 // For returns the Manager attached to a connection, attaching it the
