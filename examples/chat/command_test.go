@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -187,6 +188,12 @@ func TestCommandTable(t *testing.T) {
 		}
 	}
 	assert.Nil(t, lookup("nope"))
+
+	doc, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	for _, s := range commands {
+		assert.Regexp(t, `(?m)^//\t.*/`+s.name+`\b`, string(doc), "the package documentation lists /%s", s.name)
+	}
 }
 
 func TestHelpLines(t *testing.T) {

@@ -74,9 +74,11 @@
 // fields, in the order FN, NICKNAME, EMAIL, TEL, URL, ORG, TITLE, ROLE,
 // BDAY, NOTE, DESC, PHOTO, then "end"), [avatar] (/avatar's "JID: SHA1
 // TYPE BYTES" or "JID: none", and "JID changed: SHA1" when a contact's
-// avatar changes, heard as a User Avatar, XEP-0084, or as the hash of a
-// vCard picture in presence, XEP-0153: both name the image by the SHA-1
-// of its bytes, so a change heard both ways prints once), [blocked]
+// avatar changes, and at login for each contact's current one, as the
+// server sends it: heard as a User Avatar, XEP-0084, or as the hash of a
+// vCard picture in presence, XEP-0153, both of which name the image by
+// the SHA-1 of its bytes, so a change heard both ways prints once),
+// [blocked]
 // (/blocked's JIDs, then "end"), [upload] (/upload's "FILE: N bytes,
 // URL"), [info] (what a command did, and /version's, /time's and
 // /last's "JID: ..." answers; a refusal is an [error] with the stanza
