@@ -29,7 +29,8 @@ import (
 // reads it; alice makes a PNG her avatar and bob hears the change once
 // and reads it with /avatar; alice blocks bob, lists him, drops what he
 // sends meanwhile, and unblocks him; alice asks the server and bob's
-// terminal their software version, time and last activity; alice goes
+// terminal their software version, time and last activity, and gets
+// an error for a device that is not online; alice goes
 // inactive and active, still getting messages.
 func TestIntegrationChatTerminalProfile(t *testing.T) {
 	bin := progtest.Build(t)
@@ -123,6 +124,9 @@ func chatTerminalProfile(t *testing.T, bin string, s *testserver.Server) {
 	a.expect(t, `^\[info\] `+qd+`: up \S+$`)
 	a.send(t, "/last "+b.jid)
 	a.expect(t, `^\[info\] `+qbFull+`: idle \d+(\.\d+)?[hms]`)
+	// A device that is not there: the server's stanza error.
+	a.send(t, "/time "+bobBare+"/nowhere")
+	a.expect(t, `^\[error\] /time: `+qb+`/nowhere: service-unavailable`)
 
 	// Client state: messages still come while inactive.
 	a.send(t, "/inactive")
