@@ -293,30 +293,48 @@ func (tm *terminal) read() {
 // printed, that matches pattern, and returns it.
 func (tm *terminal) expect(t *testing.T, pattern string) string {
 	t.Helper()
+	line, ok := tm.await(pattern, waitTimeout)
+	if ok {
+		return line
+	}
+	tm.mu.Lock()
+	closed := tm.closed
+	tm.mu.Unlock()
+	if closed {
+		select {
+		case <-tm.proc.Done():
+		case <-time.After(waitTimeout):
+		}
+		t.Fatalf("%s: the terminal closed (exit: %v) without a line matching %q", tm.jid, tm.proc.Err(), pattern)
+	}
+	t.Fatalf("%s: no line matching %q within %s", tm.jid, pattern, waitTimeout)
+	return ""
+}
+
+// await waits up to d for a line, among all the terminal printed, that
+// matches pattern, and returns it; false when none came before d or the
+// terminal closed.
+func (tm *terminal) await(pattern string, d time.Duration) (string, bool) {
 	re := regexp.MustCompile(pattern)
-	deadline := time.NewTimer(waitTimeout)
+	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
 		tm.mu.Lock()
 		for _, l := range tm.lines {
 			if re.MatchString(l) {
 				tm.mu.Unlock()
-				return l
+				return l, true
 			}
 		}
 		changed, closed := tm.changed, tm.closed
 		tm.mu.Unlock()
 		if closed {
-			select {
-			case <-tm.proc.Done():
-			case <-deadline.C:
-			}
-			t.Fatalf("%s: the terminal closed (exit: %v) without a line matching %q", tm.jid, tm.proc.Err(), pattern)
+			return "", false
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			t.Fatalf("%s: no line matching %q within %s", tm.jid, pattern, waitTimeout)
+			return "", false
 		}
 	}
 }

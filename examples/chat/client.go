@@ -67,6 +67,7 @@ type client struct {
 	loadErr error         // that fetch's error; read after loaded is closed
 	live    atomic.Bool   // roster changes are printed (after the first listing)
 	quiet   atomic.Bool   // signing off: events are no longer printed
+	avatars avatarSeen    // the last avatar hash printed for each contact
 
 	mu       sync.Mutex
 	rooms    map[jid.JID]*muc.Room       // the rooms the user is in, by address
@@ -92,7 +93,8 @@ type client struct {
 // roster (subscription requests left to the user); one-to-one chats;
 // rooms; stable ids on the messages sent (XEP-0359) and chat states
 // (XEP-0085); catching up from the message archive after a new session
-// (XEP-0313). Output goes to w.
+// (XEP-0313); vCards and avatars, blocking, the small queries, file
+// upload and client state (attachProfile). Output goes to w.
 func newClient(cfg xmpp.Config, w io.Writer) *client {
 	c := xmpp.New(cfg)
 	ping.For(c)
@@ -127,6 +129,7 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 	})
 	cl.chats.SetNormalMessages(true)
 	cl.listen()
+	cl.attachProfile()
 	return cl
 }
 
@@ -354,6 +357,7 @@ func (cl *client) run(ctx context.Context, in io.Reader) error {
 			if !ok {
 				return cl.quit()
 			}
+			cl.acted()
 			cmd, err := parseLine(line)
 			if err != nil {
 				cl.out.print(tagError, "%v", err)
@@ -446,13 +450,13 @@ func (cl *client) quit() error {
 // execute runs one command (not /quit, which run handles) and prints what
 // came of it.
 func (cl *client) execute(ctx context.Context, cmd command) {
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cmd.timeout())
 	defer cancel()
 	if err := cl.do(ctx, cmd); err != nil {
 		if cmd.name == "" {
-			cl.out.print(tagError, "%v", err)
+			cl.out.print(tagError, "%s", clean(err.Error()))
 		} else {
-			cl.out.print(tagError, "/%s: %v", cmd.name, err)
+			cl.out.print(tagError, "/%s: %s", cmd.name, clean(err.Error()))
 		}
 	}
 }
@@ -591,7 +595,7 @@ func (cl *client) do(ctx context.Context, cmd command) error {
 		}
 		cl.out.print(tagRoom, "%s * you left", room.JID())
 	default:
-		return fmt.Errorf("not implemented") // a command in the table and not here
+		return cl.doMore(ctx, cmd)
 	}
 	return nil
 }

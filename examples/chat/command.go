@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gosmack/gosmack/jid"
@@ -20,8 +21,10 @@ type command struct {
 	to   jid.JID     // the contact or room the command is about
 	who  jid.JID     // /invite: the user invited
 	show stanza.Show // /presence: the availability
-	text string      // the message, contact name, status, nickname, reason or (/help) command
+	text string      // the message, contact name, status, nickname, reason, file name or (/help) command
 	n    int         // /history: how many messages
+	// field is /setvcard's field, in capitals ("FN", "NOTE").
+	field string
 }
 
 // commandSpec describes one command for the parser and for /help.
@@ -122,6 +125,36 @@ func init() {
 		{name: "history", aliases: []string{"h"}, args: "JID [N]", summary: "show the last N (default " + strconv.Itoa(defaultHistory) + ") archived messages with a contact, or of a joined room",
 			details: "Oldest first, one [history] line each: the time (UTC), who wrote (me, the contact, or the nickname in a room) and the text; then how many were shown. The messages come from your server's archive (a room's from the room's), which keeps what was said even while you were offline.",
 			parse:   parseHistory},
+		{name: "vcard", args: "[JID]", summary: "show the vCard (profile) of JID (default: your own)",
+			details: "One [vcard] line per filled field, in this order: " + vcardOrder() + "; then [vcard] end. PHOTO shows the picture's SHA-1, type and size.",
+			parse:   parseVCardJID},
+		{name: "setvcard", args: "FIELD [VALUE]", summary: "set one field of your vCard, keeping the others (no VALUE: clear it)",
+			details: "FIELD is one of " + settableFields() + ". EMAIL and TEL set the first address or number. NICKNAME is also published as your nickname (XEP-0172). The picture is set by /setavatar.",
+			parse:   parseSetVCard},
+		{name: "avatar", args: "JID", summary: "show the avatar of a contact: its SHA-1, type and size, or none",
+			details: "The avatar a contact published (XEP-0084), else its vCard's picture. When a contact's avatar changes, [avatar] JID changed: SHA1 tells it, once, whichever way the news comes (the avatar, or the picture's hash in the contact's presence, XEP-0153).",
+			parse:   bareJID("avatar")},
+		{name: "setavatar", args: "FILE", summary: "make a PNG or JPEG image your avatar (up to " + strconv.Itoa(maxAvatar>>10) + " KiB)",
+			details: "Published as your avatar (XEP-0084) and as your vCard's picture, so that every kind of client shows it (one of them when your server keeps the two in step). A name with spaces goes in double quotes.",
+			parse:   fileArg("setavatar", false)},
+		{name: "block", args: "JID", summary: "block JID: nothing it sends reaches you, and you appear offline to it",
+			details: "The server blocks it (XEP-0191) for all your clients. A bare JID blocks all its devices, a domain a whole server.",
+			parse:   func(args string) (command, error) { return oneJID("block", args) }},
+		{name: "unblock", args: "JID", summary: "unblock JID",
+			parse: func(args string) (command, error) { return oneJID("unblock", args) }},
+		{name: "blocked", summary: "list the JIDs you block"},
+		{name: "version", args: "JID", summary: "ask JID (a server, or a contact's device) its software name and version",
+			parse: func(args string) (command, error) { return oneJID("version", args) }},
+		{name: "time", args: "JID", summary: "ask JID (a server, or a contact's device) its time and time zone offset",
+			parse: func(args string) (command, error) { return oneJID("time", args) }},
+		{name: "last", args: "JID", summary: "ask how long a device has been idle, a contact was last seen or a server has been up",
+			details: "What the answer means depends on JID: a contact's device (user@domain/resource) tells how long its user has been idle; a contact's account (user@domain), how long ago it went offline (while it is online, 0 or the time since its last logout, as the server has it); a server (domain), how long it has been running.",
+			parse:   func(args string) (command, error) { return oneJID("last", args) }},
+		{name: "upload", args: "FILE [JID]", summary: "upload a file and send its link to JID (default: the current conversation)",
+			details: "The file goes to your server's upload service (XEP-0363), which says how large a file may be; the link goes as a message that clients show as a file (XEP-0066). A name with spaces goes in double quotes.",
+			parse:   fileArg("upload", true)},
+		{name: "inactive", summary: "tell the server you are not looking, so it may hold back presence and typing notifications"},
+		{name: "active", summary: "tell the server you are looking again (the default)"},
 		{name: "quit", aliases: []string{"exit"}, summary: "leave every room, sign off and exit (so does end of input, Ctrl-D)"},
 	}
 }
@@ -408,6 +441,84 @@ func helpLines(name string) []string {
 	}
 	return append(lines,
 		"A line that does not start with / goes to the current conversation (set by /msg, /to, /join and /say); start it with // to send a line that begins with /.",
-		"Incoming lines start with [chat], [room], [presence], [roster], [subscribe], [invite], [history], [info] or [error]. /help COMMAND tells more about one command.",
+		"Incoming lines start with [chat], [room], [presence], [roster], [subscribe], [invite], [history], [vcard], [avatar], [blocked], [upload], [info] or [error]. /help COMMAND tells more about one command.",
 	)
+}
+
+// parseVCardJID parses /vcard's optional JID, kept as typed: a room
+// occupant (room@service/nick) has a vCard of its own.
+func parseVCardJID(args string) (command, error) {
+	if args == "" {
+		return command{name: "vcard"}, nil
+	}
+	return oneJID("vcard", args)
+}
+
+func parseSetVCard(args string) (command, error) {
+	word, value := cut(args)
+	if word == "" {
+		return command{}, fmt.Errorf("missing FIELD: one of %s", settableFields())
+	}
+	field := strings.ToUpper(word)
+	f := vcardField(field)
+	switch {
+	case f == nil:
+		return command{}, fmt.Errorf("no vCard field %s: one of %s", word, settableFields())
+	case f.set == nil:
+		return command{}, fmt.Errorf("%s is not set with /setvcard: /setavatar FILE sets the picture", field)
+	}
+	return command{name: "setvcard", field: field, text: value}, nil
+}
+
+// fileArg parses "FILE", or "FILE [JID]" when withJID: FILE is one word,
+// or a name in double quotes that may hold spaces.
+func fileArg(name string, withJID bool) func(string) (command, error) {
+	return func(args string) (command, error) {
+		file, rest, err := cutFile(args)
+		if err != nil {
+			return command{}, err
+		}
+		c := command{name: name, text: file}
+		switch {
+		case rest == "":
+			return c, nil
+		case !withJID:
+			return command{}, fmt.Errorf("unexpected %q after FILE (a name with spaces goes in double quotes)", rest)
+		}
+		j, err := oneJID(name, rest)
+		if err != nil {
+			return command{}, err
+		}
+		c.to = j.to
+		return c, nil
+	}
+}
+
+// cutFile splits off a file name: the first word, or what is between
+// double quotes at the start.
+func cutFile(args string) (file, rest string, err error) {
+	if !strings.HasPrefix(args, `"`) {
+		file, rest = cut(args)
+		if file == "" {
+			return "", "", fmt.Errorf("missing FILE")
+		}
+		return file, rest, nil
+	}
+	end := strings.IndexByte(args[1:], '"')
+	if end < 0 {
+		return "", "", fmt.Errorf("no closing quote after %s", args)
+	}
+	file, rest = args[1:1+end], strings.TrimSpace(args[2+end:])
+	if file == "" {
+		return "", "", fmt.Errorf("missing FILE")
+	}
+	return file, rest, nil
+}
+
+// timeout is how long cmd may take: an upload moves a whole file.
+func (c command) timeout() time.Duration {
+	if c.name == "upload" {
+		return uploadTimeout
+	}
+	return commandTimeout
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -71,6 +72,26 @@ func TestParseLine(t *testing.T) {
 		{"/invite lounge@conference.example.com bob@example.com come and chat", command{name: "invite", to: lounge, who: bob, text: "come and chat"}},
 		{"/leave", command{name: "leave"}},
 		{"/part lounge@conference.example.com", command{name: "leave", to: lounge}},
+		{"/vcard", command{name: "vcard"}},
+		{"/vcard bob@example.com/phone", command{name: "vcard", to: bobPhone}},
+		{"/setvcard FN Bob the Builder", command{name: "setvcard", field: "FN", text: "Bob the Builder"}},
+		{"/setvcard note  two  words ", command{name: "setvcard", field: "NOTE", text: "two  words"}},
+		{"/setvcard EMAIL", command{name: "setvcard", field: "EMAIL"}},
+		{"/avatar bob@example.com/phone", command{name: "avatar", to: bob}},
+		{"/setavatar me.png", command{name: "setavatar", text: "me.png"}},
+		{`/setavatar "my face.png"`, command{name: "setavatar", text: "my face.png"}},
+		{"/block bob@example.com/phone", command{name: "block", to: bobPhone}},
+		{"/block example.com", command{name: "block", to: jid.MustParse("example.com")}},
+		{"/unblock bob@example.com", command{name: "unblock", to: bob}},
+		{"/blocked", command{name: "blocked"}},
+		{"/version example.com", command{name: "version", to: jid.MustParse("example.com")}},
+		{"/time bob@example.com/phone", command{name: "time", to: bobPhone}},
+		{"/last bob@example.com", command{name: "last", to: bob}},
+		{"/upload notes.txt", command{name: "upload", text: "notes.txt"}},
+		{"/upload notes.txt bob@example.com/phone", command{name: "upload", text: "notes.txt", to: bobPhone}},
+		{`/upload "my notes.txt" lounge@conference.example.com`, command{name: "upload", text: "my notes.txt", to: lounge}},
+		{"/inactive", command{name: "inactive"}},
+		{"/active", command{name: "active"}},
 		{"/quit", command{name: "quit"}},
 		{"/exit", command{name: "quit"}},
 	}
@@ -118,6 +139,25 @@ func TestParseLineErrors(t *testing.T) {
 		{"/invite r@c.example.com", "/invite: missing ROOM or JID (usage: /invite ROOM JID [REASON])"},
 		{"/invite example.com bob@example.com", "/invite: example.com is not a room"},
 		{"/invite r@c.example.com bob@", `/invite: "bob@" is not a valid address`},
+		{"/vcard a@b c@d", `/vcard: unexpected "c@d" after the JID (usage: /vcard [JID])`},
+		{"/setvcard", "/setvcard: missing FIELD: one of FN, NICKNAME, EMAIL, TEL, URL, ORG, TITLE, ROLE, BDAY, NOTE, DESC (usage: /setvcard FIELD [VALUE])"},
+		{"/setvcard COLOUR blue", "/setvcard: no vCard field COLOUR: one of FN, "},
+		{"/setvcard photo x", "/setvcard: PHOTO is not set with /setvcard: /setavatar FILE sets the picture"},
+		{"/avatar", "/avatar: missing JID (usage: /avatar JID)"},
+		{"/setavatar", "/setavatar: missing FILE (usage: /setavatar FILE)"},
+		{"/setavatar my face.png", `/setavatar: unexpected "face.png" after FILE (a name with spaces goes in double quotes)`},
+		{`/setavatar "my face.png`, `/setavatar: no closing quote after "my face.png`},
+		{`/setavatar ""`, "/setavatar: missing FILE"},
+		{"/block", "/block: missing JID (usage: /block JID)"},
+		{"/unblock @x", `/unblock: "@x" is not a valid address`},
+		{"/blocked all", "/blocked: takes no arguments (usage: /blocked)"},
+		{"/version", "/version: missing JID (usage: /version JID)"},
+		{"/time", "/time: missing JID (usage: /time JID)"},
+		{"/last a@b c@d", `/last: unexpected "c@d" after the JID (usage: /last JID)`},
+		{"/upload", "/upload: missing FILE (usage: /upload FILE [JID])"},
+		{"/upload a.txt b@c d@e", `/upload: unexpected "d@e" after the JID (usage: /upload FILE [JID])`},
+		{"/upload a.txt @c", `/upload: "@c" is not a valid address`},
+		{"/inactive now", "/inactive: takes no arguments (usage: /inactive)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -148,6 +188,12 @@ func TestCommandTable(t *testing.T) {
 		}
 	}
 	assert.Nil(t, lookup("nope"))
+
+	doc, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	for _, s := range commands {
+		assert.Regexp(t, `(?m)^//\t.*/`+s.name+`\b`, string(doc), "the package documentation lists /%s", s.name)
+	}
 }
 
 func TestHelpLines(t *testing.T) {
@@ -169,6 +215,11 @@ func TestHelpLines(t *testing.T) {
 
 	assert.Equal(t, helpLines("join"), helpLines("j"), "an alias explains its command")
 	assert.Len(t, helpLines("rooms"), 1, "no details, no aliases")
+}
+
+func TestCommandTimeout(t *testing.T) {
+	assert.Equal(t, commandTimeout, command{name: "msg"}.timeout())
+	assert.Equal(t, uploadTimeout, command{name: "upload"}.timeout(), "an upload moves a whole file")
 }
 
 func TestCut(t *testing.T) {

@@ -31,6 +31,10 @@ const (
 	tagError     = "[error]"     // what went wrong
 	tagHelp      = "[help]"      // /help's text
 	tagTyping    = "[typing]"    // a contact is typing, or paused
+	tagVCard     = "[vcard]"     // a vCard's field, shown by /vcard
+	tagAvatar    = "[avatar]"    // an avatar, shown by /avatar, or a contact's new one
+	tagBlocked   = "[blocked]"   // a JID blocked, listed by /blocked
+	tagUpload    = "[upload]"    // a file uploaded by /upload
 )
 
 // printer writes whole lines, one at a time: listeners on the connection's

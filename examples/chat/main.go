@@ -44,6 +44,15 @@
 //	/invite ROOM JID [REASON]         invite someone into a joined room
 //	/leave [ROOM]                     leave a room
 //	/history JID [N]                  the last N (20) archived messages with a contact, or of a joined room
+//	/vcard [JID]                      a vCard: yours, or JID's
+//	/setvcard FIELD [VALUE]           set (or clear) one field of your vCard, keeping the others
+//	/avatar JID                       a contact's avatar: its SHA-1, type and size
+//	/setavatar FILE                   make a PNG or JPEG image your avatar
+//	/block JID, /unblock JID          block or unblock someone (XEP-0191)
+//	/blocked                          the JIDs you block
+//	/version JID, /time JID, /last JID  ask a server or a contact's device its software, time, idle time
+//	/upload FILE [JID]                upload a file and send its link (default: to the current conversation)
+//	/inactive, /active                tell the server whether you are looking (XEP-0352)
 //	/quit                             leave the rooms, sign off and exit
 //
 // A line that does not start with "/" goes to the current conversation, a
@@ -61,7 +70,19 @@
 // your presence: /approve or /deny), [invite], [history] (/history's
 // "TIMESTAMP FROM: TEXT" lines, oldest first, the time in RFC 3339 UTC and
 // FROM "me", the contact's bare JID or a room's nickname, then "end (K
-// messages)"), [info] (what a command did),
+// messages)"), [vcard] (/vcard's "JID: FIELD=VALUE" lines for the filled
+// fields, in the order FN, NICKNAME, EMAIL, TEL, URL, ORG, TITLE, ROLE,
+// BDAY, NOTE, DESC, PHOTO, then "end"), [avatar] (/avatar's "JID: SHA1
+// TYPE BYTES" or "JID: none", and "JID changed: SHA1" when a contact's
+// avatar changes, and at login for each contact's current one, as the
+// server sends it: heard as a User Avatar, XEP-0084, or as the hash of a
+// vCard picture in presence, XEP-0153, both of which name the image by
+// the SHA-1 of its bytes, so a change heard both ways prints once),
+// [blocked]
+// (/blocked's JIDs, then "end"), [upload] (/upload's "FILE: N bytes,
+// URL"), [info] (what a command did, and /version's, /time's and
+// /last's "JID: ..." answers; a refusal is an [error] with the stanza
+// error's condition),
 // and a message that arrived while a lost session was being replaced,
 // fetched from the message archive after the new session starts, as
 // "[chat] bob@example.com/desk (archived 2026-01-02T03:04:05Z): text"
