@@ -69,9 +69,16 @@ type catchUp struct {
 // hear that it ended. With an empty Store, a catch-up delivers nothing:
 // it asks for the archive's last id and stores that, so that the next
 // one starts there (when the archive is empty, the Client's next
-// catch-up starts at the archive's beginning). Between catch-ups the Store follows the live
-// messages: each chat or normal message whose stanza-id the account's
+// catch-up starts at the archive's beginning). Between catch-ups the
+// Store follows the live messages: each chat or normal message whose stanza-id the account's
 // server stamped (see package sid) is the newest the user has seen.
+//
+// While it is on, each new session's presence (xmpp.Conn.HoldPresence)
+// waits for the end of its catch-up, so that the server's offline
+// messages come after what the catch-up delivered, and those it
+// delivered are dropped as repeats (see the package doc, "Offline
+// messages and order"); a presence broadcast sent meanwhile announces
+// the session at once.
 //
 // Why off by default: a catch-up costs a query per page at every new
 // session and delivers messages only to OnArchived listeners, which a
@@ -84,6 +91,11 @@ func (m *Client) SetCatchUp(on bool) {
 	m.catchingUp.Store(on)
 	if on {
 		sid.For(m.c)
+		m.mu.Lock()
+		if m.hold == nil && !m.closed {
+			m.hold = m.c.HoldPresence()
+		}
+		m.mu.Unlock()
 		return
 	}
 	m.mu.Lock()
@@ -91,6 +103,30 @@ func (m *Client) SetCatchUp(on bool) {
 		m.run.cancel()
 	}
 	m.mu.Unlock()
+	m.unhold()
+}
+
+// unhold removes the presence hold, letting a presence it keeps back go.
+func (m *Client) unhold() {
+	m.mu.Lock()
+	h := m.hold
+	m.hold = nil
+	m.mu.Unlock()
+	if h != nil {
+		m.announce(h.Remove)
+	}
+}
+
+// announce lets the session's presence go with let (PresenceHold.Release
+// or Remove), bounded by trustTimeout; an error is logged.
+func (m *Client) announce(let func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), trustTimeout)
+	defer cancel()
+	if err := let(ctx); err != nil {
+		if l := m.c.Config().Logger; l != nil {
+			l.Error("mam: sending the presence held during the catch-up", "error", err)
+		}
+	}
 }
 
 // CatchUp reports whether catching up after a gap is on.
@@ -118,8 +154,9 @@ func (m *Client) Store() Store {
 // OnArchived registers f to hear each message a catch-up delivers, in
 // archive order, on the connection's dispatcher, among the stanzas
 // received: after the live messages that arrived before the page
-// holding it was answered. A message delivered live during the
-// catch-up is not delivered again. f must not be nil (it panics); the
+// holding it was answered. A message the connection received before
+// (live during the catch-up, or recorded by an earlier one: see
+// xmpp.Conn.RecordReceived) is not delivered again. f must not be nil (it panics); the
 // remove func removes exactly this registration and is safe to call
 // more than once.
 func (m *Client) OnArchived(f func(Archived)) (remove func()) {
@@ -128,7 +165,8 @@ func (m *Client) OnArchived(f func(Archived)) (remove func()) {
 }
 
 // OnCaughtUp registers f to hear the end of each catch-up, on the
-// connection's dispatcher, after its last message. f must not be nil
+// connection's dispatcher, after its last message and once the
+// session's presence, held back during the catch-up, was sent. f must not be nil
 // (it panics); the remove func removes exactly this registration and is
 // safe to call more than once.
 func (m *Client) OnCaughtUp(f func(CaughtUp)) (remove func()) {
@@ -292,6 +330,9 @@ func (m *Client) deliver(r *catchUp, page *Page, show, done bool) {
 		if !show {
 			continue
 		}
+		if m.c.RecordReceived(res.Message, res.ID) {
+			continue // received before: live, or by an earlier catch-up
+		}
 		r.delivered++
 		a := Archived{ID: res.ID, Stamp: res.Stamp, Message: res.Message}
 		for f := range m.archived.All() {
@@ -354,6 +395,15 @@ func (m *Client) finish(r *catchUp, err error) {
 	m.run = nil
 	m.mu.Unlock()
 	r.cancel()
+	// What the archive held is delivered (and recorded, so that the
+	// offline messages it also held are dropped as repeats): the
+	// session may be announced, and receive what the server kept.
+	m.mu.Lock()
+	h := m.hold
+	m.mu.Unlock()
+	if h != nil {
+		m.announce(h.Release)
+	}
 	last, _ := m.Store().Load()
 	for f := range m.caughtUp.All() {
 		f(CaughtUp{Delivered: r.delivered, Last: last, Err: err})
