@@ -87,17 +87,27 @@
 // bare JID to a session only once it is. So, while catching up is on,
 // each new session's presence (its initial presence, or after a lost
 // session the user's last broadcast) is held back until its catch-up
-// has ended (xmpp.Conn.HoldPresence), whether it reached the archive's
-// end or stopped: meanwhile what arrives for the account is archived
-// and kept offline. Then the presence is sent, before the OnCaughtUp
-// listeners run, and the server sends what it kept: the offline
-// messages the catch-up delivered are dropped as repeats, and the newer
-// ones follow, live, in the order the server kept them. The listeners
-// hear each message sent to the account's bare JID once, in archive
-// order, with no gap: the live ones before the session was lost, the
-// catch-up's, then the offline and live ones after it.
+// has reached the archive's end (xmpp.Conn.HoldPresence): meanwhile
+// what arrives for the account is archived and kept offline. Then the
+// presence is sent, and the server sends what it kept: the offline
+// messages the catch-up delivered are dropped as repeats, the newer
+// ones are delivered live. The catch-up goes on with the pages after
+// the archive's end, which hold what arrived before the server took
+// the presence: Prosody sends no offline messages to a session that
+// queried the archive, and ejabberd may keep offline, unsent, a message
+// that arrives as the session becomes available. While those pages
+// find messages not received live, it asks again (at most 5 times).
+// A catch-up that stops on an error lets the presence go too.
 //
-// Where that does not hold:
+// The listeners hear each message sent to the account's bare JID once,
+// with no gap: the live ones before the session was lost, then the
+// catch-up's in archive order, then the rest. Archive order holds up to
+// the session's first live message; around the moment the session
+// becomes available it may not: a live message may come before offline
+// ones (ejabberd), or before the older ones of the catch-up's last
+// pages.
+//
+// Where the rest does not hold:
 //   - A message sent to the new session's full JID during its catch-up
 //     reaches it at once, live, before the older messages the catch-up
 //     delivers after it: once, but out of archive order. Nobody knows a
@@ -115,6 +125,10 @@
 //     keeps offline (ejabberd does), is dropped as a repeat by the same
 //     Conn, which remembers it; a new Conn, in a new process with a
 //     FileStore, does not, and delivers it again.
+//   - A message that a server keeps offline and does not send after the
+//     catch-up's last page was asked for reaches the session only at
+//     its next presence, or from the next catch-up if no later live
+//     message moved the Store past it.
 //
 // # Versions
 //

@@ -12,9 +12,19 @@ import (
 )
 
 // presenceSent is the initial presence, which a catch-up holds back
-// until it ended.
-const presenceSent = `
-C: <presence id='{{p}}'/>`
+// until it reached the archive's end; then it asks, with the query
+// {{q9}}, for what arrived after the archive id after until the server
+// took the presence: here nothing.
+func presenceSent(after string) string {
+	set := `<max>50</max>`
+	if after != "" {
+		set += `<after>` + after + `</after>`
+	}
+	return `
+C: <presence id='{{p}}'/>
+C: <iq type='set' id='{{q9}}'><query xmlns='urn:xmpp:mam:2' queryid='{{qid9}}'><set xmlns='http://jabber.org/protocol/rsm'>` + set + `</set></query></iq>
+S: <iq type='result' id='{{q9}}'><fin xmlns='urn:xmpp:mam:2' complete='true'><set xmlns='http://jabber.org/protocol/rsm'/></fin></iq>`
+}
 
 // withPresence has the connection send its initial presence.
 func withPresence(cfg *xmpp.Config) { cfg.NoInitialPresence = false }
@@ -35,32 +45,43 @@ func offlineMsg(from, id, body, sid, by string) string {
 S: <message from='` + from + `' to='alice@localhost' type='chat' id='` + id + `'><body>` + body + `</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='2026-01-02T03:04:00Z'/>` + s + `</message>`
 }
 
-// TestCatchUpOffline: the initial presence waits for the end of the
-// catch-up; then the server sends its offline messages, which its
-// archive holds too: those the catch-up delivered are dropped, known by
-// their stanza-id (the archive id) or, without one, by their sender, id
-// and body; one newer than the archive's end is delivered, and moves
-// the Store.
+// TestCatchUpOffline: the initial presence waits for the catch-up to
+// reach the archive's end; then the server sends its offline messages,
+// which its archive holds too: those the catch-up delivered are
+// dropped, known by their stanza-id (the archive id) or, without one,
+// by their sender, id and body; one newer than the archive's end is
+// delivered. One more page fetches what arrived before the server took
+// the presence: what came live since (three) is not delivered again,
+// what did not (four: Prosody sends no offline messages to a session
+// that queried the archive) is, and moves the Store; since that page
+// found something new, the catch-up asks once more.
 func TestCatchUpOffline(t *testing.T) {
 	tr := transcript(t, discoAs("d1")+discoAs("d2")+catchUpQuery("q1", "a", "A0")+
 		result(mam.NS, "", "{{a}}", "A1", "2026-01-02T03:04:05Z", "bob@localhost/b", "alice@localhost", "one")+
 		withID(result(mam.NS, "", "{{a}}", "A2", "2026-01-02T03:04:06Z", "bob@localhost/b", "alice@localhost", "two"), "m-two")+
-		finOf("q1", "A1", "A2", true)+
-		presenceSent+caughtUpSent+
+		finOf("q1", "A1", "A2", true)+`
+C: <presence id='{{p}}'/>`+
+		catchUpQuery("q2", "b", "A2")+
 		offlineMsg("bob@localhost/b", "m-one", "one", "A1", "alice@localhost")+
 		offlineMsg("bob@localhost/b", "m-two", "two", "", "")+
 		offlineMsg("bob@localhost/b", "m-three", "three", "A3", "alice@localhost")+
-		ctlDone)
+		result(mam.NS, "", "{{b}}", "A3", "2026-01-02T03:04:07Z", "bob@localhost/b", "alice@localhost", "three")+
+		result(mam.NS, "", "{{b}}", "A4", "2026-01-02T03:04:08Z", "bob@localhost/b", "alice@localhost", "four")+
+		finOf("q2", "A3", "A4", true)+
+		catchUpQuery("q3", "c", "A4")+ // four was not received live: once more
+		finOf("q3", "", "", true)+
+		caughtUpSent+ctlDone)
 	log, store := playCatchUp(t, tr, "A0", withPresence)
 	assert.Equal(t, []string{
 		"archived A1 2026-01-02T03:04:05Z bob@localhost/b: one",
 		"archived A2 2026-01-02T03:04:06Z bob@localhost/b: two",
-		"caught up 2 A2 <nil>",
 		"live three",
+		"archived A4 2026-01-02T03:04:08Z bob@localhost/b: four",
+		"caught up 3 A4 <nil>",
 	}, log.get())
 	last, err := store.Load()
 	require.NoError(t, err)
-	assert.Equal(t, "A3", last)
+	assert.Equal(t, "A4", last)
 }
 
 // TestCatchUpForgedStanzaID: a server that does not announce
@@ -76,7 +97,7 @@ func TestCatchUpForgedStanzaID(t *testing.T) {
 		result(mam.NS, "", "{{a}}", "A1", "2026-01-02T03:04:05Z", "bob@localhost/b", "alice@localhost", "one")+
 		result(mam.NS, "", "{{a}}", "A2", "2026-01-02T03:04:06Z", "bob@localhost/b", "alice@localhost", "two")+
 		finOf("q1", "A1", "A2", true)+
-		presenceSent+caughtUpSent+
+		presenceSent("A2")+caughtUpSent+
 		offlineMsg("carol@localhost/c", "c-2", "spoof again", "A2", "alice@localhost")+
 		offlineMsg("bob@localhost/b", "m-new", "new", "A2", "carol@localhost")+
 		ctlDone)
@@ -100,14 +121,14 @@ func TestCatchUpEmptyArchive(t *testing.T) {
 			login + bind + discoAs("d1") + discoAs("d2") + `
 C: <iq type='set' id='{{q}}'><query xmlns='urn:xmpp:mam:2' queryid='{{a}}'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max><before/></set></query></iq>
 S: <iq type='result' id='{{q}}'><fin xmlns='urn:xmpp:mam:2' complete='true'><set xmlns='http://jabber.org/protocol/rsm'/></fin></iq>` +
-				presenceSent + caughtUpSent,
-			login + `C: <resume xmlns='urn:xmpp:sm:3' h='3' previd='sm-1'/>
+				presenceSent("") + caughtUpSent,
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='4' previd='sm-1'/>
 S: <failed xmlns='urn:xmpp:sm:3'/>
 ` + bind + strings.ReplaceAll(caughtUpSent, "{{s}}", "{{again}}") + // unacknowledged, sent again
 				discoAs("d1") + discoAs("d2") + `
 C: <iq type='set' id='{{q}}'><query xmlns='urn:xmpp:mam:2' queryid='{{a}}'><set xmlns='http://jabber.org/protocol/rsm'><max>50</max></set></query></iq>` +
 				result(mam.NS, "", "{{a}}", "A1", "2026-01-02T03:04:07Z", "bob@localhost/b", "alice@localhost", "first") +
-				finOf("q", "A1", "A1", true) + presenceSent + caughtUpSent + ctlDone,
+				finOf("q", "A1", "A1", true) + presenceSent("A1") + caughtUpSent + ctlDone,
 		}
 		log := playSessions(t, scripts, withPresence, func(cfg *xmpp.Config) {
 			cfg.StreamManagement.RequestEvery = 100 // no ack request in the way

@@ -64,18 +64,22 @@ func (c *Conn) HoldPresence() *PresenceHold {
 
 // Release lets the current session's presence go, as far as h is
 // concerned: when no other hold keeps it back, it is sent now, and
-// Release returns Send's error. With nothing kept back by h (no new
-// session since h was registered, h released already, or the user
-// broadcast a presence meanwhile), Release does nothing and returns
-// nil. ctx bounds the Send, as it does Send's.
-func (h *PresenceHold) Release(ctx context.Context) error { return h.let(ctx, false) }
+// Release reports true with Send's error. With nothing kept back by h
+// (no new session since h was registered, h released already, or the
+// user broadcast a presence meanwhile), or when another hold still
+// keeps it, Release sends nothing and reports false. ctx bounds the
+// Send, as it does Send's.
+func (h *PresenceHold) Release(ctx context.Context) (sent bool, err error) { return h.let(ctx, false) }
 
 // Remove unregisters h, letting the current session's presence go as
 // Release does (ctx and the error as Release's). It is safe to call
 // more than once.
-func (h *PresenceHold) Remove(ctx context.Context) error { return h.let(ctx, true) }
+func (h *PresenceHold) Remove(ctx context.Context) error {
+	_, err := h.let(ctx, true)
+	return err
+}
 
-func (h *PresenceHold) let(ctx context.Context, remove bool) error {
+func (h *PresenceHold) let(ctx context.Context, remove bool) (sent bool, err error) {
 	c, hs := h.c, h.hs
 	c.mu.Lock()
 	if remove {
@@ -84,20 +88,20 @@ func (h *PresenceHold) let(ctx context.Context, remove bool) error {
 	_, waits := hs.waiting[h]
 	if hs.held == nil || !waits {
 		c.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	delete(hs.waiting, h)
 	if len(hs.waiting) > 0 {
 		c.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	p, current := hs.held, c.sess == hs.sess
 	hs.held, hs.sess, hs.waiting = nil, nil, nil
 	c.mu.Unlock()
 	if !current {
-		return nil // the session ended: the next announces itself
+		return false, nil // the session ended: the next announces itself
 	}
-	return c.Send(ctx, p)
+	return true, c.Send(ctx, p)
 }
 
 // hold keeps p, the presence the new session c.sess would announce,

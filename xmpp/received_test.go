@@ -73,11 +73,12 @@ C: <message type='chat' id='m2' to='bob@localhost/b'><body>m2</body></message>
 		require.NoError(t, h3.Remove(ctxT(t)))
 		require.NoError(t, h3.Remove(ctxT(t)), "twice")
 		require.NoError(t, c.Connect(ctxT(t)))
-		require.NoError(t, h1.Release(ctxT(t)))
-		require.NoError(t, h1.Release(ctxT(t)), "twice")
+		released(t, h1, false)
+		released(t, h1, false)
 		sendAll(t, c, "m1")
+		released(t, h2, true)
 		require.NoError(t, h2.Remove(ctxT(t)))
-		require.NoError(t, h2.Release(ctxT(t)), "let go already")
+		released(t, h2, false)
 		sendAll(t, c, "m2")
 		require.NoError(t, c.Close())
 	})
@@ -89,8 +90,16 @@ C: <message type='chat' id='m1' to='bob@localhost/b'><body>m1</body></message>
 		h := c.HoldPresence()
 		require.NoError(t, c.Connect(ctxT(t)))
 		require.NoError(t, c.Send(ctxT(t), &stanza.Presence{Show: stanza.ShowAway}))
-		require.NoError(t, h.Release(ctxT(t)))
+		released(t, h, false)
 		sendAll(t, c, "m1")
 		require.NoError(t, c.Close())
 	})
+}
+
+// released releases h and checks whether it sent the presence.
+func released(t *testing.T, h *xmpp.PresenceHold, sent bool) {
+	t.Helper()
+	ok, err := h.Release(ctxT(t))
+	require.NoError(t, err)
+	assert.Equal(t, sent, ok)
 }
