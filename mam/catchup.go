@@ -65,6 +65,7 @@ type catchUp struct {
 	// reads more once the page is delivered).
 	announced, more bool
 	fresh, rounds   int
+	from            string // the archive id the rounds start after
 }
 
 // maxRounds bounds how many times a catch-up asks for what came after
@@ -337,7 +338,7 @@ func (m *Client) catchUp(ctx context.Context, r *catchUp) {
 			// (and, with ejabberd, sent offline; Prosody sends no
 			// offline messages to a session that queried the archive).
 			r.more, show = false, true
-			q = Query{After: r.last}
+			q = Query{After: r.from}
 		case done:
 			return
 		default:
@@ -386,9 +387,12 @@ func (m *Client) deliver(r *catchUp, page *Page, show, done bool) {
 			// doc).
 			r.announced = true
 			r.more = m.release()
+			r.from = r.last
 		case r.fresh > 0 && r.rounds < maxRounds:
 			// That found messages not received live: the server may
-			// not have been routing to the session yet; ask again.
+			// not have been routing to the session yet; ask again,
+			// from the same place: a busy server (ejabberd) may
+			// archive a message after later ones, below their ids.
 			r.more = true
 		}
 		if r.more {

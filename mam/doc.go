@@ -96,16 +96,18 @@
 // the presence: Prosody sends no offline messages to a session that
 // queried the archive, and ejabberd may keep offline, unsent, a message
 // that arrives as the session becomes available. While those pages
-// find messages not received live, it asks again (at most 5 times).
+// find messages not received live, it asks again from the same archive
+// id (at most 5 times): a busy ejabberd archives some messages after
+// later ones, with ids below theirs.
 // A catch-up that stops on an error lets the presence go too.
 //
 // The listeners hear each message sent to the account's bare JID once,
 // with no gap: the live ones before the session was lost, then the
-// catch-up's in archive order, then the rest. Archive order holds up to
-// the session's first live message; around the moment the session
-// becomes available it may not: a live message may come before offline
-// ones (ejabberd), or before the older ones of the catch-up's last
-// pages.
+// catch-up's in archive order, then the rest. Around the moment the
+// session becomes available, archive order may not hold: a live
+// message may come before offline ones (ejabberd), or before the older
+// ones of the catch-up's last pages, and a busy ejabberd may archive a
+// message only after it answered the page that should have held it.
 //
 // Where the rest does not hold:
 //   - A message sent to the new session's full JID during its catch-up
