@@ -311,6 +311,24 @@ func (m *Client) catchUp(ctx context.Context, r *catchUp) {
 	q := Query{After: last} // the first page when fromStart
 	if last == "" && !fromStart {
 		q = Query{Max: 1, Latest: true} // nothing stored: start at the end
+		// A first login delivers nothing from the archive: nothing to
+		// wait for. The presence goes out before the query, so that
+		// the server sends its offline messages, live (Prosody sends
+		// none to a session that queried the archive first).
+		done := make(chan struct{})
+		m.c.Dispatch(func() {
+			defer close(done)
+			if m.current(r) {
+				r.announced = true
+				m.release()
+			}
+		})
+		select {
+		case <-done:
+		case <-ctx.Done():
+			m.end(r, ctx.Err())
+			return
+		}
 	}
 	show := last != "" || fromStart
 	for {

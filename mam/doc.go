@@ -99,7 +99,9 @@
 // find messages not received live, it asks again from the same archive
 // id (at most 5 times): a busy ejabberd archives some messages after
 // later ones, with ids below theirs.
-// A catch-up that stops on an error lets the presence go too.
+// A catch-up that stops on an error lets the presence go too, and so
+// does one with nothing stored (a first login), which delivers nothing
+// from the archive: at once, before its query.
 //
 // The listeners hear each message sent to the account's bare JID once,
 // with no gap: the live ones before the session was lost, then the

@@ -16,13 +16,8 @@ import (
 // {{q9}}, for what arrived after the archive id after until the server
 // took the presence: here nothing.
 func presenceSent(after string) string {
-	set := `<max>50</max>`
-	if after != "" {
-		set += `<after>` + after + `</after>`
-	}
 	return `
-C: <presence id='{{p}}'/>
-C: <iq type='set' id='{{q9}}'><query xmlns='urn:xmpp:mam:2' queryid='{{qid9}}'><set xmlns='http://jabber.org/protocol/rsm'>` + set + `</set></query></iq>
+C: <presence id='{{p}}'/>` + catchUpQuery("q9", "qid9", after) + `
 S: <iq type='result' id='{{q9}}'><fin xmlns='urn:xmpp:mam:2' complete='true'><set xmlns='http://jabber.org/protocol/rsm'/></fin></iq>`
 }
 
@@ -115,17 +110,20 @@ func TestCatchUpForgedStanzaID(t *testing.T) {
 }
 
 // TestCatchUpEmptyArchive: at the first login, with nothing stored and
-// an empty archive, the catch-up delivers nothing and stores nothing;
-// the next new session of the same Client starts at the archive's
-// beginning.
+// an empty archive, the catch-up lets the presence go at once,
+// delivers nothing and stores nothing; the next new session of the
+// same Client starts at the archive's beginning, with the presence
+// held until the archive's end.
 func TestCatchUpEmptyArchive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		scripts := []string{
-			login + bind + discoAs("d1") + discoAs("d2") + `
+			// A first login: the presence goes out at once.
+			login + bind + discoAs("d1") + `
+C: <presence id='{{p}}'/>` + discoAs("d2") + `
 C: <iq type='set' id='{{q}}'><query xmlns='urn:xmpp:mam:2' queryid='{{a}}'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max><before/></set></query></iq>
 S: <iq type='result' id='{{q}}'><fin xmlns='urn:xmpp:mam:2' complete='true'><set xmlns='http://jabber.org/protocol/rsm'/></fin></iq>` +
-				presenceSent("") + caughtUpSent,
-			login + `C: <resume xmlns='urn:xmpp:sm:3' h='4' previd='sm-1'/>
+				caughtUpSent,
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='3' previd='sm-1'/>
 S: <failed xmlns='urn:xmpp:sm:3'/>
 ` + bind + strings.ReplaceAll(caughtUpSent, "{{s}}", "{{again}}") + // unacknowledged, sent again
 				discoAs("d1") + discoAs("d2") + `
