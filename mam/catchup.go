@@ -58,7 +58,19 @@ type catchUp struct {
 	liveLast  string          // the archive id of the last live message
 	last      string          // the last archive id the run reached
 	delivered int
+	// announced: the run reached the archive's end once, and let the
+	// session's presence go; more: that sent it, or the pages after it
+	// delivered messages (fresh counts them, rounds the times the run
+	// went on), so the run asks for what came after (its goroutine
+	// reads more once the page is delivered).
+	announced, more bool
+	fresh, rounds   int
+	from            string // the archive id the rounds start after
 }
+
+// maxRounds bounds how many times a catch-up asks for what came after
+// the archive's end once the session's presence went out.
+const maxRounds = 5
 
 // SetCatchUp turns catching up after a gap on or off; it is off by
 // default. When on, each new session (xmpp.StateAuthenticated, not
@@ -69,9 +81,17 @@ type catchUp struct {
 // hear that it ended. With an empty Store, a catch-up delivers nothing:
 // it asks for the archive's last id and stores that, so that the next
 // one starts there (when the archive is empty, the Client's next
-// catch-up starts at the archive's beginning). Between catch-ups the Store follows the live
-// messages: each chat or normal message whose stanza-id the account's
+// catch-up starts at the archive's beginning). Between catch-ups the
+// Store follows the live messages: each chat or normal message whose stanza-id the account's
 // server stamped (see package sid) is the newest the user has seen.
+//
+// While it is on, each new session's presence (xmpp.Conn.HoldPresence)
+// waits until its catch-up reached the archive's end, so that the
+// server's offline messages come after what the catch-up delivered, and
+// those it delivered are dropped as repeats; then the catch-up fetches
+// what arrived before the server took the presence (see the package
+// doc, "Offline messages and order"). A presence broadcast sent
+// meanwhile announces the session at once.
 //
 // Why off by default: a catch-up costs a query per page at every new
 // session and delivers messages only to OnArchived listeners, which a
@@ -84,6 +104,11 @@ func (m *Client) SetCatchUp(on bool) {
 	m.catchingUp.Store(on)
 	if on {
 		sid.For(m.c)
+		m.mu.Lock()
+		if m.hold == nil && !m.closed {
+			m.hold = m.c.HoldPresence()
+		}
+		m.mu.Unlock()
 		return
 	}
 	m.mu.Lock()
@@ -91,6 +116,42 @@ func (m *Client) SetCatchUp(on bool) {
 		m.run.cancel()
 	}
 	m.mu.Unlock()
+	m.unhold()
+}
+
+// unhold removes the presence hold, letting a presence it keeps back go.
+func (m *Client) unhold() {
+	m.mu.Lock()
+	h := m.hold
+	m.hold = nil
+	m.mu.Unlock()
+	if h != nil {
+		m.announce(func(ctx context.Context) (bool, error) { return false, h.Remove(ctx) })
+	}
+}
+
+// announce lets the session's presence go with let (PresenceHold.Release
+// or Remove), bounded by trustTimeout, and reports whether it was sent;
+// an error is logged.
+func (m *Client) announce(let func(context.Context) (bool, error)) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), trustTimeout)
+	defer cancel()
+	sent, err := let(ctx)
+	if err != nil {
+		if l := m.c.Config().Logger; l != nil {
+			l.Error("mam: sending the presence held during the catch-up", "error", err)
+		}
+	}
+	return sent
+}
+
+// release lets the presence held for the catch-up go, and reports
+// whether it was sent. It runs on the dispatcher.
+func (m *Client) release() bool {
+	m.mu.Lock()
+	h := m.hold
+	m.mu.Unlock()
+	return h != nil && m.announce(h.Release)
 }
 
 // CatchUp reports whether catching up after a gap is on.
@@ -118,8 +179,9 @@ func (m *Client) Store() Store {
 // OnArchived registers f to hear each message a catch-up delivers, in
 // archive order, on the connection's dispatcher, among the stanzas
 // received: after the live messages that arrived before the page
-// holding it was answered. A message delivered live during the
-// catch-up is not delivered again. f must not be nil (it panics); the
+// holding it was answered. A message the connection received before
+// (live during the catch-up, or recorded by an earlier one: see
+// xmpp.Conn.RecordReceived) is not delivered again. f must not be nil (it panics); the
 // remove func removes exactly this registration and is safe to call
 // more than once.
 func (m *Client) OnArchived(f func(Archived)) (remove func()) {
@@ -128,7 +190,8 @@ func (m *Client) OnArchived(f func(Archived)) (remove func()) {
 }
 
 // OnCaughtUp registers f to hear the end of each catch-up, on the
-// connection's dispatcher, after its last message. f must not be nil
+// connection's dispatcher, after its last message; the session's
+// presence, held back during the catch-up, was sent before. f must not be nil
 // (it panics); the remove func removes exactly this registration and is
 // safe to call more than once.
 func (m *Client) OnCaughtUp(f func(CaughtUp)) (remove func()) {
@@ -248,6 +311,24 @@ func (m *Client) catchUp(ctx context.Context, r *catchUp) {
 	q := Query{After: last} // the first page when fromStart
 	if last == "" && !fromStart {
 		q = Query{Max: 1, Latest: true} // nothing stored: start at the end
+		// A first login delivers nothing from the archive: nothing to
+		// wait for. The presence goes out before the query, so that
+		// the server sends its offline messages, live (Prosody sends
+		// none to a session that queried the archive first).
+		done := make(chan struct{})
+		m.c.Dispatch(func() {
+			defer close(done)
+			if m.current(r) {
+				r.announced = true
+				m.release()
+			}
+		})
+		select {
+		case <-done:
+		case <-ctx.Done():
+			m.end(r, ctx.Err())
+			return
+		}
 	}
 	show := last != "" || fromStart
 	for {
@@ -268,10 +349,19 @@ func (m *Client) catchUp(ctx context.Context, r *catchUp) {
 			m.end(r, ctx.Err()) // after the page, which may end r first
 			return
 		}
-		if done {
+		switch {
+		case r.more:
+			// The presence went out after the archive's end: what
+			// arrived before the server took it is in the archive
+			// (and, with ejabberd, sent offline; Prosody sends no
+			// offline messages to a session that queried the archive).
+			r.more, show = false, true
+			q = Query{After: r.from}
+		case done:
 			return
+		default:
+			q = page.Next()
 		}
-		q = page.Next()
 	}
 }
 
@@ -292,7 +382,11 @@ func (m *Client) deliver(r *catchUp, page *Page, show, done bool) {
 		if !show {
 			continue
 		}
+		if m.c.RecordReceived(res.Message, res.ID) {
+			continue // received before: live, or by an earlier catch-up
+		}
 		r.delivered++
+		r.fresh++
 		a := Archived{ID: res.ID, Stamp: res.Stamp, Message: res.Message}
 		for f := range m.archived.All() {
 			f(a)
@@ -300,6 +394,30 @@ func (m *Client) deliver(r *catchUp, page *Page, show, done bool) {
 	}
 	if page.Last != "" {
 		r.last = page.Last
+	}
+	if done {
+		switch {
+		case !r.announced:
+			// The archive's end: the session is announced now, and
+			// the server sends what it kept offline; more pages fetch
+			// from the archive what arrived before it took the
+			// presence, which a server may not send (see the package
+			// doc).
+			r.announced = true
+			r.more = m.release()
+			r.from = r.last
+		case r.fresh > 0 && r.rounds < maxRounds:
+			// That found messages not received live: the server may
+			// not have been routing to the session yet; ask again,
+			// from the same place: a busy server (ejabberd) may
+			// archive a message after later ones, below their ids.
+			r.more = true
+		}
+		if r.more {
+			r.rounds++
+			r.fresh = 0
+			done = false
+		}
 	}
 	if !done {
 		if r.last != "" {
@@ -354,6 +472,10 @@ func (m *Client) finish(r *catchUp, err error) {
 	m.run = nil
 	m.mu.Unlock()
 	r.cancel()
+	// What the archive held is delivered (and recorded, so that the
+	// offline messages it also held are dropped as repeats): the
+	// session may be announced, and receive what the server kept.
+	m.release()
 	last, _ := m.Store().Load()
 	for f := range m.caughtUp.All() {
 		f(CaughtUp{Delivered: r.delivered, Last: last, Err: err})

@@ -100,9 +100,10 @@ func tellCaughtUp(t *testing.T, c *xmpp.Conn, m *mam.Client) {
 }
 
 // playCatchUp plays tr to a client that catches up from the stored id
-// last, and returns the log of what its listeners heard and its Store.
-func playCatchUp(t *testing.T, tr *xmpptest.Transcript, last string) (*events, mam.Store) {
-	c := xmpptest.NewConn(t, alice, tr)
+// last, configured by config, and returns the log of what its
+// listeners heard and its Store.
+func playCatchUp(t *testing.T, tr *xmpptest.Transcript, last string, config ...func(*xmpp.Config)) (*events, mam.Store) {
+	c := xmpptest.NewConn(t, alice, tr, config...)
 	m := mam.For(c)
 	m.SetCatchUp(true)
 	store := new(mam.MemoryStore)
@@ -153,17 +154,20 @@ func TestCatchUp(t *testing.T) {
 	assert.Equal(t, "L2", last, "the last live id by the account; X10 and X11 ignored")
 }
 
+// discoNoSID is the two discoveries of the account of a server that
+// keeps an archive but does not announce urn:xmpp:sid:0.
+const discoNoSID = `
+C: <iq type='get' id='{{d1}}' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
+S: <iq type='result' id='{{d1}}' from='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/></query></iq>
+C: <iq type='get' id='{{d2}}' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
+S: <iq type='result' id='{{d2}}' from='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/></query></iq>`
+
 // TestCatchUpUntrusted: a server that does not announce urn:xmpp:sid:0
 // does not vouch for the stanza-ids: a live message's id, even by the
 // account, does not move the Store, and a catch-up that finds nothing
 // leaves it where it was.
 func TestCatchUpUntrusted(t *testing.T) {
-	noSID := `
-C: <iq type='get' id='{{d1}}' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
-S: <iq type='result' id='{{d1}}' from='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/></query></iq>
-C: <iq type='get' id='{{d2}}' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>
-S: <iq type='result' id='{{d2}}' from='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/></query></iq>`
-	tr := transcript(t, noSID+catchUpQuery("q1", "a", "A0")+`
+	tr := transcript(t, discoNoSID+catchUpQuery("q1", "a", "A0")+`
 S: <iq type='result' id='{{q1}}'><fin xmlns='urn:xmpp:mam:2' complete='true'><set xmlns='http://jabber.org/protocol/rsm'/></fin></iq>
 `+caughtUpSent+
 		liveMsg("forged", "F1", "alice@localhost")+ctlDone)
@@ -209,6 +213,59 @@ C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
 S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>`
 )
 
+// scriptedConn is a connection of alice's with resource a, which
+// plays one of scripts per connection it opens, reconnecting after a
+// second, configured by config.
+func scriptedConn(t *testing.T, scripts []string, config ...func(*xmpp.Config)) *xmpp.Conn {
+	var trs []*xmpptest.Transcript
+	for _, script := range scripts {
+		trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
+	}
+	cfg := xmpp.Config{
+		JID:                  jid.MustParse("alice@localhost"),
+		Password:             "secret",
+		Resource:             "a",
+		Addr:                 "scripted.invalid:5222",
+		Security:             xmpp.TLSDisabled,
+		AllowPlainWithoutTLS: true,
+		Mechanisms:           []string{"PLAIN"},
+		NoInitialPresence:    true,
+		StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
+		Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
+		Dialer:               xmpptest.ScriptDialer(t, trs...),
+	}
+	for _, f := range config {
+		f(&cfg)
+	}
+	return xmpp.New(cfg)
+}
+
+// playSessions plays scripts, one per connection (scriptedConn), to a
+// client that catches up, and returns what its listeners heard: the
+// catch-up's events, the messages with a body and the states but
+// connected and disconnected.
+func playSessions(t *testing.T, scripts []string, config ...func(*xmpp.Config)) []string {
+	c := scriptedConn(t, scripts, config...)
+	defer c.Close()
+	m := mam.For(c)
+	m.SetCatchUp(true)
+	var log events
+	c.OnState(func(sc xmpp.StateChange) {
+		if sc.State != xmpp.StateConnected && sc.State != xmpp.StateDisconnected {
+			log.add("state %s", sc.State)
+		}
+	})
+	done := catchUpLog(c, m, &log)
+	tellCaughtUp(t, c, m)
+	require.NoError(t, c.Connect(t.Context()))
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("not done; heard %q", log.get())
+	}
+	return log.get()
+}
+
 // TestCatchUpSessions: the first session, with an empty Store, asks
 // for the archive's last id only and stores it; a resumed session
 // catches up nothing (it lost nothing) while its live messages move the
@@ -232,47 +289,14 @@ S: <failed xmlns='urn:xmpp:sm:3'/>
 				result(mam.NS, "", "{{a}}", "A7", "2026-01-02T03:04:07Z", "bob@localhost/b", "alice@localhost", "missed") +
 				finOf("q", "A7", "A7", true) + caughtUpSent + ctlDone,
 		}
-		var trs []*xmpptest.Transcript
-		for _, script := range scripts {
-			trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
-		}
-		c := xmpp.New(xmpp.Config{
-			JID:                  jid.MustParse("alice@localhost"),
-			Password:             "secret",
-			Resource:             "a",
-			Addr:                 "scripted.invalid:5222",
-			Security:             xmpp.TLSDisabled,
-			AllowPlainWithoutTLS: true,
-			Mechanisms:           []string{"PLAIN"},
-			NoInitialPresence:    true,
-			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
-			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
-			Dialer:               xmpptest.ScriptDialer(t, trs...),
-		})
-		defer c.Close()
-		m := mam.For(c)
-		m.SetCatchUp(true)
-		var log events
-		c.OnState(func(sc xmpp.StateChange) {
-			if sc.State != xmpp.StateConnected && sc.State != xmpp.StateDisconnected {
-				log.add("state %s", sc.State)
-			}
-		})
-		done := catchUpLog(c, m, &log)
-		tellCaughtUp(t, c, m)
-		require.NoError(t, c.Connect(t.Context()))
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Fatalf("not done; heard %q", log.get())
-		}
+		log := playSessions(t, scripts)
 		assert.Equal(t, []string{
 			"state authenticated", "caught up 0 A5 <nil>",
 			"state resumed", "live resumed",
 			"state closed", "state authenticated",
 			"archived A7 2026-01-02T03:04:07Z bob@localhost/b: missed",
 			"caught up 1 A7 <nil>",
-		}, log.get())
+		}, log)
 	})
 }
 

@@ -54,12 +54,18 @@
 //
 // Exactly once: the messages at or before the stored id are not asked
 // for. A live message that arrives during the catch-up is delivered by
-// the connection's listeners, as any; its archive id is noted (at most
-// 4096 per catch-up), and the catch-up skips it when the archive lists
-// it. The archive id of a live message is the stanza-id its account's
-// server stamped (XEP-0359), believed only when the server announced
-// urn:xmpp:sid:0 (sid.Manager.Trusted): a stanza-id with another by,
-// which anyone may write, is never taken. Only chat and normal
+// the connection's listeners, as any, and the catch-up skips it when
+// the archive lists it. It knows it by its archive id: the stanza-id
+// its account's server stamped (XEP-0359), believed only when the
+// server announced urn:xmpp:sid:0 (sid.Manager.Trusted; at most 4096
+// per catch-up): a stanza-id with another by, which anyone may write,
+// is never taken. It also asks the connection's duplicate check
+// (xmpp.Conn.RecordReceived), which knows a message by its sender with
+// its stanza-id, or with its id and bodies, and records each message
+// the catch-up delivers: a copy that comes later, such as the offline
+// message the server kept too, is dropped before any listener sees it.
+// With the sender in its keys, a forged stanza-id can only make the
+// forger's own messages look like repeats. Only chat and normal
 // messages count: a room's messages are in the room's archive.
 //
 // The Store (MemoryStore, the default; FileStore; or the program's
@@ -74,12 +80,59 @@
 // Client's next catch-up starts at the archive's beginning; a new
 // process with an empty FileStore cannot tell, and starts at the end.
 //
-// Offline messages (XEP-0160) that the server sends at the initial
-// presence are live messages: skipped by a catch-up that has not
-// reached them yet, but delivered twice (live, and by the catch-up)
-// when the catch-up delivered them first. A client that turns catching
-// up on should send its initial presence once the first catch-up has
-// ended (OnCaughtUp), or ask its server not to keep offline messages.
+// # Offline messages and order
+//
+// A server sends its offline messages (XEP-0160) when a session
+// becomes available, and routes the messages sent to the account's
+// bare JID to a session only once it is. So, while catching up is on,
+// each new session's presence (its initial presence, or after a lost
+// session the user's last broadcast) is held back until its catch-up
+// has reached the archive's end (xmpp.Conn.HoldPresence): meanwhile
+// what arrives for the account is archived and kept offline. Then the
+// presence is sent, and the server sends what it kept: the offline
+// messages the catch-up delivered are dropped as repeats, the newer
+// ones are delivered live. The catch-up goes on with the pages after
+// the archive's end, which hold what arrived before the server took
+// the presence: Prosody sends no offline messages to a session that
+// queried the archive, and ejabberd may keep offline, unsent, a message
+// that arrives as the session becomes available. While those pages
+// find messages not received live, it asks again from the same archive
+// id (at most 5 times): a busy ejabberd archives some messages after
+// later ones, with ids below theirs.
+// A catch-up that stops on an error lets the presence go too, and so
+// does one with nothing stored (a first login), which delivers nothing
+// from the archive: at once, before its query.
+//
+// The listeners hear each message sent to the account's bare JID once,
+// with no gap: the live ones before the session was lost, then the
+// catch-up's in archive order, then the rest. Around the moment the
+// session becomes available, archive order may not hold: a live
+// message may come before offline ones (ejabberd), or before the older
+// ones of the catch-up's last pages, and a busy ejabberd may archive a
+// message only after it answered the page that should have held it.
+//
+// Where the rest does not hold:
+//   - A message sent to the new session's full JID during its catch-up
+//     reaches it at once, live, before the older messages the catch-up
+//     delivers after it: once, but out of archive order. Nobody knows a
+//     new session's full JID before it sends something, unless its
+//     resource is fixed (Config.Resource) and a contact's client kept
+//     it.
+//   - A program that broadcasts a presence of its own during the
+//     catch-up announces the session then: the offline messages may
+//     come before older ones the catch-up delivers (each still once).
+//   - The duplicate check remembers 8192 keys, two per message the
+//     catch-up delivers: the offline copies of the oldest messages of a
+//     catch-up of more than about 4000 are delivered again.
+//   - A message that reached a lost session's listeners without the
+//     server learning it (not acknowledged), and that the server then
+//     keeps offline (ejabberd does), is dropped as a repeat by the same
+//     Conn, which remembers it; a new Conn, in a new process with a
+//     FileStore, does not, and delivers it again.
+//   - A message that a server keeps offline and does not send after the
+//     catch-up's last page was asked for reaches the session only at
+//     its next presence, or from the next catch-up if no later live
+//     message moved the Store past it.
 //
 // # Versions
 //

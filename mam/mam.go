@@ -62,7 +62,8 @@ type Client struct {
 	// empty: a catch-up found the archive empty and nothing stored,
 	// so the next one with nothing stored starts at the beginning.
 	empty  bool
-	closed bool // Close was called: no catch-up starts
+	closed bool               // Close was called: no catch-up starts
+	hold   *xmpp.PresenceHold // while catching up is on: see SetCatchUp
 
 	catchingUp atomic.Bool
 	archived   listeners.List[func(Archived)]
@@ -107,6 +108,7 @@ func (m *Client) Close() {
 			m.run = nil
 		}
 		m.mu.Unlock()
+		m.unhold()
 		m.archived.Clear()
 		m.caughtUp.Clear()
 	})

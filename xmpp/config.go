@@ -197,7 +197,10 @@ type Config struct {
 	// deliver twice what it routed just before a stream broke. Messages
 	// without an id or a body, and error messages, are never dropped. In
 	// group chats the sender is the occupant (room@service/nick);
-	// elsewhere, the sender's bare JID.
+	// elsewhere, the sender's bare JID. Unless the check is off, a
+	// message is also dropped when it has the same sender and the same
+	// stanza-id by the account's bare JID (XEP-0359) as one received or
+	// recorded (Conn.RecordReceived) among the last 8192.
 	DuplicateWindow int
 	// MaxBacklog bounds the bytes of received stanzas, as the server
 	// sent them, that wait for the listeners; zero means 16 MiB. With

@@ -4,50 +4,101 @@ import (
 	"hash/maphash"
 	"sync"
 
+	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// recentMessages remembers the last messages received, by sender, id and
-// bodies, so that a message delivered twice reaches the listeners once.
-// Servers do deliver twice: a sender whose session could not be resumed
-// sends its unacknowledged messages again, and a server that misreports
-// its handled count after a resumption (ejabberd does, when the lost
-// stream still had stanzas in flight) gets some of them a second time.
+// recentMessages remembers the last messages received, so that a message
+// delivered twice reaches the listeners once. Servers do deliver twice:
+// a sender whose session could not be resumed sends its unacknowledged
+// messages again, a server that misreports its handled count after a
+// resumption (ejabberd does, when the lost stream still had stanzas in
+// flight) gets some of them a second time, and a server sends as
+// offline messages (XEP-0160) what its archive (XEP-0313) holds too.
+//
+// A message is known by two keys. Its content key (sender, type, id and
+// bodies) goes into ring, the last size messages. Its stanza-id key
+// (sender and the <stanza-id/> its recipient's server stamped, by the
+// account's bare JID, XEP-0359) goes into marks, with the keys of what
+// was delivered from elsewhere (Conn.RecordReceived): both keys of a
+// message fetched from the archive, whose stanza-id is its archive id.
+//
+// The sender is in both keys: the sender's bare JID, or in group chats
+// the occupant's full JID. A stanza-id is written by whoever sends the
+// message when the account's server does not remove forged ones, so a
+// forged stanza-id only matches the forger's own messages: a forger can
+// make its own message look like a repeat, never anyone else's.
 //
 // It costs nothing until messages arrive, then one 64-bit hash per
-// remembered message. Safe for concurrent use (the reader of a stream
-// and, around a reconnection, the reader of the next).
+// message in ring and, in marks, a slot of its ring and a map entry per
+// key: at most maxMarks keys, about 200 KiB. Safe for concurrent use (the
+// reader of a stream and, around a reconnection, the reader of the next;
+// the callers of RecordReceived).
 type recentMessages struct {
 	size int // how many are remembered; 0: none
 
-	mu   sync.Mutex // guards ring and next; a leaf in the lock order (see Conn.mu)
+	mu   sync.Mutex // guards the rest; a leaf in the lock order (see Conn.mu)
 	seed maphash.Seed
 	ring []uint64 // grows up to size, then wraps at next
 	next int
+	// marks is the set of stanza-id keys and of the content keys
+	// recorded, the last maxMarks; nil until the first.
+	marks *markSet
+}
+
+// maxMarks bounds marks: a catch-up's worth of archived messages (two
+// keys each) with the live messages that arrive meanwhile.
+const maxMarks = 8192
+
+// markSet is a set of keys that forgets the oldest past maxMarks.
+type markSet struct {
+	set  map[uint64]struct{}
+	ring []uint64 // the keys in set, oldest at next once full
+	next int
+}
+
+func (s *markSet) has(k uint64) bool {
+	_, ok := s.set[k]
+	return ok
+}
+
+func (s *markSet) add(k uint64) {
+	if s.has(k) {
+		return
+	}
+	if len(s.ring) < maxMarks {
+		s.ring = append(s.ring, k)
+	} else {
+		delete(s.set, s.ring[s.next])
+		s.ring[s.next] = k
+		s.next = (s.next + 1) % maxMarks
+	}
+	s.set[k] = struct{}{}
 }
 
 func newRecentMessages(size int) *recentMessages {
 	return &recentMessages{size: size, seed: maphash.MakeSeed()}
 }
 
-// seen reports whether m repeats a message among the last ones received,
-// and remembers it if not. Messages with no id or no body (receipts,
-// chat states, signals whose ids some senders reuse) and errors (replies
-// that echo the id of what they answer) are never taken for repeats. The
-// sender is the bare JID, except in group chats where the occupant's
-// full JID is who spoke.
-func (r *recentMessages) seen(m *stanza.Message) bool {
-	if r.size <= 0 || m.ID == "" || len(m.Bodies) == 0 || m.Type == stanza.MessageError {
-		return false
-	}
+// stanzaIDNS is the namespace of XEP-0359's <stanza-id/>.
+const stanzaIDNS = "urn:xmpp:sid:0"
+
+// keys returns m's content key (ok when m has an id and a body) and
+// the start of its stanza-id key, to which the id is added (sidKey).
+// Error messages (replies that echo the id of what they answer) have
+// neither.
+func (r *recentMessages) keys(m *stanza.Message) (content uint64, ok bool, sender maphash.Hash) {
 	from := m.From
 	if m.Type != stanza.Groupchat {
 		from = from.Bare()
 	}
-	var h maphash.Hash
-	h.SetSeed(r.seed)
-	h.WriteString(from.String())
-	h.WriteByte(0)
+	sender.SetSeed(r.seed)
+	sender.WriteString(from.String())
+	sender.WriteByte(0)
+	if m.ID == "" || len(m.Bodies) == 0 {
+		return 0, false, sender
+	}
+	h := sender // a copy: sender stays as it is
 	h.WriteString(string(m.Type))
 	h.WriteByte(0)
 	h.WriteString(m.ID)
@@ -57,20 +108,105 @@ func (r *recentMessages) seen(m *stanza.Message) bool {
 		h.WriteByte(0)
 		h.WriteString(b.Value)
 	}
-	key := h.Sum64()
+	return h.Sum64(), true, sender
+}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, k := range r.ring {
-		if k == key {
-			return true
+// sidKey is the stanza-id key of id for the sender hashed in sender.
+func sidKey(sender maphash.Hash, id string) uint64 {
+	sender.WriteByte(1) // apart from the content keys
+	sender.WriteString(id)
+	return sender.Sum64()
+}
+
+// stanzaID returns the one stanza-id on m by account's bare JID, or ""
+// when there is none, or several (one of them forged).
+func stanzaID(m *stanza.Message, account jid.JID) string {
+	id := ""
+	for i := range m.Extensions {
+		n := &m.Extensions[i]
+		if n.Name.Local != "stanza-id" || n.Name.Space != stanzaIDNS {
+			continue
 		}
+		if by, err := jid.Parse(n.Attr("by")); err != nil || by.Bare() != account.Bare() {
+			continue
+		}
+		v := n.Attr("id")
+		if v == "" || (id != "" && v != id) {
+			return ""
+		}
+		id = v
 	}
-	if len(r.ring) < r.size {
-		r.ring = append(r.ring, key)
+	return id
+}
+
+// seen reports whether m, received on a stream bound to account,
+// repeats a message received or recorded before, and remembers it if
+// not. Messages with neither an id and a body nor a stanza-id by the
+// account (receipts, chat states, signals whose ids some senders reuse)
+// and errors are never taken for repeats.
+func (r *recentMessages) seen(m *stanza.Message, account jid.JID) bool {
+	if r.size <= 0 || m.Type == stanza.MessageError {
 		return false
 	}
-	r.ring[r.next] = key
-	r.next = (r.next + 1) % r.size
+	id := stanzaID(m, account)
+	if id == "" && (m.ID == "" || len(m.Bodies) == 0) {
+		return false // the common case of signals: no hashing
+	}
+	return r.check(m, id, false)
+}
+
+// record is RecordReceived's: it reports whether m, whose archive id is
+// archiveID ("" if none), repeats a message received or recorded
+// before, and marks it if not.
+func (r *recentMessages) record(m *stanza.Message, archiveID string) bool {
+	if r.size <= 0 || m.Type == stanza.MessageError {
+		return false
+	}
+	return r.check(m, archiveID, true)
+}
+
+// check reports whether m, with the stanza-id id ("" if none), repeats
+// a message received or recorded before, and remembers its keys if
+// not: its stanza-id key in marks, and its content key in marks when
+// recorded, else in ring.
+func (r *recentMessages) check(m *stanza.Message, id string, recorded bool) bool {
+	content, hasContent, sender := r.keys(m)
+	var sid uint64
+	if id != "" {
+		sid = sidKey(sender, id)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if hasContent {
+		for _, k := range r.ring {
+			if k == content {
+				return true
+			}
+		}
+	}
+	if r.marks != nil && ((hasContent && r.marks.has(content)) || (id != "" && r.marks.has(sid))) {
+		return true
+	}
+	if id != "" {
+		r.mark(sid)
+	}
+	switch {
+	case !hasContent:
+	case recorded:
+		r.mark(content)
+	case len(r.ring) < r.size:
+		r.ring = append(r.ring, content)
+	default:
+		r.ring[r.next] = content
+		r.next = (r.next + 1) % r.size
+	}
 	return false
+}
+
+// mark adds k to marks, made at the first. The caller holds r.mu.
+func (r *recentMessages) mark(k uint64) {
+	if r.marks == nil {
+		r.marks = &markSet{set: make(map[uint64]struct{})}
+	}
+	r.marks.add(k)
 }

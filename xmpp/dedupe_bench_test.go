@@ -21,10 +21,10 @@ func BenchmarkRecentMessages(b *testing.B) {
 		msgs[i] = m
 	}
 	for _, m := range msgs[:defaultDuplicateWindow] {
-		r.seen(m)
+		r.seen(m, jid.JID{})
 	}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		r.seen(msgs[i%len(msgs)])
+		r.seen(msgs[i%len(msgs)], jid.JID{})
 	}
 }

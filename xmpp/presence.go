@@ -37,7 +37,9 @@ func (c *Conn) notePresence(p *stanza.Presence) {
 	if !p.To.IsZero() || (p.Type != stanza.Available && p.Type != stanza.Unavailable) {
 		return
 	}
+	hs := Attached[holds](c) // before c.mu: the registry's lock is a leaf
 	c.mu.Lock()
+	hs.unhold()
 	if p.Type == stanza.Unavailable {
 		c.broadcast = broadcastUnavailable
 	} else {
@@ -50,18 +52,19 @@ func (c *Conn) notePresence(p *stanza.Presence) {
 // initialPresence is what a new session announces: when it replaces a
 // lost one (restore), the user's last presence broadcast, or nothing if
 // that was unavailable (a new session starts unavailable); else plain
-// available presence, unless the configuration says not to. The caller
-// holds c.mu.
-func (c *Conn) initialPresence(restore bool) *stanza.Presence {
+// available presence, unless the configuration says not to. A presence
+// hold in hs (nil: none was ever made) keeps it back (HoldPresence):
+// then it is nil. The caller holds c.mu, with c.sess the new session.
+func (c *Conn) initialPresence(restore bool, hs *holds) *stanza.Presence {
 	switch {
 	case restore && c.broadcast == broadcastUnavailable:
-		return nil
+		return hs.hold(c, nil)
 	case restore && c.broadcast == broadcastAvailable:
-		return clonePresence(c.presence)
+		return hs.hold(c, clonePresence(c.presence))
 	case c.cfg.NoInitialPresence:
-		return nil
+		return hs.hold(c, nil)
 	}
-	return &stanza.Presence{}
+	return hs.hold(c, &stanza.Presence{})
 }
 
 // LastPresence returns a copy of the last available presence the user

@@ -175,7 +175,7 @@ func (c *Conn) route(s *stream, st stanza.Stanza, size int, derr error) {
 			return
 		}
 	}
-	if m, ok := st.(*stanza.Message); ok && c.recent.seen(m) {
+	if m, ok := st.(*stanza.Message); ok && c.recent.seen(m, s.jid) {
 		c.cfg.logDebug("dropping a message received twice", "id", m.ID, "from", m.From.String())
 		return
 	}

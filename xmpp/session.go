@@ -121,6 +121,7 @@ func (c *Conn) connect(ctx context.Context, r *reconnector, gen generation) (res
 		c.loseSession(sess, fmt.Errorf("%w: %w", ErrResumeFailed, resumeErr), false)
 	}
 	var initial *stanza.Presence
+	hs := Attached[holds](c) // before c.mu: the registry's lock is a leaf
 	c.mu.Lock()
 	if c.gen != gen {
 		c.mu.Unlock()
@@ -136,7 +137,7 @@ func (c *Conn) connect(ctx context.Context, r *reconnector, gen generation) (res
 		}
 		c.sess = s.sess
 		// A session replacing a lost one restores the user's presence.
-		initial = c.initialPresence(sess != nil || r != nil)
+		initial = c.initialPresence(sess != nil || r != nil, hs)
 	}
 	c.stream, c.state = s, streamFlushing
 	c.lastErr = nil

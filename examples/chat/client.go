@@ -118,6 +118,9 @@ func newClient(cfg xmpp.Config, w io.Writer) *client {
 	sid.For(c)
 	// What arrived while a lost session was being replaced is fetched
 	// from the archive; the Store is in memory (see the package doc).
+	// Each new session's presence waits for the catch-up, so that the
+	// server's offline messages come after it, those it showed already
+	// dropped.
 	archive := mam.For(c)
 	archive.SetCatchUp(true)
 	archive.OnArchived(func(a mam.Archived) {
