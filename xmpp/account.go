@@ -52,7 +52,7 @@ func CreateAccount(ctx context.Context, cfg Config, attrs map[string]string) err
 		return errors.New("xmpp: CreateAccount needs a JID with a localpart and a password")
 	}
 	c := New(cfg)
-	s, err := c.open(ctx, nil, func(ctx context.Context, s *stream, f Features) error {
+	s, err := c.open(ctx, nil, nil, func(ctx context.Context, s *stream, f Features) error {
 		defer s.closeStream()
 		if !f.Has(nsRegisterF, "register") {
 			return ErrRegistrationNotOffered

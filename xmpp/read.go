@@ -18,8 +18,9 @@ var streamErrorName = xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}
 func (c *Conn) read(s *stream) {
 	sm := s.sess.sm
 	// Stream management counts every stanza after <enabled/> or
-	// <resumed/>, both read during negotiation.
-	counting := sm != nil
+	// <resumed/>: <resumed/> is read during negotiation, <enabled/> here
+	// (see Conn.enable).
+	counting := sm.canRequest()
 	for {
 		el, err := s.r.Next()
 		if err != nil {
@@ -38,6 +39,10 @@ func (c *Conn) read(s *stream) {
 			}
 			if sm == nil || name.Space != NSStreamManagement {
 				c.cfg.logDebug("ignoring a top-level element", "name", name.Local)
+				continue
+			}
+			if name == smEnabledName || name == smFailedName {
+				counting = c.enableAnswer(s, el) || counting
 				continue
 			}
 			if err := c.streamManagement(s, el); err != nil {
