@@ -211,13 +211,6 @@ type Config struct {
 
 // StreamManagement configures XEP-0198. The zero value enables it with
 // resumption when the server offers it, with the defaults below.
-// Enabling is not awaited: the stanzas sent before the server's answer
-// are kept and counted from <enable/> on, and ack requests wait for
-// <enabled/>. A server that answers <failed/> leaves the session without
-// stream management, and the stanzas sent meanwhile count as delivered,
-// as on any stream without it (they were written to a stream still up);
-// a stream lost before the answer ends the session, which was not
-// resumable yet, and the next one sends them again or reports them.
 type StreamManagement struct {
 	// Disabled keeps stream management off even when offered.
 	Disabled bool

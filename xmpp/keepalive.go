@@ -126,7 +126,7 @@ func (w *watchdog) probe() {
 	defer cancel()
 	s := w.s
 	probe := "<iq type='get' id='keepalive-" + w.c.newID() + "'><ping xmlns='urn:xmpp:ping'/></iq>"
-	if s.sess.sm.canRequest() {
+	if s.sess.sm.active() {
 		probe = smRequest
 	}
 	if err := s.writeRaw(ctx, probe); err != nil && !errors.Is(err, ErrNotConnected) {

@@ -211,64 +211,77 @@ func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, 
 
 // bindSession binds a resource, establishes the legacy session where the
 // server still requires it, and enables stream management when offered.
+//
+// <enable/> is written right after the bind request, without waiting for
+// its result, when nothing can come between them: the server picks the
+// resource (no conflict to retry) and requires no legacy session. The
+// server handles them in order, so the stream is bound when it reads
+// <enable/>, and both answers come back in one round trip. Otherwise
+// <enable/> waits for the bind. Either way <enabled/> is read before
+// the initial presence goes out: a session the server made available
+// and resumable must be one the client knows how to resume, or what the
+// server routes to it meanwhile would wait there, out of reach, if the
+// stream were lost before the client read <enabled/>.
 func (c *Conn) bindSession(ctx context.Context, s *stream, f Features) error {
 	if !f.bind {
 		s.closeStream()
 		return ErrNoBind
 	}
+	sm := &c.cfg.StreamManagement
+	enable := !sm.Disabled && f.Has(NSStreamManagement, "sm")
+	legacy := f.session && !f.sessionOptional // RFC 6121 dropped it; old servers still want it (RFC 3921bis)
+	var after string
+	if enable && !legacy && c.cfg.resource() == "" {
+		after = enableElement(sm)
+	}
 	var err error
-	if s.jid, err = c.bind(ctx, s); err != nil {
+	if s.jid, err = c.bind(ctx, s, after); err != nil {
 		return err
 	}
-	// RFC 6121 dropped the session request; old servers still want it
-	// unless they mark it optional (RFC 3921bis).
-	if f.session && !f.sessionOptional {
+	if legacy {
 		iq := &stanza.IQ{Type: stanza.Set, Payload: &stanza.Node{Name: xmlstream.Name{Space: nsSession, Local: "session"}}}
 		iq.To = s.jid.Domain()
-		if _, err := c.negotiationIQ(ctx, s, iq); err != nil {
+		if _, err := c.negotiationIQ(ctx, s, iq, ""); err != nil {
 			return fmt.Errorf("xmpp: session: %w", err)
 		}
 	}
 	s.features = f
-	if sm := &c.cfg.StreamManagement; !sm.Disabled && f.Has(NSStreamManagement, "sm") {
-		return c.enable(ctx, s, sm)
+	if enable {
+		return c.enable(ctx, s, sm, after != "")
 	}
 	return nil
 }
 
-// enable asks for stream management (XEP-0198 section 3) without waiting
-// for the answer, which the reader takes (see Conn.enableAnswer): the
-// initial presence and the user's first stanzas go out at once. They are
-// counted from <enable/> on and kept for acknowledgement like any later
-// one, so a stream lost before the answer loses nothing: the session is
-// not resumable yet, and the next one sends them again or reports them.
-// No ack request goes out before <enabled/>, which a server that
-// answers <failed/> would not understand. After <failed/>, the session
-// goes on without stream management, and the stanzas sent meanwhile
-// count as delivered, as on any stream without it: they were written to
-// a stream that is still up, after the <enable/> that the server
-// refused.
-func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement) error {
-	if err := s.writeRaw(ctx, enableElement(cfg)); err != nil {
-		return fmt.Errorf("xmpp: enabling stream management: %w", err)
+// enable enables stream management (XEP-0198 section 3), writing
+// <enable/> unless it went with the bind request, and waits for the
+// answer.
+func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement, written bool) error {
+	if !written {
+		if err := s.writeRaw(ctx, enableElement(cfg)); err != nil {
+			return fmt.Errorf("xmpp: enabling stream management: %w", err)
+		}
 	}
-	s.sm = newSMState(cfg)
-	s.sm.awaiting = true
-	return nil
-}
-
-// enableAnswer takes the server's <enabled/> or <failed/> on the reader.
-// It reports whether received stanzas are counted from now on; an answer
-// nobody waits for is ignored.
-func (c *Conn) enableAnswer(s *stream, el *xmlstream.Element) (counting bool) {
-	sm := s.sess.sm
-	if el.Tokens[0].Name == smEnabledName {
-		return sm.enabled(el)
+	for {
+		el, err := s.next()
+		if err != nil {
+			return fmt.Errorf("xmpp: enabling stream management: %w", err)
+		}
+		switch el.Tokens[0].Name {
+		case smEnabledName:
+			s.sm = newSMState(cfg)
+			s.sm.enabled(el)
+			return nil
+		case smFailedName:
+			c.cfg.logDebug("the server refused stream management", "condition", failureCondition(el))
+			return nil
+		}
+		if !wire.IsStanza(el) {
+			return fmt.Errorf("%w: <%s/> in answer to <enable/>", ErrUnexpected, el.Tokens[0].Name.Local)
+		}
+		if err := s.keepEarly(el); err != nil {
+			return err
+		}
 	}
-	if sm.refused() {
-		c.cfg.logDebug("the server refused stream management", "condition", failureCondition(el))
-	}
-	return false
 }
 
 // resume asks the server to resume sess (XEP-0198 section 5). resumeErr says
@@ -696,14 +709,18 @@ func decode64(s string) ([]byte, error) {
 // bind binds a resource (RFC 6120 section 7): the one configured, or one
 // the server chooses. When the server says the configured one is in use,
 // it asks the server to choose instead.
-func (c *Conn) bind(ctx context.Context, s *stream) (jid.JID, error) {
+//
+// after, when not empty, is written right after the first request,
+// without waiting for its result.
+func (c *Conn) bind(ctx context.Context, s *stream, after string) (jid.JID, error) {
 	res := c.cfg.resource()
 	for {
 		payload := &stanza.Node{Name: xmlstream.Name{Space: nsBind, Local: "bind"}}
 		if res != "" {
 			payload.Nodes = []stanza.Node{{Name: xmlstream.Name{Space: nsBind, Local: "resource"}, Nodes: []stanza.Node{{Text: res}}}}
 		}
-		reply, err := c.negotiationIQ(ctx, s, &stanza.IQ{Type: stanza.Set, Payload: payload})
+		reply, err := c.negotiationIQ(ctx, s, &stanza.IQ{Type: stanza.Set, Payload: payload}, after)
+		after = ""
 		if err != nil {
 			if res != "" && errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
 				c.cfg.logDebug("resource in use, letting the server choose", "resource", res)
@@ -766,13 +783,18 @@ func (c *Conn) checkBound(j jid.JID) error {
 	return fmt.Errorf("%w: the server bound %s for %s", ErrWrongAccount, got, want)
 }
 
-// negotiationIQ sends iq and reads until its reply, before the reader
-// goroutine runs. Stanzas that arrive meanwhile are kept for the
-// listeners.
-func (c *Conn) negotiationIQ(ctx context.Context, s *stream, iq *stanza.IQ) (*stanza.IQ, error) {
+// negotiationIQ sends iq, and after (when not empty) right after it,
+// and reads until the reply to iq, before the reader goroutine runs.
+// Stanzas that arrive meanwhile are kept for the listeners.
+func (c *Conn) negotiationIQ(ctx context.Context, s *stream, iq *stanza.IQ, after string) (*stanza.IQ, error) {
 	iq.ID = c.newID()
 	if _, _, err := s.send(ctx, nil, iq, nil); err != nil {
 		return nil, err
+	}
+	if after != "" {
+		if err := s.writeRaw(ctx, after); err != nil {
+			return nil, err
+		}
 	}
 	for {
 		el, err := s.next()

@@ -181,114 +181,76 @@ func TestPipelinedAuthAcceptedAnyway(t *testing.T) {
 	pipelined(t, func(cfg *xmpp.Config) { cfg.Token = "t0ken" }, first, second)
 }
 
-// transcriptLog keeps the Recorder's lines, sent and received, in order.
-type transcriptLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *transcriptLog) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	l.lines = append(l.lines, string(b))
-	l.mu.Unlock()
-	return len(b), nil
-}
-
-// smEnable binds alice@localhost/r and asks for stream management; the
-// answer is left to each test.
-const smEnable = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>
-S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>
+// smBindEnable binds alice@localhost/r with <enable/> written right
+// after the request: the scripted server reads both before it answers.
+const smBindEnable = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>
 C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>
 `
-
-const smEnabled = "S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n"
 
 // withPresence sends the initial presence, which smConn turns off.
 func withPresence(cfg *xmpp.Config) { cfg.NoInitialPresence = false }
 
-// TestSMEnableNotAwaited: the initial presence and the user's first
-// stanza go out before <enabled/>. They are counted from <enable/> on:
-// the server's h covers them, and no ack request goes out before
-// <enabled/> (with RequestEvery 2 one is due at m1); it follows at once.
-func TestSMEnableNotAwaited(t *testing.T) {
+// TestSMEnableWithBind: <enable/> goes right after the bind request when
+// the server picks the resource; the initial presence waits for
+// <enabled/>, and is counted.
+func TestSMEnableWithBind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		text := smLogin + smEnable +
-			"C: <presence id='{{p}}'/>\n" + msgLine("m1") +
-			smEnabled +
-			"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
-			"S: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
-			smClose(3)
-		var log transcriptLog
-		c := smConn(t, conns(smScript(t, text)), withPresence, func(cfg *xmpp.Config) {
-			cfg.StreamManagement.RequestEvery = 2
-			cfg.Reconnect.Disabled = true
-			cfg.Recorder = &log
-		})
+		text := smLogin + smBindEnable +
+			"S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n" +
+			"C: <presence id='{{p}}'/>\n" + msgLine("m1") + smClose(3)
+		c := smConn(t, conns(smScript(t, text)), withPresence, func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
 		e := watch(c)
 		require.NoError(t, c.Connect(ctxT(t)))
 		sendAll(t, c, "m1")
 		e.expect(t, "state:authenticated")
-		p := closeID(t, e) // the initial presence
-		assert.NotEmpty(t, p)
-		e.expect(t, "acked:m1")
-		log.mu.Lock()
-		all := strings.Join(log.lines, "\n")
-		log.mu.Unlock()
-		assert.Less(t, strings.Index(all, "<enabled"), strings.Index(all, "<r xmlns"), "an ack request before <enabled/>")
 		require.NoError(t, c.Close())
+		closeID(t, e) // the initial presence
+		e.expect(t, "acked:m1")
 		closeID(t, e)
 		e.expect(t, "state:closed")
 	})
 }
 
-// TestSMEnableFailedAfterStanzas: the server refuses stream management
-// after the initial presence and m1 went out. The session goes on
-// without it: those stanzas count as delivered (written to a stream that
-// is still up, after the <enable/> the server refused), neither acked
-// nor reported; no ack request follows, not even at Close.
-func TestSMEnableFailedAfterStanzas(t *testing.T) {
+// TestSMEnableWithBindFailed: the server refuses the <enable/> that went
+// with the bind request; the session goes on without stream management
+// (no ack request, not even at Close).
+func TestSMEnableWithBindFailed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		text := smLogin + smEnable +
-			"C: <presence id='{{p}}'/>\n" + msgLine("m1") +
+		text := smLogin + smBindEnable +
 			"S: <failed xmlns='urn:xmpp:sm:3'><unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
-			msgLine("m2") +
+			"C: <presence id='{{p}}'/>\n" + msgLine("m1") +
 			"C: <presence id='{{u}}' type='unavailable'/>\nC: </stream:stream>\nS: </stream:stream>\n"
-		c := smConn(t, conns(smScript(t, text)), withPresence, func(cfg *xmpp.Config) {
-			cfg.StreamManagement.RequestEvery = 2
+		c := smConn(t, conns(smScript(t, text)), withPresence, func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		sendAll(t, c, "m1")
+		require.NoError(t, c.Close())
+		e.expect(t, "state:authenticated", "state:closed")
+	})
+}
+
+// TestSMEnableAfterBindWithResource: with a resource asked for, the bind
+// may meet a conflict and be tried again, so <enable/> waits for its
+// result.
+func TestSMEnableAfterBindWithResource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin +
+			"C: <iq type='set' id='{{b1}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>phone</resource></bind></iq>\n" +
+			"S: <iq type='error' id='{{b1}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>\n" +
+			"C: <iq type='set' id='{{b2}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>\n" +
+			"S: <iq type='result' id='{{b2}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>\n" +
+			"C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>\n" +
+			"S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n" +
+			smClose(1)
+		c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+			cfg.Resource = "phone"
 			cfg.Reconnect.Disabled = true
 		})
 		e := watch(c)
 		require.NoError(t, c.Connect(ctxT(t)))
-		sendAll(t, c, "m1")
-		synctest.Wait() // <failed/> read
-		sendAll(t, c, "m2")
+		e.expect(t, "state:authenticated")
 		require.NoError(t, c.Close())
-		e.expect(t, "state:authenticated", "state:closed")
-		select {
-		case got := <-e.ch:
-			t.Errorf("unexpected %s", got)
-		default:
-		}
-	})
-}
-
-// TestSMStreamLostBeforeEnabled: the stream is lost after the initial
-// presence and m1 went out, before any answer to <enable/>. The session
-// was not resumable yet, so a new one replaces it, and m1, kept since
-// <enable/>, goes out again on it: nothing is lost.
-func TestSMStreamLostBeforeEnabled(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		first := smLogin + smEnable + "C: <presence id='{{p}}'/>\n" + msgLine("m1") // then the server's side is gone
-		second := smLogin + smEnable + "C: <presence id='{{p2}}'/>\n" + msgLine("m1") + smEnabled + smClose(3)
-		c := smConn(t, conns(smScript(t, first), smScript(t, second)), withPresence)
-		e := watch(c)
-		require.NoError(t, c.Connect(ctxT(t)))
-		sendAll(t, c, "m1")
-		e.expect(t, "state:authenticated", "state:closed", "state:authenticated")
-		synctest.Wait() // the presence and m1 sent again: Close comes after them
-		require.NoError(t, c.Close())
-		closeID(t, e) // the presence
-		e.expect(t, "acked:m1")
 		closeID(t, e)
 		e.expect(t, "state:closed")
 	})

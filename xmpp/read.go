@@ -18,9 +18,8 @@ var streamErrorName = xmlstream.Name{Space: xmlstream.NSStream, Local: "error"}
 func (c *Conn) read(s *stream) {
 	sm := s.sess.sm
 	// Stream management counts every stanza after <enabled/> or
-	// <resumed/>: <resumed/> is read during negotiation, <enabled/> here
-	// (see Conn.enable).
-	counting := sm.canRequest()
+	// <resumed/>, both read during negotiation.
+	counting := sm != nil
 	for {
 		el, err := s.r.Next()
 		if err != nil {
@@ -39,10 +38,6 @@ func (c *Conn) read(s *stream) {
 			}
 			if sm == nil || name.Space != NSStreamManagement {
 				c.cfg.logDebug("ignoring a top-level element", "name", name.Local)
-				continue
-			}
-			if name == smEnabledName || name == smFailedName {
-				counting = c.enableAnswer(s, el) || counting
 				continue
 			}
 			if err := c.streamManagement(s, el); err != nil {

@@ -344,9 +344,9 @@ func measureLogin(t *testing.T, s *testserver.Server, directTLS bool) (got login
 // with the first stream header (1), TLS (1), the stream header with the
 // SASL initial response when the mechanisms are known from an earlier
 // login, or the header, then the initial response (1 or 2), the SCRAM
-// final message (1), the stream restart (1), bind or resume (1); the
-// enabling of stream management and the initial presence are not waited
-// on. Direct TLS saves the first.
+// final message (1), the stream restart (1), bind with stream
+// management's <enable/> right after it, or resume (1); the initial
+// presence is not waited on. Direct TLS saves the first.
 func TestIntegrationLoginRoundTrips(t *testing.T) {
 	want := map[bool]loginTrips{
 		false: {first: 7, second: 6, resumed: 6},

@@ -54,8 +54,7 @@ func newSession(s *stream) *session {
 // last available presence the user broadcast instead). A see-other-host
 // stream error during negotiation is followed once. It writes ahead
 // without waiting for the server where every server allows it (see
-// "Connecting" in the package documentation), and returns without
-// waiting for the server's answer to enabling stream management.
+// "Connecting" in the package documentation).
 //
 // Negotiation runs on the caller's goroutine; ctx bounds all of it (its
 // deadline and its cancellation abort the network operations), and once

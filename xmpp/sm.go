@@ -36,8 +36,8 @@ var (
 // smState is stream management for one XMPP session: it outlives the
 // streams that resume it. Outgoing stanzas are counted and kept, under the
 // write lock, from the moment <enable/> or <resume/> is written; incoming
-// ones are counted by the reader from the <enabled/> it reads, or from
-// the start of a stream whose <resumed/> negotiation read. Counters are
+// ones are counted by the reader from the start of a stream whose
+// <enabled/> or <resumed/> negotiation read. Counters are
 // uint32, as the XEP's h is: they wrap at 2^32 and all arithmetic on them
 // is modular.
 type smState struct {
@@ -54,7 +54,6 @@ type smState struct {
 	// is called once it is let go, or from a timer.
 	mu       sync.Mutex
 	off      bool   // the server refused to enable it
-	awaiting bool   // <enable/> written, no answer read: no <r/> yet (Conn.enable)
 	id       string // from <enabled/>; "" while not resumable
 	location string // where to reconnect to resume, if the server said
 	out      uint32 // stanzas written since <enable/>
@@ -134,17 +133,6 @@ func (sm *smState) active() bool {
 	return !sm.off
 }
 
-// canRequest reports whether an ack request may be written: stream
-// management is on and the server has said so.
-func (sm *smState) canRequest() bool {
-	if sm == nil {
-		return false
-	}
-	sm.mu.Lock()
-	defer sm.mu.Unlock()
-	return !sm.off && !sm.awaiting
-}
-
 // resumable reports whether the server agreed to resume this session.
 func (sm *smState) resumable() bool {
 	if sm == nil {
@@ -168,8 +156,8 @@ func (sm *smState) acquire(ctx context.Context, gone <-chan struct{}) error {
 	slot := make(chan struct{}, 1)
 	sm.waiters = append(sm.waiters, slot)
 	sm.waits++
-	ask := !sm.asking && !sm.awaiting // else enabled asks
-	sm.asking = sm.asking || ask
+	ask := !sm.asking
+	sm.asking = true
 	sm.mu.Unlock()
 	if ask {
 		sm.request()
@@ -236,9 +224,6 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
 	sm.unacked = append(sm.unacked, st)
 	sm.out++
 	sm.unrequested++
-	if sm.awaiting {
-		return true, false // enabled asks, when due
-	}
 	// Past half the window, an ack is asked for at once (if none is out),
 	// so that it comes back before a sender finds the window full.
 	if sm.unrequested >= sm.requestEvery || (!sm.asking && len(sm.unacked) > sm.maxUnacked/2) {
@@ -352,50 +337,15 @@ func (sm *smState) stop() []stanza.Stanza {
 }
 
 // enabled takes the server's <enabled/>: from now on received stanzas are
-// counted, and an id means the session can be resumed. The acks that
-// came due while the answer was awaited are asked for: at once when
-// senders wait for room or RequestEvery stanzas went out, else after
-// RequestAfter. It reports false, and does nothing, when no answer was
-// awaited.
-func (sm *smState) enabled(el *xmlstream.Element) bool {
+// counted, and an id means the session can be resumed.
+func (sm *smState) enabled(el *xmlstream.Element) {
 	t := &el.Tokens[0]
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
-	if !sm.awaiting || sm.off {
-		return false
-	}
-	sm.awaiting = false
 	if r := attr(el, t, "resume"); r == "true" || r == "1" {
 		sm.id = strings.Clone(attr(el, t, "id"))
 		sm.location = strings.Clone(attr(el, t, "location"))
 	}
-	if sm.unrequested > 0 || len(sm.waiters) > 0 {
-		after := sm.requestAfter
-		if len(sm.waiters) > 0 || sm.unrequested >= sm.requestEvery || len(sm.unacked) > sm.maxUnacked/2 {
-			after = 0 // off the reader: a write may block
-			sm.asking = true
-		}
-		if sm.timer == nil {
-			sm.timer = time.AfterFunc(after, sm.request)
-		} else {
-			sm.timer.Reset(after)
-		}
-	}
-	return true
-}
-
-// refused takes the server's <failed/> in answer to <enable/>: stream
-// management is off for the session, and the stanzas kept since
-// <enable/> count as delivered (see Conn.enable). It reports false, and
-// does nothing, when no answer was awaited.
-func (sm *smState) refused() bool {
-	sm.mu.Lock()
-	awaiting := sm.awaiting && !sm.off
-	sm.mu.Unlock()
-	if awaiting {
-		sm.stop()
-	}
-	return awaiting
 }
 
 // parseH reads the h attribute of <a/>, <resumed/> or <failed/>.

@@ -782,8 +782,6 @@ func TestSMAckRequestedAtHalf(t *testing.T) {
 		})
 		e := watch(c)
 		require.NoError(t, c.Connect(ctxT(t)))
-		// Once <enabled/> is read, ack requests go with the stanzas.
-		synctest.Wait()
 		sendAll(t, c, "m1", "m2", "m3", "m4") // m4 before the <a/>: no second request
 		e.expect(t, "state:authenticated", "acked:m1", "acked:m2", "acked:m3")
 		sendAll(t, c, "m5", "m6")
