@@ -52,13 +52,13 @@ func CreateAccount(ctx context.Context, cfg Config, attrs map[string]string) err
 		return errors.New("xmpp: CreateAccount needs a JID with a localpart and a password")
 	}
 	c := New(cfg)
-	s, err := c.open(ctx, nil, func(ctx context.Context, s *stream, f Features) error {
+	s, err := c.open(ctx, nil, nil, func(ctx context.Context, s *stream, f Features) error {
 		defer s.closeStream()
 		if !f.Has(nsRegisterF, "register") {
 			return ErrRegistrationNotOffered
 		}
 		domain := cfg.JID.Domain()
-		form, err := c.negotiationIQ(ctx, s, &stanza.IQ{Common: stanza.Common{To: domain}, Type: stanza.Get, Payload: registerQuery()})
+		form, err := c.negotiationIQ(ctx, s, &stanza.IQ{Common: stanza.Common{To: domain}, Type: stanza.Get, Payload: registerQuery()}, "")
 		if err != nil {
 			return fmt.Errorf("xmpp: registration form: %w", err)
 		}
@@ -84,7 +84,7 @@ func CreateAccount(ctx context.Context, cfg Config, attrs map[string]string) err
 			slices.Sort(missing)
 			return fmt.Errorf("xmpp: the server asks for registration fields %q that were not given", missing)
 		}
-		if _, err := c.negotiationIQ(ctx, s, &stanza.IQ{Common: stanza.Common{To: domain}, Type: stanza.Set, Payload: set}); err != nil {
+		if _, err := c.negotiationIQ(ctx, s, &stanza.IQ{Common: stanza.Common{To: domain}, Type: stanza.Set, Payload: set}, ""); err != nil {
 			return fmt.Errorf("xmpp: registering %s: %w", cfg.JID.Bare(), err)
 		}
 		return nil

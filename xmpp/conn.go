@@ -99,6 +99,7 @@ type Conn struct {
 	gen       generation
 	state     streamState
 	broadcast broadcastState // what the last presence broadcast said (presence.go)
+	offer     saslOffer      // the server's SASL offer at the last login (negotiate.go)
 	// connecting is the Connect under way, nil when none is: Close
 	// stops it and waits for it to return.
 	connecting *attempt

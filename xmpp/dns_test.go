@@ -209,19 +209,27 @@ func (r *recordingDialer) Addrs() []string {
 // a host-unknown stream error carrying text, so that a test can tell
 // which server the client reached. from is the from attribute the client
 // puts on its header ("" before TLS).
-func streamErrorTranscript(t *testing.T, domain, from, text string) *xmpptest.Transcript {
+func streamErrorTranscript(t *testing.T, domain, from, text string, pipelined ...string) *xmpptest.Transcript {
 	t.Helper()
 	if from != "" {
 		from = " from='" + from + "'"
 	}
+	var with string // what the client writes with its header
+	for _, p := range pipelined {
+		with += "C: " + p + "\n"
+	}
 	tr, err := xmpptest.ParseTranscript(text, strings.NewReader(fmt.Sprintf(`C: <?xml version='1.0'?><stream:stream to='%[1]s'%[2]s version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <?xml version='1.0'?><stream:stream from='%[1]s' id='s1' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+%[4]sS: <?xml version='1.0'?><stream:stream from='%[1]s' id='s1' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
 S: <stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%[3]s</text></stream:error></stream:stream>
 C: </stream:stream>
-`, domain, from, text)))
+`, domain, from, text, with)))
 	require.NoError(t, err)
 	return tr
 }
+
+// startTLSLine is the STARTTLS request, which a client that requires TLS
+// writes with its first stream header.
+const startTLSLine = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
 
 // scriptedListener accepts on 127.0.0.1 and plays tr on the first
 // connection (after a TLS handshake when tlsConfig is set). It counts
@@ -315,7 +323,7 @@ var exampleAlice = jid.MustParse("alice@example.test")
 // its stream is final: here the stream error it sends.
 func TestSRVFallsThroughToNextTarget(t *testing.T) {
 	dead := closedPort(t)
-	live := listenScripted(t, streamErrorTranscript(t, "example.test", "", "second target"), nil)
+	live := listenScripted(t, streamErrorTranscript(t, "example.test", "", "second target", startTLSLine), nil)
 	dns := startFakeDNS(t,
 		map[string][]dnsmessage.SRVResource{
 			"_xmpp-client._tcp.example.test.": {
@@ -401,7 +409,7 @@ func TestSRVDirectTLSFirst(t *testing.T) {
 func TestSRVDirectTLSWrongCertificate(t *testing.T) {
 	srvTLS, cliTLS := xmpptest.TLSConfigs(t, "tls.example.test") // the target, not the domain
 	direct := listenScripted(t, streamErrorTranscript(t, "example.test", "alice@example.test", "direct TLS"), srvTLS)
-	starttls := listenScripted(t, streamErrorTranscript(t, "example.test", "", "STARTTLS"), nil)
+	starttls := listenScripted(t, streamErrorTranscript(t, "example.test", "", "STARTTLS", startTLSLine), nil)
 	dns := startFakeDNS(t,
 		map[string][]dnsmessage.SRVResource{
 			"_xmpp-client._tcp.example.test.":  {srvRR("plain.example.test.", starttls.port, 5)},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,9 +32,17 @@ func (c *Conn) negotiate(ctx context.Context, sess *session) (s *stream, resumeE
 		sess.sm.mu.Unlock()
 	}
 	resumeErr = errors.New("no session to resume")
-	s, err = c.open(ctx, first, func(ctx context.Context, s *stream, f Features) error {
+	var pre *pipelinedAuth // the SASL exchange begun with the stream header, if any
+	lead := func(s *stream, earlier Features) string {
+		pre = c.pipelineAuth(s, earlier)
+		if pre == nil {
+			return ""
+		}
+		return pre.out
+	}
+	s, err = c.open(ctx, first, lead, func(ctx context.Context, s *stream, f Features) error {
 		var err error
-		resumeErr, err = c.login(ctx, s, f, sess)
+		resumeErr, err = c.login(ctx, s, f, sess, pre)
 		return err
 	})
 	return s, resumeErr, err
@@ -41,9 +50,11 @@ func (c *Conn) negotiate(ctx context.Context, sess *session) (s *stream, resumeE
 
 // open finds the server, connects, opens the stream and secures it as the
 // configuration requires, then runs then (login, or account
-// registration) on the stream. A see-other-host stream error on the way
-// is followed once (RFC 6120 section 4.9.3.19). ctx bounds all of it.
-func (c *Conn) open(ctx context.Context, first []target, then func(context.Context, *stream, Features) error) (*stream, error) {
+// registration) on the stream. lead, when not nil, says what to write
+// together with the header of the stream then runs on (see openConn). A
+// see-other-host stream error on the way is followed once (RFC 6120
+// section 4.9.3.19). ctx bounds all of it.
+func (c *Conn) open(ctx context.Context, first []target, lead func(*stream, Features) string, then func(context.Context, *stream, Features) error) (*stream, error) {
 	targets, err := c.cfg.resolve(ctx)
 	if err != nil && len(first) == 0 {
 		return nil, fmt.Errorf("xmpp: finding the server for %s: %w", c.cfg.JID.Domainpart(), err)
@@ -51,7 +62,7 @@ func (c *Conn) open(ctx context.Context, first []target, then func(context.Conte
 	targets = append(first, targets...)
 	redirected := false
 	for {
-		s, err := c.openTargets(ctx, targets, then)
+		s, err := c.openTargets(ctx, targets, lead, then)
 		var se *stanza.StreamError
 		if err != nil && !redirected && errors.As(err, &se) && se.Condition == stanza.SeeOtherHost && se.OtherHost != "" {
 			redirected = true
@@ -74,7 +85,7 @@ func otherHostAddr(h string) string {
 
 // openTargets tries the targets in order until one accepts a connection;
 // what happens on the stream after that is final.
-func (c *Conn) openTargets(ctx context.Context, targets []target, then func(context.Context, *stream, Features) error) (*stream, error) {
+func (c *Conn) openTargets(ctx context.Context, targets []target, lead func(*stream, Features) string, then func(context.Context, *stream, Features) error) (*stream, error) {
 	var errs []error
 	for _, t := range targets {
 		conn, err := c.cfg.dial(ctx, t)
@@ -85,7 +96,7 @@ func (c *Conn) openTargets(ctx context.Context, targets []target, then func(cont
 			}
 			continue
 		}
-		s, err := c.openConn(ctx, conn, then)
+		s, err := c.openConn(ctx, conn, lead, then)
 		if err != nil {
 			conn.Close()
 			return nil, err
@@ -95,12 +106,33 @@ func (c *Conn) openTargets(ctx context.Context, targets []target, then func(cont
 	return nil, fmt.Errorf("xmpp: connecting to %s: %w", c.cfg.JID.Domainpart(), errors.Join(errs...))
 }
 
+// startTLSRequest asks the server to start TLS.
+const startTLSRequest = "<starttls xmlns='" + nsTLS + "'/>"
+
 // openConn negotiates on conn: stream, TLS, then then.
-func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Context, *stream, Features) error) (*stream, error) {
+//
+// It pipelines where every server accepts it: with TLS required, the
+// STARTTLS request goes with the first stream header, since a server
+// that does not offer STARTTLS is refused anyway. The header of the
+// stream then runs on (after TLS, or the first one on direct TLS or
+// without TLS) carries what lead returns for it, given the features of
+// the stream before (zero when there was none).
+func (c *Conn) openConn(ctx context.Context, conn net.Conn, lead func(*stream, Features) string, then func(context.Context, *stream, Features) error) (*stream, error) {
 	s := newStream(&c.cfg, conn, c.cfg.JID.Domain(), newRecorder(&c.cfg))
 	stop := watch(ctx, s.raw)
 	defer stop()
-	f, err := s.open(ctx, c.cfg.JID)
+	if lead == nil {
+		lead = func(*stream, Features) string { return "" }
+	}
+	var after string
+	pipeTLS := s.tls == nil && c.cfg.Security == TLSRequired
+	switch {
+	case pipeTLS:
+		after = startTLSRequest
+	case s.tls != nil || c.cfg.Security == TLSDisabled:
+		after = lead(s, Features{}) // SASL runs on this stream
+	}
+	f, err := s.open(ctx, c.cfg.JID, after)
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
@@ -112,10 +144,10 @@ func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Co
 				return nil, ErrTLSRequiredByServer
 			}
 		case f.startTLS:
-			if err := c.startTLS(ctx, s); err != nil {
+			if err := c.startTLS(ctx, s, !pipeTLS); err != nil {
 				return nil, ctxErr(ctx, err)
 			}
-			if f, err = s.open(ctx, c.cfg.JID); err != nil {
+			if f, err = s.open(ctx, c.cfg.JID, lead(s, f)); err != nil {
 				return nil, ctxErr(ctx, err)
 			}
 		case c.cfg.Security == TLSRequired:
@@ -130,10 +162,13 @@ func (c *Conn) openConn(ctx context.Context, conn net.Conn, then func(context.Co
 	return s, nil
 }
 
-// startTLS upgrades the stream (RFC 6120 section 5.4).
-func (c *Conn) startTLS(ctx context.Context, s *stream) error {
-	if err := s.writeRaw(ctx, "<starttls xmlns='"+nsTLS+"'/>"); err != nil {
-		return fmt.Errorf("xmpp: STARTTLS: %w", err)
+// startTLS upgrades the stream (RFC 6120 section 5.4), sending the
+// request unless it went with the stream header.
+func (c *Conn) startTLS(ctx context.Context, s *stream, request bool) error {
+	if request {
+		if err := s.writeRaw(ctx, startTLSRequest); err != nil {
+			return fmt.Errorf("xmpp: STARTTLS: %w", err)
+		}
 	}
 	el, err := s.next()
 	if err != nil {
@@ -153,11 +188,14 @@ func (c *Conn) startTLS(ctx context.Context, s *stream) error {
 // login authenticates, restarts the stream, and resumes sess when it can.
 // Otherwise it binds a resource, establishes the legacy session where the
 // server still requires it, and enables stream management when offered.
-func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session) (resumeErr, err error) {
-	if err := c.authenticate(ctx, s, f); err != nil {
+// pre is the SASL exchange begun with the stream header, if any.
+func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, pre *pipelinedAuth) (resumeErr, err error) {
+	if err := c.authenticate(ctx, s, f, pre); err != nil {
 		return nil, err
 	}
-	f, err = s.open(ctx, c.cfg.JID)
+	// Nothing is pipelined with the restart: what may follow it (bind,
+	// or resume) depends on the features it brings.
+	f, err = s.open(ctx, c.cfg.JID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -173,38 +211,55 @@ func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session) 
 
 // bindSession binds a resource, establishes the legacy session where the
 // server still requires it, and enables stream management when offered.
+//
+// <enable/> is written right after the bind request, without waiting for
+// its result, when nothing can come between them: the server picks the
+// resource (no conflict to retry) and requires no legacy session. The
+// server handles them in order, so the stream is bound when it reads
+// <enable/>, and both answers come back in one round trip. Otherwise
+// <enable/> waits for the bind. Either way <enabled/> is read before
+// the initial presence goes out: a session the server made available
+// and resumable must be one the client knows how to resume, or what the
+// server routes to it meanwhile would wait there, out of reach, if the
+// stream were lost before the client read <enabled/>.
 func (c *Conn) bindSession(ctx context.Context, s *stream, f Features) error {
 	if !f.bind {
 		s.closeStream()
 		return ErrNoBind
 	}
+	sm := &c.cfg.StreamManagement
+	enable := !sm.Disabled && f.Has(NSStreamManagement, "sm")
+	legacy := f.session && !f.sessionOptional // RFC 6121 dropped it; old servers still want it (RFC 3921bis)
+	var after string
+	if enable && !legacy && c.cfg.resource() == "" {
+		after = enableElement(sm)
+	}
 	var err error
-	if s.jid, err = c.bind(ctx, s); err != nil {
+	if s.jid, err = c.bind(ctx, s, after); err != nil {
 		return err
 	}
-	// RFC 6121 dropped the session request; old servers still want it
-	// unless they mark it optional (RFC 3921bis).
-	if f.session && !f.sessionOptional {
+	if legacy {
 		iq := &stanza.IQ{Type: stanza.Set, Payload: &stanza.Node{Name: xmlstream.Name{Space: nsSession, Local: "session"}}}
 		iq.To = s.jid.Domain()
-		if _, err := c.negotiationIQ(ctx, s, iq); err != nil {
+		if _, err := c.negotiationIQ(ctx, s, iq, ""); err != nil {
 			return fmt.Errorf("xmpp: session: %w", err)
 		}
 	}
 	s.features = f
-	if sm := &c.cfg.StreamManagement; !sm.Disabled && f.Has(NSStreamManagement, "sm") {
-		return c.enable(ctx, s, sm)
+	if enable {
+		return c.enable(ctx, s, sm, after != "")
 	}
 	return nil
 }
 
-// enable enables stream management (XEP-0198 section 3) and waits for the
-// answer. Waiting costs a round trip but keeps the promise: no stanza of
-// the user's goes out before the session is known to be resumable, so a
-// stream lost early loses nothing.
-func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement) error {
-	if err := s.writeRaw(ctx, enableElement(cfg)); err != nil {
-		return fmt.Errorf("xmpp: enabling stream management: %w", err)
+// enable enables stream management (XEP-0198 section 3), writing
+// <enable/> unless it went with the bind request, and waits for the
+// answer.
+func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement, written bool) error {
+	if !written {
+		if err := s.writeRaw(ctx, enableElement(cfg)); err != nil {
+			return fmt.Errorf("xmpp: enabling stream management: %w", err)
+		}
 	}
 	for {
 		el, err := s.next()
@@ -217,7 +272,7 @@ func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement) err
 			s.sm.enabled(el)
 			return nil
 		case smFailedName:
-			c.cfg.logDebug("the server refused stream management")
+			c.cfg.logDebug("the server refused stream management", "condition", failureCondition(el))
 			return nil
 		}
 		if !wire.IsStanza(el) {
@@ -310,18 +365,153 @@ func (c *Conn) saslConfig() *sasl.Config {
 	return &sc
 }
 
-// authenticate runs SASL (RFC 6120 section 6).
-func (c *Conn) authenticate(ctx context.Context, s *stream, f Features) error {
-	if len(f.mechanisms) == 0 {
-		s.closeStream()
-		return ErrNoSASL
+// saslOffer is what a server offered for SASL, as far as choosing a
+// mechanism and its first message goes: one bit per mechanism package
+// sasl implements (offerMechanisms) and per channel-binding type it
+// knows (offerBindings), and one each for another SCRAM -PLUS mechanism
+// (it changes SCRAM's GS2 flag) and another binding type (the list is
+// not empty). Two offers with the same bits make sasl.Select choose
+// alike, whatever their order (Prosody changes it from one stream to the
+// next). Sixteen bits: the Conn keeps one in the room its small fields
+// leave (TestConnSize). Zero means nothing known.
+type saslOffer uint16
+
+var (
+	offerMechanisms = sasl.Preferred()
+	offerBindings   = []string{sasl.TLSExporter, sasl.TLSUnique, sasl.TLSServerEndPoint}
+)
+
+const (
+	otherPlus    = "SCRAM-OTHER-PLUS" // stands for the -PLUS mechanisms sasl lacks
+	otherBinding = "other"            // stands for the binding types sasl lacks
+)
+
+func init() {
+	if len(offerMechanisms)+len(offerBindings)+2 > 16 {
+		panic("xmpp: saslOffer has too few bits")
 	}
-	st := sasl.Stream{Mechanisms: f.mechanisms, Bindings: f.bindings}
+}
+
+// offerOf is what f offers.
+func offerOf(f Features) saslOffer {
+	var o saslOffer
+	plus := len(offerMechanisms)
+	bind := plus + 1
+	for _, m := range f.mechanisms {
+		if i := slices.Index(offerMechanisms, m); i >= 0 {
+			o |= 1 << i
+		} else if strings.HasPrefix(m, "SCRAM-") && strings.HasSuffix(m, "-PLUS") {
+			o |= 1 << plus
+		}
+	}
+	for _, b := range f.bindings {
+		if i := slices.Index(offerBindings, b); i >= 0 {
+			o |= 1 << (bind + i)
+		} else {
+			o |= 1 << (bind + len(offerBindings))
+		}
+	}
+	if o&(1<<plus-1) == 0 {
+		return 0 // no mechanism sasl implements: nothing to choose from
+	}
+	return o
+}
+
+// stream is the offer as sasl.Select reads it.
+func (o saslOffer) stream() sasl.Stream {
+	var st sasl.Stream
+	plus := len(offerMechanisms)
+	bind := plus + 1
+	for i, m := range offerMechanisms {
+		if o&(1<<i) != 0 {
+			st.Mechanisms = append(st.Mechanisms, m)
+		}
+	}
+	if o&(1<<plus) != 0 {
+		st.Mechanisms = append(st.Mechanisms, otherPlus)
+	}
+	for i, b := range append(offerBindings[:len(offerBindings):len(offerBindings)], otherBinding) {
+		if o&(1<<(bind+i)) != 0 {
+			st.Bindings = append(st.Bindings, b)
+		}
+	}
+	return st
+}
+
+// pipelinedAuth is a SASL exchange begun with the stream header, before
+// the server's features: its <auth/> and the offer it was chosen from.
+type pipelinedAuth struct {
+	s     *stream // the stream it was written on
+	offer saslOffer
+	m     sasl.Mechanism
+	out   string // the <auth/>
+}
+
+// pipelineAuth begins the SASL exchange for the stream s is about to
+// open, when the mechanisms the server offers are known: from the last
+// login of this Conn (kept in memory), or else from earlier, the features
+// of the stream before TLS. It returns nil when they are not known, or
+// no mechanism fits them.
+func (c *Conn) pipelineAuth(s *stream, earlier Features) *pipelinedAuth {
+	c.mu.Lock()
+	offer := c.offer
+	c.mu.Unlock()
+	if offer == 0 {
+		offer = offerOf(earlier)
+	}
+	if offer == 0 {
+		return nil
+	}
+	m, err := sasl.Select(c.saslConfig(), c.saslStream(s, offer.stream()))
+	if err != nil {
+		return nil
+	}
+	resp, err := m.Step(nil)
+	if err != nil {
+		return nil // the exchange that follows the features says why
+	}
+	return &pipelinedAuth{s: s, offer: offer, m: m, out: authElement(m, resp)}
+}
+
+// saslStream is st, the server's offer, with what the mechanisms know of
+// s.
+func (c *Conn) saslStream(s *stream, st sasl.Stream) sasl.Stream {
 	if s.tls != nil {
 		cs := s.tls.ConnectionState()
 		st.TLS = &cs
 	}
-	m, err := sasl.Select(c.saslConfig(), st)
+	return st
+}
+
+func authElement(m sasl.Mechanism, resp []byte) string {
+	return "<auth xmlns='" + nsSASL + "' mechanism='" + m.Name() + "'>" + encode64(resp) + "</auth>"
+}
+
+// authenticate runs SASL (RFC 6120 section 6) and remembers what the
+// server offered, for the next login to pipeline its <auth/>. pre is the
+// exchange begun with the stream header, if any: it goes on when the
+// server's features offer exactly what it was chosen from; otherwise it
+// is withdrawn (see withdraw) and a new one starts from the features.
+func (c *Conn) authenticate(ctx context.Context, s *stream, f Features, pre *pipelinedAuth) error {
+	if len(f.mechanisms) == 0 {
+		s.closeStream()
+		return ErrNoSASL
+	}
+	var err error
+	if pre != nil && pre.s == s {
+		if pre.offer == offerOf(f) {
+			err = c.exchange(ctx, s, pre.m, "")
+			c.remember(f, err)
+			return err
+		}
+		c.cfg.logDebug("the server's SASL offer changed; starting again", "mechanism", pre.m.Name())
+		done, err := c.withdraw(ctx, s, pre.m)
+		if err != nil || done {
+			c.remember(f, err)
+			return err
+		}
+	}
+	m, err := sasl.Select(c.saslConfig(), c.saslStream(s, sasl.Stream{Mechanisms: f.mechanisms, Bindings: f.bindings}))
 	if err != nil {
 		s.closeStream()
 		return fmt.Errorf("xmpp: authentication: %w", err)
@@ -331,10 +521,75 @@ func (c *Conn) authenticate(ctx context.Context, s *stream, f Features) error {
 		s.closeStream()
 		return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
 	}
-	out := "<auth xmlns='" + nsSASL + "' mechanism='" + m.Name() + "'>" + encode64(resp) + "</auth>"
+	err = c.exchange(ctx, s, m, authElement(m, resp))
+	c.remember(f, err)
+	return err
+}
+
+// remember keeps the SASL offer of f after a successful login.
+func (c *Conn) remember(f Features, err error) {
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.offer = offerOf(f)
+	c.mu.Unlock()
+}
+
+// withdraw ends a pipelined exchange the server's features no longer
+// fit. The server answers the <auth/> it read: a <failure/> (the
+// mechanism is no longer offered) ends it; a <challenge/> is answered
+// with <abort/> and the server's <failure/>. A <success/> (a mechanism
+// without challenges that the server accepted all the same) is checked
+// as any success, and done then says the login is authenticated.
+func (c *Conn) withdraw(ctx context.Context, s *stream, m sasl.Mechanism) (done bool, err error) {
+	for aborted := false; ; {
+		el, err := s.next()
+		if err != nil {
+			return false, fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+		}
+		name := el.Tokens[0].Name
+		switch {
+		case name.Space != nsSASL:
+		case name.Local == "failure":
+			return false, nil
+		case name.Local == "challenge" && !aborted:
+			if err := s.writeRaw(ctx, "<abort xmlns='"+nsSASL+"'/>"); err != nil {
+				return false, fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+			}
+			aborted = true
+			continue
+		case name.Local == "success" && !aborted:
+			return true, c.succeeded(s, m, el)
+		}
+		return false, fmt.Errorf("%w: <%s/> during SASL", ErrUnexpected, name.Local)
+	}
+}
+
+// succeeded checks the server's <success/>: mutual authentication.
+func (c *Conn) succeeded(s *stream, m sasl.Mechanism, el *xmlstream.Element) error {
+	data, err := decode64(text(el))
+	if err == nil {
+		err = m.Finish(data)
+	}
+	if err != nil {
+		// The server said yes without proving it knew the
+		// password: do not go on with it.
+		s.closeStream()
+		return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+	}
+	return nil
+}
+
+// exchange runs the SASL exchange of m: it writes out (the <auth/>;
+// empty when it went with the stream header), then answers challenges
+// until the server's <success/> or <failure/>.
+func (c *Conn) exchange(ctx context.Context, s *stream, m sasl.Mechanism, out string) error {
 	for {
-		if err := s.writeRaw(ctx, out); err != nil {
-			return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+		if out != "" {
+			if err := s.writeRaw(ctx, out); err != nil {
+				return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
+			}
 		}
 		el, err := s.next()
 		if err != nil {
@@ -347,6 +602,7 @@ func (c *Conn) authenticate(ctx context.Context, s *stream, f Features) error {
 		switch name.Local {
 		case "challenge":
 			data, err := decode64(text(el))
+			var resp []byte
 			if err == nil {
 				resp, err = m.Step(data)
 			}
@@ -355,17 +611,7 @@ func (c *Conn) authenticate(ctx context.Context, s *stream, f Features) error {
 			}
 			out = "<response xmlns='" + nsSASL + "'>" + encode64(resp) + "</response>"
 		case "success":
-			data, err := decode64(text(el))
-			if err == nil {
-				err = m.Finish(data)
-			}
-			if err != nil {
-				// The server said yes without proving it knew the
-				// password: do not go on with it.
-				s.closeStream()
-				return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
-			}
-			return nil
+			return c.succeeded(s, m, el)
 		case "failure":
 			s.closeStream()
 			return fmt.Errorf("xmpp: %s: %w", m.Name(), parseFailure(el))
@@ -463,14 +709,18 @@ func decode64(s string) ([]byte, error) {
 // bind binds a resource (RFC 6120 section 7): the one configured, or one
 // the server chooses. When the server says the configured one is in use,
 // it asks the server to choose instead.
-func (c *Conn) bind(ctx context.Context, s *stream) (jid.JID, error) {
+//
+// after, when not empty, is written right after the first request,
+// without waiting for its result.
+func (c *Conn) bind(ctx context.Context, s *stream, after string) (jid.JID, error) {
 	res := c.cfg.resource()
 	for {
 		payload := &stanza.Node{Name: xmlstream.Name{Space: nsBind, Local: "bind"}}
 		if res != "" {
 			payload.Nodes = []stanza.Node{{Name: xmlstream.Name{Space: nsBind, Local: "resource"}, Nodes: []stanza.Node{{Text: res}}}}
 		}
-		reply, err := c.negotiationIQ(ctx, s, &stanza.IQ{Type: stanza.Set, Payload: payload})
+		reply, err := c.negotiationIQ(ctx, s, &stanza.IQ{Type: stanza.Set, Payload: payload}, after)
+		after = ""
 		if err != nil {
 			if res != "" && errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
 				c.cfg.logDebug("resource in use, letting the server choose", "resource", res)
@@ -533,13 +783,18 @@ func (c *Conn) checkBound(j jid.JID) error {
 	return fmt.Errorf("%w: the server bound %s for %s", ErrWrongAccount, got, want)
 }
 
-// negotiationIQ sends iq and reads until its reply, before the reader
-// goroutine runs. Stanzas that arrive meanwhile are kept for the
-// listeners.
-func (c *Conn) negotiationIQ(ctx context.Context, s *stream, iq *stanza.IQ) (*stanza.IQ, error) {
+// negotiationIQ sends iq, and after (when not empty) right after it,
+// and reads until the reply to iq, before the reader goroutine runs.
+// Stanzas that arrive meanwhile are kept for the listeners.
+func (c *Conn) negotiationIQ(ctx context.Context, s *stream, iq *stanza.IQ, after string) (*stanza.IQ, error) {
 	iq.ID = c.newID()
 	if _, _, err := s.send(ctx, nil, iq, nil); err != nil {
 		return nil, err
+	}
+	if after != "" {
+		if err := s.writeRaw(ctx, after); err != nil {
+			return nil, err
+		}
 	}
 	for {
 		el, err := s.next()

@@ -52,7 +52,9 @@ func newSession(s *stream) *session {
 // management when offered, and sends initial presence unless the
 // configuration says not to (a session replacing a lost one sends the
 // last available presence the user broadcast instead). A see-other-host
-// stream error during negotiation is followed once.
+// stream error during negotiation is followed once. It writes ahead
+// without waiting for the server where every server allows it (see
+// "Connecting" in the package documentation).
 //
 // Negotiation runs on the caller's goroutine; ctx bounds all of it (its
 // deadline and its cancellation abort the network operations), and once

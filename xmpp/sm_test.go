@@ -641,6 +641,7 @@ func TestSMResumedStreamUnread(t *testing.T) {
 		sendAll(t, c, "m1")
 		e.expect(t, "state:authenticated", "state:disconnected", "state:resumed", "msg:s1", "state:closed", "state:authenticated")
 		assert.ErrorIs(t, <-closed, xmpp.ErrNoReply)
+		synctest.Wait() // m1 sent again: Close comes after it
 		require.NoError(t, c.Close())
 		e.expect(t, "acked:m1")
 		closeID(t, e)

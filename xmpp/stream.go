@@ -134,10 +134,11 @@ func (s *stream) abort(err error) {
 	s.raw.Close()
 }
 
-// open sends a stream header and reads the server's header and features
-// (RFC 6120 section 4.2). It is used for the first stream and for each
-// restart.
-func (s *stream) open(ctx context.Context, from jid.JID) (Features, error) {
+// open sends a stream header, with after (what the client pipelines:
+// written in the same write, before the features are read), and reads
+// the server's header and features (RFC 6120 section 4.2). It is used
+// for the first stream and for each restart.
+func (s *stream) open(ctx context.Context, from jid.JID, after string) (Features, error) {
 	var b strings.Builder
 	b.WriteString("<?xml version='1.0'?><stream:stream to='")
 	writeAttr(&b, s.domain.String())
@@ -151,6 +152,7 @@ func (s *stream) open(ctx context.Context, from jid.JID) (Features, error) {
 	b.WriteString(" version='1.0' xml:lang='")
 	writeAttr(&b, s.cfg.lang())
 	b.WriteString("' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+	b.WriteString(after)
 	if err := s.writeRaw(ctx, b.String()); err != nil {
 		return Features{}, err
 	}

@@ -1,0 +1,257 @@
+package xmpp_test
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Pipelining: what the client writes without waiting for the server. In
+// these transcripts the scripted server reads every client line written
+// before its own next line, so a client that waited where it pipelines
+// would never get the answer it waits for. Which writes went out together
+// is read from the Recorder, which records each write on one line.
+
+// Pieces of the transcripts: alice@localhost logging in.
+const (
+	plHeader    = "C: <?xml version='1.0'?><stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n"
+	plTLSHeader = "C: <?xml version='1.0'?><stream:stream to='localhost' from='alice@localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n"
+	plStartTLS  = "C: <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\n"
+	plProceed   = "S: <?xml version='1.0'?><stream:stream from='localhost' id='s1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n" +
+		"S: <stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>\n" +
+		"S: <proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\n"
+	plPLAIN   = "C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAGFsaWNlLXNlY3JldA==</auth>\n"
+	plSuccess = "S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>\n"
+	// plBound is the restart after SASL, bind and the initial presence.
+	plBound = plTLSHeader +
+		"S: <?xml version='1.0'?><stream:stream from='localhost' id='s3' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n" +
+		"S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>\n" +
+		"C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>\n" +
+		"S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>\n" +
+		"C: <presence id='{{p}}'/>\n"
+	plClose = "C: <presence id='{{u}}' type='unavailable'/>\nC: </stream:stream>\nS: </stream:stream>\n"
+)
+
+// plFeatures is the server's header and SASL offer after TLS.
+func plFeatures(mechanisms ...string) string {
+	var b strings.Builder
+	b.WriteString("S: <?xml version='1.0'?><stream:stream from='localhost' id='s2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n")
+	b.WriteString("S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>")
+	for _, m := range mechanisms {
+		b.WriteString("<mechanism>" + m + "</mechanism>")
+	}
+	b.WriteString("</mechanisms></stream:features>\n")
+	return b.String()
+}
+
+// plAuth is an <auth/> whose initial response is captured as name.
+func plAuth(mechanism, name string) string {
+	return "C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + mechanism + "'>{{" + name + "}}</auth>\n"
+}
+
+// writes records what the client wrote, one write per entry.
+type writes struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (w *writes) Write(b []byte) (int, error) {
+	if line, ok := strings.CutPrefix(string(b), "C: "); ok {
+		w.mu.Lock()
+		w.all = append(w.all, line)
+		w.mu.Unlock()
+	}
+	return len(b), nil
+}
+
+// together reports whether one write carried all of parts.
+func (w *writes) together(parts ...string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, line := range w.all {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// switchWriter writes to the writes of the login under way.
+type switchWriter struct{ w atomic.Pointer[writes] }
+
+func (s *switchWriter) Write(b []byte) (int, error) { return s.w.Load().Write(b) }
+
+// pipelined logs in over STARTTLS to the scripted servers, one per
+// login: Connect, Close, Connect again. It returns the writes of each.
+func pipelined(t *testing.T, cfgf func(*xmpp.Config), transcripts ...string) []*writes {
+	t.Helper()
+	srv, cli := xmpptest.TLSConfigs(t, "localhost")
+	var cs []net.Conn
+	for i, text := range transcripts {
+		tr, err := xmpptest.ParseTranscript(t.Name()+"/"+itoa(i+1), strings.NewReader(text))
+		require.NoError(t, err)
+		cs = append(cs, xmpptest.ScriptTLS(t, tr, srv))
+	}
+	cfg := xmpp.Config{
+		JID:       jid.MustParse("alice@localhost"),
+		Password:  "alice-secret",
+		Addr:      "scripted.invalid:5222",
+		TLS:       cli,
+		Dialer:    conns(cs...),
+		Reconnect: xmpp.Reconnect{Disabled: true},
+	}
+	if cfgf != nil {
+		cfgf(&cfg)
+	}
+	sw := new(switchWriter)
+	cfg.Recorder = sw
+	var ws []*writes
+	c := xmpp.New(cfg)
+	for range transcripts {
+		w := new(writes)
+		ws = append(ws, w)
+		sw.w.Store(w)
+		require.NoError(t, c.Connect(ctxT(t)))
+		require.NoError(t, c.Close())
+	}
+	return ws
+}
+
+// TestPipelinedStartTLSAndAuth: the STARTTLS request goes with the first
+// stream header; the first login learns the SASL offer, and the second
+// writes its <auth/> with the stream header after TLS.
+func TestPipelinedStartTLSAndAuth(t *testing.T) {
+	first := plHeader + plStartTLS + plProceed + plTLSHeader + plFeatures("PLAIN") + plPLAIN + plSuccess + plBound + plClose
+	second := plHeader + plStartTLS + plProceed + plTLSHeader + plPLAIN + plFeatures("PLAIN") + plSuccess + plBound + plClose
+	ws := pipelined(t, nil, first, second)
+	for i, w := range ws {
+		assert.True(t, w.together("<stream:stream", "<starttls"), "login %d: the STARTTLS request without the header", i+1)
+	}
+	assert.False(t, ws[0].together("<stream:stream", "<auth"), "first login: the offer was not known")
+	assert.True(t, ws[1].together("from='alice@localhost'", "<auth"), "second login: <auth/> without the header")
+}
+
+// TestPipelinedAuthNoLongerOffered: the mechanism the last login used
+// (X-OAUTH2) is no longer offered. The server refuses the <auth/> that
+// went with the header, and the client starts again from the features:
+// PLAIN.
+func TestPipelinedAuthNoLongerOffered(t *testing.T) {
+	first := plHeader + plStartTLS + plProceed + plTLSHeader + plFeatures("X-OAUTH2", "PLAIN") + plAuth("X-OAUTH2", "x1") + plSuccess + plBound + plClose
+	second := plHeader + plStartTLS + plProceed + plTLSHeader + plAuth("X-OAUTH2", "x2") + plFeatures("PLAIN") +
+		"S: <failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><invalid-mechanism/></failure>\n" +
+		plPLAIN + plSuccess + plBound + plClose
+	ws := pipelined(t, func(cfg *xmpp.Config) { cfg.Token = "t0ken" }, first, second)
+	assert.True(t, ws[1].together("from='alice@localhost'", "mechanism='X-OAUTH2'"))
+}
+
+// TestPipelinedAuthWithdrawn: the offer changed (PLAIN was added) though
+// the mechanism chosen from the old one is still there. The server
+// challenges the <auth/> that went with the header; the client aborts it
+// and starts again from the features, which choose OAUTHBEARER again.
+func TestPipelinedAuthWithdrawn(t *testing.T) {
+	first := plHeader + plStartTLS + plProceed + plTLSHeader + plFeatures("OAUTHBEARER") + plAuth("OAUTHBEARER", "o1") + plSuccess + plBound + plClose
+	second := plHeader + plStartTLS + plProceed + plTLSHeader + plAuth("OAUTHBEARER", "o2") + plFeatures("OAUTHBEARER", "PLAIN") +
+		"S: <challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=</challenge>\n" +
+		"C: <abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>\n" +
+		"S: <failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><aborted/></failure>\n" +
+		plAuth("OAUTHBEARER", "o3") + plSuccess + plBound + plClose
+	pipelined(t, func(cfg *xmpp.Config) { cfg.Token = "t0ken" }, first, second)
+}
+
+// TestPipelinedAuthAcceptedAnyway: the offer changed (OAUTHBEARER was
+// added, which the client prefers), but the server accepts the X-OAUTH2
+// <auth/> that went with the header: the login goes on with it.
+func TestPipelinedAuthAcceptedAnyway(t *testing.T) {
+	first := plHeader + plStartTLS + plProceed + plTLSHeader + plFeatures("X-OAUTH2") + plAuth("X-OAUTH2", "x1") + plSuccess + plBound + plClose
+	second := plHeader + plStartTLS + plProceed + plTLSHeader + plAuth("X-OAUTH2", "x2") + plFeatures("X-OAUTH2", "OAUTHBEARER") +
+		plSuccess + plBound + plClose
+	pipelined(t, func(cfg *xmpp.Config) { cfg.Token = "t0ken" }, first, second)
+}
+
+// smBindEnable binds alice@localhost/r with <enable/> written right
+// after the request: the scripted server reads both before it answers.
+const smBindEnable = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>
+C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>
+`
+
+// withPresence sends the initial presence, which smConn turns off.
+func withPresence(cfg *xmpp.Config) { cfg.NoInitialPresence = false }
+
+// TestSMEnableWithBind: <enable/> goes right after the bind request when
+// the server picks the resource; the initial presence waits for
+// <enabled/>, and is counted.
+func TestSMEnableWithBind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBindEnable +
+			"S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n" +
+			"C: <presence id='{{p}}'/>\n" + msgLine("m1") + smClose(3)
+		c := smConn(t, conns(smScript(t, text)), withPresence, func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		sendAll(t, c, "m1")
+		e.expect(t, "state:authenticated")
+		require.NoError(t, c.Close())
+		closeID(t, e) // the initial presence
+		e.expect(t, "acked:m1")
+		closeID(t, e)
+		e.expect(t, "state:closed")
+	})
+}
+
+// TestSMEnableWithBindFailed: the server refuses the <enable/> that went
+// with the bind request; the session goes on without stream management
+// (no ack request, not even at Close).
+func TestSMEnableWithBindFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBindEnable +
+			"S: <failed xmlns='urn:xmpp:sm:3'><unexpected-request xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>\n" +
+			"C: <presence id='{{p}}'/>\n" + msgLine("m1") +
+			"C: <presence id='{{u}}' type='unavailable'/>\nC: </stream:stream>\nS: </stream:stream>\n"
+		c := smConn(t, conns(smScript(t, text)), withPresence, func(cfg *xmpp.Config) { cfg.Reconnect.Disabled = true })
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		sendAll(t, c, "m1")
+		require.NoError(t, c.Close())
+		e.expect(t, "state:authenticated", "state:closed")
+	})
+}
+
+// TestSMEnableAfterBindWithResource: with a resource asked for, the bind
+// may meet a conflict and be tried again, so <enable/> waits for its
+// result.
+func TestSMEnableAfterBindWithResource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin +
+			"C: <iq type='set' id='{{b1}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>phone</resource></bind></iq>\n" +
+			"S: <iq type='error' id='{{b1}}'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>\n" +
+			"C: <iq type='set' id='{{b2}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>\n" +
+			"S: <iq type='result' id='{{b2}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/r</jid></bind></iq>\n" +
+			"C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>\n" +
+			"S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n" +
+			smClose(1)
+		c := smConn(t, conns(smScript(t, text)), func(cfg *xmpp.Config) {
+			cfg.Resource = "phone"
+			cfg.Reconnect.Disabled = true
+		})
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated")
+		require.NoError(t, c.Close())
+		closeID(t, e)
+		e.expect(t, "state:closed")
+	})
+}
