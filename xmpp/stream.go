@@ -448,7 +448,8 @@ type sendReq struct {
 	ctx context.Context
 	st  stanza.Stanza
 	sm  *smState // with a slot held for st, or nil
-	// taken is under cutMu: a writer took it out of the queue.
+	// taken is under cutMu: it left the queue, taken by a writer or
+	// withdrawn by its sender.
 	taken bool
 	// Set by the writer that took it, before it signals done.
 	written, kept bool
@@ -471,10 +472,10 @@ func (r *sendReq) finish(written bool, err error) {
 //
 // Writes coalesce. A sender that finds the write lock free writes at
 // once, along with whatever others queued meanwhile: nothing waits for
-// company. One that finds it busy queues st (s.queue) and waits: for
-// the holder, before letting go, to take st into its write, or for the
-// lock, to write what is queued itself, oldest first, up to maxBatch
-// bytes a write, until its own stanza is out. Stanzas are counted for
+// company. One that finds it busy queues st (s.queue) and waits: for a
+// writer that gets the lock to take st into its write, or for the lock
+// itself, to write what is queued, oldest first, up to maxBatch bytes a
+// write, until its own stanza is out. Stanzas are counted for
 // stream management in the order they are written, and each sender hears
 // its own outcome once: written (the write, which its context can cut,
 // went or failed), or not written (its context ended while it was
@@ -635,7 +636,8 @@ func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
 	buf := append((*bp)[:0], head...)
 	enc := encoders.Get().(*xmlstream.Encoder)
 	defer encoders.Put(enc)
-	var batch []*sendReq
+	var small [16]*sendReq // most batches: no allocation
+	batch := small[:0]
 	for len(buf) < maxBatch {
 		r := s.dequeue()
 		if r == nil {
