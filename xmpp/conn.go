@@ -65,6 +65,13 @@ type Conn struct {
 	//	the write lock (stream.wsem) → stream.cutMu, smState.mu,
 	//	    watchdog.mu, recorder.mu
 	//
+	// stream.cutMu, which also guards the queue of Sends waiting for the
+	// write lock, takes no lock while held; a queued sender takes it with
+	// no lock held. Whoever holds the write lock for a Send writes the
+	// queued stanzas with its own, and each queued sender hears from it
+	// through a one-slot channel of its own, which never blocks the
+	// holder.
+	//
 	// Every other lock is a leaf, taken with none of these held and
 	// taking none while held: dispatcher.mu, pending.mu, registry.mu and
 	// the locks of its listener lists, announced.mu, recentMessages.mu.

@@ -30,15 +30,26 @@ import (
 // queued, and the stream is untouched. If ctx ends in the middle of the
 // write, part of the stanza may have gone out, so the stream is ended
 // with an error that says so (and, with stream management, the stanza is
-// sent again on the resumed stream); no other Send is affected.
+// sent again on the resumed stream). A Send whose stanza shared that
+// write (see below) sees the stream end as a network failure.
 //
 // When the network fails the write, the stream ends and the error matches
 // ErrNotConnected, wrapping the cause. Without stream management the
 // stanza may or may not have reached the server, and it is not sent
 // again; with stream management Send returns nil, since the stanza is kept:
 // it is sent again once the session is resumed or replaced, or reported
-// to OnUnacked. Send is safe for concurrent use: stanzas go out whole, in
-// the order the calls took the write lock.
+// to OnUnacked.
+//
+// Send is safe for concurrent use: stanzas go out whole, one call's after
+// another's. A Send that finds the socket free writes at once, in the
+// calling goroutine. Sends that find a write under way queue, in the
+// order they came, and the next Send to get the socket writes their
+// stanzas with its own, oldest first, in one write (up to about 16 KiB;
+// the rest go in the next), so that a burst costs one system call and
+// one TLS record, not one per stanza. Stream management counts them in
+// the order they are written. A queued Send whose ctx ends before its stanza is
+// taken into a write returns ctx's error, and nothing of it is written;
+// once taken, the stanza is written, and ctx bounds that write.
 //
 // Send takes st over, as an http.RoundTripper takes a Request: it writes
 // the id and what the interceptors add (Intercept) into st itself, and,

@@ -3,6 +3,7 @@ package xmpp_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"strconv"
 	"strings"
@@ -30,19 +31,24 @@ var benchLoginNoSM = strings.NewReplacer(
 	"S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n", "",
 ).Replace(smLogin + smBind)
 
-// countingConn counts the client's socket writes.
+// countingConn counts the client's socket writes, and makes each take
+// its dialer's slow longer.
 type countingConn struct {
 	net.Conn
-	writes *atomic.Int64
+	d *benchDialer
 }
 
 func (c countingConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
+	c.d.writes.Add(1)
+	if slow := time.Duration(c.d.slow.Load()); slow > 0 {
+		time.Sleep(slow)
+	}
 	return c.Conn.Write(p)
 }
 
 type benchDialer struct {
 	writes atomic.Int64
+	slow   atomic.Int64 // a time.Duration added to every write
 }
 
 func (d *benchDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -51,7 +57,7 @@ func (d *benchDialer) DialContext(ctx context.Context, network, addr string) (ne
 	if err != nil {
 		return nil, err
 	}
-	return countingConn{Conn: c, writes: &d.writes}, nil
+	return countingConn{Conn: c, d: d}, nil
 }
 
 // benchServer is a connection logged in to an in-process server that
@@ -68,10 +74,23 @@ type benchServer struct {
 }
 
 func newBenchServer(b *testing.B, sm bool, cfgs ...func(*xmpp.Config)) *benchServer {
+	return newBenchServerTLS(b, sm, false, cfgs...)
+}
+
+// newBenchServerTLS is newBenchServer, over direct TLS (XEP-0368) when
+// withTLS: writes/msg then counts the socket writes under TLS, about one
+// TLS record each.
+func newBenchServerTLS(b *testing.B, sm, withTLS bool, cfgs ...func(*xmpp.Config)) *benchServer {
 	b.Helper()
 	login := benchLoginNoSM
 	if sm {
 		login = smLogin + smBind
+	}
+	var srvTLS, cliTLS *tls.Config
+	if withTLS {
+		srvTLS, cliTLS = xmpptest.TLSConfigs(b, "localhost")
+		// Over TLS the client says who it is in its stream headers.
+		login = strings.ReplaceAll(login, "<stream:stream to='localhost'", "<stream:stream to='localhost' from='alice@localhost'")
 	}
 	tr, err := xmpptest.ParseTranscript("bench", strings.NewReader(login))
 	if err != nil {
@@ -90,6 +109,9 @@ func newBenchServer(b *testing.B, sm bool, cfgs ...func(*xmpp.Config)) *benchSer
 			played <- err
 			return
 		}
+		if srvTLS != nil {
+			s = tls.Server(s, srvTLS)
+		}
 		bs.srv = s
 		played <- xmpptest.Replay(b, tr, xmpptest.Server, s)
 	}()
@@ -99,6 +121,9 @@ func newBenchServer(b *testing.B, sm bool, cfgs ...func(*xmpp.Config)) *benchSer
 		Mechanisms: []string{"PLAIN"}, NoInitialPresence: true, Dialer: bs.d,
 		Reconnect:    xmpp.Reconnect{Disabled: true},
 		CloseTimeout: time.Second,
+	}
+	if withTLS {
+		cfg.Security, cfg.DirectTLS, cfg.TLS = xmpp.TLSRequired, true, cliTLS
 	}
 	for _, f := range cfgs {
 		f(&cfg)
@@ -220,15 +245,37 @@ func BenchmarkSend(b *testing.B) {
 // BenchmarkSendParallel: GOMAXPROCS×4 goroutines send b.N chat messages
 // between them, a burst that coalescing writes can batch.
 func BenchmarkSendParallel(b *testing.B) {
+	benchParallel(b, func(b *testing.B, sm bool) *benchServer { return newBenchServer(b, sm) })
+}
+
+// benchParallel runs BenchmarkSendParallel's work on the servers mk makes.
+func benchParallel(b *testing.B, mk func(b *testing.B, sm bool) *benchServer) {
 	benchBoth(b, func(b *testing.B, sm bool) {
 		b.SetParallelism(4)
-		benchSends(b, newBenchServer(b, sm), func(send func() bool) {
+		benchSends(b, mk(b, sm), func(send func() bool) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() && send() {
 				}
 			})
 		})
 	})
+}
+
+// BenchmarkSendParallelSlowLink is BenchmarkSendParallel on a link whose
+// every socket write takes 100 µs more (a congested uplink, its socket
+// buffer full): what waits for the socket goes out together.
+func BenchmarkSendParallelSlowLink(b *testing.B) {
+	benchParallel(b, func(b *testing.B, sm bool) *benchServer {
+		bs := newBenchServer(b, sm)
+		bs.d.slow.Store(int64(100 * time.Microsecond)) // the login went at full speed
+		return bs
+	})
+}
+
+// BenchmarkSendParallelTLS is BenchmarkSendParallel over TLS, where a
+// write (a record to seal) holds the socket longer.
+func BenchmarkSendParallelTLS(b *testing.B) {
+	benchParallel(b, func(b *testing.B, sm bool) *benchServer { return newBenchServerTLS(b, sm, true) })
 }
 
 // benchSends times run, which sends b.N messages with send, until the

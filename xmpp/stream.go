@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,12 +83,17 @@ type stream struct {
 	// long before 2^32 more writes), writing is the number of the one
 	// under way (0: none), and cut says its context ended and set a past
 	// deadline. cutMu is a leaf, taken under the write lock
-	// (writeLocked) or alone (cutter).
+	// (writeWatched, the queue) or alone (cutter, a queued sender).
 	cut      bool
 	resumed  bool // it resumed a session; set before the reader starts
 	ackHeard bool // an <a/> arrived; the reader's alone
 	writing  uint32
 	cutMu    sync.Mutex
+	// queue, under cutMu, holds the Sends that found the write lock
+	// busy, for the writer that holds it to write with its own (see
+	// send). Made the first time a Send waits: a stream that never sees
+	// two at once pays one word for it.
+	queue *sendQueue
 
 	heard     atomic.Int64 // when the reader last received anything, as clock() reads
 	acking    atomic.Bool  // a goroutine is answering <r/>
@@ -290,30 +296,52 @@ func (s *stream) writeAck(h uint32, timeout time.Duration) error {
 	b := appendAck(buf[:0], h)
 	// No context watches this write (s.writing stays 0), so no cut can
 	// fall on it, and the deadline goes as it came.
+	s.rec.sent(b)
 	s.raw.SetWriteDeadline(time.Now().Add(timeout))
-	err := s.writeNow(b)
+	err := s.writeNow(b, false)
 	s.raw.SetWriteDeadline(noDeadline)
 	return err
 }
 
-// writeLocked writes b to the socket, bounded by ctx. The caller holds the
-// write lock. A write that fails or is cut short by ctx leaves the stream
-// unusable (part of an element may have gone out): the caller ends it.
+// writeLocked writes b to the socket, bounded by ctx, and records it.
+// The caller holds the write lock. A write that fails or is cut short by
+// ctx leaves the stream unusable (part of an element may have gone out):
+// the caller ends it.
+func (s *stream) writeLocked(ctx context.Context, b []byte) error {
+	if s.finished {
+		return ErrNotConnected
+	}
+	s.rec.sent(b)
+	return s.writeWatched(ctx, nil, b, bytes.HasSuffix(b, smRequestBytes))
+}
+
+// writeWatched writes b, which the caller has recorded, bounded by ctx
+// and by the contexts of the queued senders whose stanzas b carries
+// (batch): the earliest deadline, and the end of any of them, cuts the
+// write. request says b holds an ack request. The caller holds the write
+// lock.
 //
 // A context that ends while the write is under way cuts it with a past
 // write deadline. That deadline is set only while this write is under way
 // (cut checks s.writing under s.cutMu): a context that ends just as its
 // write completes never leaves a deadline behind for the next writer.
-func (s *stream) writeLocked(ctx context.Context, b []byte) error {
+func (s *stream) writeWatched(ctx context.Context, batch []*sendReq, b []byte, request bool) error {
 	if s.finished {
 		return ErrNotConnected
 	}
 	d, hasDeadline := ctx.Deadline()
+	watched := ctx.Done() != nil
+	for _, r := range batch {
+		if rd, ok := r.ctx.Deadline(); ok && (!hasDeadline || rd.Before(d)) {
+			d, hasDeadline = rd, true
+		}
+		watched = watched || r.ctx.Done() != nil
+	}
 	if hasDeadline {
 		s.raw.SetWriteDeadline(d)
 	}
 	var stop func() bool
-	if ctx.Done() != nil {
+	if watched {
 		s.cutMu.Lock()
 		if s.writes++; s.writes == 0 {
 			s.writes = 1 // 0 means no write
@@ -321,11 +349,27 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 		n := s.writes
 		s.writing = n
 		s.cutMu.Unlock()
-		stop = context.AfterFunc(ctx, s.cutter(n))
+		cut := s.cutter(n)
+		if ctx.Done() != nil {
+			stop = context.AfterFunc(ctx, cut)
+		}
+		for _, r := range batch {
+			if r.ctx.Done() != nil {
+				r.stop = context.AfterFunc(r.ctx, cut)
+			}
+		}
 	}
-	err := s.writeNow(b)
-	if stop != nil {
-		stop()
+	err := s.writeNow(b, request)
+	if watched {
+		if stop != nil {
+			stop()
+		}
+		for _, r := range batch {
+			if r.stop != nil {
+				r.stop()
+				r.stop = nil
+			}
+		}
 		s.cutMu.Lock()
 		s.writing = 0 // a cut that has not happened yet never will
 		cut := s.cut
@@ -355,22 +399,21 @@ func (s *stream) cutter(n uint32) func() {
 	}
 }
 
-// writeNow writes b under the write lock, noting an ack request it ends
-// with and recording it.
-func (s *stream) writeNow(b []byte) error {
+// writeNow writes b under the write lock, noting an ack request it
+// holds (request). The caller has recorded b: before the write, as once
+// written the reply may be read and recorded by the reader before Write
+// returns here.
+func (s *stream) writeNow(b []byte, request bool) error {
 	s.finished = bytes.HasSuffix(b, streamEnd)
 	// An ack request is noted before the write, as the answer may be
 	// read before Write returns, and again after it: the time a slow
 	// link took to take the write is not the server's to answer for.
 	var asked int64
-	if bytes.HasSuffix(b, smRequestBytes) {
+	if request {
 		if t := int64(clock()); s.asked.CompareAndSwap(0, t) {
 			asked = t
 		}
 	}
-	// Record before writing: once written, the reply may be read and
-	// recorded by the reader before Write returns here.
-	s.rec.sent(b)
 	if _, err := s.conn.Write(b); err != nil {
 		// Part of b may be on the wire, or the socket is gone: nothing
 		// may follow, not even a whole stanza of a writer that waits
@@ -392,18 +435,159 @@ var encoders = sync.Pool{New: func() any {
 	return &xmlstream.Encoder{Inherited: stanza.NSClient, StreamPrefix: true}
 }}
 
+// maxBatch bounds the bytes one write carries for several stanzas: a
+// TLS record's worth (16 KiB). A lone stanza of any size goes out alone.
+const maxBatch = 16 << 10
+
+// sendQueue is the Sends waiting for the write lock, oldest first: those
+// of reqs from head on.
+type sendQueue struct {
+	reqs []*sendReq
+	head int
+}
+
+// sendReq is a Send that found the write lock busy and queued its
+// stanza (see send). The sender owns it until it is queued; then the
+// queue does, under cutMu, until a writer holding the write lock takes
+// it out (taken) or the sender withdraws it; a writer that took it tells
+// the sender the outcome once, through done.
+type sendReq struct {
+	ctx context.Context
+	st  stanza.Stanza
+	sm  *smState // with a slot held for st, or nil
+	// taken is under cutMu: it left the queue, taken by a writer or
+	// withdrawn by its sender.
+	taken bool
+	// Set by the writer that took it, before it signals done.
+	written, kept bool
+	err           error
+	stop          func() bool // the cut its context makes, during the write
+	done          chan struct{}
+}
+
+// finish tells r's sender how its stanza went. Nothing may touch r once
+// it is called.
+func (r *sendReq) finish(written bool, err error) {
+	r.written, r.err = written, err
+	r.done <- struct{}{}
+}
+
 // send encodes st and writes it under the write lock. Text XML cannot
 // carry is refused before anything is written. With sm (the caller holds
 // one of its slots), st is kept for acknowledgement before it is written
 // (taken), and an ack request follows it when one is due.
+//
+// Writes coalesce. A sender that finds the write lock free writes at
+// once, along with whatever others queued meanwhile: nothing waits for
+// company. One that finds it busy queues st (s.queue) and waits: for a
+// writer that gets the lock to take st into its write, or for the lock
+// itself, to write what is queued, oldest first, up to maxBatch bytes a
+// write, until its own stanza is out. Stanzas are counted for
+// stream management in the order they are written, and each sender hears
+// its own outcome once: written (the write, which its context can cut,
+// went or failed), or not written (its context ended while it was
+// queued, the stream ended, or st cannot be encoded), with the slot
+// given back.
 func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanza, sm *smState) (written, taken bool, err error) {
 	// Until st is kept, the slot sm gave for it goes back on failure
 	// (release does nothing without stream management).
-	if err := s.lock(ctx, done); err != nil {
+	if err := ctx.Err(); err != nil {
 		sm.release(1)
 		return false, false, err
 	}
-	defer s.unlock()
+	select {
+	case s.wsem <- struct{}{}:
+		defer s.unlock()
+		return s.sendLocked(ctx, st, sm)
+	default:
+	}
+	r := &sendReq{ctx: ctx, st: st, sm: sm, done: make(chan struct{}, 1)}
+	s.cutMu.Lock()
+	if s.queue == nil {
+		s.queue = new(sendQueue)
+	}
+	s.queue.reqs = append(s.queue.reqs, r)
+	s.cutMu.Unlock()
+	select {
+	case s.wsem <- struct{}{}:
+		// This sender holds the lock: it writes what is queued, oldest
+		// first, until its own stanza has been dealt with (perhaps by
+		// the writer before it).
+		for !s.isTaken(r) {
+			s.flush(context.Background(), nil, false)
+		}
+		s.unlock()
+	case <-r.done:
+		return r.written, r.kept, r.err
+	case <-ctx.Done():
+		if s.withdraw(r) {
+			sm.release(1)
+			return false, false, ctx.Err()
+		}
+	case <-done:
+		if s.withdraw(r) {
+			sm.release(1)
+			return false, false, ErrNotConnected
+		}
+	}
+	// A writer took r: it says how it went, once its write has returned.
+	<-r.done
+	return r.written, r.kept, r.err
+}
+
+// isTaken reports whether a writer took r out of the queue.
+func (s *stream) isTaken(r *sendReq) bool {
+	s.cutMu.Lock()
+	defer s.cutMu.Unlock()
+	return r.taken
+}
+
+// withdraw takes r out of the queue for its sender, and reports whether
+// it was still there (no writer took it).
+func (s *stream) withdraw(r *sendReq) bool {
+	s.cutMu.Lock()
+	defer s.cutMu.Unlock()
+	if r.taken {
+		return false
+	}
+	q := s.queue
+	if i := slices.Index(q.reqs[q.head:], r); i >= 0 {
+		q.reqs = slices.Delete(q.reqs, q.head+i, q.head+i+1)
+	}
+	r.taken = true // by its sender
+	return true
+}
+
+// dequeue takes the oldest queued request out of the queue, or returns
+// nil. The caller holds the write lock.
+func (s *stream) dequeue() *sendReq {
+	s.cutMu.Lock()
+	defer s.cutMu.Unlock()
+	q := s.queue
+	if q == nil || q.head == len(q.reqs) {
+		return nil
+	}
+	r := q.reqs[q.head]
+	r.taken = true
+	q.reqs[q.head] = nil
+	if q.head++; q.head == len(q.reqs) {
+		q.reqs, q.head = q.reqs[:0], 0
+		if cap(q.reqs) > 256 {
+			q.reqs = nil // a rare crowd's array goes
+		}
+	}
+	return r
+}
+
+// queued reports whether a Send waits in the queue.
+func (s *stream) queued() bool {
+	s.cutMu.Lock()
+	defer s.cutMu.Unlock()
+	return s.queue != nil && s.queue.head < len(s.queue.reqs)
+}
+
+// sendLocked is send for a caller that holds the write lock.
+func (s *stream) sendLocked(ctx context.Context, st stanza.Stanza, sm *smState) (written, taken bool, err error) {
 	// A context that ended while this waited for the lock writes and
 	// counts nothing, and the stream goes on; a sealed stream has ended,
 	// and stream management has taken stock of what it carried.
@@ -425,13 +609,106 @@ func (s *stream) send(ctx context.Context, done <-chan struct{}, st stanza.Stanz
 		return false, false, fmt.Errorf("xmpp: %w", err)
 	}
 	b, _ := enc.Bytes()
+	var request bool
 	if sm != nil {
-		var request bool
 		if taken, request = sm.sent(st); request {
 			b = append(b, smRequest...)
 		}
 	}
-	return true, taken, s.writeLocked(ctx, b)
+	s.rec.sent(b)
+	if !s.queued() {
+		return true, taken, s.writeWatched(ctx, nil, b, request)
+	}
+	return true, taken, s.flush(ctx, b, request)
+}
+
+// flush writes head (the lock holder's own stanza, recorded, and counted
+// for stream management; request says it holds an ack request), then
+// the queued stanzas, oldest first, up to maxBatch bytes in all, in one
+// write bounded by ctx and by the contexts of the senders it carries,
+// and tells each of those senders how it went. The caller holds the
+// write lock. A queued stanza whose context ended, or that cannot be
+// encoded, is left out and its sender told; when the stream has ended,
+// every queued sender is told so, and nothing is written.
+func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
+	if s.finished {
+		for r := s.dequeue(); r != nil; r = s.dequeue() {
+			r.sm.release(1)
+			r.finish(false, ErrNotConnected)
+		}
+		return ErrNotConnected
+	}
+	bp := batches.Get().(*[]byte)
+	defer putBatch(bp)
+	buf := append((*bp)[:0], head...)
+	enc := encoders.Get().(*xmlstream.Encoder)
+	defer encoders.Put(enc)
+	var small [16]*sendReq // most batches: no allocation
+	batch := small[:0]
+	for len(buf) < maxBatch {
+		r := s.dequeue()
+		if r == nil {
+			break
+		}
+		if err := r.ctx.Err(); err != nil {
+			r.sm.release(1)
+			r.finish(false, err)
+			continue
+		}
+		enc.Reset()
+		if err := wire.Encode(enc, stanza.NSClient, r.st); err != nil {
+			r.sm.release(1)
+			r.finish(false, fmt.Errorf("xmpp: %w", err))
+			continue
+		}
+		b, _ := enc.Bytes()
+		if r.sm != nil {
+			var asks bool
+			if r.kept, asks = r.sm.sent(r.st); asks {
+				b = append(b, smRequest...)
+				request = true
+			}
+		}
+		s.rec.sent(b)
+		buf = append(buf, b...)
+		batch = append(batch, r)
+	}
+	*bp = buf
+	if len(buf) == 0 {
+		return nil
+	}
+	err := s.writeWatched(ctx, batch, buf, request)
+	if err != nil {
+		// Part of the batch may be on the wire: the stream ends, with
+		// the cause its senders' Conn.write would give it.
+		cut := ctx.Err() != nil
+		for _, r := range batch {
+			cut = cut || r.ctx.Err() != nil
+		}
+		if cut {
+			s.abort(fmt.Errorf("xmpp: a write was cut short when its context ended: %w", err))
+		} else {
+			s.abort(err)
+		}
+	}
+	for _, r := range batch {
+		var rerr error
+		if err != nil {
+			rerr = ctxErr(r.ctx, err)
+		}
+		r.finish(true, rerr)
+	}
+	return err
+}
+
+// batches holds the buffers of coalesced writes, so that an idle
+// connection holds none.
+var batches = sync.Pool{New: func() any { return new([]byte) }}
+
+func putBatch(bp *[]byte) {
+	if cap(*bp) <= 4*maxBatch { // one huge stanza does not stay pooled
+		batches.Put(bp)
+	}
 }
 
 // seal waits for the write under way, if any, and refuses every later
@@ -446,28 +723,43 @@ func (s *stream) seal() {
 }
 
 // resend writes stanzas again, as they are, after a resumption: they are
-// counted and kept already.
+// counted and kept already. They go out together, up to maxBatch bytes a
+// write, with an ack request after the last.
 func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 	if err := s.lock(ctx, nil); err != nil {
 		return err
 	}
 	defer s.unlock()
+	if s.finished {
+		return ErrNotConnected
+	}
 	enc := encoders.Get().(*xmlstream.Encoder)
 	defer encoders.Put(enc)
+	bp := batches.Get().(*[]byte)
+	defer putBatch(bp)
+	buf := (*bp)[:0]
+	defer func() { *bp = buf }()
 	for _, st := range sts {
 		enc.Reset()
 		if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
 			return fmt.Errorf("xmpp: %w", err)
 		}
 		b, _ := enc.Bytes()
-		if err := s.writeLocked(ctx, b); err != nil {
-			return err
+		if len(buf) > 0 && len(buf)+len(b) > maxBatch {
+			if err := s.writeWatched(ctx, nil, buf, false); err != nil {
+				return err
+			}
+			buf = buf[:0]
 		}
+		s.rec.sent(b)
+		buf = append(buf, b...)
 	}
 	if s.sess != nil {
 		s.sess.sm.requested()
 	}
-	return s.writeLocked(ctx, []byte(smRequest))
+	s.rec.sent(smRequestBytes)
+	buf = append(buf, smRequest...)
+	return s.writeWatched(ctx, nil, buf, true)
 }
 
 // ctxErr prefers the context's error when the context ended, since that is
