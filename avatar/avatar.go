@@ -90,7 +90,6 @@ type Change struct {
 // listeners.
 type Manager struct {
 	c       *xmpp.Conn
-	p       *pep.Manager
 	removes listeners.Removals // the listeners' registrations on p, for Close
 }
 
@@ -101,12 +100,17 @@ type Manager struct {
 func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
-	return &Manager{c: c, p: pep.For(c)}
+	pep.For(c)
+	return &Manager{c: c}
 }
 
 // Close detaches the Manager (For then attaches a fresh one): its
 // listeners hear nothing more, and the interest in avatars they
-// announced is withdrawn. It is safe to call more than once.
+// announced is withdrawn. Each request and registration goes through
+// the pep.Manager attached at that time (pep.For): closing the
+// pep.Manager (or the pubsub.Manager below it) drops the OnChange
+// listeners registered through it; those registered later go through
+// the fresh one. It is safe to call more than once.
 func (m *Manager) Close() {
 	xmpp.Detach(m.c, m)
 	m.removes.Close()
@@ -134,7 +138,7 @@ func (m *Manager) Publish(ctx context.Context, data []byte, typ string, width, h
 	}
 	info := Info{ID: ID(data), Bytes: len(data), Type: typ, Width: width, Height: height}
 	payload := stanza.Node{Name: dataName, Nodes: []stanza.Node{{Text: base64.StdEncoding.EncodeToString(data)}}}
-	if _, err := m.p.Publish(ctx, NSData, pubsub.Item{ID: info.ID, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
+	if _, err := pep.For(m.c).Publish(ctx, NSData, pubsub.Item{ID: info.ID, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
 		return Info{}, fmt.Errorf("avatar: publishing the image: %w", err)
 	}
 	if err := m.PublishMetadata(ctx, info); err != nil {
@@ -154,7 +158,7 @@ func (m *Manager) PublishMetadata(ctx context.Context, infos ...Info) error {
 	if len(infos) > 0 {
 		id = infos[0].ID
 	}
-	if _, err := m.p.Publish(ctx, NSMetadata, pubsub.Item{ID: id, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
+	if _, err := pep.For(m.c).Publish(ctx, NSMetadata, pubsub.Item{ID: id, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
 		return fmt.Errorf("avatar: publishing the metadata: %w", err)
 	}
 	return nil
@@ -170,7 +174,7 @@ func (m *Manager) Disable(ctx context.Context) error { return m.PublishMetadata(
 // no item, or disabled). ctx bounds the request, on the caller's
 // goroutine; the reply is taken only from owner's account.
 func (m *Manager) Metadata(ctx context.Context, owner jid.JID) ([]Info, error) {
-	page, err := m.p.Node(owner, NSMetadata).Items(ctx, pubsub.ItemsQuery{Last: 1})
+	page, err := pep.For(m.c).Node(owner, NSMetadata).Items(ctx, pubsub.ItemsQuery{Last: 1})
 	if errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound}) {
 		return nil, nil
 	}
@@ -189,7 +193,7 @@ func (m *Manager) Metadata(ctx context.Context, owner jid.JID) ([]Info, error) {
 // with ErrHashMismatch. An id the node does not hold is ErrNotFound.
 // ctx bounds the request as for Metadata.
 func (m *Manager) Fetch(ctx context.Context, owner jid.JID, id string) ([]byte, error) {
-	page, err := m.p.Node(owner, NSData).Items(ctx, pubsub.ItemsQuery{IDs: []string{id}})
+	page, err := pep.For(m.c).Node(owner, NSData).Items(ctx, pubsub.ItemsQuery{IDs: []string{id}})
 	if errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound}) {
 		return nil, ErrNotFound
 	}
@@ -234,7 +238,7 @@ func (m *Manager) OnChange(f func(Change)) (remove func()) {
 	if f == nil {
 		panic("avatar: OnChange with a nil listener")
 	}
-	stop := m.p.OnEvent(NSMetadata, func(e pubsub.Event) {
+	stop := pep.For(m.c).OnEvent(NSMetadata, func(e pubsub.Event) {
 		ch := Change{From: e.Service, Event: e}
 		if e.Kind == pubsub.EventItems {
 			if len(e.Items) == 0 {

@@ -9,6 +9,8 @@ import (
 	"github.com/gosmack/gosmack/avatar"
 	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/pep"
+	"github.com/gosmack/gosmack/pubsub"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
@@ -163,4 +165,25 @@ func TestParseMetadata(t *testing.T) {
 	_, err = avatar.ParseMetadata(&stanza.Node{})
 	assert.ErrorIs(t, err, avatar.ErrMalformed)
 	assert.Equal(t, "da39a3ee5e6b4b0d3255bfef95601890afd80709", avatar.ID(nil), "SHA-1 of nothing")
+}
+
+// TestLowerClosed: after the pep.Manager and the pubsub.Manager below
+// are closed, OnChange registers through fresh ones and hears the
+// events.
+func TestLowerClosed(t *testing.T) {
+	tr := transcript(t, `
+S: <message from='bob@localhost' type='headline'><event `+nsEvent+`><items node='urn:xmpp:avatar:metadata'><item id='`+id+`'><metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='12' id='`+id+`' type='image/png'/></metadata></item></items></event></message>
+S: <message from='ctl@localhost' id='end'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	av := avatar.For(c)
+	pep.For(c).Close()
+	pubsub.For(c).Close()
+	var log testlog.Log
+	av.OnChange(func(ch avatar.Change) { log.Add("avatar %s %d", ch.From, len(ch.Infos)) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	<-done
+	assert.Equal(t, []string{"avatar bob@localhost 1"}, log.Lines())
 }
