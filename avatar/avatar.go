@@ -71,7 +71,9 @@ type Info struct {
 
 // Change is what OnChange listeners hear: an account's avatar metadata,
 // as its PEP service announced it. An empty Infos means the account
-// has no avatar (it disabled it, or deleted the node).
+// has no avatar (it disabled it, or purged or deleted the node). A
+// change of the node's configuration, a retraction, or items without
+// <metadata/> are not reported.
 type Change struct {
 	// From is the account's bare JID: a contact's, or the user's own.
 	From jid.JID
@@ -240,15 +242,27 @@ func (m *Manager) OnChange(f func(Change)) (remove func()) {
 	}
 	stop := pep.For(m.c).OnEvent(NSMetadata, func(e pubsub.Event) {
 		ch := Change{From: e.Service, Event: e}
-		if e.Kind == pubsub.EventItems {
-			if len(e.Items) == 0 {
-				return // a retraction of an old version: nothing new to show
+		switch e.Kind {
+		case pubsub.EventItems:
+			// The last item that carries metadata; none (a retraction of
+			// an old version, an item without payload): nothing to show.
+			var meta *stanza.Node
+			for i := len(e.Items) - 1; i >= 0 && meta == nil; i-- {
+				if p := e.Items[i].Payload; p != nil && p.Name == metadataName {
+					meta = p
+				}
 			}
-			infos, err := ParseMetadata(e.Items[len(e.Items)-1].Payload)
+			if meta == nil {
+				return
+			}
+			infos, err := ParseMetadata(meta)
 			if err != nil {
 				return
 			}
 			ch.Infos = infos
+		case pubsub.EventPurge, pubsub.EventDelete:
+		default:
+			return // a configuration change says nothing of the avatar
 		}
 		f(ch)
 	})

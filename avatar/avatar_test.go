@@ -187,3 +187,32 @@ S: <message from='ctl@localhost' id='end'/>
 	<-done
 	assert.Equal(t, []string{"avatar bob@localhost 1"}, log.Lines())
 }
+
+// TestEventKinds: a configuration change, an item without payload and a
+// retraction say nothing of the avatar and are not reported; a purge
+// and a deletion are "no avatar"; of several items, the last with
+// metadata counts.
+func TestEventKinds(t *testing.T) {
+	msg := func(body string) string {
+		return `S: <message from='bob@localhost' type='headline'><event ` + nsEvent + `>` + body + `</event></message>
+`
+	}
+	items := func(body string) string { return msg(`<items node='urn:xmpp:avatar:metadata'>` + body + `</items>`) }
+	tr := transcript(t, "\n"+
+		msg(`<configuration node='urn:xmpp:avatar:metadata'/>`)+
+		items(`<item id='a'/>`)+
+		items(`<retract id='a'/>`)+
+		items(`<item id='`+id+`'><metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='12' id='`+id+`' type='image/png'/></metadata></item><item id='b'/>`)+
+		msg(`<purge node='urn:xmpp:avatar:metadata'/>`)+
+		msg(`<delete node='urn:xmpp:avatar:metadata'/>`)+
+		"S: <message from='ctl@localhost' id='end'/>\n")
+	c := xmpptest.NewConn(t, alice, tr)
+	av := avatar.For(c)
+	var log testlog.Log
+	av.OnChange(func(ch avatar.Change) { log.Add("%s %d", ch.Event.Kind, len(ch.Infos)) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	<-done
+	assert.Equal(t, []string{"items 1", "purge 0", "delete 0"}, log.Lines())
+}

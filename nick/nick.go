@@ -30,7 +30,9 @@ type Nick struct {
 	// contact's, or the account's own.
 	JID jid.JID
 	// Name is the nickname; "" when the account cleared it (published
-	// an empty one, retracted it, or purged or deleted the node).
+	// an empty one, retracted it, or purged or deleted the node). A
+	// change of the node's configuration, or an item without a <nick/>,
+	// is not reported.
 	Name string
 	// Event is the notification that told it; its Delay is set for a
 	// nickname sent late (the last one, sent when the account came
@@ -153,11 +155,26 @@ func (m *Manager) OnNick(f func(Nick)) (remove func()) {
 	})
 }
 
-// received tells the OnNick listeners of a notification of node NS.
+// received tells the OnNick listeners of a notification of node NS
+// that says what the nickname is: the last item that carries a <nick/>,
+// else a retraction, a purge or a deletion (cleared). A configuration
+// change, or items without a <nick/>, say nothing of it.
 func (m *Manager) received(e pubsub.Event) {
 	n := Nick{JID: e.Service, Event: e}
-	if e.Kind == pubsub.EventItems && len(e.Items) > 0 {
-		n.Name = name(e.Items[len(e.Items)-1].Payload)
+	switch e.Kind {
+	case pubsub.EventItems:
+		found := false
+		for i := len(e.Items) - 1; i >= 0 && !found; i-- {
+			if p := e.Items[i].Payload; p != nil && p.Name == nickName {
+				n.Name, found = name(p), true
+			}
+		}
+		if !found && len(e.Retracted) == 0 {
+			return
+		}
+	case pubsub.EventPurge, pubsub.EventDelete:
+	default:
+		return
 	}
 	for f := range m.nick.All() {
 		f(n)

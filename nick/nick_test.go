@@ -183,3 +183,31 @@ S: <message from='ctl@localhost' id='end'/>`)
 	<-done
 	assert.Equal(t, []string{`bob@localhost "Bob"`}, l.get())
 }
+
+// TestEventKinds: a configuration change, an item without payload and an
+// item without a <nick/> say nothing of the nickname and are not
+// reported; a purge and a deletion clear it.
+func TestEventKinds(t *testing.T) {
+	raw := func(body string) string {
+		return `
+S: <message from='bob@localhost' type='headline'><event ` + nsEvent + `>` + body + `</event></message>`
+	}
+	tr := xmpptest.MustParseTranscript(t, t.Name(),
+		raw(`<configuration node='http://jabber.org/protocol/nick'/>`)+
+			event("bob@localhost", `<item id='a'/>`)+
+			event("bob@localhost", `<item id='b'><other xmlns='urn:example:other'/></item>`)+
+			event("bob@localhost", `<item id='c'><nick xmlns='http://jabber.org/protocol/nick'>Bob</nick></item><item id='d'/>`)+
+			raw(`<purge node='http://jabber.org/protocol/nick'/>`)+
+			event("bob@localhost", `<item id='e'><nick xmlns='http://jabber.org/protocol/nick'>Bobby</nick></item>`)+
+			raw(`<delete node='http://jabber.org/protocol/nick'/>`)+`
+S: <message from='ctl@localhost' id='end'/>`)
+	c := xmpptest.NewConn(t, alice, tr)
+	m := nick.For(c)
+	var l record
+	m.OnNick(func(n nick.Nick) { l.add("%s %q", n.Event.Kind, n.Name) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(t.Context()))
+	<-done
+	assert.Equal(t, []string{`items "Bob"`, `purge ""`, `items "Bobby"`, `delete ""`}, l.get())
+}
