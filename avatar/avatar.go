@@ -221,9 +221,14 @@ func (m *Manager) Fetch(ctx context.Context, owner jid.JID, id string) ([]byte, 
 // Converts reports whether the user's server keeps the vCard photo
 // (XEP-0153) and the avatar (XEP-0084) in step (XEP-0398): then
 // publishing one updates the other. ctx bounds the service discovery
-// query, which disco caches.
+// query, which disco caches. Without a session (the account's JID is
+// not known yet) it returns an error matching xmpp.ErrNotConnected.
 func (m *Manager) Converts(ctx context.Context) (bool, error) {
-	return disco.For(m.c).Supports(ctx, m.c.JID().Bare(), NSConversion)
+	own := m.c.JID()
+	if own.IsZero() {
+		return false, fmt.Errorf("avatar: %w", xmpp.ErrNotConnected)
+	}
+	return disco.For(m.c).Supports(ctx, own.Bare(), NSConversion)
 }
 
 // OnChange registers f to hear the avatar changes of the user's contacts

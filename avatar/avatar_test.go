@@ -140,16 +140,32 @@ S: <message from='bob@localhost/b' id='end'/>
 	}, log.Lines())
 }
 
+// TestShape: one Manager per connection, a fresh one after Close; nil
+// refused; removing one listener is exact (the other still hears the
+// events, the removed one does not) and idempotent; the last removal,
+// or Close, withdraws the interest. Converts needs a session.
 func TestShape(t *testing.T) {
-	c := xmpp.New(xmpp.Config{})
+	tr := transcript(t, `
+S: <message from='bob@localhost' type='headline'><event `+nsEvent+`><items node='urn:xmpp:avatar:metadata'><item id='`+id+`'><metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='12' id='`+id+`' type='image/png'/></metadata></item></items></event></message>
+S: <message from='ctl@localhost' id='end'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
 	av := avatar.For(c)
 	assert.Same(t, av, avatar.For(c))
 	assert.Panics(t, func() { av.OnChange(nil) })
-	remove := av.OnChange(func(avatar.Change) {})
-	other := av.OnChange(func(avatar.Change) {})
+	_, err := av.Converts(ctxT(t))
+	assert.ErrorIs(t, err, xmpp.ErrNotConnected, "the account's JID is not known yet")
+	var log testlog.Log
+	remove := av.OnChange(func(ch avatar.Change) { log.Add("removed %s", ch.From) })
+	other := av.OnChange(func(ch avatar.Change) { log.Add("other %s", ch.From) })
 	remove()
 	remove()
 	assert.Contains(t, c.Announced(), avatar.NSMetadata+"+notify", "one listener left")
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	<-done
+	assert.Equal(t, []string{"other bob@localhost"}, log.Lines(), "only the listener left hears the event")
 	other()
 	assert.NotContains(t, c.Announced(), avatar.NSMetadata+"+notify", "none left: interest withdrawn")
 	av.OnChange(func(avatar.Change) {})
