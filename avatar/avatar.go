@@ -71,7 +71,9 @@ type Info struct {
 
 // Change is what OnChange listeners hear: an account's avatar metadata,
 // as its PEP service announced it. An empty Infos means the account
-// has no avatar (it disabled it, or deleted the node).
+// has no avatar (it disabled it, or purged or deleted the node). A
+// change of the node's configuration, a retraction, or items without
+// <metadata/> are not reported.
 type Change struct {
 	// From is the account's bare JID: a contact's, or the user's own.
 	From jid.JID
@@ -90,7 +92,6 @@ type Change struct {
 // listeners.
 type Manager struct {
 	c       *xmpp.Conn
-	p       *pep.Manager
 	removes listeners.Removals // the listeners' registrations on p, for Close
 }
 
@@ -101,12 +102,17 @@ type Manager struct {
 func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
-	return &Manager{c: c, p: pep.For(c)}
+	pep.For(c)
+	return &Manager{c: c}
 }
 
 // Close detaches the Manager (For then attaches a fresh one): its
 // listeners hear nothing more, and the interest in avatars they
-// announced is withdrawn. It is safe to call more than once.
+// announced is withdrawn. Each request and registration goes through
+// the pep.Manager attached at that time (pep.For): closing the
+// pep.Manager (or the pubsub.Manager below it) drops the OnChange
+// listeners registered through it; those registered later go through
+// the fresh one. It is safe to call more than once.
 func (m *Manager) Close() {
 	xmpp.Detach(m.c, m)
 	m.removes.Close()
@@ -134,7 +140,7 @@ func (m *Manager) Publish(ctx context.Context, data []byte, typ string, width, h
 	}
 	info := Info{ID: ID(data), Bytes: len(data), Type: typ, Width: width, Height: height}
 	payload := stanza.Node{Name: dataName, Nodes: []stanza.Node{{Text: base64.StdEncoding.EncodeToString(data)}}}
-	if _, err := m.p.Publish(ctx, NSData, pubsub.Item{ID: info.ID, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
+	if _, err := pep.For(m.c).Publish(ctx, NSData, pubsub.Item{ID: info.ID, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
 		return Info{}, fmt.Errorf("avatar: publishing the image: %w", err)
 	}
 	if err := m.PublishMetadata(ctx, info); err != nil {
@@ -154,7 +160,7 @@ func (m *Manager) PublishMetadata(ctx context.Context, infos ...Info) error {
 	if len(infos) > 0 {
 		id = infos[0].ID
 	}
-	if _, err := m.p.Publish(ctx, NSMetadata, pubsub.Item{ID: id, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
+	if _, err := pep.For(m.c).Publish(ctx, NSMetadata, pubsub.Item{ID: id, Payload: &payload}, pubsub.PublishOptions{}); err != nil {
 		return fmt.Errorf("avatar: publishing the metadata: %w", err)
 	}
 	return nil
@@ -170,7 +176,7 @@ func (m *Manager) Disable(ctx context.Context) error { return m.PublishMetadata(
 // no item, or disabled). ctx bounds the request, on the caller's
 // goroutine; the reply is taken only from owner's account.
 func (m *Manager) Metadata(ctx context.Context, owner jid.JID) ([]Info, error) {
-	page, err := m.p.Node(owner, NSMetadata).Items(ctx, pubsub.ItemsQuery{Last: 1})
+	page, err := pep.For(m.c).Node(owner, NSMetadata).Items(ctx, pubsub.ItemsQuery{Last: 1})
 	if errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound}) {
 		return nil, nil
 	}
@@ -189,7 +195,7 @@ func (m *Manager) Metadata(ctx context.Context, owner jid.JID) ([]Info, error) {
 // with ErrHashMismatch. An id the node does not hold is ErrNotFound.
 // ctx bounds the request as for Metadata.
 func (m *Manager) Fetch(ctx context.Context, owner jid.JID, id string) ([]byte, error) {
-	page, err := m.p.Node(owner, NSData).Items(ctx, pubsub.ItemsQuery{IDs: []string{id}})
+	page, err := pep.For(m.c).Node(owner, NSData).Items(ctx, pubsub.ItemsQuery{IDs: []string{id}})
 	if errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound}) {
 		return nil, ErrNotFound
 	}
@@ -215,9 +221,14 @@ func (m *Manager) Fetch(ctx context.Context, owner jid.JID, id string) ([]byte, 
 // Converts reports whether the user's server keeps the vCard photo
 // (XEP-0153) and the avatar (XEP-0084) in step (XEP-0398): then
 // publishing one updates the other. ctx bounds the service discovery
-// query, which disco caches.
+// query, which disco caches. Without a session (the account's JID is
+// not known yet) it returns an error matching xmpp.ErrNotConnected.
 func (m *Manager) Converts(ctx context.Context) (bool, error) {
-	return disco.For(m.c).Supports(ctx, m.c.JID().Bare(), NSConversion)
+	own := m.c.JID()
+	if own.IsZero() {
+		return false, fmt.Errorf("avatar: %w", xmpp.ErrNotConnected)
+	}
+	return disco.For(m.c).Supports(ctx, own.Bare(), NSConversion)
 }
 
 // OnChange registers f to hear the avatar changes of the user's contacts
@@ -234,17 +245,29 @@ func (m *Manager) OnChange(f func(Change)) (remove func()) {
 	if f == nil {
 		panic("avatar: OnChange with a nil listener")
 	}
-	stop := m.p.OnEvent(NSMetadata, func(e pubsub.Event) {
+	stop := pep.For(m.c).OnEvent(NSMetadata, func(e pubsub.Event) {
 		ch := Change{From: e.Service, Event: e}
-		if e.Kind == pubsub.EventItems {
-			if len(e.Items) == 0 {
-				return // a retraction of an old version: nothing new to show
+		switch e.Kind {
+		case pubsub.EventItems:
+			// The last item that carries metadata; none (a retraction of
+			// an old version, an item without payload): nothing to show.
+			var meta *stanza.Node
+			for i := len(e.Items) - 1; i >= 0 && meta == nil; i-- {
+				if p := e.Items[i].Payload; p != nil && p.Name == metadataName {
+					meta = p
+				}
 			}
-			infos, err := ParseMetadata(e.Items[len(e.Items)-1].Payload)
+			if meta == nil {
+				return
+			}
+			infos, err := ParseMetadata(meta)
 			if err != nil {
 				return
 			}
 			ch.Infos = infos
+		case pubsub.EventPurge, pubsub.EventDelete:
+		default:
+			return // a configuration change says nothing of the avatar
 		}
 		f(ch)
 	})

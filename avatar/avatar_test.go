@@ -9,6 +9,8 @@ import (
 	"github.com/gosmack/gosmack/avatar"
 	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/pep"
+	"github.com/gosmack/gosmack/pubsub"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
@@ -138,16 +140,32 @@ S: <message from='bob@localhost/b' id='end'/>
 	}, log.Lines())
 }
 
+// TestShape: one Manager per connection, a fresh one after Close; nil
+// refused; removing one listener is exact (the other still hears the
+// events, the removed one does not) and idempotent; the last removal,
+// or Close, withdraws the interest. Converts needs a session.
 func TestShape(t *testing.T) {
-	c := xmpp.New(xmpp.Config{})
+	tr := transcript(t, `
+S: <message from='bob@localhost' type='headline'><event `+nsEvent+`><items node='urn:xmpp:avatar:metadata'><item id='`+id+`'><metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='12' id='`+id+`' type='image/png'/></metadata></item></items></event></message>
+S: <message from='ctl@localhost' id='end'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
 	av := avatar.For(c)
 	assert.Same(t, av, avatar.For(c))
 	assert.Panics(t, func() { av.OnChange(nil) })
-	remove := av.OnChange(func(avatar.Change) {})
-	other := av.OnChange(func(avatar.Change) {})
+	_, err := av.Converts(ctxT(t))
+	assert.ErrorIs(t, err, xmpp.ErrNotConnected, "the account's JID is not known yet")
+	var log testlog.Log
+	remove := av.OnChange(func(ch avatar.Change) { log.Add("removed %s", ch.From) })
+	other := av.OnChange(func(ch avatar.Change) { log.Add("other %s", ch.From) })
 	remove()
 	remove()
 	assert.Contains(t, c.Announced(), avatar.NSMetadata+"+notify", "one listener left")
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	<-done
+	assert.Equal(t, []string{"other bob@localhost"}, log.Lines(), "only the listener left hears the event")
 	other()
 	assert.NotContains(t, c.Announced(), avatar.NSMetadata+"+notify", "none left: interest withdrawn")
 	av.OnChange(func(avatar.Change) {})
@@ -163,4 +181,54 @@ func TestParseMetadata(t *testing.T) {
 	_, err = avatar.ParseMetadata(&stanza.Node{})
 	assert.ErrorIs(t, err, avatar.ErrMalformed)
 	assert.Equal(t, "da39a3ee5e6b4b0d3255bfef95601890afd80709", avatar.ID(nil), "SHA-1 of nothing")
+}
+
+// TestLowerClosed: after the pep.Manager and the pubsub.Manager below
+// are closed, OnChange registers through fresh ones and hears the
+// events.
+func TestLowerClosed(t *testing.T) {
+	tr := transcript(t, `
+S: <message from='bob@localhost' type='headline'><event `+nsEvent+`><items node='urn:xmpp:avatar:metadata'><item id='`+id+`'><metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='12' id='`+id+`' type='image/png'/></metadata></item></items></event></message>
+S: <message from='ctl@localhost' id='end'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	av := avatar.For(c)
+	pep.For(c).Close()
+	pubsub.For(c).Close()
+	var log testlog.Log
+	av.OnChange(func(ch avatar.Change) { log.Add("avatar %s %d", ch.From, len(ch.Infos)) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	<-done
+	assert.Equal(t, []string{"avatar bob@localhost 1"}, log.Lines())
+}
+
+// TestEventKinds: a configuration change, an item without payload and a
+// retraction say nothing of the avatar and are not reported; a purge
+// and a deletion are "no avatar"; of several items, the last with
+// metadata counts.
+func TestEventKinds(t *testing.T) {
+	msg := func(body string) string {
+		return `S: <message from='bob@localhost' type='headline'><event ` + nsEvent + `>` + body + `</event></message>
+`
+	}
+	items := func(body string) string { return msg(`<items node='urn:xmpp:avatar:metadata'>` + body + `</items>`) }
+	tr := transcript(t, "\n"+
+		msg(`<configuration node='urn:xmpp:avatar:metadata'/>`)+
+		items(`<item id='a'/>`)+
+		items(`<retract id='a'/>`)+
+		items(`<item id='`+id+`'><metadata xmlns='urn:xmpp:avatar:metadata'><info bytes='12' id='`+id+`' type='image/png'/></metadata></item><item id='b'/>`)+
+		msg(`<purge node='urn:xmpp:avatar:metadata'/>`)+
+		msg(`<delete node='urn:xmpp:avatar:metadata'/>`)+
+		"S: <message from='ctl@localhost' id='end'/>\n")
+	c := xmpptest.NewConn(t, alice, tr)
+	av := avatar.For(c)
+	var log testlog.Log
+	av.OnChange(func(ch avatar.Change) { log.Add("%s %d", ch.Event.Kind, len(ch.Infos)) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	<-done
+	assert.Equal(t, []string{"items 1", "purge 0", "delete 0"}, log.Lines())
 }

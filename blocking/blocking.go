@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gosmack/gosmack/disco"
 	"github.com/gosmack/gosmack/internal/listeners"
@@ -22,6 +23,10 @@ const NS = "urn:xmpp:blocking"
 // NSErrors is the namespace of the application error <blocked/> a server
 // returns for a stanza sent to a blocked JID (see Blocked).
 const NSErrors = "urn:xmpp:blocking:errors"
+
+// fetchTimeout bounds the reading of the list at login, which no
+// caller's context bounds.
+const fetchTimeout = 30 * time.Second
 
 var (
 	listName    = xml.Name{Space: NS, Local: "blocklist"}
@@ -71,6 +76,10 @@ type Event struct {
 type Manager struct {
 	c *xmpp.Conn
 
+	// ctx ends with Close: it bounds the reading of the list at login.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	changed listeners.List[func(Event)]
 
 	mu      sync.Mutex
@@ -98,6 +107,7 @@ func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
 	m := &Manager{c: c}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.detach = []func(){
 		c.HandleIQ(stanza.Set, blockName, xmpp.IQHandlerFunc(m.push)),
 		c.HandleIQ(stanza.Set, unblockName, xmpp.IQHandlerFunc(m.push)),
@@ -132,7 +142,8 @@ func (m *Manager) FetchAtLogin() bool {
 // the cache took the change, and in the order the OnChange listeners
 // were registered; it may call List and the other methods. A nil f
 // panics. The returned func removes exactly this registration; it is
-// safe to call more than once. Nothing is reported after Close.
+// safe to call more than once. No listener is called once Close has
+// begun, not even the rest of a delivery under way.
 func (m *Manager) OnChange(f func(Event)) (remove func()) {
 	if f == nil {
 		panic("blocking: OnChange with a nil listener")
@@ -141,8 +152,9 @@ func (m *Manager) OnChange(f func(Event)) (remove func()) {
 }
 
 // Close detaches the Manager from its connection: its handlers and
-// listeners are removed and the cache is dropped; pushes are then
-// answered service-unavailable, as any request nobody handles. It does
+// listeners are removed, the cache is dropped, and a reading of the list
+// at login under way is abandoned; pushes are then answered
+// service-unavailable, as any request nobody handles. It does
 // not close the connection and changes nothing on the server. For then
 // attaches a new Manager. Close is safe to call more than once, from any
 // goroutine, listeners included.
@@ -151,6 +163,7 @@ func (m *Manager) Close() {
 		m.mu.Lock()
 		m.closed, m.known, m.list = true, false, nil
 		m.mu.Unlock()
+		m.cancel()
 		m.changed.Clear()
 		xmpp.Detach(m.c, m)
 		for _, f := range m.detach {
@@ -325,7 +338,10 @@ func (m *Manager) onState(sc xmpp.StateChange) {
 	m.mu.Unlock()
 	if atLogin {
 		// Errors only leave the cache empty: the first List asks again.
-		_ = m.fetch(context.Background(), func([]jid.JID, error) {})
+		ctx, cancel := context.WithTimeout(m.ctx, fetchTimeout)
+		if m.fetch(ctx, func([]jid.JID, error) { cancel() }) != nil {
+			cancel()
+		}
 	}
 }
 
@@ -349,17 +365,28 @@ func (m *Manager) push(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
 		case e.All:
 			e.Unblocked, m.list = m.list, nil
 		case e.Blocked != nil:
+			in := set(m.list)
 			for _, j := range e.Blocked {
-				if !slices.Contains(m.list, j) {
+				if _, ok := in[j]; !ok {
 					m.list = append(m.list, j)
 				}
 			}
 		default:
-			m.list = slices.DeleteFunc(slices.Clone(m.list), func(j jid.JID) bool { return slices.Contains(e.Unblocked, j) })
+			out := set(e.Unblocked)
+			m.list = slices.DeleteFunc(slices.Clone(m.list), func(j jid.JID) bool {
+				_, ok := out[j]
+				return ok
+			})
 		}
 	}
 	m.mu.Unlock()
 	for f := range m.changed.All() {
+		m.mu.Lock()
+		closed := m.closed
+		m.mu.Unlock()
+		if closed {
+			break
+		}
 		f(e)
 	}
 	return nil, nil
@@ -377,18 +404,30 @@ func parseList(q *stanza.Node) ([]jid.JID, error) {
 		return nil, errMalformed("the result has no <blocklist/>")
 	}
 	var l []jid.JID
+	seen := make(map[jid.JID]struct{})
 	for i := range q.Nodes {
 		n := &q.Nodes[i]
 		if n.Name != itemName {
 			continue
 		}
 		j, err := jid.Parse(n.Attr("jid"))
-		if err != nil || slices.Contains(l, j) {
+		if _, dup := seen[j]; err != nil || dup {
 			continue
 		}
+		seen[j] = struct{}{}
 		l = append(l, j)
 	}
 	return l, nil
+}
+
+// set returns the JIDs of l as a set: lists run to thousands of JIDs, so
+// membership is not looked up by scanning.
+func set(l []jid.JID) map[jid.JID]struct{} {
+	s := make(map[jid.JID]struct{}, len(l))
+	for _, j := range l {
+		s[j] = struct{}{}
+	}
+	return s
 }
 
 // parsePush reads a <block/> or <unblock/> push. A block names at least
@@ -396,6 +435,7 @@ func parseList(q *stanza.Node) ([]jid.JID, error) {
 // carry a valid JID: a push that cannot be applied whole is refused.
 func parsePush(q *stanza.Node) (Event, error) {
 	var l []jid.JID
+	seen := make(map[jid.JID]struct{})
 	for i := range q.Nodes {
 		n := &q.Nodes[i]
 		if n.Name != itemName {
@@ -405,7 +445,8 @@ func parsePush(q *stanza.Node) (Event, error) {
 		if err != nil {
 			return Event{}, errMalformed("an item's jid: " + err.Error())
 		}
-		if !slices.Contains(l, j) {
+		if _, dup := seen[j]; !dup {
+			seen[j] = struct{}{}
 			l = append(l, j)
 		}
 	}

@@ -299,3 +299,64 @@ S: <iq type='result' id='{{l2}}'><blocklist ` + ns + `><item jid='dave@localhost
 		}, log.get())
 	})
 }
+
+// TestCloseInListener: a listener that closes the Manager stops the
+// delivery under way: the listeners after it are not called.
+func TestCloseInListener(t *testing.T) {
+	tr := transcript(t, `
+S: <iq type='set' id='p1'><block `+ns+`><item jid='bob@localhost'/></block></iq>
+C: <iq type='result' id='p1'/>
+S: <message from='bob@localhost/b' id='end'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	b := blocking.For(c)
+	var log events
+	b.OnChange(func(e blocking.Event) { log.add("a %v", e.Blocked); b.Close() })
+	b.OnChange(func(e blocking.Event) { log.add("b %v", e.Blocked) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	<-done
+	assert.Equal(t, []string{"a [bob@localhost]"}, log.get())
+}
+
+// TestManyItems: a list and pushes of thousands of JIDs, with repeats,
+// are read and applied without repeats, in order.
+func TestManyItems(t *testing.T) {
+	const n = 5000
+	var list, push strings.Builder
+	var want []string
+	for i := range n {
+		fmt.Fprintf(&list, "<item jid='u%d@localhost'/><item jid='u%d@localhost'/>", i, i)
+		want = append(want, fmt.Sprintf("u%d@localhost", i))
+	}
+	for i := n - 10; i < n+10; i++ {
+		fmt.Fprintf(&push, "<item jid='u%d@localhost'/>", i)
+	}
+	for i := n; i < n+10; i++ {
+		want = append(want, fmt.Sprintf("u%d@localhost", i))
+	}
+	tr := transcript(t, `
+C: <iq type='get' id='{{l}}'><blocklist `+ns+`/></iq>
+S: <iq type='result' id='{{l}}'><blocklist `+ns+`>`+list.String()+`</blocklist></iq>
+S: <iq type='set' id='p1'><block `+ns+`>`+push.String()+push.String()+`</block></iq>
+C: <iq type='result' id='p1'/>
+S: <message from='bob@localhost/b' id='end'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	b := blocking.For(c)
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	l, err := b.List(ctxT(t))
+	require.NoError(t, err)
+	assert.Len(t, l, n)
+	<-done
+	l, err = b.List(ctxT(t))
+	require.NoError(t, err)
+	got := make([]string, len(l))
+	for i, j := range l {
+		got[i] = j.String()
+	}
+	assert.Equal(t, want, got)
+}

@@ -63,7 +63,8 @@
 // A Manager is safe for concurrent use. Block, Unblock, UnblockAll, List
 // and Supported wait on the caller's goroutine, bounded by their
 // context, and may be called from a listener: replies are routed by the
-// connection's reader, never behind the listeners.
+// connection's reader, never behind the listeners. The reading of the
+// list at login is bounded by 30 seconds, and by Close.
 //
 // # Coming from Smack
 //

@@ -52,14 +52,22 @@ func (s State) String() string {
 type Manager struct {
 	c *xmpp.Conn
 
-	// sendMu orders the writes of the state: a SetState and the
-	// re-sending on a new stream go out one at a time, in the order
-	// they took it.
-	sendMu sync.Mutex
+	// slot orders the writes of the state: whoever holds it (a SetState,
+	// the listener of a new stream, or the goroutine that listener
+	// starts) tells the stream in use the state last set. It is a
+	// one-slot channel, so that a SetState waits for it under its ctx.
+	slot chan struct{}
 
 	mu     sync.Mutex
 	want   State // what the user set
 	onWire State // what the stream in use was last told; Active on a new stream
+	closed bool  // Close ran: the listener starts no goroutine
+
+	// ctx ends with Close, which waits for wg: the goroutines that tell
+	// a new stream the state when a SetState held the slot.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 
 	closeOnce sync.Once
 	detach    func()
@@ -73,18 +81,26 @@ type Manager struct {
 func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
-	m := &Manager{c: c}
+	m := &Manager{c: c, slot: make(chan struct{}, 1)}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.detach = c.OnState(m.state)
 	return m
 }
 
 // Close detaches the Manager: the state is no longer sent on new streams
 // (the server forgets it with the stream). For then attaches a new
-// Manager. Close is safe to call more than once, from any goroutine.
+// Manager. Close abandons a telling of a new stream that waits for a
+// SetState under way, and returns once it has ended; a SetState under
+// way goes on. Close is safe to call more than once, from any goroutine.
 func (m *Manager) Close() {
 	m.closeOnce.Do(func() {
 		xmpp.Detach(m.c, m)
 		m.detach()
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+		m.cancel()
+		m.wg.Wait()
 	})
 }
 
@@ -120,43 +136,69 @@ func (m *Manager) SetInactive(ctx context.Context) error { return m.SetState(ctx
 // stream features did not offer <csi xmlns='urn:xmpp:csi:0'/>; the state
 // is set all the same, for the streams to come. While the connection is
 // down (before Connect too) it sets the state, sends nothing and
-// returns nil: the state goes out when a stream comes up. ctx bounds the
-// wait for the write lock and the write (see xmpp.Conn.SendElement);
-// when it ends first, SetState returns its error and the state is set,
-// to be sent on the next stream. SetState may be called from a listener.
+// returns nil: the state goes out when a stream comes up.
+//
+// The state is set at once; the writes go out one at a time, each
+// telling the stream the state last set. ctx bounds the wait for the
+// SetState under way, if any, for the write lock and the write (see
+// xmpp.Conn.SendElement); when it ends first, SetState returns its error
+// and the state is set all the same: the SetState under way, or else
+// the next stream, tells it. SetState may be called from a listener.
 func (m *Manager) SetState(ctx context.Context, s State) error {
-	m.sendMu.Lock()
-	defer m.sendMu.Unlock()
 	m.mu.Lock()
 	m.want = s
-	same := m.onWire == s
 	m.mu.Unlock()
-	if !m.c.IsConnected() || same {
-		return nil
+	select {
+	case m.slot <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if !m.Offered() {
-		return ErrNotOffered
-	}
-	return m.send(ctx, s)
+	defer func() { <-m.slot }()
+	return m.sync(ctx)
 }
 
-// send writes s; the caller holds sendMu.
-func (m *Manager) send(ctx context.Context, s State) error {
+// sync tells the stream in use the state last set, until what it was
+// told is that; the caller holds the slot.
+func (m *Manager) sync(ctx context.Context) error {
+	for {
+		m.mu.Lock()
+		s, same := m.want, m.want == m.onWire
+		m.mu.Unlock()
+		if !m.c.IsConnected() || same {
+			return nil
+		}
+		if !m.Offered() {
+			return ErrNotOffered
+		}
+		sent, err := m.send(ctx, s)
+		if err != nil || !sent {
+			return err
+		}
+	}
+}
+
+// send writes s and reports whether it went out; the caller holds the
+// slot.
+func (m *Manager) send(ctx context.Context, s State) (bool, error) {
 	err := m.c.SendElement(ctx, stanza.Node{Name: xml.Name{Space: NS, Local: s.String()}})
 	if errors.Is(err, xmpp.ErrNotConnected) {
-		return nil // the next stream is told
+		return false, nil // the next stream is told
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	m.mu.Lock()
 	m.onWire = s
 	m.mu.Unlock()
-	return nil
+	return true, nil
 }
 
 // state follows the streams: one that ends takes the server's memory of
 // the state with it; on one that comes up, an inactive client says so.
+// That write goes out on the dispatcher when the slot is free, as the
+// stream's first writes do; when a SetState holds it (its write may be
+// stuck, or its ctx long), a goroutine that Close ends waits for it, so
+// that the listeners behind this one are not held up.
 func (m *Manager) state(e xmpp.StateChange) {
 	switch e.State {
 	case xmpp.StateDisconnected, xmpp.StateClosed:
@@ -164,15 +206,36 @@ func (m *Manager) state(e xmpp.StateChange) {
 		m.onWire = Active
 		m.mu.Unlock()
 	case xmpp.StateAuthenticated, xmpp.StateResumed:
-		m.sendMu.Lock()
-		defer m.sendMu.Unlock()
 		m.mu.Lock()
 		tell := m.want == Inactive && m.onWire != Inactive
 		m.mu.Unlock()
-		if tell && m.Offered() {
-			ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-			defer cancel()
-			_ = m.send(ctx, Inactive) // a failed write ends the stream; the next one tries again
+		if !tell || !m.Offered() {
+			return
 		}
+		select {
+		case m.slot <- struct{}{}:
+			defer func() { <-m.slot }()
+			ctx, cancel := context.WithTimeout(m.ctx, sendTimeout)
+			defer cancel()
+			_ = m.sync(ctx) // a failed write ends the stream; the next one tries again
+			return
+		default:
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.closed {
+			return
+		}
+		m.wg.Go(func() {
+			ctx, cancel := context.WithTimeout(m.ctx, sendTimeout)
+			defer cancel()
+			select {
+			case m.slot <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-m.slot }()
+			_ = m.sync(ctx)
+		})
 	}
 }

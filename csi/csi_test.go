@@ -3,6 +3,9 @@ package csi_test
 import (
 	"context"
 	"encoding/xml"
+	"net"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -210,4 +213,120 @@ func TestForOnePerConn(t *testing.T) {
 	assert.Equal(t, csi.Active, fresh.State(), "the fresh one starts active")
 	m.Close()
 	assert.Same(t, fresh, xmpp.Attached[csi.Manager](c))
+}
+
+// stuckConn holds the client's first write that contains match until
+// release is closed, telling stuck when it starts holding it.
+type stuckConn struct {
+	net.Conn
+	match   string
+	once    sync.Once
+	stuck   chan struct{}
+	release chan struct{}
+}
+
+func (s *stuckConn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), s.match) {
+		hold := false
+		s.once.Do(func() { hold = true })
+		if hold {
+			close(s.stuck)
+			<-s.release
+		}
+	}
+	return s.Conn.Write(p)
+}
+
+// stickWrite makes the Conn's first write containing match hang until
+// the returned release is called; stuck is closed when that write starts
+// hanging. The test registers release as a cleanup after NewConn's, so
+// that a failing test does not leave the Conn's Close waiting for it.
+func stickWrite(match string) (config func(*xmpp.Config), stuck <-chan struct{}, release func()) {
+	s := &stuckConn{match: match, stuck: make(chan struct{}), release: make(chan struct{})}
+	var once sync.Once
+	release = func() { once.Do(func() { close(s.release) }) }
+	config = func(cfg *xmpp.Config) {
+		d := cfg.Dialer
+		cfg.Dialer = dialFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			s.Conn = conn
+			return s, nil
+		})
+	}
+	return config, s.stuck, release
+}
+
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func (f dialFunc) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return f(ctx, network, addr)
+}
+
+// TestStuckSetStateDoesNotStall: a SetState whose write hangs while a
+// stream's "authenticated" event waits on the dispatcher does not hold
+// up that event's listeners, nor the stanzas behind it: the manager's
+// listener, finding the slot taken, leaves the telling to a goroutine,
+// and the state goes out once.
+func TestStuckSetStateDoesNotStall(t *testing.T) {
+	stick, stuck, release := stickWrite("inactive")
+	tr := xmpptest.MustParseTranscript(t, t.Name(), offer+done+inactive+end)
+	c := xmpptest.NewConn(t, alice, tr, stick)
+	t.Cleanup(release)
+	atAuth, goOn := make(chan struct{}), make(chan struct{})
+	letGo := sync.OnceFunc(func() { close(goOn) })
+	t.Cleanup(letGo)
+	c.OnState(func(e xmpp.StateChange) { // before the manager's: holds the event
+		if e.State == xmpp.StateAuthenticated {
+			close(atAuth)
+			<-goOn
+		}
+	})
+	m := csi.For(c)
+	defer m.Close()
+	fin := finished(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	wait(t, atAuth)
+	set := make(chan error, 1)
+	go func() { set <- m.SetInactive(ctxT(t)) }()
+	wait(t, stuck) // SetState holds the slot; its write hangs
+	letGo()
+	wait(t, fin) // the manager's listener did not wait for the slot
+	release()
+	require.NoError(t, <-set)
+	sendEnd(t, c)
+}
+
+// TestSetStateContext: a SetState waiting for one whose write hangs
+// returns its ctx's error when ctx ends; its state is set, and the
+// SetState under way tells it once its own write is done.
+func TestSetStateContext(t *testing.T) {
+	stick, stuck, release := stickWrite("inactive")
+	tr := xmpptest.MustParseTranscript(t, t.Name(), offer+done+inactive+active+end)
+	c := xmpptest.NewConn(t, alice, tr, stick)
+	t.Cleanup(release)
+	m := csi.For(c)
+	defer m.Close()
+	fin := finished(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	wait(t, fin)
+	set := make(chan error, 1)
+	go func() { set <- m.SetInactive(ctxT(t)) }()
+	wait(t, stuck)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	cancel()
+	second := make(chan error, 1)
+	go func() { second <- m.SetActive(ctx) }()
+	select {
+	case err := <-second:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-ctxT(t).Done():
+		t.Fatal("SetState waited past its context")
+	}
+	assert.Equal(t, csi.Active, m.State(), "set all the same")
+	release()
+	require.NoError(t, <-set) // and it sent <active/> after its <inactive/>
+	sendEnd(t, c)
 }

@@ -34,7 +34,12 @@
 //
 // A Manager is safe for concurrent use. It registers one state listener,
 // which sends the state on a stream that comes up, on the connection's
-// dispatcher; it starts no goroutine. SetState runs on the caller's
+// dispatcher. The writes of the state go out one at a time, each
+// telling the stream the state last set; a SetState waits for the one
+// under way as long as its ctx allows. When a SetState is under way as a
+// stream comes up, the listener does not wait for it: one goroutine,
+// which Close ends, tells the new stream once it is done, so the
+// listeners behind are not held up. SetState runs on the caller's
 // goroutine and may be called from a listener.
 //
 // # Coming from Smack

@@ -98,7 +98,7 @@ func (m *Manager) Close() {
 // answer is the IQ handler: the time now, in UTC with the zone's offset,
 // to a request addressed to this client.
 func (m *Manager) answer(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
-	if own := m.c.JID(); !iq.To.IsZero() && iq.To != own && iq.To != own.Bare() {
+	if !m.c.AddressedToMe(iq.To) {
 		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
 	}
 	n := node(time.Now().In(m.Location()))

@@ -114,7 +114,7 @@ func (m *Manager) Close() {
 // this client, when the user gave a last activity.
 func (m *Manager) answer(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
 	last := m.LastActive()
-	if own := m.c.JID(); last.IsZero() || !iq.To.IsZero() && iq.To != own && iq.To != own.Bare() {
+	if last.IsZero() || !m.c.AddressedToMe(iq.To) {
 		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
 	}
 	n := node(Activity{Idle: max(time.Since(last), 0)})

@@ -30,7 +30,9 @@ type Nick struct {
 	// contact's, or the account's own.
 	JID jid.JID
 	// Name is the nickname; "" when the account cleared it (published
-	// an empty one, retracted it, or purged or deleted the node).
+	// an empty one, retracted it, or purged or deleted the node). A
+	// change of the node's configuration, or an item without a <nick/>,
+	// is not reported.
 	Name string
 	// Event is the notification that told it; its Delay is set for a
 	// nickname sent late (the last one, sent when the account came
@@ -44,7 +46,6 @@ type Nick struct {
 // safe for concurrent use, and may be called from listeners.
 type Manager struct {
 	c    *xmpp.Conn
-	p    *pep.Manager
 	nick listeners.List[func(Nick)]
 
 	mu       sync.Mutex
@@ -58,11 +59,18 @@ type Manager struct {
 // concurrent use; after Close it attaches a fresh Manager.
 func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
-func attach(c *xmpp.Conn) *Manager { return &Manager{c: c, p: pep.For(c)} }
+func attach(c *xmpp.Conn) *Manager {
+	pep.For(c)
+	return &Manager{c: c}
+}
 
 // Close detaches the Manager (For then attaches a fresh one): its
 // listeners hear nothing more, and the interest in nicknames is
-// withdrawn. Close is safe to call more than once.
+// withdrawn. Each request and the interest go through the pep.Manager
+// attached at that time (pep.For): closing the pep.Manager (or the
+// pubsub.Manager below it) drops the interest registered through it,
+// until the last OnNick listener is removed and a new one registered.
+// Close is safe to call more than once.
 func (m *Manager) Close() {
 	xmpp.Detach(m.c, m)
 	m.mu.Lock()
@@ -85,7 +93,7 @@ func (m *Manager) Close() {
 // server's refusal is its *stanza.Error.
 func (m *Manager) Publish(ctx context.Context, name string) error {
 	n := Element(name)
-	if _, err := m.p.Publish(ctx, NS, pubsub.Item{Payload: &n}, pubsub.PublishOptions{}); err != nil {
+	if _, err := pep.For(m.c).Publish(ctx, NS, pubsub.Item{Payload: &n}, pubsub.PublishOptions{}); err != nil {
 		return fmt.Errorf("nick: %w", err)
 	}
 	return nil
@@ -95,7 +103,7 @@ func (m *Manager) Publish(ctx context.Context, name string) error {
 // account's own) last published: "" when it has none (no node, no item,
 // or an empty nick). ctx bounds the request as for Publish.
 func (m *Manager) Get(ctx context.Context, owner jid.JID) (string, error) {
-	page, err := m.p.Node(owner, NS).Items(ctx, pubsub.ItemsQuery{Last: 1})
+	page, err := pep.For(m.c).Node(owner, NS).Items(ctx, pubsub.ItemsQuery{Last: 1})
 	if errors.Is(err, &stanza.Error{Condition: stanza.ItemNotFound}) {
 		return "", nil
 	}
@@ -125,7 +133,7 @@ func (m *Manager) OnNick(f func(Nick)) (remove func()) {
 	if !m.closed {
 		m.count++
 		if m.count == 1 {
-			m.interest = m.p.OnEvent(NS, m.received)
+			m.interest = pep.For(m.c).OnEvent(NS, m.received)
 		}
 	}
 	counted := !m.closed
@@ -147,11 +155,26 @@ func (m *Manager) OnNick(f func(Nick)) (remove func()) {
 	})
 }
 
-// received tells the OnNick listeners of a notification of node NS.
+// received tells the OnNick listeners of a notification of node NS
+// that says what the nickname is: the last item that carries a <nick/>,
+// else a retraction, a purge or a deletion (cleared). A configuration
+// change, or items without a <nick/>, say nothing of it.
 func (m *Manager) received(e pubsub.Event) {
 	n := Nick{JID: e.Service, Event: e}
-	if e.Kind == pubsub.EventItems && len(e.Items) > 0 {
-		n.Name = name(e.Items[len(e.Items)-1].Payload)
+	switch e.Kind {
+	case pubsub.EventItems:
+		found := false
+		for i := len(e.Items) - 1; i >= 0 && !found; i-- {
+			if p := e.Items[i].Payload; p != nil && p.Name == nickName {
+				n.Name, found = name(p), true
+			}
+		}
+		if !found && len(e.Retracted) == 0 {
+			return
+		}
+	case pubsub.EventPurge, pubsub.EventDelete:
+	default:
+		return
 	}
 	for f := range m.nick.All() {
 		f(n)

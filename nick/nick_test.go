@@ -9,6 +9,8 @@ import (
 	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/nick"
+	"github.com/gosmack/gosmack/pep"
+	"github.com/gosmack/gosmack/pubsub"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
@@ -162,4 +164,50 @@ func FuzzOf(f *testing.F) {
 			return true
 		})
 	})
+}
+
+// TestLowerClosed: after the pep.Manager and the pubsub.Manager below
+// are closed, OnNick registers through fresh ones and hears the events.
+func TestLowerClosed(t *testing.T) {
+	tr := xmpptest.MustParseTranscript(t, t.Name(), event("bob@localhost", `<item id='a'><nick xmlns='http://jabber.org/protocol/nick'>Bob</nick></item>`)+`
+S: <message from='ctl@localhost' id='end'/>`)
+	c := xmpptest.NewConn(t, alice, tr)
+	m := nick.For(c)
+	pep.For(c).Close()
+	pubsub.For(c).Close()
+	var l record
+	m.OnNick(func(n nick.Nick) { l.add("%s %q", n.JID, n.Name) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(t.Context()))
+	<-done
+	assert.Equal(t, []string{`bob@localhost "Bob"`}, l.get())
+}
+
+// TestEventKinds: a configuration change, an item without payload and an
+// item without a <nick/> say nothing of the nickname and are not
+// reported; a purge and a deletion clear it.
+func TestEventKinds(t *testing.T) {
+	raw := func(body string) string {
+		return `
+S: <message from='bob@localhost' type='headline'><event ` + nsEvent + `>` + body + `</event></message>`
+	}
+	tr := xmpptest.MustParseTranscript(t, t.Name(),
+		raw(`<configuration node='http://jabber.org/protocol/nick'/>`)+
+			event("bob@localhost", `<item id='a'/>`)+
+			event("bob@localhost", `<item id='b'><other xmlns='urn:example:other'/></item>`)+
+			event("bob@localhost", `<item id='c'><nick xmlns='http://jabber.org/protocol/nick'>Bob</nick></item><item id='d'/>`)+
+			raw(`<purge node='http://jabber.org/protocol/nick'/>`)+
+			event("bob@localhost", `<item id='e'><nick xmlns='http://jabber.org/protocol/nick'>Bobby</nick></item>`)+
+			raw(`<delete node='http://jabber.org/protocol/nick'/>`)+`
+S: <message from='ctl@localhost' id='end'/>`)
+	c := xmpptest.NewConn(t, alice, tr)
+	m := nick.For(c)
+	var l record
+	m.OnNick(func(n nick.Nick) { l.add("%s %q", n.Event.Kind, n.Name) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(t.Context()))
+	<-done
+	assert.Equal(t, []string{`items "Bob"`, `purge ""`, `items "Bobby"`, `delete ""`}, l.get())
 }

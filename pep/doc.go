@@ -69,6 +69,10 @@
 // For returns the Manager attached to a connection, attaching it the
 // first time; Close withdraws its interests, forgets its listeners and
 // detaches it, and For then attaches a fresh one. It has no settings.
+// It keeps no pubsub.Manager: each call goes through the one attached
+// at that time (pubsub.For), so closing the pubsub.Manager drops the
+// listeners registered through it, and later ones go through a fresh
+// one.
 //
 // # Concurrency and contexts
 //

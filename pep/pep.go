@@ -26,7 +26,6 @@ const NotifySuffix = "+notify"
 // listeners.
 type Manager struct {
 	c       *xmpp.Conn
-	ps      *pubsub.Manager
 	removes listeners.Removals // the listeners' removals, for Close
 }
 
@@ -41,14 +40,17 @@ func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
 	caps.For(c)
-	return &Manager{c: c, ps: pubsub.For(c)}
+	pubsub.For(c)
+	return &Manager{c: c}
 }
 
 // Close detaches the Manager from its connection (For then attaches a
 // fresh one): its listeners hear nothing more and the +notify features
 // they announced are withdrawn. The pubsub.Manager and caps.Tracker it
-// attached stay attached; closing that pubsub.Manager first ends this
-// Manager's deliveries too. Close is safe to call more than once.
+// attached stay attached. Each call goes through the pubsub.Manager
+// attached at that time (pubsub.For): closing the pubsub.Manager drops
+// the listeners registered through it, and the ones registered after
+// that go through the fresh one. Close is safe to call more than once.
 func (m *Manager) Close() {
 	xmpp.Detach(m.c, m)
 	m.removes.Close()
@@ -62,7 +64,7 @@ func (m *Manager) Node(owner jid.JID, name string) pubsub.Node {
 	if !owner.IsZero() {
 		owner = owner.Bare()
 	}
-	return m.ps.Node(owner, name)
+	return pubsub.For(m.c).Node(owner, name)
 }
 
 // Publish publishes item to the account's own PEP node node, which the
@@ -75,7 +77,7 @@ func (m *Manager) Node(owner jid.JID, name string) pubsub.Node {
 // ends Publish returns ctx.Err() and a late reply is dropped. The
 // server's refusal is its *stanza.Error.
 func (m *Manager) Publish(ctx context.Context, node string, item pubsub.Item, opts pubsub.PublishOptions) (string, error) {
-	return m.ps.Node(jid.JID{}, node).Publish(ctx, item, opts)
+	return pubsub.For(m.c).Node(jid.JID{}, node).Publish(ctx, item, opts)
 }
 
 // OnEvent registers f to hear the PEP notifications of node: those of
@@ -83,7 +85,8 @@ func (m *Manager) Publish(ctx context.Context, node string, item pubsub.Item, op
 // the account whose node it is (Event.Service, a bare JID; the
 // account's own bare JID for its own node). Notifications of a pubsub
 // service's node of the same name do not reach f, nor does anything
-// pubsub.Manager refuses (see package pubsub).
+// pubsub.Manager refuses (see package pubsub). f is registered with
+// the pubsub.Manager attached now: closing that one drops it (see Close).
 //
 // While f is registered the client announces node+"+notify" in its
 // service discovery and so in its entity capabilities, which is how
@@ -104,7 +107,7 @@ func (m *Manager) OnEvent(node string, f func(pubsub.Event)) (remove func()) {
 		panic("pep: OnEvent with an empty node")
 	}
 	withdraw := m.c.Announce(node + NotifySuffix)
-	stop := m.ps.OnEvent(func(e pubsub.Event) {
+	stop := pubsub.For(m.c).OnEvent(func(e pubsub.Event) {
 		if e.Node == node && e.Service.Localpart() != "" {
 			f(e)
 		}

@@ -176,3 +176,20 @@ func TestShape(t *testing.T) {
 	assert.Empty(t, fresh.Interests(), "a closed Manager keeps no interest")
 	late()
 }
+
+// TestPubsubClosed: after the pubsub.Manager below is closed, a listener
+// registered through pep goes through the fresh one and hears its
+// events.
+func TestPubsubClosed(t *testing.T) {
+	tr := xmpptest.MustParseTranscript(t, t.Name(), event("bob@localhost", entry, "bob1")+ctl("end"))
+	c := xmpptest.NewConn(t, alice, tr)
+	p := pep.For(c)
+	pubsub.For(c).Close()
+	var log testlog.Log
+	p.OnEvent(entry, func(e pubsub.Event) { log.Add("%s %s %s", e.Service, e.Node, e.Items[0].ID) })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("end"), func(*stanza.Message) { close(done) })
+	require.NoError(t, c.Connect(t.Context()))
+	<-done
+	assert.Equal(t, []string{"bob@localhost urn:example:entry bob1"}, log.Lines())
+}

@@ -96,10 +96,13 @@ func (m *Manager) Conn() *xmpp.Conn { return m.c }
 // Node returns the handle of the node name on service: a pubsub service
 // (such as pubsub.example.com) or an account's PEP service, its bare JID;
 // the zero JID is the account's own PEP service (Smack's
-// PubSubManager.getLeafNode and PepManager). A Node is a value: making
-// one sends nothing, and any number of them may name the same node.
+// PubSubManager.getLeafNode and PepManager). A service JID with a
+// resource is taken as its bare JID: a service's notifications never
+// come from a full JID (see the package doc), so a Node on one would
+// never hear an event. A Node is a value: making one sends nothing, and
+// any number of them may name the same node.
 func (m *Manager) Node(service jid.JID, name string) Node {
-	if !service.IsZero() && service.Localpart() != "" {
+	if !service.IsZero() {
 		service = service.Bare()
 	}
 	return Node{m: m, service: service, name: name}

@@ -457,8 +457,11 @@ S: <message from='ctl@localhost' id='end'/>
 	removeNode := m.Node(service, "news").OnEvent(func(e pubsub.Event) { log.Add("node %s", e.Items[0].ID) })
 	removeNode()
 	removeNode()
+	withResource := m.Node(jid.MustParse("pubsub.localhost/r"), "news")
+	assert.Equal(t, service, withResource.Service(), "a service is its bare JID")
+	withResource.OnEvent(func(e pubsub.Event) { log.Add("resource %s", e.Items[0].ID) })
 	run(t, c)
-	assert.Equal(t, []string{"a 1", "b 1", "same 1", "plain between", "a 2", "same 2"}, log.Lines())
+	assert.Equal(t, []string{"a 1", "b 1", "same 1", "resource 1", "plain between", "a 2", "same 2", "resource 2"}, log.Lines())
 
 	m.Close()
 	m.Close()

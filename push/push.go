@@ -54,9 +54,15 @@ func (m *Manager) Close() { xmpp.Detach(m.c, m) }
 
 // Supported reports whether the account's server sends push
 // notifications (it announces NS on the account's bare JID). ctx bounds
-// the service discovery query, which disco caches.
+// the service discovery query, which disco caches. Without a session
+// (the account's JID is not known yet) it returns an error matching
+// xmpp.ErrNotConnected.
 func (m *Manager) Supported(ctx context.Context) (bool, error) {
-	return disco.For(m.c).Supports(ctx, m.c.JID().Bare(), NS)
+	own := m.c.JID()
+	if own.IsZero() {
+		return false, fmt.Errorf("push: %w", xmpp.ErrNotConnected)
+	}
+	return disco.For(m.c).Supports(ctx, own.Bare(), NS)
 }
 
 // Enable asks the account's server to publish a notification to node on

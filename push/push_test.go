@@ -61,6 +61,8 @@ func TestShape(t *testing.T) {
 	c := xmpp.New(xmpp.Config{})
 	p := push.For(c)
 	assert.Same(t, p, push.For(c))
+	_, err := p.Supported(t.Context())
+	assert.ErrorIs(t, err, xmpp.ErrNotConnected, "the account's JID is not known yet")
 	p.Close()
 	p.Close()
 	assert.NotSame(t, p, push.For(c))

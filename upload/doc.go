@@ -50,7 +50,11 @@
 // the connection's Config.TLS (its roots, versions, suites and extra
 // checks; the system roots when nil), verifies each URL's own host, and
 // never skips verification, whatever Config.TLS says; it sends no client
-// certificate. It dials with the connection's Config.Dialer, so a proxy
+// certificate and no Encrypted Client Hello. Config.TLS's
+// VerifyConnection and VerifyPeerCertificate, when set, run for the HTTP
+// hosts as well as for the XMPP server. A PUT URL often holds a
+// credential (an HMAC in its path, a token in its query): errors show
+// its scheme and host only. It dials with the connection's Config.Dialer, so a proxy
 // configured for XMPP carries the upload too. A slot whose PUT or GET URL
 // is not https is refused with ErrInsecureURL unless SetAllowHTTP(true)
 // says otherwise, and redirects are not followed.

@@ -66,11 +66,13 @@ type HTTPError struct {
 	StatusCode int
 	// Status is the response's status line, "403 Forbidden" for one.
 	Status string
-	// URL is the PUT URL, with any password redacted.
+	// URL is the PUT URL's scheme and host only, "https://upload.example"
+	// for one: the rest of a PUT URL is often a credential (an HMAC in
+	// the path, a token in the query) and is never put in an error.
 	URL string
 }
 
-// Error says the URL and the status.
+// Error says the scheme and host of the URL, and the status.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("upload: PUT %s: %s", e.URL, e.Status)
 }
@@ -87,7 +89,9 @@ func (e *HTTPError) Error() string {
 // HTTPS is verified as the XMPP stream's TLS is: the roots and the
 // other settings of the connection's Config.TLS (the system roots when
 // nil), with each URL's host as the name to verify, and never
-// InsecureSkipVerify; the connection's Config.Dialer (a proxy, for one)
+// InsecureSkipVerify; its VerifyConnection and VerifyPeerCertificate,
+// when set, are called for the HTTP hosts' certificates too (the
+// ConnectionState's ServerName says which host); the connection's Config.Dialer (a proxy, for one)
 // opens the HTTP connections too. A PUT or GET URL that is plain http is
 // refused (ErrInsecureURL) unless SetAllowHTTP(true); redirects are not
 // followed.
@@ -136,7 +140,7 @@ func (m *Manager) Put(ctx context.Context, slot *Slot, f File) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, slot.Put.String(), rd)
 	if err != nil {
-		return fmt.Errorf("upload: %w", err)
+		return fmt.Errorf("upload: PUT %s: %w", origin(slot.Put), unwrapURL(err))
 	}
 	req.ContentLength = f.Size
 	for k, vs := range slot.Header {
@@ -162,20 +166,35 @@ func (m *Manager) Put(ctx context.Context, slot *Slot, f File) error {
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return fmt.Errorf("upload: PUT %s: %w", slot.Put.Redacted(), b.err)
+		return fmt.Errorf("upload: PUT %s: %w", origin(slot.Put), b.err)
 	}
 	if err != nil {
-		return fmt.Errorf("upload: %w", err)
+		return fmt.Errorf("upload: PUT %s: %w", origin(slot.Put), unwrapURL(err))
 	}
 	defer resp.Body.Close()
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // let the connection be reused
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, URL: slot.Put.Redacted()}
+		return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, URL: origin(slot.Put)}
 	}
 	if f.Size == 0 && f.Progress != nil {
 		f.Progress(Progress{})
 	}
 	return nil
+}
+
+// origin is u's scheme and host, all of a slot URL that an error may
+// show: its path, query and user info may be credentials.
+func origin(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+}
+
+// unwrapURL returns the error inside a *url.Error, whose message
+// carries the whole URL.
+func unwrapURL(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
 }
 
 // errDone is what body's Read returns once Put has returned.
@@ -318,9 +337,12 @@ func newHTTPClient(base *tls.Config, d dialer) *http.Client {
 }
 
 // httpTLS derives the HTTP client's TLS configuration from the XMPP one:
-// the same roots, versions, suites and extra checks, but the server name
-// taken from each URL (cleared here), no XMPP ALPN, no client certificate
-// (it proves the account to the XMPP server, not to a web server), and
+// the same roots, versions, suites and extra checks (VerifyConnection
+// and VerifyPeerCertificate run for the HTTP hosts too), but the server
+// name taken from each URL (cleared here), no XMPP ALPN, no client
+// certificate (it proves the account to the XMPP server, not to a web
+// server), no Encrypted Client Hello configuration (it is the XMPP
+// server's, published for its name, not the HTTP host's), and
 // verification always on.
 func httpTLS(base *tls.Config) *tls.Config {
 	var tc *tls.Config
@@ -336,6 +358,7 @@ func httpTLS(base *tls.Config) *tls.Config {
 	tc.GetCertificate = nil
 	tc.GetClientCertificate = nil
 	tc.GetConfigForClient = nil
+	tc.EncryptedClientHelloConfigList = nil
 	if tc.MinVersion < tls.VersionTLS12 {
 		tc.MinVersion = tls.VersionTLS12
 	}

@@ -182,7 +182,7 @@ func (m *Manager) checkScheme(s *Slot) error {
 		case u.Scheme == "https":
 		case u.Scheme == "http" && m.allowHTTP.Load():
 		default:
-			return fmt.Errorf("%w: %s", ErrInsecureURL, u.Redacted())
+			return fmt.Errorf("%w: %s", ErrInsecureURL, origin(u))
 		}
 	}
 	return nil
@@ -241,15 +241,16 @@ func stripBreaks(s string) string {
 	}, s)
 }
 
-// slotURL parses an absolute http or https URL with a host.
+// slotURL parses an absolute http or https URL with a host. Its errors
+// show the URL's scheme and host at most (see origin).
 func slotURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, err
+		return nil, unwrapURL(err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL", raw)
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", origin(u))
 	}
 	return u, nil
 }

@@ -118,10 +118,11 @@ type fileServer struct {
 	mu     sync.Mutex
 	puts   []received
 	dials  atomic.Int32
+	done   chan struct{} // gets a value when a PUT was taken, if there is room
 }
 
 func newFileServer(t *testing.T) *fileServer {
-	fs := &fileServer{status: http.StatusCreated}
+	fs := &fileServer{status: http.StatusCreated, done: make(chan struct{}, 1)}
 	srvTLS, cliTLS := xmpptest.TLSConfigs(t, "127.0.0.1")
 	fs.client = cliTLS
 	fs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +131,10 @@ func newFileServer(t *testing.T) *fileServer {
 		fs.puts = append(fs.puts, received{method: r.Method, path: r.URL.Path, header: r.Header.Clone(), body: b, err: err})
 		status := fs.status
 		fs.mu.Unlock()
+		select {
+		case fs.done <- struct{}{}:
+		default:
+		}
 		w.WriteHeader(status)
 	}))
 	fs.TLS = srvTLS
@@ -356,9 +361,9 @@ func TestInsecureURL(t *testing.T) {
 	}))
 	t.Cleanup(plain.Close)
 	tr := (discovery("") +
-		slot("s1", "a.txt", 3, "text/plain", put(plain.URL+"/a", "https://get.example/a", "")) +
+		slot("s1", "a.txt", 3, "text/plain", put(plain.URL+"/hmac-s3cret/a?token=t0ken", "https://get.example/a", "")) +
 		slot("s2", "b.txt", 3, "text/plain", put("https://put.example/b", "http://get.example/b", "")) +
-		slot("s3", "c.txt", 3, "text/plain", put("ftp://put.example/c", "https://get.example/c", "")) +
+		slot("s3", "c.txt", 3, "text/plain", put("ftp://put.example/hmac-s3cret/c?token=t0ken", "https://get.example/c", "")) +
 		slot("s4", "d.txt", 3, "text/plain", put(plain.URL+"/d", "http://get.example/d", "")))
 	c := newConn(t, tr, func(cfg *xmpp.Config) {
 		script := cfg.Dialer
@@ -378,9 +383,11 @@ func TestInsecureURL(t *testing.T) {
 	for _, name := range []string{"a.txt", "b.txt"} {
 		_, err := up.Upload(ctxT(t), file(name))
 		assert.ErrorIs(t, err, upload.ErrInsecureURL, name)
+		assertNoSecret(t, err)
 	}
 	_, err := up.Upload(ctxT(t), file("c.txt"))
 	assert.ErrorIs(t, err, upload.ErrMalformedSlot)
+	assertNoSecret(t, err)
 	assert.Zero(t, hits.Load())
 
 	up.SetAllowHTTP(true)
@@ -408,7 +415,7 @@ func TestVerified(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr := (discovery("") + slot("s1", "a.txt", 3, "text/plain", put(fs.URL+"/a", "https://get.example/a", "")))
+			tr := (discovery("") + slot("s1", "a.txt", 3, "text/plain", put(fs.URL+"/hmac-s3cret/a?token=t0ken", "https://get.example/a", "")))
 			c := newConn(t, tr, fs.config, func(cfg *xmpp.Config) { cfg.TLS = tc.tls() })
 			up := upload.For(c)
 			require.NoError(t, c.Connect(ctxT(t)))
@@ -416,60 +423,108 @@ func TestVerified(t *testing.T) {
 			var unknown x509.UnknownAuthorityError
 			var verify *tls.CertificateVerificationError
 			assert.True(t, errors.As(err, &unknown) || errors.As(err, &verify), "%v", err)
+			assertNoSecret(t, err)
 		})
 	}
 	assert.Empty(t, fs.received())
 }
 
-// TestHTTPError: a PUT answered other than 2xx is an *HTTPError.
+// TestHTTPError: a PUT answered other than 2xx is an *HTTPError that
+// shows the PUT URL's scheme and host only: its path and query are
+// credentials. The Conn's VerifyConnection runs for the HTTP host too.
 func TestHTTPError(t *testing.T) {
 	fs := newFileServer(t)
 	fs.status = http.StatusForbidden
-	tr := (discovery("") + slot("s1", "a.txt", 3, "text/plain", put(fs.URL+"/a", "https://get.example/a", "")))
-	c := newConn(t, tr, fs.config)
+	tr := (discovery("") + slot("s1", "a.txt", 3, "text/plain", put(fs.URL+"/hmac-s3cret/a?token=t0ken", "https://get.example/a", "")))
+	var mu sync.Mutex
+	var verified []string
+	c := newConn(t, tr, fs.config, func(cfg *xmpp.Config) {
+		cfg.TLS.VerifyConnection = func(cs tls.ConnectionState) error {
+			mu.Lock()
+			defer mu.Unlock()
+			verified = append(verified, cs.ServerName)
+			return nil
+		}
+	})
 	up := upload.For(c)
 	require.NoError(t, c.Connect(ctxT(t)))
 	_, err := up.Upload(ctxT(t), upload.File{Name: "a.txt", Size: 3, ContentType: "text/plain", Body: strings.NewReader("abc")})
 	var herr *upload.HTTPError
 	require.ErrorAs(t, err, &herr)
 	assert.Equal(t, http.StatusForbidden, herr.StatusCode)
-	assert.Equal(t, fs.URL+"/a", herr.URL)
+	assert.Equal(t, fs.URL, herr.URL)
+	assertNoSecret(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.NotEmpty(t, verified, "VerifyConnection ran for the HTTP host") // (no SNI for an IP address: ServerName is "")
 }
 
-// blockingReader yields its first read, then blocks until released.
-type blockingReader struct {
-	first   bool
-	release chan struct{}
-	reading chan struct{}
+// assertNoSecret checks that err does not show the path or query of
+// the test's PUT URLs.
+func assertNoSecret(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cret")
+	assert.NotContains(t, err.Error(), "t0ken")
 }
 
-func (r *blockingReader) Read(p []byte) (int, error) {
-	if !r.first {
-		r.first = true
-		return copy(p, "abcd"), nil
+// lateReader yields its first read, then blocks until released; it
+// counts the reads that run, wholly or in part, after Upload returned.
+type lateReader struct {
+	reads    int
+	reading  chan struct{} // closed when the second read starts
+	release  chan struct{}
+	returned atomic.Bool // set by the test when Upload returned
+	late     atomic.Int32
+}
+
+func (r *lateReader) Read(p []byte) (int, error) {
+	if r.returned.Load() {
+		r.late.Add(1)
 	}
-	close(r.reading)
-	<-r.release
-	return 0, io.ErrClosedPipe
+	r.reads++
+	switch r.reads {
+	case 1:
+		return copy(p, "abcd"), nil
+	case 2:
+		close(r.reading)
+		<-r.release
+		if r.returned.Load() {
+			r.late.Add(1) // Upload returned while this read was under way
+		}
+	}
+	return copy(p, "efgh"), nil // more, to tempt the transport on
 }
 
 // TestContext: a context that ends during the transfer ends Upload with
-// its error, and Upload has stopped reading the body when it returns.
+// its error, and Upload does not return while a read of the body is under
+// way, nor reads the body after it returned. The blocked read is released
+// once the server saw the PUT abandoned, so that an Upload that returned
+// without waiting for it would be caught.
 func TestContext(t *testing.T) {
 	fs := newFileServer(t)
-	tr := (discovery("") + slot("s1", "a.txt", 8, "text/plain", put(fs.URL+"/a", "https://get.example/a", "")))
+	tr := (discovery("") + slot("s1", "a.txt", 8, "text/plain", put(fs.URL+"/hmac-s3cret/a?token=t0ken", "https://get.example/a", "")))
 	c := newConn(t, tr, fs.config)
 	up := upload.For(c)
 	require.NoError(t, c.Connect(ctxT(t)))
-	r := &blockingReader{release: make(chan struct{}), reading: make(chan struct{})}
+	r := &lateReader{reading: make(chan struct{}), release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(ctxT(t))
 	go func() {
 		<-r.reading
 		cancel()
-		time.AfterFunc(10*time.Millisecond, func() { close(r.release) })
+		<-fs.done // the server's read of the body failed: the PUT is abandoned
+		close(r.release)
 	}()
 	_, err := up.Upload(ctx, upload.File{Name: "a.txt", Size: 8, ContentType: "text/plain", Body: r})
+	r.returned.Store(true)
 	assert.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, r.late.Load(), "reads of the body after Upload returned")
+	got := fs.received()
+	require.Len(t, got, 1)
+	assert.Error(t, got[0].err, "the service never got a complete body")
+	fs.CloseClientConnections()
+	fs.Close() // waits for the handler; the client's connection is gone
+	assert.Zero(t, r.late.Load(), "reads of the body after Upload returned")
 }
 
 // TestNoService: a server without an upload service gives ErrNoService,

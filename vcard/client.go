@@ -62,6 +62,7 @@ type Client struct {
 	closeOnce sync.Once
 
 	mu        sync.Mutex
+	closed    bool // Close ran: no fetch starts, no listener is called
 	advertise bool
 	own       string // the user's avatar hash, when ownKnown
 	ownKnown  bool
@@ -103,13 +104,17 @@ func attach(c *xmpp.Conn) *Client {
 }
 
 // Close detaches cl from its connection: presence no longer carries the
-// avatar hash, hashes in presence are no longer reported, and a fetch
-// of the user's vCard under way is abandoned. It does not close the
-// connection. Close returns once no goroutine of cl runs; it is safe to
-// call more than once, from any goroutine, listeners included. Get and
-// Set still work after Close.
+// avatar hash, no listener is called once Close has begun (not even
+// the rest of a delivery under way), and a fetch of the user's vCard
+// under way is abandoned. It does not close the connection. Close
+// returns once no goroutine of cl runs; it is safe to call more than
+// once, from any goroutine, listeners included. Get and Set still work
+// after Close.
 func (cl *Client) Close() {
 	cl.closeOnce.Do(func() {
+		cl.mu.Lock()
+		cl.closed = true // before Wait: no fetch is added after it
+		cl.mu.Unlock()
 		cl.cancel()
 		cl.changed.Clear()
 		xmpp.Detach(cl.c, cl)
@@ -272,7 +277,7 @@ func (cl *Client) state(sc xmpp.StateChange) {
 // one at a time, when the hash is advertised.
 func (cl *Client) fetchOwn() {
 	cl.mu.Lock()
-	if !cl.advertise || cl.fetching || cl.ctx.Err() != nil {
+	if !cl.advertise || cl.fetching || cl.closed {
 		cl.mu.Unlock()
 		return
 	}
@@ -340,8 +345,15 @@ func (cl *Client) intercept(st stanza.Stanza) {
 // dispatcher, and reports a change. A hash that is not 40 hex digits is
 // ignored. A hash from another client of the user's account that is not
 // the user's known one means the vCard changed there: it is fetched
-// again (XEP-0153 section 4.3).
+// again (XEP-0153 section 4.3). A room occupant's hash is forgotten
+// when it leaves: occupants come and go, and each has a JID of its own.
 func (cl *Client) received(p *stanza.Presence) {
+	if p.Type == stanza.Unavailable && hasChild(p, mucUser) {
+		cl.mu.Lock()
+		delete(cl.hashes, p.From)
+		cl.mu.Unlock()
+		return
+	}
 	if p.Type != stanza.Available {
 		return
 	}
@@ -376,8 +388,17 @@ func (cl *Client) received(p *stanza.Presence) {
 		cl.fetchOwn()
 	}
 	for f := range cl.changed.All() {
+		if cl.isClosed() {
+			return
+		}
 		f(AvatarChange{From: from, Hash: hash})
 	}
+}
+
+func (cl *Client) isClosed() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.closed
 }
 
 // advertised returns the hash p's vcard-temp:x:update carries, and false

@@ -125,6 +125,10 @@ S: <presence from='bob@localhost/b' id='s3'><x `+x+`><photo>not-a-hash</photo></
 S: <presence from='bob@localhost/b' id='s4'><x `+x+`/></presence>
 S: <presence from='bob@localhost/b' id='s5'><x `+x+`><photo/></x></presence>
 S: <presence from='room@conference.localhost/carol' id='s6'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/></x><x `+x+`><photo>`+h1+`</photo></x></presence>
+S: <presence from='room@conference.localhost/carol' id='s6u' type='unavailable'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/></x></presence>
+S: <presence from='room@conference.localhost/carol' id='s6b'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/></x><x `+x+`><photo>`+h1+`</photo></x></presence>
+S: <presence from='room@conference.localhost/dave' id='s6d'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/></x><x `+x+`><photo>`+h2+`</photo></x></presence>
+S: <presence from='room@conference.localhost/dave' id='s6e' type='unavailable'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='none'/></x></presence>
 S: <presence from='alice@localhost/phone' id='s7'><x `+x+`><photo>`+h2+`</photo></x></presence>
 C: <iq type='get' id='{{own2}}'><vCard xmlns='vcard-temp'/></iq>
 S: <iq type='result' id='{{own2}}'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>`+b2+`</BINVAL></PHOTO></vCard></iq>
@@ -158,12 +162,20 @@ C: <presence id='{{p6}}'><x `+x+`><photo/></x></presence>
 		"presence s4",
 		"presence s5", "avatar bob@localhost ",
 		"presence s6", "avatar room@conference.localhost/carol " + h1[:8],
+		"presence s6u",
+		"presence s6b", "avatar room@conference.localhost/carol " + h1[:8], // forgotten when she left
+		"presence s6d", "avatar room@conference.localhost/dave " + h2[:8],
+		"presence s6e",
 		"presence s7", "avatar alice@localhost " + h2[:8],
 		"presence end",
 	}, log.Lines())
 	hash, ok := vc.AvatarHash(bob)
 	assert.True(t, ok)
 	assert.Equal(t, "", hash, "bob's last word: no avatar")
+	_, ok = vc.AvatarHash(jid.MustParse("room@conference.localhost/dave"))
+	assert.False(t, ok, "an occupant that left is forgotten")
+	_, ok = vc.AvatarHash(jid.MustParse("room@conference.localhost/carol"))
+	assert.True(t, ok)
 
 	require.NoError(t, vc.Set(ctxT(t), &vcard.VCard{Nickname: "ally", Photo: &vcard.Photo{Type: "image/png", Data: img1}}))
 	p := &stanza.Presence{}
@@ -195,6 +207,7 @@ func TestShape(t *testing.T) {
 	assert.Same(t, vc, vcard.For(c), "one per connection")
 	vc.Close()
 	vc.Close()
+	assert.Nil(t, xmpp.Attached[vcard.Client](c), "detached")
 	fresh := vcard.For(c)
 	assert.NotSame(t, vc, fresh, "a fresh one after Close")
 	assert.True(t, fresh.Advertise(), "on by default")
@@ -229,4 +242,27 @@ S: <presence from='bob@localhost/b' id='s2'><x `+x+`><photo>`+h2+`</photo></x></
 	require.NoError(t, c.Connect(ctxT(t)))
 	wait(t, done)
 	assert.Equal(t, []string{"first " + h1[:8], "second " + h1[:8], "second " + h2[:8]}, log.Lines())
+}
+
+// TestCloseInListener: a listener that closes the Client stops the
+// delivery under way: the listeners after it are not called.
+func TestCloseInListener(t *testing.T) {
+	tr := transcript(t, `
+S: <presence from='bob@localhost/b' id='s1'><x xmlns='vcard-temp:x:update'><photo>`+h1+`</photo></x></presence>
+S: <presence from='bob@localhost/b' id='end'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	vc := vcard.For(c)
+	vc.SetAdvertise(false)
+	var log testlog.Log
+	vc.OnAvatarChange(func(a vcard.AvatarChange) {
+		log.Add("first %.8s", a.Hash)
+		vc.Close()
+	})
+	vc.OnAvatarChange(func(a vcard.AvatarChange) { log.Add("second %.8s", a.Hash) })
+	end := make(chan struct{})
+	c.HandlePresence(stanza.WithID("end"), func(*stanza.Presence) { close(end) })
+	require.NoError(t, c.Connect(ctxT(t)))
+	wait(t, end)
+	assert.Equal(t, []string{"first " + h1[:8]}, log.Lines())
 }

@@ -36,7 +36,8 @@
 // differ from the last seen from the same entity (a contact's bare JID;
 // a room occupant's full JID). Only a hash of 40 hex digits, or the
 // empty one (no avatar), is taken; a presence without <photo/> says
-// nothing. At most 16384 entities are remembered. A hash is only a
+// nothing. At most 16384 entities are remembered, and an occupant is
+// forgotten when it leaves its room. A hash is only a
 // pointer: the image is what the entity's vCard holds, fetched from the
 // entity's own account (Get's reply is taken only from whom it asked).
 //

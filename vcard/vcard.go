@@ -110,6 +110,8 @@ type Email struct {
 	// Address is USERID.
 	Address string
 	// Types are its flags as written (HOME, WORK, INTERNET, PREF, X400).
+	// A flag is an element name on the wire: Parse and Node keep only
+	// those made of ASCII letters, then letters, digits, '-' or '_'.
 	Types []string
 }
 
@@ -118,14 +120,15 @@ type Phone struct {
 	// Number is NUMBER.
 	Number string
 	// Types are its flags as written (HOME, WORK, VOICE, FAX, PAGER,
-	// MSG, CELL, VIDEO, BBS, MODEM, ISDN, PCS, PREF).
+	// MSG, CELL, VIDEO, BBS, MODEM, ISDN, PCS, PREF); as for Email.Types,
+	// only plain names are kept.
 	Types []string
 }
 
 // Address is an ADR entry.
 type Address struct {
 	// Types are its flags as written (HOME, WORK, POSTAL, PARCEL, DOM,
-	// INTL, PREF).
+	// INTL, PREF); as for Email.Types, only plain names are kept.
 	Types      []string
 	POBox      string // POBOX
 	Extended   string // EXTADD, the extended address
@@ -273,13 +276,30 @@ func flags(c *stanza.Node) []string {
 	var out []string
 	for i := range c.Nodes {
 		f := &c.Nodes[i]
-		if f.IsText() || len(f.Nodes) > 0 || len(out) == maxTypes || valueNames[f.Name.Local] {
+		if f.IsText() || len(f.Nodes) > 0 || len(out) == maxTypes || valueNames[f.Name.Local] || !validFlag(f.Name.Local) {
 			continue
 		}
 		out = append(out, f.Name.Local)
 	}
 	return out
 }
+
+// validFlag reports whether t can be a type flag: an ASCII letter, then
+// ASCII letters, digits, '-' or '_'. The DTD's flags (HOME, X400...) are
+// all such names, and every such name is a valid XML element name.
+func validFlag(t string) bool {
+	if t == "" || !isLetter(t[0]) {
+		return false
+	}
+	for i := 1; i < len(t); i++ {
+		if c := t[i]; !isLetter(c) && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // valueNames are the elements of EMAIL, TEL and ADR that hold values.
 var valueNames = map[string]bool{
@@ -360,10 +380,13 @@ func fields(pairs [][2]string) []stanza.Node {
 	return out
 }
 
+// flagNodes are the empty elements of types, the valid ones only: a
+// type becomes an element's name, so one that is not a plain name (say,
+// "HOME/><X") is dropped rather than written as markup.
 func flagNodes(types []string) []stanza.Node {
 	out := make([]stanza.Node, 0, len(types)+1)
 	for _, t := range types {
-		if t != "" {
+		if validFlag(t) && !valueNames[t] {
 			out = append(out, element(t))
 		}
 	}

@@ -132,3 +132,33 @@ func TestExtension(t *testing.T) {
 	assert.Equal(t, v.ExtensionName(), n.Name)
 	assert.Error(t, v.UnmarshalNode(stanza.Node{}))
 }
+
+// TestFlagNames: a type flag is written as an element name, so a type
+// that is not a plain name (here one carrying markup) is dropped, on
+// write and on read, and cannot inject elements into the vCard.
+func TestFlagNames(t *testing.T) {
+	evil := `HOME/></EMAIL><FN>mallory</FN><EMAIL><X`
+	v := &vcard.VCard{
+		Emails:    []vcard.Email{{Address: "a@example.org", Types: []string{evil, "WORK", "", "1X", "X-ok", "USERID", "HÖME"}}},
+		Phones:    []vcard.Phone{{Number: "1", Types: []string{"CELL", "a b"}}},
+		Addresses: []vcard.Address{{Locality: "Leeds", Types: []string{"<HOME>", "HOME"}}},
+	}
+	n := v.Node()
+	iq := &stanza.IQ{Type: stanza.Result, Payload: &n}
+	iq.ID = "v1"
+	raw, err := wiretest.Encode(iq)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), "mallory", "the markup in a type is not written")
+	back, err := wiretest.Payload(n)
+	require.NoError(t, err)
+	got, err := vcard.Parse(back)
+	require.NoError(t, err)
+	assert.Equal(t, "", got.FullName)
+	assert.Equal(t, []vcard.Email{{Address: "a@example.org", Types: []string{"WORK", "X-ok"}}}, got.Emails)
+	assert.Equal(t, []vcard.Phone{{Number: "1", Types: []string{"CELL"}}}, got.Phones)
+	assert.Equal(t, []vcard.Address{{Locality: "Leeds", Types: []string{"HOME"}}}, got.Addresses)
+
+	// On read, a flag whose name is not plain is dropped too.
+	got = parse(t, `<iq type='result' id='v1'><vCard xmlns='vcard-temp'><EMAIL><HOME/><hé/><USERID>b@example.org</USERID></EMAIL></vCard></iq>`)
+	assert.Equal(t, []vcard.Email{{Address: "b@example.org", Types: []string{"HOME"}}}, got.Emails)
+}

@@ -173,7 +173,7 @@ func (m *Manager) Close() {
 // answer is the IQ handler: the name and version, and the OS when set, to
 // a request addressed to this client.
 func (m *Manager) answer(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
-	if !toUs(iq.To, m.c.JID()) {
+	if !m.c.AddressedToMe(iq.To) {
 		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
 	}
 	m.mu.Lock()
@@ -188,12 +188,6 @@ func (m *Manager) answer(_ context.Context, iq *stanza.IQ) (*stanza.Node, error)
 		q.Nodes = append(q.Nodes, textNode("os", info.OS))
 	}
 	return q, nil
-}
-
-// toUs reports whether a request's to names this client: none (the
-// server's own), the bound full JID, or the account's bare JID.
-func toUs(to, own jid.JID) bool {
-	return to.IsZero() || to == own || to == own.Bare()
 }
 
 func textNode(local, text string) stanza.Node {

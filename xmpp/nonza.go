@@ -9,10 +9,27 @@ import (
 	"github.com/gosmack/gosmack/stanza"
 )
 
-// ErrBadElement is returned by SendElement for a text node, or an
-// element in jabber:client or with no namespace (a stanza, which Send
-// writes).
+// ErrBadElement is returned by SendElement for a text node, an element
+// in jabber:client or with no namespace (a stanza, which Send writes),
+// or an element in one of the namespaces the connection itself speaks
+// on the stream (see SendElement).
 var ErrBadElement = errors.New("xmpp: SendElement takes an element in a namespace of its own")
+
+// streamOwn reports whether ns is the namespace of top-level elements
+// the connection writes and reads itself: the stream, TLS, SASL (and
+// SASL 2), stream management, and the stanza namespaces of other kinds
+// of stream. Such an element from SendElement would break the
+// connection's own bookkeeping (an <r/> answered behind its back, an
+// <a/> that acknowledges what it never counted) or the stream itself.
+func streamOwn(ns string) bool {
+	switch ns {
+	case stanza.NSStream, nsTLS, nsSASL, "urn:xmpp:sasl:2",
+		"urn:xmpp:sm:2", NSStreamManagement,
+		stanza.NSServer, "jabber:component:accept":
+		return true
+	}
+	return false
+}
 
 // SendElement writes n, a top-level element that is not a stanza (a
 // "nonza", such as client state indication's <active/> and <inactive/>,
@@ -27,12 +44,18 @@ var ErrBadElement = errors.New("xmpp: SendElement takes an element in a namespac
 // after that it goes out in the order the calls and Sends took the write
 // lock.
 //
+// The connection's own elements are refused with ErrBadElement: those in
+// http://etherx.jabber.org/streams, urn:ietf:params:xml:ns:xmpp-tls,
+// urn:ietf:params:xml:ns:xmpp-sasl, urn:xmpp:sasl:2, urn:xmpp:sm:2,
+// urn:xmpp:sm:3, jabber:server and jabber:component:accept, as are
+// stanzas (jabber:client, or no namespace) and text.
+//
 // ctx bounds the wait for the write lock and the write. If ctx ends in
 // the middle of the write, the stream ends with an error that says so,
 // as for Send. SendElement is safe for concurrent use and may be called
 // from a listener.
 func (c *Conn) SendElement(ctx context.Context, n stanza.Node) error {
-	if n.IsText() || n.Name.Space == "" || n.Name.Space == stanza.NSClient {
+	if n.IsText() || n.Name.Space == "" || n.Name.Space == stanza.NSClient || streamOwn(n.Name.Space) {
 		return ErrBadElement
 	}
 	enc := xmlstream.Encoder{Inherited: stanza.NSClient, StreamPrefix: true}

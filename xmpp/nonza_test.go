@@ -14,8 +14,9 @@ import (
 )
 
 // TestSendElement: an element that is not a stanza goes out as it is, in
-// order with the stanzas; stanzas and text are refused, and without a
-// stream it is not queued.
+// order with the stanzas; stanzas, text and the elements of the
+// stream's own namespaces (stream management, SASL, TLS...) are refused,
+// and without a stream it is not queued.
 func TestSendElement(t *testing.T) {
 	tr := xmpptest.MustParseTranscript(t, t.Name(), `
 C: <inactive xmlns='urn:xmpp:csi:0'/>
@@ -36,8 +37,17 @@ C: <x xmlns='urn:example' a='1'><y>text &amp; more</y></x>
 		{Text: "text"},
 		{Name: xml.Name{Local: "message"}},
 		{Name: xml.Name{Space: stanza.NSClient, Local: "message"}},
+		{Name: xml.Name{Space: "urn:xmpp:sm:3", Local: "r"}},
+		{Name: xml.Name{Space: "urn:xmpp:sm:3", Local: "a"}, Attrs: []xml.Attr{{Name: xml.Name{Local: "h"}, Value: "99"}}},
+		{Name: xml.Name{Space: "urn:xmpp:sm:2", Local: "enable"}},
+		{Name: xml.Name{Space: "http://etherx.jabber.org/streams", Local: "error"}},
+		{Name: xml.Name{Space: "urn:ietf:params:xml:ns:xmpp-sasl", Local: "auth"}},
+		{Name: xml.Name{Space: "urn:ietf:params:xml:ns:xmpp-tls", Local: "starttls"}},
+		{Name: xml.Name{Space: "urn:xmpp:sasl:2", Local: "authenticate"}},
+		{Name: xml.Name{Space: "jabber:server", Local: "message"}},
+		{Name: xml.Name{Space: "jabber:component:accept", Local: "message"}},
 	} {
-		assert.ErrorIs(t, c.SendElement(ctx, bad), xmpp.ErrBadElement)
+		assert.ErrorIs(t, c.SendElement(ctx, bad), xmpp.ErrBadElement, "%s", bad.Name)
 	}
 	require.NoError(t, c.SendElement(ctx, stanza.Node{
 		Name:  xml.Name{Space: "urn:example", Local: "x"},
