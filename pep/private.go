@@ -84,7 +84,7 @@ func (m *Manager) PublishPrivate(ctx context.Context, node string, item pubsub.I
 		return "", fmt.Errorf("pep: publish private data to %q: %w", node, ErrNoPrivate)
 	}
 	opts.AccessModel, opts.PersistItems = pubsub.AccessWhitelist, true
-	n := m.ps.Node(jid.JID{}, node)
+	n := pubsub.For(m.c).Node(jid.JID{}, node)
 	id, err := n.Publish(ctx, item, opts)
 	if err == nil {
 		return id, nil
