@@ -27,7 +27,7 @@ const noName = "-"
 const (
 	bookmarksHelp = "One [bookmark] ROOM NAME autojoin=yes|no line per bookmark, sorted by room, then [bookmark] end. NAME is the name the bookmark was given (by another client: /bookmark gives none), or " + noName + " when it has none. " +
 		"At start the client enters every room bookmarked with autojoin, with the bookmark's nickname or your user name, and shows it as /join does. " +
-		"A change another of your clients makes shows when your server announces it: [bookmark] set by another client: ROOM NAME autojoin=yes|no, or [bookmark] removed by another client: ROOM."
+		"A change another of your clients makes shows when your server announces it: [bookmark] set by another client: ROOM NAME autojoin=yes|no, or [bookmark] removed by another client: ROOM (some servers announce no removals: /bookmarks shows what is current)."
 	bookmarkHelp = "Your server keeps the bookmark for all your clients (XEP-0402, and XEP-0048 for older ones). Without NICK the room is entered with your user name. " +
 		"The word autojoin as the last argument has your clients enter the room at start; the room is not entered now (/join does that). " +
 		"A bookmark of the room already there is replaced, keeping its name and password."

@@ -89,7 +89,8 @@
 // [bookmark] (/bookmarks's "ROOM NAME autojoin=yes|no" lines, sorted by
 // room, NAME "-" for a bookmark without one, then "end"; "set by another
 // client: ROOM NAME autojoin=yes|no" and "removed by another client:
-// ROOM" when another of your clients changes them), [blocked]
+// ROOM" when another of your clients changes them and your server
+// announces it, which ejabberd does not do for removals), [blocked]
 // (/blocked's JIDs, then "end"), [upload] (/upload's "FILE: N bytes,
 // URL"), [info] (what a command did, and /version's, /time's and
 // /last's "JID: ..." answers; a refusal is an [error] with the stanza
