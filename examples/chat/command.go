@@ -126,7 +126,7 @@ func init() {
 			parse: optionalJID("leave")},
 		{name: "bookmarks", summary: "list your room bookmarks, which your server keeps for all your clients",
 			details: bookmarksHelp},
-		{name: "bookmark", args: "ROOM [NICK] [autojoin]", summary: "bookmark a room, to be entered as NICK; the word autojoin last: at every start",
+		{name: "bookmark", args: "ROOM [NICK] [autojoin]", summary: "bookmark a room, with your nickname in it; with the word autojoin last, your clients enter it at start",
 			details: bookmarkHelp,
 			parse:   parseBookmark},
 		{name: "unbookmark", args: "ROOM", summary: "remove a room's bookmark",
