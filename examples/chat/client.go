@@ -68,6 +68,7 @@ type client struct {
 	live    atomic.Bool   // roster changes are printed (after the first listing)
 	quiet   atomic.Bool   // signing off: events are no longer printed
 	avatars avatarSeen    // the last avatar hash printed for each contact
+	marks   bookmarkWatch // which bookmark changes are another client's
 
 	mu       sync.Mutex
 	rooms    map[jid.JID]*muc.Room       // the rooms the user is in, by address
@@ -674,10 +675,7 @@ func (cl *client) roomOrCurrent(addr jid.JID) (*muc.Room, error) {
 // empty), creating it as an instant room when it does not exist.
 func (cl *client) join(ctx context.Context, addr jid.JID, nick string) error {
 	if nick == "" {
-		nick = cl.c.JID().Localpart()
-	}
-	if nick == "" {
-		nick = "guest" // an anonymous login
+		nick = roomNick(cl.c.JID())
 	}
 	room := cl.mucs.Room(addr)
 	cl.hook(room)
@@ -704,7 +702,7 @@ func (cl *client) join(ctx context.Context, addr jid.JID, nick string) error {
 	if created {
 		how = "you created the room and joined"
 	}
-	cl.out.print(tagRoom, "%s * %s as %s; occupants: %s", addr, how, clean(room.Nick()), occupantsText(room.Occupants()))
+	cl.out.print(tagRoom, "%s", joinedText(room, how))
 	if cl.show != "" || cl.status != "" {
 		return cl.roomPresence(ctx, room)
 	}

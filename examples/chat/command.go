@@ -25,6 +25,8 @@ type command struct {
 	n    int         // /history: how many messages
 	// field is /setvcard's field, in capitals ("FN", "NOTE").
 	field string
+	// autojoin is /bookmark's word autojoin: enter the room at start.
+	autojoin bool
 }
 
 // commandSpec describes one command for the parser and for /help.
@@ -122,6 +124,13 @@ func init() {
 			parse: parseInvite},
 		{name: "leave", aliases: []string{"part"}, args: "[ROOM]", summary: "leave a room (default: the current one)",
 			parse: optionalJID("leave")},
+		{name: "bookmarks", summary: "list your room bookmarks, which your server keeps for all your clients",
+			details: bookmarksHelp},
+		{name: "bookmark", args: "ROOM [NICK] [autojoin]", summary: "bookmark a room, with your nickname in it; with the word autojoin last, your clients enter it at start",
+			details: bookmarkHelp,
+			parse:   parseBookmark},
+		{name: "unbookmark", args: "ROOM", summary: "remove a room's bookmark",
+			parse: parseUnbookmark},
 		{name: "history", aliases: []string{"h"}, args: "JID [N]", summary: "show the last N (default " + strconv.Itoa(defaultHistory) + ") archived messages with a contact, or of a joined room",
 			details: "Oldest first, one [history] line each: the time (UTC), who wrote (me, the contact, or the nickname in a room) and the text; then how many were shown. The messages come from your server's archive (a room's from the room's), which keeps what was said even while you were offline.",
 			parse:   parseHistory},
@@ -441,7 +450,7 @@ func helpLines(name string) []string {
 	}
 	return append(lines,
 		"A line that does not start with / goes to the current conversation (set by /msg, /to, /join and /say); start it with // to send a line that begins with /.",
-		"Incoming lines start with [chat], [room], [presence], [roster], [subscribe], [invite], [history], [vcard], [avatar], [blocked], [upload], [info] or [error]. /help COMMAND tells more about one command.",
+		"Incoming lines start with [chat], [room], [presence], [roster], [subscribe], [invite], [history], [bookmark], [vcard], [avatar], [blocked], [upload], [info] or [error]. /help COMMAND tells more about one command.",
 	)
 }
 

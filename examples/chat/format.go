@@ -35,6 +35,7 @@ const (
 	tagAvatar    = "[avatar]"    // an avatar, shown by /avatar, or a contact's new one
 	tagBlocked   = "[blocked]"   // a JID blocked, listed by /blocked
 	tagUpload    = "[upload]"    // a file uploaded by /upload
+	tagBookmark  = "[bookmark]"  // a room bookmark, listed by /bookmarks, or another client's change
 )
 
 // printer writes whole lines, one at a time: listeners on the connection's
@@ -350,6 +351,13 @@ func exitText(room jid.JID, e muc.Exit) string {
 		}
 	}
 	return s
+}
+
+// joinedText is the [room] line of entering room: "ROOM * you joined as
+// NICK; occupants: Alice (moderator), NICK", how saying "you joined" or
+// "you created the room and joined".
+func joinedText(room *muc.Room, how string) string {
+	return fmt.Sprintf("%s * %s as %s; occupants: %s", room.JID(), how, clean(room.Nick()), occupantsText(room.Occupants()))
 }
 
 // occupantsText lists a room's occupants: "Alice (moderator), Bob".

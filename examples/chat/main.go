@@ -44,6 +44,9 @@
 //	/invite ROOM JID [REASON]         invite someone into a joined room
 //	/leave [ROOM]                     leave a room
 //	/history JID [N]                  the last N (20) archived messages with a contact, or of a joined room
+//	/bookmarks                        your room bookmarks, kept by your server for all your clients
+//	/bookmark ROOM [NICK] [autojoin]  bookmark a room; autojoin: your clients enter it at start
+//	/unbookmark ROOM                  remove a room's bookmark
 //	/vcard [JID]                      a vCard: yours, or JID's
 //	/setvcard FIELD [VALUE]           set (or clear) one field of your vCard, keeping the others
 //	/avatar JID                       a contact's avatar: its SHA-1, type and size
@@ -57,6 +60,11 @@
 //
 // A line that does not start with "/" goes to the current conversation, a
 // contact or a room; "//" at the start sends a line that begins with "/".
+//
+// At start, the client enters the rooms bookmarked with autojoin
+// (XEP-0402), each shown as /join shows it ("[room] ROOM * you joined as
+// NICK; occupants: ..."), with the bookmark's nickname or your user name;
+// a room that refuses shows as an [error].
 //
 // # Output
 //
@@ -78,7 +86,11 @@
 // server sends it: heard as a User Avatar, XEP-0084, or as the hash of a
 // vCard picture in presence, XEP-0153, both of which name the image by
 // the SHA-1 of its bytes, so a change heard both ways prints once),
-// [blocked]
+// [bookmark] (/bookmarks's "ROOM NAME autojoin=yes|no" lines, sorted by
+// room, NAME "-" for a bookmark without one, then "end"; "set by another
+// client: ROOM NAME autojoin=yes|no" and "removed by another client:
+// ROOM" when another of your clients changes them and your server
+// announces it, which ejabberd does not do for removals), [blocked]
 // (/blocked's JIDs, then "end"), [upload] (/upload's "FILE: N bytes,
 // URL"), [info] (what a command did, and /version's, /time's and
 // /last's "JID: ..." answers; a refusal is an [error] with the stanza

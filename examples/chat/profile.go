@@ -173,12 +173,13 @@ func avatarText(hash, typ string, size int) string {
 	return fmt.Sprintf("%s %s %d", clean(hash), clean(typ), size)
 }
 
-// attachProfile attaches what the profile, blocking, query, upload and
-// client state commands need, before login: the vCard client (which puts
-// the avatar hash in presence), avatars (listening announces interest in
-// the contacts' changes), blocking (the list read at login, so the
-// server's pushes keep it), the answers to software version, time and
-// last activity requests, and client state indication.
+// attachProfile attaches what the profile, blocking, query, upload,
+// client state and bookmark commands need, before login: the vCard
+// client (which puts the avatar hash in presence), avatars (listening
+// announces interest in the contacts' changes), blocking (the list read
+// at login, so the server's pushes keep it), the answers to software
+// version, time and last activity requests, client state indication,
+// and the bookmarks with autojoin (attachBookmarks).
 func (cl *client) attachProfile() {
 	c := cl.c
 	vc := vcard.For(c)
@@ -187,6 +188,7 @@ func (cl *client) attachProfile() {
 	cl.attachQueries()
 	upload.For(c)
 	csi.For(c)
+	cl.attachBookmarks()
 	me := func(j jid.JID) bool { return j.Bare() == c.JID().Bare() }
 	av.OnChange(func(ch avatar.Change) {
 		hash := ""
@@ -243,8 +245,8 @@ func (a *avatarSeen) changed(who jid.JID, hash string) bool {
 	return true
 }
 
-// doMore runs the commands of the profile, blocking, query, upload and
-// client state lines (client.do runs the others).
+// doMore runs the commands of the profile, blocking, query, upload,
+// client state and bookmark lines (client.do runs the others).
 func (cl *client) doMore(ctx context.Context, cmd command) error {
 	switch cmd.name {
 	case "vcard":
@@ -263,6 +265,8 @@ func (cl *client) doMore(ctx context.Context, cmd command) error {
 		return cl.upload(ctx, cmd.text, cmd.to)
 	case "inactive", "active":
 		return cl.setClientState(ctx, cmd.name == "active")
+	case "bookmarks", "bookmark", "unbookmark":
+		return cl.bookmark(ctx, cmd)
 	}
 	return fmt.Errorf("not implemented") // a command in the table and not here
 }

@@ -128,9 +128,15 @@ func chatTerminalProfile(t *testing.T, bin string, s *testserver.Server) {
 	a.send(t, "/time "+bobBare+"/nowhere")
 	a.expect(t, `^\[error\] /time: `+qb+`/nowhere: service-unavailable`)
 
-	// Client state: messages still come while inactive.
+	// Client state: messages still come while inactive. The [info]
+	// line may come before the server has the <inactive/>: after a
+	// round trip it has, so that bob's message is not written out (and
+	// held by Prosody's mod_csi_simple, which pauses the writes still
+	// buffered, a message among them) while the server takes it.
 	a.send(t, "/inactive")
 	a.expect(t, `^\[info\] you are inactive: `)
+	a.send(t, "/last "+s.Domain)
+	a.expectCount(t, `^\[info\] `+qd+`: up `, 2)
 	b.send(t, "/msg "+a.jid+" while inactive "+id)
 	a.expect(t, `^\[chat\] `+qbFull+`: while inactive `+id+`$`)
 	a.send(t, "/active")
