@@ -1,9 +1,11 @@
 package xmpp_test
 
 import (
+	"encoding/xml"
 	"testing"
 
 	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpptest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,7 +15,13 @@ import (
 // JID name the client; another resource, another account or the server
 // do not; without a session only no to does.
 func TestAddressedToMe(t *testing.T) {
-	c := xmpptest.NewConn(t, jid.MustParse("alice@localhost/a"), xmpptest.MustParseTranscript(t, t.Name(), ""))
+	// The script waits for a ping the test sends once it has checked:
+	// with nothing left to play, the scripted server could end the
+	// session while the checks run.
+	c := xmpptest.NewConn(t, jid.MustParse("alice@localhost/a"), xmpptest.MustParseTranscript(t, t.Name(), `
+C: <iq type='get' id='{{p}}'><ping xmlns='urn:xmpp:ping'/></iq>
+S: <iq type='result' id='{{p}}'/>
+`))
 	assert.True(t, c.AddressedToMe(jid.JID{}))
 	assert.False(t, c.AddressedToMe(jid.MustParse("alice@localhost")), "no session")
 	require.NoError(t, c.Connect(t.Context()))
@@ -27,4 +35,6 @@ func TestAddressedToMe(t *testing.T) {
 		assert.Equal(t, want, c.AddressedToMe(jid.MustParse(to)), to)
 	}
 	assert.True(t, c.AddressedToMe(jid.JID{}))
+	_, err := c.SendIQ(t.Context(), &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xml.Name{Space: "urn:xmpp:ping", Local: "ping"}}})
+	require.NoError(t, err)
 }
