@@ -32,6 +32,13 @@
 //     offer), with an OAuth 2.0 bearer token.
 //   - EXTERNAL, when a TLS client certificate authenticates (Config.External).
 //   - ANONYMOUS (RFC 4505), when no credentials are given.
+//   - The hashed-token mechanisms of FAST (XEP-0484): HT-SHA-256-EXPR,
+//     -UNIQ, -ENDP (bound to tls-exporter, tls-unique,
+//     tls-server-end-point) and -NONE. The client proves it holds a
+//     token the server issued earlier, and Finish checks the server's
+//     proof that it knows the token too. They never come from Select:
+//     the connection picks one with SelectHT when asking for a token,
+//     and uses a token with the mechanism it was issued for (NewHT).
 //
 // DIGEST-MD5 (moved to Historic by RFC 6331) and CRAM-MD5 are obsolete and
 // not implemented. A server that offers only those gets an error from Select
