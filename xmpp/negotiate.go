@@ -34,17 +34,25 @@ func (c *Conn) negotiate(ctx context.Context, sess *session) (s *stream, resumeE
 	resumeErr = errors.New("no session to resume")
 	var pre *pipelinedAuth // the SASL exchange begun with the stream header, if any
 	lead := func(s *stream, earlier Features) string {
-		pre = c.pipelineAuth(s, earlier)
+		pre = c.pipelineAuth(s, earlier, sess)
 		if pre == nil {
 			return ""
 		}
 		return pre.out
 	}
-	s, err = c.open(ctx, first, lead, func(ctx context.Context, s *stream, f Features) error {
+	login := func(ctx context.Context, s *stream, f Features) error {
 		var err error
 		resumeErr, err = c.login(ctx, s, f, sess, pre)
 		return err
-	})
+	}
+	s, err = c.open(ctx, first, lead, login)
+	if errors.Is(err, errRetry) {
+		// SASL2 refused a FAST token (dropped now) or a request written
+		// ahead: once more, on a new connection (sasl2.go).
+		c.cfg.logDebug("logging in again", "why", err)
+		c.forgetSASL2()
+		s, err = c.open(ctx, first, lead, login)
+	}
 	return s, resumeErr, err
 }
 
@@ -190,6 +198,13 @@ func (c *Conn) startTLS(ctx context.Context, s *stream, request bool) error {
 // server still requires it, and enables stream management when offered.
 // pre is the SASL exchange begun with the stream header, if any.
 func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, pre *pipelinedAuth) (resumeErr, err error) {
+	if pre != nil && pre.sasl2 != nil || pre == nil && c.useSASL2(f) {
+		var a *sasl2Auth
+		if pre != nil {
+			a = pre.sasl2
+		}
+		return c.loginSASL2(ctx, s, f, sess, a) // sasl2.go
+	}
 	if err := c.authenticate(ctx, s, f, pre); err != nil {
 		return nil, err
 	}
@@ -444,7 +459,8 @@ type pipelinedAuth struct {
 	s     *stream // the stream it was written on
 	offer saslOffer
 	m     sasl.Mechanism
-	out   string // the <auth/>
+	out   string     // the <auth/>
+	sasl2 *sasl2Auth // instead, SASL2's <authenticate/> (sasl2.go)
 }
 
 // pipelineAuth begins the SASL exchange for the stream s is about to
@@ -452,7 +468,10 @@ type pipelinedAuth struct {
 // login of this Conn (kept in memory), or else from earlier, the features
 // of the stream before TLS. It returns nil when they are not known, or
 // no mechanism fits them.
-func (c *Conn) pipelineAuth(s *stream, earlier Features) *pipelinedAuth {
+func (c *Conn) pipelineAuth(s *stream, earlier Features, sess *session) *pipelinedAuth {
+	if a := c.pipelineSASL2(s, sess); a != nil {
+		return &pipelinedAuth{s: s, out: a.out, sasl2: a}
+	}
 	c.mu.Lock()
 	offer := c.offer
 	c.mu.Unlock()
