@@ -658,8 +658,9 @@ func deadline(ctx context.Context) time.Time {
 	return d
 }
 
-// parseFailure reads <failure/> (RFC 6120 section 6.5): the condition is
-// its first child element in the SASL namespace other than <text/>, the
+// parseFailure reads <failure/> (RFC 6120 section 6.5, and XEP-0388's):
+// the condition is its first child element in the SASL namespace (or
+// SASL2's) other than <text/>, the
 // text the character data directly inside its first <text/>. Children in
 // other namespaces are extensions, and say nothing of the failure.
 func parseFailure(el *xmlstream.Element) *sasl.Failure {
@@ -672,7 +673,7 @@ func parseFailure(el *xmlstream.Element) *sasl.Failure {
 		switch t.Kind {
 		case xmlstream.StartElement:
 			depth++
-			if depth != 2 || t.Name.Space != nsSASL {
+			if depth != 2 || t.Name.Space != nsSASL && t.Name.Space != nsSASL2 { // SASL2's <text/> is its own
 				continue
 			}
 			switch {

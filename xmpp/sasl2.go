@@ -114,19 +114,18 @@ type sasl2Offer struct {
 func parseSASL2(el *xmlstream.Element) *sasl2Offer {
 	var o *sasl2Offer
 	var path []xmlstream.Name // the elements we are in, below <stream:features/>
-	var text strings.Builder
+	var texts []string        // the text directly inside each of them
 	at := func(names ...xmlstream.Name) bool { return slices.Equal(path, names) }
 	auth := xmlstream.Name{Space: nsSASL2, Local: "authentication"}
 	inline := xmlstream.Name{Space: nsSASL2, Local: "inline"}
 	bind := xmlstream.Name{Space: nsBind2, Local: "bind"}
 	bindInline := xmlstream.Name{Space: nsBind2, Local: "inline"}
 	fast := xmlstream.Name{Space: nsFAST, Local: "fast"}
-	for i := 1; i < len(el.Tokens); i++ {
+	for i := 1; i < len(el.Tokens)-1; i++ {
 		t := &el.Tokens[i]
 		switch t.Kind {
 		case xmlstream.StartElement:
-			path = append(path, t.Name)
-			text.Reset()
+			path, texts = append(path, t.Name), append(texts, "")
 			switch {
 			case at(auth):
 				if o == nil {
@@ -143,22 +142,19 @@ func parseSASL2(el *xmlstream.Element) *sasl2Offer {
 				}
 			}
 		case xmlstream.EndElement:
-			if o != nil {
-				m := strings.TrimSpace(text.String())
+			if m := strings.TrimSpace(texts[len(texts)-1]); o != nil && m != "" {
 				switch {
-				case m == "":
 				case at(auth, xmlstream.Name{Space: nsSASL2, Local: "mechanism"}):
 					o.mechanisms = append(o.mechanisms, strings.Clone(m))
 				case at(auth, inline, fast, xmlstream.Name{Space: nsFAST, Local: "mechanism"}):
 					o.fast = append(o.fast, strings.Clone(m))
 				}
 			}
-			text.Reset()
-			if len(path) > 0 {
-				path = path[:len(path)-1]
-			}
+			path, texts = path[:len(path)-1], texts[:len(texts)-1]
 		case xmlstream.Text:
-			text.WriteString(t.Text)
+			if len(texts) > 0 {
+				texts[len(texts)-1] += t.Text
+			}
 		}
 	}
 	return o
