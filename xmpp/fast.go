@@ -81,8 +81,9 @@ var ErrCorruptTokenFile = errors.New("xmpp: corrupt FAST token file")
 
 // tokenFile is the file's JSON.
 type tokenFile struct {
-	Format int       `json:"format"` // tokenFileVersion
-	Token  FASTToken `json:"fast"`
+	Format    int       `json:"format"` // tokenFileVersion
+	UserAgent string    `json:"user_agent,omitempty"`
+	Token     FASTToken `json:"fast"`
 }
 
 const tokenFileVersion = 1
@@ -99,6 +100,7 @@ type FileTokenStore struct {
 	path string
 	mu   sync.Mutex
 	t    FASTToken
+	ua   string
 }
 
 // OpenTokenFile returns a store kept in the file at path. A missing file
@@ -121,8 +123,26 @@ func OpenTokenFile(path string) (*FileTokenStore, error) {
 	if tf.Format != tokenFileVersion {
 		return nil, fmt.Errorf("%w: %s: format %d, want %d", ErrCorruptTokenFile, path, tf.Format, tokenFileVersion)
 	}
-	f.t = tf.Token
+	f.t, f.ua = tf.Token, tf.UserAgent
 	return f, nil
+}
+
+// UserAgent returns the installation id kept in the file, for
+// Config.SASL2.UserAgent: the server ties the token to it, so the two
+// are kept together. A file without one gets a new one (a UUID v4),
+// written at once.
+func (f *FileTokenStore) UserAgent() (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ua != "" {
+		return f.ua, nil
+	}
+	f.ua = newUUID()
+	if err := f.writeLocked(); err != nil {
+		f.ua = ""
+		return "", err
+	}
+	return f.ua, nil
 }
 
 // Path returns the file's path.
@@ -142,14 +162,19 @@ func (f *FileTokenStore) Save(t FASTToken) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.t = t
-	b, err := json.Marshal(tokenFile{Format: tokenFileVersion, Token: t})
+	return f.writeLocked()
+}
+
+// writeLocked writes the file atomically (internal/atomicfile).
+func (f *FileTokenStore) writeLocked() error {
+	b, err := json.Marshal(tokenFile{Format: tokenFileVersion, UserAgent: f.ua, Token: f.t})
 	if err == nil {
 		// atomicfile's temporary file is made with mode 0600, and the
 		// rename keeps it.
 		err = atomicfile.Write(f.path, append(b, '\n'))
 	}
 	if err != nil {
-		return fmt.Errorf("xmpp: saving the FAST token to %s: %w", f.path, err)
+		return fmt.Errorf("xmpp: writing the FAST token file %s: %w", f.path, err)
 	}
 	return nil
 }

@@ -216,7 +216,7 @@ func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, 
 	}
 	resumeErr = errors.New("no session to resume")
 	if sess != nil {
-		if resumeErr, err = c.resume(ctx, s, f, sess); err != nil || resumeErr == nil {
+		if resumeErr, err = c.resume(ctx, s, f, sess, false); err != nil || resumeErr == nil {
 			return resumeErr, err
 		}
 		c.cfg.logDebug("starting a new session", "why", resumeErr)
@@ -299,18 +299,22 @@ func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement, wri
 	}
 }
 
-// resume asks the server to resume sess (XEP-0198 section 5). resumeErr says
-// why it did not (the stream is still good for a new session); err is a
-// failure of the stream itself.
-func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session) (resumeErr, err error) {
+// resume asks the server to resume sess (XEP-0198 section 5), writing
+// <resume/> unless it went out already (written: SASL2 wrote it after
+// its request, and the server answers it whatever it offers). resumeErr
+// says why it did not (the stream is still good for a new session); err
+// is a failure of the stream itself.
+func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session, written bool) (resumeErr, err error) {
 	switch {
+	case written:
 	case !sess.sm.resumable():
 		return errors.New("the session had no resumable stream management"), nil
 	case !f.Has(NSStreamManagement, "sm"):
 		return errors.New("the server no longer offers stream management"), nil
-	}
-	if err := s.writeRaw(ctx, sess.sm.resumeElement()); err != nil {
-		return nil, fmt.Errorf("xmpp: resuming: %w", err)
+	default:
+		if err := s.writeRaw(ctx, sess.sm.resumeElement()); err != nil {
+			return nil, fmt.Errorf("xmpp: resuming: %w", err)
+		}
 	}
 	el, err := s.next()
 	if err != nil {

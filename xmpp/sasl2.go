@@ -271,15 +271,16 @@ type sasl2Auth struct {
 	bind   bool      // Bind2
 	smBind bool      // <enable/> for stream management in Bind2
 	inline []string  // the namespaces of the managers' elements in Bind2
-	// enableAfter: <enable/> (XEP-0198) is written right after the
-	// client's last message (the <authenticate/> of a mechanism that
-	// says all in it), for the server to take once authenticated; with
-	// enableWithFinal (SCRAM), right after the client's final message,
-	// the answer to the first challenge, which then sets enableAfter.
-	enableAfter, enableWithFinal bool
-	offer                        saslOffer // what the mechanism was chosen from
-	stale                        bool      // written ahead, from an offer that changed since
-	out                          string    // the <authenticate/>, and the <enable/> after it
+	// ahead is XEP-0198's <enable/> or <resume/>, written right after
+	// the client's last message for the server to take once
+	// authenticated: after the <authenticate/> of a mechanism that says
+	// all in it, after SCRAM's final message (the answer to the first
+	// challenge). aheadWritten says it went out.
+	ahead        string
+	aheadWritten bool
+	offer        saslOffer // what the mechanism was chosen from
+	stale        bool      // written ahead, from an offer that changed since
+	out          string    // the <authenticate/>, and the <enable/> after it
 }
 
 // useSASL2 reports whether the login takes the SASL2 path on a stream
@@ -344,9 +345,18 @@ func (c *Conn) sasl2Request(s *stream, o *sasl2Offer, bindings []string, sess *s
 	// RFC 6120's stream after SASL2, so nothing may be bound here.
 	a.bind = o.bind2 && c.cfg.resource() == "" && (sess == nil || a.resume || !sess.sm.resumable())
 	a.smBind = a.bind && !smCfg.Disabled && slices.Contains(o.bindInline, NSStreamManagement)
-	enableAhead := a.bind && !a.smBind && !smCfg.Disabled && smAfter
-	a.enableAfter = enableAhead && oneMessage(a.m.Name())
-	a.enableWithFinal = enableAhead && strings.HasPrefix(a.m.Name(), "SCRAM-")
+	// What the server will be asked right after SASL2 success, when it
+	// offered stream management there at the last login: written ahead,
+	// after the client's last message.
+	switch {
+	case a.bind && !a.smBind && !smCfg.Disabled && smAfter:
+		a.ahead = enableElement(smCfg)
+	case sess != nil && !a.resume && !a.bind && smAfter && sess.sm.resumable():
+		a.ahead = sess.sm.resumeElement()
+	}
+	if !oneMessage(a.m.Name()) && !strings.HasPrefix(a.m.Name(), "SCRAM-") {
+		a.ahead = ""
+	}
 
 	enc := xmlstream.Encoder{Inherited: stanza.NSClient}
 	enc.Start(xmlstream.Name{Space: nsSASL2, Local: "authenticate"}, xmlstream.Attr{Name: xmlstream.Name{Local: "mechanism"}, Value: a.m.Name()})
@@ -392,8 +402,9 @@ func (c *Conn) sasl2Request(s *stream, o *sasl2Offer, bindings []string, sess *s
 		return nil, fmt.Errorf("xmpp: SASL2: %w", err)
 	}
 	a.out = string(b)
-	if a.enableAfter {
-		a.out += enableElement(smCfg)
+	if a.ahead != "" && oneMessage(a.m.Name()) {
+		a.out += a.ahead
+		a.aheadWritten = true
 	}
 	return a, nil
 }
@@ -494,7 +505,8 @@ func (c *Conn) loginSASL2(ctx context.Context, s *stream, f Features, sess *sess
 	}
 	if !res.bound {
 		if sess != nil && res.resumed == nil {
-			if resumeErr, err = c.resume(ctx, s, f, sess); err != nil || resumeErr == nil {
+			written := a.aheadWritten && strings.HasPrefix(a.ahead, "<resume")
+			if resumeErr, err = c.resume(ctx, s, f, sess, written); err != nil || resumeErr == nil {
 				return resumeErr, err
 			}
 			c.cfg.logDebug("starting a new session", "why", resumeErr)
@@ -519,10 +531,10 @@ func (c *Conn) loginSASL2(ctx context.Context, s *stream, f Features, sess *sess
 		s.sm.enabled(res.enabled)
 	case res.enabled != nil:
 		c.cfg.logDebug("the server refused stream management", "condition", failureCondition(res.enabled))
-	case a.enableAfter || (!sm.Disabled && f.Has(NSStreamManagement, "sm")):
-		// Written ahead (a.enableAfter) even if the server no longer
-		// offers it: its answer is then a <failed/>, which enable reads.
-		return resumeErr, c.enable(ctx, s, sm, a.enableAfter)
+	case a.aheadWritten || (!sm.Disabled && f.Has(NSStreamManagement, "sm")):
+		// Written ahead even if the server no longer offers it: its
+		// answer is then a <failed/>, which enable reads.
+		return resumeErr, c.enable(ctx, s, sm, a.aheadWritten)
 	}
 	return resumeErr, nil
 }
@@ -624,9 +636,9 @@ func (c *Conn) exchangeSASL2(ctx context.Context, s *stream, a *sasl2Auth) (sasl
 				return sasl2Result{}, c.abortSASL2(s, m, err)
 			}
 			out = "<response xmlns='" + nsSASL2 + "'>" + encode64(resp) + "</response>"
-			if a.enableWithFinal {
-				a.enableWithFinal, a.enableAfter = false, true
-				out += enableElement(&c.cfg.StreamManagement)
+			if a.ahead != "" && !a.aheadWritten {
+				out += a.ahead
+				a.aheadWritten = true
 			}
 		case "success":
 			if err := finish(el); err != nil {

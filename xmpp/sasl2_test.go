@@ -493,8 +493,9 @@ func TestFASTMechanismChoice(t *testing.T) {
 	}
 }
 
-// TestTokenFile: a FileTokenStore keeps the token in a file only its
-// owner reads, across opens; a damaged file is reported.
+// TestTokenFile: a FileTokenStore keeps the token, and the installation
+// id it belongs to, in a file only its owner reads, across opens; a
+// damaged file is reported.
 func TestTokenFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "token.json")
 	f, err := xmpp.OpenTokenFile(path)
@@ -514,7 +515,15 @@ func TestTokenFile(t *testing.T) {
 	assert.True(t, want.Expiry.Equal(tok.Expiry))
 	tok.Expiry = want.Expiry
 	assert.Equal(t, want, tok)
+	ua, err := g.UserAgent()
+	require.NoError(t, err)
+	assert.Regexp(t, `^[0-9a-f-]{36}$`, ua)
 	require.NoError(t, g.Save(xmpp.FASTToken{}))
+	g, err = xmpp.OpenTokenFile(path)
+	require.NoError(t, err)
+	again, err := g.UserAgent()
+	require.NoError(t, err)
+	assert.Equal(t, ua, again, "the installation id is kept with the token")
 	g, err = xmpp.OpenTokenFile(path)
 	require.NoError(t, err)
 	tok, _ = g.Load()
