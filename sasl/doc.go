@@ -27,6 +27,12 @@
 //     nonce comes from crypto/rand; the password goes through the PRECIS
 //     OpaqueString profile (RFC 8265, which replaces SASLprep); a SaltCache
 //     spares PBKDF2 when logging in again.
+//     When the server signs its offer in the server-first-message
+//     (XEP-0474, SASL downgrade protection), the client checks it
+//     against the mechanisms and channel-binding types it received
+//     (Stream; SetOffer for an exchange written before the features
+//     arrived): a mismatch means someone changed the offer on the way,
+//     and the exchange fails with ErrDowngrade.
 //   - PLAIN (RFC 4616), with an optional authorization identity.
 //   - OAUTHBEARER (RFC 7628) and X-OAUTH2 (the form Openfire and ejabberd
 //     offer), with an OAuth 2.0 bearer token.

@@ -523,6 +523,7 @@ func (c *Conn) authenticate(ctx context.Context, s *stream, f Features, pre *pip
 	var err error
 	if pre != nil && pre.s == s {
 		if pre.offer == offerOf(f) {
+			sasl.SetOffer(pre.m, sasl.Stream{Mechanisms: f.mechanisms, Bindings: f.bindings}) // XEP-0474 checks what was received
 			err = c.exchange(ctx, s, pre.m, "")
 			c.remember(f, err)
 			return err

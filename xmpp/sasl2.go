@@ -483,7 +483,7 @@ func (c *Conn) loginSASL2(ctx context.Context, s *stream, f Features, sess *sess
 		if err := s.writeRaw(ctx, a.out); err != nil {
 			return nil, fmt.Errorf("xmpp: %s: %w", a.m.Name(), err)
 		}
-	} else if a.offer != offerOf(Features{mechanisms: f.sasl2.mechanisms, bindings: f.bindings}) {
+	} else if sasl.SetOffer(a.m, sasl.Stream{Mechanisms: f.sasl2.mechanisms, Bindings: f.bindings}); a.offer != offerOf(Features{mechanisms: f.sasl2.mechanisms, bindings: f.bindings}) {
 		// Go on: the server may take it. If it does not, the login
 		// starts again on a new connection, from the features.
 		c.cfg.logDebug("the server's SASL2 offer changed", "mechanism", a.m.Name())

@@ -3,6 +3,7 @@ package xmpp_test
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/xml"
@@ -605,4 +606,67 @@ func TestSASL2PipelinedStale(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.NoError(t, c.Connect(ctxT(t)))
 	require.NoError(t, c.Close())
+}
+
+// onesReader is an endless source of 0x01 bytes: SCRAM nonces that a
+// test can compute.
+type onesReader struct{}
+
+func (onesReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 1
+	}
+	return len(p), nil
+}
+
+// TestSASL2Downgrade: the server signs (XEP-0474, in SCRAM's
+// server-first-message) an offer other than the one the client
+// received, here with SCRAM-SHA-1-PLUS that someone stripped from the
+// features: the client aborts, and the login fails with
+// sasl.ErrDowngrade, not to be retried. With the right signature the
+// login goes on.
+func TestSASL2Downgrade(t *testing.T) {
+	m, err := sasl.New("SCRAM-SHA-1", &sasl.Config{Username: "alice", Password: "alice-secret", Rand: onesReader{}}, sasl.Stream{})
+	require.NoError(t, err)
+	first, err := m.Step(nil)
+	require.NoError(t, err)
+	nonce := string(first[strings.Index(string(first), "r=")+2:])
+	features := "S: <stream:features><authentication xmlns='urn:xmpp:sasl:2'><mechanism>SCRAM-SHA-1</mechanism></authentication></stream:features>\n"
+	auth := "C: <authenticate xmlns='urn:xmpp:sasl:2' mechanism='SCRAM-SHA-1'><initial-response>" + base64.StdEncoding.EncodeToString(first) +
+		"</initial-response><user-agent id='" + s2UA + "'/></authenticate>\n"
+	challenge := func(h string) string {
+		sf := "r=" + nonce + "srv,s=QSXCR+Q6sek8bf92,i=4096,h=" + h
+		return "S: <challenge xmlns='urn:xmpp:sasl:2'>" + base64.StdEncoding.EncodeToString([]byte(sf)) + "</challenge>\n"
+	}
+	signed := func(mechs ...string) string {
+		sum := sha1Sum(strings.Join(mechs, "\x1e"))
+		return base64.StdEncoding.EncodeToString(sum)
+	}
+	cfg := func(cfg *xmpp.Config) {
+		cfg.Mechanisms = []string{"SCRAM-SHA-1"}
+		cfg.Rand = onesReader{}
+		cfg.Reconnect.Disabled = true
+	}
+
+	text := s2Open + features + auth + challenge(signed("SCRAM-SHA-1", "SCRAM-SHA-1-PLUS")) +
+		"C: <abort xmlns='urn:xmpp:sasl:2'/>\n" +
+		"S: <failure xmlns='urn:xmpp:sasl:2'><aborted xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></failure>\n" +
+		"C: </stream:stream>\n"
+	c := s2Conn(t, conns(smScript(t, text)), cfg)
+	err = c.Connect(ctxT(t))
+	require.ErrorIs(t, err, sasl.ErrDowngrade)
+
+	text = s2Open + features + auth + challenge(signed("SCRAM-SHA-1")) +
+		"C: <response xmlns='urn:xmpp:sasl:2'>{{final}}</response>\n" +
+		"S: <failure xmlns='urn:xmpp:sasl:2'><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></failure>\n" +
+		"C: </stream:stream>\n"
+	c = s2Conn(t, conns(smScript(t, text)), cfg)
+	err = c.Connect(ctxT(t))
+	require.ErrorIs(t, err, &sasl.Failure{Condition: sasl.NotAuthorized}, "the signed offer matched: the exchange went on")
+}
+
+func sha1Sum(s string) []byte {
+	h := sha1.New()
+	h.Write([]byte(s))
+	return h.Sum(nil)
 }
