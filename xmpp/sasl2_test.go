@@ -670,3 +670,59 @@ func sha1Sum(s string) []byte {
 	h.Write([]byte(s))
 	return h.Sum(nil)
 }
+
+// TestSASL2ResumeAhead: the server has no inline stream management, but
+// offered it after SASL2 success at the first login. The reconnection
+// writes <authenticate/> (PLAIN: one message, no Bind2, as the session
+// is to be resumed) with the stream header and <resume/> right after
+// it; the server's answers come together.
+func TestSASL2ResumeAhead(t *testing.T) {
+	features := "S: <?xml version='1.0'?><stream:stream from='localhost' id='s2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n" +
+		"S: <stream:features><authentication xmlns='urn:xmpp:sasl:2'><mechanism>PLAIN</mechanism><inline>" + s2Bind2() + "</inline></authentication></stream:features>\n"
+	first := plHeader + plStartTLS + plProceed + plTLSHeader + features + s2Auth(s2Bind) +
+		s2Success("alice@localhost/r", "<bound xmlns='urn:xmpp:bind:0'/>", "<sm xmlns='urn:xmpp:sm:3'/>") +
+		"C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>\n" +
+		"S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n" +
+		msgLine("m1")
+	second := plHeader + plStartTLS + plProceed + plTLSHeader + s2Auth("") +
+		"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
+		features + s2Success("alice@localhost", "", "<sm xmlns='urn:xmpp:sm:3'/>") +
+		"S: <resumed xmlns='urn:xmpp:sm:3' h='1' previd='some-long-sm-id'/>\n" +
+		"C: <r xmlns='urn:xmpp:sm:3'/>\n" +
+		"S: <a xmlns='urn:xmpp:sm:3' h='1'/>\n" +
+		smClose(2)
+	srv, cli := xmpptest.TLSConfigs(t, "localhost")
+	var cs []net.Conn
+	for i, text := range []string{first, second} {
+		tr, err := xmpptest.ParseTranscript(t.Name()+"/"+itoa(i+1), strings.NewReader(text))
+		require.NoError(t, err)
+		cs = append(cs, xmpptest.ScriptTLS(t, tr, srv))
+	}
+	hold := make(chan struct{})
+	w := new(switchWriter)
+	ws := []*writes{new(writes), new(writes)}
+	w.w.Store(ws[0])
+	c := xmpp.New(xmpp.Config{
+		JID: jid.MustParse("alice@localhost"), Password: "alice-secret", Addr: "scripted.invalid:5222", TLS: cli,
+		Dialer:            &heldDialer{conns: cs, hold: map[int]chan struct{}{1: hold}},
+		NoInitialPresence: true,
+		StreamManagement:  xmpp.StreamManagement{RequestAfter: time.Hour},
+		Reconnect:         xmpp.Reconnect{Policy: xmpp.FixedDelay(0)},
+		SASL2:             &xmpp.SASL2{UserAgent: s2UA},
+		Recorder:          w,
+	})
+	t.Cleanup(func() { c.Close() })
+	e := watch(c)
+	require.NoError(t, c.Connect(ctxT(t)))
+	sendAll(t, c, "m1")
+	e.expect(t, "state:authenticated", "state:disconnected")
+	w.w.Store(ws[1])
+	close(hold)
+	e.expect(t, "acked:m1", "state:resumed")
+	assert.True(t, ws[1].together("from='alice@localhost'", "<authenticate", "</authenticate><resume"), "not written ahead")
+	// The ack request that follows <resumed/> goes out before Close.
+	require.Eventually(t, func() bool { return ws[1].together("<r xmlns='urn:xmpp:sm:3'/>") }, 10*time.Second, time.Millisecond)
+	require.NoError(t, c.Close())
+	closeID(t, e)
+	e.expect(t, "state:closed")
+}
