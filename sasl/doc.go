@@ -27,11 +27,24 @@
 //     nonce comes from crypto/rand; the password goes through the PRECIS
 //     OpaqueString profile (RFC 8265, which replaces SASLprep); a SaltCache
 //     spares PBKDF2 when logging in again.
+//     When the server signs its offer in the server-first-message
+//     (XEP-0474, SASL downgrade protection), the client checks it
+//     against the mechanisms and channel-binding types it received
+//     (Stream; SetOffer for an exchange written before the features
+//     arrived): a mismatch means someone changed the offer on the way,
+//     and the exchange fails with ErrDowngrade.
 //   - PLAIN (RFC 4616), with an optional authorization identity.
 //   - OAUTHBEARER (RFC 7628) and X-OAUTH2 (the form Openfire and ejabberd
 //     offer), with an OAuth 2.0 bearer token.
 //   - EXTERNAL, when a TLS client certificate authenticates (Config.External).
 //   - ANONYMOUS (RFC 4505), when no credentials are given.
+//   - The hashed-token mechanisms of FAST (XEP-0484): HT-SHA-256-EXPR,
+//     -UNIQ, -ENDP (bound to tls-exporter, tls-unique,
+//     tls-server-end-point) and -NONE. The client proves it holds a
+//     token the server issued earlier, and Finish checks the server's
+//     proof that it knows the token too. They never come from Select:
+//     the connection picks one with SelectHT when asking for a token,
+//     and uses a token with the mechanism it was issued for (NewHT).
 //
 // DIGEST-MD5 (moved to Historic by RFC 6331) and CRAM-MD5 are obsolete and
 // not implemented. A server that offers only those gets an error from Select

@@ -13,6 +13,8 @@ func FuzzSCRAMChallenges(f *testing.F) {
 	f.Add([]byte("r=clientnonceX,s=c2FsdA==,i=4096,x=y"), []byte("e=invalid-proof"))
 	f.Add([]byte("m=x,r=clientnonceX"), []byte(""))
 	f.Add([]byte("r=clientnonce,s=,i="), []byte("v="))
+	f.Add([]byte("r=clientnonceX,s=c2FsdA==,i=4096,h=2jmj7l5rSw0yVb/vlWAYkK/YBwk="), []byte("v=AAAA")) // XEP-0474: SHA-1 of the empty offer
+	f.Add([]byte("r=clientnonceX,s=c2FsdA==,i=4096,h=wrong"), []byte("v=AAAA"))
 	f.Fuzz(func(t *testing.T, serverFirst, serverFinal []byte) {
 		m, err := New("SCRAM-SHA-1", &Config{Username: "u", Password: "p", MaxIterations: 5000}, Stream{})
 		if err != nil {
@@ -23,7 +25,7 @@ func FuzzSCRAMChallenges(f *testing.F) {
 			t.Fatal(err)
 		}
 		if _, err := m.Step(serverFirst); err != nil {
-			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrNonce) && !errors.Is(err, ErrIterations) {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrNonce) && !errors.Is(err, ErrIterations) && !errors.Is(err, ErrDowngrade) {
 				t.Fatalf("server-first %q: error %v matches no sentinel", serverFirst, err)
 			}
 			return

@@ -48,6 +48,7 @@ type scram struct {
 	cbData   []byte // channel-binding data when binding
 	rand     io.Reader
 
+	offer           Stream // the mechanisms and bindings advertised, for XEP-0474
 	state           scramState
 	clientNonce     string
 	clientFirstBare string
@@ -141,6 +142,8 @@ type serverFirst struct {
 	nonce      string
 	salt       []byte
 	iterations int
+	ssdp       string // XEP-0474's h, when hasSSDP
+	hasSSDP    bool
 }
 
 func parseServerFirst(msg []byte) (serverFirst, error) {
@@ -171,6 +174,11 @@ func parseServerFirst(msg []byte) (serverFirst, error) {
 		return sf, fmt.Errorf("%w: iteration count %q", ErrMalformed, iv)
 	}
 	sf.iterations, _ = strconv.Atoi(iv)
+	for _, a := range attrs[3:] {
+		if a.key == 'h' && !sf.hasSSDP {
+			sf.ssdp, sf.hasSSDP = a.value, true
+		}
+	}
 	return sf, nil
 }
 
@@ -181,6 +189,9 @@ func (s *scram) clientFinal(msg []byte) ([]byte, error) {
 	}
 	if len(sf.nonce) <= len(s.clientNonce) || !strings.HasPrefix(sf.nonce, s.clientNonce) {
 		return nil, ErrNonce
+	}
+	if err := s.checkSSDP(sf.ssdp, sf.hasSSDP); err != nil {
+		return nil, err
 	}
 	if sf.iterations < s.cfg.minIterations() || sf.iterations > s.cfg.maxIterations() {
 		return nil, fmt.Errorf("%w: %d, allowed %d to %d", ErrIterations, sf.iterations, s.cfg.minIterations(), s.cfg.maxIterations())

@@ -145,13 +145,19 @@ func New(name string, cfg *Config, st Stream) (Mechanism, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: %s: no channel-binding type in common", ErrNoMechanism, name)
 		}
-		return newSCRAM(name, hashName, cfg, "p", b), nil
+		return withOffer(newSCRAM(name, hashName, cfg, "p", b), st), nil
 	}
 	flag := "n"
 	if canBind(st.TLS) && !offersPlus(st.Mechanisms) {
 		flag = "y"
 	}
-	return newSCRAM(name, hashName, cfg, flag, binding{}), nil
+	return withOffer(newSCRAM(name, hashName, cfg, flag, binding{}), st), nil
+}
+
+// withOffer keeps what the server advertised, for XEP-0474's check.
+func withOffer(s *scram, st Stream) *scram {
+	SetOffer(s, st)
+	return s
 }
 
 func offersPlus(mechanisms []string) bool {

@@ -94,6 +94,18 @@ type Config struct {
 	// their secret over a stream that is not encrypted. Never set it for
 	// a server outside the machine.
 	AllowPlainWithoutTLS bool
+	// NoInitialPresence stops the connection from sending available
+	// presence after login (Smack sends it by default, and so do we).
+	// Either way, a new session after a lost one sends again the last
+	// available presence the user broadcast, if any, and nothing if the
+	// user's last broadcast was unavailable. (It sits beside the flags
+	// above: a Conn's size counts, TestConnSize.)
+	NoInitialPresence bool
+	// SASL2 configures SASL2 (XEP-0388), Bind2 (XEP-0386) and FAST
+	// tokens (XEP-0484), used whenever the server offers SASL2; nil means
+	// the defaults (see SASL2), and SASL2.Disabled keeps to RFC 6120's
+	// SASL and resource binding.
+	SASL2 *SASL2
 	// TLS is the TLS configuration; nil means the system roots.
 	// ServerName defaults to the JID's domain and MinVersion to TLS 1.2.
 	// A client certificate here makes SASL EXTERNAL possible.
@@ -104,12 +116,6 @@ type Config struct {
 	// addresses of their targets; nil means net.DefaultResolver.
 	Resolver *net.Resolver
 
-	// NoInitialPresence stops the connection from sending available
-	// presence after login (Smack sends it by default, and so do we).
-	// Either way, a new session after a lost one sends again the last
-	// available presence the user broadcast, if any, and nothing if the
-	// user's last broadcast was unavailable.
-	NoInitialPresence bool
 	// Lang is the stream's xml:lang; empty means "en".
 	Lang string
 

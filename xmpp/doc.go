@@ -48,6 +48,33 @@
 // 7 round trips for a Conn's first login and 6 for the next ones (direct
 // TLS: 6 and 5), against 9 and 7 before (BENCHMARKS.md).
 //
+// # SASL2, Bind2 and FAST
+//
+// When the server offers SASL2 (XEP-0388), the login sends one
+// <authenticate/>, with the same mechanisms and channel binding as RFC
+// 6120's SASL, that also binds the resource with Bind2 (XEP-0386;
+// unless Config.Resource asks for one), enables stream management and
+// what the managers ask for inline (Conn.InlineBind, such as carbons)
+// where the server offers them, and resumes a suspended session inline
+// where the server offers that. A <failure/> is the same *sasl.Failure;
+// tasks the server asks for (<continue/>) are carried out by
+// Config.SASL2.Tasks or the login ends with ErrTaskRequired. The
+// user-agent id (Config.SASL2.UserAgent) identifies the installation:
+// the server derives the resource from it and ties FAST tokens to it,
+// so a program should keep one (Conn.UserAgent gives the one generated
+// when none is set) and set it at every run. With Config.SASL2.Tokens
+// (MemoryTokenStore, FileTokenStore) the first login asks for a FAST
+// token (XEP-0484) and the next ones authenticate with it
+// (HT-SHA-256-EXPR, -UNIQ, -ENDP or -NONE, as offered and as the TLS
+// connection can bind), keeping the tokens the server rotates to; a
+// refused token is dropped and the login starts again, on a new
+// connection, with the password. The next login of a Conn writes its
+// <authenticate/> with the stream header, and <enable/> or <resume/>
+// right after the client's last SASL message where the server offered
+// stream management after success at the last login: a reconnection
+// with a token over direct TLS takes 2 round trips, TLS included.
+// Config.SASL2.Disabled keeps to the RFC 6120 path.
+//
 // # Goroutines and order
 //
 // A connected Conn runs one reader goroutine. It decodes each element and

@@ -31,6 +31,8 @@ type Features struct {
 	bindings                   []string
 	bind                       bool
 	session, sessionOptional   bool
+	sasl2                      *sasl2Offer // SASL2's <authentication/> (sasl2.go)
+	inline                     []string    // what Bind2 enabled for the managers (BoundInline)
 }
 
 // Has reports whether the server announced the feature with the given
@@ -109,6 +111,7 @@ func parseFeatures(el *xmlstream.Element) Features {
 			}
 		}
 	}
+	f.sasl2 = parseSASL2(el)
 	return f
 }
 

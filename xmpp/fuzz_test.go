@@ -253,12 +253,16 @@ func checkH(t *testing.T, sm *smState, el *xmlstream.Element) {
 	}
 }
 
-var failureName = xml.Name{Space: nsSASL, Local: "failure"}
+var (
+	failureName  = xml.Name{Space: nsSASL, Local: "failure"}
+	failure2Name = xml.Name{Space: nsSASL2, Local: "failure"}
+)
 
-// FuzzSASLFailure reads <failure/> as authentication does and compares
-// parseFailure with encoding/xml's reading of RFC 6120 section 6.5: the
-// condition is the first child in the SASL namespace other than <text/>,
-// the text and its language those of the first SASL <text/>. Whatever the
+// FuzzSASLFailure reads <failure/> (RFC 6120's or SASL2's) as
+// authentication does and compares parseFailure with encoding/xml's
+// reading of RFC 6120 section 6.5: the condition is the first child in
+// the SASL namespace (or SASL2's) other than <text/>, the text and its
+// language those of the first such <text/>. Whatever the
 // server sent, the failure is an error that says it is one.
 func FuzzSASLFailure(f *testing.F) {
 	wiretest.Seed(f,
@@ -267,10 +271,13 @@ func FuzzSASLFailure(f *testing.F) {
 		`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><account-disabled/><text xml:lang='en'>Call 212-555-1212 for assistance.</text></failure>`,
 		`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><text>first</text><aborted/><text>second</text></failure>`,
 		`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><x xmlns='urn:example'/><text>a<b/>c</text><temporary-auth-failure/></failure>`,
+		// XEP-0388's, and Prosody's SASL2 error without the SASL namespace.
+		`<failure xmlns='urn:xmpp:sasl:2'><aborted xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/><optional-application-specific xmlns='urn:something:else'/><text>This is a terrible example.</text></failure>`,
+		`<failure xmlns='urn:xmpp:sasl:2'><malformed-request/></failure>`,
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		el, err := wiretest.Element(data)
-		if err != nil || el.Tokens[0].Name != failureName {
+		if err != nil || el.Tokens[0].Name != failureName && el.Tokens[0].Name != failure2Name {
 			return
 		}
 		got := parseFailure(el)
@@ -285,7 +292,7 @@ func FuzzSASLFailure(f *testing.F) {
 		textSeen := false
 		for i := range ref.Nodes {
 			c := &ref.Nodes[i]
-			if c.XMLName.Space != nsSASL {
+			if c.XMLName.Space != nsSASL && c.XMLName.Space != nsSASL2 {
 				continue
 			}
 			switch {

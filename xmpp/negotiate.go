@@ -34,17 +34,25 @@ func (c *Conn) negotiate(ctx context.Context, sess *session) (s *stream, resumeE
 	resumeErr = errors.New("no session to resume")
 	var pre *pipelinedAuth // the SASL exchange begun with the stream header, if any
 	lead := func(s *stream, earlier Features) string {
-		pre = c.pipelineAuth(s, earlier)
+		pre = c.pipelineAuth(s, earlier, sess)
 		if pre == nil {
 			return ""
 		}
 		return pre.out
 	}
-	s, err = c.open(ctx, first, lead, func(ctx context.Context, s *stream, f Features) error {
+	login := func(ctx context.Context, s *stream, f Features) error {
 		var err error
 		resumeErr, err = c.login(ctx, s, f, sess, pre)
 		return err
-	})
+	}
+	s, err = c.open(ctx, first, lead, login)
+	if errors.Is(err, errRetry) {
+		// SASL2 refused a FAST token (dropped now) or a request written
+		// ahead: once more, on a new connection (sasl2.go).
+		c.cfg.logDebug("logging in again", "why", err)
+		c.forgetSASL2()
+		s, err = c.open(ctx, first, lead, login)
+	}
 	return s, resumeErr, err
 }
 
@@ -190,6 +198,13 @@ func (c *Conn) startTLS(ctx context.Context, s *stream, request bool) error {
 // server still requires it, and enables stream management when offered.
 // pre is the SASL exchange begun with the stream header, if any.
 func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, pre *pipelinedAuth) (resumeErr, err error) {
+	if pre != nil && pre.sasl2 != nil || pre == nil && c.useSASL2(f) {
+		var a *sasl2Auth
+		if pre != nil {
+			a = pre.sasl2
+		}
+		return c.loginSASL2(ctx, s, f, sess, a) // sasl2.go
+	}
 	if err := c.authenticate(ctx, s, f, pre); err != nil {
 		return nil, err
 	}
@@ -201,7 +216,7 @@ func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, 
 	}
 	resumeErr = errors.New("no session to resume")
 	if sess != nil {
-		if resumeErr, err = c.resume(ctx, s, f, sess); err != nil || resumeErr == nil {
+		if resumeErr, err = c.resume(ctx, s, f, sess, false); err != nil || resumeErr == nil {
 			return resumeErr, err
 		}
 		c.cfg.logDebug("starting a new session", "why", resumeErr)
@@ -284,18 +299,22 @@ func (c *Conn) enable(ctx context.Context, s *stream, cfg *StreamManagement, wri
 	}
 }
 
-// resume asks the server to resume sess (XEP-0198 section 5). resumeErr says
-// why it did not (the stream is still good for a new session); err is a
-// failure of the stream itself.
-func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session) (resumeErr, err error) {
+// resume asks the server to resume sess (XEP-0198 section 5), writing
+// <resume/> unless it went out already (written: SASL2 wrote it after
+// its request, and the server answers it whatever it offers). resumeErr
+// says why it did not (the stream is still good for a new session); err
+// is a failure of the stream itself.
+func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session, written bool) (resumeErr, err error) {
 	switch {
+	case written:
 	case !sess.sm.resumable():
 		return errors.New("the session had no resumable stream management"), nil
 	case !f.Has(NSStreamManagement, "sm"):
 		return errors.New("the server no longer offers stream management"), nil
-	}
-	if err := s.writeRaw(ctx, sess.sm.resumeElement()); err != nil {
-		return nil, fmt.Errorf("xmpp: resuming: %w", err)
+	default:
+		if err := s.writeRaw(ctx, sess.sm.resumeElement()); err != nil {
+			return nil, fmt.Errorf("xmpp: resuming: %w", err)
+		}
 	}
 	el, err := s.next()
 	if err != nil {
@@ -444,7 +463,8 @@ type pipelinedAuth struct {
 	s     *stream // the stream it was written on
 	offer saslOffer
 	m     sasl.Mechanism
-	out   string // the <auth/>
+	out   string     // the <auth/>
+	sasl2 *sasl2Auth // instead, SASL2's <authenticate/> (sasl2.go)
 }
 
 // pipelineAuth begins the SASL exchange for the stream s is about to
@@ -452,7 +472,10 @@ type pipelinedAuth struct {
 // login of this Conn (kept in memory), or else from earlier, the features
 // of the stream before TLS. It returns nil when they are not known, or
 // no mechanism fits them.
-func (c *Conn) pipelineAuth(s *stream, earlier Features) *pipelinedAuth {
+func (c *Conn) pipelineAuth(s *stream, earlier Features, sess *session) *pipelinedAuth {
+	if a := c.pipelineSASL2(s, sess); a != nil {
+		return &pipelinedAuth{s: s, out: a.out, sasl2: a}
+	}
 	c.mu.Lock()
 	offer := c.offer
 	c.mu.Unlock()
@@ -500,6 +523,7 @@ func (c *Conn) authenticate(ctx context.Context, s *stream, f Features, pre *pip
 	var err error
 	if pre != nil && pre.s == s {
 		if pre.offer == offerOf(f) {
+			sasl.SetOffer(pre.m, sasl.Stream{Mechanisms: f.mechanisms, Bindings: f.bindings}) // XEP-0474 checks what was received
 			err = c.exchange(ctx, s, pre.m, "")
 			c.remember(f, err)
 			return err
@@ -639,8 +663,9 @@ func deadline(ctx context.Context) time.Time {
 	return d
 }
 
-// parseFailure reads <failure/> (RFC 6120 section 6.5): the condition is
-// its first child element in the SASL namespace other than <text/>, the
+// parseFailure reads <failure/> (RFC 6120 section 6.5, and XEP-0388's):
+// the condition is its first child element in the SASL namespace (or
+// SASL2's) other than <text/>, the
 // text the character data directly inside its first <text/>. Children in
 // other namespaces are extensions, and say nothing of the failure.
 func parseFailure(el *xmlstream.Element) *sasl.Failure {
@@ -653,7 +678,7 @@ func parseFailure(el *xmlstream.Element) *sasl.Failure {
 		switch t.Kind {
 		case xmlstream.StartElement:
 			depth++
-			if depth != 2 || t.Name.Space != nsSASL {
+			if depth != 2 || t.Name.Space != nsSASL && t.Name.Space != nsSASL2 { // SASL2's <text/> is its own
 				continue
 			}
 			switch {

@@ -169,8 +169,8 @@ func retryable(err error) bool {
 	case errors.As(err, &sf), errors.As(err, &ce), errors.As(err, &ue), errors.As(err, &he),
 		errors.Is(err, ErrTLSNotOffered), errors.Is(err, ErrTLSRequiredByServer),
 		errors.Is(err, ErrNoSASL), errors.Is(err, ErrNoBind), errors.Is(err, sasl.ErrNoMechanism),
-		errors.Is(err, sasl.ErrPlainWithoutTLS), errors.Is(err, sasl.ErrServerSignature),
-		errors.Is(err, ErrWrongAccount):
+		errors.Is(err, sasl.ErrPlainWithoutTLS), errors.Is(err, sasl.ErrServerSignature), errors.Is(err, sasl.ErrDowngrade),
+		errors.Is(err, ErrWrongAccount), errors.Is(err, ErrTaskRequired):
 		return false
 	}
 	return true

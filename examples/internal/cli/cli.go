@@ -26,6 +26,7 @@
 //	-mechanism NAME        allow only this SASL mechanism
 //	-v                     print every element sent and received to stderr
 //	-record FILE           write the session as an xmpptest transcript
+//	-token-file FILE       keep a FAST token (XEP-0484) there between runs
 //
 // Exit codes: 0 on success and after SIGINT or SIGTERM, 1 when the run
 // fails (one line on stderr says why: "echobot: connecting as
@@ -72,6 +73,7 @@ type Flags struct {
 	Mechanism string // -mechanism NAME: the only SASL mechanism allowed
 	Verbose   bool   // -v: every element sent and received, on stderr
 	Record    string // -record FILE: the session as an xmpptest transcript
+	TokenFile string // -token-file FILE: the FAST token and installation id, kept between runs
 }
 
 // NewFlags defines the common flags on fs and returns the Flags that
@@ -86,6 +88,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.Mechanism, "mechanism", "", "allow only this SASL mechanism (`NAME`: "+strings.Join(sasl.Preferred(), ", ")+")")
 	fs.BoolVar(&f.Verbose, "v", false, "print every element sent and received to stderr (credentials included)")
 	fs.StringVar(&f.Record, "record", "", "write the session to `FILE` as a transcript xmpptest can replay (credentials included)")
+	fs.StringVar(&f.TokenFile, "token-file", "", "keep a FAST token (XEP-0484) and this installation's id in `FILE` (mode 0600): where the server offers FAST, the next run logs in with the token instead of the password")
 	return f
 }
 
@@ -124,6 +127,17 @@ func (f *Flags) Config() (cfg xmpp.Config, closeFunc func() error, err error) {
 			return cfg, closeFunc, fmt.Errorf("-mechanism %s: not implemented (choose from %s)", f.Mechanism, strings.Join(sasl.Preferred(), ", "))
 		}
 		cfg.Mechanisms = []string{name}
+	}
+	if f.TokenFile != "" {
+		store, err := xmpp.OpenTokenFile(f.TokenFile)
+		if err != nil {
+			return cfg, closeFunc, fmt.Errorf("-token-file: %w", err)
+		}
+		ua, err := store.UserAgent()
+		if err != nil {
+			return cfg, closeFunc, fmt.Errorf("-token-file: %w", err)
+		}
+		cfg.SASL2 = &xmpp.SASL2{UserAgent: ua, Tokens: store}
 	}
 	if f.Verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

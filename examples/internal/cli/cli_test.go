@@ -100,6 +100,8 @@ func TestConfigErrors(t *testing.T) {
 		{"-ca missing", []string{"-jid", "alice@localhost", "-ca", filepath.Join(dir, "nope.pem")}, "-ca " + filepath.Join(dir, "nope.pem") + ":"},
 		{"-ca not PEM", []string{"-jid", "alice@localhost", "-ca", notPEM}, "no PEM certificate"},
 		{"-record in a missing directory", []string{"-jid", "alice@localhost", "-record", filepath.Join(dir, "no", "such.txt")}, "-record:"},
+		{"-token-file not a token file", []string{"-jid", "alice@localhost", "-token-file", notPEM}, "-token-file:"},
+		{"-token-file in a missing directory", []string{"-jid", "alice@localhost", "-token-file", filepath.Join(dir, "no", "token.json")}, "-token-file:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +158,26 @@ func TestConfigVerbose(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, cfg.Logger)
 	assert.True(t, cfg.Logger.Enabled(context.Background(), slog.LevelDebug), "elements are logged at debug level")
+}
+
+// TestConfigTokenFile: -token-file keeps FAST tokens in the file, with
+// an installation id made at the first run and read back at the next.
+func TestConfigTokenFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token.json")
+	cfg, _, err := parse(t, "-jid", "alice@localhost", "-token-file", file)
+	require.NoError(t, err)
+	require.NotNil(t, cfg.SASL2)
+	require.NotNil(t, cfg.SASL2.Tokens)
+	assert.NotEmpty(t, cfg.SASL2.UserAgent)
+	fi, err := os.Stat(file)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "a token is a credential")
+	again, _, err := parse(t, "-jid", "alice@localhost", "-token-file", file)
+	require.NoError(t, err)
+	assert.Equal(t, cfg.SASL2.UserAgent, again.SASL2.UserAgent)
+	cfg, _, err = parse(t, "-jid", "alice@localhost")
+	require.NoError(t, err)
+	assert.Nil(t, cfg.SASL2)
 }
 
 func TestConfigRecord(t *testing.T) {
