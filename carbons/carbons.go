@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/gosmack/gosmack/internal/listeners"
@@ -58,6 +59,7 @@ func attach(c *xmpp.Conn) *Carbons {
 	m.detach = []func(){
 		c.HandleMessage(isCarbon, m.receive),
 		c.OnState(m.state),
+		c.InlineBind(m.inline),
 	}
 	if c.IsConnected() {
 		// The login's StateAuthenticated may still wait on the
@@ -145,13 +147,28 @@ func (m *Carbons) Close() {
 	m.cancel()
 }
 
+// inline asks for carbons in the Bind2 request of a new session (XEP-0386)
+// when the server enables them there and the setting says so: the
+// session then starts with them, and no request follows the login.
+func (m *Carbons) inline(offered []string) *stanza.Node {
+	m.mu.Lock()
+	want := m.enabled && !m.closed
+	m.mu.Unlock()
+	if !want || !slices.Contains(offered, NS) {
+		return nil
+	}
+	return &stanza.Node{Name: xml.Name{Space: NS, Local: "enable"}}
+}
+
 // state follows the sessions: a new one asks the server for carbons as
-// the setting says; a resumed one keeps them; a closed one has none.
+// the setting says, unless Bind2 enabled them already; a resumed one
+// keeps them; a closed one has none.
 func (m *Carbons) state(sc xmpp.StateChange) {
+	bound := sc.State == xmpp.StateAuthenticated && m.c.Features().BoundInline(NS)
 	m.mu.Lock()
 	switch sc.State {
 	case xmpp.StateAuthenticated:
-		m.inSession, m.requested, m.active = true, false, false
+		m.inSession, m.requested, m.active = true, bound, bound
 	case xmpp.StateClosed:
 		m.inSession, m.requested, m.active = false, false, false
 		m.mu.Unlock()

@@ -151,3 +151,24 @@ func attrs(kv ...string) []xml.Attr {
 	}
 	return as
 }
+
+// TestIntegrationCarbonsBind2: on the Prosody with SASL2 and Bind2, the
+// Carbons asks for carbons inside the Bind2 request, so the session
+// starts with them and no request follows the login; copies flow as on
+// the classic path.
+func TestIntegrationCarbonsBind2(t *testing.T) {
+	s := testserver.Get(t, testserver.SASL2Name)
+	alice, bob := s.NewAccount(t, "carbons2-alice"), s.NewAccount(t, "carbons2-bob")
+	laptop, _ := client(t, alice, "")
+	phone, onPhone := client(t, alice, "")
+	bobConn, _ := client(t, bob, "")
+	for _, c := range []*xmpp.Conn{laptop, phone} {
+		assert.True(t, c.Features().BoundInline(carbons.NS), "%s: carbons enabled by Bind2", c.JID())
+		require.Eventually(t, carbons.For(c).Active, testserver.Timeout, 20*time.Millisecond, "%s: carbons active", c.JID())
+	}
+	id := testserver.Unique("m")
+	_, err := chat.For(bobConn).Chat(laptop.JID()).Send(testserver.Context(t), "to the laptop "+id)
+	require.NoError(t, err)
+	line := fmt.Sprintf("carbon received %s->%s: to the laptop %s", bobConn.JID(), laptop.JID(), id)
+	require.Eventually(t, func() bool { return onPhone.has(line) }, testserver.Timeout, 20*time.Millisecond, "heard:\n%s", onPhone.all())
+}

@@ -41,7 +41,11 @@
 // answer to <enable/> says as much (a server without carbons answers
 // with an error), costs one round trip instead of two, and is read where
 // it lands, off the dispatcher, without holding up any listener. Active
-// reports the answer; an error answer is logged to Config.Logger.
+// reports the answer; an error answer is logged to Config.Logger. On a
+// server with SASL2 and Bind2 (XEP-0388, XEP-0386) that enables carbons
+// inline, the Carbons asks inside the Bind2 request instead
+// (xmpp.Conn.InlineBind): the session starts with carbons on, and no
+// request follows the login.
 //
 // # Who may send a carbon
 //
