@@ -58,5 +58,5 @@ scripts/servers/prosody-sasl2.sh start >/dev/null
 scripts/servers/ejabberd.sh start >/dev/null
 
 step "integration tests (go test -race -tags integration ./...)"
-go test -race -tags integration -count=1 -run '^TestIntegration' -v ./... 2>&1 |
+go test -race -tags integration -count=1 -timeout 14m -run '^TestIntegration' -v ./... 2>&1 |
   grep -v -E '^(\?|=== RUN|=== PAUSE|=== CONT)' 
