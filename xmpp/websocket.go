@@ -2,6 +2,7 @@ package xmpp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -78,6 +79,10 @@ type wsConn struct {
 	pong    []byte
 	pongDue atomic.Bool
 	closed  atomic.Bool // our close frame went out
+	// opened says the server opened the stream under way: set by the
+	// reader at <open/>, cleared by a writer of a stream header (the
+	// stream reads the answer to a header only once it is written).
+	opened atomic.Bool
 }
 
 var _ net.Conn = (*wsConn)(nil)
@@ -253,8 +258,12 @@ func (w *wsConn) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if w.pending, err = frameIn(m); err != nil {
+		var opened bool
+		if w.pending, opened, err = frameIn(m, w.opened.Load()); err != nil {
 			return 0, err
+		}
+		if opened {
+			w.opened.Store(true)
 		}
 	}
 	n := copy(p, w.pending)
@@ -441,6 +450,9 @@ func (w *wsConn) Write(b []byte) (int, error) {
 	out := (*bp)[:0]
 	var part []byte
 	err := frameOut(b, func(parts ...[]byte) error {
+		if bytes.HasPrefix(parts[0], []byte("<open ")) {
+			w.opened.Store(false) // a new stream: the server's <open/> comes next
+		}
 		if len(parts) == 1 {
 			out = appendFrame(out, wsText, parts[0])
 			return nil

@@ -269,10 +269,15 @@ func frameElement(el []byte, msg func(parts ...[]byte) error) error {
 // section 3.3.3); white space around it is allowed, and a message of
 // white space alone gives nothing. What is wrong is an *xmlstream.Error,
 // so that the stream ends with the stream error it calls for.
-func frameIn(m []byte) ([]byte, error) {
+//
+// open says whether the server opened the stream under way; a <close/>
+// that comes first (a redirection in answer to <open/>) is given a
+// stream header of its own, since the stream reader expects one.
+// opened says m was <open/>.
+func frameIn(m []byte, open bool) (out []byte, opened bool, err error) {
 	i := skipXMLSpace(m, 0)
 	if i == len(m) {
-		return nil, nil
+		return nil, false, nil
 	}
 	end, _, err := scanItem(m, i, false)
 	if err == nil && skipXMLSpace(m, end) != len(m) {
@@ -283,25 +288,26 @@ func frameIn(m []byte) ([]byte, error) {
 		if errors.Is(err, errRestricted) {
 			cond = xmlstream.RestrictedXML
 		}
-		return nil, &xmlstream.Error{Condition: cond, Msg: "a WebSocket message does not hold exactly one element (RFC 7395 section 3.3.3): " + err.Error()}
+		return nil, false, &xmlstream.Error{Condition: cond, Msg: "a WebSocket message does not hold exactly one element (RFC 7395 section 3.3.3): " + err.Error()}
 	}
 	el := m[i:end]
 	if name := tagName(el); name != "open" && name != "close" {
-		return m, nil
+		return m, false, nil
 	}
-	return framingElement(el)
+	return framingElement(el, open)
 }
 
 // framingElement translates <open/> or <close/>; an element of that
 // name in another namespace goes through as it is.
-func framingElement(el []byte) ([]byte, error) {
-	r := xmlstream.NewReader(bytes.NewReader(append([]byte(wsStreamStart+">"), el...)), xmlstream.Limits{MaxElementSize: len(el) + 1})
+func framingElement(el []byte, open bool) ([]byte, bool, error) {
+	// The message's size is bounded already (wsConn.max).
+	r := xmlstream.NewReader(bytes.NewReader(append([]byte(wsStreamStart+">"), el...)), xmlstream.Limits{MaxElementSize: len(el) + 1<<10})
 	if _, err := r.Header(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	e, err := r.Next()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	t := &e.Tokens[0]
 	switch t.Name {
@@ -322,9 +328,12 @@ func framingElement(el []byte) ([]byte, error) {
 			out, _ = xmlstream.AppendAttr(out, a.Value)
 			out = append(out, '\'')
 		}
-		return append(out, '>'), nil
+		return append(out, '>'), true, nil
 	case xmlstream.Name{Space: nsFraming, Local: "close"}:
 		var out []byte
+		if !open {
+			out = append(out, wsStreamStart+" version='1.0'>"...)
+		}
 		for _, a := range e.TokenAttrs(t) {
 			if a.Name == (xmlstream.Name{Local: "see-other-uri"}) && a.Value != "" {
 				out = append(out, "<stream:error><see-other-host xmlns='"+stanza.NSStreams+"'>"...)
@@ -332,7 +341,7 @@ func framingElement(el []byte) ([]byte, error) {
 				out = append(out, "</see-other-host></stream:error>"...)
 			}
 		}
-		return append(out, streamEnd...), nil
+		return append(out, streamEnd...), false, nil
 	}
-	return el, nil
+	return el, false, nil
 }
