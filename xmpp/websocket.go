@@ -132,7 +132,11 @@ func (c *Config) dialWebSocket(ctx context.Context, rawURL string) (net.Conn, er
 	stop := watch(ctx, raw)
 	defer stop()
 	if u.Scheme == "wss" {
-		tc := tls.Client(raw, c.tlsConfig(false))
+		tcfg := c.tlsConfig(false)
+		if tcfg.NextProtos == nil {
+			tcfg.NextProtos = []string{"http/1.1"} // the upgrade is HTTP/1.1's
+		}
+		tc := tls.Client(raw, tcfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("TLS handshake with %s: %w", addr, ctxErr(ctx, err))
