@@ -90,8 +90,8 @@ type Config struct {
 	// Conn.Transport.
 	Addr string
 	// DirectTLS says Addr speaks TLS from the first byte (XEP-0368)
-	// rather than STARTTLS; it means nothing for a WebSocket. Without Addr, the SRV records say which
-	// targets do.
+	// rather than STARTTLS; it means nothing for a WebSocket. Without
+	// Addr, the SRV records say which targets do.
 	DirectTLS bool
 	// Security says whether TLS is required (the default), used when
 	// offered, or disabled.
