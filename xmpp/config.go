@@ -79,13 +79,19 @@ type Config struct {
 	// server choose one instead.
 	Resource string
 
-	// Addr is host:port to connect to, skipping the DNS SRV lookup
-	// (Smack's setHost and setPort). The certificate is still verified
-	// against the JID's domain.
+	// Addr is where to connect, skipping the DNS SRV lookup: host:port
+	// for TCP (Smack's setHost and setPort), or a wss:// URL for a
+	// WebSocket (RFC 7395; Smack's XmppWebSocketTransportModule and its
+	// setUri), such as "wss://example.com/xmpp-websocket". Either way
+	// the certificate is verified against the JID's domain (TLS.ServerName
+	// may name another). A ws:// URL, a WebSocket without TLS, needs
+	// Security TLSIfPossible or TLSDisabled (ErrPlainWebSocket
+	// otherwise), and PLAIN over it AllowPlainWithoutTLS. See
+	// Conn.Transport.
 	Addr string
 	// DirectTLS says Addr speaks TLS from the first byte (XEP-0368)
-	// rather than STARTTLS. Without Addr, the SRV records say which
-	// targets do.
+	// rather than STARTTLS; it means nothing for a WebSocket. Without
+	// Addr, the SRV records say which targets do.
 	DirectTLS bool
 	// Security says whether TLS is required (the default), used when
 	// offered, or disabled.

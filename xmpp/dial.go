@@ -13,8 +13,9 @@ import (
 
 // target is one place to connect to.
 type target struct {
-	addr      string // host:port
+	addr      string // host:port, or the URL of a WebSocket
 	directTLS bool
+	webSocket bool // addr is a WebSocket's URL (websocket.go)
 	priority  uint16
 }
 
@@ -23,6 +24,9 @@ type target struct {
 // XEP-0368) and _xmpp-client._tcp (STARTTLS) merged by priority; else the
 // domain on port 5222 (RFC 6120 section 3.2).
 func (c *Config) resolve(ctx context.Context) ([]target, error) {
+	if c.webSocket() {
+		return []target{{addr: c.Addr, webSocket: true}}, nil
+	}
 	if c.Addr != "" {
 		return []target{{addr: c.Addr, directTLS: c.DirectTLS}}, nil
 	}
@@ -85,6 +89,9 @@ func srvTargets(direct, starttls []*net.SRV, useTLS bool) ([]target, error) {
 
 // dial connects to t, with TLS from the first byte when t says so.
 func (c *Config) dial(ctx context.Context, t target) (net.Conn, error) {
+	if t.webSocket {
+		return c.dialWebSocket(ctx, t.addr)
+	}
 	d := c.Dialer
 	if d == nil {
 		// The targets' names resolve through the same resolver as the

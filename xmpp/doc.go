@@ -2,7 +2,8 @@
 // server, secures the stream, logs in, binds a resource, and then moves
 // stanzas between the server and the listeners, handlers and requests
 // registered on it. It stands for Smack's XMPPTCPConnection and
-// XMPPTCPConnectionConfiguration, with ConnectionListener, StanzaListener,
+// XMPPTCPConnectionConfiguration (and, over a WebSocket, Smack's
+// XmppWebSocketTransportModule and its configuration), with ConnectionListener, StanzaListener,
 // StanzaInterceptor, StanzaCollector, IQRequestHandler, AccountManager,
 // and the per-connection registry behind every Manager.getInstanceFor
 // (Attach).
@@ -74,6 +75,33 @@
 // stream management after success at the last login: a reconnection
 // with a token over direct TLS takes 2 round trips, TLS included.
 // Config.SASL2.Disabled keeps to the RFC 6120 path.
+//
+// # WebSocket
+//
+// A ws:// or wss:// URL in Config.Addr carries the streams over a
+// WebSocket (RFC 7395) instead of TCP:
+//
+//	c := xmpp.New(xmpp.Config{JID: j, Password: pw, Addr: "wss://example.com/xmpp-websocket"})
+//	err := c.Connect(ctx) // c.Transport() is TransportWebSocket
+//
+// The certificate is verified against the JID's domain, as on TCP,
+// whatever host the URL names (Config.TLS.ServerName may name another);
+// ws://, without TLS, is refused (ErrPlainWebSocket) unless Security
+// allows plaintext. The WebSocket client is written here on the standard
+// library, like the rest of the package, so that a program that imports
+// xmpp links no net/http. Everything above the transport is the same:
+// the framing turns the stream the connection writes into RFC 7395's
+// messages (a stream header into <open/>, the end into <close/>, one
+// element per message, stanzas given xmlns='jabber:client') and the
+// messages back, so SASL (no -PLUS mechanisms: servers offer none over a
+// WebSocket), bind, stream management and its resumption, reconnection,
+// keep-alives and the Recorder, whose transcripts read as over TCP, work
+// unchanged. A message that holds anything but one whole element ends
+// the stream with not-well-formed; pings are answered; <close
+// see-other-uri/> is followed once, like see-other-host, and only to
+// another WebSocket URL. LookupWebSocket finds a domain's endpoint in
+// its host-meta documents (XEP-0156), fetched over HTTPS with the
+// certificate verified for the domain.
 //
 // # Goroutines and order
 //

@@ -37,3 +37,21 @@ func SlotWaits(c *Conn) int {
 	defer sm.mu.Unlock()
 	return sm.waits
 }
+
+// WSFrameIn is the framing of what a WebSocket message carries
+// (frameIn), for the tests' WebSocket server.
+func WSFrameIn(m []byte) ([]byte, error) {
+	b, _, err := frameIn(m, true)
+	return b, err
+}
+
+// WSFrameOut splits stream bytes into WebSocket messages (frameOut), for
+// the tests' WebSocket server.
+func WSFrameOut(b []byte, msg func(parts ...[]byte) error) error { return frameOut(b, msg) }
+
+// WSItemEnd returns where the first item of the stream bytes b, from i,
+// ends, and false when b does not hold all of it yet.
+func WSItemEnd(b []byte, i int) (int, bool) {
+	end, _, err := scanItem(b, i, true)
+	return end, err == nil
+}

@@ -49,6 +49,20 @@ const (
 //
 //	go tool pprof -sample_index=inuse_space -top xmpp.test $GOSMACK_TLS_HEAP
 func BenchmarkIntegrationEjabberdTLSConnMemory(b *testing.B) {
+	connMemory(b, func(s *testserver.Server) string { return s.StartTLSAddr })
+}
+
+// BenchmarkIntegrationEjabberdWebSocketConnMemory is the benchmark above
+// over a WebSocket (wss://, the same TLS, PLAIN), beside it:
+//
+//	go test -tags integration -run XXX -bench 'Ejabberd(TLS|WebSocket)' -benchtime 2000x -timeout 30m ./xmpp/
+func BenchmarkIntegrationEjabberdWebSocketConnMemory(b *testing.B) {
+	connMemory(b, func(s *testserver.Server) string { return s.WebSocketTLSURL })
+}
+
+// connMemory measures idle connections to ejabberd at the Config.Addr
+// addr gives.
+func connMemory(b *testing.B, addr func(*testserver.Server) string) {
 	heapFile := os.Getenv("GOSMACK_TLS_HEAP")
 	if heapFile != "" {
 		defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
@@ -101,7 +115,7 @@ func BenchmarkIntegrationEjabberdTLSConnMemory(b *testing.B) {
 		return xmpp.Config{
 			JID:        j,
 			Password:   password(users[i]),
-			Addr:       s.StartTLSAddr,
+			Addr:       addr(s),
 			TLS:        tlsConfig,
 			Mechanisms: []string{"PLAIN"},
 		}, err
@@ -130,7 +144,7 @@ func BenchmarkIntegrationEjabberdTLSConnMemory(b *testing.B) {
 		c, err := xmpp.Dial(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("logging in as %s to %s (%d of %d connections were up): %w",
-				cfg.JID, s.StartTLSAddr, connected.Load(), n, err)
+				cfg.JID, cfg.Addr, connected.Load(), n, err)
 		}
 		conns[i] = c
 		connected.Add(1)

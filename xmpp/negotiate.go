@@ -26,8 +26,8 @@ func (c *Conn) negotiate(ctx context.Context, sess *session) (s *stream, resumeE
 	var first []target
 	if sess != nil && sess.sm != nil {
 		sess.sm.mu.Lock()
-		if loc := sess.sm.location; loc != "" {
-			first = []target{{addr: otherHostAddr(loc)}} // XEP-0198: resume there
+		if t, ok := c.cfg.otherHost(sess.sm.location); ok {
+			first = []target{t} // XEP-0198: resume there
 		}
 		sess.sm.mu.Unlock()
 	}
@@ -75,8 +75,10 @@ func (c *Conn) open(ctx context.Context, first []target, lead func(*stream, Feat
 		if err != nil && !redirected && errors.As(err, &se) && se.Condition == stanza.SeeOtherHost && se.OtherHost != "" {
 			redirected = true
 			c.cfg.logDebug("following see-other-host", "host", se.OtherHost)
-			targets = []target{{addr: otherHostAddr(se.OtherHost)}}
-			continue
+			if t, ok := c.cfg.otherHost(se.OtherHost); ok {
+				targets = []target{t}
+				continue
+			}
 		}
 		return s, err
 	}
@@ -144,7 +146,7 @@ func (c *Conn) openConn(ctx context.Context, conn net.Conn, lead func(*stream, F
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
-	if s.tls == nil {
+	if s.tls == nil && !isWebSocket(conn) { // no STARTTLS on a WebSocket
 		switch {
 		case c.cfg.Security == TLSDisabled:
 			if f.startTLSRequired {

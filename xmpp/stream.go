@@ -125,6 +125,9 @@ func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *strea
 		s.tls = tc
 		s.raw = tc.NetConn()
 	}
+	if wc, ok := conn.(*wsConn); ok { // websocket.go
+		s.tls, s.raw = wc.tls, wc.raw
+	}
 	return s
 }
 

@@ -54,8 +54,8 @@ func chatTerminal(t *testing.T, bin string, s *testserver.Server) {
 	id := testserver.Unique("")
 	alice := startTerminal(t, bin, s, "alice@"+s.Domain+"/chat-"+id, s.User(t, "alice").Password)
 	bob := startTerminal(t, bin, s, "bob@"+s.Domain+"/chat-"+id, s.User(t, "bob").Password)
-	alice.expect(t, `^\[info\] online as `+regexp.QuoteMeta(alice.jid)+`; /help lists the commands$`)
-	bob.expect(t, `^\[info\] online as `+regexp.QuoteMeta(bob.jid)+`; `)
+	alice.expect(t, `^\[info\] online as `+regexp.QuoteMeta(alice.jid)+` via tcp; /help lists the commands$`)
+	bob.expect(t, `^\[info\] online as `+regexp.QuoteMeta(bob.jid)+` via tcp; `)
 	alice.expect(t, `^\[roster\] `) // the roster is listed, whatever it holds
 	bob.expect(t, `^\[roster\] `)
 

@@ -352,7 +352,7 @@ func (cl *client) run(ctx context.Context, in io.Reader) error {
 	if err := cli.Connect(ctx, cl.c); err != nil {
 		return err
 	}
-	cl.out.print(tagInfo, "online as %s; /help lists the commands", cl.c.JID())
+	cl.out.print(tagInfo, "%s; /help lists the commands", cli.Online(cl.c))
 	cl.waitRoster(ctx)
 	lines := readLines(in, cl.out)
 	for {

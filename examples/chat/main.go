@@ -11,7 +11,7 @@
 //
 // and as bob in another terminal. Then type /help. A session:
 //
-//	[info] online as alice@localhost/terminal; /help lists the commands
+//	[info] online as alice@localhost/terminal via tcp; /help lists the commands
 //	[roster] bob@localhost "Bob" (mutual): available
 //	/msg bob@localhost hello
 //	[chat] bob@localhost/desk: hi Alice

@@ -48,10 +48,7 @@ func TestIntegrationEchoBot(t *testing.T) {
 		// One thread of our own, so that nothing else alice gets (another
 		// test may use the account) is taken for an echo.
 		thread := stanza.Thread{ID: "echobot-test-" + rand.Text()}
-		echoes := bob.Collect(stanza.And(stanza.FromBare(botJID), func(st stanza.Stanza) bool {
-			m, ok := st.(*stanza.Message)
-			return ok && m.Thread.ID == thread.ID
-		}), 10)
+		echoes := bob.Collect(echoesIn(botJID, thread), 10)
 		defer echoes.Close()
 		send := func(typ stanza.MessageType, body string) {
 			t.Helper()
@@ -138,6 +135,14 @@ func TestIntegrationEchoBotWrongPassword(t *testing.T) {
 	})
 }
 
+// echoesIn is the bot's messages in thread.
+func echoesIn(bot jid.JID, thread stanza.Thread) stanza.Filter {
+	return stanza.And(stanza.FromBare(bot), func(st stanza.Stanza) bool {
+		m, ok := st.(*stanza.Message)
+		return ok && m.Thread.ID == thread.ID
+	})
+}
+
 // startBot runs the binary as account on s with password, given through
 // the environment, as a user should.
 func startBot(t *testing.T, bin string, s *testserver.Server, account, password string) *progtest.Proc {
@@ -150,4 +155,30 @@ func stopBot(t *testing.T, bot *progtest.Proc) (code int) {
 	t.Helper()
 	bot.Signal(t, syscall.SIGTERM)
 	return bot.Wait(t, 10*time.Second)
+}
+
+// TestIntegrationEchoBotWebSocket runs the bot with -websocket (wss://,
+// the certificate checked against the JID's domain with -ca's CA) and
+// talks to it from TCP.
+func TestIntegrationEchoBotWebSocket(t *testing.T) {
+	bin := progtest.Build(t)
+	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		bot := progtest.Start(t, bin, []string{"XMPP_PASSWORD=" + s.User(t, "alice").Password},
+			"-jid", "alice@"+s.Domain, "-websocket", s.WebSocketTLSURL, "-ca", s.CAFile)
+		botJID := bot.WaitOnline(t, 30*time.Second)
+		assert.Contains(t, bot.Stdout.String(), "online as "+botJID.String()+" via websocket\n")
+
+		bob := testserver.Login(t, s.Config(t, "bob"), nil)
+		thread := stanza.Thread{ID: "echobot-ws-" + rand.Text()}
+		echoes := bob.Collect(echoesIn(botJID, thread), 1)
+		defer echoes.Close()
+		m := &stanza.Message{Type: stanza.Chat, Thread: thread, Bodies: []stanza.Text{{Value: "over a WebSocket?"}}}
+		m.To = botJID
+		ctx := testserver.Context(t)
+		require.NoError(t, bob.Send(ctx, m))
+		st, err := echoes.Next(ctx)
+		require.NoError(t, err, "no echo")
+		assert.Equal(t, "over a WebSocket?", st.(*stanza.Message).Body(""))
+		assert.Equal(t, 0, stopBot(t, bot))
+	})
 }

@@ -9,8 +9,9 @@
 // it to their roster sees it online and is seen by it.
 //
 // It sends available presence on login, so that messages to the bare JID
-// reach it, prints "online as <full JID>" on stdout, and runs until SIGINT
-// or SIGTERM (exit 0) or until the server ends the connection (exit 1).
+// reach it, prints "online as <full JID> via tcp" (websocket with
+// -websocket) on stdout, and runs until SIGINT or SIGTERM (exit 0) or
+// until the server ends the connection (exit 1).
 // A failed login prints one line on stderr and exits 1.
 //
 // Against the local Prosody of scripts/servers/prosody.sh (make demo runs
@@ -88,6 +89,6 @@ func run(ctx context.Context, cfg xmpp.Config) error {
 	if err := cli.Connect(ctx, c); err != nil {
 		return err
 	}
-	fmt.Printf("online as %s\n", c.JID())
+	fmt.Println(cli.Online(c))
 	return cli.Wait(ctx, c)
 }

@@ -22,10 +22,11 @@
 //
 // Output: a line "joined ROOM as NICK" on stdout for each room entered
 // (the service may give another nickname than the one asked for), then,
-// once the -room rooms are entered, "online as <full JID>". Later lines
-// tell the invitations ("invited to ROOM by JID"), the rooms entered after
-// them, the rooms the bot was removed from ("removed from ROOM: kicked")
-// and, on leaving, "left ROOM". A room of -room that cannot be entered
+// once the -room rooms are entered, "online as <full JID> via tcp"
+// (websocket with -websocket). Later lines tell the invitations
+// ("invited to ROOM by JID"), the rooms entered after them, the rooms
+// the bot was removed from ("removed from ROOM: kicked") and, on
+// leaving, "left ROOM". A room of -room that cannot be entered
 // (nickname in use, banned, members-only, ...) ends the program with one
 // line on stderr and exit status 1, as does a failed login; a refused
 // invitation is reported on stderr and the bot carries on.
@@ -153,7 +154,7 @@ func run(ctx context.Context, cfg xmpp.Config, rooms []jid.JID, nick string) err
 		}
 	}
 	if ctx.Err() == nil {
-		b.say("online as %s", c.JID())
+		b.say("%s", cli.Online(c))
 	}
 	select {
 	case <-ctx.Done():

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	case "bot":
 		sigs := make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM)
-		fmt.Println("online as alice@localhost/progtest")
+		fmt.Println("online as alice@localhost/progtest via tcp")
 		<-sigs
 		fmt.Fprintln(os.Stderr, "terminated")
 		os.Exit(3)

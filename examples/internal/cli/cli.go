@@ -12,6 +12,7 @@
 //			if err := cli.Connect(ctx, c); err != nil {
 //				return err
 //			}
+//			fmt.Println(cli.Online(c)) // online as alice@localhost/x via tcp
 //			return cli.Wait(ctx, c)
 //		})
 //	}
@@ -22,6 +23,7 @@
 //	-password SECRET       or the XMPP_PASSWORD environment variable
 //	-addr host:port        connect there, skipping the DNS SRV lookup
 //	-direct-tls            -addr speaks TLS from the first byte (XEP-0368)
+//	-websocket URL         connect over a WebSocket (wss://...) instead of TCP
 //	-ca FILE               PEM certificates to trust besides the system roots
 //	-mechanism NAME        allow only this SASL mechanism
 //	-v                     print every element sent and received to stderr
@@ -69,6 +71,7 @@ type Flags struct {
 	Password  string // -password; empty means $XMPP_PASSWORD
 	Addr      string // -addr host:port: skip the DNS SRV lookup
 	DirectTLS bool   // -direct-tls: Addr speaks TLS from the first byte
+	WebSocket string // -websocket URL: a WebSocket (RFC 7395) instead of TCP
 	CAFile    string // -ca FILE: PEM certificates to trust besides the system roots
 	Mechanism string // -mechanism NAME: the only SASL mechanism allowed
 	Verbose   bool   // -v: every element sent and received, on stderr
@@ -84,6 +87,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.Password, "password", "", "the account's password (default $"+PasswordEnv+")")
 	fs.StringVar(&f.Addr, "addr", "", "connect to `host:port`, skipping the DNS SRV lookup (the certificate is still checked against the JID's domain)")
 	fs.BoolVar(&f.DirectTLS, "direct-tls", false, "-addr speaks TLS from the first byte (XEP-0368) rather than STARTTLS; needs -addr")
+	fs.StringVar(&f.WebSocket, "websocket", "", "connect over a WebSocket (RFC 7395) at `URL`, wss://host[:port]/path, instead of -addr (the certificate is still checked against the JID's domain)")
 	fs.StringVar(&f.CAFile, "ca", "", "trust the PEM certificates in `FILE` besides the system roots")
 	fs.StringVar(&f.Mechanism, "mechanism", "", "allow only this SASL mechanism (`NAME`: "+strings.Join(sasl.Preferred(), ", ")+")")
 	fs.BoolVar(&f.Verbose, "v", false, "print every element sent and received to stderr (credentials included)")
@@ -114,6 +118,15 @@ func (f *Flags) Config() (cfg xmpp.Config, closeFunc func() error, err error) {
 		return cfg, closeFunc, errors.New("-direct-tls needs -addr (without it, the DNS SRV records say which ports speak direct TLS)")
 	}
 	cfg.Addr, cfg.DirectTLS = f.Addr, f.DirectTLS
+	if f.WebSocket != "" {
+		if f.Addr != "" {
+			return cfg, closeFunc, errors.New("-websocket and -addr: choose one")
+		}
+		if !strings.HasPrefix(f.WebSocket, "wss://") && !strings.HasPrefix(f.WebSocket, "ws://") {
+			return cfg, closeFunc, fmt.Errorf("-websocket %s: not a ws:// or wss:// URL", f.WebSocket)
+		}
+		cfg.Addr = f.WebSocket // xmpp takes a WebSocket's URL in Addr
+	}
 	if f.CAFile != "" {
 		roots, err := loadRoots(f.CAFile)
 		if err != nil {
@@ -268,6 +281,12 @@ func Connect(ctx context.Context, c *xmpp.Conn) error {
 		err = fmt.Errorf("no login within %s: %w", ConnectTimeout, err)
 	}
 	return fmt.Errorf("connecting as %s: %w", c.Config().JID, err)
+}
+
+// Online is the line an example prints once logged in: "online as
+// <full JID> via <transport>", the transport being tcp or websocket.
+func Online(c *xmpp.Conn) string {
+	return fmt.Sprintf("online as %s via %s", c.JID(), c.Transport())
 }
 
 // Wait keeps c open until ctx ends (SIGINT or SIGTERM, in Main) or c's

@@ -53,6 +53,19 @@ func TestConfig(t *testing.T) {
 	assert.NoError(t, closeFunc())
 }
 
+func TestConfigWebSocket(t *testing.T) {
+	cfg, _, err := parse(t, "-jid", "alice@localhost", "-websocket", "wss://localhost:15281/xmpp-websocket")
+	require.NoError(t, err)
+	assert.Equal(t, "wss://localhost:15281/xmpp-websocket", cfg.Addr)
+	c := xmpp.New(cfg)
+	assert.Equal(t, xmpp.TransportWebSocket, c.Transport())
+	assert.Equal(t, "online as  via websocket", Online(c), "no JID before the login")
+
+	cfg, _, err = parse(t, "-jid", "alice@localhost")
+	require.NoError(t, err)
+	assert.Equal(t, "online as  via tcp", Online(xmpp.New(cfg)))
+}
+
 func TestConfigPassword(t *testing.T) {
 	tests := []struct {
 		name string
@@ -97,6 +110,8 @@ func TestConfigErrors(t *testing.T) {
 		{"no -jid", nil, "-jid is required"},
 		{"bad -jid", []string{"-jid", "@localhost"}, "-jid @localhost:"},
 		{"-direct-tls without -addr", []string{"-jid", "alice@localhost", "-direct-tls"}, "-direct-tls needs -addr"},
+		{"-websocket and -addr", []string{"-jid", "alice@localhost", "-addr", "localhost:5222", "-websocket", "wss://localhost/ws"}, "-websocket and -addr: choose one"},
+		{"-websocket not a URL", []string{"-jid", "alice@localhost", "-websocket", "localhost:5280"}, "not a ws:// or wss:// URL"},
 		{"-ca missing", []string{"-jid", "alice@localhost", "-ca", filepath.Join(dir, "nope.pem")}, "-ca " + filepath.Join(dir, "nope.pem") + ":"},
 		{"-ca not PEM", []string{"-jid", "alice@localhost", "-ca", notPEM}, "no PEM certificate"},
 		{"-record in a missing directory", []string{"-jid", "alice@localhost", "-record", filepath.Join(dir, "no", "such.txt")}, "-record:"},

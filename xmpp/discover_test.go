@@ -1,0 +1,120 @@
+package xmpp_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	xrdWithWebSocket = `<?xml version='1.0' encoding='utf-8'?>
+<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>
+  <Link rel="urn:xmpp:alt-connections:xbosh" href="https://example.com/http-bind"/>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="ws://example.com/plain"/>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="wss://example.com/xmpp-websocket"/>
+</XRD>`
+	xrdWithout       = `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel="urn:xmpp:alt-connections:xbosh" href="https://example.com/http-bind"/></XRD>`
+	jrdWithWebSocket = `{"links":[{"rel":"urn:xmpp:alt-connections:websocket","href":"wss://example.com/from-json"}]}`
+)
+
+// hostMeta serves docs (path to body; a missing path is a 404) over
+// HTTPS with a certificate for localhost, and returns a configuration
+// for alice@localhost whose dialer reaches it for localhost:443, and the
+// paths asked for.
+func hostMeta(t *testing.T, docs map[string]string) (xmpp.Config, *[]string) {
+	t.Helper()
+	var mu sync.Mutex
+	var asked []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.Host+r.URL.Path)
+		mu.Unlock()
+		body, ok := docs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(body))
+	}))
+	serverTLS, clientTLS := xmpptest.TLSConfigs(t, "localhost")
+	srv.TLS = serverTLS
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return xmpp.Config{
+		JID: jid.MustParse("alice@localhost"),
+		TLS: clientTLS,
+		Dialer: dialerFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if addr != "localhost:443" {
+				t.Errorf("dialled %s", addr)
+			}
+			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+		}),
+	}, &asked
+}
+
+func TestLookupWebSocket(t *testing.T) {
+	t.Run("XRD", func(t *testing.T) {
+		cfg, asked := hostMeta(t, map[string]string{"/.well-known/host-meta": xrdWithWebSocket})
+		u, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.NoError(t, err)
+		assert.Equal(t, "wss://example.com/xmpp-websocket", u, "ws:// is skipped while TLS is required")
+		assert.Equal(t, []string{"localhost/.well-known/host-meta"}, *asked)
+	})
+	t.Run("ws:// where plaintext is allowed", func(t *testing.T) {
+		cfg, _ := hostMeta(t, map[string]string{"/.well-known/host-meta": xrdWithWebSocket})
+		cfg.Security = xmpp.TLSIfPossible
+		u, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.NoError(t, err)
+		assert.Equal(t, "ws://example.com/plain", u)
+	})
+	t.Run("JSON when the XRD has none", func(t *testing.T) {
+		cfg, asked := hostMeta(t, map[string]string{"/.well-known/host-meta": xrdWithout, "/.well-known/host-meta.json": jrdWithWebSocket})
+		u, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.NoError(t, err)
+		assert.Equal(t, "wss://example.com/from-json", u)
+		assert.Equal(t, []string{"localhost/.well-known/host-meta", "localhost/.well-known/host-meta.json"}, *asked)
+	})
+	t.Run("JSON when there is no XRD", func(t *testing.T) {
+		cfg, _ := hostMeta(t, map[string]string{"/.well-known/host-meta.json": jrdWithWebSocket})
+		u, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.NoError(t, err)
+		assert.Equal(t, "wss://example.com/from-json", u)
+	})
+	t.Run("none", func(t *testing.T) {
+		cfg, _ := hostMeta(t, map[string]string{"/.well-known/host-meta": xrdWithout})
+		_, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.ErrorIs(t, err, xmpp.ErrNoWebSocket)
+	})
+	t.Run("neither document", func(t *testing.T) {
+		cfg, _ := hostMeta(t, nil)
+		_, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, xmpp.ErrNoWebSocket)
+		assert.Contains(t, err.Error(), "404")
+	})
+	t.Run("garbage", func(t *testing.T) {
+		cfg, _ := hostMeta(t, map[string]string{"/.well-known/host-meta": "<html>", "/.well-known/host-meta.json": "{"})
+		_, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "not an XRD document")
+		assert.Contains(t, err.Error(), "not a JSON host-meta document")
+	})
+	t.Run("a certificate not for the domain", func(t *testing.T) {
+		cfg, asked := hostMeta(t, map[string]string{"/.well-known/host-meta": xrdWithWebSocket})
+		_, other := xmpptest.TLSConfigs(t, "localhost") // trusts another key
+		cfg.TLS = other
+		_, err := xmpp.LookupWebSocket(ctxT(t), cfg)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "certificate")
+		assert.Empty(t, *asked, "nothing asked of an unverified server")
+	})
+}
