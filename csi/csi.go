@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,10 +59,11 @@ type Manager struct {
 	// one-slot channel, so that a SetState waits for it under its ctx.
 	slot chan struct{}
 
-	mu     sync.Mutex
-	want   State // what the user set
-	onWire State // what the stream in use was last told; Active on a new stream
-	closed bool  // Close ran: the listener starts no goroutine
+	mu      sync.Mutex
+	want    State // what the user set
+	onWire  State // what the stream in use was last told; Active on a new stream
+	inlined bool  // the last Bind2 request carried <inactive/> (see inlineBind)
+	closed  bool  // Close ran: the listener starts no goroutine
 
 	// ctx ends with Close, which waits for wg: the goroutines that tell
 	// a new stream the state when a SetState held the slot.
@@ -83,8 +85,23 @@ func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 func attach(c *xmpp.Conn) *Manager {
 	m := &Manager{c: c, slot: make(chan struct{}, 1)}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.detach = c.OnState(m.state)
+	stop, unbind := c.OnState(m.state), c.InlineBind(m.inlineBind)
+	m.detach = func() { stop(); unbind() }
 	return m
+}
+
+// inlineBind puts an inactive state in the Bind2 request of a new
+// session (XEP-0386) where the server takes it inline: the session then
+// starts inactive, and no <inactive/> follows the login. It runs on the
+// goroutine that logs in.
+func (m *Manager) inlineBind(offered []string) *stanza.Node {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.inlined = m.want == Inactive && slices.Contains(offered, NS)
+	if !m.inlined {
+		return nil
+	}
+	return &stanza.Node{Name: xml.Name{Space: NS, Local: Inactive.String()}}
 }
 
 // Close detaches the Manager: the state is no longer sent on new streams
@@ -206,7 +223,11 @@ func (m *Manager) state(e xmpp.StateChange) {
 		m.onWire = Active
 		m.mu.Unlock()
 	case xmpp.StateAuthenticated, xmpp.StateResumed:
+		bound := e.State == xmpp.StateAuthenticated && m.c.Features().BoundInline(NS)
 		m.mu.Lock()
+		if bound && m.inlined {
+			m.onWire = Inactive // Bind2 carried it
+		}
 		tell := m.want == Inactive && m.onWire != Inactive
 		m.mu.Unlock()
 		if !tell || !m.Offered() {

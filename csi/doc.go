@@ -24,7 +24,10 @@
 // an active client sends nothing, since the server assumes it. A state
 // set while the connection is down, or before Connect, goes out when a
 // stream comes up. A state equal to what the stream was last told is
-// not sent again.
+// not sent again. On a server with SASL2 and Bind2 (XEP-0388, XEP-0386)
+// that takes the state inline, a new session's inactive state goes
+// inside the Bind2 request (xmpp.Conn.InlineBind): the session starts
+// inactive and nothing follows the login.
 //
 // <active/> and <inactive/> are not stanzas: they go out with
 // xmpp.Conn.SendElement, which stream management neither counts nor
