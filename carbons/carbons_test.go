@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/carbons"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/internal/testserver"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -64,24 +65,6 @@ func transcript(t *testing.T, name, s string) *xmpptest.Transcript {
 	return xmpptest.MustParseTranscript(t, name, s)
 }
 
-// events is a log written by listeners, read by the test once they ran.
-type events struct {
-	mu sync.Mutex
-	s  []string
-}
-
-func (e *events) add(format string, args ...any) {
-	e.mu.Lock()
-	e.s = append(e.s, fmt.Sprintf(format, args...))
-	e.mu.Unlock()
-}
-
-func (e *events) get() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.s...)
-}
-
 // logBuffer collects what a Conn's Logger writes.
 type logBuffer struct{ testserver.Buffer }
 
@@ -134,7 +117,7 @@ func carbonText(cb carbons.Carbon) string {
 // message from the account's bare JID without a body. A carrier without
 // a from is the server's on the account's behalf, and is accepted.
 func TestEnableAndReceive(t *testing.T) {
-	var log events
+	var log testlog.Log
 	tr := transcript(t, t.Name(), enable+
 		sentCarbon("alice@localhost", "one")+
 		`S: <message from='bob@localhost/desk' to='alice@localhost/laptop' type='chat'><body>direct</body></message>
@@ -142,10 +125,10 @@ func TestEnableAndReceive(t *testing.T) {
 		receivedCarbon("", "three")+done)
 	c := xmpptest.NewConn(t, alice, tr)
 	c.HandleMessage(stanza.IsMessage(stanza.Chat), func(m *stanza.Message) {
-		log.add("plain from=%s body=%q", m.From, m.Body(""))
+		log.Add("plain from=%s body=%q", m.From, m.Body(""))
 	})
 	m := carbons.For(c)
-	m.OnCarbon(func(cb carbons.Carbon) { log.add("carbon %s", carbonText(cb)) })
+	m.OnCarbon(func(cb carbons.Carbon) { log.Add("carbon %s", carbonText(cb)) })
 	end := finished(c, func() { assert.True(t, m.Active(), "the server said so") })
 	assert.True(t, m.Enabled(), "on by default")
 	assert.False(t, m.Active(), "not before the server said so")
@@ -159,7 +142,7 @@ func TestEnableAndReceive(t *testing.T) {
 		`carbon received bob@localhost/desk->alice@localhost/phone "two" device=phone outer=alice@localhost`,
 		`plain from= body=""`,
 		`carbon received bob@localhost/desk->alice@localhost/phone "three" device=phone outer=`,
-	}, log.get())
+	}, log.Lines())
 }
 
 // TestSpoofed: XEP-0280 section 11. Every carbon below is dropped: it
@@ -195,14 +178,14 @@ func TestSpoofed(t *testing.T) {
 	}
 	for name, carbon := range cases {
 		t.Run(name, func(t *testing.T) {
-			var log events
+			var log testlog.Log
 			var logs logBuffer
 			c := xmpptest.NewConn(t, alice, transcript(t, t.Name(), enable+carbon+done), withLog(&logs))
-			carbons.For(c).OnCarbon(func(cb carbons.Carbon) { log.add("carbon %s", carbonText(cb)) })
+			carbons.For(c).OnCarbon(func(cb carbons.Carbon) { log.Add("carbon %s", carbonText(cb)) })
 			end := finished(c)
 			require.NoError(t, c.Connect(ctxT(t)))
 			waitFor(t, end, "done")
-			assert.Empty(t, log.get(), "nothing delivered")
+			assert.Empty(t, log.Lines(), "nothing delivered")
 			assert.Equal(t, 1, logs.count("carbons: dropped a carbon"), "logged once")
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosmack/gosmack/carbons"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
@@ -71,18 +72,18 @@ S: <failed xmlns='urn:xmpp:sm:3'/>
 		}
 		c := xmpp.New(cfg)
 		defer c.Close()
-		var log events
+		var log testlog.Log
 		c.OnState(func(sc xmpp.StateChange) {
 			if sc.State != xmpp.StateConnected {
-				log.add("state %s", sc.State)
+				log.Add("state %s", sc.State)
 			}
 		})
 		m := carbons.For(c)
-		m.OnCarbon(func(cb carbons.Carbon) { log.add("carbon %s %s", cb.Direction, cb.Message.Body("")) })
+		m.OnCarbon(func(cb carbons.Carbon) { log.Add("carbon %s %s", cb.Direction, cb.Message.Body("")) })
 		end := finished(c, func() { assert.True(t, m.Active()) })
 		require.NoError(t, c.Connect(t.Context()))
 		<-end
-		got := log.get() // then the last script ends too
+		got := log.Lines() // then the last script ends too
 		require.GreaterOrEqual(t, len(got), 8)
 		assert.Equal(t, []string{
 			"state authenticated",

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gosmack/gosmack/carbons"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -49,7 +50,7 @@ func TestNilListenerRefused(t *testing.T) {
 // again changes nothing; after Close, no listener hears anything, and a
 // fresh Carbons's do; the session's enable is asked once, by the first.
 func TestRemoveExact(t *testing.T) {
-	var log events
+	var log testlog.Log
 	tr := transcript(t, t.Name(), enable+sentCarbon("alice@localhost", "one")+
 		`S: <message from='ctl@localhost/x' type='headline'><body>close</body></message>
 `+sentCarbon("alice@localhost", "two")+done)
@@ -57,9 +58,9 @@ func TestRemoveExact(t *testing.T) {
 	m := carbons.For(c)
 	var removes []func()
 	for _, name := range []string{"a", "b", "c"} {
-		removes = append(removes, m.OnCarbon(func(cb carbons.Carbon) { log.add("%s %s", name, cb.Message.Body("")) }))
+		removes = append(removes, m.OnCarbon(func(cb carbons.Carbon) { log.Add("%s %s", name, cb.Message.Body("")) }))
 	}
-	same := func(cb carbons.Carbon) { log.add("same %s", cb.Message.Body("")) }
+	same := func(cb carbons.Carbon) { log.Add("same %s", cb.Message.Body("")) }
 	m.OnCarbon(same)
 	removeSame := m.OnCarbon(same)
 	removes[1]()
@@ -68,13 +69,13 @@ func TestRemoveExact(t *testing.T) {
 	c.HandleMessage(stanza.From(ctl), func(msg *stanza.Message) {
 		if msg.Body("") == "close" {
 			m.Close()
-			carbons.For(c).OnCarbon(func(cb carbons.Carbon) { log.add("fresh %s", cb.Message.Body("")) })
+			carbons.For(c).OnCarbon(func(cb carbons.Carbon) { log.Add("fresh %s", cb.Message.Body("")) })
 		}
 	})
 	end := finished(c)
 	require.NoError(t, c.Connect(ctxT(t)))
 	waitFor(t, end, "done")
-	assert.Equal(t, []string{"a one", "c one", "same one", "fresh two"}, log.get())
+	assert.Equal(t, []string{"a one", "c one", "same one", "fresh two"}, log.Lines())
 }
 
 // TestAttachLoggedIn: a Carbons attached to a connection that is logged

@@ -2,13 +2,12 @@ package chat_test
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/gosmack/gosmack/chat"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -20,24 +19,6 @@ import (
 // These tests show the shape every manager has (ARCHITECTURE.md,
 // Managers): one per connection, nil listeners refused, exact and
 // idempotent removal, events on the dispatcher in wire order.
-
-// events is a log written by listeners, read by the test once they ran.
-type events struct {
-	mu sync.Mutex
-	s  []string
-}
-
-func (e *events) add(format string, args ...any) {
-	e.mu.Lock()
-	e.s = append(e.s, fmt.Sprintf(format, args...))
-	e.mu.Unlock()
-}
-
-func (e *events) get() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.s...)
-}
 
 // TestForOnePerConn: For returns the one Chats of a Conn, however often
 // and from wherever it is called; after Close it attaches a fresh one.
@@ -67,7 +48,7 @@ func TestForOnePerConn(t *testing.T) {
 // reaches each listener once; after Close the old listeners hear nothing
 // and the fresh Chats' do.
 func TestForDeliversOnce(t *testing.T) {
-	var log events
+	var log testlog.Log
 	closed := make(chan struct{})
 	finished := make(chan struct{})
 	tr := transcript(t, t.Name(), `
@@ -79,14 +60,14 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 	c := xmpptest.NewConn(t, alice, tr)
 	for _, who := range []string{"first", "second"} {
 		cs := chat.For(c)
-		cs.OnChat(func(e chat.NewChat) { log.add("%s: new %s", who, e.Chat.JID()) })
-		cs.OnMessage(func(e chat.Incoming) { log.add("%s: %s", who, e.Message.Body("")) })
+		cs.OnChat(func(e chat.NewChat) { log.Add("%s: new %s", who, e.Chat.JID()) })
+		cs.OnMessage(func(e chat.Incoming) { log.Add("%s: %s", who, e.Message.Body("")) })
 	}
 	c.HandleMessage(stanza.From(ctl), func(m *stanza.Message) {
 		switch m.Body("") {
 		case "close":
 			chat.For(c).Close()
-			chat.For(c).OnMessage(func(e chat.Incoming) { log.add("fresh: %s", e.Message.Body("")) })
+			chat.For(c).OnMessage(func(e chat.Incoming) { log.Add("fresh: %s", e.Message.Body("")) })
 			close(closed)
 		case "done":
 			close(finished)
@@ -99,7 +80,7 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 		"first: new bob@localhost", "second: new bob@localhost",
 		"first: one", "second: one",
 		"fresh: two",
-	}, log.get())
+	}, log.Lines())
 }
 
 // TestNilListenersRefused: every registration panics on a nil func.
@@ -118,7 +99,7 @@ func TestNilListenersRefused(t *testing.T) {
 // other (not even another registration of the same func), and calling
 // it again changes nothing.
 func TestRemoveExact(t *testing.T) {
-	var log events
+	var log testlog.Log
 	finished := make(chan struct{})
 	tr := transcript(t, t.Name(), `
 S: <message from='bob@localhost/b' type='chat'><body>ping</body></message>
@@ -130,7 +111,7 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 	for _, kind := range []string{"chat", "message", "outgoing"} {
 		var removes []func()
 		for _, name := range []string{"a", "b", "c"} {
-			record := func() { log.add("%s %s", kind, name) }
+			record := func() { log.Add("%s %s", kind, name) }
 			switch kind {
 			case "chat":
 				removes = append(removes, cs.OnChat(func(chat.NewChat) { record() }))
@@ -144,7 +125,7 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 		removes[1]()
 	}
 	// One func registered twice: removing one registration leaves the other.
-	twice := func(chat.Incoming) { log.add("twice") }
+	twice := func(chat.Incoming) { log.Add("twice") }
 	cs.OnMessage(twice)
 	cs.OnMessage(twice)()
 	cs.OnMessage(func(e chat.Incoming) {
@@ -158,7 +139,7 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 		"chat a", "chat c",
 		"message a", "message c", "twice",
 		"outgoing a", "outgoing c",
-	}, log.get())
+	}, log.Lines())
 }
 
 // TestWireOrder: the chat events run on the dispatcher in the order of
@@ -166,7 +147,7 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 // listeners registered before and after For; a chat made locally is
 // announced in order with the stanzas around the call that made it.
 func TestWireOrder(t *testing.T) {
-	var log events
+	var log testlog.Log
 	finished := make(chan struct{})
 	tr := transcript(t, t.Name(), `
 S: <presence from='bob@localhost/b'/>
@@ -179,13 +160,13 @@ S: <message from='bob@localhost/b' type='chat'><body>three</body></message>
 S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 `)
 	c := xmpptest.NewConn(t, alice, tr)
-	c.HandleMessage(nil, func(m *stanza.Message) { log.add("before %s", m.Body("")) })
-	c.HandlePresence(nil, func(p *stanza.Presence) { log.add("presence %s", p.From) })
+	c.HandleMessage(nil, func(m *stanza.Message) { log.Add("before %s", m.Body("")) })
+	c.HandlePresence(nil, func(p *stanza.Presence) { log.Add("presence %s", p.From) })
 	cs := chat.For(c)
-	cs.OnChat(func(e chat.NewChat) { log.add("new %s local=%t", e.Chat.JID(), e.Local) })
-	cs.OnMessage(func(e chat.Incoming) { log.add("incoming %s", e.Message.Body("")) })
+	cs.OnChat(func(e chat.NewChat) { log.Add("new %s local=%t", e.Chat.JID(), e.Local) })
+	cs.OnMessage(func(e chat.Incoming) { log.Add("incoming %s", e.Message.Body("")) })
 	c.HandleMessage(nil, func(m *stanza.Message) {
-		log.add("after %s", m.Body(""))
+		log.Add("after %s", m.Body(""))
 		switch m.Body("") {
 		case "start carol":
 			_, err := cs.Chat(carol).Send(context.Background(), "hello")
@@ -205,7 +186,7 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 		"before news", "after news",
 		"before three", "incoming three", "after three",
 		"before done", "after done",
-	}, log.get())
+	}, log.Lines())
 }
 
 // TestLocalChatAnnouncedFirst: a chat made off the dispatcher while a
@@ -213,14 +194,14 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 // before that message is reported, though its OnChat was queued after it.
 func TestLocalChatAnnouncedFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var log events
+		var log testlog.Log
 		release := make(chan struct{})
 		h := startFunc(t, `
 S: <message from='ctl@localhost/x' type='headline'><body>hold</body></message>
 S: <message from='dave@localhost/d' type='chat'><body>first</body></message>
 `+end, func(h *harness) {
-			h.m.OnChat(func(e chat.NewChat) { log.add("new %s local=%t", e.Chat.JID(), e.Local) })
-			h.m.OnMessage(func(e chat.Incoming) { log.add("incoming %s", e.Message.Body("")) })
+			h.m.OnChat(func(e chat.NewChat) { log.Add("new %s local=%t", e.Chat.JID(), e.Local) })
+			h.m.OnMessage(func(e chat.Incoming) { log.Add("incoming %s", e.Message.Body("")) })
 			h.c.HandleMessage(stanza.From(ctl), func(m *stanza.Message) {
 				if m.Body("") == "hold" {
 					<-release
@@ -231,7 +212,7 @@ S: <message from='dave@localhost/d' type='chat'><body>first</body></message>
 		ch := h.m.Chat(dave)
 		close(release)
 		h.flush(t)
-		assert.Equal(t, []string{"new dave@localhost local=true", "incoming first"}, log.get())
+		assert.Equal(t, []string{"new dave@localhost local=true", "incoming first"}, log.Lines())
 		assert.Equal(t, jid.MustParse("dave@localhost/d"), ch.Locked())
 		h.end(t)
 	})

@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/mam"
 	"github.com/gosmack/gosmack/sid"
@@ -69,7 +70,7 @@ C: <message to='ctl@localhost' id='{{s}}'><body>caught up</body><origin-id xmlns
 // catchUpLog registers listeners that write the catch-up's events and
 // the messages with a body that plain listeners see, in one log, and
 // returns a channel closed by ctl's "done".
-func catchUpLog(c *xmpp.Conn, m *mam.Client, log *events) <-chan struct{} {
+func catchUpLog(c *xmpp.Conn, m *mam.Client, log *testlog.Log) <-chan struct{} {
 	done := make(chan struct{})
 	c.HandleMessage(nil, func(msg *stanza.Message) {
 		switch {
@@ -80,13 +81,13 @@ func catchUpLog(c *xmpp.Conn, m *mam.Client, log *events) <-chan struct{} {
 			}
 			close(done)
 		case len(msg.Bodies) > 0:
-			log.add("live %s", msg.Body(""))
+			log.Add("live %s", msg.Body(""))
 		}
 	})
 	m.OnArchived(func(a mam.Archived) {
-		log.add("archived %s %s %s: %s", a.ID, a.Stamp.UTC().Format(time.RFC3339), a.Message.From, a.Message.Body(""))
+		log.Add("archived %s %s %s: %s", a.ID, a.Stamp.UTC().Format(time.RFC3339), a.Message.From, a.Message.Body(""))
 	})
-	m.OnCaughtUp(func(e mam.CaughtUp) { log.add("caught up %d %s %v", e.Delivered, e.Last, e.Err) })
+	m.OnCaughtUp(func(e mam.CaughtUp) { log.Add("caught up %d %s %v", e.Delivered, e.Last, e.Err) })
 	return done
 }
 
@@ -102,14 +103,14 @@ func tellCaughtUp(t *testing.T, c *xmpp.Conn, m *mam.Client) {
 // playCatchUp plays tr to a client that catches up from the stored id
 // last, configured by config, and returns the log of what its
 // listeners heard and its Store.
-func playCatchUp(t *testing.T, tr *xmpptest.Transcript, last string, config ...func(*xmpp.Config)) (*events, mam.Store) {
+func playCatchUp(t *testing.T, tr *xmpptest.Transcript, last string, config ...func(*xmpp.Config)) (*testlog.Log, mam.Store) {
 	c := xmpptest.NewConn(t, alice, tr, config...)
 	m := mam.For(c)
 	m.SetCatchUp(true)
 	store := new(mam.MemoryStore)
 	require.NoError(t, store.Save(last))
 	m.SetStore(store)
-	log := new(events)
+	log := new(testlog.Log)
 	done := catchUpLog(c, m, log)
 	tellCaughtUp(t, c, m)
 	require.NoError(t, c.Connect(t.Context()))
@@ -148,7 +149,7 @@ func TestCatchUp(t *testing.T) {
 		"archived A3 2026-01-02T03:04:07Z bob@localhost/b: three",
 		"caught up 3 L1 <nil>",
 		"live after", "live spoof2", "live spoof3",
-	}, log.get())
+	}, log.Lines())
 	last, err := store.Load()
 	require.NoError(t, err)
 	assert.Equal(t, "L2", last, "the last live id by the account; X10 and X11 ignored")
@@ -172,7 +173,7 @@ S: <iq type='result' id='{{q1}}'><fin xmlns='urn:xmpp:mam:2' complete='true'><se
 `+caughtUpSent+
 		liveMsg("forged", "F1", "alice@localhost")+ctlDone)
 	log, store := playCatchUp(t, tr, "A0")
-	assert.Equal(t, []string{"caught up 0 A0 <nil>", "live forged"}, log.get())
+	assert.Equal(t, []string{"caught up 0 A0 <nil>", "live forged"}, log.Lines())
 	last, _ := store.Load()
 	assert.Equal(t, "A0", last)
 }
@@ -185,11 +186,11 @@ func TestCatchUpOff(t *testing.T) {
 	m := mam.For(c)
 	sid.For(c) // trusting stanza-ids is not enough
 	assert.False(t, m.CatchUp())
-	var log events
+	var log testlog.Log
 	done := catchUpLog(c, m, &log)
 	require.NoError(t, c.Connect(t.Context()))
 	<-done
-	assert.Equal(t, []string{"live hi"}, log.get())
+	assert.Equal(t, []string{"live hi"}, log.Lines())
 	last, _ := m.Store().Load()
 	assert.Empty(t, last)
 }
@@ -249,10 +250,10 @@ func playSessions(t *testing.T, scripts []string, config ...func(*xmpp.Config)) 
 	defer c.Close()
 	m := mam.For(c)
 	m.SetCatchUp(true)
-	var log events
+	var log testlog.Log
 	c.OnState(func(sc xmpp.StateChange) {
 		if sc.State != xmpp.StateConnected && sc.State != xmpp.StateDisconnected {
-			log.add("state %s", sc.State)
+			log.Add("state %s", sc.State)
 		}
 	})
 	done := catchUpLog(c, m, &log)
@@ -261,9 +262,9 @@ func playSessions(t *testing.T, scripts []string, config ...func(*xmpp.Config)) 
 	select {
 	case <-done:
 	case <-time.After(time.Minute):
-		t.Fatalf("not done; heard %q", log.get())
+		t.Fatalf("not done; heard %q", log.Lines())
 	}
-	return log.get()
+	return log.Lines()
 }
 
 // TestCatchUpSessions: the first session, with an empty Store, asks

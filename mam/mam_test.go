@@ -3,11 +3,11 @@ package mam_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gosmack/gosmack/chat"
+	"github.com/gosmack/gosmack/internal/testlog"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/mam"
 	"github.com/gosmack/gosmack/stanza"
@@ -25,24 +25,6 @@ var (
 
 func transcript(t *testing.T, s string) *xmpptest.Transcript {
 	return xmpptest.MustParseTranscript(t, t.Name(), s)
-}
-
-// events is a log written by listeners, read by the test once they ran.
-type events struct {
-	mu sync.Mutex
-	s  []string
-}
-
-func (e *events) add(format string, args ...any) {
-	e.mu.Lock()
-	e.s = append(e.s, fmt.Sprintf(format, args...))
-	e.mu.Unlock()
-}
-
-func (e *events) get() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]string(nil), e.s...)
 }
 
 // discoOwn is the discovery of the account's archive, offering the
@@ -108,17 +90,17 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 `)
 	c := xmpptest.NewConn(t, alice, tr)
 	m := mam.For(c)
-	var log events
+	var log testlog.Log
 	done := make(chan struct{})
 	c.HandleMessage(nil, func(msg *stanza.Message) {
 		if msg.Body("") == "done" {
 			close(done)
 			return
 		}
-		log.add("plain: %s", msg.From)
+		log.Add("plain: %s", msg.From)
 	})
 	chat.For(c).SetNormalMessages(true)
-	chat.For(c).OnMessage(func(e chat.Incoming) { log.add("chat: %s", e.Message.From) })
+	chat.For(c).OnMessage(func(e chat.Incoming) { log.Add("chat: %s", e.Message.From) })
 	require.NoError(t, c.Connect(t.Context()))
 
 	page, err := m.Query(t.Context(), jid.JID{}, mam.Query{With: bob, Max: 2, Latest: true})
@@ -138,7 +120,7 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 	assert.Equal(t, []string{
 		"plain: ", "plain: bob@localhost", "plain: alice@localhost/evil", "plain: localhost",
 		"plain: alice@localhost", "plain: tea@conference.localhost", "plain: alice@localhost",
-	}, log.get(), "plain listeners see every result message; chat takes none")
+	}, log.Lines(), "plain listeners see every result message; chat takes none")
 }
 
 // TestRoomQuerySpoofs: a room's archive is taken only from the room's
@@ -351,26 +333,26 @@ S: <message from='ctl@localhost/x' type='headline'><body>done</body></message>
 `)
 	c := xmpptest.NewConn(t, alice, tr)
 	m := mam.For(c)
-	var log events
+	var log testlog.Log
 	done := make(chan struct{})
 	c.HandleMessage(nil, func(msg *stanza.Message) {
 		switch {
 		case msg.Body("") == "query":
 			page, err := m.Query(t.Context(), jid.JID{}, mam.Query{})
 			if err != nil {
-				log.add("error: %v", err)
+				log.Add("error: %v", err)
 				return
 			}
-			log.add("page: %v", ids(page))
+			log.Add("page: %v", ids(page))
 		case msg.Body("") == "done":
 			close(done)
 		case msg.Body("") != "":
-			log.add("live: %s", msg.Body(""))
+			log.Add("live: %s", msg.Body(""))
 		default:
-			log.add("result message")
+			log.Add("result message")
 		}
 	})
 	require.NoError(t, c.Connect(t.Context()))
 	<-done
-	assert.Equal(t, []string{"page: [1 2]", "result message", "live: live", "result message"}, log.get())
+	assert.Equal(t, []string{"page: [1 2]", "result message", "live: live", "result message"}, log.Lines())
 }

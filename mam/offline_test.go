@@ -76,7 +76,7 @@ C: <presence id='{{p}}'/>`+
 		"live three",
 		"archived A4 2026-01-02T03:04:08Z bob@localhost/b: four",
 		"caught up 3 A4 <nil>",
-	}, log.get())
+	}, log.Lines())
 	last, err := store.Load()
 	require.NoError(t, err)
 	assert.Equal(t, "A4", last)
@@ -106,7 +106,7 @@ func TestCatchUpForgedStanzaID(t *testing.T) {
 		"archived A2 2026-01-02T03:04:06Z bob@localhost/b: two",
 		"caught up 2 A2 <nil>",
 		"live spoof again", "live new",
-	}, log.get())
+	}, log.Lines())
 }
 
 // TestCatchUpEmptyArchive: at the first login, with nothing stored and
