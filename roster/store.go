@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"sync"
 
@@ -153,19 +151,14 @@ type FileStore struct {
 // ErrCorruptStore.
 func OpenFileStore(path string) (*FileStore, error) {
 	f := &FileStore{path: path}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return f, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("roster: opening the store: %w", err)
-	}
 	var ff fileFormat
-	if err := json.Unmarshal(b, &ff); err != nil {
+	switch found, err := atomicfile.ReadJSON(path, fileVersion, &ff); {
+	case errors.Is(err, atomicfile.ErrFormat):
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptStore, path, err)
-	}
-	if ff.Format != fileVersion {
-		return nil, fmt.Errorf("%w: %s: format %d, want %d", ErrCorruptStore, path, ff.Format, fileVersion)
+	case err != nil:
+		return nil, fmt.Errorf("roster: opening the store: %w", err)
+	case !found:
+		return f, nil
 	}
 	entries := make([]Entry, 0, len(ff.Entries))
 	for i, fe := range ff.Entries {

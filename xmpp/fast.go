@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -109,19 +107,14 @@ type FileTokenStore struct {
 // ErrCorruptTokenFile.
 func OpenTokenFile(path string) (*FileTokenStore, error) {
 	f := &FileTokenStore{path: path}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return f, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("xmpp: opening the FAST token file: %w", err)
-	}
 	var tf tokenFile
-	if err := json.Unmarshal(b, &tf); err != nil {
+	switch found, err := atomicfile.ReadJSON(path, tokenFileVersion, &tf); {
+	case errors.Is(err, atomicfile.ErrFormat):
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptTokenFile, path, err)
-	}
-	if tf.Format != tokenFileVersion {
-		return nil, fmt.Errorf("%w: %s: format %d, want %d", ErrCorruptTokenFile, path, tf.Format, tokenFileVersion)
+	case err != nil:
+		return nil, fmt.Errorf("xmpp: opening the FAST token file: %w", err)
+	case !found:
+		return f, nil
 	}
 	f.t, f.ua = tf.Token, tf.UserAgent
 	return f, nil

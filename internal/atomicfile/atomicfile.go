@@ -1,7 +1,8 @@
 // Package atomicfile writes a file so that it holds either its old
 // content or its new one, never a part: what the stores of the feature
-// packages (a roster's version, the last archive id) rely on after a
-// crash.
+// packages (a roster's version, the last archive id, a FAST token) rely
+// on after a crash. ReadJSON reads such a store back, with the version
+// of its format checked.
 package atomicfile
 
 import (

@@ -30,3 +30,28 @@ func TestWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 2, "the file and the directory only")
 }
+
+// TestReadJSON: a missing file is not found and no error; a file of
+// another format, or not JSON, is ErrFormat; a good one is read.
+func TestReadJSON(t *testing.T) {
+	dir := t.TempDir()
+	var v struct {
+		Format int    `json:"format"`
+		Last   string `json:"last"`
+	}
+	found, err := ReadJSON(filepath.Join(dir, "none.json"), 1, &v)
+	assert.False(t, found)
+	assert.NoError(t, err)
+	for name, content := range map[string]string{"other": `{"format":2,"last":"x"}`, "text": `not json`, "type": `{"format":1,"last":3}`} {
+		path := filepath.Join(dir, name)
+		require.NoError(t, Write(path, []byte(content)))
+		_, err := ReadJSON(path, 1, &v)
+		assert.ErrorIs(t, err, ErrFormat, name)
+	}
+	path := filepath.Join(dir, "good.json")
+	require.NoError(t, Write(path, []byte(`{"format":1,"last":"id-7"}`)))
+	found, err = ReadJSON(path, 1, &v)
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.Equal(t, "id-7", v.Last)
+}
