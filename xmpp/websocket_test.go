@@ -60,7 +60,7 @@ func (d *wsDialer) DialContext(_ context.Context, _, addr string) (net.Conn, err
 		return nil, errors.New("no more scripted WebSocket connections")
 	}
 	client, server := xmpptest.Pipe()
-	p := &wsPeer{t: d.t, conn: server, br: bufio.NewReader(server), done: make(chan struct{})}
+	p := &wsPeer{t: d.t, conn: server, br: bufio.NewReader(server), done: make(chan struct{}), readDone: make(chan struct{})}
 	d.peers = append(d.peers, p)
 	sc := d.scripts[n]
 	go p.serve(sc)
@@ -85,6 +85,9 @@ type wsPeer struct {
 	br   *bufio.Reader
 	wmu  sync.Mutex
 	done chan struct{}
+	// readDone is closed when the client's side has ended (its close
+	// frame, or the connection closed): every pong it sent is in pongs.
+	readDone chan struct{}
 
 	in      chan string // the client's messages, from its reader; closed at the end
 	pending *string     // one taken from in by play that its script did not take
@@ -104,6 +107,7 @@ func (p *wsPeer) serve(sc wsScript) {
 	}
 	p.in = make(chan string)
 	go func() {
+		defer close(p.readDone)
 		defer close(p.in)
 		for {
 			m, err := p.message()
@@ -422,6 +426,14 @@ C: <message to='bob@localhost/b' id='{{m2}}' type='chat'><body>hi</body></messag
 			assert.True(t, strings.HasPrefix(msgs[4], `<message xmlns='jabber:client' `), msgs[4])
 			assert.True(t, strings.HasPrefix(msgs[5], `<presence xmlns='jabber:client' `), msgs[5])
 			assert.Equal(t, `<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>`, msgs[6])
+			if fragment {
+				// The pong of the last ping may follow the script's end.
+				select {
+				case <-p.readDone:
+				case <-time.After(5 * time.Second):
+					t.Fatal("the client did not end its side of the WebSocket")
+				}
+			}
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			if fragment {
