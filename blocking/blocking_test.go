@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/gosmack/gosmack/blocking"
 	"github.com/gosmack/gosmack/jid"
@@ -262,23 +261,7 @@ C: <iq type='get' id='{{l2}}'><blocklist ` + ns + `/></iq>
 S: <iq type='result' id='{{l2}}'><blocklist ` + ns + `><item jid='dave@localhost'/></blocklist></iq>
 `,
 		}
-		var trs []*xmpptest.Transcript
-		for _, script := range scripts {
-			trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
-		}
-		c := xmpp.New(xmpp.Config{
-			JID:                  jid.MustParse("alice@localhost"),
-			Password:             "secret",
-			Resource:             "a",
-			Addr:                 "scripted.invalid:5222",
-			Security:             xmpp.TLSDisabled,
-			AllowPlainWithoutTLS: true,
-			Mechanisms:           []string{"PLAIN"},
-			NoInitialPresence:    true,
-			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
-			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
-			Dialer:               xmpptest.ScriptDialer(t, trs...),
-		})
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/a"), scripts)
 		defer c.Close()
 		b := blocking.For(c)
 		var log events

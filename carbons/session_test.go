@@ -3,7 +3,6 @@ package carbons_test
 import (
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/internal/testlog"
@@ -53,24 +52,7 @@ S: <resumed xmlns='urn:xmpp:sm:3' h='1' previd='sm-1'/>
 S: <failed xmlns='urn:xmpp:sm:3'/>
 ` + bind + enable + receivedCarbon("alice@localhost", "new") + done,
 		}
-		var trs []*xmpptest.Transcript
-		for _, script := range scripts {
-			trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
-		}
-		cfg := xmpp.Config{
-			JID:                  jid.MustParse("alice@localhost"),
-			Password:             "secret",
-			Resource:             "laptop",
-			Addr:                 "scripted.invalid:5222",
-			Security:             xmpp.TLSDisabled,
-			AllowPlainWithoutTLS: true,
-			Mechanisms:           []string{"PLAIN"},
-			NoInitialPresence:    true,
-			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
-			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
-			Dialer:               xmpptest.ScriptDialer(t, trs...),
-		}
-		c := xmpp.New(cfg)
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), scripts)
 		defer c.Close()
 		var log testlog.Log
 		c.OnState(func(sc xmpp.StateChange) {

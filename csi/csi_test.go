@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/gosmack/gosmack/csi"
 	"github.com/gosmack/gosmack/jid"
@@ -159,23 +158,7 @@ C: <r xmlns='urn:xmpp:sm:3'/>
 S: <iq type='result' id='{{p}}' from='localhost'/>
 `,
 		}
-		var trs []*xmpptest.Transcript
-		for _, script := range scripts {
-			trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
-		}
-		c := xmpp.New(xmpp.Config{
-			JID:                  jid.MustParse("alice@localhost"),
-			Password:             "secret",
-			Resource:             "laptop",
-			Addr:                 "scripted.invalid:5222",
-			Security:             xmpp.TLSDisabled,
-			AllowPlainWithoutTLS: true,
-			Mechanisms:           []string{"PLAIN"},
-			NoInitialPresence:    true,
-			StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
-			Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
-			Dialer:               xmpptest.ScriptDialer(t, trs...),
-		})
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), scripts)
 		defer c.Close()
 		m := csi.For(c)
 		require.NoError(t, m.SetInactive(t.Context()))

@@ -218,27 +218,7 @@ S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>`
 // plays one of scripts per connection it opens, reconnecting after a
 // second, configured by config.
 func scriptedConn(t *testing.T, scripts []string, config ...func(*xmpp.Config)) *xmpp.Conn {
-	var trs []*xmpptest.Transcript
-	for _, script := range scripts {
-		trs = append(trs, xmpptest.MustParseTranscript(t, t.Name(), script))
-	}
-	cfg := xmpp.Config{
-		JID:                  jid.MustParse("alice@localhost"),
-		Password:             "secret",
-		Resource:             "a",
-		Addr:                 "scripted.invalid:5222",
-		Security:             xmpp.TLSDisabled,
-		AllowPlainWithoutTLS: true,
-		Mechanisms:           []string{"PLAIN"},
-		NoInitialPresence:    true,
-		StreamManagement:     xmpp.StreamManagement{RequestAfter: time.Hour},
-		Reconnect:            xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
-		Dialer:               xmpptest.ScriptDialer(t, trs...),
-	}
-	for _, f := range config {
-		f(&cfg)
-	}
-	return xmpp.New(cfg)
+	return xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/a"), scripts, config...)
 }
 
 // playSessions plays scripts, one per connection (scriptedConn), to a

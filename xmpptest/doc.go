@@ -44,6 +44,21 @@
 // script did not finish, so a client that stops short of what the
 // transcript says is caught.
 //
+// # Reconnections
+//
+// A test of what a manager does across a lost stream, a resumption and a
+// new session gives NewReconnectingConn one script per connection, each
+// with its own login, since what is negotiated is what differs:
+//
+//	c := xmpptest.NewReconnectingConn(t, alice, []string{
+//		login + bind + enable,              // then the stream is lost
+//		login + resumed + "S: <message .../>\n",
+//		login + resumeFailed + bind + enable,
+//	})
+//
+// It reconnects after a fixed second, so the test runs at once inside a
+// testing/synctest bubble.
+//
 // # Transcripts
 //
 // A transcript is lines of what the client sent ("C:") and what the server

@@ -69,29 +69,20 @@ func NewConn(tb TB, account jid.JID, tr *Transcript, config ...func(*xmpp.Config
 	client, server := Pipe()
 	played := make(chan struct{})
 	var dialed atomic.Bool
-	cfg := xmpp.Config{
-		JID:                  account.Bare(),
-		Password:             "secret",
-		Resource:             account.Resourcepart(),
-		Addr:                 "xmpptest.invalid:5222",
-		Security:             xmpp.TLSDisabled,
-		AllowPlainWithoutTLS: true,
-		NoInitialPresence:    true,
-		Mechanisms:           []string{"PLAIN"},
-		// The script is one connection: a lost stream stays lost.
-		Reconnect: xmpp.Reconnect{Disabled: true},
-		Dialer: dialerFunc(func(context.Context, string, string) (net.Conn, error) {
-			if !dialed.CompareAndSwap(false, true) {
-				return nil, errors.New("xmpptest: the scripted server takes one connection")
-			}
-			go func() {
-				defer close(played)
-				defer server.Close()
-				_ = replay(tb, full, Server, server, nil)
-			}()
-			return client, nil
-		}),
-	}
+	cfg := scriptedConfig(account)
+	// The script is one connection: a lost stream stays lost.
+	cfg.Reconnect = xmpp.Reconnect{Disabled: true}
+	cfg.Dialer = dialerFunc(func(context.Context, string, string) (net.Conn, error) {
+		if !dialed.CompareAndSwap(false, true) {
+			return nil, errors.New("xmpptest: the scripted server takes one connection")
+		}
+		go func() {
+			defer close(played)
+			defer server.Close()
+			_ = replay(tb, full, Server, server, nil)
+		}()
+		return client, nil
+	})
 	for _, f := range config {
 		f(&cfg)
 	}
@@ -174,4 +165,52 @@ func (d *scriptDialer) DialContext(context.Context, string, string) (net.Conn, e
 		return nil, errors.New("xmpptest: no more scripted connections")
 	}
 	return Script(d.tb, d.trs[n]), nil
+}
+
+// NewReconnectingConn returns a connection for account, not yet
+// connected, whose nth connection plays the server side of scripts[n]
+// whole, its login included (see ScriptDialer): for tests of what a
+// manager does across resumptions and new sessions. The Config is
+// NewConn's (PLAIN on a plaintext in-memory stream, NoInitialPresence,
+// account's resource) with reconnection after a fixed second, so that a
+// test in a testing/synctest bubble runs at once, and stream management
+// that asks for acknowledgements only after an hour, so that no <r/>
+// comes from a timer. Each config func then changes the Config, in
+// order. Each script must be played to its end by the test's end (see
+// Script). NewReconnectingConn must be called from the test's goroutine;
+// the Conn is as safe for concurrent use as any.
+func NewReconnectingConn(tb TB, account jid.JID, scripts []string, config ...func(*xmpp.Config)) *xmpp.Conn {
+	tb.Helper()
+	trs := make([]*Transcript, len(scripts))
+	for i, script := range scripts {
+		tr, err := ParseTranscript(fmt.Sprintf("connection %d", i+1), strings.NewReader(script))
+		if err != nil {
+			tb.Fatalf("xmpptest: %v", err)
+		}
+		trs[i] = tr
+	}
+	cfg := scriptedConfig(account)
+	cfg.StreamManagement = xmpp.StreamManagement{RequestAfter: time.Hour}
+	cfg.Reconnect = xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)}
+	cfg.Dialer = ScriptDialer(tb, trs...)
+	for _, f := range config {
+		f(&cfg)
+	}
+	return xmpp.New(cfg)
+}
+
+// scriptedConfig is the Config of a connection to a scripted server:
+// PLAIN on a plaintext in-memory stream, account's resource, no initial
+// presence.
+func scriptedConfig(account jid.JID) xmpp.Config {
+	return xmpp.Config{
+		JID:                  account.Bare(),
+		Password:             "secret",
+		Resource:             account.Resourcepart(),
+		Addr:                 "xmpptest.invalid:5222",
+		Security:             xmpp.TLSDisabled,
+		AllowPlainWithoutTLS: true,
+		Mechanisms:           []string{"PLAIN"},
+		NoInitialPresence:    true,
+	}
 }
