@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosmack/gosmack/internal/iqquery"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -145,20 +146,7 @@ func formatOffset(sec int) string {
 // first the error matches xmpp.ErrNotConnected. It may be called from a
 // listener or IQ handler, and concurrently.
 func (m *Manager) Query(ctx context.Context, to jid.JID) (time.Time, error) {
-	if to.IsZero() {
-		to = m.c.JID().Domain() // zero when not connected: SendIQ says so
-	}
-	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: timeName}}
-	iq.To = to
-	reply, err := m.c.SendIQ(ctx, iq)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("entitytime: %s: %w", to, err)
-	}
-	t, err := parse(reply.Payload)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("entitytime: %s: %w", to, err)
-	}
-	return t, nil
+	return iqquery.Get(ctx, m.c, "entitytime", to, timeName, parse)
 }
 
 // parse reads a result's payload.

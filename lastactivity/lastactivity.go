@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosmack/gosmack/internal/iqquery"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -147,20 +148,7 @@ func node(a Activity) stanza.Node {
 // first the error matches xmpp.ErrNotConnected. It may be called from a
 // listener or IQ handler, and concurrently.
 func (m *Manager) Query(ctx context.Context, to jid.JID) (Activity, error) {
-	if to.IsZero() {
-		to = m.c.JID().Domain() // zero when not connected: SendIQ says so
-	}
-	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: queryName}}
-	iq.To = to
-	reply, err := m.c.SendIQ(ctx, iq)
-	if err != nil {
-		return Activity{}, fmt.Errorf("lastactivity: %s: %w", to, err)
-	}
-	a, err := parse(reply.Payload)
-	if err != nil {
-		return Activity{}, fmt.Errorf("lastactivity: %s: %w", to, err)
-	}
-	return a, nil
+	return iqquery.Get(ctx, m.c, "lastactivity", to, queryName, parse)
 }
 
 // maxSeconds bounds the seconds read so that they fit a time.Duration.

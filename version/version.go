@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gosmack/gosmack/internal/iqquery"
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
@@ -207,20 +208,7 @@ func textNode(local, text string) stanza.Node {
 // ends first the error matches xmpp.ErrNotConnected. It may be called
 // from a listener or IQ handler, and concurrently.
 func (m *Manager) Query(ctx context.Context, to jid.JID) (Info, error) {
-	if to.IsZero() {
-		to = m.c.JID().Domain() // zero when not connected: SendIQ says so
-	}
-	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: queryName}}
-	iq.To = to
-	reply, err := m.c.SendIQ(ctx, iq)
-	if err != nil {
-		return Info{}, fmt.Errorf("version: %s: %w", describe(to), err)
-	}
-	info, err := parse(reply.Payload)
-	if err != nil {
-		return Info{}, fmt.Errorf("version: %s: %w", describe(to), err)
-	}
-	return info, nil
+	return iqquery.Get(ctx, m.c, "version", to, queryName, parse)
 }
 
 // parse reads a result's payload.
@@ -237,11 +225,4 @@ func parse(q *stanza.Node) (Info, error) {
 		info.OS = strings.TrimSpace(os.InnerText())
 	}
 	return info, nil
-}
-
-func describe(j jid.JID) string {
-	if j.IsZero() {
-		return "the server"
-	}
-	return j.String()
 }

@@ -28,6 +28,8 @@ func tierOf(rel string) int {
 		return 1
 	case strings.HasPrefix(rel, "internal/testserver"), strings.HasPrefix(rel, "internal/archtest"), rel == "internal/progtest":
 		return 5 // test tooling may use anything
+	case rel == "internal/iqquery":
+		return 3 // shared by managers, above the connection
 	case strings.HasPrefix(rel, "internal/"):
 		return 1 // plumbing below the connection (the stream codec)
 	case rel == "xmpp":
