@@ -178,8 +178,9 @@ func runFaults(t *testing.T, s *testserver.Server, cutReceiver bool) []int {
 			require.NoError(t, err)
 			sendErr = nil
 		case <-ctx.Done():
-			t.Fatalf("only %d of %d messages arrived (%s); proxy cut %d connections",
-				len(seen), faultMessages, describeOrder(order, faultMessages), senderProxy.cuts.Load())
+			t.Fatalf("only %d of %d messages arrived (%s); proxy cut %d connections; %s",
+				len(seen), faultMessages, describeOrder(order, faultMessages), senderProxy.cuts.Load(),
+				whereMissing(seen, senderWire.String(), receiverWire.String()))
 		}
 	}
 	if sendErr != nil {
@@ -357,6 +358,46 @@ func describeOrder(order []int, messages int) string {
 	}
 	return fmt.Sprintf("%d received, %d duplicated %v, %d missing %v, first break at position %d: %s",
 		len(order), len(dups), head(dups), len(missing), head(missing), brk, around)
+}
+
+// whereMissing says, of the messages not in seen, which the sender put
+// on its wire (and on which of its streams), and which the server sent
+// on the receiver's wire: a message on the receiver's wire that its
+// listener never got was dropped by the client.
+func whereMissing(seen map[int]int, senderWire, receiverWire string) string {
+	streamsOf := func(transcript, prefix string) map[int][]int {
+		at := make(map[int][]int)
+		for i, stream := range wireNumbers(transcript, prefix) {
+			for _, n := range stream {
+				if seen[n] == 0 {
+					at[n] = append(at[n], i)
+				}
+			}
+		}
+		return at
+	}
+	sent, delivered := streamsOf(senderWire, "C: "), streamsOf(receiverWire, "S: ")
+	var notSent, notDelivered, dropped []int
+	for n := range faultMessages {
+		switch {
+		case seen[n] > 0:
+		case len(sent[n]) == 0:
+			notSent = append(notSent, n)
+		case len(delivered[n]) == 0:
+			notDelivered = append(notDelivered, n)
+		default:
+			dropped = append(dropped, n)
+		}
+	}
+	first := func(l []int, at map[int][]int) string {
+		if len(l) == 0 {
+			return "none"
+		}
+		return fmt.Sprintf("%d, first %d on stream(s) %v", len(l), l[0], at[l[0]])
+	}
+	return fmt.Sprintf("of the missing: never sent: %d %v; sent but not delivered: %s; delivered but not handed to the listener: %s; the sender had %d streams, the receiver %d",
+		len(notSent), head(notSent), first(notDelivered, sent), first(dropped, delivered),
+		len(wireNumbers(senderWire, "C: ")), len(wireNumbers(receiverWire, "S: ")))
 }
 
 func head(l []int) []int { return l[:min(len(l), 12)] }
