@@ -322,13 +322,22 @@ func (c *Conn) giveUp(r *reconnector, err error) {
 // Close ends the session cleanly: it stops reconnection, sends
 // unavailable presence and the stream's end, waits up to
 // Config.CloseTimeout for the server to close its side, closes the socket
-// and waits for the reader goroutine to exit. A Connect under way stops
-// at once and returns an error matching ErrClosed, its socket closed.
+// and waits for the reader goroutine to exit. A Connect or reconnection
+// still negotiating stops at once (a Connect returns an error matching
+// ErrClosed), its socket closed; one whose stream is up and writing what
+// goes first (what a resumption sends again, the initial presence, the
+// queue) finishes that within Config.CloseTimeout, and that stream is
+// then closed cleanly.
 // SendIQ calls still waiting fail; stanzas queued or not acknowledged are
 // reported to OnUnacked. Registrations stay on the Conn. Close on a
 // connection that is not connected does nothing and returns nil; it is
 // safe to call twice and from a listener.
 func (c *Conn) Close() error {
+	// Cancelling an attempt whose stream is in use would cut the stream
+	// mid-write, without the unavailable presence and the last acks.
+	wait, cancel := context.WithTimeout(context.Background(), c.cfg.closeTimeout())
+	_, _ = c.upStream(wait)
+	cancel()
 	c.mu.Lock()
 	c.gen++ // from here on, no stream negotiated before is put in use
 	r := c.recon
