@@ -15,7 +15,14 @@ import (
 // Reconnect configures automatic reconnection (Smack's
 // ReconnectionManager). The zero value reconnects with ExponentialBackoff
 // (one second doubling to two minutes, with jitter) for as long as it
-// takes.
+// takes. A stream the server ends on purpose is not reconnected
+// (conflict: another client took the resource; not-authorized, a
+// policy violation...), with one exception: a conflict that ends a
+// resumed stream within a minute of an attempt that failed while the
+// session waited to be resumed. A server slower than Timeout may resume
+// the session on the connection the client gave up on, and then end the
+// next attempt's stream with a conflict; that one is retried, once for
+// each failed attempt.
 type Reconnect struct {
 	// Disabled turns automatic reconnection off: a lost stream stays
 	// lost until the user calls Connect (which resumes the session when
@@ -133,6 +140,9 @@ func (c *Conn) reconnect(r *reconnector) {
 			return
 		}
 		c.cfg.logDebug("reconnection failed", "attempt", attempt, "error", err)
+		if sess := c.session(); sess != nil && sess.sm.resumable() {
+			sess.abandoned.Store(int64(clock()))
+		}
 		final := !retryable(err) || (c.cfg.Reconnect.MaxAttempts > 0 && attempt >= c.cfg.Reconnect.MaxAttempts)
 		c.reconnectEvent(ReconnectEvent{Attempt: attempt, Done: true, Err: err, GaveUp: final})
 		if final {

@@ -32,6 +32,33 @@ type session struct {
 	cancel   context.CancelFunc
 	lostOnce sync.Once
 	received atomic.Uint64 // the stanzas read so far: the last one's Seq
+
+	// abandoned is when (clock) an attempt to resume this session last
+	// failed, 0 if none did: the server may still resume it on that
+	// attempt's connection, behind the client's back (see ownConflict).
+	abandoned atomic.Int64
+}
+
+// ownConflictWindow is how long after an abandoned resumption attempt a
+// conflict is taken for that attempt's doing (see ownConflict).
+const ownConflictWindow = time.Minute
+
+// ownConflict reports whether err, which ended a stream of sess, is a
+// conflict that this client's own abandoned attempt caused: a server
+// slower than Reconnect.Timeout resumes the session on a connection the
+// client has given up on, and then ends the stream of the next attempt,
+// which resumed it too, with <conflict/> (seen on a loaded ejabberd: it
+// keeps the session pending for resumption on the first connection). A
+// conflict is otherwise final, since another client took the resource;
+// this one is retried, once for each abandoned attempt, so two clients
+// on one resource cannot keep taking it from each other.
+func (sess *session) ownConflict(err error) bool {
+	var se *stanza.StreamError
+	if sess == nil || !errors.As(err, &se) || se.Condition != stanza.StreamConflict {
+		return false
+	}
+	at := sess.abandoned.Swap(0)
+	return at != 0 && clock()-time.Duration(at) < ownConflictWindow
 }
 
 // lost returns a channel closed when the session ends.
@@ -192,14 +219,15 @@ func (c *Conn) end(s *stream, err error) {
 	// counted together. A new session is the way out; it sends again
 	// what was not acknowledged.
 	unread := s.resumed && !s.ackHeard && sess.sm.unreadFor(s.sinceBorn()) >= orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
-	suspend := wasUp && !closing && err != nil && sess.sm.resumable() && retryable(err) && !errors.Is(err, errSMViolation) && !unread
+	retry := retryable(err) || (wasUp && !closing && sess.ownConflict(err))
+	suspend := wasUp && !closing && err != nil && sess.sm.resumable() && retry && !errors.Is(err, errSMViolation) && !unread
 	lose := wasUp && !suspend && c.sess == sess
 	if lose {
 		c.sess = nil
 	}
 	reconnecting := c.recon != nil
 	var r *reconnector
-	if wasUp && !reconnecting && !closing && !c.cfg.Reconnect.Disabled && retryable(err) {
+	if wasUp && !reconnecting && !closing && !c.cfg.Reconnect.Disabled && retry {
 		r = newReconnector(c.gen)
 		c.recon = r
 		reconnecting = true

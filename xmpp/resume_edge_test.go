@@ -1,0 +1,145 @@
+package xmpp_test
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gosmack/gosmack/internal/testlog"
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
+	"github.com/gosmack/gosmack/xmpptest"
+	"github.com/stretchr/testify/assert"
+)
+
+// crLogin is a PLAIN login that offers stream management after it.
+const crLogin = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
+C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
+S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
+C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
+S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>
+`
+
+// TestCloseAsResumed: Close called from the listener of StateResumed,
+// while the resumed stream writes what goes first (its ack request),
+// lets that write finish and then closes the stream cleanly: the
+// unavailable presence, the last ack request and the stream's end. It
+// used to cancel the reconnection under way, which cut the resumed
+// stream mid-write: no unavailable presence, and a session the server
+// keeps for resumption.
+func TestCloseAsResumed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), []string{
+			// The first session; then its stream is lost.
+			crLogin + `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
+S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
+C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
+`,
+			crLogin + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+C: <presence id='{{close}}' type='unavailable'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+C: </stream:stream>
+S: <a xmlns='urn:xmpp:sm:3' h='1'/>
+S: </stream:stream>
+`,
+		})
+		closed := make(chan error, 1)
+		c.OnState(func(sc xmpp.StateChange) {
+			if sc.State == xmpp.StateResumed {
+				closed <- c.Close()
+			}
+		})
+		var lost []string
+		c.OnUnacked(func(u xmpp.Unacked) {
+			for _, st := range u.Stanzas {
+				lost = append(lost, st.Head().ID)
+			}
+		})
+		assert.NoError(t, c.Connect(t.Context()))
+		assert.NoError(t, <-closed)
+		synctest.Wait()
+		assert.Empty(t, lost, "the unavailable presence was acknowledged")
+	})
+}
+
+// crBind binds and enables stream management with resumption (sm-1).
+const crBind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
+S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
+C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
+S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
+`
+
+// crConflict is a resumption that the server ends with <conflict/>.
+const crConflict = `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+S: <stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>
+`
+
+// TestOwnConflictRetried: an attempt to resume fails (its connection
+// ends during the login; the server may still resume the session on
+// it), and the next attempt's resumed stream ends with <conflict/>: the
+// client's own abandoned attempt caused it, so the client tries again,
+// and resumes. A conflict with no abandoned attempt before it ends the
+// session, as another client took the resource (TestConflictFinal).
+func TestOwnConflictRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		header := crLogin[:strings.Index(crLogin, "S: <stream:features>")]
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), []string{
+			crLogin + crBind, // then the stream is lost
+			header,           // the attempt's connection ends in the login
+			crLogin + crConflict,
+			crLogin + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+S: <a xmlns='urn:xmpp:sm:3' h='0'/>
+S: <message from='bob@localhost/b' id='after'/>
+`,
+		})
+		var states testlog.Log
+		c.OnState(func(sc xmpp.StateChange) { states.Add("%s", sc.State) })
+		got := make(chan struct{})
+		c.HandleMessage(nil, func(*stanza.Message) { close(got) })
+		assert.NoError(t, c.Connect(t.Context()))
+		<-got
+		assert.Equal(t, []string{"connected", "authenticated", "disconnected", "connected", "resumed", "disconnected", "connected", "resumed"}, first(states.Lines(), 8))
+		c.Close()
+	})
+}
+
+// TestConflictFinal: a resumed stream ended by <conflict/> with no
+// abandoned attempt of the client's before it ends the session: no
+// reconnection.
+func TestConflictFinal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), []string{
+			crLogin + crBind,
+			crLogin + crConflict,
+		})
+		closed := make(chan error, 1)
+		c.OnState(func(sc xmpp.StateChange) {
+			if sc.State == xmpp.StateClosed {
+				closed <- sc.Err
+			}
+		})
+		var attempts testlog.Log
+		c.OnReconnect(func(e xmpp.ReconnectEvent) { attempts.Add("attempt %d done=%v", e.Attempt, e.Done) })
+		assert.NoError(t, c.Connect(t.Context()))
+		err := <-closed
+		assert.ErrorIs(t, err, &stanza.StreamError{Condition: stanza.StreamConflict})
+		time.Sleep(time.Minute) // in the bubble: any reconnection would have begun
+		synctest.Wait()
+		assert.Equal(t, []string{"attempt 1 done=false", "attempt 1 done=true"}, attempts.Lines(), "the one reconnection, and none after the conflict")
+	})
+}
+
+// first returns the first n of lines, or all of them when fewer.
+func first(lines []string, n int) []string { return lines[:min(n, len(lines))] }
