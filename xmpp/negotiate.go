@@ -371,7 +371,9 @@ func failureCondition(el *xmlstream.Element) string {
 func (c *Conn) saslConfig() *sasl.Config {
 	var sc sasl.Config
 	sc.Username = c.cfg.JID.Localpart()
+	c.mu.Lock() // ChangePassword writes it
 	sc.Password = c.cfg.Password
+	c.mu.Unlock()
 	sc.Authzid = c.cfg.Authzid
 	sc.Token = c.cfg.Token
 	sc.External = c.cfg.TLS != nil && (len(c.cfg.TLS.Certificates) > 0 || c.cfg.TLS.GetClientCertificate != nil)
