@@ -18,19 +18,25 @@ import (
 const maxQueued = 4096
 
 // item is one thing for the dispatcher: a stanza received on a stream,
-// or a state change.
+// or a state change. It is kept small (the queue of a flood holds
+// thousands): what only the rare kinds need is behind ev.
 type item struct {
-	s     *stream
-	st    stanza.Stanza
-	size  int // the stanza's bytes on the wire, counted in the backlog
-	state StateChange
-	// Stream management and reconnection events, when st is nil and
-	// kind says so.
-	kind    itemKind
+	s    *stream
+	st   stanza.Stanza
+	size int    // the stanza's bytes on the wire, counted in the backlog
+	fn   func() // funcItem: what Dispatch queued
+	// Stream management, state and reconnection events, when st is nil
+	// and kind says so.
+	ev   *itemEvent
+	kind itemKind
+}
+
+// itemEvent is what an event item carries.
+type itemEvent struct {
+	state   StateChange
 	stanzas []stanza.Stanza
 	err     error
 	recon   ReconnectEvent
-	fn      func() // funcItem: what Dispatch queued
 }
 
 type itemKind uint8
@@ -101,24 +107,24 @@ func (c *Conn) push(s *stream, st stanza.Stanza, size int) {
 // event queues a state change; it never blocks.
 func (c *Conn) event(sc StateChange) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{state: sc})
+	c.dispatchLocked(item{ev: &itemEvent{state: sc}})
 }
 
 // ackedEvent, unackedEvent and reconnectEvent queue what OnAcked,
 // OnUnacked and OnReconnect listeners hear; they never block.
 func (c *Conn) ackedEvent(sts []stanza.Stanza) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{kind: ackedItem, stanzas: sts})
+	c.dispatchLocked(item{kind: ackedItem, ev: &itemEvent{stanzas: sts}})
 }
 
 func (c *Conn) unackedEvent(sts []stanza.Stanza, err error) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{kind: unackedItem, stanzas: sts, err: err})
+	c.dispatchLocked(item{kind: unackedItem, ev: &itemEvent{stanzas: sts, err: err}})
 }
 
 func (c *Conn) reconnectEvent(e ReconnectEvent) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{kind: reconnectItem, recon: e})
+	c.dispatchLocked(item{kind: reconnectItem, ev: &itemEvent{recon: e}})
 }
 
 // Dispatch queues f to run on the dispatcher: after every stanza and event
@@ -170,6 +176,11 @@ func (c *Conn) dispatchLoop() {
 		it := d.queue[d.head]
 		d.queue[d.head] = item{}
 		d.head++
+		if int(d.head) == len(d.queue) {
+			// All taken: the next items go to the array's start, not
+			// past it (an array that grows while its start is spent).
+			d.queue, d.head = d.queue[:0], 0
+		}
 		d.bytes -= uint32(it.size)
 		if d.room != nil && !d.full(0, maxBytes) {
 			close(d.room)
@@ -186,21 +197,21 @@ func (c *Conn) deliver(it item) {
 		switch it.kind {
 		case stateItem:
 			for h := range c.reg.states.All() {
-				h(it.state)
+				h(it.ev.state)
 			}
 		case ackedItem:
 			for h := range c.reg.acked.All() {
-				for _, st := range it.stanzas {
+				for _, st := range it.ev.stanzas {
 					h(st)
 				}
 			}
 		case unackedItem:
 			for h := range c.reg.unacked.All() {
-				h(Unacked{Stanzas: it.stanzas, Err: it.err})
+				h(Unacked{Stanzas: it.ev.stanzas, Err: it.ev.err})
 			}
 		case reconnectItem:
 			for h := range c.reg.reconnect.All() {
-				h(it.recon)
+				h(it.ev.recon)
 			}
 		case funcItem:
 			it.fn()
