@@ -91,6 +91,10 @@ var ErrStreamEnd = errors.New("xmlstream: the peer closed the stream")
 
 const readChunk = 16 << 10
 
+// floodRead is the buffer of a Reader whose reads keep filling its
+// buffer (see fill): four times the reads' size, while the flood lasts.
+const floodRead = 64 << 10
+
 // Reader reads an XMPP stream from an io.Reader.
 type Reader struct {
 	r      io.Reader
@@ -107,9 +111,19 @@ type Reader struct {
 	p     parser
 
 	idle  bool           // ReleaseWhenIdle was called
-	more  bool           // the last read filled all the room it was given
+	last  readFlags      // what the last read did
 	small [idleRead]byte // what an idle Reader reads into
 }
+
+// readFlags say what a Reader's last read did.
+type readFlags uint8
+
+const (
+	// readFull: the read filled all the room it was given.
+	readFull readFlags = 1 << iota
+	// readFlood: and that room was at least half a readChunk.
+	readFlood
+)
 
 // idleRead is how much an idle Reader reads without a buffer: enough to
 // tell a lone keepalive from a flood, small enough to fit in the Reader's
@@ -127,7 +141,7 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 // and takes a buffer again when they come, unless they are white space
 // that came alone (a keepalive), which it drops and waits on. An idle
 // connection then costs a few bytes instead of the buffer (16 KiB, more
-// after a large element). The price is one extra small read per burst of
+// after a large element or a flood). The price is one extra small read per burst of
 // input; a stream that is never idle never pays it, and a flood of white
 // space is read in full-size reads like any other input. Call it before
 // the first Next.
@@ -200,7 +214,10 @@ func (r *Reader) waitIdle() error {
 	r.elem.Tokens, r.elem.Attrs = sl.tokens[:0], sl.attrs[:0]
 	r.p.open, r.p.scope = sl.open[:0], sl.scope[:0]
 	r.end = copy(r.buf, r.small[:n])
-	r.more = n == len(r.small)
+	r.last = 0
+	if n == len(r.small) {
+		r.last = readFull
+	}
 	return nil
 }
 
@@ -220,6 +237,16 @@ func (r *Reader) fill() error {
 		return r.err
 	}
 	if r.end == len(r.buf) {
+		if r.last&readFlood != 0 && len(r.buf) < floodRead && r.limits.MaxElementSize+readChunk >= floodRead {
+			// The reads fill the buffer: the peer sends faster than
+			// one read takes. Read in larger pieces, fewer reads (and
+			// compactions) for the same bytes.
+			nb := make([]byte, floodRead)
+			r.end = copy(nb, r.buf[r.start:r.end])
+			r.offset += int64(r.start)
+			r.start = 0
+			r.buf = nb
+		}
 		if r.start > 0 {
 			copy(r.buf, r.buf[r.start:r.end])
 			r.offset += int64(r.start)
@@ -239,7 +266,13 @@ func (r *Reader) fill() error {
 	room := len(r.buf) - r.end
 	n, err := r.r.Read(r.buf[r.end:])
 	r.end += n
-	r.more = n == room
+	r.last = 0
+	if n == room {
+		r.last = readFull
+		if n >= readChunk/2 {
+			r.last |= readFlood
+		}
+	}
 	if err != nil && n == 0 {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -270,7 +303,7 @@ func (r *Reader) skipSpace() error {
 		r.offset += int64(r.end)
 		r.start, r.end = 0, 0
 		var err error
-		if r.idle && !r.more {
+		if r.idle && r.last&readFull == 0 {
 			err = r.waitIdle()
 		} else {
 			err = r.fill()
@@ -451,7 +484,7 @@ func (r *Reader) parseBuffered() (el *Element, short bool) {
 	if n < 2 {
 		return nil, true // nothing but '<' yet
 	}
-	if r.more && avail <= idleRead && bytes.IndexByte(r.buf[r.start:r.end], '>') < 0 {
+	if r.last&readFull != 0 && avail <= idleRead && bytes.IndexByte(r.buf[r.start:r.end], '>') < 0 {
 		// What an idle wait brought, with more on its way and no '>':
 		// not a whole element yet, and not worth a failed parse.
 		return nil, true

@@ -542,3 +542,39 @@ func TestReaderSize(t *testing.T) {
 		t.Errorf("a Reader is %d bytes, more than its 320-byte allocation class", size)
 	}
 }
+
+// A flood of small elements that keeps every read full is read in
+// floodRead pieces, not readChunk ones; a dribble of the same elements
+// leaves the buffer at readChunk.
+func TestFloodReadsLarger(t *testing.T) {
+	var in strings.Builder
+	in.WriteString(header)
+	n := 0
+	for in.Len() < 1<<20 {
+		fmt.Fprintf(&in, "<message id='m%d'><body>text %d &amp; more</body></message>", n, n)
+		n++
+	}
+	for _, tc := range []struct {
+		name     string
+		perRead  int
+		maxReads int
+		buf      int
+	}{
+		{"flood", 1 << 20, in.Len()/floodRead + 3, floodRead},
+		{"dribble", 100, in.Len()/100 + 2, readChunk},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &dribble{parts: []string{in.String()}, max: tc.perRead}
+			x := NewReader(src, Limits{})
+			_, err := x.Header()
+			require.NoError(t, err)
+			for i := range n {
+				e, err := x.Next()
+				require.NoError(t, err)
+				require.Equal(t, fmt.Sprintf("m%d", i), e.Attrs[0].Value)
+			}
+			assert.LessOrEqual(t, src.reads, tc.maxReads, "reads")
+			assert.Equal(t, tc.buf, len(x.buf), "buffer")
+		})
+	}
+}
