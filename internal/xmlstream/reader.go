@@ -465,8 +465,20 @@ func (r *Reader) Next() (*Element, error) {
 
 func (r *Reader) resetParser(s string, prefix bool) {
 	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
-	r.p = parser{s: s, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
-		maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs, prefix: prefix}
+	// Field by field, not a parser value: copying a whole one costs a
+	// bulk write barrier while the collector marks. The header's
+	// bindings at the start of scope stay as the last element left
+	// them (an element only appends past them).
+	p := &r.p
+	p.s, p.i, p.e = s, 0, &r.elem
+	if len(p.scope) < len(r.base) || !p.baseSet {
+		p.scope = append(p.scope[:0], r.base...)
+		p.baseSet = true
+	}
+	p.scope = p.scope[:len(r.base)]
+	p.open = p.open[:0]
+	p.maxDepth, p.maxAttrs = r.limits.MaxDepth, r.limits.MaxAttrs
+	p.header, p.prefix, p.short = false, prefix, false
 }
 
 // parseBuffered is the fast path: when the whole element is already in the
