@@ -30,7 +30,7 @@ import (
 // make its own message look like a repeat, never anyone else's.
 //
 // It costs nothing until messages arrive, then one 64-bit hash per
-// message in ring, found through index (twice as many 32-bit slots), and, in marks, a slot of its ring and a map entry per
+// message in ring, found through index (twice as many slots), and, in marks, a slot of its ring and a map entry per
 // key: at most maxMarks keys, about 200 KiB. Safe for concurrent use (the
 // reader of a stream and, around a reconnection, the reader of the next;
 // the callers of RecordReceived).
@@ -42,11 +42,11 @@ type recentMessages struct {
 	ring []uint64 // grows up to size, then wraps at next
 	next int
 	// index finds a key in ring without comparing it with every other:
-	// an open-addressed table (linear probing) of positions in ring plus
-	// one, 0 for a free slot, at the slot of the key's low bits (keys are
-	// seeded hashes). Its length is a power of two at least twice
-	// len(ring); nil until the first key.
-	index []int32
+	// an open-addressed table (linear probing) of the keys in ring, 0
+	// for a free slot (no key is 0: see keys), each from the slot of its
+	// low bits (keys are seeded hashes). Its length is a power of two at
+	// least twice len(ring); nil until the first key.
+	index []uint64
 	// marks is the set of stanza-id keys and of the content keys
 	// recorded, the last maxMarks; nil until the first.
 	marks *markSet
@@ -114,7 +114,11 @@ func (r *recentMessages) keys(m *stanza.Message) (content uint64, ok bool, sende
 		h.WriteByte(0)
 		h.WriteString(b.Value)
 	}
-	return h.Sum64(), true, sender
+	content = h.Sum64()
+	if content == 0 {
+		content = 1 // 0 marks a free slot of index
+	}
+	return content, true, sender
 }
 
 // sidKey is the stanza-id key of id for the sender hashed in sender.
@@ -210,13 +214,13 @@ func (r *recentMessages) remember(k uint64) {
 		if 2*len(r.ring) > len(r.index) {
 			r.reindex()
 		} else {
-			r.indexAt(len(r.ring) - 1)
+			r.indexKey(k)
 		}
 		return
 	}
 	r.unindex(r.ring[r.next])
 	r.ring[r.next] = k
-	r.indexAt(r.next)
+	r.indexKey(k)
 	r.next = (r.next + 1) % r.size
 }
 
@@ -226,25 +230,22 @@ func (r *recentMessages) inRing(k uint64) bool {
 		return false
 	}
 	mask := len(r.index) - 1
-	for i := int(k) & mask; ; i = (i + 1) & mask {
-		p := r.index[i]
-		if p == 0 {
-			return false
-		}
-		if r.ring[p-1] == k {
+	for i := int(k) & mask; r.index[i] != 0; i = (i + 1) & mask {
+		if r.index[i] == k {
 			return true
 		}
 	}
+	return false
 }
 
-// indexAt adds ring[p] to index. The caller holds r.mu.
-func (r *recentMessages) indexAt(p int) {
+// indexKey adds k to index. The caller holds r.mu.
+func (r *recentMessages) indexKey(k uint64) {
 	mask := len(r.index) - 1
-	i := int(r.ring[p]) & mask
+	i := int(k) & mask
 	for r.index[i] != 0 {
 		i = (i + 1) & mask
 	}
-	r.index[i] = int32(p + 1)
+	r.index[i] = k
 }
 
 // unindex removes k, which is in ring, from index, moving back the keys
@@ -253,11 +254,11 @@ func (r *recentMessages) indexAt(p int) {
 func (r *recentMessages) unindex(k uint64) {
 	mask := len(r.index) - 1
 	i := int(k) & mask
-	for r.ring[r.index[i]-1] != k {
+	for r.index[i] != k {
 		i = (i + 1) & mask
 	}
 	for j := (i + 1) & mask; r.index[j] != 0; j = (j + 1) & mask {
-		home := int(r.ring[r.index[j]-1]) & mask
+		home := int(r.index[j]) & mask
 		// The key at j may take the free slot i unless its home is
 		// between them, (i, j] going round.
 		if (j-home)&mask >= (j-i)&mask {
@@ -275,9 +276,9 @@ func (r *recentMessages) reindex() {
 	for n < 2*len(r.ring) {
 		n *= 2
 	}
-	r.index = make([]int32, n)
-	for p := range r.ring {
-		r.indexAt(p)
+	r.index = make([]uint64, n)
+	for _, k := range r.ring {
+		r.indexKey(k)
 	}
 }
 
