@@ -49,6 +49,16 @@ const (
 	funcItem
 )
 
+// queuePool holds the queues of dispatchers that ran dry, for the next
+// to start: under a flood a dispatcher that keeps up empties its queue
+// and ends often, and growing a new queue from nothing each time cost
+// more than the items it carried.
+var queuePool = sync.Pool{New: func() any { q := make([]item, 0, 32); return &q }}
+
+// maxPooledQueue is the largest queue (in items) given to queuePool;
+// larger ones are left to the collector.
+const maxPooledQueue = 1024
+
 // dispatcher is the queue of what the listeners have yet to hear:
 // received stanzas and state changes, delivered in order by the Conn's
 // dispatch loop, on a goroutine that exists only while the queue is not
@@ -151,6 +161,9 @@ func (c *Conn) Dispatch(f func()) {
 // goroutine if none runs.
 func (c *Conn) dispatchLocked(it item) {
 	d := &c.dispatch
+	if d.queue == nil {
+		d.queue = (*queuePool.Get().(*[]item))[:0]
+	}
 	d.queue = append(d.queue, it)
 	start := !d.running
 	d.running = true
@@ -168,7 +181,13 @@ func (c *Conn) dispatchLoop() {
 	for {
 		d.mu.Lock()
 		if int(d.head) == len(d.queue) {
-			d.queue, d.head = nil, 0 // give the memory back while idle
+			// Give the memory back while idle; every item taken was
+			// cleared.
+			if cap(d.queue) <= maxPooledQueue {
+				q := d.queue[:0]
+				queuePool.Put(&q)
+			}
+			d.queue, d.head = nil, 0
 			d.running = false
 			d.mu.Unlock()
 			return
