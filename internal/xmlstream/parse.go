@@ -74,8 +74,8 @@ type parser struct {
 	scope    []binding // the stream header's bindings, then the element's
 	open     []openTag
 	e        *Element
-	maxDepth int
-	maxAttrs int
+	maxDepth int32
+	maxAttrs int32
 	// header: p.s is the stream header, a start tag left open.
 	header bool
 	// prefix: p.s holds the element and possibly more after it; parsing
@@ -224,13 +224,13 @@ func (p *parser) startTag() *Error {
 				return p.fail(NotWellFormed, "duplicate attribute "+aname)
 			}
 		}
-		if len(p.e.Attrs)-base == p.maxAttrs {
+		if len(p.e.Attrs)-base == int(p.maxAttrs) {
 			return p.fail(PolicyViolation, "too many attributes")
 		}
 		special = special || acolon >= 0 || strings.HasPrefix(aname, "xmlns")
 		p.attr(aname, value)
 	}
-	if len(p.open) == p.maxDepth {
+	if len(p.open) == int(p.maxDepth) {
 		return p.fail(PolicyViolation, "elements nested too deeply")
 	}
 

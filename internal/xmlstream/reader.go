@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"unsafe"
@@ -46,6 +47,8 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxAttrs <= 0 {
 		l.MaxAttrs = 64
 	}
+	// The parser keeps them in 32 bits.
+	l.MaxDepth, l.MaxAttrs = min(l.MaxDepth, math.MaxInt32), min(l.MaxAttrs, math.MaxInt32)
 	return l
 }
 
@@ -112,6 +115,7 @@ type Reader struct {
 
 	idle  bool           // ReleaseWhenIdle was called
 	last  readFlags      // what the last read did
+	reads uint32         // how many reads, wrapping (Reads)
 	small [idleRead]byte // what an idle Reader reads into
 }
 
@@ -190,6 +194,7 @@ func (r *Reader) waitIdle() error {
 	var n int
 	for {
 		var err error
+		r.reads++
 		n, err = r.r.Read(r.small[:])
 		for tries := 0; n == 0 && err == nil && tries < 100; tries++ {
 			n, err = r.r.Read(r.small[:])
@@ -264,6 +269,7 @@ func (r *Reader) fill() error {
 		}
 	}
 	room := len(r.buf) - r.end
+	r.reads++
 	n, err := r.r.Read(r.buf[r.end:])
 	r.end += n
 	r.last = 0
@@ -345,7 +351,7 @@ func (r *Reader) Header() (*Header, error) {
 	if !strings.HasSuffix(tag, ">") || strings.HasSuffix(tag, "/>") {
 		return nil, r.errorf(BadFormat, "the stream header must be an open start tag")
 	}
-	r.p = parser{s: tag, e: &r.elem, maxDepth: 1, maxAttrs: r.limits.MaxAttrs, header: true}
+	r.p = parser{s: tag, e: &r.elem, maxDepth: 1, maxAttrs: int32(r.limits.MaxAttrs), header: true}
 	r.elem.Tokens, r.elem.Attrs = r.elem.Tokens[:0], r.elem.Attrs[:0]
 	if err := r.p.parse(); err != nil {
 		err.Offset += r.offset + int64(r.start)
@@ -401,6 +407,11 @@ func (r *Reader) xmlDecl() error {
 		}
 	}
 }
+
+// Reads returns how many times the Reader has read from its source, a
+// count that wraps round: whoever calls Next can tell whether it read
+// anything or took an element already buffered.
+func (r *Reader) Reads() uint32 { return r.reads }
 
 // Offset returns the stream offset of the next byte the reader will look
 // at: after the last header or element it returned.
@@ -477,7 +488,7 @@ func (r *Reader) resetParser(s string, prefix bool) {
 	}
 	p.scope = p.scope[:len(r.base)]
 	p.open = p.open[:0]
-	p.maxDepth, p.maxAttrs = r.limits.MaxDepth, r.limits.MaxAttrs
+	p.maxDepth, p.maxAttrs = int32(r.limits.MaxDepth), int32(r.limits.MaxAttrs)
 	p.header, p.prefix, p.short = false, prefix, false
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -577,4 +578,34 @@ func TestFloodReadsLarger(t *testing.T) {
 			assert.Equal(t, tc.buf, len(x.buf), "buffer")
 		})
 	}
+}
+
+// Reads counts the reads from the source: an element already buffered
+// costs none, one still to come costs one.
+func TestReads(t *testing.T) {
+	src := &dribble{parts: []string{header + "<a/><b/>", "<c/>"}, max: 1 << 20}
+	x := NewReader(src, Limits{})
+	_, err := x.Header()
+	require.NoError(t, err)
+	n := x.Reads()
+	assert.Equal(t, uint32(src.reads), n)
+	for _, want := range []struct {
+		raw   string
+		reads uint32
+	}{{"<a/>", 0}, {"<b/>", 0}, {"<c/>", 1}} {
+		e, err := x.Next()
+		require.NoError(t, err)
+		require.Equal(t, want.raw, e.Raw)
+		assert.Equal(t, n+want.reads, x.Reads(), want.raw)
+		n = x.Reads()
+	}
+	assert.Equal(t, uint32(src.reads), x.Reads())
+}
+
+// Limits too large for the parser's 32 bits are the largest it holds,
+// not a wrapped-round negative that would turn them off.
+func TestHugeLimits(t *testing.T) {
+	l := Limits{MaxDepth: math.MaxInt, MaxAttrs: math.MaxInt}.withDefaults()
+	assert.Equal(t, math.MaxInt32, l.MaxDepth)
+	assert.Equal(t, math.MaxInt32, l.MaxAttrs)
 }
