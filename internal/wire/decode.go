@@ -243,17 +243,51 @@ func (d *decoder) isCore(i int, local string) bool {
 	return n.Space == d.ns && n.Local == local
 }
 
-// messageBlock is a Message with room for what most messages hold, one
-// body and one extension, so that they cost one allocation with it.
+// messageBlock is a Message with room for one body and one extension,
+// so that a message with one extension costs one allocation with it;
+// plainMessage has room for the body alone (a size class smaller), for
+// messages without an extension, and for those with several, whose
+// extensions get a slice of their exact number.
 type messageBlock struct {
 	m    stanza.Message
 	body [1]stanza.Text
 	ext  [1]stanza.Node
 }
 
+type plainMessage struct {
+	m    stanza.Message
+	body [1]stanza.Text
+}
+
+// messageExtensions counts the children of a message that are
+// extensions: not its body, subject, thread or error.
+func (d *decoder) messageExtensions() int {
+	n := 0
+	d.children(func(i int) int {
+		if t := &d.el.Tokens[i]; t.Name.Space != d.ns ||
+			t.Name.Local != "body" && t.Name.Local != "subject" && t.Name.Local != "thread" && t.Name.Local != "error" {
+			n++
+		}
+		return d.skip(i)
+	})
+	return n
+}
+
 func (d *decoder) message() (stanza.Stanza, error) {
-	blk := new(messageBlock)
-	m := &blk.m
+	var m *stanza.Message
+	var body []stanza.Text
+	switch exts := d.messageExtensions(); exts {
+	case 1:
+		blk := new(messageBlock)
+		m, body = &blk.m, blk.body[:0:1]
+		m.Extensions = blk.ext[:0:1]
+	default:
+		blk := new(plainMessage)
+		m, body = &blk.m, blk.body[:0:1]
+		if exts > 1 {
+			m.Extensions = make([]stanza.Node, 0, exts)
+		}
+	}
 	typ := d.common(&m.Common)
 	m.Type = stanza.MessageType(d.oneOf("message type", typ, "", "normal", "chat", "groupchat", "headline", "error"))
 	d.children(func(i int) int {
@@ -261,7 +295,7 @@ func (d *decoder) message() (stanza.Stanza, error) {
 		case d.isCore(i, "body"):
 			v, lang := d.text(i)
 			if m.Bodies == nil {
-				m.Bodies = blk.body[:0:1]
+				m.Bodies = body
 			}
 			m.Bodies = append(m.Bodies, stanza.Text{Lang: lang, Value: v})
 		case d.isCore(i, "subject"):
@@ -276,9 +310,6 @@ func (d *decoder) message() (stanza.Stanza, error) {
 		case d.isCore(i, "error"):
 			m.Error = d.stanzaError(i)
 		default:
-			if m.Extensions == nil {
-				m.Extensions = blk.ext[:0:1]
-			}
 			return d.extension(i, &m.Extensions)
 		}
 		return d.skip(i)

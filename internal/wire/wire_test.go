@@ -286,3 +286,31 @@ func TestEncodeRefusesBadNames(t *testing.T) {
 		assert.Error(t, Encode(&enc, stanza.NSClient, m))
 	}
 }
+
+// A message's extensions get a slice of their exact number, in the
+// message's own allocation when there is one; without any it costs one
+// allocation in all, and Extensions stays nil.
+func TestMessageExtensionsSized(t *testing.T) {
+	for _, tc := range []struct {
+		ext    string
+		n      int
+		allocs float64 // for Decode: the message; nodes and their attributes
+	}{
+		{"", 0, 1},
+		{"<request xmlns='urn:xmpp:receipts'/>", 1, 1},
+		{"<request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/><origin-id xmlns='urn:xmpp:sid:0' id='o1'/>", 3, 3},
+	} {
+		el := element(t, "<message to='a@b/c' id='m1' type='chat'><body>hi</body><thread>t</thread>"+tc.ext+"</message>")
+		s, err := Decode(el)
+		require.NoError(t, err)
+		m := s.(*stanza.Message)
+		assert.Equal(t, "hi", m.Body(""))
+		assert.Equal(t, "t", m.Thread.ID)
+		require.Len(t, m.Extensions, tc.n)
+		if tc.n == 0 {
+			assert.Nil(t, m.Extensions)
+		}
+		assert.Equal(t, tc.n, cap(m.Extensions))
+		assert.Equal(t, tc.allocs, testing.AllocsPerRun(20, func() { Decode(el) }), tc.ext)
+	}
+}
