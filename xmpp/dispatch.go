@@ -114,6 +114,53 @@ func (c *Conn) push(s *stream, st stanza.Stanza, size int) {
 	c.dispatchLocked(item{s: s, st: st, size: size})
 }
 
+// pushAll queues items, stanzas received on s, as push does each, under
+// one lock and with one wake-up of the dispatcher.
+func (c *Conn) pushAll(s *stream, items []item) {
+	d := &c.dispatch
+	maxBytes := c.cfg.maxBacklog()
+	d.mu.Lock()
+	for i := range items {
+		for d.full(items[i].size, maxBytes) {
+			c.runLocked() // to take what this call queued
+			if d.room == nil {
+				d.room = make(chan struct{})
+			}
+			room := d.room
+			d.mu.Unlock()
+			select {
+			case <-room:
+			case <-s.closing:
+				return
+			}
+			d.mu.Lock()
+		}
+		d.bytes += uint32(items[i].size)
+		c.enqueueLocked(&items[i])
+	}
+	c.runLocked()
+	d.mu.Unlock()
+}
+
+// enqueueLocked appends *it to the queue; the caller holds the
+// dispatcher's lock.
+func (c *Conn) enqueueLocked(it *item) {
+	d := &c.dispatch
+	if d.queue == nil {
+		d.queue = (*queuePool.Get().(*[]item))[:0]
+	}
+	d.queue = append(d.queue, *it)
+}
+
+// runLocked starts the dispatcher's goroutine if none runs; the caller
+// holds the dispatcher's lock.
+func (c *Conn) runLocked() {
+	if d := &c.dispatch; !d.running {
+		d.running = true
+		go c.dispatchLoop()
+	}
+}
+
 // event queues a state change; it never blocks.
 func (c *Conn) event(sc StateChange) {
 	c.dispatch.mu.Lock()
@@ -161,10 +208,7 @@ func (c *Conn) Dispatch(f func()) {
 // goroutine if none runs.
 func (c *Conn) dispatchLocked(it item) {
 	d := &c.dispatch
-	if d.queue == nil {
-		d.queue = (*queuePool.Get().(*[]item))[:0]
-	}
-	d.queue = append(d.queue, it)
+	c.enqueueLocked(&it)
 	start := !d.running
 	d.running = true
 	d.mu.Unlock()

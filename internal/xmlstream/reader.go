@@ -474,6 +474,24 @@ func (r *Reader) Next() (*Element, error) {
 	return &r.elem, nil
 }
 
+// Buffered returns the next element if it is whole in the input read
+// already, as Next would, without reading; otherwise nil, and Next is
+// the way on (it reads, or reports what is wrong). Whoever hands work
+// on in batches calls it to know when Next may wait for the peer.
+func (r *Reader) Buffered() *Element {
+	if r.buf == nil {
+		return nil
+	}
+	for r.start < r.end && isSpace(r.buf[r.start]) {
+		r.start++
+	}
+	if r.start == r.end || r.buf[r.start] != '<' {
+		return nil
+	}
+	el, _ := r.parseBuffered()
+	return el
+}
+
 func (r *Reader) resetParser(s string, prefix bool) {
 	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
 	// Field by field, not a parser value: copying a whole one costs a

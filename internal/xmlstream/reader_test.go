@@ -609,3 +609,32 @@ func TestHugeLimits(t *testing.T) {
 	assert.Equal(t, math.MaxInt32, l.MaxDepth)
 	assert.Equal(t, math.MaxInt32, l.MaxAttrs)
 }
+
+// Buffered returns the elements that are whole in what was read, without
+// reading, and nil at an element still cut by the end of the input; Next
+// then reads on, and the elements come in order either way.
+func TestBuffered(t *testing.T) {
+	src := &dribble{parts: []string{header + "<a/> <b>x</b>\n<c", "/><d/>"}, max: 1 << 20}
+	x := NewReader(src, Limits{})
+	_, err := x.Header()
+	require.NoError(t, err)
+	var got []string
+	for _, want := range []string{"<a/>", "<b>x</b>"} {
+		e := x.Buffered()
+		require.NotNil(t, e, want)
+		got = append(got, e.Raw)
+	}
+	reads := x.Reads()
+	assert.Nil(t, x.Buffered(), "<c cut")
+	assert.Equal(t, reads, x.Reads(), "Buffered read")
+	e, err := x.Next()
+	require.NoError(t, err)
+	got = append(got, e.Raw)
+	e = x.Buffered()
+	require.NotNil(t, e)
+	got = append(got, e.Raw)
+	assert.Equal(t, []string{"<a/>", "<b>x</b>", "<c/>", "<d/>"}, got)
+	assert.Nil(t, x.Buffered(), "nothing left")
+	_, err = x.Next()
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
