@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Namespaces every stream knows.
@@ -675,9 +676,10 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 	if attr {
 		special = &attrSpecial
 	}
-	var b strings.Builder
-	b.Grow(len(raw))
-	b.WriteString(raw[:i])
+	// Replacing never lengthens: the result fits in len(raw) bytes, and
+	// the string is made of them without a copy.
+	b := make([]byte, 0, len(raw))
+	b = append(b, raw[:i]...)
 	for ; i < len(raw); i++ {
 		c := raw[i]
 		switch {
@@ -686,12 +688,12 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 				i++
 			}
 			if attr {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 			} else {
-				b.WriteByte('\n')
+				b = append(b, '\n')
 			}
 		case attr && (c == '\n' || c == '\t'):
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		case c == '&':
 			end := strings.IndexByte(raw[i:], ';')
 			if end < 0 {
@@ -706,7 +708,7 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			if err != nil {
 				return "", err
 			}
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 			i += end
 		default:
 			// A run of bytes that stay as they are.
@@ -714,11 +716,11 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			for j < len(raw) && !special[raw[j]] {
 				j++
 			}
-			b.WriteString(raw[i:j])
+			b = append(b, raw[i:j]...)
 			i = j - 1
 		}
 	}
-	return b.String(), nil
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
 func (p *parser) entity(name string) (rune, *Error) {
