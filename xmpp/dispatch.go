@@ -149,6 +149,13 @@ func (c *Conn) enqueueLocked(it *item) {
 	if d.queue == nil {
 		d.queue = (*queuePool.Get().(*[]item))[:0]
 	}
+	if len(d.queue) == cap(d.queue) && d.head > 0 {
+		// Full, but the dispatcher has taken the start: move what waits
+		// there rather than grow the array.
+		n := copy(d.queue, d.queue[d.head:])
+		clear(d.queue[n:])
+		d.queue, d.head = d.queue[:n], 0
+	}
 	d.queue = append(d.queue, *it)
 }
 
