@@ -66,7 +66,7 @@ func (c *Conn) read(s *stream) {
 		if counting {
 			sm.in.Add(1)
 		}
-		st, derr := wire.Decode(el)
+		st, derr := wire.DecodeFor(el, s.jid)
 		if st != nil {
 			st.Head().Seq = s.sess.received.Add(1)
 		}

@@ -35,11 +35,18 @@ func IsStanza(el *xmlstream.Element) bool {
 // read, enough to address a reply, together with a *stanza.Error
 // (bad-request or jid-malformed) that the connection can send back.
 func Decode(el *xmlstream.Element) (stanza.Stanza, error) {
+	return DecodeFor(el, jid.JID{})
+}
+
+// DecodeFor is Decode for a stream bound to own: an address written as
+// own's canonical form (the to of nearly every stanza a client
+// receives) is own, not parsed again.
+func DecodeFor(el *xmlstream.Element, own jid.JID) (stanza.Stanza, error) {
 	if !IsStanza(el) {
 		n := el.Tokens[0].Name
 		return nil, fmt.Errorf("wire: <%s xmlns='%s'/> is not a stanza", n.Local, n.Space)
 	}
-	d := decoder{el: el, ns: el.Tokens[0].Name.Space}
+	d := decoder{el: el, ns: el.Tokens[0].Name.Space, own: own}
 	switch el.Tokens[0].Name.Local {
 	case "message":
 		return d.message()
@@ -52,7 +59,8 @@ func Decode(el *xmlstream.Element) (stanza.Stanza, error) {
 
 type decoder struct {
 	el  *xmlstream.Element
-	ns  string // the stanza's content namespace
+	ns  string  // the stanza's content namespace
+	own jid.JID // the stream's own address, or the zero JID
 	err *stanza.Error
 	// Slabs that the stanza's Nodes and their attributes are cut from, so
 	// that a stanza costs two allocations for them however many there
@@ -163,6 +171,9 @@ func (d *decoder) common(c *stanza.Common) string {
 }
 
 func (d *decoder) address(s string) jid.JID {
+	if s != "" && s == d.own.String() {
+		return d.own
+	}
 	j, err := jid.Parse(s)
 	if err != nil {
 		d.bad(stanza.JIDMalformed, err.Error())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/jid"
@@ -313,4 +314,23 @@ func TestMessageExtensionsSized(t *testing.T) {
 		assert.Equal(t, tc.n, cap(m.Extensions))
 		assert.Equal(t, tc.allocs, testing.AllocsPerRun(20, func() { Decode(el) }), tc.ext)
 	}
+}
+
+// DecodeFor takes an address written as the stream's own for the own JID
+// itself (its string, not a parse of the element's); others, and the
+// same address written otherwise, are parsed as Decode does.
+func TestDecodeForOwnAddress(t *testing.T) {
+	own := jid.MustParse("alice@localhost/r")
+	el := element(t, "<message to='alice@localhost/r' from='bob@localhost/b' type='chat' id='1'><body>hi</body></message>")
+	s, err := DecodeFor(el, own)
+	require.NoError(t, err)
+	m := s.(*stanza.Message)
+	assert.Equal(t, own, m.To)
+	assert.Same(t, unsafe.StringData(own.String()), unsafe.StringData(m.To.String()), "own's string")
+	assert.Equal(t, jid.MustParse("bob@localhost/b"), m.From)
+
+	el = element(t, "<message to='Alice@localhost/r' type='chat'><body>hi</body></message>")
+	s, err = DecodeFor(el, own)
+	require.NoError(t, err)
+	assert.Equal(t, own, s.(*stanza.Message).To, "the same address, canonicalized")
 }
