@@ -30,7 +30,7 @@ func TestHandoffKeepsWireOrder(t *testing.T) {
 	text := smLogin + smBind +
 		"C: <iq type='get' id='{{q}}' to='localhost'><query xmlns='urn:example:q'/></iq>\n" +
 		"S: " + burst.String() + "\n" +
-		smClose(41)
+		smClose(2) // the client sent the request and its unavailable presence
 	c := smConn(t, conns(smScript(t, text)))
 	e := watch(c)
 	require.NoError(t, c.Connect(ctxT(t)))
