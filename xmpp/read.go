@@ -21,7 +21,7 @@ func (c *Conn) read(s *stream) {
 	// Stream management counts every stanza after <enabled/> or
 	// <resumed/>, both read during negotiation.
 	counting := sm != nil
-	reads := s.r.Reads()
+	reads, unnoted := s.r.Reads(), 0
 	var h handoff
 	for {
 		el := s.r.Buffered()
@@ -37,11 +37,15 @@ func (c *Conn) read(s *stream) {
 		}
 		// Heard when read: an element that was buffered already came
 		// with the read noted before it (reading the clock for every
-		// element was 3% of a flood's cost).
-		if n := s.r.Reads(); n != reads {
-			reads = n
+		// element was 3% of a flood's cost). Every 32 elements too, so
+		// that a reader held up by slow listeners (the backlog full)
+		// and then working through what it read long before shows the
+		// keep-alive watchdog that the stream moves.
+		if n := s.r.Reads(); n != reads || unnoted >= 32 {
+			reads, unnoted = n, 0
 			s.noteHeard()
 		}
+		unnoted++
 		s.rec.received(el)
 		if !wire.IsStanza(el) {
 			h.flush(c, s) // what the element does comes after the stanzas before it
