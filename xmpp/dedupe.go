@@ -30,7 +30,7 @@ import (
 // make its own message look like a repeat, never anyone else's.
 //
 // It costs nothing until messages arrive, then one 64-bit hash per
-// message in ring and, in marks, a slot of its ring and a map entry per
+// message in ring, found through index (twice as many slots), and, in marks, a slot of its ring and a map entry per
 // key: at most maxMarks keys, about 200 KiB. Safe for concurrent use (the
 // reader of a stream and, around a reconnection, the reader of the next;
 // the callers of RecordReceived).
@@ -41,6 +41,12 @@ type recentMessages struct {
 	seed maphash.Seed
 	ring []uint64 // grows up to size, then wraps at next
 	next int
+	// index finds a key in ring without comparing it with every other:
+	// an open-addressed table (linear probing) of the keys in ring, 0
+	// for a free slot (no key is 0: see keys), each from the slot of its
+	// low bits (keys are seeded hashes). Its length is a power of two at
+	// least twice len(ring); nil until the first key.
+	index []uint64
 	// marks is the set of stanza-id keys and of the content keys
 	// recorded, the last maxMarks; nil until the first.
 	marks *markSet
@@ -108,7 +114,11 @@ func (r *recentMessages) keys(m *stanza.Message) (content uint64, ok bool, sende
 		h.WriteByte(0)
 		h.WriteString(b.Value)
 	}
-	return h.Sum64(), true, sender
+	content = h.Sum64()
+	if content == 0 {
+		content = 1 // 0 marks a free slot of index
+	}
+	return content, true, sender
 }
 
 // sidKey is the stanza-id key of id for the sender hashed in sender.
@@ -177,12 +187,8 @@ func (r *recentMessages) check(m *stanza.Message, id string, recorded bool) bool
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if hasContent {
-		for _, k := range r.ring {
-			if k == content {
-				return true
-			}
-		}
+	if hasContent && r.inRing(content) {
+		return true
 	}
 	if r.marks != nil && ((hasContent && r.marks.has(content)) || (id != "" && r.marks.has(sid))) {
 		return true
@@ -194,13 +200,86 @@ func (r *recentMessages) check(m *stanza.Message, id string, recorded bool) bool
 	case !hasContent:
 	case recorded:
 		r.mark(content)
-	case len(r.ring) < r.size:
-		r.ring = append(r.ring, content)
 	default:
-		r.ring[r.next] = content
-		r.next = (r.next + 1) % r.size
+		r.remember(content)
 	}
 	return false
+}
+
+// remember puts k, not in ring, into ring and index, in place of the
+// oldest key once ring holds size. The caller holds r.mu.
+func (r *recentMessages) remember(k uint64) {
+	if len(r.ring) < r.size {
+		r.ring = append(r.ring, k)
+		if 2*len(r.ring) > len(r.index) {
+			r.reindex()
+		} else {
+			r.indexKey(k)
+		}
+		return
+	}
+	r.unindex(r.ring[r.next])
+	r.ring[r.next] = k
+	r.indexKey(k)
+	r.next = (r.next + 1) % r.size
+}
+
+// inRing reports whether k is in ring. The caller holds r.mu.
+func (r *recentMessages) inRing(k uint64) bool {
+	if len(r.index) == 0 {
+		return false
+	}
+	mask := len(r.index) - 1
+	for i := int(k) & mask; r.index[i] != 0; i = (i + 1) & mask {
+		if r.index[i] == k {
+			return true
+		}
+	}
+	return false
+}
+
+// indexKey adds k to index. The caller holds r.mu.
+func (r *recentMessages) indexKey(k uint64) {
+	mask := len(r.index) - 1
+	i := int(k) & mask
+	for r.index[i] != 0 {
+		i = (i + 1) & mask
+	}
+	r.index[i] = k
+}
+
+// unindex removes k, which is in ring, from index, moving back the keys
+// after it that would no longer be found (deletion in linear probing,
+// without tombstones). The caller holds r.mu.
+func (r *recentMessages) unindex(k uint64) {
+	mask := len(r.index) - 1
+	i := int(k) & mask
+	for r.index[i] != k {
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; r.index[j] != 0; j = (j + 1) & mask {
+		home := int(r.index[j]) & mask
+		// The key at j may take the free slot i unless its home is
+		// between them, (i, j] going round.
+		if (j-home)&mask >= (j-i)&mask {
+			r.index[i] = r.index[j]
+			i = j
+		}
+	}
+	r.index[i] = 0
+}
+
+// reindex makes index anew for ring, at least twice its length. The
+// caller holds r.mu.
+func (r *recentMessages) reindex() {
+	n := 16
+	for n < 2*len(r.ring) {
+		n *= 2
+	}
+	r.index = make([]uint64, n)
+	for _, k := range r.ring {
+		r.indexKey(k)
+	}
 }
 
 // mark adds k to marks, made at the first. The caller holds r.mu.

@@ -18,19 +18,25 @@ import (
 const maxQueued = 4096
 
 // item is one thing for the dispatcher: a stanza received on a stream,
-// or a state change.
+// or a state change. It is kept small (the queue of a flood holds
+// thousands): what only the rare kinds need is behind ev.
 type item struct {
-	s     *stream
-	st    stanza.Stanza
-	size  int // the stanza's bytes on the wire, counted in the backlog
-	state StateChange
-	// Stream management and reconnection events, when st is nil and
-	// kind says so.
-	kind    itemKind
+	s    *stream
+	st   stanza.Stanza
+	size int    // the stanza's bytes on the wire, counted in the backlog
+	fn   func() // funcItem: what Dispatch queued
+	// Stream management, state and reconnection events, when st is nil
+	// and kind says so.
+	ev   *itemEvent
+	kind itemKind
+}
+
+// itemEvent is what an event item carries.
+type itemEvent struct {
+	state   StateChange
 	stanzas []stanza.Stanza
 	err     error
 	recon   ReconnectEvent
-	fn      func() // funcItem: what Dispatch queued
 }
 
 type itemKind uint8
@@ -42,6 +48,16 @@ const (
 	reconnectItem
 	funcItem
 )
+
+// queuePool holds the queues of dispatchers that ran dry, for the next
+// to start: under a flood a dispatcher that keeps up empties its queue
+// and ends often, and growing a new queue from nothing each time cost
+// more than the items it carried.
+var queuePool = sync.Pool{New: func() any { q := make([]item, 0, 32); return &q }}
+
+// maxPooledQueue is the largest queue (in items) given to queuePool;
+// larger ones are left to the collector.
+const maxPooledQueue = 1024
 
 // dispatcher is the queue of what the listeners have yet to hear:
 // received stanzas and state changes, delivered in order by the Conn's
@@ -98,27 +114,81 @@ func (c *Conn) push(s *stream, st stanza.Stanza, size int) {
 	c.dispatchLocked(item{s: s, st: st, size: size})
 }
 
+// pushAll queues items, stanzas received on s, as push does each, under
+// one lock and with one wake-up of the dispatcher.
+func (c *Conn) pushAll(s *stream, items []item) {
+	d := &c.dispatch
+	maxBytes := c.cfg.maxBacklog()
+	d.mu.Lock()
+	for i := range items {
+		for d.full(items[i].size, maxBytes) {
+			c.runLocked() // to take what this call queued
+			if d.room == nil {
+				d.room = make(chan struct{})
+			}
+			room := d.room
+			d.mu.Unlock()
+			select {
+			case <-room:
+			case <-s.closing:
+				return
+			}
+			d.mu.Lock()
+		}
+		d.bytes += uint32(items[i].size)
+		c.enqueueLocked(&items[i])
+	}
+	c.runLocked()
+	d.mu.Unlock()
+}
+
+// enqueueLocked appends *it to the queue; the caller holds the
+// dispatcher's lock.
+func (c *Conn) enqueueLocked(it *item) {
+	d := &c.dispatch
+	if d.queue == nil {
+		d.queue = (*queuePool.Get().(*[]item))[:0]
+	}
+	if len(d.queue) == cap(d.queue) && d.head > 0 {
+		// Full, but the dispatcher has taken the start: move what waits
+		// there rather than grow the array.
+		n := copy(d.queue, d.queue[d.head:])
+		clear(d.queue[n:])
+		d.queue, d.head = d.queue[:n], 0
+	}
+	d.queue = append(d.queue, *it)
+}
+
+// runLocked starts the dispatcher's goroutine if none runs; the caller
+// holds the dispatcher's lock.
+func (c *Conn) runLocked() {
+	if d := &c.dispatch; !d.running {
+		d.running = true
+		go c.dispatchLoop()
+	}
+}
+
 // event queues a state change; it never blocks.
 func (c *Conn) event(sc StateChange) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{state: sc})
+	c.dispatchLocked(item{ev: &itemEvent{state: sc}})
 }
 
 // ackedEvent, unackedEvent and reconnectEvent queue what OnAcked,
 // OnUnacked and OnReconnect listeners hear; they never block.
 func (c *Conn) ackedEvent(sts []stanza.Stanza) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{kind: ackedItem, stanzas: sts})
+	c.dispatchLocked(item{kind: ackedItem, ev: &itemEvent{stanzas: sts}})
 }
 
 func (c *Conn) unackedEvent(sts []stanza.Stanza, err error) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{kind: unackedItem, stanzas: sts, err: err})
+	c.dispatchLocked(item{kind: unackedItem, ev: &itemEvent{stanzas: sts, err: err}})
 }
 
 func (c *Conn) reconnectEvent(e ReconnectEvent) {
 	c.dispatch.mu.Lock()
-	c.dispatchLocked(item{kind: reconnectItem, recon: e})
+	c.dispatchLocked(item{kind: reconnectItem, ev: &itemEvent{recon: e}})
 }
 
 // Dispatch queues f to run on the dispatcher: after every stanza and event
@@ -145,7 +215,7 @@ func (c *Conn) Dispatch(f func()) {
 // goroutine if none runs.
 func (c *Conn) dispatchLocked(it item) {
 	d := &c.dispatch
-	d.queue = append(d.queue, it)
+	c.enqueueLocked(&it)
 	start := !d.running
 	d.running = true
 	d.mu.Unlock()
@@ -162,7 +232,13 @@ func (c *Conn) dispatchLoop() {
 	for {
 		d.mu.Lock()
 		if int(d.head) == len(d.queue) {
-			d.queue, d.head = nil, 0 // give the memory back while idle
+			// Give the memory back while idle; every item taken was
+			// cleared.
+			if cap(d.queue) <= maxPooledQueue {
+				q := d.queue[:0]
+				queuePool.Put(&q)
+			}
+			d.queue, d.head = nil, 0
 			d.running = false
 			d.mu.Unlock()
 			return
@@ -170,6 +246,11 @@ func (c *Conn) dispatchLoop() {
 		it := d.queue[d.head]
 		d.queue[d.head] = item{}
 		d.head++
+		if int(d.head) == len(d.queue) {
+			// All taken: the next items go to the array's start, not
+			// past it (an array that grows while its start is spent).
+			d.queue, d.head = d.queue[:0], 0
+		}
 		d.bytes -= uint32(it.size)
 		if d.room != nil && !d.full(0, maxBytes) {
 			close(d.room)
@@ -186,21 +267,21 @@ func (c *Conn) deliver(it item) {
 		switch it.kind {
 		case stateItem:
 			for h := range c.reg.states.All() {
-				h(it.state)
+				h(it.ev.state)
 			}
 		case ackedItem:
 			for h := range c.reg.acked.All() {
-				for _, st := range it.stanzas {
+				for _, st := range it.ev.stanzas {
 					h(st)
 				}
 			}
 		case unackedItem:
 			for h := range c.reg.unacked.All() {
-				h(Unacked{Stanzas: it.stanzas, Err: it.err})
+				h(Unacked{Stanzas: it.ev.stanzas, Err: it.ev.err})
 			}
 		case reconnectItem:
 			for h := range c.reg.reconnect.All() {
-				h(it.recon)
+				h(it.ev.recon)
 			}
 		case funcItem:
 			it.fn()

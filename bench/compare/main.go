@@ -45,6 +45,8 @@ var (
 	flagLib   = flag.String("lib", "", "with -child: the library")
 	flagAddr  = flag.String("addr", "", "with -child: the server's address")
 	flagTLS   = flag.Bool("tls", false, "with -child: STARTTLS")
+
+	flagCPUProfile = flag.String("cpuprofile", "", "receive work: write a CPU profile of each library's floods to this path plus \".\" and the library's name")
 )
 
 func main() {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 )
@@ -85,6 +86,17 @@ func childReceive(ctx context.Context, lib library) error {
 	}
 	n := *flagN
 	var cpu, wall []float64
+	if *flagCPUProfile != "" {
+		f, err := os.Create(*flagCPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for range *flagRounds {
 		var got atomic.Int64
 		done := make(chan struct{})
@@ -154,7 +166,11 @@ func orchestrateReceive(ctx context.Context, libs []library, dir string) ([]tabl
 	defer stop()
 	t := table{title: fmt.Sprintf("Receive path: %d chat messages of 100 bytes from a scripted server, plaintext, to each library's message callback", *flagN), unit: "CPU µs/message"}
 	for _, l := range libs {
-		r, err := self(ctx, "-child", "receive", "-lib", l.name, "-addr", addr, "-n", fmt.Sprint(*flagN), "-rounds", fmt.Sprint(*flagRounds))
+		args := []string{"-child", "receive", "-lib", l.name, "-addr", addr, "-n", fmt.Sprint(*flagN), "-rounds", fmt.Sprint(*flagRounds)}
+		if *flagCPUProfile != "" {
+			args = append(args, "-cpuprofile", *flagCPUProfile+"."+l.name)
+		}
+		r, err := self(ctx, args...)
 		t.rows = append(t.rows, resultRow(l, r, err))
 	}
 	r, err := self(ctx, "-child", "xmltoken", "-n", fmt.Sprint(*flagN), "-rounds", fmt.Sprint(*flagRounds))

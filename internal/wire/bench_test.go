@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"testing"
 
 	"github.com/gosmack/gosmack/internal/benchdata"
@@ -61,4 +62,54 @@ func BenchmarkEncodeMessage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// chatFlood is what bench/compare's receive work sends: n chat messages
+// with a body of 100 bytes (three of them escaped), each with its own id,
+// in a stream.
+func chatFlood(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+	for i := range n {
+		fmt.Fprintf(&b, "<message from='peer@localhost/r' to='bench@localhost/compare' type='chat' id='m%07d'><body>%s</body></message>", i,
+			"The quick brown fox jumps over the lazy dog; the five boxing wizards jump quickly. 0123456789 &lt;&amp;&gt;!")
+	}
+	return b.Bytes()
+}
+
+// BenchmarkDecodeChat decodes a flood of small chat messages (the receive
+// work of bench/compare, in memory) into stanza values, and in the same
+// run reads the same bytes with encoding/xml's Token loop; compare
+// ns/stanza.
+func BenchmarkDecodeChat(b *testing.B) {
+	const n = 20000
+	stream := chatFlood(n)
+	b.Run("gosmack", func(b *testing.B) {
+		b.SetBytes(int64(len(stream)))
+		b.ReportAllocs()
+		for b.Loop() {
+			r := xmlstream.NewReader(bytes.NewReader(stream), xmlstream.Limits{})
+			if _, err := r.Header(); err != nil {
+				b.Fatal(err)
+			}
+			for range n {
+				el, err := r.Next()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Decode(el); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/stanza")
+	})
+	b.Run("encoding-xml-Token", func(b *testing.B) {
+		b.SetBytes(int64(len(stream)))
+		b.ReportAllocs()
+		for b.Loop() {
+			benchdata.TokenLoop(stream)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/stanza")
+	})
 }

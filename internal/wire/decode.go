@@ -35,11 +35,18 @@ func IsStanza(el *xmlstream.Element) bool {
 // read, enough to address a reply, together with a *stanza.Error
 // (bad-request or jid-malformed) that the connection can send back.
 func Decode(el *xmlstream.Element) (stanza.Stanza, error) {
+	return DecodeFor(el, jid.JID{})
+}
+
+// DecodeFor is Decode for a stream bound to own: an address written as
+// own's canonical form (the to of nearly every stanza a client
+// receives) is own, not parsed again.
+func DecodeFor(el *xmlstream.Element, own jid.JID) (stanza.Stanza, error) {
 	if !IsStanza(el) {
 		n := el.Tokens[0].Name
 		return nil, fmt.Errorf("wire: <%s xmlns='%s'/> is not a stanza", n.Local, n.Space)
 	}
-	d := decoder{el: el, ns: el.Tokens[0].Name.Space}
+	d := decoder{el: el, ns: el.Tokens[0].Name.Space, own: own}
 	switch el.Tokens[0].Name.Local {
 	case "message":
 		return d.message()
@@ -52,7 +59,8 @@ func Decode(el *xmlstream.Element) (stanza.Stanza, error) {
 
 type decoder struct {
 	el  *xmlstream.Element
-	ns  string // the stanza's content namespace
+	ns  string  // the stanza's content namespace
+	own jid.JID // the stream's own address, or the zero JID
 	err *stanza.Error
 	// Slabs that the stanza's Nodes and their attributes are cut from, so
 	// that a stanza costs two allocations for them however many there
@@ -163,6 +171,9 @@ func (d *decoder) common(c *stanza.Common) string {
 }
 
 func (d *decoder) address(s string) jid.JID {
+	if s != "" && s == d.own.String() {
+		return d.own
+	}
 	j, err := jid.Parse(s)
 	if err != nil {
 		d.bad(stanza.JIDMalformed, err.Error())
@@ -243,17 +254,51 @@ func (d *decoder) isCore(i int, local string) bool {
 	return n.Space == d.ns && n.Local == local
 }
 
-// messageBlock is a Message with room for what most messages hold, one
-// body and one extension, so that they cost one allocation with it.
+// messageBlock is a Message with room for one body and one extension,
+// so that a message with one extension costs one allocation with it;
+// plainMessage has room for the body alone (a size class smaller), for
+// messages without an extension, and for those with several, whose
+// extensions get a slice of their exact number.
 type messageBlock struct {
 	m    stanza.Message
 	body [1]stanza.Text
 	ext  [1]stanza.Node
 }
 
+type plainMessage struct {
+	m    stanza.Message
+	body [1]stanza.Text
+}
+
+// messageExtensions counts the children of a message that are
+// extensions: not its body, subject, thread or error.
+func (d *decoder) messageExtensions() int {
+	n := 0
+	d.children(func(i int) int {
+		if t := &d.el.Tokens[i]; t.Name.Space != d.ns ||
+			t.Name.Local != "body" && t.Name.Local != "subject" && t.Name.Local != "thread" && t.Name.Local != "error" {
+			n++
+		}
+		return d.skip(i)
+	})
+	return n
+}
+
 func (d *decoder) message() (stanza.Stanza, error) {
-	blk := new(messageBlock)
-	m := &blk.m
+	var m *stanza.Message
+	var body []stanza.Text
+	switch exts := d.messageExtensions(); exts {
+	case 1:
+		blk := new(messageBlock)
+		m, body = &blk.m, blk.body[:0:1]
+		m.Extensions = blk.ext[:0:1]
+	default:
+		blk := new(plainMessage)
+		m, body = &blk.m, blk.body[:0:1]
+		if exts > 1 {
+			m.Extensions = make([]stanza.Node, 0, exts)
+		}
+	}
 	typ := d.common(&m.Common)
 	m.Type = stanza.MessageType(d.oneOf("message type", typ, "", "normal", "chat", "groupchat", "headline", "error"))
 	d.children(func(i int) int {
@@ -261,7 +306,7 @@ func (d *decoder) message() (stanza.Stanza, error) {
 		case d.isCore(i, "body"):
 			v, lang := d.text(i)
 			if m.Bodies == nil {
-				m.Bodies = blk.body[:0:1]
+				m.Bodies = body
 			}
 			m.Bodies = append(m.Bodies, stanza.Text{Lang: lang, Value: v})
 		case d.isCore(i, "subject"):
@@ -276,9 +321,6 @@ func (d *decoder) message() (stanza.Stanza, error) {
 		case d.isCore(i, "error"):
 			m.Error = d.stanzaError(i)
 		default:
-			if m.Extensions == nil {
-				m.Extensions = blk.ext[:0:1]
-			}
 			return d.extension(i, &m.Extensions)
 		}
 		return d.skip(i)

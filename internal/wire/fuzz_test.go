@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gosmack/gosmack/internal/xmlstream"
+	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 )
 
@@ -34,6 +35,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		st, err := Decode(el)
 		sameAsNode(t, s, el, st, err)
+		// An own address changes nothing but the work: the addresses
+		// that equal it, as written, are it.
+		for _, own := range []jid.JID{jid.MustParse("a@b"), jid.MustParse("a@b/r"), jid.MustParse("b")} {
+			st2, err2 := DecodeFor(el, own)
+			if !reflect.DeepEqual(st, st2) || !reflect.DeepEqual(err, err2) {
+				t.Fatalf("%q: DecodeFor(%s) gives %#v, %v; Decode %#v, %v", s, own, st2, err2, st, err)
+			}
+		}
 		if err != nil {
 			return
 		}

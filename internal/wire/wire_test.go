@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/jid"
@@ -285,4 +286,51 @@ func TestEncodeRefusesBadNames(t *testing.T) {
 		enc := xmlstream.Encoder{Inherited: stanza.NSClient}
 		assert.Error(t, Encode(&enc, stanza.NSClient, m))
 	}
+}
+
+// A message's extensions get a slice of their exact number, in the
+// message's own allocation when there is one; without any it costs one
+// allocation in all, and Extensions stays nil.
+func TestMessageExtensionsSized(t *testing.T) {
+	for _, tc := range []struct {
+		ext    string
+		n      int
+		allocs float64 // for Decode: the message; nodes and their attributes
+	}{
+		{"", 0, 1},
+		{"<request xmlns='urn:xmpp:receipts'/>", 1, 1},
+		{"<request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/><origin-id xmlns='urn:xmpp:sid:0' id='o1'/>", 3, 3},
+	} {
+		el := element(t, "<message to='a@b/c' id='m1' type='chat'><body>hi</body><thread>t</thread>"+tc.ext+"</message>")
+		s, err := Decode(el)
+		require.NoError(t, err)
+		m := s.(*stanza.Message)
+		assert.Equal(t, "hi", m.Body(""))
+		assert.Equal(t, "t", m.Thread.ID)
+		require.Len(t, m.Extensions, tc.n)
+		if tc.n == 0 {
+			assert.Nil(t, m.Extensions)
+		}
+		assert.Equal(t, tc.n, cap(m.Extensions))
+		assert.Equal(t, tc.allocs, testing.AllocsPerRun(20, func() { Decode(el) }), tc.ext)
+	}
+}
+
+// DecodeFor takes an address written as the stream's own for the own JID
+// itself (its string, not a parse of the element's); others, and the
+// same address written otherwise, are parsed as Decode does.
+func TestDecodeForOwnAddress(t *testing.T) {
+	own := jid.MustParse("alice@localhost/r")
+	el := element(t, "<message to='alice@localhost/r' from='bob@localhost/b' type='chat' id='1'><body>hi</body></message>")
+	s, err := DecodeFor(el, own)
+	require.NoError(t, err)
+	m := s.(*stanza.Message)
+	assert.Equal(t, own, m.To)
+	assert.Same(t, unsafe.StringData(own.String()), unsafe.StringData(m.To.String()), "own's string")
+	assert.Equal(t, jid.MustParse("bob@localhost/b"), m.From)
+
+	el = element(t, "<message to='Alice@localhost/r' type='chat'><body>hi</body></message>")
+	s, err = DecodeFor(el, own)
+	require.NoError(t, err)
+	assert.Equal(t, own, s.(*stanza.Message).To, "the same address, canonicalized")
 }

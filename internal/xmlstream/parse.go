@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Namespaces every stream knows.
@@ -74,8 +75,8 @@ type parser struct {
 	scope    []binding // the stream header's bindings, then the element's
 	open     []openTag
 	e        *Element
-	maxDepth int
-	maxAttrs int
+	maxDepth int32
+	maxAttrs int32
 	// header: p.s is the stream header, a start tag left open.
 	header bool
 	// prefix: p.s holds the element and possibly more after it; parsing
@@ -85,6 +86,9 @@ type parser struct {
 	// input (more bytes may make the element whole), not from anything
 	// wrong in the bytes seen.
 	short bool
+	// baseSet: scope starts with the stream header's bindings
+	// (Reader.base), copied there by resetParser.
+	baseSet bool
 }
 
 type openTag struct {
@@ -221,13 +225,13 @@ func (p *parser) startTag() *Error {
 				return p.fail(NotWellFormed, "duplicate attribute "+aname)
 			}
 		}
-		if len(p.e.Attrs)-base == p.maxAttrs {
+		if len(p.e.Attrs)-base == int(p.maxAttrs) {
 			return p.fail(PolicyViolation, "too many attributes")
 		}
 		special = special || acolon >= 0 || strings.HasPrefix(aname, "xmlns")
-		p.e.Attrs = append(p.e.Attrs, Attr{Name: Name{Local: aname}, Value: value})
+		p.attr(aname, value)
 	}
-	if len(p.open) == p.maxDepth {
+	if len(p.open) == int(p.maxDepth) {
 		return p.fail(PolicyViolation, "elements nested too deeply")
 	}
 
@@ -278,16 +282,23 @@ func (p *parser) startTag() *Error {
 		clear(p.e.Attrs[w:])
 		p.e.Attrs = p.e.Attrs[:w]
 	}
-	p.e.Tokens = append(p.e.Tokens, Token{Kind: StartElement, Name: name, AttrStart: int32(base), AttrEnd: int32(len(p.e.Attrs))})
+	p.token(StartElement, name, "", base, len(p.e.Attrs))
 	if selfClose {
 		p.scope = p.scope[:scopeDepth]
-		p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: name})
+		p.token(EndElement, name, "", 0, 0)
 		if len(p.open) == 0 && p.i != len(p.s) && !p.prefix {
 			return p.fail(NotWellFormed, "data after the element")
 		}
 		return nil
 	}
-	p.open = append(p.open, openTag{qname: qname, name: name, scopeDepth: scopeDepth})
+	n := len(p.open)
+	if n < cap(p.open) {
+		p.open = p.open[:n+1]
+	} else {
+		p.open = append(p.open, openTag{})
+	}
+	o := &p.open[n] // field by field, as token
+	o.qname, o.name.Space, o.name.Local, o.scopeDepth = qname, name.Space, name.Local, scopeDepth
 	return nil
 }
 
@@ -301,7 +312,7 @@ func (p *parser) endTag() *Error {
 			p.i = e + 1
 			p.open = p.open[:n-1]
 			p.scope = p.scope[:top.scopeDepth]
-			p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: top.name})
+			p.token(EndElement, top.name, "", 0, 0)
 			return nil
 		}
 	}
@@ -323,7 +334,7 @@ func (p *parser) endTag() *Error {
 	}
 	p.open = p.open[:len(p.open)-1]
 	p.scope = p.scope[:top.scopeDepth]
-	p.e.Tokens = append(p.e.Tokens, Token{Kind: EndElement, Name: top.name})
+	p.token(EndElement, top.name, "", 0, 0)
 	return nil
 }
 
@@ -424,6 +435,35 @@ func (p *parser) text() *Error {
 	return nil
 }
 
+// token appends a token. Field by field: a Token is too large for the
+// compiler to store as a value, and copying one whole (typedmemmove)
+// costs a bulk write barrier while the collector marks.
+func (p *parser) token(k Kind, name Name, text string, attrStart, attrEnd int) {
+	n := len(p.e.Tokens)
+	if n < cap(p.e.Tokens) {
+		p.e.Tokens = p.e.Tokens[:n+1]
+	} else {
+		p.e.Tokens = append(p.e.Tokens, Token{})
+	}
+	t := &p.e.Tokens[n]
+	t.Kind = k
+	t.Name.Space, t.Name.Local = name.Space, name.Local
+	t.Text = text
+	t.AttrStart, t.AttrEnd = int32(attrStart), int32(attrEnd)
+}
+
+// attr appends an attribute with no namespace, as token does.
+func (p *parser) attr(local, value string) {
+	n := len(p.e.Attrs)
+	if n < cap(p.e.Attrs) {
+		p.e.Attrs = p.e.Attrs[:n+1]
+	} else {
+		p.e.Attrs = append(p.e.Attrs, Attr{})
+	}
+	a := &p.e.Attrs[n]
+	a.Name.Space, a.Name.Local, a.Value = "", local, value
+}
+
 // addText appends character data, joining it to a Text token just before
 // (text next to a CDATA section is one piece of character data).
 func (p *parser) addText(t string) {
@@ -431,7 +471,7 @@ func (p *parser) addText(t string) {
 		p.e.Tokens[n-1].Text += t
 		return
 	}
-	p.e.Tokens = append(p.e.Tokens, Token{Kind: Text, Text: t})
+	p.token(Text, Name{}, t, 0, 0)
 }
 
 func (p *parser) cdata() *Error {
@@ -636,9 +676,10 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 	if attr {
 		special = &attrSpecial
 	}
-	var b strings.Builder
-	b.Grow(len(raw))
-	b.WriteString(raw[:i])
+	// Replacing never lengthens: the result fits in len(raw) bytes, and
+	// the string is made of them without a copy.
+	b := make([]byte, 0, len(raw))
+	b = append(b, raw[:i]...)
 	for ; i < len(raw); i++ {
 		c := raw[i]
 		switch {
@@ -647,12 +688,12 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 				i++
 			}
 			if attr {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 			} else {
-				b.WriteByte('\n')
+				b = append(b, '\n')
 			}
 		case attr && (c == '\n' || c == '\t'):
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		case c == '&':
 			end := strings.IndexByte(raw[i:], ';')
 			if end < 0 {
@@ -667,7 +708,7 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			if err != nil {
 				return "", err
 			}
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 			i += end
 		default:
 			// A run of bytes that stay as they are.
@@ -675,11 +716,11 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			for j < len(raw) && !special[raw[j]] {
 				j++
 			}
-			b.WriteString(raw[i:j])
+			b = append(b, raw[i:j]...)
 			i = j - 1
 		}
 	}
-	return b.String(), nil
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
 func (p *parser) entity(name string) (rune, *Error) {

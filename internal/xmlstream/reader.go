@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"unsafe"
@@ -46,6 +47,8 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxAttrs <= 0 {
 		l.MaxAttrs = 64
 	}
+	// The parser keeps them in 32 bits.
+	l.MaxDepth, l.MaxAttrs = min(l.MaxDepth, math.MaxInt32), min(l.MaxAttrs, math.MaxInt32)
 	return l
 }
 
@@ -91,6 +94,10 @@ var ErrStreamEnd = errors.New("xmlstream: the peer closed the stream")
 
 const readChunk = 16 << 10
 
+// floodRead is the buffer of a Reader whose reads keep filling its
+// buffer (see fill): four times the reads' size, while the flood lasts.
+const floodRead = 64 << 10
+
 // Reader reads an XMPP stream from an io.Reader.
 type Reader struct {
 	r      io.Reader
@@ -107,9 +114,20 @@ type Reader struct {
 	p     parser
 
 	idle  bool           // ReleaseWhenIdle was called
-	more  bool           // the last read filled all the room it was given
+	last  readFlags      // what the last read did
+	reads uint32         // how many reads, wrapping (Reads)
 	small [idleRead]byte // what an idle Reader reads into
 }
+
+// readFlags say what a Reader's last read did.
+type readFlags uint8
+
+const (
+	// readFull: the read filled all the room it was given.
+	readFull readFlags = 1 << iota
+	// readFlood: and that room was at least half a readChunk.
+	readFlood
+)
 
 // idleRead is how much an idle Reader reads without a buffer: enough to
 // tell a lone keepalive from a flood, small enough to fit in the Reader's
@@ -127,7 +145,7 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 // and takes a buffer again when they come, unless they are white space
 // that came alone (a keepalive), which it drops and waits on. An idle
 // connection then costs a few bytes instead of the buffer (16 KiB, more
-// after a large element). The price is one extra small read per burst of
+// after a large element or a flood). The price is one extra small read per burst of
 // input; a stream that is never idle never pays it, and a flood of white
 // space is read in full-size reads like any other input. Call it before
 // the first Next.
@@ -176,6 +194,7 @@ func (r *Reader) waitIdle() error {
 	var n int
 	for {
 		var err error
+		r.reads++
 		n, err = r.r.Read(r.small[:])
 		for tries := 0; n == 0 && err == nil && tries < 100; tries++ {
 			n, err = r.r.Read(r.small[:])
@@ -200,7 +219,10 @@ func (r *Reader) waitIdle() error {
 	r.elem.Tokens, r.elem.Attrs = sl.tokens[:0], sl.attrs[:0]
 	r.p.open, r.p.scope = sl.open[:0], sl.scope[:0]
 	r.end = copy(r.buf, r.small[:n])
-	r.more = n == len(r.small)
+	r.last = 0
+	if n == len(r.small) {
+		r.last = readFull
+	}
 	return nil
 }
 
@@ -220,6 +242,16 @@ func (r *Reader) fill() error {
 		return r.err
 	}
 	if r.end == len(r.buf) {
+		if r.last&readFlood != 0 && len(r.buf) < floodRead && r.limits.MaxElementSize+readChunk >= floodRead {
+			// The reads fill the buffer: the peer sends faster than
+			// one read takes. Read in larger pieces, fewer reads (and
+			// compactions) for the same bytes.
+			nb := make([]byte, floodRead)
+			r.end = copy(nb, r.buf[r.start:r.end])
+			r.offset += int64(r.start)
+			r.start = 0
+			r.buf = nb
+		}
 		if r.start > 0 {
 			copy(r.buf, r.buf[r.start:r.end])
 			r.offset += int64(r.start)
@@ -237,9 +269,16 @@ func (r *Reader) fill() error {
 		}
 	}
 	room := len(r.buf) - r.end
+	r.reads++
 	n, err := r.r.Read(r.buf[r.end:])
 	r.end += n
-	r.more = n == room
+	r.last = 0
+	if n == room {
+		r.last = readFull
+		if n >= readChunk/2 {
+			r.last |= readFlood
+		}
+	}
 	if err != nil && n == 0 {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -270,7 +309,7 @@ func (r *Reader) skipSpace() error {
 		r.offset += int64(r.end)
 		r.start, r.end = 0, 0
 		var err error
-		if r.idle && !r.more {
+		if r.idle && r.last&readFull == 0 {
 			err = r.waitIdle()
 		} else {
 			err = r.fill()
@@ -312,7 +351,7 @@ func (r *Reader) Header() (*Header, error) {
 	if !strings.HasSuffix(tag, ">") || strings.HasSuffix(tag, "/>") {
 		return nil, r.errorf(BadFormat, "the stream header must be an open start tag")
 	}
-	r.p = parser{s: tag, e: &r.elem, maxDepth: 1, maxAttrs: r.limits.MaxAttrs, header: true}
+	r.p = parser{s: tag, e: &r.elem, maxDepth: 1, maxAttrs: int32(r.limits.MaxAttrs), header: true}
 	r.elem.Tokens, r.elem.Attrs = r.elem.Tokens[:0], r.elem.Attrs[:0]
 	if err := r.p.parse(); err != nil {
 		err.Offset += r.offset + int64(r.start)
@@ -368,6 +407,11 @@ func (r *Reader) xmlDecl() error {
 		}
 	}
 }
+
+// Reads returns how many times the Reader has read from its source, a
+// count that wraps round: whoever calls Next can tell whether it read
+// anything or took an element already buffered.
+func (r *Reader) Reads() uint32 { return r.reads }
 
 // Offset returns the stream offset of the next byte the reader will look
 // at: after the last header or element it returned.
@@ -430,10 +474,40 @@ func (r *Reader) Next() (*Element, error) {
 	return &r.elem, nil
 }
 
+// Buffered returns the next element if it is whole in the input read
+// already, as Next would, without reading; otherwise nil, and Next is
+// the way on (it reads, or reports what is wrong). Whoever hands work
+// on in batches calls it to know when Next may wait for the peer.
+func (r *Reader) Buffered() *Element {
+	if r.buf == nil {
+		return nil
+	}
+	for r.start < r.end && isSpace(r.buf[r.start]) {
+		r.start++
+	}
+	if r.start == r.end || r.buf[r.start] != '<' {
+		return nil
+	}
+	el, _ := r.parseBuffered()
+	return el
+}
+
 func (r *Reader) resetParser(s string, prefix bool) {
 	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
-	r.p = parser{s: s, e: &r.elem, scope: append(r.p.scope[:0], r.base...), open: r.p.open[:0],
-		maxDepth: r.limits.MaxDepth, maxAttrs: r.limits.MaxAttrs, prefix: prefix}
+	// Field by field, not a parser value: copying a whole one costs a
+	// bulk write barrier while the collector marks. The header's
+	// bindings at the start of scope stay as the last element left
+	// them (an element only appends past them).
+	p := &r.p
+	p.s, p.i, p.e = s, 0, &r.elem
+	if len(p.scope) < len(r.base) || !p.baseSet {
+		p.scope = append(p.scope[:0], r.base...)
+		p.baseSet = true
+	}
+	p.scope = p.scope[:len(r.base)]
+	p.open = p.open[:0]
+	p.maxDepth, p.maxAttrs = int32(r.limits.MaxDepth), int32(r.limits.MaxAttrs)
+	p.header, p.prefix, p.short = false, prefix, false
 }
 
 // parseBuffered is the fast path: when the whole element is already in the
@@ -451,7 +525,7 @@ func (r *Reader) parseBuffered() (el *Element, short bool) {
 	if n < 2 {
 		return nil, true // nothing but '<' yet
 	}
-	if r.more && avail <= idleRead && bytes.IndexByte(r.buf[r.start:r.end], '>') < 0 {
+	if r.last&readFull != 0 && avail <= idleRead && bytes.IndexByte(r.buf[r.start:r.end], '>') < 0 {
 		// What an idle wait brought, with more on its way and no '>':
 		// not a whole element yet, and not worth a failed parse.
 		return nil, true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -541,4 +542,99 @@ func TestReaderSize(t *testing.T) {
 	if size := unsafe.Sizeof(Reader{}); size > 320 {
 		t.Errorf("a Reader is %d bytes, more than its 320-byte allocation class", size)
 	}
+}
+
+// A flood of small elements that keeps every read full is read in
+// floodRead pieces, not readChunk ones; a dribble of the same elements
+// leaves the buffer at readChunk.
+func TestFloodReadsLarger(t *testing.T) {
+	var in strings.Builder
+	in.WriteString(header)
+	n := 0
+	for in.Len() < 1<<20 {
+		fmt.Fprintf(&in, "<message id='m%d'><body>text %d &amp; more</body></message>", n, n)
+		n++
+	}
+	for _, tc := range []struct {
+		name     string
+		perRead  int
+		maxReads int
+		buf      int
+	}{
+		{"flood", 1 << 20, in.Len()/floodRead + 3, floodRead},
+		{"dribble", 100, in.Len()/100 + 2, readChunk},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &dribble{parts: []string{in.String()}, max: tc.perRead}
+			x := NewReader(src, Limits{})
+			_, err := x.Header()
+			require.NoError(t, err)
+			for i := range n {
+				e, err := x.Next()
+				require.NoError(t, err)
+				require.Equal(t, fmt.Sprintf("m%d", i), e.Attrs[0].Value)
+			}
+			assert.LessOrEqual(t, src.reads, tc.maxReads, "reads")
+			assert.Equal(t, tc.buf, len(x.buf), "buffer")
+		})
+	}
+}
+
+// Reads counts the reads from the source: an element already buffered
+// costs none, one still to come costs one.
+func TestReads(t *testing.T) {
+	src := &dribble{parts: []string{header + "<a/><b/>", "<c/>"}, max: 1 << 20}
+	x := NewReader(src, Limits{})
+	_, err := x.Header()
+	require.NoError(t, err)
+	n := x.Reads()
+	assert.Equal(t, uint32(src.reads), n)
+	for _, want := range []struct {
+		raw   string
+		reads uint32
+	}{{"<a/>", 0}, {"<b/>", 0}, {"<c/>", 1}} {
+		e, err := x.Next()
+		require.NoError(t, err)
+		require.Equal(t, want.raw, e.Raw)
+		assert.Equal(t, n+want.reads, x.Reads(), want.raw)
+		n = x.Reads()
+	}
+	assert.Equal(t, uint32(src.reads), x.Reads())
+}
+
+// Limits too large for the parser's 32 bits are the largest it holds,
+// not a wrapped-round negative that would turn them off.
+func TestHugeLimits(t *testing.T) {
+	l := Limits{MaxDepth: math.MaxInt, MaxAttrs: math.MaxInt}.withDefaults()
+	assert.Equal(t, math.MaxInt32, l.MaxDepth)
+	assert.Equal(t, math.MaxInt32, l.MaxAttrs)
+}
+
+// Buffered returns the elements that are whole in what was read, without
+// reading, and nil at an element still cut by the end of the input; Next
+// then reads on, and the elements come in order either way.
+func TestBuffered(t *testing.T) {
+	src := &dribble{parts: []string{header + "<a/> <b>x</b>\n<c", "/><d/>"}, max: 1 << 20}
+	x := NewReader(src, Limits{})
+	_, err := x.Header()
+	require.NoError(t, err)
+	var got []string
+	for _, want := range []string{"<a/>", "<b>x</b>"} {
+		e := x.Buffered()
+		require.NotNil(t, e, want)
+		got = append(got, e.Raw)
+	}
+	reads := x.Reads()
+	assert.Nil(t, x.Buffered(), "<c cut")
+	assert.Equal(t, reads, x.Reads(), "Buffered read")
+	e, err := x.Next()
+	require.NoError(t, err)
+	got = append(got, e.Raw)
+	e = x.Buffered()
+	require.NotNil(t, e)
+	got = append(got, e.Raw)
+	assert.Equal(t, []string{"<a/>", "<b>x</b>", "<c/>", "<d/>"}, got)
+	assert.Nil(t, x.Buffered(), "nothing left")
+	_, err = x.Next()
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
