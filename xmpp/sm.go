@@ -183,6 +183,22 @@ func (sm *smState) acquire(ctx context.Context, gone <-chan struct{}) error {
 	return err
 }
 
+// tryAcquire takes up to n free slots without waiting, none while a
+// sender waits for one, and returns how many it took.
+func (sm *smState) tryAcquire(n int) int {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if len(sm.waiters) > 0 {
+		return 0
+	}
+	n = min(n, sm.maxUnacked-sm.held)
+	if n < 0 {
+		n = 0
+	}
+	sm.held += n
+	return n
+}
+
 // release gives back n slots.
 func (sm *smState) release(n int) {
 	if sm == nil {
