@@ -20,8 +20,13 @@ func (c *Conn) read(s *stream) {
 	// Stream management counts every stanza after <enabled/> or
 	// <resumed/>, both read during negotiation.
 	counting := sm != nil
+	s.parking = s.canPark()
 	for {
 		el, err := s.r.Next()
+		if err == xmlstream.ErrYield {
+			go c.park(s) // the server has been silent: wait in a small frame
+			return
+		}
 		if err != nil {
 			c.end(s, c.readEnd(s, err))
 			return

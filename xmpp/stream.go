@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gosmack/gosmack/internal/wire"
@@ -87,6 +89,8 @@ type stream struct {
 	cut      bool
 	resumed  bool // it resumed a session; set before the reader starts
 	ackHeard bool // an <a/> arrived; the reader's alone
+	parking  bool // the reader may park (see ReadIdle); the reader's alone
+	woken    bool // a parked reader found the socket readable; the reader's
 	writing  uint32
 	cutMu    sync.Mutex
 	// queue, under cutMu, holds the Sends that found the write lock
@@ -165,7 +169,7 @@ func (s *stream) open(ctx context.Context, from jid.JID, after string) (Features
 	if err := s.writeRaw(ctx, b.String()); err != nil {
 		return Features{}, err
 	}
-	s.r = xmlstream.NewReader(s.conn, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
+	s.r = xmlstream.NewReader(s, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
 	s.r.ReleaseWhenIdle() // an idle connection holds no read buffer
 	h, err := s.r.Header()
 	if err != nil {
@@ -187,6 +191,74 @@ func (s *stream) open(ctx context.Context, from jid.JID, after string) (Features
 		return Features{}, fmt.Errorf("xmpp: expected <stream:features/>, got <%s/>", el.Tokens[0].Name.Local)
 	}
 	return parseFeatures(el), nil
+}
+
+// parkAfter is how long the reader waits for the server in its own
+// frames before it parks (see ReadIdle). Tests change it.
+var parkAfter = 50 * time.Millisecond
+
+// parked, when set (tests), hears of each reader that parks.
+var parked func()
+
+// Read reads from the socket, or TLS over it: the stream is what its
+// Reader reads.
+func (s *stream) Read(p []byte) (int, error) { return s.conn.Read(p) }
+
+// ReadIdle is the read the Reader waits for the server in, when it has
+// nothing left to parse (xmlstream.IdleReader). A reader goroutine that
+// parses an element grows its stack to 4 KiB, and the runtime never
+// shrinks the stack of a goroutine blocked that deep. So once the reader
+// runs (parking), the wait is bounded by parkAfter: when nothing came by
+// then, the Reader yields, and the reader goroutine hands the wait to a
+// fresh one (park), whose stack is 2 KiB and stays so while it waits.
+// A server that keeps sending never meets the bound; the cost while busy
+// is a read deadline set and cleared once per burst of input. WebSocket
+// streams, whose framing a deadline could cut, never park.
+func (s *stream) ReadIdle(p []byte) (int, error) {
+	if !s.parking || s.woken {
+		s.woken = false // data is there: no deadline to set
+		return s.conn.Read(p)
+	}
+	s.raw.SetReadDeadline(time.Now().Add(parkAfter))
+	n, err := s.conn.Read(p)
+	s.raw.SetReadDeadline(noDeadline)
+	if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, xmlstream.ErrYield // nothing read: the wait can start again
+	}
+	return n, err
+}
+
+// canPark reports whether the reader of s may park: a TCP socket, with
+// or without TLS, whose readiness can be waited for without reading.
+func (s *stream) canPark() bool {
+	if _, ws := s.conn.(*wsConn); ws {
+		return false
+	}
+	_, ok := s.raw.(syscall.Conn)
+	return ok
+}
+
+// park waits, on a goroutine of its own, for the socket to be readable,
+// without reading, then goes on as the reader: the goroutine that
+// yielded has ended, its stack with it.
+func (c *Conn) park(s *stream) {
+	if parked != nil {
+		parked()
+	}
+	if sc, ok := s.raw.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			waited := false
+			// Called once at once (not ready yet), then when the socket
+			// is readable, or closed: then the read says how.
+			_ = rc.Read(func(uintptr) bool {
+				done := waited
+				waited = true
+				return done
+			})
+			s.woken = true
+		}
+	}
+	c.read(s)
 }
 
 func writeAttr(b *strings.Builder, v string) {
