@@ -182,7 +182,7 @@ func (c *Conn) requestAck() {
 	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
 	defer cancel()
 	// Noted before the write: the answer may be read before it returns.
-	s.sess.sm.requested()
+	s.sess.sm.requested(false)
 	if err := s.writeRaw(ctx, smRequest); err != nil && !errors.Is(err, ErrNotConnected) {
 		s.abort(err)
 	}

@@ -830,7 +830,7 @@ func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 		buf = append(buf, b...)
 	}
 	if s.sess != nil {
-		s.sess.sm.requested()
+		s.sess.sm.requested(true)
 	}
 	s.rec.sent(smRequestBytes)
 	buf = append(buf, smRequest...)
