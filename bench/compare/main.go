@@ -45,6 +45,8 @@ var (
 	flagLib   = flag.String("lib", "", "with -child: the library")
 	flagAddr  = flag.String("addr", "", "with -child: the server's address")
 	flagTLS   = flag.Bool("tls", false, "with -child: STARTTLS")
+
+	flagCPUProfile = flag.String("cpuprofile", "", "with -work prosody: a directory where each sender and receiver writes its CPU profile (LIB-send.prof, LIB-recv.prof)")
 )
 
 func main() {
