@@ -65,3 +65,11 @@ func ParkAfter(t interface{ Cleanup(func()) }, d time.Duration, f func()) {
 	parkAfter, parked = d, f
 	t.Cleanup(func() { parkAfter, parked = old, oldf })
 }
+
+// OnAnsweredNow calls f each time a reader answers an ack request itself,
+// until the test ends.
+func OnAnsweredNow(t interface{ Cleanup(func()) }, f func()) {
+	old := answered
+	answered = f
+	t.Cleanup(func() { answered = old })
+}

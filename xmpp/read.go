@@ -71,7 +71,7 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 		// Every <r/> is answered: one arriving while an answer is
 		// being written is taken by that writer's next round.
 		s.ackWanted.Store(true)
-		if s.acking.CompareAndSwap(false, true) {
+		if s.acking.CompareAndSwap(false, true) && !s.answerAckNow() {
 			go c.answerAck(s)
 		}
 	case smAckName:

@@ -348,6 +348,47 @@ func (s *stream) writeRaw(ctx context.Context, x string) error {
 	return s.writeLocked(ctx, []byte(x))
 }
 
+// answered, when set (tests), hears of each <r/> the reader answered
+// itself.
+var answered func()
+
+// answerAckNow answers the server's <r/> on the reader itself, sparing
+// a goroutine and a wake-up per request, when that cannot block: the
+// write lock is free and little written waits in the socket's send
+// queue, so that the few bytes of <a/> find room (on Linux; elsewhere
+// it never can tell). It reports whether it answered, or the stream
+// ended trying; otherwise answerAck does it on a goroutine of its own,
+// as a write that may block must not stop the reader. The caller holds
+// s.acking, and lets it go here.
+func (s *stream) answerAckNow() bool {
+	select {
+	case s.wsem <- struct{}{}:
+	default:
+		return false
+	}
+	if s.finished || !sendQueueShort(s.raw) {
+		<-s.wsem
+		return false
+	}
+	if answered != nil {
+		answered()
+	}
+	s.ackWanted.Store(false)
+	var buf [64]byte
+	b := appendAck(buf[:0], s.sess.sm.in.Load())
+	s.rec.sent(b)
+	timeout := orDefault(s.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
+	s.raw.SetWriteDeadline(time.Now().Add(timeout))
+	err := s.writeNow(b, false)
+	s.raw.SetWriteDeadline(noDeadline)
+	<-s.wsem
+	if err != nil {
+		s.abort(err)
+	}
+	s.acking.Store(false)
+	return true
+}
+
 // writeAck writes <a h/> under the write lock, within timeout (for the
 // lock too, which it also gives up when the session ends). With the lock
 // free, as it mostly is, that costs no context, timer or allocation: only
