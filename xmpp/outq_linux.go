@@ -29,3 +29,33 @@ func sendQueueShort(raw net.Conn) bool {
 	}
 	return n >= 0 && n < 512
 }
+
+// canWaitReadable reports whether waitReadable can wait on raw.
+func canWaitReadable(raw net.Conn) bool {
+	_, ok := raw.(syscall.Conn)
+	return ok
+}
+
+// waitReadable waits, reading nothing, until the TCP socket raw has
+// something to read, or has ended (the next read says how). It looks
+// before it waits (a peek): the readiness the poller saw before the
+// wait began is not kept for it.
+func waitReadable(raw net.Conn) {
+	sc, ok := raw.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	var b [1]byte
+	_ = rc.Read(func(fd uintptr) bool {
+		for {
+			_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if err != syscall.EINTR {
+				return err != syscall.EAGAIN
+			}
+		}
+	})
+}

@@ -76,7 +76,7 @@ func TestReaderParks(t *testing.T) {
 		case m := <-got:
 			require.Equal(t, id+":hello "+id, m)
 		case <-ctxT(t).Done():
-			t.Fatal("the message after a park never came")
+			t.Fatal("the message after a park never came: " + id)
 		}
 		wait(parks, "after "+id)
 	}

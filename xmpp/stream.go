@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gosmack/gosmack/internal/wire"
@@ -229,13 +228,13 @@ func (s *stream) ReadIdle(p []byte) (int, error) {
 }
 
 // canPark reports whether the reader of s may park: a TCP socket, with
-// or without TLS, whose readiness can be waited for without reading.
+// or without TLS, whose readiness can be waited for without reading
+// (Linux; elsewhere readers never park).
 func (s *stream) canPark() bool {
 	if _, ws := s.conn.(*wsConn); ws {
 		return false
 	}
-	_, ok := s.raw.(syscall.Conn)
-	return ok
+	return canWaitReadable(s.raw)
 }
 
 // park waits, on a goroutine of its own, for the socket to be readable,
@@ -245,19 +244,8 @@ func (c *Conn) park(s *stream) {
 	if parked != nil {
 		parked()
 	}
-	if sc, ok := s.raw.(syscall.Conn); ok {
-		if rc, err := sc.SyscallConn(); err == nil {
-			waited := false
-			// Called once at once (not ready yet), then when the socket
-			// is readable, or closed: then the read says how.
-			_ = rc.Read(func(uintptr) bool {
-				done := waited
-				waited = true
-				return done
-			})
-			s.woken = true
-		}
-	}
+	waitReadable(s.raw)
+	s.woken = true
 	c.read(s)
 }
 
