@@ -212,7 +212,8 @@ func (s *stream) Read(p []byte) (int, error) { return s.conn.Read(p) }
 // fresh one (park), whose stack is 2 KiB and stays so while it waits.
 // A server that keeps sending never meets the bound; the cost while busy
 // is a read deadline set and cleared once per burst of input. WebSocket
-// streams, whose framing a deadline could cut, never park.
+// streams, whose framing a deadline could cut, never park, nor readers
+// where the socket's readiness cannot be waited for (see canPark).
 func (s *stream) ReadIdle(p []byte) (int, error) {
 	if !s.parking || s.woken {
 		s.woken = false // data is there: no deadline to set
