@@ -240,7 +240,10 @@ type StreamManagement struct {
 	// server may have routed it before the stream broke.
 	NoResend bool
 	// RequestEvery is how many stanzas may be sent before the connection
-	// asks the server to acknowledge them; zero means 5.
+	// asks the server to acknowledge them; zero means 5. One request is
+	// out at a time: one that comes due while another waits for its
+	// answer goes when that answer arrives, so a server slower than the
+	// sender is asked once per answer it gives.
 	RequestEvery int
 	// RequestAfter is how long a sent stanza may wait before its
 	// acknowledgement is asked for, however few were sent; zero means one
@@ -248,7 +251,8 @@ type StreamManagement struct {
 	RequestAfter time.Duration
 	// MaxUnacked bounds the stanzas kept until the server acknowledges
 	// them; zero means 1000. When that many are unacknowledged, Send
-	// waits (within its context) for acknowledgements.
+	// waits (within its context) for acknowledgements, until at least
+	// half of them are acknowledged.
 	MaxUnacked int
 	// ResumeTimeout, when not zero, is how long the connection asks the
 	// server to keep the session for resumption after the stream is lost

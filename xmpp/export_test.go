@@ -1,5 +1,7 @@
 package xmpp
 
+import "time"
+
 // SetSMCounters sets the stream management counters of c's session, for
 // tests of their wrap at 2^32: in is the count of stanzas received, out
 // the count sent, all of them acknowledged. Call it while nothing is in
@@ -54,4 +56,20 @@ func WSFrameOut(b []byte, msg func(parts ...[]byte) error) error { return frameO
 func WSItemEnd(b []byte, i int) (int, bool) {
 	end, _, err := scanItem(b, i, true)
 	return end, err == nil
+}
+
+// ParkAfter makes readers park after d of silence, and calls f (if not
+// nil) each time one parks, until the test ends.
+func ParkAfter(t interface{ Cleanup(func()) }, d time.Duration, f func()) {
+	old, oldf := parkAfter, parked
+	parkAfter, parked = d, f
+	t.Cleanup(func() { parkAfter, parked = old, oldf })
+}
+
+// OnAnsweredNow calls f each time a reader answers an ack request itself,
+// until the test ends.
+func OnAnsweredNow(t interface{ Cleanup(func()) }, f func()) {
+	old := answered
+	answered = f
+	t.Cleanup(func() { answered = old })
 }

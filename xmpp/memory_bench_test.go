@@ -124,7 +124,7 @@ func benchmarkIdleConnMemory(b *testing.B, login string) {
 		conns = append(conns, c)
 	}
 	b.StopTimer()
-	time.Sleep(100 * time.Millisecond) // let dispatchers that delivered the presence exit
+	time.Sleep(100 * time.Millisecond) // let dispatchers that delivered the presence exit, and readers park (50 ms)
 	after := heapAndStacks()
 	if f := os.Getenv("GOSMACK_IDLE_HEAP"); f != "" {
 		out, err := os.Create(f)

@@ -21,6 +21,7 @@ func (c *Conn) read(s *stream) {
 	// Stream management counts every stanza after <enabled/> or
 	// <resumed/>, both read during negotiation.
 	counting := sm != nil
+	s.parking = s.canPark()
 	reads, unnoted := s.r.Reads(), 0
 	var h handoff
 	for {
@@ -30,7 +31,10 @@ func (c *Conn) read(s *stream) {
 			// to the dispatcher first.
 			h.flush(c, s)
 			var err error
-			if el, err = s.r.Next(); err != nil {
+			if el, err = s.r.Next(); err == xmlstream.ErrYield {
+				go c.park(s) // the server has been silent: wait in a small frame
+				return
+			} else if err != nil {
 				c.end(s, c.readEnd(s, err))
 				return
 			}
@@ -132,7 +136,7 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 		// Every <r/> is answered: one arriving while an answer is
 		// being written is taken by that writer's next round.
 		s.ackWanted.Store(true)
-		if s.acking.CompareAndSwap(false, true) {
+		if s.acking.CompareAndSwap(false, true) && !s.answerAckNow() {
 			go c.answerAck(s)
 		}
 	case smAckName:

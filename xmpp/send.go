@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gosmack/gosmack/internal/wire"
+	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/stanza"
 )
 
@@ -20,7 +22,8 @@ import (
 //
 // While the connection is down but coming back (a suspended session, or
 // reconnection running), Send queues st, up to Config.MaxQueued, and
-// returns nil; queued stanzas go out in order once the stream is up. With
+// returns nil; queued stanzas go out in order once the stream is up,
+// together (up to about 16 KiB a write). With
 // no session and no reconnection it returns an error matching
 // ErrNotConnected.
 //
@@ -179,7 +182,7 @@ func (c *Conn) requestAck() {
 	ctx, cancel := context.WithTimeout(context.Background(), orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
 	defer cancel()
 	// Noted before the write: the answer may be read before it returns.
-	s.sess.sm.requested()
+	s.sess.sm.requested(false)
 	if err := s.writeRaw(ctx, smRequest); err != nil && !errors.Is(err, ErrNotConnected) {
 		s.abort(err)
 	}
@@ -188,7 +191,8 @@ func (c *Conn) requestAck() {
 // up writes what must precede everything else on the new stream s — the
 // unacknowledged stanzas again after a resume, with an ack request, or
 // the initial presence of a new session — then the stanzas queued while
-// the connection was down, in order. Until then Send queues, so nothing
+// the connection was down, in order, as many a write as fit in maxBatch
+// bytes (writeQueued). Until then Send queues, so nothing
 // overtakes. If s ends meanwhile, the rest stays queued. When a write
 // fails, up returns once s has ended: what comes next (another attempt)
 // finds the session as s's end left it, suspended or lost.
@@ -242,22 +246,110 @@ func (c *Conn) up(ctx context.Context, s *stream, r *reconnector, resend []stanz
 		batch := c.outbox
 		c.outbox = nil
 		c.mu.Unlock()
-		for i, st := range batch {
-			if taken, err := c.write(ctx, s, st); err != nil && !taken {
-				// What is left goes back to the head of the queue, for
-				// the stream that comes next; if none will (Close, or
-				// the session ended for good), it is reported.
+		for len(batch) > 0 {
+			n, settled, err := c.writeQueued(ctx, s, batch)
+			if err != nil {
+				// What stream management did not keep goes back to the
+				// head of the queue, for the stream that comes next; if
+				// none will (Close, or the session ended for good), it
+				// is reported.
+				rest := batch[settled:]
 				c.mu.Lock()
 				keep := s.gen == c.gen && (c.sess != nil || c.recon != nil)
 				if keep {
-					c.outbox = append(batch[i:len(batch):len(batch)], c.outbox...)
+					c.outbox = append(rest[:len(rest):len(rest)], c.outbox...)
 				}
 				c.mu.Unlock()
 				if !keep {
-					c.unackedEvent(batch[i:], ErrClosed)
+					c.unackedEvent(rest, ErrClosed)
 				}
 				return fail(fmt.Errorf("xmpp: sending what was queued: %w", err))
 			}
+			batch = batch[n:]
 		}
 	}
+}
+
+// writeQueued writes stanzas queued while the connection was down, the
+// first of sts and as many of the next as fit in maxBatch bytes, in one
+// write on s, counted and kept for stream management in order, and
+// returns how many of sts it dealt with (n). The first settled of those
+// need nothing more from the queue: stream management kept them (sent
+// again or reported, whatever happens to s), or, for a stanza that
+// cannot be encoded, OnUnacked heard of it (alone: the batch ends before
+// it, and it is dealt with alone). With the stream management window
+// full, it waits for room as Send does, and writes one stanza. On an
+// error, s has ended or never took the write: those of sts from settled
+// on may have gone out in part, or not at all.
+func (c *Conn) writeQueued(ctx context.Context, s *stream, sts []stanza.Stanza) (n, settled int, err error) {
+	sm := s.sess.sm
+	slots := len(sts)
+	if sm.active() {
+		if slots = sm.tryAcquire(len(sts)); slots == 0 {
+			if err := sm.acquire(ctx, s.done); err != nil {
+				return 0, 0, err
+			}
+			slots = 1
+		}
+	} else {
+		sm = nil
+	}
+	if err := s.lock(ctx, s.done); err != nil {
+		sm.release(slots)
+		return 0, 0, err
+	}
+	defer s.unlock()
+	if s.finished {
+		sm.release(slots)
+		return 0, 0, ErrNotConnected
+	}
+	enc := encoders.Get().(*xmlstream.Encoder)
+	defer encoders.Put(enc)
+	bp := batches.Get().(*[]byte)
+	defer putBatch(bp)
+	buf := (*bp)[:0]
+	defer func() { *bp = buf }()
+	request, keeping := false, sm != nil
+	counted := 0 // given to sm.sent, which keeps the slot or gives it back
+	for n < slots {
+		st := sts[n]
+		enc.Reset()
+		if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
+			if n == 0 {
+				c.unackedEvent(sts[:1:1], fmt.Errorf("xmpp: %w", err))
+				n, settled = 1, 1
+			}
+			break
+		}
+		b, _ := enc.Bytes()
+		if n > 0 && len(buf)+len(b) > maxBatch {
+			break
+		}
+		if keeping {
+			var asks bool
+			counted++
+			if keeping, asks = sm.sent(st); asks {
+				b = append(b, smRequest...)
+				request = true
+			}
+		}
+		n++
+		if keeping {
+			settled = n
+		}
+		s.rec.sent(b)
+		buf = append(buf, b...)
+	}
+	sm.release(slots - counted)
+	if len(buf) == 0 {
+		return n, settled, nil
+	}
+	if err := s.writeWatched(ctx, nil, buf, request); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("xmpp: a write was cut short when its context ended: %w", err)
+		}
+		s.abort(err)
+		return n, settled, err
+	}
+	return n, settled, nil
 }

@@ -63,16 +63,22 @@ type smState struct {
 	// kept, taken by the sender before it writes and given back by the
 	// acknowledgement. A sender that finds none free queues in waiters
 	// (a one-slot channel each, made only then: an idle connection's
-	// memory counts), and slots given back go to the waiters first, in
-	// order, one each: an <a/> wakes as many senders as it frees slots.
+	// memory counts). Once senders wait, slots given back go to them
+	// only when at least half the window is free, then first to them,
+	// in order, one each: a server slower than the senders wakes them
+	// once per half window, not once per <a/> (each answering a few
+	// stanzas), as a socket's low-water mark does.
 	held    int
 	waiters []chan struct{}
 	// waits counts the senders that had to wait for a slot (tests).
 	waits int
 	// asking says an ack request (<r/>) is written or about to be, and
-	// no <a/> has come since: a sender waiting for room, or a window
-	// past its half, needs no other.
-	asking      bool
+	// not all of those written have been answered: a sender waiting for
+	// room, or a window past its half, needs no other.
+	asking bool
+	// requests counts the <r/> written on this stream and not answered
+	// yet (an <a/> answers one, in order).
+	requests    int
 	unrequested int         // written since the last <r/>
 	timer       *time.Timer // RequestAfter, armed while unrequested > 0
 	// unread adds up the lifetimes of the resumed streams that ended
@@ -183,6 +189,22 @@ func (sm *smState) acquire(ctx context.Context, gone <-chan struct{}) error {
 	return err
 }
 
+// tryAcquire takes up to n free slots without waiting, none while a
+// sender waits for one, and returns how many it took.
+func (sm *smState) tryAcquire(n int) int {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if len(sm.waiters) > 0 {
+		return 0
+	}
+	n = min(n, sm.maxUnacked-sm.held)
+	if n < 0 {
+		n = 0
+	}
+	sm.held += n
+	return n
+}
+
 // release gives back n slots.
 func (sm *smState) release(n int) {
 	if sm == nil {
@@ -197,6 +219,9 @@ func (sm *smState) release(n int) {
 // to the waiting senders first, one each, oldest first.
 func (sm *smState) releaseLocked(n int) {
 	sm.held -= n
+	if len(sm.waiters) > 0 && sm.held > sm.maxUnacked/2 {
+		return // the low-water mark: see held
+	}
 	for sm.held < sm.maxUnacked && len(sm.waiters) > 0 {
 		sm.held++
 		sm.waiters[0] <- struct{}{}
@@ -211,7 +236,10 @@ func (sm *smState) releaseLocked(n int) {
 // sent keeps st, which the caller (holding the write lock and a slot) is
 // about to write. It reports whether an ack request should follow it:
 // every RequestEvery stanzas, and as soon as more than half the window
-// waits for an ack while no request is out.
+// waits for an ack, in both cases while no request is out. One due
+// while one is out goes once that one is answered (see ack): a server
+// slower than the sender then gets one <r/> per answer it gives, not
+// one per RequestEvery stanzas, each to be read back as an <a/>.
 // When stream management was turned off meanwhile, st is not kept and its
 // slot is given back; kept reports which.
 func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
@@ -226,9 +254,10 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
 	sm.unrequested++
 	// Past half the window, an ack is asked for at once (if none is out),
 	// so that it comes back before a sender finds the window full.
-	if sm.unrequested >= sm.requestEvery || (!sm.asking && len(sm.unacked) > sm.maxUnacked/2) {
+	if !sm.asking && (sm.unrequested >= sm.requestEvery || len(sm.unacked) > sm.maxUnacked/2) {
 		sm.unrequested = 0
 		sm.asking = true
+		sm.requests++
 		if sm.timer != nil {
 			sm.timer.Stop()
 		}
@@ -242,9 +271,15 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
 	return true, false
 }
 
-// requested notes that an <r/> is about to go out.
-func (sm *smState) requested() {
+// requested notes that an <r/> is about to go out. fresh says it is the
+// first on a stream that resumed the session: those written on the
+// streams before will never be answered.
+func (sm *smState) requested(fresh bool) {
 	sm.mu.Lock()
+	if fresh {
+		sm.requests = 0
+	}
+	sm.requests++
 	sm.unrequested = 0
 	sm.asking = true
 	if sm.timer != nil {
@@ -259,7 +294,10 @@ func (sm *smState) requested() {
 func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
-	sm.asking = false
+	if sm.requests > 0 {
+		sm.requests--
+	}
+	sm.asking = sm.requests > 0
 	n := h - sm.acked // modular: right across the wrap
 	if n > uint32(len(sm.unacked)) {
 		return nil, fmt.Errorf("%w: the server acknowledged %d stanzas, %d were sent", errSMViolation, h, sm.out)
@@ -278,11 +316,16 @@ func (sm *smState) ack(h uint32) ([]stanza.Stanza, error) {
 	}
 	sm.acked = h
 	sm.releaseLocked(int(n))
-	if len(sm.waiters) > 0 && len(sm.unacked) > 0 {
-		// The server had not handled everything when it answered, and
-		// senders still wait for room: they asked once, before this
-		// answer, and no stanza will go out to carry another request.
-		// Ask again, off the reader (a write may block).
+	due := len(sm.waiters) > 0 || sm.unrequested >= sm.requestEvery
+	if due && len(sm.unacked) > 0 && sm.requests == 0 {
+		// The server had not handled everything when it answered its
+		// last request, and senders still wait for room (no stanza
+		// will go out to carry another request), or a request came due
+		// while this one was out. Ask again, off the reader (a write
+		// may block). While requests are out, their
+		// answers will come: asking on every <a/> would keep one <r/>
+		// and one <a/> per answer in flight for as long as the window
+		// stays full.
 		sm.asking = true
 		if sm.timer == nil {
 			sm.timer = time.AfterFunc(0, sm.request)

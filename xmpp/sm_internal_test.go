@@ -70,17 +70,17 @@ func TestSMSlotsHandedOver(t *testing.T) {
 	})
 }
 
-// TestSMPartialAckAsksAgain: an <a/> that acknowledges only part of a
-// full window, while a sender waits for room, is followed by another
-// request: the waiting sender asked once, before that answer, and no
-// stanza will go out to carry a new one. (Without it the sender waited
+// TestSMPartialAckAsksAgain: an <a/> that answers the last request out
+// and acknowledges only part of a full window, while a sender waits for
+// room, is followed by another request: no stanza will go out to carry
+// a new one. The sender is woken once half the window is free. (Without it the sender waited
 // for ever: a server that answers with what it has handled so far, as
 // Prosody does under load, left the window full and nobody asking.)
 func TestSMPartialAckAsksAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sm := newSMState(&StreamManagement{MaxUnacked: 4, RequestEvery: 100})
 		var asked atomic.Int32
-		sm.request = func() { asked.Add(1) }
+		sm.request = func() { asked.Add(1); sm.requested(false) }
 		ctx := t.Context()
 		carried := 0 // requests that went out with a stanza
 		for range 4 {
@@ -101,7 +101,42 @@ func TestSMPartialAckAsksAgain(t *testing.T) {
 		_, err = sm.ack(1)
 		require.NoError(t, err)
 		synctest.Wait()
-		require.NoError(t, <-woken)
-		assert.Equal(t, int32(1), asked.Load(), "no sender waits any more: nothing more to ask")
+		assert.Len(t, woken, 0, "a quarter of the window free: the sender still waits")
+		assert.Equal(t, int32(2), asked.Load(), "and asks again")
+		_, err = sm.ack(2)
+		require.NoError(t, err)
+		synctest.Wait()
+		require.NoError(t, <-woken, "half the window free: the sender is woken")
+		assert.Equal(t, int32(2), asked.Load(), "no sender waits any more: nothing more to ask")
+	})
+}
+
+// TestSMOneRequestOut: one ack request is out at a time. With a request
+// due after every stanza, only the first carries one; the answer to it
+// brings the next, for all the stanzas sent meanwhile; an answer that
+// leaves nothing unacknowledged brings none. A server slower than the
+// sender is thus sent one <r/> per <a/> it gives, not one per stanza.
+func TestSMOneRequestOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sm := newSMState(&StreamManagement{MaxUnacked: 100, RequestEvery: 1})
+		var asked atomic.Int32
+		sm.request = func() { asked.Add(1); sm.requested(false) }
+		ctx := t.Context()
+		var carried []bool
+		for range 4 {
+			require.NoError(t, sm.acquire(ctx, nil))
+			_, request := sm.sent(nil)
+			carried = append(carried, request)
+		}
+		assert.Equal(t, []bool{true, false, false, false}, carried)
+		_, err := sm.ack(1)
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Equal(t, int32(1), asked.Load(), "the answer brings the request due meanwhile")
+		_, err = sm.ack(4)
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Equal(t, int32(1), asked.Load(), "everything acknowledged: nothing to ask")
+		assert.Zero(t, sm.requests)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -87,6 +88,8 @@ type stream struct {
 	cut      bool
 	resumed  bool // it resumed a session; set before the reader starts
 	ackHeard bool // an <a/> arrived; the reader's alone
+	parking  bool // the reader may park (see ReadIdle); the reader's alone
+	woken    bool // a parked reader found the socket readable; the reader's
 	writing  uint32
 	cutMu    sync.Mutex
 	// queue, under cutMu, holds the Sends that found the write lock
@@ -165,7 +168,7 @@ func (s *stream) open(ctx context.Context, from jid.JID, after string) (Features
 	if err := s.writeRaw(ctx, b.String()); err != nil {
 		return Features{}, err
 	}
-	s.r = xmlstream.NewReader(s.conn, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
+	s.r = xmlstream.NewReader(s, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
 	s.r.ReleaseWhenIdle() // an idle connection holds no read buffer
 	h, err := s.r.Header()
 	if err != nil {
@@ -187,6 +190,64 @@ func (s *stream) open(ctx context.Context, from jid.JID, after string) (Features
 		return Features{}, fmt.Errorf("xmpp: expected <stream:features/>, got <%s/>", el.Tokens[0].Name.Local)
 	}
 	return parseFeatures(el), nil
+}
+
+// parkAfter is how long the reader waits for the server in its own
+// frames before it parks (see ReadIdle). Tests change it.
+var parkAfter = 50 * time.Millisecond
+
+// parked, when set (tests), hears of each reader that parks.
+var parked func()
+
+// Read reads from the socket, or TLS over it: the stream is what its
+// Reader reads.
+func (s *stream) Read(p []byte) (int, error) { return s.conn.Read(p) }
+
+// ReadIdle is the read the Reader waits for the server in, when it has
+// nothing left to parse (xmlstream.IdleReader). A reader goroutine that
+// parses an element grows its stack to 4 KiB, and the runtime never
+// shrinks the stack of a goroutine blocked that deep. So once the reader
+// runs (parking), the wait is bounded by parkAfter: when nothing came by
+// then, the Reader yields, and the reader goroutine hands the wait to a
+// fresh one (park), whose stack is 2 KiB and stays so while it waits.
+// A server that keeps sending never meets the bound; the cost while busy
+// is a read deadline set and cleared once per burst of input. WebSocket
+// streams, whose framing a deadline could cut, never park, nor readers
+// where the socket's readiness cannot be waited for (see canPark).
+func (s *stream) ReadIdle(p []byte) (int, error) {
+	if !s.parking || s.woken {
+		s.woken = false // data is there: no deadline to set
+		return s.conn.Read(p)
+	}
+	s.raw.SetReadDeadline(time.Now().Add(parkAfter))
+	n, err := s.conn.Read(p)
+	s.raw.SetReadDeadline(noDeadline)
+	if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, xmlstream.ErrYield // nothing read: the wait can start again
+	}
+	return n, err
+}
+
+// canPark reports whether the reader of s may park: a TCP socket, with
+// or without TLS, whose readiness can be waited for without reading
+// (Linux; elsewhere readers never park).
+func (s *stream) canPark() bool {
+	if _, ws := s.conn.(*wsConn); ws {
+		return false
+	}
+	return canWaitReadable(s.raw)
+}
+
+// park waits, on a goroutine of its own, for the socket to be readable,
+// without reading, then goes on as the reader: the goroutine that
+// yielded has ended, its stack with it.
+func (c *Conn) park(s *stream) {
+	if parked != nil {
+		parked()
+	}
+	waitReadable(s.raw)
+	s.woken = true
+	c.read(s)
 }
 
 func writeAttr(b *strings.Builder, v string) {
@@ -274,6 +335,47 @@ func (s *stream) writeRaw(ctx context.Context, x string) error {
 	}
 	defer s.unlock()
 	return s.writeLocked(ctx, []byte(x))
+}
+
+// answered, when set (tests), hears of each <r/> the reader answered
+// itself.
+var answered func()
+
+// answerAckNow answers the server's <r/> on the reader itself, sparing
+// a goroutine and a wake-up per request, when that cannot block: the
+// write lock is free and little written waits in the socket's send
+// queue, so that the few bytes of <a/> find room (on Linux; elsewhere
+// it never can tell). It reports whether it answered, or the stream
+// ended trying; otherwise answerAck does it on a goroutine of its own,
+// as a write that may block must not stop the reader. The caller holds
+// s.acking, and lets it go here.
+func (s *stream) answerAckNow() bool {
+	select {
+	case s.wsem <- struct{}{}:
+	default:
+		return false
+	}
+	if s.finished || !sendQueueShort(s.raw) {
+		<-s.wsem
+		return false
+	}
+	if answered != nil {
+		answered()
+	}
+	s.ackWanted.Store(false)
+	var buf [64]byte
+	b := appendAck(buf[:0], s.sess.sm.in.Load())
+	s.rec.sent(b)
+	timeout := orDefault(s.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
+	s.raw.SetWriteDeadline(time.Now().Add(timeout))
+	err := s.writeNow(b, false)
+	s.raw.SetWriteDeadline(noDeadline)
+	<-s.wsem
+	if err != nil {
+		s.abort(err)
+	}
+	s.acking.Store(false)
+	return true
 }
 
 // writeAck writes <a h/> under the write lock, within timeout (for the
@@ -758,7 +860,7 @@ func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 		buf = append(buf, b...)
 	}
 	if s.sess != nil {
-		s.sess.sm.requested()
+		s.sess.sm.requested(true)
 	}
 	s.rec.sent(smRequestBytes)
 	buf = append(buf, smRequest...)

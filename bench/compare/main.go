@@ -46,7 +46,7 @@ var (
 	flagAddr  = flag.String("addr", "", "with -child: the server's address")
 	flagTLS   = flag.Bool("tls", false, "with -child: STARTTLS")
 
-	flagCPUProfile = flag.String("cpuprofile", "", "receive work: write a CPU profile of each library's floods to this path plus \".\" and the library's name")
+	flagCPUProfile = flag.String("cpuprofile", "", "a directory where each library's process writes its CPU profile: LIB-receive.prof (receive work), LIB-send.prof and LIB-recv.prof (prosody work)")
 )
 
 func main() {

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/gosmack/gosmack/jid"
+	"github.com/gosmack/gosmack/mam"
+	"github.com/gosmack/gosmack/xmpp"
 )
 
 // CPU per message through a real server: one process of the library
@@ -64,6 +68,11 @@ func prosodyTarget(user, resource string) (target, error) {
 // result) or the sender ("send": sends, waits for a line on its
 // standard input, prints its result).
 func childProsody(ctx context.Context, lib library, role string) error {
+	stop, err := startProfile(lib.name + "-" + role)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	n := *flagN
 	resource := fmt.Sprintf("compare-%s-%d", role, os.Getpid())
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -120,7 +129,8 @@ func prosodyRound(ctx context.Context, lib library) (send, recv result, err erro
 		return send, recv, err
 	}
 	n := fmt.Sprint(*flagN)
-	rc := exec.CommandContext(ctx, exe, "-child", "recv", "-lib", lib.name, "-n", n, "-prosody", *flagProsody)
+	prof := "-cpuprofile=" + *flagCPUProfile
+	rc := exec.CommandContext(ctx, exe, "-child", "recv", "-lib", lib.name, "-n", n, "-prosody", *flagProsody, prof)
 	rc.Stderr = os.Stderr
 	rout, _ := rc.StdoutPipe()
 	if err := rc.Start(); err != nil {
@@ -134,7 +144,7 @@ func prosodyRound(ctx context.Context, lib library) (send, recv result, err erro
 		return send, recv, fmt.Errorf("receiver: %q %v", line, err)
 	}
 	to := strings.TrimSpace(strings.TrimPrefix(line, "ready "))
-	sc := exec.CommandContext(ctx, exe, "-child", "send", "-lib", lib.name, "-n", n, "-addr", to, "-prosody", *flagProsody)
+	sc := exec.CommandContext(ctx, exe, "-child", "send", "-lib", lib.name, "-n", n, "-addr", to, "-prosody", *flagProsody, prof)
 	sc.Stderr = os.Stderr
 	sin, _ := sc.StdinPipe()
 	sout, _ := sc.StdoutPipe()
@@ -158,6 +168,9 @@ func orchestrateProsody(ctx context.Context, libs []library) ([]table, error) {
 	p, err := readProsody(*flagProsody)
 	if err != nil {
 		return nil, fmt.Errorf("no running Prosody (%w): skipped", err)
+	}
+	if err := noArchive(ctx); err != nil {
+		return nil, fmt.Errorf("setting alice's and bob's archiving preferences: %w", err)
 	}
 	title := fmt.Sprintf("%d chat messages of 100 bytes from one process to another through Prosody (%s, STARTTLS), median of %d rounds", *flagN, p.StartTLSAddr, *flagRounds)
 	ts := table{title: "Sender: " + title, unit: "CPU µs/message"}
@@ -183,4 +196,33 @@ func orchestrateProsody(ctx context.Context, libs []library) ([]table, error) {
 		tr.rows = append(tr.rows, row{lib: l.name, peer: l.peer, value: median(recvs)})
 	}
 	return []table{ts, tr}, nil
+}
+
+// noArchive sets alice's and bob's archiving preferences (XEP-0313) to
+// never: Prosody archives every one-to-one message by default, and a
+// flood of them into the archive slows the server down, and with it
+// every library's acknowledgements and reads (the run measures the
+// clients, not the archive).
+func noArchive(ctx context.Context) error {
+	for _, user := range []string{"alice", "bob"} {
+		t, err := prosodyTarget(user, "compare-prefs")
+		if err != nil {
+			return err
+		}
+		j, err := jid.New(t.user, t.domain, "")
+		if err != nil {
+			return err
+		}
+		lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		c, err := xmpp.Dial(lctx, xmpp.Config{JID: j, Password: t.password, Resource: t.resource, Addr: t.addr, TLS: t.tls, NoInitialPresence: true})
+		if err == nil {
+			_, err = mam.For(c).SetPrefs(lctx, mam.Prefs{Default: mam.Never})
+			c.Close()
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s: %w", user, err)
+		}
+	}
+	return nil
 }

@@ -86,17 +86,11 @@ func childReceive(ctx context.Context, lib library) error {
 	}
 	n := *flagN
 	var cpu, wall []float64
-	if *flagCPUProfile != "" {
-		f, err := os.Create(*flagCPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startProfile(lib.name + "-receive")
+	if err != nil {
+		return err
 	}
+	defer stop()
 	for range *flagRounds {
 		var got atomic.Int64
 		done := make(chan struct{})
@@ -168,7 +162,7 @@ func orchestrateReceive(ctx context.Context, libs []library, dir string) ([]tabl
 	for _, l := range libs {
 		args := []string{"-child", "receive", "-lib", l.name, "-addr", addr, "-n", fmt.Sprint(*flagN), "-rounds", fmt.Sprint(*flagRounds)}
 		if *flagCPUProfile != "" {
-			args = append(args, "-cpuprofile", *flagCPUProfile+"."+l.name)
+			args = append(args, "-cpuprofile", *flagCPUProfile)
 		}
 		r, err := self(ctx, args...)
 		t.rows = append(t.rows, resultRow(l, r, err))
@@ -265,4 +259,25 @@ func orchestrateIdle(ctx context.Context, libs []library, dir string) ([]table, 
 		tables = append(tables, t)
 	}
 	return tables, nil
+}
+
+// startProfile starts a CPU profile of this process in the -cpuprofile
+// directory, as name.prof, and returns what stops it; without the flag
+// it does nothing.
+func startProfile(name string) (stop func(), err error) {
+	if *flagCPUProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(*flagCPUProfile, name+".prof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -92,6 +92,20 @@ func (h *Header) End() string {
 // </stream:stream>.
 var ErrStreamEnd = errors.New("xmlstream: the peer closed the stream")
 
+// ErrYield, returned by an IdleReader's ReadIdle with no bytes, ends an
+// idle Reader's wait for its peer: Next returns it, the Reader keeps no
+// error (it held nothing), and the next call of Next waits anew.
+var ErrYield = errors.New("xmlstream: the idle wait yielded")
+
+// IdleReader is implemented by a reader given to NewReader that tells
+// the wait of an idle Reader (ReleaseWhenIdle) for its peer from its
+// other reads: that wait reads with ReadIdle, which may give up with
+// ErrYield (the reader's goroutine can then wait in a smaller frame).
+type IdleReader interface {
+	io.Reader
+	ReadIdle(p []byte) (int, error)
+}
+
 const readChunk = 16 << 10
 
 // floodRead is the buffer of a Reader whose reads keep filling its
@@ -180,26 +194,36 @@ func (r *Reader) waitIdle() error {
 	// valid once Next is called again), or the buffer would stay alive,
 	// and be read after another Reader took it from the pool.
 	// The token and scope slices go to a pool too, cleared.
-	sl := &slabs{r.elem.Tokens, r.elem.Attrs, r.p.open, r.p.scope}
-	clear(sl.tokens[:cap(sl.tokens)])
-	clear(sl.attrs[:cap(sl.attrs)])
-	clear(sl.open[:cap(sl.open)])
-	clear(sl.scope[:cap(sl.scope)])
-	slabPool.Put(sl)
-	r.elem, r.p = Element{}, parser{}
-	if b := r.buf; len(b) == readChunk {
-		bufPool.Put(&b)
+	// (A wait that yielded has done this already.)
+	if r.buf != nil {
+		sl := &slabs{r.elem.Tokens, r.elem.Attrs, r.p.open, r.p.scope}
+		clear(sl.tokens[:cap(sl.tokens)])
+		clear(sl.attrs[:cap(sl.attrs)])
+		clear(sl.open[:cap(sl.open)])
+		clear(sl.scope[:cap(sl.scope)])
+		slabPool.Put(sl)
+		r.elem, r.p = Element{}, parser{}
+		if b := r.buf; len(b) == readChunk {
+			bufPool.Put(&b)
+		}
+		r.buf = nil
 	}
-	r.buf = nil
+	read := r.r.Read
+	if ir, ok := r.r.(IdleReader); ok {
+		read = ir.ReadIdle
+	}
 	var n int
 	for {
 		var err error
 		r.reads++
-		n, err = r.r.Read(r.small[:])
+		n, err = read(r.small[:])
 		for tries := 0; n == 0 && err == nil && tries < 100; tries++ {
-			n, err = r.r.Read(r.small[:])
+			n, err = read(r.small[:])
 		}
 		if n == 0 {
+			if err == ErrYield {
+				return err
+			}
 			if err == nil {
 				err = io.ErrNoProgress
 			}
@@ -215,7 +239,7 @@ func (r *Reader) waitIdle() error {
 		r.offset += int64(n)
 	}
 	r.buf = *bufPool.Get().(*[]byte)
-	sl = slabPool.Get().(*slabs)
+	sl := slabPool.Get().(*slabs)
 	r.elem.Tokens, r.elem.Attrs = sl.tokens[:0], sl.attrs[:0]
 	r.p.open, r.p.scope = sl.open[:0], sl.scope[:0]
 	r.end = copy(r.buf, r.small[:n])
