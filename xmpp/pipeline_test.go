@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/sasl"
@@ -403,4 +404,41 @@ func TestRestartAheadBroken(t *testing.T) {
 		"C: </stream:stream>\n"
 	ws := pipelinedN(t, raConfig, 3, raClassic(l, false), broken, raClassic(l, true), raClassic(l, true))
 	assert.False(t, ws[2].together("<response", "<stream:stream"), "written ahead again")
+}
+
+// TestRestartAheadResume: once the server has passed the check, a
+// reconnection writes <resume/> ahead, after the restart's header, with
+// SCRAM's final message, and the session is resumed in the answer to it.
+func TestRestartAheadResume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newSCRAMLogin(t)
+		// The second login checks the stream; then the server goes away.
+		probing := raLogin(l) + raAhead + raBind + l.success + raServer + raBound + raPing + raEnable + raPong + raEnabled +
+			"C: <presence id='{{p}}'/>\n"
+		resumed := raLogin(l) + raAhead + "C: <resume xmlns='urn:xmpp:sm:3' previd='some-long-sm-id' h='0'/>\n" + l.success + raServer +
+			"S: <resumed xmlns='urn:xmpp:sm:3' previd='some-long-sm-id' h='1'/>\n" +
+			"C: <r xmlns='urn:xmpp:sm:3'/>\n" + "S: <a xmlns='urn:xmpp:sm:3' h='0'/>\n" +
+			"C: <presence id='{{u}}' type='unavailable'/>\nC: <r xmlns='urn:xmpp:sm:3'/>\nC: </stream:stream>\n" +
+			"S: <a xmlns='urn:xmpp:sm:3' h='2'/>\nS: </stream:stream>\n"
+		srv, cli := xmpptest.TLSConfigs(t, "localhost")
+		var cs []net.Conn
+		for i, text := range []string{raClassic(l, false), probing, resumed} {
+			tr, err := xmpptest.ParseTranscript(t.Name()+"/"+itoa(i+1), strings.NewReader(text))
+			require.NoError(t, err)
+			cs = append(cs, xmpptest.ScriptTLS(t, tr, srv))
+		}
+		w := new(writes)
+		c := xmpp.New(xmpp.Config{
+			JID: jid.MustParse("alice@localhost"), Password: "alice-secret", Addr: "scripted.invalid:5222", TLS: cli,
+			Dialer: conns(cs...), Rand: onesReader{}, Recorder: w,
+			Reconnect: xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Second)},
+		})
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		require.NoError(t, c.Close())
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.until(t, "state:resumed")
+		require.NoError(t, c.Close())
+		assert.True(t, w.together("<response", "<stream:stream", "<resume"), "<resume/> not written ahead")
+	})
 }
