@@ -299,7 +299,7 @@ type restartAhead struct {
 // exchange, when the last login of this Conn showed that it fits (see
 // restartSeen); nil otherwise.
 func (c *Conn) planAhead(s *stream, sess *session) *restartAhead {
-	if s.tls == nil {
+	if !overTLS(s) {
 		return nil
 	}
 	st := sasl2Of(c)
@@ -317,6 +317,14 @@ func (c *Conn) planAhead(s *stream, sess *session) *restartAhead {
 		a.resume = sess
 	}
 	return a
+}
+
+// overTLS reports whether s is TLS over TCP, the one transport whose
+// restart is a stream header written on the same connection (a
+// WebSocket's is an <open/> frame of its own).
+func overTLS(s *stream) bool {
+	_, ok := s.conn.(*tls.Conn)
+	return ok
 }
 
 // build returns what a writes: the header of the restart, without the
@@ -347,7 +355,7 @@ func (c *Conn) build(a *restartAhead) (string, error) {
 // noteRestart keeps what the features after SASL on s say of a restart
 // written ahead at the next login.
 func (c *Conn) noteRestart(s *stream, f Features) {
-	if s.tls == nil {
+	if !overTLS(s) {
 		return // planAhead never writes one
 	}
 	st := sasl2Of(c)
