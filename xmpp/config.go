@@ -107,6 +107,19 @@ type Config struct {
 	// user's last broadcast was unavailable. (It sits beside the flags
 	// above: a Conn's size counts, TestConnSize.)
 	NoInitialPresence bool
+	// RestartAhead writes, from a Conn's second login over TLS on TCP,
+	// the stream restart after SASL with the bind request and <enable/>
+	// (or <resume/>) together with the last SASL message, ahead of the
+	// server's <success/>: one round trip instead of three, for a server
+	// that reads on from where the SASL exchange ended. The first time,
+	// a check (a ping written alone) confirms that the stream still
+	// works; a server that fails it never gets the restart ahead from
+	// this Conn again, and that login starts again on a new connection.
+	// Off by default: Prosody 0.12 and ejabberd 23.01 both fail the
+	// check (see "Connecting" in the package documentation), so it
+	// would cost every Conn to them a second connection once. (A flag
+	// beside the flags above, for TestConnSize.)
+	RestartAhead bool
 	// SASL2 configures SASL2 (XEP-0388), Bind2 (XEP-0386) and FAST
 	// tokens (XEP-0484), used whenever the server offers SASL2; nil means
 	// the defaults (see SASL2), and SASL2.Disabled keeps to RFC 6120's

@@ -40,14 +40,29 @@
 // (from this Conn's last login, or the features before TLS); when the
 // features show another offer, that exchange is withdrawn and a new one
 // starts from them. Stream management's <enable/> goes right after the
-// bind request when the server picks the resource (no conflict can make
-// the bind start again), so both answers take one round trip; the
-// initial presence waits for <enabled/>, so that the server never
-// routes stanzas to an available session the client could not resume.
-// Nothing depends on the server's name; what only some servers accept
-// (the restart and bind written before the SASL outcome) is not done. Over STARTTLS with SCRAM and TLS 1.3 that makes
-// 7 round trips for a Conn's first login and 6 for the next ones (direct
-// TLS: 6 and 5), against 9 and 7 before (BENCHMARKS.md).
+// bind request (when a resource the configuration names is in use, the
+// server refuses both, and both go again with the request that lets the
+// server choose), so both answers take one round trip; the initial
+// presence waits for <enabled/>, so that the server never routes
+// stanzas to an available session the client could not resume. Over
+// STARTTLS with SCRAM and TLS 1.3 that makes 7 round trips for a Conn's
+// first login and 6 for the next ones (direct TLS: 6 and 5), against 9
+// and 7 before (BENCHMARKS.md).
+//
+// What only some servers accept is done only where the user asks for it
+// (Config.RestartAhead) and the server has shown it does. When the last
+// login of the Conn showed bind (and no legacy session) after SASL, the
+// next one writes the restart's stream
+// header and the bind request, without waiting, after SCRAM's final
+// message (before checking the server's signature, which is still
+// checked before anything after it is read: nothing written there is
+// secret), and then checks that the stream works with a ping; a server
+// that passes gets <enable/> or <resume/> written ahead too at the later
+// logins (4 round trips over STARTTLS, 3 over direct TLS). A server that
+// does not answer as it should never gets it again from this Conn, and
+// that login starts again on a new connection: Prosody 0.12 and
+// ejabberd 23.01 are such servers, which is why it is off by default.
+// Nothing depends on the server's name.
 //
 // # SASL2, Bind2 and FAST
 //

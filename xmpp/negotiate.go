@@ -207,15 +207,21 @@ func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, 
 		}
 		return c.loginSASL2(ctx, s, f, sess, a) // sasl2.go
 	}
-	if err := c.authenticate(ctx, s, f, pre); err != nil {
+	ahead := c.planAhead(s, sess)
+	if err := c.authenticate(ctx, s, f, pre, ahead); err != nil {
 		return nil, err
 	}
-	// Nothing is pipelined with the restart: what may follow it (bind,
-	// or resume) depends on the features it brings.
+	if ahead != nil && ahead.written {
+		return c.loginAhead(ctx, s, sess, ahead)
+	}
+	// What may follow the restart (bind, or resume) depends on the
+	// features it brings, unless an earlier login showed what they are
+	// (planAhead).
 	f, err = s.open(ctx, c.cfg.JID, "")
 	if err != nil {
 		return nil, err
 	}
+	c.noteRestart(s, f)
 	resumeErr = errors.New("no session to resume")
 	if sess != nil {
 		if resumeErr, err = c.resume(ctx, s, f, sess, false); err != nil || resumeErr == nil {
@@ -223,23 +229,239 @@ func (c *Conn) login(ctx context.Context, s *stream, f Features, sess *session, 
 		}
 		c.cfg.logDebug("starting a new session", "why", resumeErr)
 	}
-	return resumeErr, c.bindSession(ctx, s, f)
+	return resumeErr, c.bindSession(ctx, s, f, nil)
+}
+
+// The restart written ahead. After RFC 6120's SASL the client restarts
+// the stream and binds (or resumes); a client that waits for <success/>
+// and then for the new features spends two round trips there. A server
+// that reads on from where the SASL exchange ended takes the new stream
+// header, the bind request and <enable/> (or <resume/>) written with the
+// client's last SASL message, and answers them right after <success/>:
+// one round trip instead of three. Nothing tells whether a server is one
+// of those, and neither of the servers the project tests against is:
+// ejabberd 23.01 reads the header as a child of the stream that SASL
+// ended and answers nothing; Prosody 0.12 answers all that came in the
+// read that brought the SASL response, but hands what comes after to a
+// parser that never saw a stream header, so the next stanza ends the
+// stream (unsupported-stanza-type, or not-well-formed). So a Conn tries
+// only when its last login over TLS showed, after SASL, features that
+// fit (bind, and no legacy session), and the first time it writes
+// ahead it checks that the stream still works after that read: the bind
+// request goes ahead alone, then a ping to the server, in a write of its
+// own, with <enable/>. A server that passes is trusted for the Conn's
+// life (<enable/> and <resume/> go ahead too); one that answers the
+// header or the ping with anything else, or not in time (aheadWait),
+// never gets a restart written ahead by this Conn again, and the login
+// starts again on a new connection (errRetry).
+//
+// The client writes this before it reads <success/>, so before it has
+// checked SCRAM's server signature there: nothing in it is secret (the
+// account's bare JID went in the first header, a resource name or a
+// stream-management id gives nothing to one who cannot log in), it only
+// goes on a TLS stream whose certificate was verified, and the signature
+// is still checked on <success/>, before anything the server sends after
+// it is read and before any stanza of the user's goes out.
+
+// restartSeen is what the RFC 6120 logins of a Conn over TLS learned of
+// the stream after SASL success, kept in sasl2State under its mu.
+type restartSeen struct {
+	fits     bool // the last one's features: bind, and no legacy session required
+	sm       bool // and stream management
+	verified bool // a restart written ahead worked, the stream after it too
+	refused  bool // one did not: never again on this Conn
+}
+
+// aheadWait is how long a login waits, at least, for the server's answer
+// to a restart written ahead once <success/> is in, and for the answer
+// to the ping that checks the stream after it; four times as long as
+// <success/> took to come when that is longer. A server that takes the
+// restart sends its header with <success/> or right after it: it has the
+// bytes already.
+const aheadWait = time.Second
+
+// restartAhead is a stream restart to write ahead, with what follows the
+// header: planned before the SASL exchange, built (build) when it goes
+// out.
+type restartAhead struct {
+	s       *stream
+	resume  *session      // the session <resume/> asks for, after the header; nil: a bind request
+	sm      bool          // the server offered stream management after SASL
+	probe   bool          // not verified yet: the bind request alone, then the ping
+	bind    *stanza.IQ    // the bind request, unless resume
+	enable  string        // <enable/> after the bind request; "" when none
+	written bool          // it went out
+	sent    time.Time     // when
+	rtt     time.Duration // from then to <success/>
+}
+
+// planAhead returns the restart to write ahead on s, after the SASL
+// exchange, when the last login of this Conn showed that it fits (see
+// restartSeen); nil otherwise.
+func (c *Conn) planAhead(s *stream, sess *session) *restartAhead {
+	if !c.cfg.RestartAhead || !overTLS(s) {
+		return nil
+	}
+	st := sasl2Of(c)
+	st.mu.Lock()
+	seen := st.restart
+	st.mu.Unlock()
+	if !seen.fits || seen.refused {
+		return nil
+	}
+	a := &restartAhead{s: s, sm: seen.sm, probe: !seen.verified}
+	if sess != nil && seen.sm && sess.sm.resumable() {
+		if a.probe {
+			return nil // the check binds: not with a session to resume
+		}
+		a.resume = sess
+	}
+	return a
+}
+
+// overTLS reports whether s is TLS over TCP, the one transport whose
+// restart is a stream header written on the same connection (a
+// WebSocket's is an <open/> frame of its own).
+func overTLS(s *stream) bool {
+	_, ok := s.conn.(*tls.Conn)
+	return ok
+}
+
+// build returns what a writes: the header of the restart, without the
+// XML declaration (a server whose parser goes on from the SASL exchange
+// reads it in the middle of the document), then <resume/>, or the bind
+// request and <enable/>.
+func (c *Conn) build(a *restartAhead) (string, error) {
+	out := a.s.header(c.cfg.JID)
+	if a.resume != nil {
+		return out + a.resume.sm.resumeElement(), nil
+	}
+	a.bind = bindRequest(c.cfg.resource())
+	a.bind.ID = c.newID()
+	enc := xmlstream.Encoder{Inherited: stanza.NSClient}
+	if err := wire.Encode(&enc, stanza.NSClient, a.bind); err != nil {
+		return "", err
+	}
+	b, err := enc.Bytes()
+	if err != nil {
+		return "", err
+	}
+	if sm := &c.cfg.StreamManagement; a.sm && !a.probe && !sm.Disabled {
+		a.enable = enableElement(sm)
+	}
+	return out + string(b) + a.enable, nil
+}
+
+// noteRestart keeps what the features after SASL on s say of a restart
+// written ahead at the next login.
+func (c *Conn) noteRestart(s *stream, f Features) {
+	if !overTLS(s) {
+		return // planAhead never writes one
+	}
+	st := sasl2Of(c)
+	st.mu.Lock()
+	st.restart.fits = f.bind && !(f.session && !f.sessionOptional)
+	st.restart.sm = f.Has(NSStreamManagement, "sm")
+	st.mu.Unlock()
+}
+
+// awaitAhead runs read, which reads the server's answer to what was
+// written ahead, with a read deadline of aheadWait (or four times rtt).
+// When read fails, but not for ctx, the server did not take it: the
+// Conn never writes a restart ahead again, and the error says to log in
+// again on a new connection (errRetry).
+func (c *Conn) awaitAhead(ctx context.Context, s *stream, rtt time.Duration, read func() error) error {
+	s.raw.SetReadDeadline(time.Now().Add(max(aheadWait, 4*rtt)))
+	err := read()
+	s.raw.SetReadDeadline(deadline(ctx))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err != nil {
+		st := sasl2Of(c)
+		st.mu.Lock()
+		st.restart.refused, st.restart.verified = true, false
+		st.mu.Unlock()
+		s.closeStream()
+		return fmt.Errorf("%w: the server did not take the stream restart written ahead: %w", errRetry, err)
+	}
+	return nil
+}
+
+// loginAhead finishes a login whose restart a went out with the SASL
+// exchange: it reads the server's new header and features, with the
+// same reader (the server may have sent them with <success/>), then the
+// answers to what followed the header (bindSession checks the stream
+// when a is the first). Features that no longer fit (bind gone, a
+// legacy session required) make the login start again, the old way.
+func (c *Conn) loginAhead(ctx context.Context, s *stream, sess *session, a *restartAhead) (resumeErr, err error) {
+	var f Features
+	if err := c.awaitAhead(ctx, s, a.rtt, func() (err error) {
+		f, err = s.readHeader()
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	c.noteRestart(s, f)
+	if !f.bind || f.session && !f.sessionOptional {
+		s.closeStream()
+		return nil, fmt.Errorf("%w: the features after SASL no longer fit the restart written ahead", errRetry)
+	}
+	resumeErr = errors.New("no session to resume")
+	if a.resume != nil {
+		if resumeErr, err = c.resume(ctx, s, f, sess, true); err != nil || resumeErr == nil {
+			return resumeErr, err
+		}
+		c.cfg.logDebug("starting a new session", "why", resumeErr)
+		return resumeErr, c.bindSession(ctx, s, f, nil)
+	}
+	if sess != nil {
+		resumeErr = errors.New("the session could not be resumed on this server")
+	}
+	return resumeErr, c.bindSession(ctx, s, f, a)
+}
+
+// probeAhead checks, after the first restart written ahead, that the
+// stream still works: a ping to the server, written alone (after, when
+// not empty, right after it), must have its answer, a result or an
+// error. Then the Conn trusts the server with restarts written ahead.
+func (c *Conn) probeAhead(ctx context.Context, s *stream, rtt time.Duration, after string) error {
+	iq := &stanza.IQ{Type: stanza.Get, Payload: &stanza.Node{Name: xmlstream.Name{Space: "urn:xmpp:ping", Local: "ping"}}}
+	iq.To = s.jid.Domain()
+	if err := c.awaitAhead(ctx, s, rtt, func() error {
+		_, err := c.negotiationIQ(ctx, s, iq, after)
+		if _, ok := errors.AsType[*stanza.Error](err); ok {
+			return nil // an answer all the same
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	st := sasl2Of(c)
+	st.mu.Lock()
+	st.restart.verified = true
+	st.mu.Unlock()
+	return nil
 }
 
 // bindSession binds a resource, establishes the legacy session where the
 // server still requires it, and enables stream management when offered.
+// ahead, when not nil, is the bind request (and <enable/>) written
+// already, with the stream header of the restart (loginAhead).
 //
 // <enable/> is written right after the bind request, without waiting for
-// its result, when nothing can come between them: the server picks the
-// resource (no conflict to retry) and requires no legacy session. The
-// server handles them in order, so the stream is bound when it reads
-// <enable/>, and both answers come back in one round trip. Otherwise
-// <enable/> waits for the bind. Either way <enabled/> is read before
-// the initial presence goes out: a session the server made available
-// and resumable must be one the client knows how to resume, or what the
-// server routes to it meanwhile would wait there, out of reach, if the
-// stream were lost before the client read <enabled/>.
-func (c *Conn) bindSession(ctx context.Context, s *stream, f Features) error {
+// its result, when nothing can come between them: the server requires
+// no legacy session. The server handles them in order, so the stream is
+// bound when it reads <enable/>, and both answers come back in one round
+// trip. When the bind of a resource the configuration names meets a
+// conflict, the server has refused that <enable/> (the stream was not
+// bound yet); it goes again with the bind request that lets the server
+// choose. Either way <enabled/> is read before the initial presence
+// goes out: a session the server made available and resumable must be
+// one the client knows how to resume, or what the server routes to it
+// meanwhile would wait there, out of reach, if the stream were lost
+// before the client read <enabled/>.
+func (c *Conn) bindSession(ctx context.Context, s *stream, f Features, ahead *restartAhead) error {
 	if !f.bind {
 		s.closeStream()
 		return ErrNoBind
@@ -248,12 +470,23 @@ func (c *Conn) bindSession(ctx context.Context, s *stream, f Features) error {
 	enable := !sm.Disabled && f.Has(NSStreamManagement, "sm")
 	legacy := f.session && !f.sessionOptional // RFC 6121 dropped it; old servers still want it (RFC 3921bis)
 	var after string
-	if enable && !legacy && c.cfg.resource() == "" {
+	var written *stanza.IQ
+	if ahead != nil {
+		after, written = ahead.enable, ahead.bind
+	} else if enable && !legacy {
 		after = enableElement(sm)
 	}
 	var err error
-	if s.jid, err = c.bind(ctx, s, after); err != nil {
+	if s.jid, err = c.bind(ctx, s, after, written); err != nil {
 		return err
+	}
+	if ahead != nil && ahead.probe {
+		if enable {
+			after = enableElement(sm)
+		}
+		if err := c.probeAhead(ctx, s, ahead.rtt, after); err != nil {
+			return err
+		}
 	}
 	if legacy {
 		iq := &stanza.IQ{Type: stanza.Set, Payload: &stanza.Node{Name: xmlstream.Name{Space: nsSession, Local: "session"}}}
@@ -263,7 +496,9 @@ func (c *Conn) bindSession(ctx context.Context, s *stream, f Features) error {
 		}
 	}
 	s.features = f
-	if enable {
+	if enable || after != "" {
+		// Written ahead even if the server no longer offers it: its
+		// answer is then a <failed/>, which enable reads.
 		return c.enable(ctx, s, sm, after != "")
 	}
 	return nil
@@ -519,7 +754,9 @@ func authElement(m sasl.Mechanism, resp []byte) string {
 // exchange begun with the stream header, if any: it goes on when the
 // server's features offer exactly what it was chosen from; otherwise it
 // is withdrawn (see withdraw) and a new one starts from the features.
-func (c *Conn) authenticate(ctx context.Context, s *stream, f Features, pre *pipelinedAuth) error {
+// ahead, when not nil, is written after the client's last SASL message
+// (see exchange).
+func (c *Conn) authenticate(ctx context.Context, s *stream, f Features, pre *pipelinedAuth, ahead *restartAhead) error {
 	if len(f.mechanisms) == 0 {
 		s.closeStream()
 		return ErrNoSASL
@@ -528,7 +765,7 @@ func (c *Conn) authenticate(ctx context.Context, s *stream, f Features, pre *pip
 	if pre != nil && pre.s == s {
 		if pre.offer == offerOf(f) {
 			sasl.SetOffer(pre.m, sasl.Stream{Mechanisms: f.mechanisms, Bindings: f.bindings}) // XEP-0474 checks what was received
-			err = c.exchange(ctx, s, pre.m, "")
+			err = c.exchange(ctx, s, pre.m, "", ahead)
 			c.remember(f, err)
 			return err
 		}
@@ -549,7 +786,7 @@ func (c *Conn) authenticate(ctx context.Context, s *stream, f Features, pre *pip
 		s.closeStream()
 		return fmt.Errorf("xmpp: %s: %w", m.Name(), err)
 	}
-	err = c.exchange(ctx, s, m, authElement(m, resp))
+	err = c.exchange(ctx, s, m, authElement(m, resp), ahead)
 	c.remember(f, err)
 	return err
 }
@@ -611,8 +848,11 @@ func (c *Conn) succeeded(s *stream, m sasl.Mechanism, el *xmlstream.Element) err
 
 // exchange runs the SASL exchange of m: it writes out (the <auth/>;
 // empty when it went with the stream header), then answers challenges
-// until the server's <success/> or <failure/>.
-func (c *Conn) exchange(ctx context.Context, s *stream, m sasl.Mechanism, out string) error {
+// until the server's <success/> or <failure/>. ahead, when not nil, goes
+// out with SCRAM's final message (the answer to the first challenge),
+// the client's last: the server reads it once it has sent <success/>.
+func (c *Conn) exchange(ctx context.Context, s *stream, m sasl.Mechanism, out string, ahead *restartAhead) error {
+	challenges := 0
 	for {
 		if out != "" {
 			if err := s.writeRaw(ctx, out); err != nil {
@@ -629,6 +869,7 @@ func (c *Conn) exchange(ctx context.Context, s *stream, m sasl.Mechanism, out st
 		}
 		switch name.Local {
 		case "challenge":
+			challenges++
 			data, err := decode64(text(el))
 			var resp []byte
 			if err == nil {
@@ -638,7 +879,16 @@ func (c *Conn) exchange(ctx context.Context, s *stream, m sasl.Mechanism, out st
 				return c.abortSASL(s, m, err)
 			}
 			out = "<response xmlns='" + nsSASL + "'>" + encode64(resp) + "</response>"
+			if ahead != nil && !ahead.written && challenges == 1 && strings.HasPrefix(m.Name(), "SCRAM-") {
+				if more, err := c.build(ahead); err == nil {
+					out += more
+					ahead.written, ahead.sent = true, time.Now()
+				}
+			}
 		case "success":
+			if ahead != nil && ahead.written {
+				ahead.rtt = time.Since(ahead.sent)
+			}
 			return c.succeeded(s, m, el)
 		case "failure":
 			s.closeStream()
@@ -739,19 +989,28 @@ func decode64(s string) ([]byte, error) {
 // the server chooses. When the server says the configured one is in use,
 // it asks the server to choose instead.
 //
-// after, when not empty, is written right after the first request,
-// without waiting for its result.
-func (c *Conn) bind(ctx context.Context, s *stream, after string) (jid.JID, error) {
+// after, when not empty (<enable/>), is written right after each
+// request, without waiting for its result; a request that fails with a
+// conflict has the server's <failed/> answer to it follow. written,
+// when not nil, is the first request, written already (with after).
+func (c *Conn) bind(ctx context.Context, s *stream, after string, written *stanza.IQ) (jid.JID, error) {
 	res := c.cfg.resource()
 	for {
-		payload := &stanza.Node{Name: xmlstream.Name{Space: nsBind, Local: "bind"}}
-		if res != "" {
-			payload.Nodes = []stanza.Node{{Name: xmlstream.Name{Space: nsBind, Local: "resource"}, Nodes: []stanza.Node{{Text: res}}}}
+		var reply *stanza.IQ
+		var err error
+		if written != nil {
+			reply, err = c.awaitIQ(s, written)
+			written = nil
+		} else {
+			reply, err = c.negotiationIQ(ctx, s, bindRequest(res), after)
 		}
-		reply, err := c.negotiationIQ(ctx, s, &stanza.IQ{Type: stanza.Set, Payload: payload}, after)
-		after = ""
 		if err != nil {
 			if res != "" && errors.Is(err, &stanza.Error{Condition: stanza.Conflict}) {
+				if after != "" {
+					if err := c.enableRefused(s); err != nil {
+						return jid.JID{}, err
+					}
+				}
 				c.cfg.logDebug("resource in use, letting the server choose", "resource", res)
 				res = ""
 				continue
@@ -767,6 +1026,37 @@ func (c *Conn) bind(ctx context.Context, s *stream, after string) (jid.JID, erro
 			return jid.JID{}, err
 		}
 		return j, nil
+	}
+}
+
+// bindRequest asks to bind res, or a resource the server chooses when
+// res is empty.
+func bindRequest(res string) *stanza.IQ {
+	payload := &stanza.Node{Name: xmlstream.Name{Space: nsBind, Local: "bind"}}
+	if res != "" {
+		payload.Nodes = []stanza.Node{{Name: xmlstream.Name{Space: nsBind, Local: "resource"}, Nodes: []stanza.Node{{Text: res}}}}
+	}
+	return &stanza.IQ{Type: stanza.Set, Payload: payload}
+}
+
+// enableRefused reads the server's answer to an <enable/> written after a
+// bind request that failed: a <failed/> (XEP-0198 section 3: no stream
+// management before binding).
+func (c *Conn) enableRefused(s *stream) error {
+	for {
+		el, err := s.next()
+		if err != nil {
+			return fmt.Errorf("xmpp: bind: %w", err)
+		}
+		switch name := el.Tokens[0].Name; {
+		case name == smFailedName:
+			return nil
+		case !wire.IsStanza(el):
+			return fmt.Errorf("%w: <%s/> in answer to <enable/> before binding", ErrUnexpected, name.Local)
+		}
+		if err := s.keepEarly(el); err != nil {
+			return err
+		}
 	}
 }
 
@@ -825,6 +1115,12 @@ func (c *Conn) negotiationIQ(ctx context.Context, s *stream, iq *stanza.IQ, afte
 			return nil, err
 		}
 	}
+	return c.awaitIQ(s, iq)
+}
+
+// awaitIQ reads until the reply to iq, written already, keeping the
+// stanzas that arrive meanwhile for the listeners.
+func (c *Conn) awaitIQ(s *stream, iq *stanza.IQ) (*stanza.IQ, error) {
 	for {
 		el, err := s.next()
 		if err != nil {

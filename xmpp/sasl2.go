@@ -160,12 +160,14 @@ func parseSASL2(el *xmlstream.Element) *sasl2Offer {
 	return o
 }
 
-// sasl2State is a Conn's SASL2 memory and hooks, attached to it (Attach)
-// so that a Conn whose server has no SASL2 pays nothing for them.
+// sasl2State is a Conn's memory of its logins over TLS and its SASL2
+// hooks, attached to it (Attach) so that a Conn that never logs in over
+// TLS pays nothing for them.
 type sasl2State struct {
 	mu        sync.Mutex
 	userAgent string      // generated when Config.SASL2 has none
 	known     *sasl2Known // what the last SASL2 login learned; nil when none
+	restart   restartSeen // what RFC 6120 logins learned of the restart (negotiate.go)
 	inline    listeners.List[func(offered []string) *stanza.Node]
 }
 
@@ -511,7 +513,7 @@ func (c *Conn) loginSASL2(ctx context.Context, s *stream, f Features, sess *sess
 			}
 			c.cfg.logDebug("starting a new session", "why", resumeErr)
 		}
-		return resumeErr, c.bindSession(ctx, s, f)
+		return resumeErr, c.bindSession(ctx, s, f, nil)
 	}
 	if res.authzid.Resourcepart() == "" {
 		s.closeStream()

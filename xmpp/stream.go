@@ -151,8 +151,18 @@ func (s *stream) abort(err error) {
 // the server's header and features (RFC 6120 section 4.2). It is used
 // for the first stream and for each restart.
 func (s *stream) open(ctx context.Context, from jid.JID, after string) (Features, error) {
+	if err := s.writeRaw(ctx, "<?xml version='1.0'?>"+s.header(from)+after); err != nil {
+		return Features{}, err
+	}
+	s.r = xmlstream.NewReader(s, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
+	s.r.ReleaseWhenIdle() // an idle connection holds no read buffer
+	return s.readHeader()
+}
+
+// header is the client's stream header, without the XML declaration.
+func (s *stream) header(from jid.JID) string {
 	var b strings.Builder
-	b.WriteString("<?xml version='1.0'?><stream:stream to='")
+	b.WriteString("<stream:stream to='")
 	writeAttr(&b, s.domain.String())
 	b.WriteString("'")
 	if s.tls != nil && from.Localpart() != "" {
@@ -164,12 +174,14 @@ func (s *stream) open(ctx context.Context, from jid.JID, after string) (Features
 	b.WriteString(" version='1.0' xml:lang='")
 	writeAttr(&b, s.cfg.lang())
 	b.WriteString("' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
-	b.WriteString(after)
-	if err := s.writeRaw(ctx, b.String()); err != nil {
-		return Features{}, err
-	}
-	s.r = xmlstream.NewReader(s, xmlstream.Limits{MaxElementSize: s.cfg.MaxStanzaSize})
-	s.r.ReleaseWhenIdle() // an idle connection holds no read buffer
+	return b.String()
+}
+
+// readHeader reads the server's stream header and features with s.r:
+// a new reader after open, or the same one when the client wrote its
+// header of the restart ahead (negotiate.go), so that what the reader
+// holds already is not lost.
+func (s *stream) readHeader() (Features, error) {
 	h, err := s.r.Header()
 	if err != nil {
 		return Features{}, s.readError(err)

@@ -33,7 +33,7 @@ var (
 	flagN       = flag.Int("n", 20000, "messages per round (receive path, through Prosody)")
 	flagRounds  = flag.Int("rounds", 3, "rounds; the median is reported")
 	flagIdle    = flag.Int("idle", 500, "connections per library for idle memory")
-	flagWork    = flag.String("work", "receive,idle,prosody", "which work to measure, comma-separated")
+	flagWork    = flag.String("work", "receive,idle,prosody,login", "which work to measure, comma-separated")
 	flagLibs    = flag.String("libs", "", "libraries, comma-separated (default: all)")
 	flagProsody = flag.String("prosody", "/tmp/gosmack/prosody/server.json", "the running Prosody's description (server.json)")
 
@@ -228,6 +228,8 @@ func orchestrate() error {
 			tables, err = orchestrateIdle(ctx, libs, dir)
 		case "prosody":
 			tables, err = orchestrateProsody(ctx, libs)
+		case "login":
+			tables, err = orchestrateLogin(ctx)
 		default:
 			err = fmt.Errorf("no work %q", w)
 		}

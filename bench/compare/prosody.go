@@ -24,18 +24,8 @@ import (
 // moment the receiver has them all (acknowledgements included), the
 // receiver from its login to the last message.
 
-type prosodyInfo struct {
-	Domain       string `json:"domain"`
-	StartTLSAddr string `json:"starttls_addr"`
-	CAFile       string `json:"ca_file"`
-	Users        []struct {
-		Name     string `json:"name"`
-		Password string `json:"password"`
-	} `json:"users"`
-}
-
-func readProsody(file string) (prosodyInfo, error) {
-	var p prosodyInfo
+func readProsody(file string) (serverInfo, error) {
+	var p serverInfo
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return p, err
@@ -53,11 +43,7 @@ func prosodyTarget(user, resource string) (target, error) {
 		return target{}, err
 	}
 	t := target{addr: p.StartTLSAddr, tls: tc, user: user, domain: p.Domain, resource: resource, mechanism: "PLAIN"}
-	for _, u := range p.Users {
-		if u.Name == user {
-			t.password = u.Password
-		}
-	}
+	t.password = p.password(user)
 	if t.password == "" {
 		return t, fmt.Errorf("no user %s in %s", user, *flagProsody)
 	}
