@@ -87,6 +87,9 @@ const (
 	// one of the rid before it (it answers neither), and two
 	// connections race.
 	boshSpacing = 25 * time.Millisecond
+	// boshPollDelay is how long after an answer the empty request that
+	// keeps one at the manager waits for the stream's reply to carry.
+	boshPollDelay = 10 * time.Millisecond
 	// boshDialTimeout bounds a TCP connection and its TLS handshake.
 	boshDialTimeout = 30 * time.Second
 )
@@ -143,17 +146,18 @@ type boshConn struct {
 	version  string
 
 	// Writing.
-	out       []byte // payload not sent yet
-	created   bool   // the creation request went out
-	restart   bool   // a restart is due
-	terminate bool   // the terminate is due
-	ended     bool   // no more requests: terminated, failed or closed
-	inflight  int
-	written   uint64      // every request up to this rid is written once
-	wroteAt   time.Time   // when the last of them was
-	lastPoll  time.Time   // when the last empty request went out
-	pollTimer *time.Timer // a poll due later (hold='0')
-	wdl       time.Time
+	out        []byte // payload not sent yet
+	created    bool   // the creation request went out
+	restart    bool   // a restart is due
+	terminate  bool   // the terminate is due
+	ended      bool   // no more requests: terminated, failed or closed
+	inflight   int
+	written    uint64      // every request up to this rid is written once
+	wroteAt    time.Time   // when the last of them was
+	lastPoll   time.Time   // when the last empty request went out
+	lastAnswer time.Time   // when the last answer came
+	pollTimer  *time.Timer // a poll due later (hold='0')
+	wdl        time.Time
 
 	// Connections: idle ones, kept alive; and those in use, so that
 	// Close can cut them.
@@ -374,20 +378,27 @@ func (b *boshConn) pumpLocked() {
 			b.out = nil
 			b.send(boshPlain, out)
 		case b.inflight == 0:
-			if b.hold == 0 { // polling: no sooner than the manager allows
-				if d := b.polling - time.Since(b.lastPoll); d > 0 {
-					if b.pollTimer == nil {
-						b.pollTimer = time.AfterFunc(d, func() {
-							b.mu.Lock()
-							b.pollTimer = nil
-							b.pumpLocked()
-							b.mu.Unlock()
-						})
-					}
-					return
-				}
-				b.lastPoll = time.Now()
+			// An empty request waits a little after an answer, for
+			// what the stream writes in reply to go in the request
+			// instead: two requests at once race to the manager (see
+			// boshSpacing). Polling (hold='0'), it waits as long as
+			// the manager asks.
+			d := boshPollDelay - time.Since(b.lastAnswer)
+			if b.hold == 0 {
+				d = max(d, b.polling-time.Since(b.lastPoll))
 			}
+			if d > 0 {
+				if b.pollTimer == nil {
+					b.pollTimer = time.AfterFunc(d, func() {
+						b.mu.Lock()
+						b.pollTimer = nil
+						b.pumpLocked()
+						b.mu.Unlock()
+					})
+				}
+				return
+			}
+			b.lastPoll = time.Now()
 			b.send(boshPlain, nil)
 		default:
 			return
@@ -462,6 +473,7 @@ func (b *boshConn) roundTrip(rid uint64, kind boshKind, body []byte, timeout tim
 		b.err = res.err // the reader need not wait for the answers before
 	}
 	b.got[rid] = res
+	b.lastAnswer = time.Now()
 	b.pumpLocked()
 	b.notifyLocked()
 }

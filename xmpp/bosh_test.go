@@ -399,7 +399,9 @@ S: <message from='bob@localhost/b' id='two' type='chat'><body>2</body></message>
 	got := make(chan *stanza.Message, 2)
 	c.HandleMessage(nil, func(m *stanza.Message) { got <- m })
 	require.NoError(t, c.Connect(ctxT(t)))
+	time.Sleep(time.Second) // the bubble's clock: the empty request is held
 	s.mu.Lock()
+	require.Len(t, s.held, 1)
 	s.reorder = true
 	s.mu.Unlock()
 	require.NoError(t, c.Send(ctxT(t), &stanza.Message{Common: stanza.Common{To: jid.MustParse("bob@localhost/b")}, Type: stanza.Chat, Bodies: []stanza.Text{{Value: "go"}}}))
