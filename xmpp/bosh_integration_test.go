@@ -143,3 +143,53 @@ func TestIntegrationBOSHRefusesPlainByDefault(t *testing.T) {
 		require.ErrorIs(t, err, xmpp.ErrPlainBOSH)
 	})
 }
+
+// BenchmarkIntegrationTransportThroughput measures messages a client
+// sends to itself and receives back, b.N of them with up to 64 in
+// flight, over each transport to Prosody (on ejabberd the same loop
+// stalls after the first runs even over TCP; not investigated):
+//
+//	go test -tags integration -run XXX -bench TransportThroughput -benchtime 2000x ./xmpp/
+func BenchmarkIntegrationTransportThroughput(b *testing.B) {
+	for _, name := range []string{"prosody"} {
+		for _, via := range []string{"tcp", "websocket", "bosh"} {
+			b.Run(name+"/"+via, func(b *testing.B) {
+				s := testserver.Get(b, name)
+				cfg := s.NewAccount(b, "tput")
+				switch via {
+				case "websocket":
+					cfg.Addr = s.WebSocketTLSURL
+				case "bosh":
+					cfg.Addr = s.BOSHTLSURL
+					cfg.StreamManagement.NoResume = true
+				}
+				c := testserver.Login(b, cfg, nil)
+				defer c.Close()
+				ctx := testserver.Context(b)
+				got := c.Collect(stanza.IsMessage(stanza.Chat), 128)
+				defer got.Close()
+				slots := make(chan struct{}, 64)
+				done := make(chan error, 1)
+				go func() {
+					for range b.N {
+						if _, err := got.Next(ctx); err != nil {
+							done <- err
+							return
+						}
+						<-slots
+					}
+					done <- nil
+				}()
+				b.ResetTimer()
+				for range b.N {
+					slots <- struct{}{}
+					m := &stanza.Message{Type: stanza.Chat, Bodies: []stanza.Text{{Value: "throughput"}}}
+					m.To = c.JID()
+					require.NoError(b, c.Send(ctx, m))
+				}
+				require.NoError(b, <-done)
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			})
+		}
+	}
+}
