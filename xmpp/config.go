@@ -80,17 +80,20 @@ type Config struct {
 	Resource string
 
 	// Addr is where to connect, skipping the DNS SRV lookup: host:port
-	// for TCP (Smack's setHost and setPort), or a wss:// URL for a
+	// for TCP (Smack's setHost and setPort), a wss:// URL for a
 	// WebSocket (RFC 7395; Smack's XmppWebSocketTransportModule and its
-	// setUri), such as "wss://example.com/xmpp-websocket". Either way
-	// the certificate is verified against the JID's domain (TLS.ServerName
-	// may name another). A ws:// URL, a WebSocket without TLS, needs
-	// Security TLSIfPossible or TLSDisabled (ErrPlainWebSocket
+	// setUri), such as "wss://example.com/xmpp-websocket", or an
+	// https:// URL for BOSH (XEP-0124, XEP-0206; Smack's
+	// XMPPBOSHConnection and BOSHConfiguration), such as
+	// "https://example.com/http-bind". Each way the certificate is
+	// verified against the JID's domain (TLS.ServerName may name
+	// another). A ws:// or http:// URL, without TLS, needs Security
+	// TLSIfPossible or TLSDisabled (ErrPlainWebSocket or ErrPlainBOSH
 	// otherwise), and PLAIN over it AllowPlainWithoutTLS. See
 	// Conn.Transport.
 	Addr string
 	// DirectTLS says Addr speaks TLS from the first byte (XEP-0368)
-	// rather than STARTTLS; it means nothing for a WebSocket. Without
+	// rather than STARTTLS; it means nothing for a WebSocket or BOSH. Without
 	// Addr, the SRV records say which targets do.
 	DirectTLS bool
 	// Security says whether TLS is required (the default), used when

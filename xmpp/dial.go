@@ -13,9 +13,10 @@ import (
 
 // target is one place to connect to.
 type target struct {
-	addr      string // host:port, or the URL of a WebSocket
+	addr      string // host:port, or the URL of a WebSocket or BOSH
 	directTLS bool
 	webSocket bool // addr is a WebSocket's URL (websocket.go)
+	bosh      bool // addr is a BOSH URL (bosh.go)
 	priority  uint16
 }
 
@@ -26,6 +27,9 @@ type target struct {
 func (c *Config) resolve(ctx context.Context) ([]target, error) {
 	if c.webSocket() {
 		return []target{{addr: c.Addr, webSocket: true}}, nil
+	}
+	if c.bosh() {
+		return []target{{addr: c.Addr, bosh: true}}, nil
 	}
 	if c.Addr != "" {
 		return []target{{addr: c.Addr, directTLS: c.DirectTLS}}, nil
@@ -91,6 +95,9 @@ func srvTargets(direct, starttls []*net.SRV, useTLS bool) ([]target, error) {
 func (c *Config) dial(ctx context.Context, t target) (net.Conn, error) {
 	if t.webSocket {
 		return c.dialWebSocket(ctx, t.addr)
+	}
+	if t.bosh {
+		return c.dialBOSH(ctx, t.addr)
 	}
 	d := c.Dialer
 	if d == nil {

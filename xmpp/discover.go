@@ -20,8 +20,15 @@ import (
 // use.
 var ErrNoWebSocket = errors.New("xmpp: the domain names no WebSocket endpoint (XEP-0156)")
 
-// relWebSocket is XEP-0156's link relation for a WebSocket endpoint.
-const relWebSocket = "urn:xmpp:alt-connections:websocket"
+// ErrNoBOSH is returned by LookupBOSH when the domain's host-meta
+// documents name no BOSH endpoint the configuration may use.
+var ErrNoBOSH = errors.New("xmpp: the domain names no BOSH endpoint (XEP-0156)")
+
+// XEP-0156's link relations for a WebSocket and a BOSH endpoint.
+const (
+	relWebSocket = "urn:xmpp:alt-connections:websocket"
+	relBOSH      = "urn:xmpp:alt-connections:xbosh"
+)
 
 // maxHostMeta bounds a host-meta document.
 const maxHostMeta = 64 << 10
@@ -40,22 +47,41 @@ const maxHostMeta = 64 << 10
 // endpoint, or with why neither could be read. ctx bounds the whole
 // lookup. It is safe to call from any goroutine.
 func LookupWebSocket(ctx context.Context, cfg Config) (string, error) {
+	return cfg.lookupLink(ctx, relWebSocket, "wss", "ws", "WebSocket", ErrNoWebSocket)
+}
+
+// LookupBOSH finds the BOSH endpoint of cfg.JID's domain (XEP-0156) as
+// LookupWebSocket finds the WebSocket one, from the same documents: the
+// first link of relation urn:xmpp:alt-connections:xbosh that is an
+// https:// URL, or an http:// one where cfg.Security allows plaintext.
+// Put it in Config.Addr to connect there. It fails with ErrNoBOSH when
+// neither document names an endpoint, or with why neither could be
+// read. ctx bounds the whole lookup. It is safe to call from any
+// goroutine.
+func LookupBOSH(ctx context.Context, cfg Config) (string, error) {
+	return cfg.lookupLink(ctx, relBOSH, "https", "http", "BOSH", ErrNoBOSH)
+}
+
+// lookupLink returns the first link of relation rel in the domain's
+// host-meta documents whose scheme is secure, or plain where Security
+// allows it; none when there is no such link.
+func (c *Config) lookupLink(ctx context.Context, rel, secure, plain, what string, none error) (string, error) {
 	var errs []error
 	for _, doc := range []struct {
 		path  string
-		parse func([]byte) ([]string, error)
+		parse func([]byte) ([]hostMetaLink, error)
 	}{
 		{"/.well-known/host-meta", parseXRD},
 		{"/.well-known/host-meta.json", parseJRD},
 	} {
-		body, err := cfg.fetch(ctx, doc.path)
+		body, err := c.fetch(ctx, doc.path)
 		if err == nil {
-			var links []string
+			var links []hostMetaLink
 			if links, err = doc.parse(body); err == nil {
 				for _, l := range links {
-					scheme, _, _ := strings.Cut(l, "://")
-					if strings.EqualFold(scheme, "wss") || (strings.EqualFold(scheme, "ws") && cfg.Security != TLSRequired) {
-						return l, nil
+					scheme, _, _ := strings.Cut(l.Href, "://")
+					if l.Rel == rel && (strings.EqualFold(scheme, secure) || (strings.EqualFold(scheme, plain) && c.Security != TLSRequired)) {
+						return l.Href, nil
 					}
 				}
 				continue
@@ -67,9 +93,9 @@ func LookupWebSocket(ctx context.Context, cfg Config) (string, error) {
 		}
 	}
 	if len(errs) == 2 {
-		return "", fmt.Errorf("xmpp: looking up the WebSocket endpoint of %s: %w", cfg.JID.Domainpart(), errors.Join(errs...))
+		return "", fmt.Errorf("xmpp: looking up the %s endpoint of %s: %w", what, c.JID.Domainpart(), errors.Join(errs...))
 	}
-	return "", ErrNoWebSocket
+	return "", none
 }
 
 // fetch gets https://DOMAIN/path and returns the body of a 200 answer.
@@ -137,9 +163,8 @@ type hostMetaLink struct {
 	Href string `xml:"href,attr" json:"href"`
 }
 
-// parseXRD returns the hrefs of the WebSocket links of an XRD document
-// (RFC 6415), in order.
-func parseXRD(b []byte) ([]string, error) {
+// parseXRD returns the links of an XRD document (RFC 6415), in order.
+func parseXRD(b []byte) ([]hostMetaLink, error) {
 	var doc struct {
 		XMLName xml.Name       `xml:"http://docs.oasis-open.org/ns/xri/xrd-1.0 XRD"`
 		Links   []hostMetaLink `xml:"http://docs.oasis-open.org/ns/xri/xrd-1.0 Link"`
@@ -147,28 +172,17 @@ func parseXRD(b []byte) ([]string, error) {
 	if err := xml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("not an XRD document: %w", err)
 	}
-	return webSocketLinks(doc.Links), nil
+	return doc.Links, nil
 }
 
-// parseJRD returns the hrefs of the WebSocket links of a JSON host-meta
-// document (RFC 6415 appendix A), in order.
-func parseJRD(b []byte) ([]string, error) {
+// parseJRD returns the links of a JSON host-meta document (RFC 6415
+// appendix A), in order.
+func parseJRD(b []byte) ([]hostMetaLink, error) {
 	var doc struct {
 		Links []hostMetaLink `json:"links"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("not a JSON host-meta document: %w", err)
 	}
-	return webSocketLinks(doc.Links), nil
-}
-
-// webSocketLinks returns the hrefs of the WebSocket links, in order.
-func webSocketLinks(links []hostMetaLink) []string {
-	var out []string
-	for _, l := range links {
-		if l.Rel == relWebSocket && l.Href != "" {
-			out = append(out, l.Href)
-		}
-	}
-	return out
+	return doc.Links, nil
 }

@@ -118,3 +118,36 @@ func TestLookupWebSocket(t *testing.T) {
 		assert.Empty(t, *asked, "nothing asked of an unverified server")
 	})
 }
+
+// xrdWithBOSH names both endpoints, and a plain BOSH one first.
+const xrdWithBOSH = `<?xml version='1.0' encoding='utf-8'?>
+<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>
+  <Link rel='urn:xmpp:alt-connections:xbosh' href='http://example.com/plain-bind'/>
+  <Link rel='urn:xmpp:alt-connections:websocket' href='wss://example.com/xmpp-websocket'/>
+  <Link rel='urn:xmpp:alt-connections:xbosh' href='https://example.com/http-bind'/>
+</XRD>`
+
+// TestLookupBOSH: the same documents, the xbosh relation; http:// only
+// where plaintext is allowed; the JSON form when the XRD names none.
+func TestLookupBOSH(t *testing.T) {
+	cfg, asked := hostMeta(t, map[string]string{"/.well-known/host-meta": xrdWithBOSH})
+	u, err := xmpp.LookupBOSH(ctxT(t), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "https://example.com/http-bind", u)
+	assert.Equal(t, []string{"localhost/.well-known/host-meta"}, *asked)
+
+	cfg.Security = xmpp.TLSIfPossible
+	u, err = xmpp.LookupBOSH(ctxT(t), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "http://example.com/plain-bind", u)
+
+	cfg, _ = hostMeta(t, map[string]string{"/.well-known/host-meta": `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'/>`,
+		"/.well-known/host-meta.json": `{"links":[{"rel":"urn:xmpp:alt-connections:xbosh","href":"https://example.com/from-json"}]}`})
+	u, err = xmpp.LookupBOSH(ctxT(t), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "https://example.com/from-json", u)
+
+	cfg, _ = hostMeta(t, map[string]string{"/.well-known/host-meta.json": jrdWithWebSocket})
+	_, err = xmpp.LookupBOSH(ctxT(t), cfg)
+	require.ErrorIs(t, err, xmpp.ErrNoBOSH)
+}

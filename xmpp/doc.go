@@ -3,7 +3,8 @@
 // stanzas between the server and the listeners, handlers and requests
 // registered on it. It stands for Smack's XMPPTCPConnection and
 // XMPPTCPConnectionConfiguration (and, over a WebSocket, Smack's
-// XmppWebSocketTransportModule and its configuration), with ConnectionListener, StanzaListener,
+// XmppWebSocketTransportModule and its configuration; over BOSH,
+// XMPPBOSHConnection and BOSHConfiguration), with ConnectionListener, StanzaListener,
 // StanzaInterceptor, StanzaCollector, IQRequestHandler, AccountManager,
 // and the per-connection registry behind every Manager.getInstanceFor
 // (Attach).
@@ -117,6 +118,41 @@
 // another WebSocket URL. LookupWebSocket finds a domain's endpoint in
 // its host-meta documents (XEP-0156), fetched over HTTPS with the
 // certificate verified for the domain.
+//
+// # BOSH
+//
+// An https:// URL in Config.Addr carries the streams over BOSH (XEP-0124
+// and XEP-0206), for networks that let only HTTP through:
+//
+//	c := xmpp.New(xmpp.Config{JID: j, Password: pw, Addr: "https://example.com/http-bind"})
+//	err := c.Connect(ctx) // c.Transport() is TransportBOSH
+//
+// As over a WebSocket, every HTTP connection's certificate is verified
+// against the JID's domain, http:// is refused (ErrPlainBOSH) unless
+// Security allows plaintext, the HTTP/1.1 client is the package's own
+// (no net/http), and everything above the transport is unchanged: a
+// stream header becomes the session creation request (hold='1',
+// wait='60', ver='1.6', XEP-0206's xmpp:version) or, after SASL, the
+// restart (xmpp:restart='true'); </stream:stream> the terminate; the
+// stanzas written while the requests the manager allows are in flight
+// go together in the next body. One request is always held at the
+// manager, so that it can push; payload goes on a second one where the
+// manager allows two (requests); the keep-alive connections, at most
+// that many, are reused. Requests go out in rid order, a random first
+// rid then one more each, written 25 ms apart at least and the empty
+// one 10 ms after an answer, because ejabberd drops a request that
+// reaches it before the one of the rid before. The answers reach the
+// reader in rid order whatever order they come in. A TCP connection lost
+// without an answer is replaced and the same rid and body sent again
+// (XEP-0124 section 14): the session survives the cut. A terminate with
+// a condition, or an HTTP error, ends the stream with a *BOSHError;
+// the connection then logs in again, or resumes stream management where
+// the server allows it on a new session (ejabberd does; Prosody 0.12
+// never answers <resume/> over BOSH: set StreamManagement.NoResume
+// there). A body is at most twice MaxStanzaSize. An idle session holds
+// one HTTP connection and one goroutine waiting on the held request,
+// beside the reader. LookupBOSH finds a domain's endpoint as
+// LookupWebSocket does.
 //
 // # Goroutines and order
 //

@@ -60,6 +60,15 @@ func BenchmarkIntegrationEjabberdWebSocketConnMemory(b *testing.B) {
 	connMemory(b, func(s *testserver.Server) string { return s.WebSocketTLSURL })
 }
 
+// BenchmarkIntegrationEjabberdBOSHConnMemory is the benchmark above over
+// BOSH (https://, the same TLS, PLAIN): an idle session keeps a request
+// held at the manager, so its connection, and a goroutine waiting on it.
+//
+//	go test -tags integration -run XXX -bench 'Ejabberd(TLS|WebSocket|BOSH)' -benchtime 500x -timeout 30m ./xmpp/
+func BenchmarkIntegrationEjabberdBOSHConnMemory(b *testing.B) {
+	connMemory(b, func(s *testserver.Server) string { return s.BOSHTLSURL })
+}
+
 // connMemory measures idle connections to ejabberd at the Config.Addr
 // addr gives.
 func connMemory(b *testing.B, addr func(*testserver.Server) string) {

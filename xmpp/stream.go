@@ -128,8 +128,8 @@ func newStream(cfg *Config, conn net.Conn, domain jid.JID, rec *recorder) *strea
 		s.tls = tc
 		s.raw = tc.NetConn()
 	}
-	if wc, ok := conn.(*wsConn); ok { // websocket.go
-		s.tls, s.raw = wc.tls, wc.raw
+	if tc, ok := conn.(transportConn); ok { // transport.go
+		s.tls, s.raw = tc.transport()
 	}
 	return s
 }

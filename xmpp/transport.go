@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"crypto/tls"
 	"net"
 	"net/url"
 	"strings"
@@ -16,15 +17,20 @@ const (
 	// TransportWebSocket is a WebSocket (RFC 7395): Config.Addr is a
 	// ws:// or wss:// URL.
 	TransportWebSocket
+	// TransportBOSH is BOSH (XEP-0124 and XEP-0206): Config.Addr is an
+	// http:// or https:// URL.
+	TransportBOSH
 )
 
-// String returns "tcp" or "websocket".
+// String returns "tcp", "websocket" or "bosh".
 func (t Transport) String() string {
 	switch t {
 	case TransportTCP:
 		return "tcp"
 	case TransportWebSocket:
 		return "websocket"
+	case TransportBOSH:
+		return "bosh"
 	}
 	return "Transport(?)"
 }
@@ -34,15 +40,21 @@ func (t Transport) String() string {
 // time from any goroutine.
 func (c *Conn) Transport() Transport {
 	if s := c.current(); s != nil {
-		if isWebSocket(s.conn) {
+		switch {
+		case isWebSocket(s.conn):
 			return TransportWebSocket
+		case isBOSH(s.conn):
+			return TransportBOSH
 		}
 		return TransportTCP
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cfg.webSocket() {
+	switch {
+	case c.cfg.webSocket():
 		return TransportWebSocket
+	case c.cfg.bosh():
+		return TransportBOSH
 	}
 	return TransportTCP
 }
@@ -51,6 +63,14 @@ func (c *Conn) Transport() Transport {
 func (c *Config) webSocket() bool {
 	scheme, _, ok := strings.Cut(c.Addr, "://")
 	return ok && (strings.EqualFold(scheme, "wss") || strings.EqualFold(scheme, "ws"))
+}
+
+// transportConn is a connection that carries the stream over something
+// else than one TCP socket (a WebSocket, a BOSH session): it gives the
+// stream the TLS connection that secures it, nil if none, and the
+// net.Conn whose deadlines and Close reach the bottom.
+type transportConn interface {
+	transport() (*tls.Conn, net.Conn)
 }
 
 // isWebSocket reports whether conn is a WebSocket (websocket.go).
@@ -63,13 +83,22 @@ func isWebSocket(conn net.Conn) bool {
 // see-other-host of a stream error, or the location XEP-0198 gives for
 // resumption. On TCP that is a host, with or without a port. Over a
 // WebSocket it must be a ws:// or wss:// URL (RFC 7395 section 3.6.1's
-// see-other-uri, which the framing turns into see-other-host); anything
-// else is ignored (ok false), and the connection goes where it was
-// configured to. A ws:// URL is dialled only where Security allows
-// plaintext, as for Config.Addr.
+// see-other-uri, which the framing turns into see-other-host), and over
+// BOSH an http:// or https:// URL; anything else is ignored (ok false),
+// and the connection goes where it was configured to. A ws:// or
+// http:// URL is dialled only where Security allows plaintext, as for
+// Config.Addr.
 func (c *Config) otherHost(h string) (t target, ok bool) {
 	if h == "" {
 		return target{}, false
+	}
+	if c.bosh() {
+		u, err := url.Parse(h)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			c.logDebug("ignoring a redirection that is not a BOSH URL", "to", h)
+			return target{}, false
+		}
+		return target{addr: h, bosh: true}, true
 	}
 	if !c.webSocket() {
 		return target{addr: otherHostAddr(h)}, true

@@ -528,3 +528,6 @@ func (w *wsConn) RemoteAddr() net.Addr               { return w.raw.RemoteAddr()
 func (w *wsConn) SetDeadline(t time.Time) error      { return w.raw.SetDeadline(t) }
 func (w *wsConn) SetReadDeadline(t time.Time) error  { return w.raw.SetReadDeadline(t) }
 func (w *wsConn) SetWriteDeadline(t time.Time) error { return w.raw.SetWriteDeadline(t) }
+
+// transport gives the stream the TLS connection and the socket.
+func (w *wsConn) transport() (*tls.Conn, net.Conn) { return w.tls, w.raw }

@@ -38,6 +38,15 @@ func (d *wsCutDialer) DialContext(ctx context.Context, network, addr string) (ne
 	return c, err
 }
 
+// cutAll closes every connection dialled.
+func (d *wsCutDialer) cutAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		c.Close()
+	}
+}
+
 // cut closes the last connection dialled.
 func (d *wsCutDialer) cut() {
 	d.mu.Lock()

@@ -314,6 +314,21 @@ func (p *wsPeer) play(tr *xmpptest.Transcript, fragment bool) {
 		close(stop)
 		<-upDone
 	}()
+	scriptItems(sc, func(item []byte) error {
+		return xmpp.WSFrameOut(item, func(parts ...[]byte) error {
+			var m []byte
+			for _, part := range parts {
+				m = append(m, part...)
+			}
+			return p.sendMessage(string(m), fragment)
+		})
+	})
+}
+
+// scriptItems reads what a script sends and calls each with every
+// item (stream header, element, end), until the script ends or each
+// fails (the client has gone).
+func scriptItems(sc io.Reader, each func(item []byte) error) {
 	var buf []byte
 	chunk := make([]byte, 4096)
 	for {
@@ -325,15 +340,8 @@ func (p *wsPeer) play(tr *xmpptest.Transcript, fragment bool) {
 			if !ok {
 				break
 			}
-			ferr := xmpp.WSFrameOut(buf[i:end], func(parts ...[]byte) error {
-				var m []byte
-				for _, part := range parts {
-					m = append(m, part...)
-				}
-				return p.sendMessage(string(m), fragment)
-			})
-			if ferr != nil {
-				return // the client has gone
+			if each(buf[i:end]) != nil {
+				return
 			}
 			buf = buf[end:]
 		}

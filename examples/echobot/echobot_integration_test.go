@@ -157,28 +157,38 @@ func stopBot(t *testing.T, bot *progtest.Proc) (code int) {
 	return bot.Wait(t, 10*time.Second)
 }
 
-// TestIntegrationEchoBotWebSocket runs the bot with -websocket (wss://,
+// TestIntegrationEchoBotTransports runs the bot with -websocket (wss://,
 // the certificate checked against the JID's domain with -ca's CA) and
-// talks to it from TCP.
-func TestIntegrationEchoBotWebSocket(t *testing.T) {
+// talks to it from TCP; and again with -bosh (https://).
+func TestIntegrationEchoBotTransports(t *testing.T) {
 	bin := progtest.Build(t)
+	for _, via := range []string{"websocket", "bosh"} {
+		t.Run(via, func(t *testing.T) { echoBotVia(t, bin, via) })
+	}
+}
+
+func echoBotVia(t *testing.T, bin, via string) {
 	testserver.ForEach(t, func(t *testing.T, s *testserver.Server) {
+		url := s.WebSocketTLSURL
+		if via == "bosh" {
+			url = s.BOSHTLSURL
+		}
 		bot := progtest.Start(t, bin, []string{"XMPP_PASSWORD=" + s.User(t, "alice").Password},
-			"-jid", "alice@"+s.Domain, "-websocket", s.WebSocketTLSURL, "-ca", s.CAFile)
+			"-jid", "alice@"+s.Domain, "-"+via, url, "-ca", s.CAFile)
 		botJID := bot.WaitOnline(t, 30*time.Second)
-		assert.Contains(t, bot.Stdout.String(), "online as "+botJID.String()+" via websocket\n")
+		assert.Contains(t, bot.Stdout.String(), "online as "+botJID.String()+" via "+via+"\n")
 
 		bob := testserver.Login(t, s.Config(t, "bob"), nil)
-		thread := stanza.Thread{ID: "echobot-ws-" + rand.Text()}
+		thread := stanza.Thread{ID: "echobot-" + via + "-" + rand.Text()}
 		echoes := bob.Collect(echoesIn(botJID, thread), 1)
 		defer echoes.Close()
-		m := &stanza.Message{Type: stanza.Chat, Thread: thread, Bodies: []stanza.Text{{Value: "over a WebSocket?"}}}
+		m := &stanza.Message{Type: stanza.Chat, Thread: thread, Bodies: []stanza.Text{{Value: "over " + via + "?"}}}
 		m.To = botJID
 		ctx := testserver.Context(t)
 		require.NoError(t, bob.Send(ctx, m))
 		st, err := echoes.Next(ctx)
 		require.NoError(t, err, "no echo")
-		assert.Equal(t, "over a WebSocket?", st.(*stanza.Message).Body(""))
+		assert.Equal(t, "over "+via+"?", st.(*stanza.Message).Body(""))
 		assert.Equal(t, 0, stopBot(t, bot))
 	})
 }

@@ -10,7 +10,7 @@
 //
 // It sends available presence on login, so that messages to the bare JID
 // reach it, prints "online as <full JID> via tcp" (websocket with
-// -websocket) on stdout, and runs until SIGINT or SIGTERM (exit 0) or
+// -websocket, bosh with -bosh) on stdout, and runs until SIGINT or SIGTERM (exit 0) or
 // until the server ends the connection (exit 1).
 // A failed login prints one line on stderr and exits 1.
 //

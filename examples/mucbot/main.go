@@ -23,7 +23,7 @@
 // Output: a line "joined ROOM as NICK" on stdout for each room entered
 // (the service may give another nickname than the one asked for), then,
 // once the -room rooms are entered, "online as <full JID> via tcp"
-// (websocket with -websocket). Later lines tell the invitations
+// (websocket with -websocket, bosh with -bosh). Later lines tell the invitations
 // ("invited to ROOM by JID"), the rooms entered after them, the rooms
 // the bot was removed from ("removed from ROOM: kicked") and, on
 // leaving, "left ROOM". A room of -room that cannot be entered

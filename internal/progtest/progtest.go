@@ -176,10 +176,10 @@ func (p *Proc) WaitFor(t testing.TB, buf *testserver.Buffer, re *regexp.Regexp, 
 	}
 }
 
-var onlineRE = regexp.MustCompile(`(?m)^online as (\S+) via (?:tcp|websocket)$`)
+var onlineRE = regexp.MustCompile(`(?m)^online as (\S+) via (?:tcp|websocket|bosh)$`)
 
 // WaitOnline waits, as WaitFor does, for the line "online as <full JID>
-// via tcp|websocket" that echobot and mucbot print on stdout once they are ready, and
+// via tcp|websocket|bosh" that echobot and mucbot print on stdout once they are ready, and
 // returns the JID. It fails the test when that is not a full JID.
 func (p *Proc) WaitOnline(t testing.TB, timeout time.Duration) jid.JID {
 	t.Helper()

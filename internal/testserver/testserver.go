@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,6 +50,8 @@ type Server struct {
 	DirectTLSAddr   string `json:"directtls_addr"`    // c2s with direct TLS (XEP-0368)
 	WebSocketURL    string `json:"websocket_url"`     // ws:// (RFC 7395)
 	WebSocketTLSURL string `json:"websocket_tls_url"` // wss://
+	BOSHURL         string `json:"bosh_url"`          // http:// (XEP-0124, XEP-0206)
+	BOSHTLSURL      string `json:"bosh_tls_url"`      // https://
 	CAFile          string `json:"ca_file"`           // the throw-away CA that signed the certificate
 	Users           []User `json:"users"`             // accounts registered at start
 	APIURL          string `json:"api_url"`           // ejabberd's HTTP API on loopback; empty for Prosody
@@ -84,6 +87,7 @@ func Load(name string) (*Server, error) {
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, fmt.Errorf("testserver: %s: %w", path, err)
 	}
+	s.boshDefaults()
 	pem, err := os.ReadFile(s.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("testserver: %s: CA: %w", name, err)
@@ -100,6 +104,29 @@ func Load(name string) (*Server, error) {
 	}
 	conn.Close()
 	return s, nil
+}
+
+// boshDefaults fills in the BOSH URLs of a description written before
+// they were in it: the WebSocket's ports, with the server's BOSH path.
+func (s *Server) boshDefaults() {
+	path := "/http-bind" // Prosody's
+	if s.Name == "ejabberd" {
+		path = "/bosh"
+	}
+	rebase := func(ws, scheme string) string {
+		_, rest, ok := strings.Cut(ws, "://")
+		hostport, _, _ := strings.Cut(rest, "/")
+		if !ok || hostport == "" {
+			return ""
+		}
+		return scheme + "://" + hostport + path
+	}
+	if s.BOSHURL == "" {
+		s.BOSHURL = rebase(s.WebSocketURL, "http")
+	}
+	if s.BOSHTLSURL == "" {
+		s.BOSHTLSURL = rebase(s.WebSocketTLSURL, "https")
+	}
 }
 
 // Get loads the named server or fails the test.

@@ -111,9 +111,11 @@ stop_pid() {
 
 # write_description writes server.json, the file internal/testserver reads.
 # Arguments: run dir, STARTTLS port, direct TLS port, HTTP port, HTTPS port,
-# WebSocket path, and optionally more JSON members ending in a comma.
+# WebSocket path, and optionally more JSON members ending in a comma. The
+# BOSH path is the server's: ejabberd's /bosh, Prosody's /http-bind.
 write_description() {
-  local dir=$1 starttls=$2 directtls=$3 http=$4 https=$5 wspath=$6 extra=${7:-} users="" u
+  local dir=$1 starttls=$2 directtls=$3 http=$4 https=$5 wspath=$6 extra=${7:-} users="" u boshpath=/http-bind
+  [ "$SERVER" = ejabberd ] && boshpath=/bosh
   for u in "${TEST_USERS[@]}"; do
     users+="${users:+,}"$'\n    '"{\"name\": \"${u%%:*}\", \"password\": \"${u#*:}\"}"
   done
@@ -127,6 +129,8 @@ write_description() {
   "starttls_addr6": "[::1]:$starttls",
   "websocket_url": "ws://127.0.0.1:$http$wspath",
   "websocket_tls_url": "wss://$XMPP_DOMAIN:$https$wspath",
+  "bosh_url": "http://127.0.0.1:$http$boshpath",
+  "bosh_tls_url": "https://$XMPP_DOMAIN:$https$boshpath",
   "ca_file": "$dir/pki/ca.pem",$extra
   "users": [$users
   ]

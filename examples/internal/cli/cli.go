@@ -24,6 +24,7 @@
 //	-addr host:port        connect there, skipping the DNS SRV lookup
 //	-direct-tls            -addr speaks TLS from the first byte (XEP-0368)
 //	-websocket URL         connect over a WebSocket (wss://...) instead of TCP
+//	-bosh URL              connect over BOSH (https://...) instead of TCP
 //	-ca FILE               PEM certificates to trust besides the system roots
 //	-mechanism NAME        allow only this SASL mechanism
 //	-v                     print every element sent and received to stderr
@@ -72,6 +73,7 @@ type Flags struct {
 	Addr      string // -addr host:port: skip the DNS SRV lookup
 	DirectTLS bool   // -direct-tls: Addr speaks TLS from the first byte
 	WebSocket string // -websocket URL: a WebSocket (RFC 7395) instead of TCP
+	BOSH      string // -bosh URL: BOSH (XEP-0124, XEP-0206) instead of TCP
 	CAFile    string // -ca FILE: PEM certificates to trust besides the system roots
 	Mechanism string // -mechanism NAME: the only SASL mechanism allowed
 	Verbose   bool   // -v: every element sent and received, on stderr
@@ -88,6 +90,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.Addr, "addr", "", "connect to `host:port`, skipping the DNS SRV lookup (the certificate is still checked against the JID's domain)")
 	fs.BoolVar(&f.DirectTLS, "direct-tls", false, "-addr speaks TLS from the first byte (XEP-0368) rather than STARTTLS; needs -addr")
 	fs.StringVar(&f.WebSocket, "websocket", "", "connect over a WebSocket (RFC 7395) at `URL`, wss://host[:port]/path, instead of -addr (the certificate is still checked against the JID's domain)")
+	fs.StringVar(&f.BOSH, "bosh", "", "connect over BOSH (XEP-0206) at `URL`, https://host[:port]/path, instead of -addr (the certificate is still checked against the JID's domain)")
 	fs.StringVar(&f.CAFile, "ca", "", "trust the PEM certificates in `FILE` besides the system roots")
 	fs.StringVar(&f.Mechanism, "mechanism", "", "allow only this SASL mechanism (`NAME`: "+strings.Join(sasl.Preferred(), ", ")+")")
 	fs.BoolVar(&f.Verbose, "v", false, "print every element sent and received to stderr (credentials included)")
@@ -126,6 +129,15 @@ func (f *Flags) Config() (cfg xmpp.Config, closeFunc func() error, err error) {
 			return cfg, closeFunc, fmt.Errorf("-websocket %s: not a ws:// or wss:// URL", f.WebSocket)
 		}
 		cfg.Addr = f.WebSocket // xmpp takes a WebSocket's URL in Addr
+	}
+	if f.BOSH != "" {
+		if f.Addr != "" || f.WebSocket != "" {
+			return cfg, closeFunc, errors.New("-bosh, -websocket and -addr: choose one")
+		}
+		if !strings.HasPrefix(f.BOSH, "https://") && !strings.HasPrefix(f.BOSH, "http://") {
+			return cfg, closeFunc, fmt.Errorf("-bosh %s: not an http:// or https:// URL", f.BOSH)
+		}
+		cfg.Addr = f.BOSH // and a BOSH URL
 	}
 	if f.CAFile != "" {
 		roots, err := loadRoots(f.CAFile)
@@ -284,7 +296,8 @@ func Connect(ctx context.Context, c *xmpp.Conn) error {
 }
 
 // Online is the line an example prints once logged in: "online as
-// <full JID> via <transport>", the transport being tcp or websocket.
+// <full JID> via <transport>", the transport being tcp, websocket or
+// bosh.
 func Online(c *xmpp.Conn) string {
 	return fmt.Sprintf("online as %s via %s", c.JID(), c.Transport())
 }

@@ -61,6 +61,11 @@ func TestConfigWebSocket(t *testing.T) {
 	assert.Equal(t, xmpp.TransportWebSocket, c.Transport())
 	assert.Equal(t, "online as  via websocket", Online(c), "no JID before the login")
 
+	cfg, _, err = parse(t, "-jid", "alice@localhost", "-bosh", "https://localhost:15281/http-bind")
+	require.NoError(t, err)
+	assert.Equal(t, "https://localhost:15281/http-bind", cfg.Addr)
+	assert.Equal(t, "online as  via bosh", Online(xmpp.New(cfg)))
+
 	cfg, _, err = parse(t, "-jid", "alice@localhost")
 	require.NoError(t, err)
 	assert.Equal(t, "online as  via tcp", Online(xmpp.New(cfg)))
@@ -111,6 +116,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad -jid", []string{"-jid", "@localhost"}, "-jid @localhost:"},
 		{"-direct-tls without -addr", []string{"-jid", "alice@localhost", "-direct-tls"}, "-direct-tls needs -addr"},
 		{"-websocket and -addr", []string{"-jid", "alice@localhost", "-addr", "localhost:5222", "-websocket", "wss://localhost/ws"}, "-websocket and -addr: choose one"},
+		{"-bosh and -addr", []string{"-jid", "alice@localhost", "-addr", "localhost:5222", "-bosh", "https://localhost/http-bind"}, "-bosh, -websocket and -addr: choose one"},
+		{"-bosh not a URL", []string{"-jid", "alice@localhost", "-bosh", "localhost:5280"}, "not an http:// or https:// URL"},
 		{"-websocket not a URL", []string{"-jid", "alice@localhost", "-websocket", "localhost:5280"}, "not a ws:// or wss:// URL"},
 		{"-ca missing", []string{"-jid", "alice@localhost", "-ca", filepath.Join(dir, "nope.pem")}, "-ca " + filepath.Join(dir, "nope.pem") + ":"},
 		{"-ca not PEM", []string{"-jid", "alice@localhost", "-ca", notPEM}, "no PEM certificate"},
