@@ -123,6 +123,21 @@ type Config struct {
 	// would cost every Conn to them a second connection once. (A flag
 	// beside the flags above, for TestConnSize.)
 	RestartAhead bool
+	// Discover, when Addr is empty, looks up the domain's connection
+	// methods (XEP-0156: https://DOMAIN/.well-known/host-meta, then
+	// host-meta.json, verified for the domain as the stream is) before
+	// each connection, and tries them in this order until one connects:
+	// the WebSocket endpoints it names (wss:// first), then its BOSH
+	// endpoints (https:// first), then TCP as without it (DNS SRV,
+	// else the domain on port 5222). ws:// and http:// ones are tried
+	// only where Security allows plaintext. A method that fails to
+	// connect (refused, unreachable, its TLS, WebSocket or BOSH
+	// handshake failing) passes the turn to the next; once one connects,
+	// what happens on its stream is final, as for any target. A lookup
+	// that fails leaves TCP alone. For programs behind an HTTP-only
+	// proxy or firewall (Smack's XEP-0156 lookup of its WebSocket and
+	// BOSH modules). (A flag beside the flags above, for TestConnSize.)
+	Discover bool
 	// SASL2 configures SASL2 (XEP-0388), Bind2 (XEP-0386) and FAST
 	// tokens (XEP-0484), used whenever the server offers SASL2; nil means
 	// the defaults (see SASL2), and SASL2.Disabled keeps to RFC 6120's

@@ -21,7 +21,9 @@ type target struct {
 }
 
 // resolve returns the targets for the configured account: Config.Addr
-// alone when set; else the SRV records for _xmpps-client._tcp (direct TLS,
+// alone when set; else, with Config.Discover, the WebSocket and BOSH
+// endpoints of the domain's host-meta before what follows; else the SRV
+// records for _xmpps-client._tcp (direct TLS,
 // XEP-0368) and _xmpp-client._tcp (STARTTLS) merged by priority; else the
 // domain on port 5222 (RFC 6120 section 3.2).
 func (c *Config) resolve(ctx context.Context) ([]target, error) {
@@ -34,6 +36,20 @@ func (c *Config) resolve(ctx context.Context) ([]target, error) {
 	if c.Addr != "" {
 		return []target{{addr: c.Addr, directTLS: c.DirectTLS}}, nil
 	}
+	if !c.Discover {
+		return c.resolveTCP(ctx)
+	}
+	web := c.discovered(ctx)
+	tcp, err := c.resolveTCP(ctx)
+	if err != nil && (len(web) == 0 || ctx.Err() != nil) {
+		return nil, err
+	}
+	return append(web, tcp...), nil
+}
+
+// resolveTCP returns the TCP targets of the account's domain: the SRV
+// records merged by priority, else the domain on port 5222.
+func (c *Config) resolveTCP(ctx context.Context) ([]target, error) {
 	domain := c.JID.Domainpart()
 	if ip := net.ParseIP(strings.Trim(domain, "[]")); ip != nil {
 		return []target{{addr: net.JoinHostPort(ip.String(), defaultPort)}}, nil

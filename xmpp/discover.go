@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -66,6 +67,28 @@ func LookupBOSH(ctx context.Context, cfg Config) (string, error) {
 // host-meta documents whose scheme is secure, or plain where Security
 // allows it; none when there is no such link.
 func (c *Config) lookupLink(ctx context.Context, rel, secure, plain, what string, none error) (string, error) {
+	links, err := c.hostMetaLinks(ctx, func(l hostMetaLink) bool { return c.usableLink(l, rel, secure, plain) })
+	if err != nil {
+		return "", fmt.Errorf("xmpp: looking up the %s endpoint of %s: %w", what, c.JID.Domainpart(), err)
+	}
+	if len(links) == 0 {
+		return "", none
+	}
+	return links[0].Href, nil
+}
+
+// usableLink reports whether l is of relation rel and its scheme is
+// secure, or plain where Security allows it.
+func (c *Config) usableLink(l hostMetaLink, rel, secure, plain string) bool {
+	scheme, _, _ := strings.Cut(l.Href, "://")
+	return l.Rel == rel && (strings.EqualFold(scheme, secure) || (strings.EqualFold(scheme, plain) && c.Security != TLSRequired))
+}
+
+// hostMetaLinks returns the links that want keeps of the first of the
+// domain's host-meta documents (XRD, then JSON) that has any, in the
+// document's order; none when neither has one, and an error only when
+// neither document could be read.
+func (c *Config) hostMetaLinks(ctx context.Context, want func(hostMetaLink) bool) ([]hostMetaLink, error) {
 	var errs []error
 	for _, doc := range []struct {
 		path  string
@@ -78,11 +101,14 @@ func (c *Config) lookupLink(ctx context.Context, rel, secure, plain, what string
 		if err == nil {
 			var links []hostMetaLink
 			if links, err = doc.parse(body); err == nil {
+				var kept []hostMetaLink
 				for _, l := range links {
-					scheme, _, _ := strings.Cut(l.Href, "://")
-					if l.Rel == rel && (strings.EqualFold(scheme, secure) || (strings.EqualFold(scheme, plain) && c.Security != TLSRequired)) {
-						return l.Href, nil
+					if want(l) {
+						kept = append(kept, l)
 					}
+				}
+				if len(kept) > 0 {
+					return kept, nil
 				}
 				continue
 			}
@@ -92,10 +118,39 @@ func (c *Config) lookupLink(ctx context.Context, rel, secure, plain, what string
 			break
 		}
 	}
-	if len(errs) == 2 {
-		return "", fmt.Errorf("xmpp: looking up the %s endpoint of %s: %w", what, c.JID.Domainpart(), errors.Join(errs...))
+	if len(errs) == 2 || ctx.Err() != nil {
+		return nil, errors.Join(errs...)
 	}
-	return "", none
+	return nil, nil
+}
+
+// discovered returns the targets that Config.Discover tries before TCP:
+// the WebSocket endpoints of the domain's host-meta, then its BOSH
+// ones, secure before plain within each. A failed lookup gives none.
+func (c *Config) discovered(ctx context.Context) []target {
+	ws := func(l hostMetaLink) bool { return c.usableLink(l, relWebSocket, "wss", "ws") }
+	bosh := func(l hostMetaLink) bool { return c.usableLink(l, relBOSH, "https", "http") }
+	links, err := c.hostMetaLinks(ctx, func(l hostMetaLink) bool { return ws(l) || bosh(l) })
+	if err != nil {
+		c.logDebug("no connection methods from host-meta", "error", err)
+		return nil
+	}
+	rank := func(l hostMetaLink) int {
+		r := 0
+		if bosh(l) {
+			r = 2
+		}
+		if scheme, _, _ := strings.Cut(l.Href, "://"); strings.EqualFold(scheme, "ws") || strings.EqualFold(scheme, "http") {
+			r++
+		}
+		return r
+	}
+	slices.SortStableFunc(links, func(a, b hostMetaLink) int { return rank(a) - rank(b) })
+	targets := make([]target, len(links))
+	for i, l := range links {
+		targets[i] = target{addr: l.Href, webSocket: ws(l), bosh: !ws(l)}
+	}
+	return targets
 }
 
 // fetch gets https://DOMAIN/path and returns the body of a 200 answer.

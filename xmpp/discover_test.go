@@ -2,6 +2,7 @@ package xmpp_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,13 @@ const (
 // paths asked for.
 func hostMeta(t *testing.T, docs map[string]string) (xmpp.Config, *[]string) {
 	t.Helper()
+	return hostMetaOr(t, docs, nil)
+}
+
+// hostMetaOr is hostMeta whose dialer passes every address but
+// localhost:443 to other (nil: such a dial fails the test).
+func hostMetaOr(t *testing.T, docs map[string]string, other dialerFunc) (xmpp.Config, *[]string) {
+	t.Helper()
 	var mu sync.Mutex
 	var asked []string
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +62,9 @@ func hostMeta(t *testing.T, docs map[string]string) (xmpp.Config, *[]string) {
 		TLS: clientTLS,
 		Dialer: dialerFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if addr != "localhost:443" {
+				if other != nil {
+					return other(ctx, network, addr)
+				}
 				t.Errorf("dialled %s", addr)
 			}
 			return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
@@ -150,4 +161,67 @@ func TestLookupBOSH(t *testing.T) {
 	cfg, _ = hostMeta(t, map[string]string{"/.well-known/host-meta.json": jrdWithWebSocket})
 	_, err = xmpp.LookupBOSH(ctxT(t), cfg)
 	require.ErrorIs(t, err, xmpp.ErrNoBOSH)
+}
+
+// TestDiscoverOrder: with Config.Discover, a Conn tries the WebSocket
+// endpoints of the domain's host-meta (secure ones; plain ones only
+// where Security allows plaintext), then its BOSH endpoints, then TCP,
+// each in turn as the one before fails to connect, and the error names
+// every one tried.
+func TestDiscoverOrder(t *testing.T) {
+	const xrd = `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>
+  <Link rel="urn:xmpp:alt-connections:xbosh" href="http://plain.example/http-bind"/>
+  <Link rel="urn:xmpp:alt-connections:xbosh" href="https://bosh.example/http-bind"/>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="ws://plain.example/ws"/>
+  <Link rel="urn:xmpp:alt-connections:websocket" href="wss://ws.example/xmpp-websocket"/>
+</XRD>`
+	for _, tc := range []struct {
+		security xmpp.Security
+		want     []string
+	}{
+		{xmpp.TLSRequired, []string{"ws.example:443", "bosh.example:443", "localhost:5222"}},
+		{xmpp.TLSIfPossible, []string{"ws.example:443", "plain.example:80", "bosh.example:443", "plain.example:80", "localhost:5222"}},
+	} {
+		t.Run(tc.security.String(), func(t *testing.T) {
+			var mu sync.Mutex
+			var dialed []string
+			cfg, asked := hostMetaOr(t, map[string]string{"/.well-known/host-meta": xrd}, func(_ context.Context, _, addr string) (net.Conn, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				dialed = append(dialed, addr)
+				return nil, errors.New("refused")
+			})
+			cfg.Password, cfg.Discover, cfg.Security = "secret", true, tc.security
+			cfg.Resolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+				return nil, errors.New("no DNS here")
+			}}
+			cfg.Reconnect.Disabled = true
+			err := xmpp.New(cfg).Connect(ctxT(t))
+			require.Error(t, err)
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, tc.want, dialed)
+			assert.Equal(t, []string{"localhost/.well-known/host-meta"}, *asked)
+			for _, u := range []string{"wss://ws.example/xmpp-websocket", "https://bosh.example/http-bind", "localhost:5222"} {
+				assert.Contains(t, err.Error(), u)
+			}
+		})
+	}
+}
+
+// TestDiscoverWithoutHostMeta: a domain with no host-meta is reached
+// over TCP, as without Config.Discover.
+func TestDiscoverWithoutHostMeta(t *testing.T) {
+	var dialed []string
+	cfg, _ := hostMetaOr(t, nil, func(_ context.Context, _, addr string) (net.Conn, error) {
+		dialed = append(dialed, addr)
+		return nil, errors.New("refused")
+	})
+	cfg.Password, cfg.Discover = "secret", true
+	cfg.Resolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no DNS here")
+	}}
+	cfg.Reconnect.Disabled = true
+	require.Error(t, xmpp.New(cfg).Connect(ctxT(t)))
+	assert.Equal(t, []string{"localhost:5222"}, dialed)
 }

@@ -25,6 +25,8 @@
 //	-direct-tls            -addr speaks TLS from the first byte (XEP-0368)
 //	-websocket URL         connect over a WebSocket (wss://...) instead of TCP
 //	-bosh URL              connect over BOSH (https://...) instead of TCP
+//	-discover              find the WebSocket and BOSH endpoints in the
+//	                       domain's host-meta (XEP-0156) and try them, then TCP
 //	-ca FILE               PEM certificates to trust besides the system roots
 //	-mechanism NAME        allow only this SASL mechanism
 //	-v                     print every element sent and received to stderr
@@ -74,6 +76,7 @@ type Flags struct {
 	DirectTLS bool   // -direct-tls: Addr speaks TLS from the first byte
 	WebSocket string // -websocket URL: a WebSocket (RFC 7395) instead of TCP
 	BOSH      string // -bosh URL: BOSH (XEP-0124, XEP-0206) instead of TCP
+	Discover  bool   // -discover: the host-meta's WebSocket and BOSH endpoints, then TCP (xmpp.Config.Discover)
 	CAFile    string // -ca FILE: PEM certificates to trust besides the system roots
 	Mechanism string // -mechanism NAME: the only SASL mechanism allowed
 	Verbose   bool   // -v: every element sent and received, on stderr
@@ -90,6 +93,7 @@ func NewFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.Addr, "addr", "", "connect to `host:port`, skipping the DNS SRV lookup (the certificate is still checked against the JID's domain)")
 	fs.BoolVar(&f.DirectTLS, "direct-tls", false, "-addr speaks TLS from the first byte (XEP-0368) rather than STARTTLS; needs -addr")
 	fs.StringVar(&f.WebSocket, "websocket", "", "connect over a WebSocket (RFC 7395) at `URL`, wss://host[:port]/path, instead of -addr (the certificate is still checked against the JID's domain)")
+	fs.BoolVar(&f.Discover, "discover", false, "find the WebSocket and BOSH endpoints in the domain's host-meta (XEP-0156) and try them in that order, then TCP; not with -addr, -websocket or -bosh")
 	fs.StringVar(&f.BOSH, "bosh", "", "connect over BOSH (XEP-0206) at `URL`, https://host[:port]/path, instead of -addr (the certificate is still checked against the JID's domain)")
 	fs.StringVar(&f.CAFile, "ca", "", "trust the PEM certificates in `FILE` besides the system roots")
 	fs.StringVar(&f.Mechanism, "mechanism", "", "allow only this SASL mechanism (`NAME`: "+strings.Join(sasl.Preferred(), ", ")+")")
@@ -138,6 +142,12 @@ func (f *Flags) Config() (cfg xmpp.Config, closeFunc func() error, err error) {
 			return cfg, closeFunc, fmt.Errorf("-bosh %s: not an http:// or https:// URL", f.BOSH)
 		}
 		cfg.Addr = f.BOSH // and a BOSH URL
+	}
+	if f.Discover {
+		if cfg.Addr != "" {
+			return cfg, closeFunc, errors.New("-discover finds where to connect: not with -addr, -websocket or -bosh")
+		}
+		cfg.Discover = true
 	}
 	if f.CAFile != "" {
 		roots, err := loadRoots(f.CAFile)

@@ -61,6 +61,11 @@ func TestConfigWebSocket(t *testing.T) {
 	assert.Equal(t, xmpp.TransportWebSocket, c.Transport())
 	assert.Equal(t, "online as  via websocket", Online(c), "no JID before the login")
 
+	cfg, _, err = parse(t, "-jid", "alice@localhost", "-discover")
+	require.NoError(t, err)
+	assert.True(t, cfg.Discover)
+	assert.Empty(t, cfg.Addr)
+
 	cfg, _, err = parse(t, "-jid", "alice@localhost", "-bosh", "https://localhost:15281/http-bind")
 	require.NoError(t, err)
 	assert.Equal(t, "https://localhost:15281/http-bind", cfg.Addr)
@@ -118,6 +123,8 @@ func TestConfigErrors(t *testing.T) {
 		{"-websocket and -addr", []string{"-jid", "alice@localhost", "-addr", "localhost:5222", "-websocket", "wss://localhost/ws"}, "-websocket and -addr: choose one"},
 		{"-bosh and -addr", []string{"-jid", "alice@localhost", "-addr", "localhost:5222", "-bosh", "https://localhost/http-bind"}, "-bosh, -websocket and -addr: choose one"},
 		{"-bosh not a URL", []string{"-jid", "alice@localhost", "-bosh", "localhost:5280"}, "not an http:// or https:// URL"},
+		{"-discover and -bosh", []string{"-jid", "alice@localhost", "-discover", "-bosh", "https://localhost/http-bind"}, "-discover finds where to connect: not with -addr, -websocket or -bosh"},
+		{"-discover and -addr", []string{"-jid", "alice@localhost", "-discover", "-addr", "localhost:5222"}, "-discover finds where to connect"},
 		{"-websocket not a URL", []string{"-jid", "alice@localhost", "-websocket", "localhost:5280"}, "not a ws:// or wss:// URL"},
 		{"-ca missing", []string{"-jid", "alice@localhost", "-ca", filepath.Join(dir, "nope.pem")}, "-ca " + filepath.Join(dir, "nope.pem") + ":"},
 		{"-ca not PEM", []string{"-jid", "alice@localhost", "-ca", notPEM}, "no PEM certificate"},
