@@ -17,30 +17,34 @@ import (
 )
 
 // BenchmarkIntegrationThroughput sends b.N chat messages of 100 bytes
-// from one account to another through ejabberd, both clients over the
-// transport the sub-benchmark names (tcp: STARTTLS; websocket: wss://),
-// stream management on, the accounts' archiving off (so the server's
-// database is not what is measured). ns/op is the wall time per message
-// from the first send to the last one handed to the receiver's
-// listener; msgs/s is its inverse; cpu-µs/msg is the CPU time of the
-// test process (both clients, user and system) per message. Run it with
+// from one account to another through each server, both clients over
+// the transport the sub-benchmark names (tcp: STARTTLS; websocket:
+// wss://; bosh: https://), stream management on, the accounts'
+// archiving off (so the server's database is not what is measured).
+// ns/op is the wall time per message from the first send to the last
+// one handed to the receiver's listener; msgs/s is its inverse;
+// cpu-µs/msg is the CPU time of the test process (both clients, user and
+// system) per message. Run it with
 //
-//	go test -tags integration -run XXX -bench Throughput -benchtime 20000x -count 3 ./xmpp/
+//	go test -tags integration -run XXX -bench Throughput -benchtime 5000x -count 3 ./xmpp/
 //
 // Both clients live in one process, beside each other and the server on
 // a small machine: compare the transports within one run.
 func BenchmarkIntegrationThroughput(b *testing.B) {
-	s := testserver.Get(b, "ejabberd")
-	for _, tr := range []struct {
-		name string
-		addr string
-	}{
-		{"tcp", s.StartTLSAddr},
-		{"websocket", s.WebSocketTLSURL},
-	} {
-		b.Run(tr.name, func(b *testing.B) {
-			throughput(b, s, tr.addr)
-		})
+	for _, name := range []string{"prosody", "ejabberd"} {
+		s := testserver.Get(b, name)
+		for _, tr := range []struct {
+			name string
+			addr string
+		}{
+			{"tcp", s.StartTLSAddr},
+			{"websocket", s.WebSocketTLSURL},
+			{"bosh", s.BOSHTLSURL},
+		} {
+			b.Run(name+"/"+tr.name, func(b *testing.B) {
+				throughput(b, s, tr.addr)
+			})
+		}
 	}
 }
 
