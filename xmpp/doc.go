@@ -147,9 +147,11 @@
 // (XEP-0124 section 14): the session survives the cut. A terminate with
 // a condition, or an HTTP error, ends the stream with a *BOSHError;
 // the connection then logs in again, or resumes stream management where
-// the server allows it on a new session (ejabberd does; Prosody 0.12
-// never answers <resume/> over BOSH: set StreamManagement.NoResume
-// there). A body is at most twice MaxStanzaSize. An idle session holds
+// the server allows it on a new session (ejabberd does). Prosody 0.12
+// never answers <resume/> over BOSH: after two resumptions in a row
+// that went unanswered for a whole attempt (Reconnect.Timeout), the
+// next attempt starts a new session and sends again what was not
+// acknowledged; StreamManagement.NoResume spares those two waits. A body is at most twice MaxStanzaSize. An idle session holds
 // one HTTP connection and one goroutine waiting on the held request,
 // beside the reader. LookupBOSH finds a domain's endpoint as
 // LookupWebSocket does.

@@ -545,7 +545,7 @@ func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session,
 	switch {
 	case written:
 	case !sess.sm.resumable():
-		return errors.New("the session had no resumable stream management"), nil
+		return errors.New("the session is not resumable (stream management without resumption, or its last resumptions went unanswered)"), nil
 	case !f.Has(NSStreamManagement, "sm"):
 		return errors.New("the server no longer offers stream management"), nil
 	default:
@@ -555,9 +555,18 @@ func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session,
 	}
 	el, err := s.next()
 	if err != nil {
+		var ne net.Error
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+			// The attempt's time ran out (the read's deadline is its
+			// deadline) without an answer.
+			sess.sm.resumeAnswered(false)
+		}
 		return nil, fmt.Errorf("xmpp: resuming: %w", err)
 	}
 	name := el.Tokens[0].Name
+	if name == smResumedName || name == smFailedName {
+		sess.sm.resumeAnswered(true)
+	}
 	if name != smResumedName && name != smFailedName {
 		return nil, fmt.Errorf("%w: <%s/> in answer to <resume/>", ErrUnexpected, name.Local)
 	}

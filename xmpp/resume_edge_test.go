@@ -1,6 +1,9 @@
 package xmpp_test
 
 import (
+	"context"
+	"errors"
+	"net"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -143,3 +146,112 @@ func TestConflictFinal(t *testing.T) {
 
 // first returns the first n of lines, or all of them when fewer.
 func first(lines []string, n int) []string { return lines[:min(n, len(lines))] }
+
+// silentOnResume is a server that logs the client in with PLAIN (as
+// crLogin) and then never answers its <resume/>: it reads on until the
+// client goes (as Prosody 0.12 does over BOSH).
+func silentOnResume(t *testing.T) net.Conn {
+	client, server := xmpptest.Pipe()
+	go func() {
+		defer server.Close()
+		var seen strings.Builder
+		buf := make([]byte, 4096)
+		// Each step: what the client's bytes must contain so far, and the
+		// server's answer.
+		steps := []struct{ after, answer string }{
+			{"<stream:stream", "<stream:stream from='localhost' id='s1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>" +
+				"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>"},
+			{"</auth>", "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"},
+			{"<stream:stream", "<stream:stream from='localhost' id='s2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>" +
+				"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>"},
+		}
+		for _, st := range steps {
+			for !strings.Contains(seen.String(), st.after) {
+				n, err := server.Read(buf)
+				if err != nil {
+					return
+				}
+				seen.Write(buf[:n])
+			}
+			rest := seen.String()[strings.Index(seen.String(), st.after)+len(st.after):]
+			seen.Reset()
+			seen.WriteString(rest)
+			if _, err := server.Write([]byte(st.answer)); err != nil {
+				return
+			}
+		}
+		for { // silent: <resume/> and whatever follows go unanswered
+			if _, err := server.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return client
+}
+
+// TestUnansweredResumptions: a server that lets two resumptions in a row
+// go unanswered (each attempt times out) is not asked a third time: the
+// next attempt starts a new session, and the stanza the lost one had not
+// acknowledged goes again on it.
+func TestUnansweredResumptions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		initial := xmpptest.MustParseTranscript(t, "first", crLogin+crBind+`C: <message to='bob@localhost' id='m1'><body>hi</body></message>
+`)
+		fresh := xmpptest.MustParseTranscript(t, "fresh", crLogin+crBind+`C: <message to='bob@localhost' id='m1'><body>hi</body></message>
+S: <message from='ctl@localhost/x' id='done'/>
+`)
+		var dials int
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), nil, func(cfg *xmpp.Config) {
+			cfg.Reconnect.Timeout = 10 * time.Second
+			cfg.Dialer = dialerFunc(func(context.Context, string, string) (net.Conn, error) {
+				dials++
+				switch dials {
+				case 1:
+					return xmpptest.Script(t, initial), nil
+				case 2, 3:
+					return silentOnResume(t), nil
+				case 4:
+					return xmpptest.Script(t, fresh), nil
+				}
+				return nil, errors.New("no more connections")
+			})
+		})
+		var states testlog.Log
+		c.OnState(func(sc xmpp.StateChange) { states.Add("%s", sc.State) })
+		done := make(chan struct{})
+		c.HandleMessage(nil, func(m *stanza.Message) {
+			if m.ID == "done" {
+				close(done)
+			}
+		})
+		assert.NoError(t, c.Connect(t.Context()))
+		m := &stanza.Message{Bodies: []stanza.Text{{Value: "hi"}}}
+		m.To, m.ID = jid.MustParse("bob@localhost"), "m1"
+		assert.NoError(t, c.Send(t.Context(), m))
+		select {
+		case <-done:
+		case <-time.After(10 * time.Minute): // in the bubble
+			t.Fatal("no new session after the unanswered resumptions")
+		}
+		assert.Equal(t, 4, dials)
+		assert.Equal(t, []string{"connected", "authenticated", "disconnected", "closed", "authenticated"},
+			first(without(states.Lines(), "connected", 1), 5))
+		c.Close()
+	})
+}
+
+// without returns lines without the occurrences of s after the first
+// keep of them.
+func without(lines []string, s string, keep int) []string {
+	var out []string
+	for _, l := range lines {
+		if l == s {
+			if keep == 0 {
+				continue
+			}
+			keep--
+		}
+		out = append(out, l)
+	}
+	return out
+}

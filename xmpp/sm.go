@@ -52,13 +52,17 @@ type smState struct {
 	// mu guards the fields below. It is taken under Conn.mu (Conn.end)
 	// and under the write lock (sent), and takes no other lock: request
 	// is called once it is let go, or from a timer.
-	mu       sync.Mutex
-	off      bool   // the server refused to enable it
-	id       string // from <enabled/>; "" while not resumable
-	location string // where to reconnect to resume, if the server said
-	out      uint32 // stanzas written since <enable/>
-	acked    uint32 // the last h the server acknowledged
-	unacked  []stanza.Stanza
+	mu  sync.Mutex
+	off bool // the server refused to enable it
+	// unanswered counts the resumptions in a row whose attempt ran out
+	// of time waiting for the server's answer; at maxUnanswered the
+	// session is no longer resumable (see resumable).
+	unanswered uint8
+	id         string // from <enabled/>; "" while not resumable
+	location   string // where to reconnect to resume, if the server said
+	out        uint32 // stanzas written since <enable/>
+	acked      uint32 // the last h the server acknowledged
+	unacked    []stanza.Stanza
 	// held counts the slots taken, at most maxUnacked: one per stanza
 	// kept, taken by the sender before it writes and given back by the
 	// acknowledgement. A sender that finds none free queues in waiters
@@ -139,14 +143,35 @@ func (sm *smState) active() bool {
 	return !sm.off
 }
 
-// resumable reports whether the server agreed to resume this session.
+// resumable reports whether the server agreed to resume this session,
+// and has not left maxUnanswered resumptions of it in a row unanswered.
 func (sm *smState) resumable() bool {
 	if sm == nil {
 		return false
 	}
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
-	return !sm.off && sm.id != ""
+	return !sm.off && sm.id != "" && sm.unanswered < maxUnanswered
+}
+
+// maxUnanswered is how many resumptions in a row may go unanswered (each
+// attempt timed out waiting for <resumed/> or <failed/>) before the
+// session is given up and the next attempt starts a new one, sending
+// again what was not acknowledged. Prosody 0.12 never answers <resume/>
+// over BOSH (its mod_smacks fails on the BOSH session); without this,
+// reconnection would wait out every attempt on it for ever.
+const maxUnanswered = 2
+
+// resumeAnswered notes whether the server answered a resumption of the
+// session (answered), or the attempt ran out of time waiting.
+func (sm *smState) resumeAnswered(answered bool) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if answered {
+		sm.unanswered = 0
+	} else if sm.unanswered < maxUnanswered {
+		sm.unanswered++
+	}
 }
 
 // acquire takes a slot for one more stanza. When none is free it asks
