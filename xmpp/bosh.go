@@ -205,7 +205,8 @@ func isBOSH(conn net.Conn) bool {
 func (c *Config) dialBOSH(ctx context.Context, rawURL string) (net.Conn, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("xmpp: bosh URL: %w", err)
+		// url.Error quotes the URL, which may hold a password.
+		return nil, errors.New("xmpp: bosh URL: not a URL")
 	}
 	var port string
 	switch u.Scheme {
@@ -217,11 +218,11 @@ func (c *Config) dialBOSH(ctx context.Context, rawURL string) (net.Conn, error) 
 		}
 		port = "80"
 	default:
-		return nil, fmt.Errorf("xmpp: bosh URL %q: the scheme is not http or https", rawURL)
+		return nil, fmt.Errorf("xmpp: bosh URL %q: the scheme is not http or https", u.Redacted())
 	}
 	path := u.RequestURI()
 	if u.Host == "" || u.User != nil || u.Fragment != "" || strings.ContainsAny(path+u.Host, "\r\n ") {
-		return nil, fmt.Errorf("xmpp: bosh URL %q: no host, or user information, a fragment or a space", rawURL)
+		return nil, fmt.Errorf("xmpp: bosh URL %q: no host, or user information, a fragment or a space", u.Redacted())
 	}
 	addr := u.Host
 	if u.Port() == "" {
@@ -304,7 +305,7 @@ func (b *boshConn) notifyLocked() {
 func (b *boshConn) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for len(b.out) > b.max/2 {
+	for len(b.out) > b.max/2 && !b.closed && !b.ended {
 		if err := b.waitLocked(b.wdl); err != nil {
 			return 0, err
 		}

@@ -544,3 +544,15 @@ func FuzzBOSHBody(f *testing.F) {
 		}
 	})
 }
+
+// TestBOSHURLNotInErrors: a BOSH or WebSocket URL with a password in it
+// is refused without the password in the error.
+func TestBOSHURLNotInErrors(t *testing.T) {
+	for _, u := range []string{"https://user:hunter2@localhost/bosh", "https://user:hunter2@local host/%zz", "wss://user:hunter2@localhost/ws", "wss://user:hunter2@local host/%zz"} {
+		cfg := xmpp.Config{JID: jid.MustParse("alice@localhost"), Password: "secret", Addr: u}
+		cfg.Reconnect.Disabled = true
+		err := xmpp.New(cfg).Connect(ctxT(t))
+		require.Error(t, err, u)
+		assert.NotContains(t, err.Error(), "hunter2", u)
+	}
+}

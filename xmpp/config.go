@@ -126,11 +126,12 @@ type Config struct {
 	// Discover, when Addr is empty, looks up the domain's connection
 	// methods (XEP-0156: https://DOMAIN/.well-known/host-meta, then
 	// host-meta.json, verified for the domain as the stream is) before
-	// each connection, and tries them in this order until one connects:
-	// the WebSocket endpoints it names (wss:// first), then its BOSH
-	// endpoints (https:// first), then TCP as without it (DNS SRV,
-	// else the domain on port 5222). ws:// and http:// ones are tried
-	// only where Security allows plaintext. A method that fails to
+	// each connection (at most 5 seconds), and tries them in this order
+	// until one connects: the wss:// WebSocket endpoints it names, then
+	// its https:// BOSH endpoints, then TCP as without it (DNS SRV, else
+	// the domain on port 5222), and last its ws:// and http:// ones,
+	// only where Security allows plaintext (TCP can still encrypt with
+	// STARTTLS; they cannot). A method that fails to
 	// connect (refused, unreachable, its TLS, WebSocket or BOSH
 	// handshake failing) passes the turn to the next; once one connects,
 	// what happens on its stream is final, as for any target. A lookup

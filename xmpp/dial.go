@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,10 +21,23 @@ type target struct {
 	priority  uint16
 }
 
+// String names t in errors: its address, or its URL without a password
+// it may hold.
+func (t target) String() string {
+	if !t.webSocket && !t.bosh {
+		return t.addr
+	}
+	u, err := url.Parse(t.addr)
+	if err != nil {
+		return "the configured URL"
+	}
+	return u.Redacted()
+}
+
 // resolve returns the targets for the configured account: Config.Addr
-// alone when set; else, with Config.Discover, the WebSocket and BOSH
-// endpoints of the domain's host-meta before what follows; else the SRV
-// records for _xmpps-client._tcp (direct TLS,
+// alone when set; else, with Config.Discover, the secure WebSocket and
+// BOSH endpoints of the domain's host-meta before what follows and its
+// plain ones after it; else the SRV records for _xmpps-client._tcp (direct TLS,
 // XEP-0368) and _xmpp-client._tcp (STARTTLS) merged by priority; else the
 // domain on port 5222 (RFC 6120 section 3.2).
 func (c *Config) resolve(ctx context.Context) ([]target, error) {
@@ -39,12 +53,12 @@ func (c *Config) resolve(ctx context.Context) ([]target, error) {
 	if !c.Discover {
 		return c.resolveTCP(ctx)
 	}
-	web := c.discovered(ctx)
+	secure, plain := c.discovered(ctx)
 	tcp, err := c.resolveTCP(ctx)
-	if err != nil && (len(web) == 0 || ctx.Err() != nil) {
+	if err != nil && (len(secure)+len(plain) == 0 || ctx.Err() != nil) {
 		return nil, err
 	}
-	return append(web, tcp...), nil
+	return slices.Concat(secure, tcp, plain), nil
 }
 
 // resolveTCP returns the TCP targets of the account's domain: the SRV

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrNoWebSocket is returned by LookupWebSocket when the domain's
@@ -124,33 +125,44 @@ func (c *Config) hostMetaLinks(ctx context.Context, want func(hostMetaLink) bool
 	return nil, nil
 }
 
-// discovered returns the targets that Config.Discover tries before TCP:
-// the WebSocket endpoints of the domain's host-meta, then its BOSH
-// ones, secure before plain within each. A failed lookup gives none.
-func (c *Config) discovered(ctx context.Context) []target {
+// hostMetaTimeout bounds Config.Discover's look-up of host-meta, so that
+// a web server that does not answer leaves time for TCP.
+const hostMetaTimeout = 5 * time.Second
+
+// discovered returns the targets that Config.Discover takes from the
+// domain's host-meta: secure, its wss:// WebSocket endpoints then its
+// https:// BOSH ones, to try before TCP; plain, its ws:// and http://
+// ones where Security allows plaintext, to try after TCP (which can
+// still encrypt with STARTTLS). A failed look-up gives none.
+func (c *Config) discovered(ctx context.Context) (secure, plain []target) {
+	ctx, cancel := context.WithTimeout(ctx, hostMetaTimeout)
+	defer cancel()
 	ws := func(l hostMetaLink) bool { return c.usableLink(l, relWebSocket, "wss", "ws") }
 	bosh := func(l hostMetaLink) bool { return c.usableLink(l, relBOSH, "https", "http") }
 	links, err := c.hostMetaLinks(ctx, func(l hostMetaLink) bool { return ws(l) || bosh(l) })
 	if err != nil {
 		c.logDebug("no connection methods from host-meta", "error", err)
-		return nil
+		return nil, nil
 	}
-	rank := func(l hostMetaLink) int {
-		r := 0
-		if bosh(l) {
-			r = 2
+	// WebSocket endpoints before BOSH ones, in the document's order.
+	slices.SortStableFunc(links, func(a, b hostMetaLink) int {
+		if ws(a) == ws(b) {
+			return 0
 		}
-		if scheme, _, _ := strings.Cut(l.Href, "://"); strings.EqualFold(scheme, "ws") || strings.EqualFold(scheme, "http") {
-			r++
+		if ws(a) {
+			return -1
 		}
-		return r
+		return 1
+	})
+	for _, l := range links {
+		t := target{addr: l.Href, webSocket: ws(l), bosh: !ws(l)}
+		if scheme, _, _ := strings.Cut(l.Href, "://"); strings.EqualFold(scheme, "wss") || strings.EqualFold(scheme, "https") {
+			secure = append(secure, t)
+		} else {
+			plain = append(plain, t)
+		}
 	}
-	slices.SortStableFunc(links, func(a, b hostMetaLink) int { return rank(a) - rank(b) })
-	targets := make([]target, len(links))
-	for i, l := range links {
-		targets[i] = target{addr: l.Href, webSocket: ws(l), bosh: !ws(l)}
-	}
-	return targets
+	return secure, plain
 }
 
 // fetch gets https://DOMAIN/path and returns the body of a 200 answer.

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/xmpp"
@@ -163,11 +164,11 @@ func TestLookupBOSH(t *testing.T) {
 	require.ErrorIs(t, err, xmpp.ErrNoBOSH)
 }
 
-// TestDiscoverOrder: with Config.Discover, a Conn tries the WebSocket
-// endpoints of the domain's host-meta (secure ones; plain ones only
-// where Security allows plaintext), then its BOSH endpoints, then TCP,
-// each in turn as the one before fails to connect, and the error names
-// every one tried.
+// TestDiscoverOrder: with Config.Discover, a Conn tries the wss://
+// WebSocket endpoints of the domain's host-meta, then its https:// BOSH
+// endpoints, then TCP, and last (only where Security allows plaintext)
+// the ws:// and http:// ones, each in turn as the one before fails to
+// connect, and the error names every one tried.
 func TestDiscoverOrder(t *testing.T) {
 	const xrd = `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>
   <Link rel="urn:xmpp:alt-connections:xbosh" href="http://plain.example/http-bind"/>
@@ -180,7 +181,7 @@ func TestDiscoverOrder(t *testing.T) {
 		want     []string
 	}{
 		{xmpp.TLSRequired, []string{"ws.example:443", "bosh.example:443", "localhost:5222"}},
-		{xmpp.TLSIfPossible, []string{"ws.example:443", "plain.example:80", "bosh.example:443", "plain.example:80", "localhost:5222"}},
+		{xmpp.TLSIfPossible, []string{"ws.example:443", "bosh.example:443", "localhost:5222", "plain.example:80", "plain.example:80"}},
 	} {
 		t.Run(tc.security.String(), func(t *testing.T) {
 			var mu sync.Mutex
@@ -224,4 +225,36 @@ func TestDiscoverWithoutHostMeta(t *testing.T) {
 	cfg.Reconnect.Disabled = true
 	require.Error(t, xmpp.New(cfg).Connect(ctxT(t)))
 	assert.Equal(t, []string{"localhost:5222"}, dialed)
+}
+
+// TestDiscoverSilentHostMeta: a web server that takes the connection
+// and never answers holds the look-up for its 5 seconds, not the whole
+// Connect: TCP is tried after it.
+func TestDiscoverSilentHostMeta(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var dialed []string
+		var silent []net.Conn
+		cfg := xmpp.Config{
+			JID: jid.MustParse("alice@localhost"), Password: "secret", Discover: true,
+			Resolver: &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+				return nil, errors.New("no DNS here")
+			}},
+			Dialer: dialerFunc(func(_ context.Context, _, addr string) (net.Conn, error) {
+				dialed = append(dialed, addr)
+				if addr == "localhost:443" {
+					client, server := xmpptest.Pipe()
+					silent = append(silent, server) // open, and never a byte
+					return client, nil
+				}
+				return nil, errors.New("refused")
+			}),
+		}
+		cfg.Reconnect.Disabled = true
+		err := xmpp.New(cfg).Connect(t.Context())
+		require.Error(t, err)
+		assert.Equal(t, []string{"localhost:443", "localhost:5222"}, dialed)
+		for _, c := range silent {
+			c.Close()
+		}
+	})
 }

@@ -158,9 +158,10 @@
 //
 // With Config.Discover (and no Addr), each connection looks the
 // domain's endpoints up (XEP-0156) and tries them in a fixed order, each
-// as the one before fails to connect: the WebSocket endpoints (wss://
-// first), the BOSH endpoints (https:// first), then TCP as without it
-// (DNS SRV, else port 5222). Once one connects, what happens on its
+// as the one before fails to connect: the wss:// WebSocket endpoints,
+// the https:// BOSH endpoints, TCP as without it (DNS SRV, else port
+// 5222), and last, where Security allows plaintext, the ws:// and
+// http:// ones. Once one connects, what happens on its
 // stream (a failed login, say) is final, as for any target.
 //
 // # Goroutines and order

@@ -100,7 +100,7 @@ func (c *Conn) openTargets(ctx context.Context, targets []target, lead func(*str
 	for _, t := range targets {
 		conn, err := c.cfg.dial(ctx, t)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", t.addr, ctxErr(ctx, err)))
+			errs = append(errs, fmt.Errorf("%s: %w", t, ctxErr(ctx, err)))
 			if ctx.Err() != nil {
 				break
 			}

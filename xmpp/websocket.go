@@ -99,7 +99,8 @@ var messages = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &
 func (c *Config) dialWebSocket(ctx context.Context, rawURL string) (net.Conn, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("xmpp: websocket URL: %w", err)
+		// url.Error quotes the URL, which may hold a password.
+		return nil, errors.New("xmpp: websocket URL: not a URL")
 	}
 	var port string
 	switch u.Scheme {
@@ -111,10 +112,10 @@ func (c *Config) dialWebSocket(ctx context.Context, rawURL string) (net.Conn, er
 		}
 		port = "80"
 	default:
-		return nil, fmt.Errorf("xmpp: websocket URL %q: the scheme is not ws or wss", rawURL)
+		return nil, fmt.Errorf("xmpp: websocket URL %q: the scheme is not ws or wss", u.Redacted())
 	}
 	if u.Host == "" || u.User != nil || u.Fragment != "" {
-		return nil, fmt.Errorf("xmpp: websocket URL %q: no host, or user information or a fragment", rawURL)
+		return nil, fmt.Errorf("xmpp: websocket URL %q: no host, or user information or a fragment", u.Redacted())
 	}
 	addr := u.Host
 	if u.Port() == "" {
