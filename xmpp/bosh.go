@@ -378,7 +378,13 @@ func (b *boshConn) pumpLocked() {
 			out := b.out
 			b.out = nil
 			b.send(boshPlain, out)
-		case b.inflight == 0:
+		case b.inflight == 0 && len(b.got) == 0 && len(b.pending) == 0:
+			// The stream's reader has taken every answer: the manager
+			// may send more. (While answers wait for the reader, no
+			// empty request goes, so that a slow reader holds the
+			// manager back as a full socket does on TCP; Read starts
+			// the pump again once it has taken them.)
+			//
 			// An empty request waits a little after an answer, for
 			// what the stream writes in reply to go in the request
 			// instead: two requests at once race to the manager (see
@@ -782,6 +788,9 @@ func (b *boshConn) Read(p []byte) (int, error) {
 	n := copy(p, b.pending)
 	if b.pending = b.pending[n:]; len(b.pending) == 0 {
 		b.pending = nil
+		if len(b.got) == 0 {
+			b.pumpLocked() // all taken: the manager may send more
+		}
 	}
 	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -555,4 +556,48 @@ func TestBOSHURLNotInErrors(t *testing.T) {
 		require.Error(t, err, u)
 		assert.NotContains(t, err.Error(), "hunter2", u)
 	}
+}
+
+// TestBOSHBackpressure: a manager that answers every request at once with
+// a body full of messages, to a client whose listener is stuck, gets no
+// more requests once the reader has stopped taking answers (its backlog
+// full): the answers do not pile up in memory, as on TCP a full socket
+// holds the server back.
+func TestBOSHBackpressure(t *testing.T) { synctest.Test(t, testBOSHBackpressure) }
+
+func testBOSHBackpressure(t *testing.T) {
+	tr := transcript(t, wsLogin) // then the manager floods (s.fail)
+	s := newBOSHServer(t, tr)
+	msg := "<message from='bob@localhost/b' to='alice@localhost/ws' type='chat'><body>" + strings.Repeat("x", 1000) + "</body></message>"
+	flood := "<body xmlns='" + nsBind + "'>" + strings.Repeat(msg, 10) + "</body>"
+	var flooding atomic.Bool
+	var answers atomic.Int32
+	s.fail = func(string) (int, string) {
+		if !flooding.Load() {
+			return 0, ""
+		}
+		answers.Add(1)
+		return 200, flood
+	}
+	cfg := boshConfig(s)
+	cfg.MaxBacklog = 32 << 10
+	c := xmpp.New(cfg)
+	stuck := make(chan struct{})
+	c.HandleMessage(nil, func(*stanza.Message) { <-stuck })
+	require.NoError(t, c.Connect(ctxT(t)))
+	time.Sleep(time.Second) // the bubble's clock: the empty request is held
+	flooding.Store(true)
+	s.mu.Lock()
+	for _, h := range s.held {
+		h <- flood
+	}
+	s.held = nil
+	s.mu.Unlock()
+	time.Sleep(5 * time.Second) // in the bubble: an empty request every 10 ms, were they sent
+	synctest.Wait()
+	// The backlog (32 KiB) takes about 3 answers of 10 KB; the reader
+	// holds one more, and one or two are in flight.
+	assert.Less(t, answers.Load(), int32(10), "the client kept asking for more while nothing was read")
+	close(stuck)
+	c.Close()
 }
