@@ -133,7 +133,8 @@ type Config struct {
 	// only where Security allows plaintext (TCP can still encrypt with
 	// STARTTLS; they cannot). A method that fails to
 	// connect (refused, unreachable, its TLS, WebSocket or BOSH
-	// handshake failing) passes the turn to the next; once one connects,
+	// handshake failing, no stream header in answer: a 404 on a wrong
+	// path) passes the turn to the next; once one answers,
 	// what happens on its stream is final, as for any target. A lookup
 	// that fails leaves TCP alone. For programs behind an HTTP-only
 	// proxy or firewall (Smack's XEP-0156 lookup of its WebSocket and

@@ -91,6 +91,7 @@ func (c *Config) usableLink(l hostMetaLink, rel, secure, plain string) bool {
 // neither document could be read.
 func (c *Config) hostMetaLinks(ctx context.Context, want func(hostMetaLink) bool) ([]hostMetaLink, error) {
 	var errs []error
+	timedOut := false
 	for _, doc := range []struct {
 		path  string
 		parse func([]byte) ([]hostMetaLink, error)
@@ -115,11 +116,13 @@ func (c *Config) hostMetaLinks(ctx context.Context, want func(hostMetaLink) bool
 			}
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", doc.path, err))
-		if ctx.Err() != nil {
+		var ne net.Error
+		if ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout() {
+			timedOut = true // the read's deadline, ctx's, may come first
 			break
 		}
 	}
-	if len(errs) == 2 || ctx.Err() != nil {
+	if len(errs) == 2 || timedOut {
 		return nil, errors.Join(errs...)
 	}
 	return nil, nil

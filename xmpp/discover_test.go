@@ -258,3 +258,31 @@ func TestDiscoverSilentHostMeta(t *testing.T) {
 		}
 	})
 }
+
+// TestDiscoverBOSHNotFound: a BOSH endpoint whose web server answers the
+// session's first request with 404 (a wrong path) passes the turn to TCP,
+// as one that refuses the connection does: nothing there spoke XMPP.
+func TestDiscoverBOSHNotFound(t *testing.T) {
+	const xrd = `<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel="urn:xmpp:alt-connections:xbosh" href="https://localhost/http-bind"/></XRD>`
+	var mu sync.Mutex
+	var dialed []string
+	cfg, _ := hostMetaOr(t, map[string]string{"/.well-known/host-meta": xrd}, func(_ context.Context, _, addr string) (net.Conn, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		dialed = append(dialed, addr)
+		return nil, errors.New("refused")
+	})
+	cfg.Password, cfg.Discover = "secret", true
+	cfg.Resolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no DNS here")
+	}}
+	cfg.Reconnect.Disabled = true
+	err := xmpp.New(cfg).Connect(ctxT(t))
+	require.Error(t, err)
+	var be *xmpp.BOSHError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, 404, be.Status)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"localhost:5222"}, dialed, "TCP was not tried after the BOSH endpoint failed")
+}

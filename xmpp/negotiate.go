@@ -93,8 +93,9 @@ func otherHostAddr(h string) string {
 	return net.JoinHostPort(strings.Trim(h, "[]"), defaultPort)
 }
 
-// openTargets tries the targets in order until one accepts a connection;
-// what happens on the stream after that is final.
+// openTargets tries the targets in order until one accepts a connection
+// and answers with a stream header; what happens on the stream after
+// that is final.
 func (c *Conn) openTargets(ctx context.Context, targets []target, lead func(*stream, Features) string, then func(context.Context, *stream, Features) error) (*stream, error) {
 	var errs []error
 	for _, t := range targets {
@@ -107,6 +108,12 @@ func (c *Conn) openTargets(ctx context.Context, targets []target, lead func(*str
 			continue
 		}
 		s, err := c.openConn(ctx, conn, lead, then)
+		var ns *noStreamError
+		if errors.As(err, &ns) {
+			conn.Close()
+			errs = append(errs, fmt.Errorf("%s: %w", t, ns.err))
+			continue
+		}
 		if err != nil {
 			conn.Close()
 			return nil, err
@@ -144,6 +151,11 @@ func (c *Conn) openConn(ctx context.Context, conn net.Conn, lead func(*stream, F
 	}
 	f, err := s.open(ctx, c.cfg.JID, after)
 	if err != nil {
+		if s.id == "" && ctx.Err() == nil {
+			// No stream header came back: what answered does not speak
+			// XMPP there (a BOSH manager's HTTP error, a wrong path).
+			return nil, &noStreamError{err}
+		}
 		return nil, ctxErr(ctx, err)
 	}
 	if s.tls == nil && !isWebSocket(conn) { // no STARTTLS on a WebSocket
@@ -1179,3 +1191,10 @@ func (s *stream) keepEarly(el *xmlstream.Element) error {
 	s.earlySize += len(el.Raw)
 	return nil
 }
+
+// noStreamError is a connection that was made but never answered with
+// a stream header: openTargets tries the next target.
+type noStreamError struct{ err error }
+
+func (e *noStreamError) Error() string { return e.err.Error() }
+func (e *noStreamError) Unwrap() error { return e.err }
