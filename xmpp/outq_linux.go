@@ -30,9 +30,12 @@ func sendQueueShort(raw net.Conn) bool {
 	return n >= 0 && n < 512
 }
 
-// canWaitReadable reports whether waitReadable can wait on raw.
+// canWaitReadable reports whether waitReadable can wait on raw: a TCP
+// socket of the standard library's, not any syscall.Conn (a Dialer's
+// wrapper around one might hold read bytes in a buffer of its own,
+// which the socket's readiness would not show).
 func canWaitReadable(raw net.Conn) bool {
-	_, ok := raw.(syscall.Conn)
+	_, ok := raw.(*net.TCPConn)
 	return ok
 }
 
