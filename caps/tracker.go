@@ -124,20 +124,21 @@ func attach(c *xmpp.Conn) *Tracker {
 // than once.
 func (t *Tracker) Close() {
 	xmpp.Detach(t.c, t)
-	t.mu.Lock()
-	removes := t.removes
-	t.removes = nil
-	t.mu.Unlock()
-	for _, r := range slices.Backward(removes) {
-		r()
-	}
+	// Closed first: withdrawing the caps feature below changes the
+	// client's info, and an update already queued on the dispatcher
+	// would otherwise compute and cache a ver for the info without it.
 	t.recompute.Lock()
 	t.mu.Lock()
 	t.closed = true
+	removes := t.removes
+	t.removes = nil
 	removeNode := t.removeNode
 	t.removeNode = nil
 	t.mu.Unlock()
 	t.recompute.Unlock()
+	for _, r := range slices.Backward(removes) {
+		r()
+	}
 	if removeNode != nil {
 		removeNode()
 	}
