@@ -97,7 +97,23 @@ func (c *Conn) push(s *stream, st stanza.Stanza, size int) {
 	d := &c.dispatch
 	maxBytes := c.cfg.maxBacklog()
 	d.mu.Lock()
+	if !c.roomLocked(s, size, maxBytes, false) {
+		return
+	}
+	d.bytes += uint32(size)
+	c.dispatchLocked(item{s: s, st: st, size: size})
+}
+
+// roomLocked waits, with the dispatcher's lock held and let go while it
+// waits, until the backlog has room for size more bytes. run first has
+// the dispatcher take what the caller queued. It returns false, the lock
+// let go, when s starts closing meanwhile.
+func (c *Conn) roomLocked(s *stream, size, maxBytes int, run bool) bool {
+	d := &c.dispatch
 	for d.full(size, maxBytes) {
+		if run {
+			c.runLocked() // to take what the caller queued
+		}
 		if d.room == nil {
 			d.room = make(chan struct{})
 		}
@@ -106,12 +122,11 @@ func (c *Conn) push(s *stream, st stanza.Stanza, size int) {
 		select {
 		case <-room:
 		case <-s.closing:
-			return
+			return false
 		}
 		d.mu.Lock()
 	}
-	d.bytes += uint32(size)
-	c.dispatchLocked(item{s: s, st: st, size: size})
+	return true
 }
 
 // pushAll queues items, stanzas received on s, as push does each, under
@@ -121,19 +136,8 @@ func (c *Conn) pushAll(s *stream, items []item) {
 	maxBytes := c.cfg.maxBacklog()
 	d.mu.Lock()
 	for i := range items {
-		for d.full(items[i].size, maxBytes) {
-			c.runLocked() // to take what this call queued
-			if d.room == nil {
-				d.room = make(chan struct{})
-			}
-			room := d.room
-			d.mu.Unlock()
-			select {
-			case <-room:
-			case <-s.closing:
-				return
-			}
-			d.mu.Lock()
+		if !c.roomLocked(s, items[i].size, maxBytes, true) {
+			return
 		}
 		d.bytes += uint32(items[i].size)
 		c.enqueueLocked(&items[i])

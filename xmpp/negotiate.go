@@ -575,32 +575,10 @@ func (c *Conn) resume(ctx context.Context, s *stream, f Features, sess *session,
 		}
 		return nil, fmt.Errorf("xmpp: resuming: %w", err)
 	}
-	name := el.Tokens[0].Name
-	if name == smResumedName || name == smFailedName {
-		sess.sm.resumeAnswered(true)
-	}
-	if name != smResumedName && name != smFailedName {
+	if name := el.Tokens[0].Name; name != smResumedName && name != smFailedName {
 		return nil, fmt.Errorf("%w: <%s/> in answer to <resume/>", ErrUnexpected, name.Local)
 	}
-	h, ok, err := parseH(el)
-	if err == nil && ok {
-		var done []stanza.Stanza
-		if done, err = sess.sm.ack(h); len(done) > 0 && c.reg.acked.Len() > 0 {
-			c.ackedEvent(done)
-		}
-	}
-	if err != nil {
-		s.sendStreamError(&stanza.StreamError{Condition: stanza.StreamUndefined, Text: err.Error()})
-		return nil, err
-	}
-	if name == smFailedName {
-		return &smFailure{condition: failureCondition(el)}, nil
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: <resumed/> without h", ErrUnexpected)
-	}
-	s.jid, s.features = sess.jid, sess.features
-	return nil, nil
+	return c.resumed(s, sess, el)
 }
 
 // smFailure is the server's <failed/> in answer to <resume/>.

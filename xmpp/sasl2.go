@@ -541,10 +541,11 @@ func (c *Conn) loginSASL2(ctx context.Context, s *stream, f Features, sess *sess
 	return resumeErr, nil
 }
 
-// resumed applies the inline <resumed/> or <failed/> of stream
-// management (XEP-0198 in SASL2) to sess: resumeErr nil means the
-// session goes on; otherwise it says why not.
+// resumed applies the server's <resumed/> or <failed/> of stream
+// management (XEP-0198; inline in SASL2, or after <resume/>) to sess:
+// resumeErr nil means the session goes on; otherwise it says why not.
 func (c *Conn) resumed(s *stream, sess *session, el *xmlstream.Element) (resumeErr, err error) {
+	sess.sm.resumeAnswered(true)
 	h, ok, err := parseH(el)
 	if err == nil && ok {
 		var done []stanza.Stanza
