@@ -27,46 +27,126 @@ func AppendAttr(dst []byte, s string) ([]byte, error) {
 	return appendEscaped(dst, s, true)
 }
 
+// appendEscaped appends s escaped, for an attribute value if attr, or
+// else as character data. Most of what a client writes (JIDs, ids, the
+// words of a message) needs no escape at all, so it looks at eight bytes
+// at a time and goes byte by byte only through a word that holds a byte
+// that may need work; runs of plain bytes are copied with one append when
+// an escape or the end comes. On an error dst holds what was appended up
+// to the last escape before it.
 func appendEscaped(dst []byte, s string, attr bool) ([]byte, error) {
+	class, amp := &textClass, ampOnly
+	if attr {
+		class, amp = &attrClass, ampApos
+	}
 	last := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		var esc string
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '&':
-				esc = "&amp;"
-			case c == '<':
-				esc = "&lt;"
-			case c == '>':
-				esc = "&gt;"
-			case c == '\r':
-				esc = "&#xD;"
-			case attr && c == '\'':
-				esc = "&apos;"
-			case attr && c == '\n':
-				esc = "&#xA;"
-			case attr && c == '\t':
-				esc = "&#x9;"
-			case c < 0x20 && c != '\n' && c != '\t':
-				return dst, ErrUnencodable
-			}
-			if esc != "" {
-				dst = append(dst, s[last:i]...)
-				dst = append(dst, esc...)
-				last = i + 1
-			}
+		for i+8 <= len(s) && !mayNeedWork(load64(s, i), amp) {
+			i += 8
+		}
+		end := min(i+8, len(s))
+		for i < end && class[s[i]] == escPlain {
 			i++
+		}
+		if i == end {
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size <= 1 || !isChar(r) {
+		switch k := class[s[i]]; k {
+		case escNonASCII:
+			// Check the whole run of non-ASCII characters here rather
+			// than a word check per character.
+			for i < len(s) && s[i] >= utf8.RuneSelf {
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if r == utf8.RuneError && size <= 1 || !isChar(r) {
+					return dst, ErrUnencodable
+				}
+				i += size
+			}
+		case escRefused:
 			return dst, ErrUnencodable
+		default:
+			dst = append(dst, s[last:i]...)
+			dst = append(dst, escapes[k-escFirst]...)
+			i++
+			last = i
 		}
-		i += size
 	}
 	return append(dst, s[last:]...), nil
 }
+
+// What appendEscaped does with a byte: nothing, check the character that
+// starts there, refuse it, or write escapes[class-escFirst] in its place.
+const (
+	escPlain = iota
+	escNonASCII
+	escRefused
+	escFirst
+)
+
+var escapes = [...]string{"&amp;", "&lt;", "&gt;", "&#xD;", "&apos;", "&#xA;", "&#x9;"}
+
+// textClass and attrClass give the class of each byte in character data
+// and in an attribute value.
+var textClass, attrClass = escClasses(false), escClasses(true)
+
+func escClasses(attr bool) (t [256]uint8) {
+	for c := range t {
+		t[c] = escPlain
+		if c < 0x20 && c != '\n' && c != '\t' {
+			t[c] = escRefused
+		}
+		if c >= utf8.RuneSelf {
+			t[c] = escNonASCII
+		}
+	}
+	escape := "&<>\r"
+	if attr {
+		escape += "'\n\t"
+	}
+	for i := range len(escape) {
+		t[escape[i]] = escFirst + uint8(i)
+	}
+	return t
+}
+
+// load64 reads the eight bytes of s at i as one little-endian word (the
+// compiler makes it a single load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// mayNeedWork reports whether one of the eight bytes in w is a control
+// character (below 0x20), is not ASCII, or is '&', '<' or '>' (or, with
+// amp set to ampApos, the apostrophe): the bytes that appendEscaped may
+// have to escape or check. It may be true with nothing to do (for LF and
+// tab), never false with something to do.
+//
+// (v-lsb) &^ v & msb is nonzero exactly when a byte of v is zero, and
+// (w-n*lsb) &^ w & msb exactly when a byte of w is below n (n <= 0x80).
+// '<' and '>' differ in one bit (0x02), so OR-ing it in makes both 0x3E;
+// '&' and the apostrophe differ in 0x01 in the same way.
+func mayNeedWork(w uint64, amp ampMatch) bool {
+	return ((w-0x20*lsb)&^w|w|hasZero((w|amp.or)^amp.eq)|hasZero((w|0x02*lsb)^'>'*lsb))&msb != 0
+}
+
+// ampMatch says which bytes mayNeedWork takes for '&': w|or == eq.
+type ampMatch struct{ or, eq uint64 }
+
+var (
+	ampOnly = ampMatch{0, '&' * lsb}
+	ampApos = ampMatch{lsb, 0x27 * lsb}
+)
+
+// hasZero has the high bit of a byte set when that byte of v is zero (and
+// maybe in the bytes above it); it is nonzero exactly when one byte is.
+func hasZero(v uint64) uint64 { return (v - lsb) &^ v & msb }
 
 // Encoder writes elements into a byte buffer, declaring namespaces only
 // where they change: a child in its parent's namespace carries no xmlns.
