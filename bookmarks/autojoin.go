@@ -81,18 +81,24 @@ func (m *Manager) OnAutojoin(f func(AutojoinResult)) (remove func()) {
 	return m.onJoin.Add(f)
 }
 
-// state forgets the stores at each new session, and starts the
-// session's autojoin when it is on.
+// state forgets the stores when a session ends or its stream is lost
+// (the next may be another server's), and starts a new session's
+// autojoin when it is on. Not when a session begins: that event can
+// reach the listeners after the session's first List has asked for
+// the stores, and forgetting them then would ask again.
 func (m *Manager) state(sc xmpp.StateChange) {
-	if sc.State != xmpp.StateAuthenticated {
-		return
-	}
-	m.mu.Lock()
-	m.stores = nil
-	on := m.autojoin && !m.closed
-	m.mu.Unlock()
-	if on {
-		go m.enterAll()
+	switch sc.State {
+	case xmpp.StateClosed, xmpp.StateDisconnected:
+		m.mu.Lock()
+		m.stores = nil
+		m.mu.Unlock()
+	case xmpp.StateAuthenticated:
+		m.mu.Lock()
+		on := m.autojoin && !m.closed
+		m.mu.Unlock()
+		if on {
+			go m.enterAll()
+		}
 	}
 }
 
