@@ -135,9 +135,15 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 	case smRequestName:
 		// Every <r/> is answered: one arriving while an answer is
 		// being written is taken by that writer's next round.
+		// An answer that is not due yet (answerDelay) waits on a timer,
+		// and answers every request that arrives meanwhile too.
 		s.ackWanted.Store(true)
-		if s.acking.CompareAndSwap(false, true) && !s.answerAckNow() {
-			go c.answerAck(s)
+		if s.acking.CompareAndSwap(false, true) {
+			if d := s.answerDelay(); d > 0 {
+				time.AfterFunc(d, func() { c.answerAck(s) })
+			} else if !s.answerAckNow() {
+				go c.answerAck(s)
+			}
 		}
 	case smAckName:
 		h, ok, err := parseH(el)

@@ -101,6 +101,9 @@ type stream struct {
 	heard     atomic.Int64 // when the reader last received anything, as clock() reads
 	acking    atomic.Bool  // a goroutine is answering <r/>
 	ackWanted atomic.Bool  // an <r/> is waiting for its answer
+	// answeredAt is when the last <a/> was written, as clock() reads, or
+	// 0 before the first (see answerDelay).
+	answeredAt atomic.Int64
 	// asked is when the oldest ack request (<r/>) not answered yet went
 	// out, as clock() reads, or 0 when none waits; the reader clears it
 	// when an <a/> arrives. The watchdog, when there is one, ends a
@@ -382,6 +385,7 @@ func (s *stream) answerAckNow() bool {
 	s.raw.SetWriteDeadline(time.Now().Add(timeout))
 	err := s.writeNow(b, false)
 	s.raw.SetWriteDeadline(noDeadline)
+	s.answeredAt.Store(int64(clock()))
 	<-s.wsem
 	if err != nil {
 		s.abort(err)
@@ -417,7 +421,29 @@ func (s *stream) writeAck(h uint32, timeout time.Duration) error {
 	s.raw.SetWriteDeadline(time.Now().Add(timeout))
 	err := s.writeNow(b, false)
 	s.raw.SetWriteDeadline(noDeadline)
+	s.answeredAt.Store(int64(clock()))
 	return err
+}
+
+// minAnswerGap is the least time between two answers to the server's ack
+// requests. A server that asks again as soon as an answer arrives while
+// it has stanzas unacknowledged (Prosody's mod_smacks does) would
+// otherwise keep one <r/> and one <a/> in flight per round trip for as
+// long as a flood lasts: on loopback, an <r/> every two or three
+// messages, each a read and a write (a TLS record each way). With the
+// gap, the server hears at most a hundred answers a second, each
+// covering all that was handled, and never waits for one longer than
+// this.
+const minAnswerGap = 10 * time.Millisecond
+
+// answerDelay says how long an answer to an <r/> that arrives now waits:
+// until minAnswerGap has passed since the last answer, or not at all.
+func (s *stream) answerDelay() time.Duration {
+	last := s.answeredAt.Load()
+	if last == 0 {
+		return 0
+	}
+	return minAnswerGap - (clock() - time.Duration(last))
 }
 
 // writeLocked writes b to the socket, bounded by ctx, and records it.
