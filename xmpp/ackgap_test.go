@@ -41,6 +41,7 @@ func (c *timedConn) Write(p []byte) (int, error) {
 // the one before; requests that arrive meanwhile share that answer,
 // which counts everything handled by then. On loopback, answering each
 // at once made a request and an answer every two or three messages.
+// Close's own <a/> waits for no gap.
 func TestAckAnswersPaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		text := smLogin + smBind +
@@ -65,7 +66,9 @@ func TestAckAnswersPaced(t *testing.T) {
 		require.NoError(t, c.Close())
 		log.mu.Lock()
 		defer log.mu.Unlock()
-		require.Len(t, log.at, 3, "one answer for the two requests that came within the gap: %q", log.acks)
+		require.Len(t, log.at, 4, "one answer for the two requests that came within the gap, and Close's: %q", log.acks)
+		assert.Contains(t, log.acks[3], "<a xmlns='urn:xmpp:sm:3' h='2'/></stream:stream>",
+			"Close acknowledges what was received before it ends the stream (XEP-0198 section 4)")
 		assert.Zero(t, log.at[0].Sub(start), "the first request is answered at once")
 		// At most a hundred answers a second.
 		assert.Equal(t, 10*time.Millisecond, log.at[1].Sub(log.at[0]), "the second waits for the gap")

@@ -331,7 +331,7 @@ const (
 	raEnabled = "S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>\n"
 	raPing    = "C: <iq type='get' id='{{ping}}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>\n"
 	raPong    = "S: <iq type='result' id='{{ping}}' from='localhost'/>\n"
-	raEnd     = "C: <presence id='{{p}}'/>\n" + "C: <presence id='{{u}}' type='unavailable'/>\nC: <r xmlns='urn:xmpp:sm:3'/>\nC: </stream:stream>\n" +
+	raEnd     = "C: <presence id='{{p}}'/>\n" + "C: <presence id='{{u}}' type='unavailable'/>\nC: <r xmlns='urn:xmpp:sm:3'/>\nC: <a xmlns='urn:xmpp:sm:3' h='{{*}}'/>\nC: </stream:stream>\n" +
 		"S: <a xmlns='urn:xmpp:sm:3' h='2'/>\nS: </stream:stream>\n"
 )
 

@@ -30,6 +30,7 @@ C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
 S: <sm:enabled id='some-long-sm-id' resume='true'/>
 C: <presence id='{{close}}' type='unavailable'/>
 C: <r xmlns='urn:xmpp:sm:3'/>
+C: <a xmlns='urn:xmpp:sm:3' h='{{*}}'/>
 C: </stream:stream>
 S: <sm:a h='1'/>
 S: </%[1]s:stream>

@@ -49,6 +49,7 @@ S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
 C: <r xmlns='urn:xmpp:sm:3'/>
 C: <presence id='{{close}}' type='unavailable'/>
 C: <r xmlns='urn:xmpp:sm:3'/>
+C: <a xmlns='urn:xmpp:sm:3' h='{{*}}'/>
 C: </stream:stream>
 S: <a xmlns='urn:xmpp:sm:3' h='1'/>
 S: </stream:stream>

@@ -396,8 +396,12 @@ func (c *Conn) Close() error {
 			_, _ = c.write(ctx, s, c.prepare(&stanza.Presence{Type: stanza.Unavailable}))
 			close(s.closing)
 			end := "</stream:stream>"
-			if s.sess.sm.active() {
-				end = smRequest + end // the last acks come before the server's end
+			if sm := s.sess.sm; sm.active() {
+				// The last acks come before the server's end; ours go
+				// with it (XEP-0198 section 4 recommends it), or a
+				// server takes what was handled for unacknowledged
+				// and routes it elsewhere, to offline storage for one.
+				end = smRequest + ackElement(sm.in.Load()) + end
 			}
 			if err := s.writeRaw(ctx, end); err == nil {
 				select {

@@ -49,6 +49,7 @@ S: <enabled xmlns='urn:xmpp:sm:3' id='some-long-sm-id' resume='true'/>
 func smClose(h int) string {
 	return `C: <presence id='{{close}}' type='unavailable'/>
 C: <r xmlns='urn:xmpp:sm:3'/>
+C: <a xmlns='urn:xmpp:sm:3' h='{{*}}'/>
 C: </stream:stream>
 S: <a xmlns='urn:xmpp:sm:3' h='` + itoa(h) + `'/>
 S: </stream:stream>
