@@ -20,6 +20,16 @@ import (
 // the socket; with stream management, OnAcked says when the server has
 // it, and OnUnacked when it may not.
 //
+// With stream management, while more than an eighth of MaxUnacked
+// stanzas wait for the server's acknowledgement (the server is behind),
+// Send may return once stream management has kept st, before it is
+// written: it goes out with the next write on the stream, and within a
+// millisecond at the latest, so that stanzas sent one after the other
+// share a write and a TLS record instead of taking one each. The server
+// has that many stanzas to read before it anyway. What happens to st
+// then is what happens to any stanza stream management keeps: sent again
+// on a resumed stream, or reported to OnUnacked.
+//
 // While the connection is down but coming back (a suspended session, or
 // reconnection running), Send queues st, up to Config.MaxQueued, and
 // returns nil; queued stanzas go out in order once the stream is up,
@@ -328,7 +338,7 @@ func (c *Conn) writeQueued(ctx context.Context, s *stream, sts []stanza.Stanza) 
 		if keeping {
 			var asks bool
 			counted++
-			if keeping, asks = sm.sent(st); asks {
+			if keeping, asks, _ = sm.sent(st); asks {
 				b = append(b, smRequest...)
 				request = true
 			}

@@ -266,17 +266,21 @@ func (sm *smState) releaseLocked(n int) {
 // slower than the sender then gets one <r/> per answer it gives, not
 // one per RequestEvery stanzas, each to be read back as an <a/>.
 // When stream management was turned off meanwhile, st is not kept and its
-// slot is given back; kept reports which.
-func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
+// slot is given back; kept reports which. behind reports that, st
+// included, more than an eighth of the window waits for
+// acknowledgement: the server is behind the sender (see
+// stream.corkLocked).
+func (sm *smState) sent(st stanza.Stanza) (kept, request, behind bool) {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
 	if sm.off {
 		sm.releaseLocked(1)
-		return false, false
+		return false, false, false
 	}
 	sm.unacked = append(sm.unacked, st)
 	sm.out++
 	sm.unrequested++
+	behind = len(sm.unacked) > sm.maxUnacked/8
 	// Past half the window, an ack is asked for at once (if none is out),
 	// so that it comes back before a sender finds the window full.
 	if !sm.asking && (sm.unrequested >= sm.requestEvery || len(sm.unacked) > sm.maxUnacked/2) {
@@ -286,14 +290,14 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request bool) {
 		if sm.timer != nil {
 			sm.timer.Stop()
 		}
-		return true, true
+		return true, true, behind
 	}
 	if sm.timer == nil {
 		sm.timer = time.AfterFunc(sm.requestAfter, sm.request)
 	} else if sm.unrequested == 1 {
 		sm.timer.Reset(sm.requestAfter)
 	}
-	return true, false
+	return true, false, behind
 }
 
 // requested notes that an <r/> is about to go out. fresh says it is the

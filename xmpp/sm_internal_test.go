@@ -85,7 +85,7 @@ func TestSMPartialAckAsksAgain(t *testing.T) {
 		carried := 0 // requests that went out with a stanza
 		for range 4 {
 			require.NoError(t, sm.acquire(ctx, nil))
-			if _, request := sm.sent(nil); request {
+			if _, request, _ := sm.sent(nil); request {
 				carried++
 			}
 		}
@@ -125,7 +125,7 @@ func TestSMOneRequestOut(t *testing.T) {
 		var carried []bool
 		for range 4 {
 			require.NoError(t, sm.acquire(ctx, nil))
-			_, request := sm.sent(nil)
+			_, request, _ := sm.sent(nil)
 			carried = append(carried, request)
 		}
 		assert.Equal(t, []bool{true, false, false, false}, carried)

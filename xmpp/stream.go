@@ -97,6 +97,10 @@ type stream struct {
 	// send). Made the first time a Send waits: a stream that never sees
 	// two at once pays one word for it.
 	queue *sendQueue
+	// cork, under the write lock, holds stanzas not written yet while
+	// the server is behind (corkLocked). Nil until the stream first
+	// corks.
+	cork *cork
 
 	heard     atomic.Int64 // when the reader last received anything, as clock() reads
 	acking    atomic.Bool  // a goroutine is answering <r/>
@@ -370,7 +374,9 @@ func (s *stream) answerAckNow() bool {
 	default:
 		return false
 	}
-	if s.finished || !sendQueueShort(s.raw) {
+	// A cork's worth of stanzas would go first (writeNow): too much to
+	// be sure it cannot block.
+	if s.finished || (s.cork != nil && s.cork.buf != nil) || !sendQueueShort(s.raw) {
 		<-s.wsem
 		return false
 	}
@@ -547,6 +553,19 @@ func (s *stream) cutter(n uint32) func() {
 // written the reply may be read and recorded by the reader before Write
 // returns here.
 func (s *stream) writeNow(b []byte, request bool) error {
+	if k := s.cork; k != nil && k.buf != nil {
+		// What the cork holds goes first (recorded as it was corked);
+		// its buffer goes back once written.
+		bp := k.buf
+		k.buf = nil
+		k.timer.Stop()
+		*bp = append(*bp, b...)
+		b = *bp
+		defer func() {
+			*bp = (*bp)[:0]
+			putBatch(bp)
+		}()
+	}
 	s.finished = bytes.HasSuffix(b, streamEnd)
 	// An ack request is noted before the write, as the answer may be
 	// read before Write returns, and again after it: the time a slow
@@ -752,17 +771,85 @@ func (s *stream) sendLocked(ctx context.Context, st stanza.Stanza, sm *smState) 
 		return false, false, fmt.Errorf("xmpp: %w", err)
 	}
 	b, _ := enc.Bytes()
-	var request bool
+	var request, behind bool
 	if sm != nil {
-		if taken, request = sm.sent(st); request {
+		if taken, request, behind = sm.sent(st); request {
 			b = append(b, smRequest...)
 		}
 	}
 	s.rec.sent(b)
-	if !s.queued() {
-		return true, taken, s.writeWatched(ctx, nil, b, request)
+	switch {
+	case s.queued():
+		return true, taken, s.flush(ctx, b, request)
+	case behind && taken && !request:
+		return true, taken, s.corkLocked(ctx, b)
 	}
-	return true, taken, s.flush(ctx, b, request)
+	return true, taken, s.writeWatched(ctx, nil, b, request)
+}
+
+// cork holds the stanzas that stream management took while the server
+// was behind, not written yet (see corkLocked). It is made the first time
+// a stream corks; its buffer comes from batches while it holds anything.
+type cork struct {
+	buf   *[]byte
+	timer *time.Timer
+}
+
+// corkDelay bounds how long a stanza waits in the cork.
+const corkDelay = time.Millisecond
+
+// corkLocked holds b, a stanza that stream management kept while more
+// than an eighth of its window waits for acknowledgement (the server is
+// behind), for the next write instead of writing it now. A stanza that
+// carries an ack request is not corked: it goes at once, after what the
+// cork holds. A server that far behind has a hundred stanzas or more to
+// read before this one, so writing it a moment later costs it nothing,
+// while a sender that sends one stanza after the other would otherwise
+// make a write and a TLS record each, and the server a read each.
+// Whatever is written next on the stream (a stanza, an ack, its end)
+// carries what the cork holds first (writeNow); the cork is written on
+// its own once it holds maxBatch bytes, or corkDelay after it began to
+// fill. Should the stream end first, stream management sends the stanzas
+// again or reports them, as any it kept. The caller holds the write lock
+// and has recorded b.
+func (s *stream) corkLocked(ctx context.Context, b []byte) error {
+	k := s.cork
+	if k == nil {
+		k = new(cork)
+		s.cork = k
+	}
+	if k.buf == nil {
+		k.buf = batches.Get().(*[]byte)
+		*k.buf = (*k.buf)[:0]
+		if k.timer == nil {
+			k.timer = time.AfterFunc(corkDelay, s.uncork)
+		} else {
+			k.timer.Reset(corkDelay)
+		}
+	}
+	*k.buf = append(*k.buf, b...)
+	if len(*k.buf) < maxBatch {
+		return nil
+	}
+	return s.writeWatched(ctx, nil, nil, false)
+}
+
+// uncork writes what the cork holds, once corkDelay has passed, unless a
+// write took it meanwhile.
+func (s *stream) uncork() {
+	timeout := orDefault(s.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := s.lock(ctx, s.done); err != nil {
+		return // the stream ended, or a write stuck that long ends it
+	}
+	defer s.unlock()
+	if s.finished || s.cork.buf == nil {
+		return
+	}
+	if err := s.writeWatched(ctx, nil, nil, false); err != nil {
+		s.abort(err)
+	}
 }
 
 // flush writes head (the lock holder's own stanza, recorded, and counted
@@ -807,7 +894,7 @@ func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
 		b, _ := enc.Bytes()
 		if r.sm != nil {
 			var asks bool
-			if r.kept, asks = r.sm.sent(r.st); asks {
+			if r.kept, asks, _ = r.sm.sent(r.st); asks {
 				b = append(b, smRequest...)
 				request = true
 			}
