@@ -73,3 +73,11 @@ func OnAnsweredNow(t interface{ Cleanup(func()) }, f func()) {
 	answered = f
 	t.Cleanup(func() { answered = old })
 }
+
+// NoAnswerGap has ack requests answered at once, until tb ends, as they
+// were before answers were paced: for benchmarks of the answer itself.
+func NoAnswerGap(tb interface{ Cleanup(func()) }) {
+	old := minAnswerGap
+	minAnswerGap = 0
+	tb.Cleanup(func() { minAnswerGap = old })
+}

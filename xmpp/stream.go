@@ -440,7 +440,7 @@ func (s *stream) writeAck(h uint32, timeout time.Duration) error {
 // gap, the server hears at most a hundred answers a second, each
 // covering all that was handled, and never waits for one longer than
 // this.
-const minAnswerGap = 10 * time.Millisecond
+var minAnswerGap = 10 * time.Millisecond // a variable for benchmarks
 
 // answerDelay says how long an answer to an <r/> that arrives now waits:
 // until minAnswerGap has passed since the last answer, or not at all.
