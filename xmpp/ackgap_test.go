@@ -3,12 +3,16 @@ package xmpp_test
 import (
 	"context"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/gosmack/gosmack/stanza"
+	"github.com/gosmack/gosmack/xmpp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -73,5 +77,90 @@ func TestAckAnswersPaced(t *testing.T) {
 		// At most a hundred answers a second.
 		assert.Equal(t, 10*time.Millisecond, log.at[1].Sub(log.at[0]), "the second waits for the gap")
 		assert.Equal(t, 10*time.Millisecond, log.at[2].Sub(log.at[1]), "so does the third, asked just after the second")
+	})
+}
+
+// TestCloseAcksOnlyQueued: Close's last <a/> counts the stanzas that
+// reached the listeners' queue, not those the reader still held, waiting
+// for room, and dropped as the stream closed: the server keeps those and
+// routes them elsewhere (offline storage) instead of losing them.
+func TestCloseAcksOnlyQueued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBind + serverMsg("s1") + serverMsg("s2") + serverMsg("s3") + smClose(0)
+		log := &timedLog{}
+		c := smConn(t, dialerFunc(func(context.Context, string, string) (net.Conn, error) {
+			return &timedConn{Conn: smScript(t, text), log: log}, nil
+		}), func(cfg *xmpp.Config) {
+			cfg.MaxBacklog = 1 // one stanza waits for the listeners at a time
+			cfg.Reconnect.Disabled = true
+		})
+		release := make(chan struct{})
+		got := make(chan string, 16)
+		c.HandleMessage(nil, func(m *stanza.Message) {
+			if m.ID == "s1" {
+				<-release
+			}
+			got <- m.ID
+		})
+		require.NoError(t, c.Connect(ctxT(t)))
+		synctest.Wait() // s1 with the listener, s2 queued, s3 waiting for room
+		closed := make(chan error, 1)
+		go func() { closed <- c.Close() }()
+		synctest.Wait()
+		close(release)
+		require.NoError(t, <-closed)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		var delivered []string
+		for len(got) > 0 {
+			delivered = append(delivered, <-got)
+		}
+		log.mu.Lock()
+		acks := strings.Join(log.acks, "")
+		log.mu.Unlock()
+		h := regexp.MustCompile(`h='(\d+)'`).FindStringSubmatch(acks)
+		require.NotNil(t, h, acks)
+		assert.Equal(t, []string{"s1", "s2"}, delivered)
+		assert.Equal(t, strconv.Itoa(len(delivered)), h[1], "Close acknowledges only what reached the listeners")
+	})
+}
+
+// slowAckConn's second write of an <a/> returns a millisecond after the
+// server has it, as a write held up by a full socket would.
+type slowAckConn struct {
+	timedConn
+	n int
+}
+
+func (c *slowAckConn) Write(p []byte) (int, error) {
+	n, err := c.timedConn.Write(p)
+	if strings.Contains(string(p), "<a ") {
+		if c.n++; c.n == 2 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return n, err
+}
+
+// TestAckGapAfterSlowAnswer: a request that arrives while the answer to
+// the one before is still being written waits for the gap as well.
+func TestAckGapAfterSlowAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, a := "S: <r xmlns='urn:xmpp:sm:3'/>\n", "C: <a xmlns='urn:xmpp:sm:3' h='0'/>\n"
+		text := smLogin + smBind + r + a + r + a + r + a + smClose(0)
+		log := &timedLog{}
+		c := smConn(t, dialerFunc(func(context.Context, string, string) (net.Conn, error) {
+			return &slowAckConn{timedConn: timedConn{Conn: smScript(t, text), log: log}}, nil
+		}))
+		require.NoError(t, c.Connect(ctxT(t)))
+		time.Sleep(50 * time.Millisecond)
+		synctest.Wait()
+		log.mu.Lock()
+		at := append([]time.Time(nil), log.at...)
+		log.mu.Unlock()
+		require.GreaterOrEqual(t, len(at), 3)
+		assert.GreaterOrEqual(t, at[1].Sub(at[0]), 10*time.Millisecond)
+		assert.GreaterOrEqual(t, at[2].Sub(at[1]), 10*time.Millisecond)
+		require.NoError(t, c.Close())
 	})
 }

@@ -3,6 +3,7 @@ package xmpp_test
 import (
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -61,12 +62,18 @@ func TestCorkWhileBehind(t *testing.T) {
 }
 
 // gatedConn holds back the end of its script (the server's close) until
-// gate closes, and counts the writes that hold a message.
+// it is opened, or closed, as a peer gone silent would, and counts the
+// writes that hold a message.
 type gatedConn struct {
 	net.Conn
 	gate   chan struct{}
+	once   sync.Once
 	writes atomic.Int32
 }
+
+func newGatedConn(c net.Conn) *gatedConn { return &gatedConn{Conn: c, gate: make(chan struct{})} }
+
+func (g *gatedConn) open() { g.once.Do(func() { close(g.gate) }) }
 
 func (g *gatedConn) Read(p []byte) (int, error) {
 	n, err := g.Conn.Read(p)
@@ -74,6 +81,11 @@ func (g *gatedConn) Read(p []byte) (int, error) {
 		<-g.gate
 	}
 	return n, err
+}
+
+func (g *gatedConn) Close() error {
+	g.open()
+	return g.Conn.Close()
 }
 
 func (g *gatedConn) Write(p []byte) (int, error) {
@@ -93,7 +105,7 @@ func TestCorkedLostWithStream(t *testing.T) {
 			"C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='some-long-sm-id'/>\n" +
 			"S: <resumed xmlns='urn:xmpp:sm:3' h='2' previd='some-long-sm-id'/>\n" +
 			msgLine("m3") + msgLine("m4") + ackReq + ackLine(4) + smClose(5)
-		g := &gatedConn{Conn: smScript(t, first), gate: make(chan struct{})}
+		g := newGatedConn(smScript(t, first))
 		c := smConn(t, conns(g, smScript(t, second)), func(cfg *xmpp.Config) {
 			cfg.StreamManagement.MaxUnacked = 16 // behind past 2
 		})
@@ -102,12 +114,29 @@ func TestCorkedLostWithStream(t *testing.T) {
 		sendAll(t, c, "m1", "m2", "m3", "m4")
 		synctest.Wait()
 		assert.Equal(t, int32(2), g.writes.Load(), "m3 and m4 wait in the cork")
-		close(g.gate)
+		g.open()
 		e.expect(t, "state:authenticated", "state:disconnected",
 			"acked:m1", "acked:m2", "state:resumed", "acked:m3", "acked:m4")
 		require.NoError(t, c.Close())
 		closeID(t, e)
 		e.expect(t, "state:closed")
 		assert.Empty(t, e.settled(), "nothing reported lost")
+	})
+}
+
+// TestSmallWindowNoCork: in a window under 16 stanzas an eighth is a
+// stanza or two, which says nothing of the server being behind: each
+// Send writes before it returns.
+func TestSmallWindowNoCork(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _, log := coalesceConn(t, func(cfg *xmpp.Config) {
+			cfg.StreamManagement.MaxUnacked = 15
+			cfg.Reconnect.Disabled = true
+		}, smLogin+smBind+msgLine("m1")+msgLine("m2")+msgLine("m3"))
+		for _, id := range []string{"m1", "m2", "m3"} {
+			before := log.count()
+			require.NoError(t, c.Send(ctxT(t), message(id)))
+			assert.Equal(t, before+1, log.count(), "%s is written before Send returns", id)
+		}
 	})
 }

@@ -131,9 +131,14 @@ func (c *Conn) roomLocked(s *stream, size, maxBytes int, run bool) bool {
 
 // pushAll queues items, stanzas received on s, as push does each, under
 // one lock and with one wake-up of the dispatcher.
+//
+// With stream management, each stanza counts as handled once queued: one
+// dropped because s started closing while it waited for room does not,
+// so Close's last acknowledgement leaves it to the server.
 func (c *Conn) pushAll(s *stream, items []item) {
 	d := &c.dispatch
 	maxBytes := c.cfg.maxBacklog()
+	sm := s.sess.sm
 	d.mu.Lock()
 	for i := range items {
 		if !c.roomLocked(s, items[i].size, maxBytes, true) {
@@ -141,6 +146,9 @@ func (c *Conn) pushAll(s *stream, items []item) {
 		}
 		d.bytes += uint32(items[i].size)
 		c.enqueueLocked(&items[i])
+		if sm != nil {
+			sm.in.Add(1) // before a wait for room: Close may read it then
+		}
 	}
 	c.runLocked()
 	d.mu.Unlock()

@@ -95,10 +95,10 @@ func (w *watchdog) check() {
 	if asked := time.Duration(w.s.asked.Load()); asked != 0 {
 		unanswered = now - asked
 	}
-	if w.probedAt > 0 && heard >= w.probedAt {
+	if w.probedAt != 0 && heard >= w.probedAt {
 		w.probedAt = 0
 	}
-	if w.probedAt > 0 || unanswered >= w.timeout {
+	if w.probedAt != 0 || unanswered >= w.timeout {
 		w.stopped = true
 		w.mu.Unlock()
 		w.c.cfg.logDebug("no answer to the keep-alive probe or ack request: the stream is dead", "timeout", w.timeout)

@@ -71,14 +71,17 @@ func (c *Conn) read(s *stream) {
 			}
 			continue
 		}
-		if counting {
-			sm.in.Add(1)
-		}
 		st, derr := wire.DecodeFor(el, s.jid)
 		if st != nil {
 			st.Head().Seq = s.sess.received.Add(1)
 		}
-		c.route(s, st, len(el.Raw), derr, &h)
+		// A stanza counts as handled for stream management once it is
+		// dealt with here or queued for the listeners (pushAll): one
+		// dropped as the stream closes, while it waited for room, is
+		// not, and Close's last <a/> leaves it to the server.
+		if !c.route(s, st, len(el.Raw), derr, &h) && counting {
+			sm.in.Add(1)
+		}
 	}
 }
 
@@ -179,7 +182,17 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 func (c *Conn) answerAck(s *stream) {
 	timeout := orDefault(c.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
 	for {
-		for s.ackWanted.Swap(false) {
+		for s.ackWanted.Load() {
+			if d := s.answerDelay(); d > 0 {
+				// A request that came while the last answer was being
+				// written waits for the gap too; acking stays set, for
+				// the timer's call.
+				time.AfterFunc(d, func() { c.answerAck(s) })
+				return
+			}
+			if !s.ackWanted.CompareAndSwap(true, false) {
+				break
+			}
 			// The count is read after the request was: it covers at
 			// least what the server asked about.
 			if err := s.writeAck(s.sess.sm.in.Load(), timeout); err != nil {
@@ -233,28 +246,29 @@ func (s *stream) closeStream() {
 
 // route sends a decoded stanza, size bytes on the wire, where it belongs:
 // a reply to its SendIQ, everything else to the collectors and then the
-// dispatcher.
-func (c *Conn) route(s *stream, st stanza.Stanza, size int, derr error, h *handoff) {
+// dispatcher. queued reports that it went into h, for the dispatcher,
+// rather than being dealt with (or dropped) here.
+func (c *Conn) route(s *stream, st stanza.Stanza, size int, derr error, h *handoff) (queued bool) {
 	if derr != nil {
 		// Malformed: a request still gets an error reply (RFC 6120
 		// section 8.3.1); anything else is dropped.
 		var se *stanza.Error
 		if iq, ok := st.(*stanza.IQ); ok && (iq.Type == stanza.Get || iq.Type == stanza.Set) && errors.As(derr, &se) {
 			h.add(c, s, &badRequest{iq: iq, err: se}, size)
-		} else {
-			c.cfg.logDebug("dropping a malformed stanza", "error", derr)
+			return true
 		}
-		return
+		c.cfg.logDebug("dropping a malformed stanza", "error", derr)
+		return false
 	}
 	if iq, ok := st.(*stanza.IQ); ok && (iq.Type == stanza.Result || iq.Type == stanza.IQError) {
 		h.flush(c, s) // the stanzas before a result are queued when its caller wakes
 		if c.pending.deliver(iq, s.jid) {
-			return
+			return false
 		}
 	}
 	if m, ok := st.(*stanza.Message); ok && c.recent.seen(m, s.jid) {
 		c.cfg.logDebug("dropping a message received twice", "id", m.ID, "from", m.From.String())
-		return
+		return false
 	}
 	for col := range c.reg.collect.All() {
 		col.offer(st)
@@ -262,13 +276,15 @@ func (c *Conn) route(s *stream, st stanza.Stanza, size int, derr error, h *hando
 	switch st := st.(type) {
 	case *stanza.Message, *stanza.Presence:
 		h.add(c, s, st, size)
+		return true
 	case *stanza.IQ:
 		if st.Type == stanza.Get || st.Type == stanza.Set {
 			h.add(c, s, st, size)
-		} else {
-			c.cfg.logDebug("dropping an IQ reply nobody waits for", "id", st.ID, "from", st.From.String())
+			return true
 		}
+		c.cfg.logDebug("dropping an IQ reply nobody waits for", "id", st.ID, "from", st.From.String())
 	}
+	return false
 }
 
 // badRequest is a malformed IQ request queued for its error reply, so the

@@ -395,15 +395,7 @@ func (c *Conn) Close() error {
 			// the server broadcast it; a closed stream implies it anyway.
 			_, _ = c.write(ctx, s, c.prepare(&stanza.Presence{Type: stanza.Unavailable}))
 			close(s.closing)
-			end := "</stream:stream>"
-			if sm := s.sess.sm; sm.active() {
-				// The last acks come before the server's end; ours go
-				// with it (XEP-0198 section 4 recommends it), or a
-				// server takes what was handled for unacknowledged
-				// and routes it elsewhere, to offline storage for one.
-				end = smRequest + ackElement(sm.in.Load()) + end
-			}
-			if err := s.writeRaw(ctx, end); err == nil {
+			if err := s.writeEnd(ctx); err == nil {
 				select {
 				case <-s.done:
 				case <-ctx.Done():

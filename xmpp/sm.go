@@ -91,6 +91,11 @@ type smState struct {
 	unread time.Duration
 }
 
+// minCorkWindow is the smallest MaxUnacked with which stanzas are
+// corked: in a smaller window an eighth is a stanza or two, which says
+// nothing of the server being behind.
+const minCorkWindow = 16
+
 func newSMState(cfg *StreamManagement) *smState {
 	return &smState{
 		requestEvery: orDefault(cfg.RequestEvery, defaultRequestEvery),
@@ -267,8 +272,8 @@ func (sm *smState) releaseLocked(n int) {
 // one per RequestEvery stanzas, each to be read back as an <a/>.
 // When stream management was turned off meanwhile, st is not kept and its
 // slot is given back; kept reports which. behind reports that, st
-// included, more than an eighth of the window waits for
-// acknowledgement: the server is behind the sender (see
+// included, more than an eighth of a window of minCorkWindow or more
+// waits for acknowledgement: the server is behind the sender (see
 // stream.corkLocked).
 func (sm *smState) sent(st stanza.Stanza) (kept, request, behind bool) {
 	sm.mu.Lock()
@@ -280,7 +285,7 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request, behind bool) {
 	sm.unacked = append(sm.unacked, st)
 	sm.out++
 	sm.unrequested++
-	behind = len(sm.unacked) > sm.maxUnacked/8
+	behind = sm.maxUnacked >= minCorkWindow && len(sm.unacked) > sm.maxUnacked/8
 	// Past half the window, an ack is asked for at once (if none is out),
 	// so that it comes back before a sender finds the window full.
 	if !sm.asking && (sm.unrequested >= sm.requestEvery || len(sm.unacked) > sm.maxUnacked/2) {

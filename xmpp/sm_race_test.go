@@ -320,6 +320,7 @@ func TestSMRaceSecondAckRequestDropped(t *testing.T) {
 		require.NoError(t, c.Connect(ctxT(t)))
 		e.expect(t, "state:authenticated", "msg:s1", "msg:s2", "msg:s3") // both <r/> read
 		close(release)
+		time.Sleep(10 * time.Millisecond) // answers come at least 10 ms apart
 		synctest.Wait()
 		out := tc.sent()
 		t.Logf("acks written: %q", ackOnly(out))

@@ -823,3 +823,27 @@ func TestSMSendersNeverWait(t *testing.T) {
 		assert.Equal(t, 3*window%(window/2+1), xmpp.UnackedCount(c))
 	})
 }
+
+// TestPingUnansweredInBubble: without stream management, a server that
+// never answers the keep-alive ping ends the stream with ErrNoReply,
+// also under testing/synctest, whose clock starts before the package's
+// own (clock() is negative there: only 0 means "not set").
+func TestPingUnansweredInBubble(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := benchLoginNoSM + "C: <iq type='get' id='{{k}}'><ping xmlns='urn:xmpp:ping'/></iq>\n"
+		g := newGatedConn(smScript(t, text)) // silent once the script ends
+		c := smConn(t, conns(g), func(cfg *xmpp.Config) {
+			cfg.KeepAlive, cfg.KeepAliveTimeout, cfg.Reconnect.Disabled = time.Second, time.Second, true
+		})
+		closed := stateErrs(c, xmpp.StateClosed)
+		require.NoError(t, c.Connect(ctxT(t)))
+		time.Sleep(5 * time.Second)
+		select {
+		case err := <-closed:
+			assert.ErrorIs(t, err, xmpp.ErrNoReply)
+		default:
+			t.Error("after 5 s the silent server is still taken for alive")
+		}
+		c.Close()
+	})
+}

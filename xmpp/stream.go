@@ -356,6 +356,25 @@ func (s *stream) writeRaw(ctx context.Context, x string) error {
 	return s.writeLocked(ctx, []byte(x))
 }
 
+// writeEnd writes our end of the stream. With stream management an ack
+// request goes first, so that the server's last acks come before its
+// end, then our own (XEP-0198 section 4 recommends it), with the count
+// read under the write lock: without it a server takes what was handled
+// for unacknowledged and routes it elsewhere, to offline storage for a
+// message, and the next login receives it again.
+func (s *stream) writeEnd(ctx context.Context) error {
+	if err := s.lock(ctx, nil); err != nil {
+		return err
+	}
+	defer s.unlock()
+	var buf [96]byte
+	b := buf[:0]
+	if sm := s.sess.sm; sm.active() {
+		b = appendAck(append(b, smRequest...), sm.in.Load())
+	}
+	return s.writeLocked(ctx, append(b, streamEnd...))
+}
+
 // answered, when set (tests), hears of each <r/> the reader answered
 // itself.
 var answered func()
@@ -837,8 +856,12 @@ func (s *stream) corkLocked(ctx context.Context, b []byte) error {
 // uncork writes what the cork holds, once corkDelay has passed, unless a
 // write took it meanwhile.
 func (s *stream) uncork() {
-	timeout := orDefault(s.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// Bounded as the keep-alive bounds a write the server does not
+	// take, unless the user turned keep-alives off.
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if s.cfg.KeepAlive >= 0 {
+		ctx, cancel = context.WithTimeout(ctx, orDefault(s.cfg.KeepAliveTimeout, defaultKeepAliveTimeout))
+	}
 	defer cancel()
 	if err := s.lock(ctx, s.done); err != nil {
 		return // the stream ended, or a write stuck that long ends it
