@@ -348,7 +348,7 @@ func (c *Conn) writeQueued(ctx context.Context, s *stream, sts []stanza.Stanza) 
 		if keeping {
 			settled = n
 		}
-		s.rec.sent(b)
+		s.record(b)
 		buf = append(buf, b...)
 	}
 	sm.release(slots - counted)

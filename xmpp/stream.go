@@ -405,7 +405,7 @@ func (s *stream) answerAckNow() bool {
 	s.ackWanted.Store(false)
 	var buf [64]byte
 	b := appendAck(buf[:0], s.sess.sm.in.Load())
-	s.rec.sent(b)
+	s.record(b)
 	timeout := orDefault(s.cfg.KeepAliveTimeout, defaultKeepAliveTimeout)
 	s.raw.SetWriteDeadline(time.Now().Add(timeout))
 	err := s.writeNow(b, false)
@@ -442,7 +442,7 @@ func (s *stream) writeAck(h uint32, timeout time.Duration) error {
 	b := appendAck(buf[:0], h)
 	// No context watches this write (s.writing stays 0), so no cut can
 	// fall on it, and the deadline goes as it came.
-	s.rec.sent(b)
+	s.record(b)
 	s.raw.SetWriteDeadline(time.Now().Add(timeout))
 	err := s.writeNow(b, false)
 	s.raw.SetWriteDeadline(noDeadline)
@@ -479,7 +479,7 @@ func (s *stream) writeLocked(ctx context.Context, b []byte) error {
 	if s.finished {
 		return ErrNotConnected
 	}
-	s.rec.sent(b)
+	s.record(b)
 	return s.writeWatched(ctx, nil, b, bytes.HasSuffix(b, smRequestBytes))
 }
 
@@ -573,10 +573,10 @@ func (s *stream) cutter(n uint32) func() {
 // returns here.
 func (s *stream) writeNow(b []byte, request bool) error {
 	if k := s.cork; k != nil && k.buf != nil {
-		// What the cork holds goes first (recorded as it was corked);
-		// its buffer goes back once written.
+		// What the cork holds goes first (the writer has recorded
+		// it: record); its buffer goes back once written.
 		bp := k.buf
-		k.buf = nil
+		k.buf, k.marks = nil, k.marks[:0]
 		k.timer.Stop()
 		*bp = append(*bp, b...)
 		b = *bp
@@ -796,14 +796,36 @@ func (s *stream) sendLocked(ctx context.Context, st stanza.Stanza, sm *smState) 
 			b = append(b, smRequest...)
 		}
 	}
-	s.rec.sent(b)
-	switch {
-	case s.queued():
+	if behind && taken && !request && !s.queued() {
+		return true, taken, s.corkLocked(ctx, b) // recorded when written
+	}
+	s.record(b)
+	if s.queued() {
 		return true, taken, s.flush(ctx, b, request)
-	case behind && taken && !request:
-		return true, taken, s.corkLocked(ctx, b)
 	}
 	return true, taken, s.writeWatched(ctx, nil, b, request)
+}
+
+// record hands b, which the caller (holding the write lock) writes next,
+// to the recorder, after the stanzas the cork holds and the recorder has
+// not seen: they go out first. A stanza in the cork is recorded when a
+// write takes it, so that a transcript never shows one the stream ended
+// before writing.
+func (s *stream) record(b []byte) {
+	if s.rec == nil {
+		return
+	}
+	if k := s.cork; k != nil && len(k.marks) > 0 {
+		start := 0
+		for _, end := range k.marks {
+			s.rec.sent((*k.buf)[start:end])
+			start = end
+		}
+		k.marks = k.marks[:0]
+	}
+	if len(b) > 0 {
+		s.rec.sent(b)
+	}
 }
 
 // cork holds the stanzas that stream management took while the server
@@ -812,6 +834,9 @@ func (s *stream) sendLocked(ctx context.Context, st stanza.Stanza, sm *smState) 
 type cork struct {
 	buf   *[]byte
 	timer *time.Timer
+	// marks are where the stanzas in buf end, kept for the recorder
+	// (with one only) until a write takes them (record).
+	marks []int
 }
 
 // corkDelay bounds how long a stanza waits in the cork.
@@ -847,9 +872,13 @@ func (s *stream) corkLocked(ctx context.Context, b []byte) error {
 		}
 	}
 	*k.buf = append(*k.buf, b...)
+	if s.rec != nil {
+		k.marks = append(k.marks, len(*k.buf))
+	}
 	if len(*k.buf) < maxBatch {
 		return nil
 	}
+	s.record(nil)
 	return s.writeWatched(ctx, nil, nil, false)
 }
 
@@ -870,6 +899,7 @@ func (s *stream) uncork() {
 	if s.finished || s.cork.buf == nil {
 		return
 	}
+	s.record(nil)
 	if err := s.writeWatched(ctx, nil, nil, false); err != nil {
 		s.abort(err)
 	}
@@ -922,7 +952,7 @@ func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
 				request = true
 			}
 		}
-		s.rec.sent(b)
+		s.record(b)
 		buf = append(buf, b...)
 		batch = append(batch, r)
 	}
@@ -1004,13 +1034,13 @@ func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 			}
 			buf = buf[:0]
 		}
-		s.rec.sent(b)
+		s.record(b)
 		buf = append(buf, b...)
 	}
 	if s.sess != nil {
 		s.sess.sm.requested(true)
 	}
-	s.rec.sent(smRequestBytes)
+	s.record(smRequestBytes)
 	buf = append(buf, smRequest...)
 	return s.writeWatched(ctx, nil, buf, true)
 }
