@@ -998,10 +998,17 @@ func putBatch(bp *[]byte) {
 // one. Once a stream has ended (its socket closed, so that a write in
 // progress fails at once), sealing it makes the list of stanzas stream
 // management kept final: none can join it from a write still racing the
-// end, to be missed by the resumption.
+// end, to be missed by the resumption. What the cork still holds will
+// never be written (stream management sends it again, or reports it):
+// its buffer goes back to the pool.
 func (s *stream) seal() {
 	s.wsem <- struct{}{}
 	s.finished = true
+	if k := s.cork; k != nil && k.buf != nil {
+		k.timer.Stop()
+		putBatch(k.buf)
+		k.buf, k.marks = nil, nil
+	}
 	<-s.wsem
 }
 
