@@ -13,6 +13,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// tcpScripted is a Conn to a server on loopback TCP that plays the
+// transcript text (a login), then hands over its end of the socket on
+// played (closed if no client came), for the test to write more.
+func tcpScripted(t *testing.T, text string) (c *xmpp.Conn, played <-chan net.Conn) {
+	t.Helper()
+	tr, err := xmpptest.ParseTranscript(t.Name(), strings.NewReader(text))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan net.Conn, 1)
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			close(ch)
+			return
+		}
+		_ = xmpptest.Replay(t, tr, xmpptest.Server, s)
+		ch <- s
+	}()
+	c = xmpp.New(xmpp.Config{
+		JID: jid.MustParse("alice@localhost"), Password: "alice-secret",
+		Addr: ln.Addr().String(), Security: xmpp.TLSDisabled, AllowPlainWithoutTLS: true,
+		CloseTimeout: 100 * time.Millisecond,
+	})
+	return c, ch
+}
+
 // TestReaderParks: over a TCP socket, a reader that has waited for the
 // server for a while hands the wait to a fresh goroutine (so that an idle
 // connection holds a 2 KiB stack, not the 4 KiB parsing grew); what the
@@ -22,26 +50,7 @@ import (
 func TestReaderParks(t *testing.T) {
 	parks := make(chan struct{}, 16)
 	xmpp.ParkAfter(t, time.Millisecond, func() { parks <- struct{}{} })
-	tr, err := xmpptest.ParseTranscript("park", strings.NewReader(idleLogin))
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	played := make(chan net.Conn, 1)
-	go func() {
-		s, err := ln.Accept()
-		if err != nil {
-			close(played)
-			return
-		}
-		_ = xmpptest.Replay(t, tr, xmpptest.Server, s)
-		played <- s
-	}()
-	c := xmpp.New(xmpp.Config{
-		JID: jid.MustParse("alice@localhost"), Password: "alice-secret",
-		Addr: ln.Addr().String(), Security: xmpp.TLSDisabled, AllowPlainWithoutTLS: true,
-		CloseTimeout: 100 * time.Millisecond,
-	})
+	c, played := tcpScripted(t, idleLogin)
 	got := make(chan string, 4)
 	c.HandleMessage(nil, func(m *stanza.Message) { got <- m.ID + ":" + m.Bodies[0].Value })
 	require.NoError(t, c.Connect(ctxT(t)))
@@ -49,6 +58,7 @@ func TestReaderParks(t *testing.T) {
 	srv := <-played
 	require.NotNil(t, srv)
 	defer srv.Close()
+	var err error
 
 	wait := func(ch <-chan struct{}, what string) {
 		t.Helper()
