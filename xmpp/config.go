@@ -283,9 +283,14 @@ type StreamManagement struct {
 	// second.
 	RequestAfter time.Duration
 	// MaxUnacked bounds the stanzas kept until the server acknowledges
-	// them; zero means 1000. When that many are unacknowledged, Send
+	// them; zero means 8192. When that many are unacknowledged, Send
 	// waits (within its context) for acknowledgements, until at least
-	// half of them are acknowledged.
+	// half of them are acknowledged. A server slower than the sender
+	// paces it through this window, and each wait costs the sender a
+	// sleep and a wake-up: the default lets a flood run thousands of
+	// stanzas ahead, as a socket's buffers would without stream
+	// management (about 2.5 MB of small chat messages at most), while
+	// a server that stops acknowledging still stops the sender.
 	MaxUnacked int
 	// ResumeTimeout, when not zero, is how long the connection asks the
 	// server to keep the session for resumption after the stream is lost
@@ -302,7 +307,7 @@ const (
 	defaultMaxQueued        = 1000
 	defaultRequestEvery     = 5
 	defaultRequestAfter     = time.Second
-	defaultMaxUnacked       = 1000
+	defaultMaxUnacked       = 8192
 	defaultDuplicateWindow  = 500
 	defaultMaxBacklog       = 16 << 20
 	maxBacklog              = math.MaxInt32 // the dispatcher counts in 32 bits

@@ -21,9 +21,8 @@ import (
 // it, and OnUnacked when it may not.
 //
 // With stream management, while more than an eighth of MaxUnacked
-// stanzas wait for the server's acknowledgement (the server is behind;
-// with a MaxUnacked of 16 or more),
-// Send may return once stream management has kept st, before it is
+// stanzas, or more than 128, wait for the server's acknowledgement (the
+// server is behind; with a MaxUnacked of 16 or more), Send may return once stream management has kept st, before it is
 // written: it goes out with the next write on the stream, and within a
 // millisecond at the latest, so that stanzas sent one after the other
 // share a write and a TLS record instead of taking one each. The server

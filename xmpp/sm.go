@@ -96,6 +96,12 @@ type smState struct {
 // nothing of the server being behind.
 const minCorkWindow = 16
 
+// maxCorkBehind caps how many stanzas must wait for acknowledgement
+// before the server counts as behind (see sent): an eighth of the
+// window, but never more than this, so that a large window does not
+// put the cork off until thousands are in flight.
+const maxCorkBehind = 128
+
 func newSMState(cfg *StreamManagement) *smState {
 	return &smState{
 		requestEvery: orDefault(cfg.RequestEvery, defaultRequestEvery),
@@ -273,8 +279,8 @@ func (sm *smState) releaseLocked(n int) {
 // When stream management was turned off meanwhile, st is not kept and its
 // slot is given back; kept reports which. behind reports that, st
 // included, more than an eighth of a window of minCorkWindow or more
-// waits for acknowledgement: the server is behind the sender (see
-// stream.corkLocked).
+// (maxCorkBehind at most) waits for acknowledgement: the server is
+// behind the sender (see stream.corkLocked).
 func (sm *smState) sent(st stanza.Stanza) (kept, request, behind bool) {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
@@ -285,7 +291,7 @@ func (sm *smState) sent(st stanza.Stanza) (kept, request, behind bool) {
 	sm.unacked = append(sm.unacked, st)
 	sm.out++
 	sm.unrequested++
-	behind = sm.maxUnacked >= minCorkWindow && len(sm.unacked) > sm.maxUnacked/8
+	behind = sm.maxUnacked >= minCorkWindow && len(sm.unacked) > min(sm.maxUnacked/8, maxCorkBehind)
 	// Past half the window, an ack is asked for at once (if none is out),
 	// so that it comes back before a sender finds the window full.
 	if !sm.asking && (sm.unrequested >= sm.requestEvery || len(sm.unacked) > sm.maxUnacked/2) {

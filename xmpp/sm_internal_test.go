@@ -140,3 +140,34 @@ func TestSMOneRequestOut(t *testing.T) {
 		assert.Zero(t, sm.requests)
 	})
 }
+
+// TestSMBehindCapped: in the default window (8192), the server counts as
+// behind, and stanzas are corked, once more than 128 wait for an
+// acknowledgement, not an eighth of the window (1024); in a window of 64,
+// past an eighth of it (8). Nobody waits for a slot in either.
+func TestSMBehindCapped(t *testing.T) {
+	for _, tc := range []struct {
+		window, behindAfter int
+	}{
+		{0, maxCorkBehind},
+		{64, 8},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			sm := newSMState(&StreamManagement{MaxUnacked: tc.window, RequestEvery: 1 << 20})
+			sm.request = func() { sm.requested(false) }
+			firstBehind := 0
+			for i := 1; i <= tc.behindAfter+1; i++ {
+				require.NoError(t, sm.acquire(t.Context(), nil))
+				_, _, behind := sm.sent(nil)
+				if behind && firstBehind == 0 {
+					firstBehind = i
+				}
+			}
+			assert.Equal(t, tc.behindAfter+1, firstBehind, "window %d", tc.window)
+			assert.Zero(t, sm.waits)
+			if sm.timer != nil {
+				sm.timer.Stop()
+			}
+		})
+	}
+}
