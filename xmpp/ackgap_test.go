@@ -41,11 +41,13 @@ func (c *timedConn) Write(p []byte) (int, error) {
 
 // TestAckAnswersPaced: a server that asks for an ack again as soon as an
 // answer arrives (as Prosody does while it has stanzas unacknowledged)
-// gets its first answer at once and the next only 10 ms after
-// the one before; requests that arrive meanwhile share that answer,
-// which counts everything handled by then. On loopback, answering each
-// at once made a request and an answer every two or three messages.
-// Close's own <a/> waits for no gap.
+// gets its first answer at once and the next no sooner than 10 ms after
+// the one before: here, where the server sends nothing more, 20 ms
+// after (the fallback; TestAckAnswerRidesRead has the flood's case).
+// Requests that arrive meanwhile share that answer, which counts
+// everything handled by then. On loopback, answering each at once made
+// a request and an answer every two or three messages. Close's own <a/>
+// waits for no gap.
 func TestAckAnswersPaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		text := smLogin + smBind +
@@ -65,7 +67,7 @@ func TestAckAnswersPaced(t *testing.T) {
 		start := time.Now()
 		require.NoError(t, c.Connect(ctxT(t)))
 		e.expect(t, "state:authenticated", "msg:s1", "msg:s2")
-		time.Sleep(30 * time.Millisecond)
+		time.Sleep(60 * time.Millisecond)
 		synctest.Wait()
 		require.NoError(t, c.Close())
 		log.mu.Lock()
@@ -75,8 +77,8 @@ func TestAckAnswersPaced(t *testing.T) {
 			"Close acknowledges what was received before it ends the stream (XEP-0198 section 4)")
 		assert.Zero(t, log.at[0].Sub(start), "the first request is answered at once")
 		// At most a hundred answers a second.
-		assert.Equal(t, 10*time.Millisecond, log.at[1].Sub(log.at[0]), "the second waits for the gap")
-		assert.Equal(t, 10*time.Millisecond, log.at[2].Sub(log.at[1]), "so does the third, asked just after the second")
+		assert.Equal(t, 20*time.Millisecond, log.at[1].Sub(log.at[0]), "the second waits for the gap, and then for a read or the fallback")
+		assert.Equal(t, 20*time.Millisecond, log.at[2].Sub(log.at[1]), "so does the third, asked just after the second")
 	})
 }
 
@@ -161,6 +163,71 @@ func TestAckGapAfterSlowAnswer(t *testing.T) {
 		require.GreaterOrEqual(t, len(at), 3)
 		assert.GreaterOrEqual(t, at[1].Sub(at[0]), 10*time.Millisecond)
 		assert.GreaterOrEqual(t, at[2].Sub(at[1]), 10*time.Millisecond)
+		require.NoError(t, c.Close())
+	})
+}
+
+// laterConn holds back what a read brings from marker on, and hands it
+// over a while later, as a server that sends it then would.
+type laterConn struct {
+	net.Conn
+	marker string
+	after  time.Duration
+	rest   []byte
+}
+
+func (c *laterConn) Read(p []byte) (int, error) {
+	if c.rest != nil {
+		time.Sleep(c.after)
+		c.after = 0
+		n := copy(p, c.rest)
+		if c.rest = c.rest[n:]; len(c.rest) == 0 {
+			c.rest, c.marker = nil, ""
+		}
+		return n, nil
+	}
+	n, err := c.Conn.Read(p)
+	if c.marker != "" {
+		if i := strings.Index(string(p[:n]), c.marker); i >= 0 {
+			c.rest = append([]byte(nil), p[i:n]...)
+			if i == 0 {
+				return c.Read(p)
+			}
+			n = i
+		}
+	}
+	return n, err
+}
+
+// TestAckAnswerRidesRead: an answer put off by the gap goes out when the
+// reader next finishes a read after the gap, with everything that read
+// brought counted, and its fallback timer writes nothing more. During a
+// flood the answer thus needs no wake-up of its own: through Prosody,
+// that was a quarter of the receiver's context switches.
+func TestAckAnswerRidesRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		text := smLogin + smBind +
+			"S: <r xmlns='urn:xmpp:sm:3'/>\n" +
+			"C: <a xmlns='urn:xmpp:sm:3' h='0'/>\n" +
+			serverMsg("s1") + "S: <r xmlns='urn:xmpp:sm:3'/>\n" + serverMsg("late") +
+			"C: <a xmlns='urn:xmpp:sm:3' h='2'/>\n" +
+			smClose(0)
+		log := &timedLog{}
+		c := smConn(t, dialerFunc(func(context.Context, string, string) (net.Conn, error) {
+			sc := &laterConn{Conn: smScript(t, text), marker: "<message type='chat' id='late'", after: 12 * time.Millisecond}
+			return &timedConn{Conn: sc, log: log}, nil
+		}))
+		e := watch(c)
+		require.NoError(t, c.Connect(ctxT(t)))
+		e.expect(t, "state:authenticated", "msg:s1", "msg:late")
+		time.Sleep(50 * time.Millisecond)
+		synctest.Wait()
+		log.mu.Lock()
+		at, acks := append([]time.Time(nil), log.at...), append([]string(nil), log.acks...)
+		log.mu.Unlock()
+		require.Len(t, at, 2, "no answer from the fallback timer: %q", acks)
+		assert.Contains(t, acks[1], "h='2'", "the answer counts what the read brought")
+		assert.Equal(t, 12*time.Millisecond, at[1].Sub(at[0]), "the answer goes with the first read after the gap")
 		require.NoError(t, c.Close())
 	})
 }

@@ -28,8 +28,12 @@ func (c *Conn) read(s *stream) {
 		el := s.r.Buffered()
 		if el == nil {
 			// Next may wait for the server: what was read so far goes
-			// to the dispatcher first.
+			// to the dispatcher first, and an answer to <r/> that has
+			// come due with it.
 			h.flush(c, s)
+			if s.answerOwed {
+				s.answerDue(c)
+			}
 			var err error
 			if el, err = s.r.Next(); err == xmlstream.ErrYield {
 				go c.park(s) // the server has been silent: wait in a small frame
@@ -143,7 +147,7 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 		s.ackWanted.Store(true)
 		if s.acking.CompareAndSwap(false, true) {
 			if d := s.answerDelay(); d > 0 {
-				time.AfterFunc(d, func() { c.answerAck(s) })
+				s.answerLater(c, d)
 			} else if !s.answerAckNow() {
 				go c.answerAck(s)
 			}
@@ -172,6 +176,37 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 		c.cfg.logDebug("ignoring a stream management element", "name", el.Tokens[0].Name.Local)
 	}
 	return nil
+}
+
+// answerLater answers the server's <r/>, which came d too early
+// (answerDelay), once the reader next waits for input after d, or, if
+// nothing comes meanwhile, when a timer fires minAnswerGap after that.
+// During a flood the answer thus rides on a read that woke the process
+// anyway instead of a timer's wake-up of its own. The reader calls it,
+// holding s.acking, which goes to whoever answers.
+func (s *stream) answerLater(c *Conn, d time.Duration) {
+	s.answerOwed = true
+	if s.answerTimer == nil {
+		s.answerTimer = time.AfterFunc(d+minAnswerGap, func() { c.answerAck(s) })
+	} else {
+		s.answerTimer.Reset(d + minAnswerGap)
+	}
+}
+
+// answerDue answers the request answerLater put off if it is due and
+// its timer has not fired: on the reader itself when that cannot block
+// (answerAckNow), or else on a goroutine.
+func (s *stream) answerDue(c *Conn) {
+	if s.answerDelay() > 0 {
+		return
+	}
+	s.answerOwed = false
+	if !s.answerTimer.Stop() {
+		return // fired: the timer's call answers
+	}
+	if !s.answerAckNow() {
+		go c.answerAck(s)
+	}
 }
 
 // answerAck tells the server how many stanzas were received, as long as

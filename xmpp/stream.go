@@ -108,6 +108,11 @@ type stream struct {
 	// answeredAt is when the last <a/> was written, as clock() reads, or
 	// 0 before the first (see answerDelay).
 	answeredAt atomic.Int64
+	// answerOwed says the reader put an answer to <r/> off, to be
+	// written when due (answerLater); answerTimer is the fallback for
+	// it. Both are the reader's.
+	answerOwed  bool
+	answerTimer *time.Timer
 	// asked is when the oldest ack request (<r/>) not answered yet went
 	// out, as clock() reads, or 0 when none waits; the reader clears it
 	// when an <a/> arrives. The watchdog, when there is one, ends a
@@ -458,7 +463,7 @@ func (s *stream) writeAck(h uint32, timeout time.Duration) error {
 // messages, each a read and a write (a TLS record each way). With the
 // gap, the server hears at most a hundred answers a second, each
 // covering all that was handled, and never waits for one longer than
-// this.
+// twice this (see stream.answerLater).
 var minAnswerGap = 10 * time.Millisecond // a variable for benchmarks
 
 // answerDelay says how long an answer to an <r/> that arrives now waits:
