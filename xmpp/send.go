@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gosmack/gosmack/internal/wire"
-	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/stanza"
 )
 
@@ -313,25 +311,21 @@ func (c *Conn) writeQueued(ctx context.Context, s *stream, sts []stanza.Stanza) 
 		sm.release(slots)
 		return 0, 0, ErrNotConnected
 	}
-	enc := encoders.Get().(*xmlstream.Encoder)
-	defer encoders.Put(enc)
-	bp := batches.Get().(*[]byte)
-	defer putBatch(bp)
-	buf := (*bp)[:0]
-	defer func() { *bp = buf }()
+	sc := borrowScratch()
+	buf := (*sc.bp)[:0]
+	defer func() { sc.giveBack(buf) }()
 	request, keeping := false, sm != nil
 	counted := 0 // given to sm.sent, which keeps the slot or gives it back
 	for n < slots {
 		st := sts[n]
-		enc.Reset()
-		if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
+		b, err := encodeStanza(sc.enc, st)
+		if err != nil {
 			if n == 0 {
-				c.unackedEvent(sts[:1:1], fmt.Errorf("xmpp: %w", err))
+				c.unackedEvent(sts[:1:1], err)
 				n, settled = 1, 1
 			}
 			break
 		}
-		b, _ := enc.Bytes()
 		if n > 0 && len(buf)+len(b) > maxBatch {
 			break
 		}

@@ -621,6 +621,37 @@ var encoders = sync.Pool{New: func() any {
 	return &xmlstream.Encoder{Inherited: stanza.NSClient, StreamPrefix: true}
 }}
 
+// encodeStanza encodes st alone with enc, one of encoders; the bytes
+// are enc's, valid until its next use.
+func encodeStanza(enc *xmlstream.Encoder, st stanza.Stanza) ([]byte, error) {
+	enc.Reset()
+	if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
+		return nil, fmt.Errorf("xmpp: %w", err)
+	}
+	b, _ := enc.Bytes()
+	return b, nil
+}
+
+// scratch is what a write of several stanzas borrows from the pools:
+// an Encoder and a batch buffer, so that an idle connection holds
+// neither.
+type scratch struct {
+	enc *xmlstream.Encoder
+	bp  *[]byte
+}
+
+func borrowScratch() scratch {
+	return scratch{encoders.Get().(*xmlstream.Encoder), batches.Get().(*[]byte)}
+}
+
+// giveBack returns both to their pools, the buffer as buf, what it grew
+// into.
+func (sc scratch) giveBack(buf []byte) {
+	*sc.bp = buf
+	putBatch(sc.bp)
+	encoders.Put(sc.enc)
+}
+
 // maxBatch bounds the bytes one write carries for several stanzas: a
 // TLS record's worth (16 KiB). A lone stanza of any size goes out alone.
 const maxBatch = 16 << 10
@@ -789,12 +820,11 @@ func (s *stream) sendLocked(ctx context.Context, st stanza.Stanza, sm *smState) 
 	// holds no encoding buffer.
 	enc := encoders.Get().(*xmlstream.Encoder)
 	defer encoders.Put(enc)
-	enc.Reset()
-	if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
+	b, err := encodeStanza(enc, st)
+	if err != nil {
 		sm.release(1)
-		return false, false, fmt.Errorf("xmpp: %w", err)
+		return false, false, err
 	}
-	b, _ := enc.Bytes()
 	var request, behind bool
 	if sm != nil {
 		if taken, request, behind = sm.sent(st); request {
@@ -926,11 +956,9 @@ func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
 		}
 		return ErrNotConnected
 	}
-	bp := batches.Get().(*[]byte)
-	defer putBatch(bp)
-	buf := append((*bp)[:0], head...)
-	enc := encoders.Get().(*xmlstream.Encoder)
-	defer encoders.Put(enc)
+	sc := borrowScratch()
+	buf := append((*sc.bp)[:0], head...)
+	defer func() { sc.giveBack(buf) }()
 	var small [16]*sendReq // most batches: no allocation
 	batch := small[:0]
 	for len(buf) < maxBatch {
@@ -943,13 +971,12 @@ func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
 			r.finish(false, err)
 			continue
 		}
-		enc.Reset()
-		if err := wire.Encode(enc, stanza.NSClient, r.st); err != nil {
+		b, err := encodeStanza(sc.enc, r.st)
+		if err != nil {
 			r.sm.release(1)
-			r.finish(false, fmt.Errorf("xmpp: %w", err))
+			r.finish(false, err)
 			continue
 		}
-		b, _ := enc.Bytes()
 		if r.sm != nil {
 			var asks bool
 			if r.kept, asks, _ = r.sm.sent(r.st); asks {
@@ -961,7 +988,6 @@ func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
 		buf = append(buf, b...)
 		batch = append(batch, r)
 	}
-	*bp = buf
 	if len(buf) == 0 {
 		return nil
 	}
@@ -1028,18 +1054,14 @@ func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 	if s.finished {
 		return ErrNotConnected
 	}
-	enc := encoders.Get().(*xmlstream.Encoder)
-	defer encoders.Put(enc)
-	bp := batches.Get().(*[]byte)
-	defer putBatch(bp)
-	buf := (*bp)[:0]
-	defer func() { *bp = buf }()
+	sc := borrowScratch()
+	buf := (*sc.bp)[:0]
+	defer func() { sc.giveBack(buf) }()
 	for _, st := range sts {
-		enc.Reset()
-		if err := wire.Encode(enc, stanza.NSClient, st); err != nil {
-			return fmt.Errorf("xmpp: %w", err)
+		b, err := encodeStanza(sc.enc, st)
+		if err != nil {
+			return err
 		}
-		b, _ := enc.Bytes()
 		if len(buf) > 0 && len(buf)+len(b) > maxBatch {
 			if err := s.writeWatched(ctx, nil, buf, false); err != nil {
 				return err
