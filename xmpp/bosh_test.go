@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -296,91 +295,50 @@ func (s *boshServer) requests() []string {
 	return append([]string(nil), s.bodies...)
 }
 
-// boshConfig is alice's configuration for an http:// URL served by s.
-func boshConfig(s *boshServer) xmpp.Config {
-	return xmpp.Config{
-		JID:                  jid.MustParse("alice@localhost"),
-		Password:             "alice-secret",
-		Addr:                 "http://xmpp.localhost/http-bind",
-		Security:             xmpp.TLSDisabled,
-		AllowPlainWithoutTLS: true,
-		NoInitialPresence:    true,
-		Dialer:               s,
-		Reconnect:            xmpp.Reconnect{Disabled: true},
-		StreamManagement:     xmpp.StreamManagement{Disabled: true},
-	}
-}
+// boshURL is the URL of the tests' BOSH connection manager.
+const boshURL = "http://xmpp.localhost/http-bind"
 
-func boshMessage(t *testing.T, ch <-chan *stanza.Message) *stanza.Message {
-	t.Helper()
-	select {
-	case m := <-ch:
-		return m
-	case <-time.After(5 * time.Second):
-		t.Fatal("no message")
-		return nil
-	}
-}
-
-// TestBOSHSession logs in over BOSH, exchanges messages and closes,
-// and checks every body the client sent: the session creation request,
-// rids one apart, the restart after SASL, stanzas in jabber:client,
-// the terminate with the unavailable presence. In chunked encoding too.
-func TestBOSHSession(t *testing.T) {
-	for _, chunked := range []bool{false, true} {
-		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
-			tr := transcript(t, wsLogin+`S: <message from='bob@localhost/b' to='alice@localhost/ws' id='m1' type='chat'><body>hello &amp; welcome</body></message>
-C: <message to='bob@localhost/b' id='{{m2}}' type='chat'><body>hi</body></message>
-S: <message from='bob@localhost/b' to='alice@localhost/ws' id='m3' type='chat'><body>bye</body></message>
-`+closing)
-			s := newBOSHServer(t, tr)
-			s.chunked = chunked
-			c := xmpp.New(boshConfig(s))
-			got := make(chan *stanza.Message, 2)
-			c.HandleMessage(nil, func(m *stanza.Message) { got <- m })
-			require.Equal(t, xmpp.TransportBOSH, c.Transport())
-			require.NoError(t, c.Connect(ctxT(t)))
-			assert.Equal(t, xmpp.TransportBOSH, c.Transport())
-			assert.Equal(t, "bosh", c.Transport().String())
-			assert.Equal(t, "alice@localhost/ws", c.JID().String())
-			assert.Equal(t, "hello & welcome", boshMessage(t, got).Body(""))
-			require.NoError(t, c.Send(ctxT(t), &stanza.Message{Common: stanza.Common{To: jid.MustParse("bob@localhost/b")}, Type: stanza.Chat, Bodies: []stanza.Text{{Value: "hi"}}}))
-			assert.Equal(t, "bye", boshMessage(t, got).Body(""))
-			require.NoError(t, c.Close())
-
-			bodies := s.requests()
-			require.NotEmpty(t, bodies)
-			first := bodies[0]
-			for _, a := range []string{"content='text/xml; charset=utf-8'", "hold='1'", "ver='1.6'", "wait='60'", "xmpp:version='1.0'", "xmlns:xmpp='urn:xmpp:xbosh'", "to='localhost'", "xml:lang='en'", "xmlns='" + nsBind + "'"} {
-				assert.Contains(t, first, a)
+// serveBOSHSession serves tr over BOSH, in chunked encoding when chunked
+// (TestTransportSession), and checks every body the client sent: the
+// session creation request, rids one apart, the restart after SASL,
+// stanzas in jabber:client, the terminate with the unavailable presence,
+// at most two connections.
+func serveBOSHSession(t *testing.T, tr *xmpptest.Transcript, chunked bool) (xmpp.Dialer, func()) {
+	s := newBOSHServer(t, tr)
+	s.chunked = chunked
+	return s, func() {
+		bodies := s.requests()
+		require.NotEmpty(t, bodies)
+		first := bodies[0]
+		for _, a := range []string{"content='text/xml; charset=utf-8'", "hold='1'", "ver='1.6'", "wait='60'", "xmpp:version='1.0'", "xmlns:xmpp='urn:xmpp:xbosh'", "to='localhost'", "xml:lang='en'", "xmlns='" + nsBind + "'"} {
+			assert.Contains(t, first, a)
+		}
+		assert.NotContains(t, first, "sid=")
+		rid0, _ := strconv.ParseUint(ridAttr.FindStringSubmatch(first)[1], 10, 64)
+		assert.Greater(t, rid0, uint64(0))
+		var restarts, auth, msg, terminate int
+		for i, b := range bodies {
+			rid, _ := strconv.ParseUint(ridAttr.FindStringSubmatch(b)[1], 10, 64)
+			assert.Equal(t, rid0+uint64(i), rid, "rids one apart, in order")
+			switch {
+			case strings.Contains(b, "xmpp:restart='true'"):
+				restarts++
+				assert.Contains(t, b, "to='localhost'")
+				assert.True(t, strings.HasSuffix(b, "/>"), "a restart carries no payload: %s", b)
+			case strings.Contains(b, "<auth "):
+				auth++
+			case strings.Contains(b, "<message xmlns='jabber:client' "):
+				msg++
+			case strings.Contains(b, "type='terminate'"):
+				terminate++
+				assert.Equal(t, len(bodies)-1, i, "the terminate comes last")
+				assert.Contains(t, bodies[i-1]+b, "<presence xmlns='jabber:client' ", "the unavailable presence before")
 			}
-			assert.NotContains(t, first, "sid=")
-			rid0, _ := strconv.ParseUint(ridAttr.FindStringSubmatch(first)[1], 10, 64)
-			assert.Greater(t, rid0, uint64(0))
-			var restarts, auth, msg, terminate int
-			for i, b := range bodies {
-				rid, _ := strconv.ParseUint(ridAttr.FindStringSubmatch(b)[1], 10, 64)
-				assert.Equal(t, rid0+uint64(i), rid, "rids one apart, in order")
-				switch {
-				case strings.Contains(b, "xmpp:restart='true'"):
-					restarts++
-					assert.Contains(t, b, "to='localhost'")
-					assert.True(t, strings.HasSuffix(b, "/>"), "a restart carries no payload: %s", b)
-				case strings.Contains(b, "<auth "):
-					auth++
-				case strings.Contains(b, "<message xmlns='jabber:client' "):
-					msg++
-				case strings.Contains(b, "type='terminate'"):
-					terminate++
-					assert.Equal(t, len(bodies)-1, i, "the terminate comes last")
-					assert.Contains(t, bodies[i-1]+b, "<presence xmlns='jabber:client' ", "the unavailable presence before")
-				}
-			}
-			assert.Equal(t, []int{1, 1, 1, 1}, []int{restarts, auth, msg, terminate})
-			s.mu.Lock()
-			assert.LessOrEqual(t, s.dials, 2, "keep-alive: at most requests connections")
-			s.mu.Unlock()
-		})
+		}
+		assert.Equal(t, []int{1, 1, 1, 1}, []int{restarts, auth, msg, terminate})
+		s.mu.Lock()
+		assert.LessOrEqual(t, s.dials, 2, "keep-alive: at most requests connections")
+		s.mu.Unlock()
 	}
 }
 
@@ -396,7 +354,7 @@ S: <message from='bob@localhost/b' id='one' type='chat'><body>1</body></message>
 S: <message from='bob@localhost/b' id='two' type='chat'><body>2</body></message>
 `+closing)
 	s := newBOSHServer(t, tr)
-	c := xmpp.New(boshConfig(s))
+	c := xmpp.New(plainConfig(boshURL, s))
 	got := make(chan *stanza.Message, 2)
 	c.HandleMessage(nil, func(m *stanza.Message) { got <- m })
 	require.NoError(t, c.Connect(ctxT(t)))
@@ -406,8 +364,8 @@ S: <message from='bob@localhost/b' id='two' type='chat'><body>2</body></message>
 	s.reorder = true
 	s.mu.Unlock()
 	require.NoError(t, c.Send(ctxT(t), &stanza.Message{Common: stanza.Common{To: jid.MustParse("bob@localhost/b")}, Type: stanza.Chat, Bodies: []stanza.Text{{Value: "go"}}}))
-	assert.Equal(t, "one", boshMessage(t, got).ID)
-	assert.Equal(t, "two", boshMessage(t, got).ID)
+	assert.Equal(t, "one", nextMessage(t, got).ID)
+	assert.Equal(t, "two", nextMessage(t, got).ID)
 	s.mu.Lock()
 	assert.False(t, s.reorder, "the manager answered out of order")
 	s.mu.Unlock()
@@ -432,12 +390,12 @@ S: <message from='bob@localhost/b' id='back' type='chat'><body>ok</body></messag
 		}
 		return cut
 	}
-	c := xmpp.New(boshConfig(s))
+	c := xmpp.New(plainConfig(boshURL, s))
 	got := make(chan *stanza.Message, 2)
 	c.HandleMessage(nil, func(m *stanza.Message) { got <- m })
 	require.NoError(t, c.Connect(ctxT(t)))
 	require.NoError(t, c.Send(ctxT(t), &stanza.Message{Common: stanza.Common{To: jid.MustParse("bob@localhost/b")}, Type: stanza.Chat, Bodies: []stanza.Text{{Value: "once"}}}))
-	assert.Equal(t, "back", boshMessage(t, got).ID)
+	assert.Equal(t, "back", nextMessage(t, got).ID)
 	require.NoError(t, c.Close())
 	require.NotEmpty(t, cutBody, "a connection was cut")
 	n := 0
@@ -479,7 +437,7 @@ func TestBOSHBindingErrors(t *testing.T) {
 				}
 				return code, tc.resp
 			}
-			c := xmpp.New(boshConfig(s))
+			c := xmpp.New(plainConfig(boshURL, s))
 			require.NoError(t, c.Connect(ctxT(t)))
 			t.Cleanup(func() { c.Close() })
 			require.NoError(t, c.Send(ctxT(t), &stanza.Message{Common: stanza.Common{To: jid.MustParse("bob@localhost/b")}, Type: stanza.Chat}))
@@ -507,21 +465,11 @@ func TestBOSHBodyErrors(t *testing.T) {
 				}
 				return 0, ""
 			}
-			err := xmpp.New(boshConfig(s)).Connect(ctxT(t))
+			err := xmpp.New(plainConfig(boshURL, s)).Connect(ctxT(t))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-}
-
-// TestBOSHPlainRefused: http:// needs Security to allow plaintext;
-// nothing is dialled otherwise.
-func TestBOSHPlainRefused(t *testing.T) {
-	cfg := xmpp.Config{JID: jid.MustParse("alice@localhost"), Password: "x", Addr: "http://localhost/http-bind",
-		Dialer: dialerFunc(func(context.Context, string, string) (net.Conn, error) {
-			return nil, errors.New("dialled")
-		})}
-	require.ErrorIs(t, xmpp.New(cfg).Connect(ctxT(t)), xmpp.ErrPlainBOSH)
 }
 
 // FuzzBOSHBody feeds any answer to the body parser: it never panics,
@@ -579,7 +527,7 @@ func testBOSHBackpressure(t *testing.T) {
 		answers.Add(1)
 		return 200, flood
 	}
-	cfg := boshConfig(s)
+	cfg := plainConfig(boshURL, s)
 	cfg.MaxBacklog = 32 << 10
 	c := xmpp.New(cfg)
 	stuck := make(chan struct{})

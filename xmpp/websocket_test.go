@@ -13,11 +13,9 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
@@ -371,20 +369,8 @@ C: <iq type='set' id='{{bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>
 S: <iq type='result' id='{{bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/ws</jid></bind></iq>
 `
 
-// wsConfig is alice's configuration for a ws:// URL served by d.
-func wsConfig(d *wsDialer) xmpp.Config {
-	return xmpp.Config{
-		JID:                  jid.MustParse("alice@localhost"),
-		Password:             "alice-secret",
-		Addr:                 "ws://xmpp.localhost/xmpp-websocket",
-		Security:             xmpp.TLSDisabled,
-		AllowPlainWithoutTLS: true,
-		NoInitialPresence:    true,
-		Dialer:               d,
-		Reconnect:            xmpp.Reconnect{Disabled: true},
-		StreamManagement:     xmpp.StreamManagement{Disabled: true},
-	}
-}
+// wsURL is the URL of the tests' WebSocket server.
+const wsURL = "ws://xmpp.localhost/xmpp-websocket"
 
 func transcript(t *testing.T, text string) *xmpptest.Transcript {
 	t.Helper()
@@ -393,66 +379,44 @@ func transcript(t *testing.T, text string) *xmpptest.Transcript {
 	return tr
 }
 
-// TestWebSocketSession logs in over a WebSocket, exchanges messages and
-// closes, and checks the framing of every message the client sent:
-// <open/> for each stream header (the restart after SASL included), one
-// element per message, stanzas in jabber:client, <close/> at the end.
-// Fragmented: the server sends every message in fragments with a ping
-// among them, which the client answers.
-func TestWebSocketSession(t *testing.T) {
-	for _, fragment := range []bool{false, true} {
-		t.Run(fmt.Sprintf("fragment=%v", fragment), func(t *testing.T) {
-			tr := transcript(t, wsLogin+`S: <message from='bob@localhost/b' to='alice@localhost/ws' id='m1' type='chat'><body>hello &amp; welcome</body></message>
-C: <message to='bob@localhost/b' id='{{m2}}' type='chat'><body>hi</body></message>
-`+closing)
-			d := &wsDialer{t: t, scripts: []wsScript{{tr: tr, fragment: fragment}}}
-			c := xmpp.New(wsConfig(d))
-			got := make(chan *stanza.Message, 1)
-			c.HandleMessage(nil, func(m *stanza.Message) { got <- m })
-			require.Equal(t, xmpp.TransportWebSocket, c.Transport())
-			require.NoError(t, c.Connect(ctxT(t)))
-			assert.Equal(t, xmpp.TransportWebSocket, c.Transport())
-			assert.Equal(t, "alice@localhost/ws", c.JID().String())
-			var m *stanza.Message
-			select {
-			case m = <-got:
-			case <-time.After(5 * time.Second):
-				t.Fatal("no message")
-			}
-			assert.Equal(t, "hello & welcome", m.Body(""))
-			require.NoError(t, c.Send(ctxT(t), &stanza.Message{Common: stanza.Common{To: jid.MustParse("bob@localhost/b")}, Type: stanza.Chat, Bodies: []stanza.Text{{Value: "hi"}}}))
-			require.NoError(t, c.Close())
-			p := d.peer(0)
-			<-p.done
-			msgs := p.messages()
-			require.Len(t, msgs, 7)
-			open := `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0' xml:lang='en'/>`
-			assert.Equal(t, open, msgs[0])
-			assert.Equal(t, `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAGFsaWNlLXNlY3JldA==</auth>`, msgs[1])
-			assert.Equal(t, open, msgs[2], "the restart after SASL")
-			assert.True(t, strings.HasPrefix(msgs[3], `<iq xmlns='jabber:client' `), msgs[3])
-			assert.True(t, strings.HasPrefix(msgs[4], `<message xmlns='jabber:client' `), msgs[4])
-			assert.True(t, strings.HasPrefix(msgs[5], `<presence xmlns='jabber:client' `), msgs[5])
-			assert.Equal(t, `<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>`, msgs[6])
-			if fragment {
-				// The pong of the last ping may follow the script's end.
-				select {
-				case <-p.readDone:
-				case <-time.After(5 * time.Second):
-					t.Fatal("the client did not end its side of the WebSocket")
-				}
-			}
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			if fragment {
-				require.NotZero(t, p.pings)
-				want := make([]string, p.pings)
-				for i := range want {
-					want[i] = fmt.Sprintf("ping %d", i+1)
-				}
-				assert.Equal(t, want, p.pongs, "every ping answered, in order")
-			}
-		})
+// serveWebSocketSession serves tr over one WebSocket, every message in
+// fragments with a ping among them when fragment (TestTransportSession),
+// and checks the framing of every message the client sent: <open/> for
+// each stream header (the restart after SASL included), one element per
+// message, stanzas in jabber:client, <close/> at the end; fragmented,
+// every ping answered, in order.
+func serveWebSocketSession(t *testing.T, tr *xmpptest.Transcript, fragment bool) (xmpp.Dialer, func()) {
+	d := &wsDialer{t: t, scripts: []wsScript{{tr: tr, fragment: fragment}}}
+	return d, func() {
+		p := d.peer(0)
+		<-p.done
+		msgs := p.messages()
+		require.Len(t, msgs, 7)
+		open := `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0' xml:lang='en'/>`
+		assert.Equal(t, open, msgs[0])
+		assert.Equal(t, `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGFsaWNlAGFsaWNlLXNlY3JldA==</auth>`, msgs[1])
+		assert.Equal(t, open, msgs[2], "the restart after SASL")
+		assert.True(t, strings.HasPrefix(msgs[3], `<iq xmlns='jabber:client' `), msgs[3])
+		assert.True(t, strings.HasPrefix(msgs[4], `<message xmlns='jabber:client' `), msgs[4])
+		assert.True(t, strings.HasPrefix(msgs[5], `<presence xmlns='jabber:client' `), msgs[5])
+		assert.Equal(t, `<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>`, msgs[6])
+		if !fragment {
+			return
+		}
+		// The pong of the last ping may follow the script's end.
+		select {
+		case <-p.readDone:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the client did not end its side of the WebSocket")
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.NotZero(t, p.pings)
+		want := make([]string, p.pings)
+		for i := range want {
+			want[i] = fmt.Sprintf("ping %d", i+1)
+		}
+		assert.Equal(t, want, p.pongs, "every ping answered, in order")
 	}
 }
 
@@ -469,7 +433,7 @@ func TestWebSocketRefusesSplitElement(t *testing.T) {
 			}
 		}
 	}}}}
-	c := xmpp.New(wsConfig(d))
+	c := xmpp.New(plainConfig(wsURL, d))
 	require.NoError(t, c.Connect(ctxT(t)))
 	t.Cleanup(func() { c.Close() })
 	wait(t, c.Done())
@@ -495,7 +459,7 @@ func TestWebSocketCutMidMessage(t *testing.T) {
 		}},
 		{tr: transcript(t, wsLogin+closing)},
 	}}
-	cfg := wsConfig(d)
+	cfg := plainConfig(wsURL, d)
 	cfg.Reconnect = xmpp.Reconnect{Policy: xmpp.FixedDelay(time.Millisecond)}
 	c := xmpp.New(cfg)
 	var mu sync.Mutex
@@ -546,7 +510,7 @@ func TestWebSocketSeeOtherURI(t *testing.T) {
 		}},
 		{tr: transcript(t, wsLogin+closing)},
 	}}
-	c := xmpp.New(wsConfig(d))
+	c := xmpp.New(plainConfig(wsURL, d))
 	require.NoError(t, c.Connect(ctxT(t)))
 	require.NoError(t, c.Close())
 	d.mu.Lock()
@@ -563,7 +527,7 @@ S: <stream:stream from='localhost' id='ws1' version='1.0' xmlns='jabber:client' 
 S: <stream:error><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>other.localhost:5222</see-other-host></stream:error>
 C: </stream:stream>
 `)}}}
-	err := xmpp.New(wsConfig(d)).Connect(ctxT(t))
+	err := xmpp.New(plainConfig(wsURL, d)).Connect(ctxT(t))
 	<-d.peer(0).done // the script has seen the client's </stream:stream>
 	var se *stanza.StreamError
 	require.ErrorAs(t, err, &se)
@@ -604,23 +568,9 @@ func TestWebSocketHandshake(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := &wsDialer{t: t, scripts: []wsScript{{protocol: tc.protocol, then: tc.then}}}
-			err := xmpp.New(wsConfig(d)).Connect(ctxT(t))
+			err := xmpp.New(plainConfig(wsURL, d)).Connect(ctxT(t))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-}
-
-// TestWebSocketPlainRefused: ws:// needs Security to allow plaintext, as
-// plain TCP does; nothing is dialled otherwise.
-func TestWebSocketPlainRefused(t *testing.T) {
-	var dials atomic.Int32
-	cfg := xmpp.Config{JID: jid.MustParse("alice@localhost"), Password: "x", Addr: "ws://localhost/xmpp-websocket",
-		Dialer: dialerFunc(func(context.Context, string, string) (net.Conn, error) {
-			dials.Add(1)
-			return nil, errors.New("dialled")
-		})}
-	err := xmpp.New(cfg).Connect(ctxT(t))
-	require.ErrorIs(t, err, xmpp.ErrPlainWebSocket)
-	assert.Zero(t, dials.Load())
 }
