@@ -59,11 +59,15 @@ type Manager struct {
 	// one-slot channel, so that a SetState waits for it under its ctx.
 	slot chan struct{}
 
-	mu      sync.Mutex
-	want    State // what the user set
-	onWire  State // what the stream in use was last told; Active on a new stream
-	inlined bool  // the last Bind2 request carried <inactive/> (see inlineBind)
-	closed  bool  // Close ran: the listener starts no goroutine
+	mu     sync.Mutex
+	want   State // what the user set
+	onWire State // what the stream in use was last told; Active on a new stream
+	// ended counts the streams that ended (Disconnected, Closed): a
+	// write that returns after its stream's end was reported says
+	// nothing of the stream that follows (see send).
+	ended   uint64
+	inlined bool // the last Bind2 request carried <inactive/> (see inlineBind)
+	closed  bool // Close ran: the listener starts no goroutine
 
 	// ctx ends with Close, which waits for wg: the goroutines that tell
 	// a new stream the state when a SetState held the slot.
@@ -197,7 +201,13 @@ func (m *Manager) sync(ctx context.Context) error {
 // send writes s and reports whether it went out; the caller holds the
 // slot.
 func (m *Manager) send(ctx context.Context, s State) (bool, error) {
+	m.mu.Lock()
+	ended := m.ended
+	m.mu.Unlock()
 	err := m.c.SendElement(ctx, stanza.Node{Name: xml.Name{Space: NS, Local: s.String()}})
+	if afterSend != nil {
+		afterSend()
+	}
 	if errors.Is(err, xmpp.ErrNotConnected) {
 		return false, nil // the next stream is told
 	}
@@ -205,10 +215,19 @@ func (m *Manager) send(ctx context.Context, s State) (bool, error) {
 		return false, err
 	}
 	m.mu.Lock()
-	m.onWire = s
+	// A stream that ended while the write was under way has been
+	// forgotten (onWire is Active again): what went out on it, or on the
+	// next if the write waited for it, is not what the next was told.
+	// At worst the next stream hears the state twice.
+	if m.ended == ended {
+		m.onWire = s
+	}
 	m.mu.Unlock()
 	return true, nil
 }
+
+// afterSend, when set (tests), runs as send's write returns.
+var afterSend func()
 
 // state follows the streams: one that ends takes the server's memory of
 // the state with it; on one that comes up, an inactive client says so.
@@ -221,6 +240,7 @@ func (m *Manager) state(e xmpp.StateChange) {
 	case xmpp.StateDisconnected, xmpp.StateClosed:
 		m.mu.Lock()
 		m.onWire = Active
+		m.ended++
 		m.mu.Unlock()
 	case xmpp.StateAuthenticated, xmpp.StateResumed:
 		bound := e.State == xmpp.StateAuthenticated && m.c.Features().BoundInline(NS)

@@ -135,6 +135,12 @@ C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
 S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
 `
 
+// resumed resumes the session sm-1, nothing received on either side.
+const resumed = `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+`
+
 // TestStreams: an inactive client says so on every stream: the first,
 // a resumed one (which starts active, XEP-0352 section 4), and the
 // stream of a new session after a failed resumption; <inactive/> is not
@@ -144,10 +150,7 @@ func TestStreams(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		scripts := []string{
 			login + bind + inactive,
-			login + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
-S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
-C: <r xmlns='urn:xmpp:sm:3'/>
-` + inactive,
+			login + resumed + inactive,
 			login + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
 S: <failed xmlns='urn:xmpp:sm:3'/>
 ` + bind + inactive + done + active,
@@ -312,4 +315,39 @@ func TestSetStateContext(t *testing.T) {
 	release()
 	require.NoError(t, <-set) // and it sent <active/> after its <inactive/>
 	sendEnd(t, c)
+}
+
+// TestWriteOutlivesStream: a write of <inactive/> that returns only after
+// its stream's end was reported does not count for the stream that
+// follows: the resumed stream (which starts active) is told again.
+// Noting it as told would leave the server believing the client active
+// for the whole session.
+func TestWriteOutlivesStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		scripts := []string{
+			login + bind + inactive,
+			login + resumed + inactive + done,
+		}
+		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), scripts)
+		defer c.Close()
+		m := csi.For(c)
+		disconnected := make(chan struct{})
+		var once sync.Once
+		c.OnState(func(e xmpp.StateChange) {
+			if e.State == xmpp.StateDisconnected {
+				once.Do(func() { close(disconnected) })
+			}
+		})
+		first := true
+		defer csi.SetAfterSend(func() {
+			if first {
+				first = false
+				<-disconnected // the stream's end was reported before the write returned
+			}
+		})()
+		fin := finished(c)
+		require.NoError(t, c.Connect(t.Context()))
+		require.NoError(t, m.SetInactive(t.Context()))
+		wait(t, fin)
+	})
 }
