@@ -219,25 +219,13 @@ S: <message from='bob@localhost/b' id='end'/>
 	assert.False(t, fresh.FetchAtLogin(), "a fresh Manager has the defaults")
 }
 
-// login is a PLAIN login up to the features after authentication, which
-// offer stream management.
-const login = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
-C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
-S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
-C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>
-`
-
-// bind binds alice@localhost/a and enables stream management with
+// login logs alice in up to the features after authentication, which
+// offer stream management; bind binds her resource and enables it with
 // resumption.
-const bind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>a</resource></bind></iq>
-S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/a</jid></bind></iq>
-C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
-S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
-`
+var (
+	login = xmpptest.Login(alice, "<sm xmlns='urn:xmpp:sm:3'/>")
+	bind  = xmpptest.Bind(alice) + xmpptest.EnableSM
+)
 
 // TestSessions: without fetching at login, the first List fills the
 // cache; a resumed session keeps it (a List asks nothing); a new session
@@ -261,7 +249,7 @@ C: <iq type='get' id='{{l2}}'><blocklist ` + ns + `/></iq>
 S: <iq type='result' id='{{l2}}'><blocklist ` + ns + `><item jid='dave@localhost'/></blocklist></iq>
 `,
 		}
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/a"), scripts)
+		c := xmpptest.NewReconnectingConn(t, alice, scripts)
 		defer c.Close()
 		b := blocking.For(c)
 		var log events

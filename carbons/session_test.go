@@ -6,32 +6,19 @@ import (
 
 	"github.com/gosmack/gosmack/carbons"
 	"github.com/gosmack/gosmack/internal/testlog"
-	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/xmpp"
 	"github.com/gosmack/gosmack/xmpptest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// login is a PLAIN login up to the features after authentication, which
-// offer stream management.
-const login = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
-C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
-S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
-C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>
-`
-
-// bind binds alice@localhost/laptop and enables stream management with
+// login logs alice in up to the features after authentication, which
+// offer stream management; bind binds her resource and enables it with
 // resumption.
-const bind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
-S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
-C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
-S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
-`
+var (
+	login = xmpptest.Login(alice, "<sm xmlns='urn:xmpp:sm:3'/>")
+	bind  = xmpptest.Bind(alice) + xmpptest.EnableSM
+)
 
 // TestSessions: carbons are enabled at the start of the first session;
 // a resumed session is the same one on the server, so nothing is asked
@@ -52,7 +39,7 @@ S: <resumed xmlns='urn:xmpp:sm:3' h='1' previd='sm-1'/>
 S: <failed xmlns='urn:xmpp:sm:3'/>
 ` + bind + enable + receivedCarbon("alice@localhost", "new") + done,
 		}
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), scripts)
+		c := xmpptest.NewReconnectingConn(t, alice, scripts)
 		defer c.Close()
 		var log testlog.Log
 		c.OnState(func(sc xmpp.StateChange) {

@@ -115,25 +115,15 @@ func TestBeforeConnect(t *testing.T) {
 	sendEnd(t, c)
 }
 
-// login is a PLAIN login up to the features after authentication, which
-// offer stream management and CSI.
-const login = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
-C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
-S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
-C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/><csi xmlns='urn:xmpp:csi:0'/></stream:features>
-`
-
-// bind binds alice@localhost/laptop and enables stream management with
+// laptop is the account of the scripted sessions; login logs it in up
+// to the features after authentication, which offer stream management
+// and CSI; bind binds its resource and enables stream management with
 // resumption.
-const bind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
-S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
-C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
-S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
-`
+var (
+	laptop = jid.MustParse("alice@localhost/laptop")
+	login  = xmpptest.Login(laptop, "<sm xmlns='urn:xmpp:sm:3'/><csi xmlns='urn:xmpp:csi:0'/>")
+	bind   = xmpptest.Bind(laptop) + xmpptest.EnableSM
+)
 
 // resumed resumes the session sm-1, nothing received on either side.
 const resumed = `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
@@ -161,7 +151,7 @@ C: <r xmlns='urn:xmpp:sm:3'/>
 S: <iq type='result' id='{{p}}' from='localhost'/>
 `,
 		}
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), scripts)
+		c := xmpptest.NewReconnectingConn(t, laptop, scripts)
 		defer c.Close()
 		m := csi.For(c)
 		require.NoError(t, m.SetInactive(t.Context()))
@@ -328,7 +318,7 @@ func TestWriteOutlivesStream(t *testing.T) {
 			login + bind + inactive,
 			login + resumed + inactive + done,
 		}
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), scripts)
+		c := xmpptest.NewReconnectingConn(t, laptop, scripts)
 		defer c.Close()
 		m := csi.For(c)
 		disconnected := make(chan struct{})

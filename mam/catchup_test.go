@@ -195,30 +195,19 @@ func TestCatchUpOff(t *testing.T) {
 	assert.Empty(t, last)
 }
 
-// login is a PLAIN login up to the features after authentication, which
-// offer stream management; bind binds alice@localhost/a and enables it
-// with resumption.
-const (
-	login = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
-C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
-S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
-C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>
-`
-	bind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>a</resource></bind></iq>
-S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/a</jid></bind></iq>
-C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
-S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>`
+// login logs alice in up to the features after authentication, which
+// offer stream management; bind binds her resource and enables it with
+// resumption.
+var (
+	login = xmpptest.Login(alice, "<sm xmlns='urn:xmpp:sm:3'/>")
+	bind  = xmpptest.Bind(alice) + xmpptest.EnableSM
 )
 
 // scriptedConn is a connection of alice's with resource a, which
 // plays one of scripts per connection it opens, reconnecting after a
 // second, configured by config.
 func scriptedConn(t *testing.T, scripts []string, config ...func(*xmpp.Config)) *xmpp.Conn {
-	return xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/a"), scripts, config...)
+	return xmpptest.NewReconnectingConn(t, alice, scripts, config...)
 }
 
 // playSessions plays scripts, one per connection (scriptedConn), to a

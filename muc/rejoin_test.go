@@ -17,17 +17,7 @@ import (
 )
 
 // relogin is the login of hag's second session, after the first was lost.
-const relogin = `C: <stream:stream to='shakespeare.lit' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='shakespeare.lit' id='again-1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
-C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
-S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
-C: <stream:stream to='shakespeare.lit' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='shakespeare.lit' id='again-2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>
-C: <iq type='set' id='{{bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>pda</resource></bind></iq>
-S: <iq type='result' id='{{bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>hag66@shakespeare.lit/pda</jid></bind></iq>
-`
+var relogin = xmpptest.Login(hag, "") + xmpptest.Bind(hag)
 
 // TestRejoinOnDispatcher: the session is lost while the user is in the
 // room; when the next one starts, the room is entered again with the

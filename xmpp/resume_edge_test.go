@@ -17,16 +17,12 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// crLogin is a PLAIN login that offers stream management after it.
-const crLogin = `C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>
-C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>
-S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>
-C: <stream:stream to='localhost' version='1.0' xml:lang='en' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:stream from='localhost' id='a2' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>
-S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>
-`
+// laptop is the account of these scripts; crLogin is a PLAIN login
+// that offers stream management after it.
+var (
+	laptop  = jid.MustParse("alice@localhost/laptop")
+	crLogin = xmpptest.Login(laptop, "<sm xmlns='urn:xmpp:sm:3'/>")
+)
 
 // TestCloseAsResumed: Close called from the listener of StateResumed,
 // while the resumed stream writes what goes first (its ack request),
@@ -37,13 +33,9 @@ S: <stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='u
 // keeps for resumption.
 func TestCloseAsResumed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), []string{
+		c := xmpptest.NewReconnectingConn(t, laptop, []string{
 			// The first session; then its stream is lost.
-			crLogin + `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
-S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
-C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
-S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
-`,
+			crLogin + crBind,
 			crLogin + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
 S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
 C: <r xmlns='urn:xmpp:sm:3'/>
@@ -75,11 +67,7 @@ S: </stream:stream>
 }
 
 // crBind binds and enables stream management with resumption (sm-1).
-const crBind = `C: <iq type='set' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>laptop</resource></bind></iq>
-S: <iq type='result' id='{{b}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/laptop</jid></bind></iq>
-C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>
-S: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>
-`
+var crBind = xmpptest.Bind(laptop) + xmpptest.EnableSM
 
 // crConflict is a resumption that the server ends with <conflict/>.
 const crConflict = `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
@@ -97,7 +85,7 @@ S: <stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream
 func TestOwnConflictRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		header := crLogin[:strings.Index(crLogin, "S: <stream:features>")]
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), []string{
+		c := xmpptest.NewReconnectingConn(t, laptop, []string{
 			crLogin + crBind, // then the stream is lost
 			header,           // the attempt's connection ends in the login
 			crLogin + crConflict,
@@ -124,7 +112,7 @@ S: <message from='bob@localhost/b' id='after'/>
 // reconnection.
 func TestConflictFinal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), []string{
+		c := xmpptest.NewReconnectingConn(t, laptop, []string{
 			crLogin + crBind,
 			crLogin + crConflict,
 		})
@@ -202,7 +190,7 @@ func TestUnansweredResumptions(t *testing.T) {
 S: <message from='ctl@localhost/x' id='done'/>
 `)
 		var dials int
-		c := xmpptest.NewReconnectingConn(t, jid.MustParse("alice@localhost/laptop"), nil, func(cfg *xmpp.Config) {
+		c := xmpptest.NewReconnectingConn(t, laptop, nil, func(cfg *xmpp.Config) {
 			cfg.Reconnect.Timeout = 10 * time.Second
 			cfg.Dialer = dialerFunc(func(context.Context, string, string) (net.Conn, error) {
 				dials++

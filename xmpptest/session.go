@@ -129,6 +129,21 @@ func (f dialerFunc) DialContext(ctx context.Context, network, addr string) (net.
 
 // loginTranscript is the login NewConn plays.
 func loginTranscript(account jid.JID, features string) string {
+	return Login(account, features) + Bind(account)
+}
+
+// Login is a script's login of account, as the Conns of NewConn and
+// NewReconnectingConn make it, up to the stream features the server
+// offers after authentication: PLAIN (the credentials are not checked)
+// on a plaintext stream to account's domain, then features, verbatim,
+// with bind after them. In a script for NewReconnectingConn, Bind or a
+// resumption follows it:
+//
+//	scripts := []string{
+//		xmpptest.Login(alice, "<sm xmlns='urn:xmpp:sm:3'/>") + xmpptest.Bind(alice) + xmpptest.EnableSM + "...",
+//		xmpptest.Login(alice, "<sm xmlns='urn:xmpp:sm:3'/>") + "C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>\n...",
+//	}
+func Login(account jid.JID, features string) string {
 	domain := account.Domainpart()
 	header := func(id string) string {
 		return fmt.Sprintf("S: <stream:stream from='%s' id='%s' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\n", domain, id)
@@ -139,10 +154,20 @@ func loginTranscript(account jid.JID, features string) string {
 		"C: <auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{{*}}</auth>\n" +
 		"S: <success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>\n" +
 		client + header("login-2") +
-		"S: <stream:features>" + features + "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>\n" +
-		"C: <iq type='set' id='{{xmpptest-bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + account.Resourcepart() + "</resource></bind></iq>\n" +
+		"S: <stream:features>" + features + "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>\n"
+}
+
+// Bind is a script's binding of account's resource, the server giving
+// account as the full JID.
+func Bind(account jid.JID) string {
+	return "C: <iq type='set' id='{{xmpptest-bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" + account.Resourcepart() + "</resource></bind></iq>\n" +
 		"S: <iq type='result' id='{{xmpptest-bind}}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>" + account.String() + "</jid></bind></iq>\n"
 }
+
+// EnableSM is a script's enabling of stream management with resumption,
+// as a Conn asks for it after Bind when the features offer it, the
+// server naming the session sm-1.
+const EnableSM = "C: <enable xmlns='urn:xmpp:sm:3' resume='true'/>\nS: <enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>\n"
 
 // ScriptDialer returns an xmpp.Dialer for tests of reconnection, where
 // each connection follows a script of its own: its nth dial returns a

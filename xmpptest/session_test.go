@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -79,4 +80,28 @@ func TestNewConnConfig(t *testing.T) {
 		func(*xmpp.Config) { order = append(order, "second") })
 	assert.Equal(t, []string{"first", "second"}, order)
 	require.NoError(t, c.Connect(t.Context()))
+}
+
+// TestNewReconnectingConnLogin: scripts made of Login, Bind and EnableSM
+// log in, enable stream management and, after the first stream is lost,
+// resume on the second connection.
+func TestNewReconnectingConnLogin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		laptop := jid.MustParse("alice@localhost/laptop")
+		login := xmpptest.Login(laptop, "<sm xmlns='urn:xmpp:sm:3'/>")
+		c := xmpptest.NewReconnectingConn(t, laptop, []string{
+			login + xmpptest.Bind(laptop) + xmpptest.EnableSM,
+			login + `C: <resume xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+S: <resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>
+C: <r xmlns='urn:xmpp:sm:3'/>
+S: <message from='bob@localhost/b' id='after'/>
+`,
+		})
+		defer c.Close()
+		got := make(chan string, 1)
+		c.HandleMessage(nil, func(m *stanza.Message) { got <- m.ID })
+		require.NoError(t, c.Connect(t.Context()))
+		assert.Equal(t, "alice@localhost/laptop", c.JID().String())
+		assert.Equal(t, "after", <-got, "the session was resumed on the second connection")
+	})
 }
