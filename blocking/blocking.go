@@ -89,6 +89,17 @@ type Manager struct {
 	list    []jid.JID // in the server's order, no duplicates
 	fills   uint64    // lists read so far: list is the last
 	reached uint64    // the last fill whose reply's place the dispatcher has reached
+	// pending are the changes this client asked for whose results were
+	// read (after the list was) and whose places the dispatcher has not
+	// reached yet: List shows them on top of list, in order, and each
+	// goes into list at its place (applyPending), after the pushes read
+	// before its result and before those read after it.
+	pending []change
+	changes uint64 // changes made so far: the last one's id
+	// cleared holds, for each UnblockAll of this client's that emptied
+	// the list before the server pushed it, what it took out: the push
+	// reports that as its Unblocked.
+	cleared [][]jid.JID
 
 	closeOnce sync.Once
 	detach    []func()
@@ -161,7 +172,7 @@ func (m *Manager) OnChange(f func(Event)) (remove func()) {
 func (m *Manager) Close() {
 	m.closeOnce.Do(func() {
 		m.mu.Lock()
-		m.closed, m.known, m.list = true, false, nil
+		m.closed, m.known, m.list, m.pending, m.cleared = true, false, nil, nil, nil
 		m.mu.Unlock()
 		m.cancel()
 		m.changed.Clear()
@@ -184,10 +195,11 @@ func (m *Manager) Supported(ctx context.Context) (bool, error) {
 }
 
 // List returns the block list: from the cache when it holds the list,
-// else read from the server (Smack's getBlockList), which fills the
-// cache where the reply stood among the stanzas received, pushes before
-// it already counted in the list and those after it applied on top. The
-// slice is the caller's.
+// with the changes this client made (Block, Unblock, UnblockAll) as soon
+// as their results are read, else read from the server (Smack's
+// getBlockList), which fills the cache where the reply stood among the
+// stanzas received, pushes before it already counted in the list and
+// those after it applied on top. The slice is the caller's.
 //
 // List waits on the caller's goroutine: ctx bounds the request, and when
 // it ends List returns ctx.Err() (a reply that comes later still fills
@@ -199,6 +211,9 @@ func (m *Manager) List(ctx context.Context) ([]jid.JID, error) {
 	m.mu.Lock()
 	if m.known {
 		l := slices.Clone(m.list)
+		for _, ch := range m.pending {
+			l = apply(l, ch.e)
+		}
 		m.mu.Unlock()
 		return l, nil
 	}
@@ -242,7 +257,8 @@ func (m *Manager) fetch(ctx context.Context, f func([]jid.JID, error)) error {
 		closed := m.closed
 		if !closed {
 			m.fills++
-			m.known, m.list = true, l
+			// The changes whose results came before are in l.
+			m.known, m.list, m.pending, m.cleared = true, l, nil, nil
 		}
 		n := m.fills
 		m.mu.Unlock()
@@ -261,9 +277,13 @@ func (m *Manager) fetch(ctx context.Context, f func([]jid.JID, error)) error {
 // then on it drops what they send the account (messages, presences, IQ
 // requests, which it answers service-unavailable) and returns what the
 // account sends them with an error (see Blocked). A bare JID blocks
-// everyone at that address, a domain a whole server. The cache changes
-// when the server pushes the change (XEP-0191 pushes it to the sessions
-// that read the list), and OnChange listeners hear it then.
+// everyone at that address, a domain a whole server. Once Block has
+// returned, List shows the change (when the cache holds the list); the
+// cache takes it where the server's answer stood among the stanzas
+// received, so that a change pushed before the answer comes before it
+// and one pushed after it on top. OnChange listeners hear the change
+// when the server pushes it (XEP-0191 pushes it to the sessions that
+// read the list).
 //
 // Block waits for the server's answer on the caller's goroutine: ctx
 // bounds it, and an error reply is returned as an error wrapping its
@@ -291,11 +311,98 @@ func (m *Manager) UnblockAll(ctx context.Context) error {
 }
 
 func (m *Manager) set(ctx context.Context, name xml.Name, jids []jid.JID, what string) error {
+	e := Event{Blocked: jids}
+	switch {
+	case name == unblockName && len(jids) == 0:
+		e = Event{All: true}
+	case name == unblockName:
+		e = Event{Unblocked: jids}
+	}
 	iq := &stanza.IQ{Type: stanza.Set, Payload: &stanza.Node{Name: name, Nodes: items(jids)}}
-	if _, err := m.c.SendIQ(ctx, iq); err != nil {
+	done := make(chan error, 1)
+	err := m.c.SendIQFunc(ctx, iq, func(_ *stanza.IQ, err error) {
+		if err == nil {
+			m.made(e)
+		}
+		done <- err
+	})
+	if err == nil {
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = ctx.Err() // a result that comes later still changes the cache
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("blocking: %s: %w", what, err)
 	}
 	return nil
+}
+
+// change is a change this client made to the list, by its id.
+type change struct {
+	id uint64
+	e  Event
+}
+
+// made notes, on the reader as the result is read, that the server made
+// the change e: it is pending until the dispatcher reaches its place. A
+// cache that does not hold the list (or whose list is read after this)
+// needs nothing: the list read then has the change.
+func (m *Manager) made(e Event) {
+	m.mu.Lock()
+	if !m.known || m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.changes++
+	n := m.changes
+	m.pending = append(m.pending, change{n, e})
+	m.mu.Unlock()
+	m.c.Dispatch(func() { m.applyPending(n) })
+}
+
+// applyPending puts the pending change n into the list: the dispatcher
+// has reached its place. A change dropped meanwhile (a new session, or
+// Close) is gone.
+func (m *Manager) applyPending(n uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, ch := range m.pending {
+		if ch.id == n {
+			if !ch.e.All {
+				m.cleared = nil // its push came before this result
+			} else if len(m.list) > 0 {
+				m.cleared = append(m.cleared, m.list)
+			}
+			m.list = apply(m.list, ch.e)
+			m.pending = slices.Delete(m.pending, i, i+1)
+			return
+		}
+	}
+}
+
+// apply returns l with the change e made; l is not modified.
+func apply(l []jid.JID, e Event) []jid.JID {
+	switch {
+	case e.All:
+		return nil
+	case e.Blocked != nil:
+		in := set(l)
+		l = slices.Clone(l)
+		for _, j := range e.Blocked {
+			if _, ok := in[j]; !ok {
+				in[j] = struct{}{}
+				l = append(l, j)
+			}
+		}
+		return l
+	}
+	out := set(e.Unblocked)
+	return slices.DeleteFunc(slices.Clone(l), func(j jid.JID) bool {
+		_, ok := out[j]
+		return ok
+	})
 }
 
 func items(jids []jid.JID) []stanza.Node {
@@ -332,7 +439,7 @@ func (m *Manager) onState(sc xmpp.StateChange) {
 	if m.reached == m.fills {
 		// The list was read in an earlier session. (One read since
 		// this session began is not reached yet, and is kept.)
-		m.known, m.list = false, nil
+		m.known, m.list, m.pending, m.cleared = false, nil, nil, nil
 	}
 	atLogin := m.atLogin
 	m.mu.Unlock()
@@ -362,22 +469,15 @@ func (m *Manager) push(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
 	}
 	if m.known && m.reached == m.fills {
 		switch {
+		case e.All && len(m.list) == 0 && len(m.cleared) > 0:
+			// This client's UnblockAll, which emptied the list already.
+			e.Unblocked, m.cleared = m.cleared[0], m.cleared[1:]
 		case e.All:
-			e.Unblocked, m.list = m.list, nil
-		case e.Blocked != nil:
-			in := set(m.list)
-			for _, j := range e.Blocked {
-				if _, ok := in[j]; !ok {
-					m.list = append(m.list, j)
-				}
-			}
+			e.Unblocked = m.list
 		default:
-			out := set(e.Unblocked)
-			m.list = slices.DeleteFunc(slices.Clone(m.list), func(j jid.JID) bool {
-				_, ok := out[j]
-				return ok
-			})
+			m.cleared = nil // the pushes of the clears came before
 		}
+		m.list = apply(m.list, e)
 	}
 	m.mu.Unlock()
 	for f := range m.changed.All() {

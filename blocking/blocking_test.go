@@ -331,3 +331,116 @@ S: <message from='bob@localhost/b' id='end'/>
 	}
 	assert.Equal(t, want, got)
 }
+
+// TestListAfterBlock: once Block or Unblock has returned, List shows the
+// change, though the server pushes it only after its result (as
+// ejabberd may), on top of a change another client made before it. The
+// push of this client's own change, when it comes, changes nothing more,
+// and the listeners hear it then.
+func TestListAfterBlock(t *testing.T) {
+	tr := transcript(t, `
+C: <iq type='get' id='{{l}}'><blocklist `+ns+`/></iq>
+S: <iq type='result' id='{{l}}'><blocklist `+ns+`><item jid='carol@localhost'/></blocklist></iq>
+C: <iq type='set' id='{{b1}}'><block `+ns+`><item jid='bob@localhost'/></block></iq>
+S: <iq type='set' id='p0'><unblock `+ns+`><item jid='bob@localhost'/><item jid='carol@localhost'/></unblock></iq>
+C: <iq type='result' id='p0'/>
+S: <iq type='result' id='{{b1}}'/>
+C: <message id='m1' to='localhost'><body>listed</body></message>
+S: <iq type='set' id='p1'><block `+ns+`><item jid='bob@localhost'/></block></iq>
+C: <iq type='result' id='p1'/>
+C: <iq type='set' id='{{u1}}'><unblock `+ns+`><item jid='bob@localhost'/></unblock></iq>
+S: <iq type='result' id='{{u1}}'/>
+C: <message id='m2' to='localhost'><body>listed</body></message>
+S: <iq type='set' id='p2'><unblock `+ns+`><item jid='bob@localhost'/></unblock></iq>
+C: <iq type='result' id='p2'/>
+S: <message from='localhost' id='done'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	b := blocking.For(c)
+	var e events
+	pushed := make(chan struct{}, 3)
+	b.OnChange(func(ev blocking.Event) { e.add("%s", describe(ev)); pushed <- struct{}{} })
+	done := make(chan struct{})
+	c.HandleMessage(stanza.WithID("done"), func(*stanza.Message) { close(done) })
+	ctx := ctxT(t)
+	require.NoError(t, c.Connect(ctx))
+	assert.Equal(t, "list carol@localhost", list(t, b))
+	require.NoError(t, b.Block(ctx, bob))
+	assert.Equal(t, "list bob@localhost", list(t, b), "the unblock pushed before the result first, the block on top")
+	send := func(id string) {
+		m := &stanza.Message{Bodies: []stanza.Text{{Value: "listed"}}}
+		m.To, m.ID = jid.MustParse("localhost"), id
+		require.NoError(t, c.Send(ctx, m))
+	}
+	send("m1")
+	<-pushed // p0
+	<-pushed // p1, this client's block
+	assert.Equal(t, "list bob@localhost", list(t, b))
+	require.NoError(t, b.Unblock(ctx, bob))
+	assert.Equal(t, "list ", list(t, b))
+	send("m2")
+	<-done
+	assert.Equal(t, "list ", list(t, b))
+	assert.Equal(t, []string{
+		"blocked=[] unblocked=[bob@localhost carol@localhost] all=false",
+		"blocked=[bob@localhost] unblocked=[] all=false",
+		"blocked=[] unblocked=[bob@localhost] all=false",
+	}, e.get(), "listeners hear the pushes")
+}
+
+// TestBlockInListener: Block and List called from a listener, on the
+// dispatcher, neither wait for it: the change shows at once.
+func TestBlockInListener(t *testing.T) {
+	tr := transcript(t, `
+C: <iq type='get' id='{{l}}'><blocklist `+ns+`/></iq>
+S: <iq type='result' id='{{l}}'><blocklist `+ns+`/></iq>
+S: <message from='bob@localhost/b' id='spam'/>
+C: <iq type='set' id='{{b1}}'><block `+ns+`><item jid='bob@localhost'/></block></iq>
+S: <iq type='result' id='{{b1}}'/>
+S: <iq type='set' id='p1'><block `+ns+`><item jid='bob@localhost'/></block></iq>
+C: <iq type='result' id='p1'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	b := blocking.For(c)
+	got := make(chan string, 1)
+	c.HandleMessage(stanza.WithID("spam"), func(m *stanza.Message) {
+		if err := b.Block(ctxT(t), m.From.Bare()); err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- list(t, b)
+	})
+	ctx := ctxT(t)
+	require.NoError(t, c.Connect(ctx))
+	assert.Equal(t, "list ", list(t, b))
+	assert.Equal(t, "list bob@localhost", <-got)
+}
+
+// TestUnblockAllBeforePush: an UnblockAll whose result comes before its
+// push empties the list at once; the push, when it comes, still tells
+// the listeners which JIDs it unblocked.
+func TestUnblockAllBeforePush(t *testing.T) {
+	tr := transcript(t, `
+C: <iq type='get' id='{{l}}'><blocklist `+ns+`/></iq>
+S: <iq type='result' id='{{l}}'><blocklist `+ns+`><item jid='bob@localhost'/><item jid='carol@localhost'/></blocklist></iq>
+C: <iq type='set' id='{{u}}'><unblock `+ns+`/></iq>
+S: <iq type='result' id='{{u}}'/>
+C: <message id='m1' to='localhost'><body>listed</body></message>
+S: <iq type='set' id='p1'><unblock `+ns+`/></iq>
+C: <iq type='result' id='p1'/>
+`)
+	c := xmpptest.NewConn(t, alice, tr)
+	b := blocking.For(c)
+	changed := make(chan blocking.Event, 1)
+	b.OnChange(func(e blocking.Event) { changed <- e })
+	ctx := ctxT(t)
+	require.NoError(t, c.Connect(ctx))
+	assert.Equal(t, "list bob@localhost carol@localhost", list(t, b))
+	require.NoError(t, b.UnblockAll(ctx))
+	assert.Equal(t, "list ", list(t, b))
+	m := &stanza.Message{Bodies: []stanza.Text{{Value: "listed"}}}
+	m.To, m.ID = jid.MustParse("localhost"), "m1"
+	require.NoError(t, c.Send(ctx, m))
+	assert.Equal(t, blocking.Event{Unblocked: []jid.JID{bob, carol}, All: true}, <-changed)
+	assert.Equal(t, "list ", list(t, b))
+}
