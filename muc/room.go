@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -98,15 +99,7 @@ func (r *Room) Occupants() []Occupant {
 	for _, o := range r.occupants {
 		all = append(all, o)
 	}
-	slices.SortFunc(all, func(a, b Occupant) int {
-		switch {
-		case a.Nick < b.Nick:
-			return -1
-		case a.Nick > b.Nick:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(a, b Occupant) int { return cmp.Compare(a.Nick, b.Nick) })
 	return all
 }
 
