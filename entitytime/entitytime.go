@@ -39,8 +39,7 @@ type Manager struct {
 	mu  sync.Mutex
 	loc *time.Location
 
-	closeOnce sync.Once
-	detach    []func()
+	close func() // from iqquery.Serve
 }
 
 // For returns the Manager attached to c, attaching one the first time
@@ -56,10 +55,7 @@ func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
 	m := &Manager{c: c, loc: time.Local}
-	m.detach = []func(){
-		c.HandleIQ(stanza.Get, timeName, xmpp.IQHandlerFunc(m.answer)),
-		c.Announce(NS),
-	}
+	m.close = iqquery.Serve(c, m, timeName, NS, m.answer)
 	return m
 }
 
@@ -88,22 +84,14 @@ func (m *Manager) Location() *time.Location {
 // attaches a new Manager. Close is safe to call more than once, from any
 // goroutine. Query still works after Close: it only asks.
 func (m *Manager) Close() {
-	m.closeOnce.Do(func() {
-		xmpp.Detach(m.c, m)
-		for _, f := range m.detach {
-			f()
-		}
-	})
+	m.close()
 }
 
-// answer is the IQ handler: the time now, in UTC with the zone's offset,
-// to a request addressed to this client.
-func (m *Manager) answer(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
-	if !m.c.AddressedToMe(iq.To) {
-		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
-	}
+// answer is the answer to a request addressed to this client: the time
+// now, in UTC with the zone's offset.
+func (m *Manager) answer() *stanza.Node {
 	n := node(time.Now().In(m.Location()))
-	return &n, nil
+	return &n
 }
 
 // node writes t as an answer: its offset and its instant in UTC.

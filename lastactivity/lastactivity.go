@@ -52,8 +52,7 @@ type Manager struct {
 	mu         sync.Mutex
 	lastActive time.Time
 
-	closeOnce sync.Once
-	detach    []func()
+	close func() // from iqquery.Serve
 }
 
 // For returns the Manager attached to c, attaching one the first time
@@ -70,10 +69,7 @@ func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
 	m := &Manager{c: c}
-	m.detach = []func(){
-		c.HandleIQ(stanza.Get, queryName, xmpp.IQHandlerFunc(m.answer)),
-		c.Announce(NS),
-	}
+	m.close = iqquery.Serve(c, m, queryName, NS, m.answer)
 	return m
 }
 
@@ -103,23 +99,19 @@ func (m *Manager) LastActive() time.Time {
 // more than once, from any goroutine. Query still works after Close: it
 // only asks.
 func (m *Manager) Close() {
-	m.closeOnce.Do(func() {
-		xmpp.Detach(m.c, m)
-		for _, f := range m.detach {
-			f()
-		}
-	})
+	m.close()
 }
 
-// answer is the IQ handler: the idle seconds, to a request addressed to
-// this client, when the user gave a last activity.
-func (m *Manager) answer(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
+// answer is the answer to a request addressed to this client: the idle
+// seconds, or nil (service-unavailable) when the user gave no last
+// activity.
+func (m *Manager) answer() *stanza.Node {
 	last := m.LastActive()
-	if last.IsZero() || !m.c.AddressedToMe(iq.To) {
-		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
+	if last.IsZero() {
+		return nil
 	}
 	n := node(Activity{Idle: max(time.Since(last), 0)})
-	return &n, nil
+	return &n
 }
 
 // node writes a as an answer, in whole seconds.

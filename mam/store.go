@@ -1,9 +1,7 @@
 package mam
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/gosmack/gosmack/internal/atomicfile"
@@ -86,15 +84,13 @@ type FileStore struct {
 func OpenFileStore(path string) (*FileStore, error) {
 	f := &FileStore{path: path}
 	var ff fileFormat
-	switch found, err := atomicfile.ReadJSON(path, fileVersion, &ff); {
-	case errors.Is(err, atomicfile.ErrFormat):
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptStore, path, err)
-	case err != nil:
-		return nil, fmt.Errorf("mam: opening the store: %w", err)
-	case !found:
-		return f, nil
+	found, err := atomicfile.OpenStore(path, fileVersion, &ff, ErrCorruptStore, "mam: opening the store")
+	if err != nil {
+		return nil, err
 	}
-	f.last = ff.Last
+	if found {
+		f.last = ff.Last
+	}
 	return f, nil
 }
 
@@ -119,12 +115,5 @@ func (f *FileStore) Save(last string) error {
 
 // writeLocked writes the id atomically (internal/atomicfile).
 func (f *FileStore) writeLocked() error {
-	b, err := json.Marshal(fileFormat{Format: fileVersion, Last: f.last})
-	if err == nil {
-		err = atomicfile.Write(f.path, append(b, '\n'))
-	}
-	if err != nil {
-		return fmt.Errorf("mam: saving the store %s: %w", f.path, err)
-	}
-	return nil
+	return atomicfile.WriteJSON(f.path, fileFormat{Format: fileVersion, Last: f.last}, false, "mam: saving the store")
 }

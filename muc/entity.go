@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -78,15 +79,7 @@ func (m *Client) AnswerJoinedRooms(share bool) (remove func()) {
 					items = append(items, disco.Item{JID: r.JID(), Name: nick})
 				}
 			}
-			slices.SortFunc(items, func(a, b disco.Item) int {
-				switch {
-				case a.JID.String() < b.JID.String():
-					return -1
-				case a.JID.String() > b.JID.String():
-					return 1
-				}
-				return 0
-			})
+			slices.SortFunc(items, func(a, b disco.Item) int { return cmp.Compare(a.JID.String(), b.JID.String()) })
 			return items, nil
 		},
 	})

@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -98,15 +99,7 @@ func (r *Room) Occupants() []Occupant {
 	for _, o := range r.occupants {
 		all = append(all, o)
 	}
-	slices.SortFunc(all, func(a, b Occupant) int {
-		switch {
-		case a.Nick < b.Nick:
-			return -1
-		case a.Nick > b.Nick:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(all, func(a, b Occupant) int { return cmp.Compare(a.Nick, b.Nick) })
 	return all
 }
 
@@ -247,6 +240,23 @@ func (r *Room) acquire(ctx context.Context) error {
 }
 
 func (r *Room) release() { <-r.sem }
+
+// acquireJoined acquires the room, as acquire does, for an operation that
+// needs the user in it, and locks r.mu: it returns with both held, or
+// with neither and ctx's error, or ErrNotJoined wrapped with op ("muc:
+// leave room@service: ...").
+func (r *Room) acquireJoined(ctx context.Context, op string) error {
+	if err := r.acquire(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if !r.joined {
+		r.mu.Unlock()
+		r.release()
+		return fmt.Errorf("muc: %s %s: %w", op, r.jid, ErrNotJoined)
+	}
+	return nil
+}
 
 // Join enters the room as nick (XEP-0045 section 7.2) and returns once the
 // room has reflected the user's own presence; the occupants' presences
@@ -469,15 +479,10 @@ func (r *Room) Destroy(ctx context.Context, reason string, alternate jid.JID) er
 // counts the user out all the same. Leaving a room the user is not in is
 // ErrNotJoined.
 func (r *Room) Leave(ctx context.Context, status string) error {
-	if err := r.acquire(ctx); err != nil {
+	if err := r.acquireJoined(ctx, "leave"); err != nil {
 		return err
 	}
 	defer r.release()
-	r.mu.Lock()
-	if !r.joined {
-		r.mu.Unlock()
-		return fmt.Errorf("muc: leave %s: %w", r.jid, ErrNotJoined)
-	}
 	w := newWaiter(opLeave)
 	w.nick = r.nick
 	to, _ := r.jid.WithResource(r.nick)
@@ -505,15 +510,10 @@ func (r *Room) ChangeNick(ctx context.Context, nick string) error {
 	if err != nil {
 		return fmt.Errorf("muc: change nickname in %s: nickname %q: %w", r.jid, nick, err)
 	}
-	if err := r.acquire(ctx); err != nil {
+	if err := r.acquireJoined(ctx, "change nickname in"); err != nil {
 		return err
 	}
 	defer r.release()
-	r.mu.Lock()
-	if !r.joined {
-		r.mu.Unlock()
-		return fmt.Errorf("muc: change nickname in %s: %w", r.jid, ErrNotJoined)
-	}
 	w := newWaiter(opNick)
 	w.nick, w.oldNick = to.Resourcepart(), r.nick
 	r.mu.Unlock()
@@ -527,15 +527,10 @@ func (r *Room) ChangeNick(ctx context.Context, nick string) error {
 // once the room has reflected the change; the room's refusal (forbidden,
 // when only moderators may) is the *stanza.Error of its error message.
 func (r *Room) SetSubject(ctx context.Context, subject string) error {
-	if err := r.acquire(ctx); err != nil {
+	if err := r.acquireJoined(ctx, "set subject of"); err != nil {
 		return err
 	}
 	defer r.release()
-	r.mu.Lock()
-	if !r.joined {
-		r.mu.Unlock()
-		return fmt.Errorf("muc: set subject of %s: %w", r.jid, ErrNotJoined)
-	}
 	w := newWaiter(opSubject)
 	w.id = newID()
 	w.from, _ = r.jid.WithResource(r.nick)

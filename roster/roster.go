@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -326,15 +327,7 @@ func (r *Roster) Groups() []Group {
 		slices.SortFunc(es, byJID)
 		l = append(l, Group{Name: name, Entries: es})
 	}
-	slices.SortFunc(l, func(a, b Group) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(l, func(a, b Group) int { return cmp.Compare(a.Name, b.Name) })
 	return l
 }
 

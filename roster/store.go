@@ -1,7 +1,6 @@
 package roster
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -152,11 +151,9 @@ type FileStore struct {
 func OpenFileStore(path string) (*FileStore, error) {
 	f := &FileStore{path: path}
 	var ff fileFormat
-	switch found, err := atomicfile.ReadJSON(path, fileVersion, &ff); {
-	case errors.Is(err, atomicfile.ErrFormat):
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptStore, path, err)
+	switch found, err := atomicfile.OpenStore(path, fileVersion, &ff, ErrCorruptStore, "roster: opening the store"); {
 	case err != nil:
-		return nil, fmt.Errorf("roster: opening the store: %w", err)
+		return nil, err
 	case !found:
 		return f, nil
 	}
@@ -212,12 +209,5 @@ func (f *FileStore) writeLocked() error {
 		ff.Entries = append(ff.Entries, fileEntry{JID: e.JID.String(), Name: e.Name, Groups: e.Groups,
 			Subscription: e.subscription(), Ask: e.Ask, Approved: e.Approved})
 	}
-	b, err := json.MarshalIndent(ff, "", "\t")
-	if err != nil {
-		return fmt.Errorf("roster: saving the store: %w", err)
-	}
-	if err := atomicfile.Write(f.path, append(b, '\n')); err != nil {
-		return fmt.Errorf("roster: saving the store %s: %w", f.path, err)
-	}
-	return nil
+	return atomicfile.WriteJSON(f.path, ff, true, "roster: saving the store")
 }

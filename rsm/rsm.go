@@ -88,32 +88,23 @@ func (r *Request) UnmarshalNode(n stanza.Node) error {
 		return ErrMalformed
 	}
 	*r = Request{}
-	for i := range n.Nodes {
-		c := &n.Nodes[i]
-		if c.Name.Space != NS {
-			continue
-		}
+	return each(n, func(c *stanza.Node) error {
 		switch c.Name.Local {
 		case "max":
-			v, err := number(c)
-			if err != nil {
+			if err := setNumber(&r.Max, c.InnerText()); err != nil {
 				return err
 			}
-			r.Max, r.CountOnly = v, v == 0
+			r.CountOnly = r.Max == 0
 		case "after":
 			r.After = c.InnerText()
 		case "before":
 			r.Before = c.InnerText()
 			r.Last = r.Before == ""
 		case "index":
-			v, err := number(c)
-			if err != nil {
-				return err
-			}
-			r.Index = v
+			return setNumber(&r.Index, c.InnerText())
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Response says which page a responder sent (XEP-0059 section 2.1): the
@@ -167,29 +158,30 @@ func (r *Response) UnmarshalNode(n stanza.Node) error {
 		return ErrMalformed
 	}
 	*r = Response{FirstIndex: -1, Count: -1}
-	for i := range n.Nodes {
-		c := &n.Nodes[i]
-		if c.Name.Space != NS {
-			continue
-		}
+	return each(n, func(c *stanza.Node) error {
 		switch c.Name.Local {
 		case "first":
 			r.First = c.InnerText()
 			if idx := c.Attr("index"); idx != "" && r.First != "" {
-				v, err := parse(idx)
-				if err != nil {
-					return err
-				}
-				r.FirstIndex = v
+				return setNumber(&r.FirstIndex, idx)
 			}
 		case "last":
 			r.Last = c.InnerText()
 		case "count":
-			v, err := number(c)
-			if err != nil {
+			return setNumber(&r.Count, c.InnerText())
+		}
+		return nil
+	})
+}
+
+// each calls f with each child of n in NS, in order, and stops at the
+// first error f returns, which it returns.
+func each(n stanza.Node, f func(c *stanza.Node) error) error {
+	for i := range n.Nodes {
+		if c := &n.Nodes[i]; c.Name.Space == NS {
+			if err := f(c); err != nil {
 				return err
 			}
-			r.Count = v
 		}
 	}
 	return nil
@@ -199,13 +191,13 @@ func text(local, value string) stanza.Node {
 	return stanza.Node{Name: xml.Name{Space: NS, Local: local}, Nodes: []stanza.Node{{Text: value}}}
 }
 
-// number reads the non-negative integer n holds.
-func number(n *stanza.Node) (int, error) { return parse(n.InnerText()) }
-
-func parse(s string) (int, error) {
+// setNumber sets *dst to the non-negative integer s holds; it returns
+// ErrMalformed, leaving *dst as it was, when s holds none.
+func setNumber(dst *int, s string) error {
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
 	if err != nil || v < 0 {
-		return 0, ErrMalformed
+		return ErrMalformed
 	}
-	return int(v), nil
+	*dst = int(v)
+	return nil
 }

@@ -58,8 +58,7 @@ type Manager struct {
 	version string
 	os      string
 
-	closeOnce sync.Once
-	detach    []func()
+	close func() // from iqquery.Serve
 }
 
 // For returns the Manager attached to c, attaching one the first time
@@ -76,10 +75,7 @@ func For(c *xmpp.Conn) *Manager { return xmpp.Attach(c, attach) }
 
 func attach(c *xmpp.Conn) *Manager {
 	m := &Manager{c: c, name: DefaultName, version: moduleVersion()}
-	m.detach = []func(){
-		c.HandleIQ(stanza.Get, queryName, xmpp.IQHandlerFunc(m.answer)),
-		c.Announce(NS),
-	}
+	m.close = iqquery.Serve(c, m, queryName, NS, m.answer)
 	return m
 }
 
@@ -163,32 +159,25 @@ func (m *Manager) OS() string {
 // call more than once, from any goroutine. Query still works after Close:
 // it only asks.
 func (m *Manager) Close() {
-	m.closeOnce.Do(func() {
-		xmpp.Detach(m.c, m)
-		for _, f := range m.detach {
-			f()
-		}
-	})
+	m.close()
 }
 
-// answer is the IQ handler: the name and version, and the OS when set, to
-// a request addressed to this client.
-func (m *Manager) answer(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
-	if !m.c.AddressedToMe(iq.To) {
-		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
-	}
+// answer is the answer to a request addressed to this client: the name
+// and version, and the OS when set; nil (service-unavailable) when the
+// name or the version is empty.
+func (m *Manager) answer() *stanza.Node {
 	m.mu.Lock()
 	info := Info{Name: m.name, Version: m.version, OS: m.os}
 	m.mu.Unlock()
 	if info.Name == "" || info.Version == "" {
-		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
+		return nil
 	}
 	q := &stanza.Node{Name: queryName}
 	q.Nodes = append(q.Nodes, textNode("name", info.Name), textNode("version", info.Version))
 	if info.OS != "" {
 		q.Nodes = append(q.Nodes, textNode("os", info.OS))
 	}
-	return q, nil
+	return q
 }
 
 func textNode(local, text string) stanza.Node {

@@ -1,8 +1,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,4 +56,47 @@ func TestReadJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, found)
 	assert.Equal(t, "id-7", v.Last)
+}
+
+// TestStore: WriteJSON writes what OpenStore reads back, compact or
+// indented; OpenStore wraps a foreign file with the store's sentinel and
+// its path, a file system error with op; a failed WriteJSON names op and
+// path.
+func TestStore(t *testing.T) {
+	dir := t.TempDir()
+	type format struct {
+		Format int    `json:"format"`
+		Last   string `json:"last"`
+	}
+	errCorrupt := errors.New("test: corrupt store")
+	for _, indent := range []bool{false, true} {
+		path := filepath.Join(dir, "s.json")
+		require.NoError(t, WriteJSON(path, format{Format: 1, Last: "id-1"}, indent, "test: saving"))
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, indent, strings.Contains(string(b), "\n\t"), "indented")
+		assert.True(t, strings.HasSuffix(string(b), "}\n"))
+		var v format
+		found, err := OpenStore(path, 1, &v, errCorrupt, "test: opening")
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, "id-1", v.Last)
+
+		found, err = OpenStore(path, 2, &v, errCorrupt, "test: opening")
+		assert.True(t, found)
+		assert.ErrorIs(t, err, errCorrupt)
+		assert.ErrorIs(t, err, ErrFormat)
+		assert.ErrorContains(t, err, path)
+	}
+	var v format
+	found, err := OpenStore(filepath.Join(dir, "none.json"), 1, &v, errCorrupt, "test: opening")
+	assert.False(t, found)
+	assert.NoError(t, err)
+	_, err = OpenStore(dir, 1, &v, errCorrupt, "test: opening")
+	assert.ErrorContains(t, err, "test: opening: ")
+	assert.NotErrorIs(t, err, errCorrupt)
+
+	err = WriteJSON(filepath.Join(dir, "missing", "s.json"), format{}, false, "test: saving")
+	assert.ErrorContains(t, err, "test: saving "+filepath.Join(dir, "missing", "s.json")+": ")
+	assert.Error(t, WriteJSON(filepath.Join(dir, "f.json"), func() {}, false, "test: saving"), "not JSON")
 }

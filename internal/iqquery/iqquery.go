@@ -1,13 +1,14 @@
-// Package iqquery sends the empty get request that the small query
-// protocols share (software version, entity time, last activity) and
-// reads its result, so each of them states only its element and its
-// parser.
+// Package iqquery holds what the small query protocols share (software
+// version, entity time, last activity): the empty get request and the
+// reading of its result, and the answering of such requests, so each of
+// them states only its element, its answer and its parser.
 package iqquery
 
 import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"sync"
 
 	"github.com/gosmack/gosmack/jid"
 	"github.com/gosmack/gosmack/stanza"
@@ -45,4 +46,33 @@ func describe(j jid.JID) string {
 		return "the server"
 	}
 	return j.String()
+}
+
+// Serve makes c answer get requests whose payload is named name with the
+// payload answer returns, and announces feature for service discovery,
+// for the manager m that xmpp.Attach attached. A request not addressed
+// to this client (xmpp.Conn.AddressedToMe), or one answer returns nil
+// for (the user does not tell), is answered service-unavailable. answer
+// runs on the IQ handler's goroutine, as an xmpp.IQHandler.
+//
+// Serve returns the manager's Close: it detaches m from c, then removes
+// the handler and withdraws the feature; it is safe to call more than
+// once, from any goroutine. Serve panics as xmpp.Conn.HandleIQ does when
+// c already has a handler for name.
+func Serve[M any](c *xmpp.Conn, m *M, name xml.Name, feature string, answer func() *stanza.Node) (closeFunc func()) {
+	handler := c.HandleIQ(stanza.Get, name, xmpp.IQHandlerFunc(func(_ context.Context, iq *stanza.IQ) (*stanza.Node, error) {
+		if !c.AddressedToMe(iq.To) {
+			return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
+		}
+		if n := answer(); n != nil {
+			return n, nil
+		}
+		return nil, stanza.NewError(stanza.Cancel, stanza.ServiceUnavailable)
+	}))
+	withdraw := c.Announce(feature)
+	return sync.OnceFunc(func() {
+		xmpp.Detach(c, m)
+		handler()
+		withdraw()
+	})
 }
