@@ -1,9 +1,7 @@
 package xmpp
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -108,15 +106,13 @@ type FileTokenStore struct {
 func OpenTokenFile(path string) (*FileTokenStore, error) {
 	f := &FileTokenStore{path: path}
 	var tf tokenFile
-	switch found, err := atomicfile.ReadJSON(path, tokenFileVersion, &tf); {
-	case errors.Is(err, atomicfile.ErrFormat):
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorruptTokenFile, path, err)
-	case err != nil:
-		return nil, fmt.Errorf("xmpp: opening the FAST token file: %w", err)
-	case !found:
-		return f, nil
+	found, err := atomicfile.OpenStore(path, tokenFileVersion, &tf, ErrCorruptTokenFile, "xmpp: opening the FAST token file")
+	if err != nil {
+		return nil, err
 	}
-	f.t, f.ua = tf.Token, tf.UserAgent
+	if found {
+		f.t, f.ua = tf.Token, tf.UserAgent
+	}
 	return f, nil
 }
 
@@ -160,16 +156,9 @@ func (f *FileTokenStore) Save(t FASTToken) error {
 
 // writeLocked writes the file atomically (internal/atomicfile).
 func (f *FileTokenStore) writeLocked() error {
-	b, err := json.Marshal(tokenFile{Format: tokenFileVersion, UserAgent: f.ua, Token: f.t})
-	if err == nil {
-		// atomicfile's temporary file is made with mode 0600, and the
-		// rename keeps it.
-		err = atomicfile.Write(f.path, append(b, '\n'))
-	}
-	if err != nil {
-		return fmt.Errorf("xmpp: writing the FAST token file %s: %w", f.path, err)
-	}
-	return nil
+	// atomicfile's temporary file is made with mode 0600, and the
+	// rename keeps it.
+	return atomicfile.WriteJSON(f.path, tokenFile{Format: tokenFileVersion, UserAgent: f.ua, Token: f.t}, false, "xmpp: writing the FAST token file")
 }
 
 // fastMechanism returns the mechanism that authenticates with the stored
