@@ -503,6 +503,14 @@ func parseList(q *stanza.Node) ([]jid.JID, error) {
 	if q == nil || q.Name != listName {
 		return nil, errMalformed("the result has no <blocklist/>")
 	}
+	l, _ := itemJIDs(q, false)
+	return l, nil
+}
+
+// itemJIDs returns the JIDs of q's items, in order, without repeats. An
+// item whose jid is missing or invalid is left out, or, when strict,
+// an error.
+func itemJIDs(q *stanza.Node, strict bool) ([]jid.JID, error) {
 	var l []jid.JID
 	seen := make(map[jid.JID]struct{})
 	for i := range q.Nodes {
@@ -511,6 +519,9 @@ func parseList(q *stanza.Node) ([]jid.JID, error) {
 			continue
 		}
 		j, err := jid.Parse(n.Attr("jid"))
+		if err != nil && strict {
+			return nil, errMalformed("an item's jid: " + err.Error())
+		}
 		if _, dup := seen[j]; err != nil || dup {
 			continue
 		}
@@ -534,21 +545,9 @@ func set(l []jid.JID) map[jid.JID]struct{} {
 // one JID; an unblock with none is an unblock of all. Every item must
 // carry a valid JID: a push that cannot be applied whole is refused.
 func parsePush(q *stanza.Node) (Event, error) {
-	var l []jid.JID
-	seen := make(map[jid.JID]struct{})
-	for i := range q.Nodes {
-		n := &q.Nodes[i]
-		if n.Name != itemName {
-			continue
-		}
-		j, err := jid.Parse(n.Attr("jid"))
-		if err != nil {
-			return Event{}, errMalformed("an item's jid: " + err.Error())
-		}
-		if _, dup := seen[j]; !dup {
-			seen[j] = struct{}{}
-			l = append(l, j)
-		}
+	l, err := itemJIDs(q, true)
+	if err != nil {
+		return Event{}, err
 	}
 	switch {
 	case q.Name == blockName && l == nil:
