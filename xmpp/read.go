@@ -24,6 +24,11 @@ func (c *Conn) read(s *stream) {
 	s.parking = s.canPark()
 	reads, unnoted := s.r.Reads(), 0
 	var h handoff
+	// Elements come lent (xmlstream.Reader.Lend): wire.DecodeFor copies
+	// what a message keeps into one block of its own instead of the
+	// whole element; whatever else keeps a string from an element
+	// copies it first (Element.Keep).
+	s.r.Lend(true)
 	for {
 		el := s.r.Buffered()
 		if el == nil {
@@ -50,8 +55,12 @@ func (c *Conn) read(s *stream) {
 			s.noteHeard()
 		}
 		unnoted++
-		s.rec.received(el)
+		if s.rec != nil {
+			el.Keep() // a log handler may keep what it is given
+			s.rec.received(el)
+		}
 		if !wire.IsStanza(el) {
+			el.Keep()
 			h.flush(c, s) // what the element does comes after the stanzas before it
 			name := el.Tokens[0].Name
 			if name == streamErrorName {

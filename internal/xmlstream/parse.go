@@ -48,7 +48,10 @@ type Token struct {
 // Element is one top-level element: its tokens in document order, the
 // first a StartElement and the last its EndElement. Names and values are
 // substrings of one string made per element; the slices are reused by the
-// next call to Reader.Next, so keep strings, not the Element.
+// next call to Reader.Next, so keep strings, not the Element. An element
+// of a Reader that lends (Reader.Lend) may instead point into the
+// Reader's buffer (Lent): its strings too are valid only until the next
+// call, unless Keep makes them its own.
 type Element struct {
 	// Tokens are the element's tokens, in document order.
 	Tokens []Token
@@ -56,10 +59,45 @@ type Element struct {
 	// StartElement token's AttrStart and AttrEnd delimit its own.
 	Attrs []Attr
 	Raw   string // the element as received
+
+	// lent: Raw is the Reader's buffer, not a copy (Lent).
+	lent bool
 }
 
 // TokenAttrs returns the attributes of the start tag t.
 func (e *Element) TokenAttrs(t *Token) []Attr { return e.Attrs[t.AttrStart:t.AttrEnd] }
+
+// Lent reports whether e's strings may point into its Reader's buffer
+// (Reader.Lend): then they change at the Reader's next Next or Buffered,
+// and whoever keeps one keeps a copy (Borrows says which), or calls Keep
+// first.
+func (e *Element) Lent() bool { return e.lent }
+
+// Borrows reports whether s, one of e's strings, points into the
+// Reader's buffer, so that keeping it takes a copy. It is false for
+// every string of an element that is not lent, and for the strings of a
+// lent one that are not in the buffer (replaced entities, namespaces
+// the stream header declared).
+func (e *Element) Borrows(s string) bool {
+	if !e.lent || len(s) == 0 {
+		return false
+	}
+	d := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(e.Raw)))
+	return d < uintptr(len(e.Raw))
+}
+
+// Keep makes a lent element's strings its own: one copy of the element
+// out of the Reader's buffer, to which Raw and every string that pointed
+// into the buffer then point, as if the Reader did not lend. On an
+// element that is not lent it does nothing.
+func (e *Element) Keep() {
+	if !e.lent {
+		return
+	}
+	raw := strings.Clone(e.Raw)
+	rebase(e, e.Raw, raw)
+	e.Raw, e.lent = raw, false
+}
 
 // binding is one namespace declaration in scope.
 type binding struct {
@@ -74,7 +112,7 @@ type parser struct {
 	i        int
 	scope    []binding // the stream header's bindings, then the element's
 	open     []openTag
-	e        *Element
+	e        Element // what it parses into: the Reader's element
 	maxDepth int32
 	maxAttrs int32
 	// header: p.s is the stream header, a start tag left open.

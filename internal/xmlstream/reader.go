@@ -124,10 +124,10 @@ type Reader struct {
 
 	base  []binding // namespaces declared by the stream header
 	qname string    // the header's element name as written, for its end tag
-	elem  Element
-	p     parser
+	p     parser    // with the element it returns, p.e
 
 	idle  bool           // ReleaseWhenIdle was called
+	lend  bool           // Lend was called
 	last  readFlags      // what the last read did
 	reads uint32         // how many reads, wrapping (Reads)
 	small [idleRead]byte // what an idle Reader reads into
@@ -165,6 +165,16 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 // the first Next.
 func (r *Reader) ReleaseWhenIdle() { r.idle = true }
 
+// Lend makes Buffered and Next, for an element they parse in place
+// (whole in what was read), return it without the copy of its own that
+// its strings otherwise point into: they point into the Reader's
+// buffer (Element.Lent), valid until the next call of Next or Buffered.
+// Whoever keeps a string from it copies it (Element.Borrows), or calls
+// Element.Keep first; an element that waited for more input is copied
+// as always. It saves a copy and an allocation per element to whoever
+// keeps a few of its strings. Call it between elements.
+func (r *Reader) Lend(on bool) { r.lend = on }
+
 // bufPool holds read buffers of readChunk bytes given back by idle
 // Readers; larger ones are left to the collector.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
@@ -196,13 +206,13 @@ func (r *Reader) waitIdle() error {
 	// The token and scope slices go to a pool too, cleared.
 	// (A wait that yielded has done this already.)
 	if r.buf != nil {
-		sl := &slabs{r.elem.Tokens, r.elem.Attrs, r.p.open, r.p.scope}
+		sl := &slabs{r.p.e.Tokens, r.p.e.Attrs, r.p.open, r.p.scope}
 		clear(sl.tokens[:cap(sl.tokens)])
 		clear(sl.attrs[:cap(sl.attrs)])
 		clear(sl.open[:cap(sl.open)])
 		clear(sl.scope[:cap(sl.scope)])
 		slabPool.Put(sl)
-		r.elem, r.p = Element{}, parser{}
+		r.p = parser{}
 		if b := r.buf; len(b) == readChunk {
 			bufPool.Put(&b)
 		}
@@ -240,7 +250,7 @@ func (r *Reader) waitIdle() error {
 	}
 	r.buf = *bufPool.Get().(*[]byte)
 	sl := slabPool.Get().(*slabs)
-	r.elem.Tokens, r.elem.Attrs = sl.tokens[:0], sl.attrs[:0]
+	r.p.e.Tokens, r.p.e.Attrs = sl.tokens[:0], sl.attrs[:0]
 	r.p.open, r.p.scope = sl.open[:0], sl.scope[:0]
 	r.end = copy(r.buf, r.small[:n])
 	r.last = 0
@@ -375,14 +385,13 @@ func (r *Reader) Header() (*Header, error) {
 	if !strings.HasSuffix(tag, ">") || strings.HasSuffix(tag, "/>") {
 		return nil, r.errorf(BadFormat, "the stream header must be an open start tag")
 	}
-	r.p = parser{s: tag, e: &r.elem, maxDepth: 1, maxAttrs: int32(r.limits.MaxAttrs), header: true}
-	r.elem.Tokens, r.elem.Attrs = r.elem.Tokens[:0], r.elem.Attrs[:0]
+	r.p = parser{s: tag, e: Element{Tokens: r.p.e.Tokens[:0], Attrs: r.p.e.Attrs[:0]}, maxDepth: 1, maxAttrs: int32(r.limits.MaxAttrs), header: true}
 	if err := r.p.parse(); err != nil {
 		err.Offset += r.offset + int64(r.start)
 		return nil, err
 	}
 	r.start += s.pos
-	first := r.elem.Tokens[0]
+	first := r.p.e.Tokens[0]
 	if first.Name != (Name{Space: NSStream, Local: "stream"}) {
 		if first.Name.Local == "stream" {
 			return nil, r.errorf(InvalidNamespace, "stream element in namespace "+first.Name.Space)
@@ -390,7 +399,7 @@ func (r *Reader) Header() (*Header, error) {
 		return nil, r.errorf(BadFormat, "expected <stream:stream>, got <"+first.Name.Local+">")
 	}
 	r.qname, _ = r.p.nameAt(1)
-	h := &Header{Attrs: append([]Attr(nil), r.elem.TokenAttrs(&first)...), Raw: tag, qname: r.qname}
+	h := &Header{Attrs: append([]Attr(nil), r.p.e.TokenAttrs(&first)...), Raw: tag, qname: r.qname}
 	// Keep the header's declarations for every element that follows.
 	r.base = append(r.base[:0], r.p.scope...)
 	for i := len(r.base) - 1; i >= 0; i-- {
@@ -495,7 +504,7 @@ func (r *Reader) Next() (*Element, error) {
 		return nil, err
 	}
 	r.start += s.pos
-	return &r.elem, nil
+	return &r.p.e, nil
 }
 
 // Buffered returns the next element if it is whole in the input read
@@ -517,13 +526,14 @@ func (r *Reader) Buffered() *Element {
 }
 
 func (r *Reader) resetParser(s string, prefix bool) {
-	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
+	e := &r.p.e
+	e.Tokens, e.Attrs, e.Raw, e.lent = e.Tokens[:0], e.Attrs[:0], s, false
 	// Field by field, not a parser value: copying a whole one costs a
 	// bulk write barrier while the collector marks. The header's
 	// bindings at the start of scope stay as the last element left
 	// them (an element only appends past them).
 	p := &r.p
-	p.s, p.i, p.e = s, 0, &r.elem
+	p.s, p.i = s, 0
 	if len(p.scope) < len(r.base) || !p.baseSet {
 		p.scope = append(p.scope[:0], r.base...)
 		p.baseSet = true
@@ -559,7 +569,8 @@ func (r *Reader) parseBuffered() (el *Element, short bool) {
 	}
 	// A string view of the buffer: nothing writes to the buffer until
 	// this call returns, and every string that points into the view is
-	// moved to the copy before it does.
+	// moved to the copy before it does (or, when the Reader lends,
+	// before the next call: Element.Keep).
 	view := unsafe.String(&r.buf[r.start], n)
 	r.resetParser(view, true)
 	if r.p.parse() != nil {
@@ -568,12 +579,17 @@ func (r *Reader) parseBuffered() (el *Element, short bool) {
 		return nil, r.p.short && n == avail
 	}
 	size := r.p.i
+	if r.lend {
+		r.p.e.Raw, r.p.e.lent = view[:size], true
+		r.start += size
+		return &r.p.e, false
+	}
 	raw := string(r.buf[r.start : r.start+size]) // a copy: string(view[:size]) would not be
-	rebase(&r.elem, view, raw)
-	r.elem.Raw = raw
+	rebase(&r.p.e, view, raw)
+	r.p.e.Raw = raw
 	r.p.s = raw
 	r.start += size
-	return &r.elem, false
+	return &r.p.e, false
 }
 
 // rebase moves the element's strings that point into view to the same
