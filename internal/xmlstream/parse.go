@@ -407,42 +407,74 @@ func (p *parser) resolve(qname string, colon int, element bool) (Name, *Error) {
 }
 
 // attrPlain marks the bytes an attribute value can hold as they are:
-// printable ASCII but for the quotes, '<' and '&'.
+// printable ASCII but for '<' and '&'.
 var attrPlain = func() (t [256]bool) {
 	for c := 0x20; c <= 0x7f; c++ {
-		t[c] = c != '"' && c != '\'' && c != '<' && c != '&'
+		t[c] = c != '<' && c != '&'
 	}
 	return t
 }()
 
+// plainValue reports whether the attribute value v holds only printable
+// ASCII but for '<' and '&': nothing to check further or replace. Eight
+// bytes at a time.
+func plainValue(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(v[i : i+8]))
+		lt := w ^ (ones * '<')
+		if !plainWord(w) || (lt-ones)&^lt&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(v); i++ {
+		if !attrPlain[v[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 // attrValue reads '=' and the quoted value after an attribute's name.
 func (p *parser) attrValue() (string, *Error) {
-	p.space()
-	if p.i >= len(p.s) || p.s[p.i] != '=' {
-		return "", p.failEnd(NotWellFormed, "attribute without a value")
-	}
-	p.i++
-	p.space()
-	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return "", p.failEnd(NotWellFormed, "attribute value not quoted")
-	}
-	q := p.s[p.i]
-	p.i++
-	// The common value: plain ASCII up to its closing quote, nothing to
-	// check or replace.
-	i := p.i
-	for i < len(p.s) && attrPlain[p.s[i]] {
-		i++
-	}
-	if i < len(p.s) && p.s[i] == q {
-		v := p.s[p.i:i]
-		p.i = i + 1
-		return v, nil
+	q, err := p.attrQuote()
+	if err != nil {
+		return "", err
 	}
 	end := strings.IndexByte(p.s[p.i:], q)
 	if end < 0 {
 		return "", p.failShort(NotWellFormed, "attribute value not closed")
 	}
+	// The common value: plain ASCII, nothing to check or replace.
+	if v := p.s[p.i : p.i+end]; plainValue(v) {
+		p.i += end + 1
+		return v, nil
+	}
+	return p.checkedValue(end)
+}
+
+// attrQuote reads '=' and the opening quote of an attribute value, and
+// returns the quote.
+func (p *parser) attrQuote() (byte, *Error) {
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != '=' {
+		return 0, p.failEnd(NotWellFormed, "attribute without a value")
+	}
+	p.i++
+	p.space()
+	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
+		return 0, p.failEnd(NotWellFormed, "attribute value not quoted")
+	}
+	q := p.s[p.i]
+	p.i++
+	return q, nil
+}
+
+// checkedValue returns the attribute value that starts at p.i and ends
+// end bytes later, at its closing quote, checked and with its
+// references replaced, and moves past the quote.
+func (p *parser) checkedValue(end int) (string, *Error) {
 	raw := p.s[p.i : p.i+end]
 	if strings.IndexByte(raw, '<') >= 0 {
 		return "", p.fail(NotWellFormed, "'<' in an attribute value")
