@@ -60,8 +60,10 @@ type Element struct {
 	Attrs []Attr
 	Raw   string // the element as received
 
-	// lent: Raw is the Reader's buffer, not a copy (Lent).
-	lent bool
+	// lent is the Reader whose buffer Raw is, and the texts it
+	// unescaped into the buffer's room (Reader.texts), while they are
+	// not the element's own (Lent); nil once they are.
+	lent *Reader
 }
 
 // TokenAttrs returns the attributes of the start tag t.
@@ -71,32 +73,40 @@ func (e *Element) TokenAttrs(t *Token) []Attr { return e.Attrs[t.AttrStart:t.Att
 // (Reader.Lend): then they change at the Reader's next Next or Buffered,
 // and whoever keeps one keeps a copy (Borrows says which), or calls Keep
 // first.
-func (e *Element) Lent() bool { return e.lent }
+func (e *Element) Lent() bool { return e.lent != nil }
 
 // Borrows reports whether s, one of e's strings, points into the
-// Reader's buffer, so that keeping it takes a copy. It is false for
-// every string of an element that is not lent, and for the strings of a
-// lent one that are not in the buffer (replaced entities, namespaces
-// the stream header declared).
+// Reader's buffer (texts whose references were replaced included), so
+// that keeping it takes a copy. It is false for every string of an
+// element that is not lent, and for the strings of a lent one that are
+// not in the buffer (namespaces the stream header declared, a text
+// that did not fit in the buffer's room).
 func (e *Element) Borrows(s string) bool {
-	if !e.lent || len(s) == 0 {
+	if e.lent == nil || len(s) == 0 {
 		return false
 	}
-	d := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(e.Raw)))
-	return d < uintptr(len(e.Raw))
+	buf := e.lent.buf[:cap(e.lent.buf)]
+	d := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	return d < uintptr(len(buf))
 }
 
 // Keep makes a lent element's strings its own: one copy of the element
-// out of the Reader's buffer, to which Raw and every string that pointed
-// into the buffer then point, as if the Reader did not lend. On an
-// element that is not lent it does nothing.
+// and its replaced texts out of the Reader's buffer, to which Raw and
+// every string that pointed into the buffer then point, as if the
+// Reader did not lend. On an element that is not lent it does nothing.
 func (e *Element) Keep() {
-	if !e.lent {
+	if e.lent == nil {
 		return
 	}
-	raw := strings.Clone(e.Raw)
-	rebase(e, e.Raw, raw)
-	e.Raw, e.lent = raw, false
+	// One allocation for the element and its texts.
+	texts := e.lent.texts()
+	var b strings.Builder
+	b.Grow(len(e.Raw) + len(texts))
+	b.WriteString(e.Raw)
+	b.WriteString(texts)
+	all := b.String()
+	rebase(e, e.Raw, texts, all)
+	e.Raw, e.lent = all[:len(e.Raw)], nil
 }
 
 // binding is one namespace declaration in scope.
@@ -127,6 +137,9 @@ type parser struct {
 	// baseSet: scope starts with the stream header's bindings
 	// (Reader.base), copied there by resetParser.
 	baseSet bool
+	// texts: how many bytes of the room past the read buffer's length
+	// hold texts of the element parsed in place (Reader.texts).
+	texts uint32
 }
 
 type openTag struct {
@@ -747,8 +760,10 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 		special = &attrSpecial
 	}
 	// Replacing never lengthens: the result fits in len(raw) bytes, and
-	// the string is made of them without a copy.
-	b := make([]byte, 0, len(raw))
+	// the string is made of them without a copy. They are in the room
+	// past the read buffer's length, while it has some, for an element
+	// parsed in place.
+	b, inRoom := p.room(len(raw))
 	b = append(b, raw[:i]...)
 	for ; i < len(raw); i++ {
 		c := raw[i]
@@ -790,7 +805,23 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			i = j - 1
 		}
 	}
+	if inRoom {
+		p.texts += uint32(len(b))
+	}
 	return unsafe.String(unsafe.SliceData(b), len(b)), nil
+}
+
+// room returns an empty slice with room for n bytes: in the room past
+// the read buffer's length (reporting true) when the element is parsed
+// in place there and n bytes are left, else a new one.
+func (p *parser) room(n int) ([]byte, bool) {
+	if r := p.e.lent; r != nil {
+		if free := cap(r.buf) - len(r.buf) - int(p.texts); n <= free {
+			start := len(r.buf) + int(p.texts)
+			return r.buf[start : start : start+n], true
+		}
+	}
+	return make([]byte, 0, n), false
 }
 
 func (p *parser) entity(name string) (rune, *Error) {

@@ -150,7 +150,7 @@ const idleRead = 6
 
 // NewReader returns a Reader for r with the given limits.
 func NewReader(r io.Reader, limits Limits) *Reader {
-	return &Reader{r: r, limits: limits.withDefaults(), buf: make([]byte, readChunk)}
+	return &Reader{r: r, limits: limits.withDefaults(), buf: newBuf(readChunk)}
 }
 
 // ReleaseWhenIdle makes the Reader hold no read buffer while it waits for
@@ -177,7 +177,16 @@ func (r *Reader) Lend(on bool) { r.lend = on }
 
 // bufPool holds read buffers of readChunk bytes given back by idle
 // Readers; larger ones are left to the collector.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
+var bufPool = sync.Pool{New: func() any { b := newBuf(readChunk); return &b }}
+
+// textRoom is the room a read buffer has past its length (between len
+// and cap, where reads never go) for the texts of an element parsed in
+// place whose references it replaces (parser.unescape): copied with
+// the element, or lent with it, rather than allocated one by one.
+const textRoom = 2 << 10
+
+// newBuf returns a read buffer of n bytes with textRoom past them.
+func newBuf(n int) []byte { return make([]byte, n+textRoom)[:n] }
 
 // slabs are a Reader's reusable slices, pooled while it is idle.
 type slabs struct {
@@ -280,7 +289,7 @@ func (r *Reader) fill() error {
 			// The reads fill the buffer: the peer sends faster than
 			// one read takes. Read in larger pieces, fewer reads (and
 			// compactions) for the same bytes.
-			nb := make([]byte, floodRead)
+			nb := newBuf(floodRead)
 			r.end = copy(nb, r.buf[r.start:r.end])
 			r.offset += int64(r.start)
 			r.start = 0
@@ -297,7 +306,7 @@ func (r *Reader) fill() error {
 				return &Error{Condition: PolicyViolation, Offset: r.offset + int64(r.end), Msg: "element larger than the limit"}
 			}
 			n := min(2*len(r.buf), r.limits.MaxElementSize+readChunk)
-			nb := make([]byte, n)
+			nb := newBuf(n)
 			copy(nb, r.buf[:r.end])
 			r.buf = nb
 		}
@@ -527,7 +536,7 @@ func (r *Reader) Buffered() *Element {
 
 func (r *Reader) resetParser(s string, prefix bool) {
 	e := &r.p.e
-	e.Tokens, e.Attrs, e.Raw, e.lent = e.Tokens[:0], e.Attrs[:0], s, false
+	e.Tokens, e.Attrs, e.Raw, e.lent = e.Tokens[:0], e.Attrs[:0], s, nil
 	// Field by field, not a parser value: copying a whole one costs a
 	// bulk write barrier while the collector marks. The header's
 	// bindings at the start of scope stay as the last element left
@@ -542,6 +551,7 @@ func (r *Reader) resetParser(s string, prefix bool) {
 	p.open = p.open[:0]
 	p.maxDepth, p.maxAttrs = int32(r.limits.MaxDepth), int32(r.limits.MaxAttrs)
 	p.header, p.prefix, p.short = false, prefix, false
+	p.texts = 0
 }
 
 // parseBuffered is the fast path: when the whole element is already in the
@@ -573,36 +583,48 @@ func (r *Reader) parseBuffered() (el *Element, short bool) {
 	// before the next call: Element.Keep).
 	view := unsafe.String(&r.buf[r.start], n)
 	r.resetParser(view, true)
+	r.p.e.lent = r // the texts go to the buffer's room too
 	if r.p.parse() != nil {
 		// Cut by the size limit rather than the input: the careful path
 		// says so.
 		return nil, r.p.short && n == avail
 	}
 	size := r.p.i
-	if r.lend {
-		r.p.e.Raw, r.p.e.lent = view[:size], true
-		r.start += size
-		return &r.p.e, false
-	}
-	raw := string(r.buf[r.start : r.start+size]) // a copy: string(view[:size]) would not be
-	rebase(&r.p.e, view, raw)
-	r.p.e.Raw = raw
-	r.p.s = raw
+	r.p.e.Raw = view[:size]
 	r.start += size
+	if !r.lend {
+		r.p.e.Keep()
+		r.p.s = r.p.e.Raw
+	}
 	return &r.p.e, false
 }
 
-// rebase moves the element's strings that point into view to the same
-// bytes in raw, a copy of view's start. Strings made by unescaping, and
-// namespaces from the stream header, point elsewhere and stay.
-func rebase(e *Element, view, raw string) {
+// texts returns the room past the buffer's length that holds the texts
+// of the element parsed in place (parser.unescape).
+func (r *Reader) texts() string {
+	if r.p.texts == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(r.buf)), len(r.buf))), r.p.texts)
+}
+
+// rebase moves the element's strings that point into view, or into
+// texts, to the same bytes in all, a copy of view followed by a copy of
+// texts. Strings made by unescaping elsewhere, and namespaces from the
+// stream header, stay.
+func rebase(e *Element, view, texts, all string) {
 	base := uintptr(unsafe.Pointer(unsafe.StringData(view)))
+	tbase := uintptr(unsafe.Pointer(unsafe.StringData(texts)))
 	move := func(s *string) {
 		if len(*s) == 0 {
 			return
 		}
-		if d := uintptr(unsafe.Pointer(unsafe.StringData(*s))) - base; d < uintptr(len(view)) {
-			*s = raw[d : d+uintptr(len(*s))]
+		p := uintptr(unsafe.Pointer(unsafe.StringData(*s)))
+		if d := p - base; d < uintptr(len(view)) {
+			*s = all[d : d+uintptr(len(*s))]
+		} else if d := p - tbase; d < uintptr(len(texts)) {
+			d += uintptr(len(view))
+			*s = all[d : d+uintptr(len(*s))]
 		}
 	}
 	for i := range e.Tokens {
