@@ -97,18 +97,11 @@ func (d *decoder) keep(s string) string {
 // a lent element may keep: the texts and attribute values that point
 // into it, but for the type (a constant once checked) and a to that is
 // the stream's own address. It returns -1 for a message with an
-// extension or an error: their Nodes keep names and attributes too,
-// and the element is copied whole (Keep) before decoding them.
-func (d *decoder) lentSize(exts int) int {
-	if exts > 0 {
-		return -1
-	}
-	bad := false
-	d.children(func(i int) int {
-		bad = bad || d.isCore(i, "error")
-		return d.skip(i)
-	})
-	if bad {
+// extension or an error (see messageShape): their Nodes keep names and
+// attributes too, and the element is copied whole (Keep) before
+// decoding them.
+func (d *decoder) lentSize(exts int, hasError bool) int {
+	if exts > 0 || hasError {
 		return -1
 	}
 	n := 0
@@ -330,26 +323,39 @@ type plainMessage struct {
 	body [1]stanza.Text
 }
 
-// messageExtensions counts the children of a message that are
-// extensions: not its body, subject, thread or error.
-func (d *decoder) messageExtensions() int {
-	n := 0
-	d.children(func(i int) int {
-		if t := &d.el.Tokens[i]; t.Name.Space != d.ns ||
-			t.Name.Local != "body" && t.Name.Local != "subject" && t.Name.Local != "thread" && t.Name.Local != "error" {
-			n++
+// messageShape counts the children of a message that are extensions
+// (not its body, subject, thread or error), and reports whether it has
+// an error: one pass over the tokens, where the children are the start
+// tags at depth one.
+func (d *decoder) messageShape() (exts int, hasError bool) {
+	depth := 0
+	for k := 1; k < len(d.el.Tokens)-1; k++ {
+		switch t := &d.el.Tokens[k]; t.Kind {
+		case xmlstream.StartElement:
+			if depth == 0 {
+				switch {
+				case t.Name.Space != d.ns:
+					exts++
+				case t.Name.Local == "error":
+					hasError = true
+				case t.Name.Local != "body" && t.Name.Local != "subject" && t.Name.Local != "thread":
+					exts++
+				}
+			}
+			depth++
+		case xmlstream.EndElement:
+			depth--
 		}
-		return d.skip(i)
-	})
-	return n
+	}
+	return exts, hasError
 }
 
 func (d *decoder) message() (stanza.Stanza, error) {
 	var m *stanza.Message
 	var body []stanza.Text
-	exts := d.messageExtensions()
+	exts, hasError := d.messageShape()
 	if d.el.Lent() {
-		if n := d.lentSize(exts); n > 0 {
+		if n := d.lentSize(exts, hasError); n > 0 {
 			d.arena = make([]byte, 0, n)
 		} else if n < 0 {
 			d.el.Keep()
