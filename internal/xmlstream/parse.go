@@ -684,44 +684,49 @@ func (p *parser) checkChars(s string) *Error {
 func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 	first := -1
 	for i := 0; i < len(s); {
-		// Eight plain bytes at a time: none below 0x20, none '&', none
-		// above 0x7F.
+		// Sixteen, then eight plain bytes at a time: none below 0x20,
+		// none '&', none above 0x7F.
+		for i+16 <= len(s) && notPlain(binary.LittleEndian.Uint64([]byte(s[i:i+8])))|
+			notPlain(binary.LittleEndian.Uint64([]byte(s[i+8:i+16]))) == 0 {
+			i += 16
+		}
 		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
 			i += 8
 		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '&' {
-				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-					p.i += i
-					return -1, p.fail(NotWellFormed, "control character")
+		// The next eight bytes (or what is left) are not all plain: one
+		// character at a time through them, before words again.
+		for stop := min(i+8, len(s)); i < stop; {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if c < 0x20 || c == '&' {
+					if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+						p.i += i
+						return -1, p.fail(NotWellFormed, "control character")
+					}
+					if first < 0 && (c == '&' || c == '\r' || attr) {
+						first = i
+					}
 				}
-				if first < 0 && (c == '&' || c == '\r' || attr) {
-					first = i
-				}
+				i++
+				continue
 			}
-			i++
-			continue
+			// Two- and three-byte sequences whose every completion is a
+			// character XML allows: U+0080..U+07FF and U+1000..U+CFFF.
+			if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+				i += 2
+				continue
+			}
+			if c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+				i += 3
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 || !isChar(r) {
+				p.i += i
+				return -1, p.failEnd(NotWellFormed, "invalid UTF-8 or a character XML forbids")
+			}
+			i += size
 		}
-		// Two- and three-byte sequences whose every completion is a
-		// character XML allows: U+0080..U+07FF and U+1000..U+CFFF.
-		if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
-			i += 2
-			continue
-		}
-		if c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
-			i += 3
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size <= 1 || !isChar(r) {
-			p.i += i
-			return -1, p.failEnd(NotWellFormed, "invalid UTF-8 or a character XML forbids")
-		}
-		i += size
 	}
 	return first, nil
 }
@@ -729,12 +734,15 @@ func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 // plainWord reports whether none of the eight bytes of w is a control
 // character, '&' or a byte of a multi-byte UTF-8 sequence (the SWAR tests
 // of "has a byte less than n" and "has a zero byte").
-func plainWord(w uint64) bool {
+func plainWord(w uint64) bool { return notPlain(w) == 0 }
+
+// notPlain is plainWord's test: zero when w is plain.
+func notPlain(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	lessThan20 := (w - ones*0x20) & ^w & highs
 	amp := w ^ (ones * '&')
 	hasAmp := (amp - ones) & ^amp & highs
-	return (w&highs)|lessThan20|hasAmp == 0
+	return (w & highs) | lessThan20 | hasAmp
 }
 
 // The bytes unescape replaces, in text and in attribute values.
