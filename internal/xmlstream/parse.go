@@ -3,6 +3,7 @@ package xmlstream
 import (
 	"encoding/binary"
 	"encoding/xml"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -428,25 +429,39 @@ var attrPlain = func() (t [256]bool) {
 	return t
 }()
 
-// plainValue reports whether the attribute value v holds only printable
-// ASCII but for '<' and '&': nothing to check further or replace. Eight
-// bytes at a time.
-func plainValue(v string) bool {
+// plainTo returns the index of the first q in s when the bytes before
+// it are printable ASCII but for '<' and '&' (a plain attribute value),
+// else -1. Eight bytes at a time: the lowest byte each of the SWAR
+// tests flags is exact (only bytes above a flagged one can be flagged
+// wrongly), so a word is plain up to its first q when no test flags a
+// byte below that q.
+func plainTo(s string, q byte) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
-	for ; i+8 <= len(v); i += 8 {
-		w := binary.LittleEndian.Uint64([]byte(v[i : i+8]))
-		lt := w ^ (ones * '<')
-		if !plainWord(w) || (lt-ones)&^lt&highs != 0 {
-			return false
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		qx, lt := w^(ones*uint64(q)), w^(ones*'<')
+		bad := notPlain(w) | (lt-ones)&^lt&highs
+		if quote := (qx - ones) &^ qx & highs; quote != 0 {
+			low := quote & -quote
+			if bad&(low-1) != 0 {
+				return -1
+			}
+			return i + bits.TrailingZeros64(low)/8
+		}
+		if bad != 0 {
+			return -1
 		}
 	}
-	for ; i < len(v); i++ {
-		if !attrPlain[v[i]] {
-			return false
+	for ; i < len(s); i++ {
+		if s[i] == q {
+			return i
+		}
+		if !attrPlain[s[i]] {
+			return -1
 		}
 	}
-	return true
+	return -1
 }
 
 // attrValue reads '=' and the quoted value after an attribute's name.
@@ -455,14 +470,16 @@ func (p *parser) attrValue() (string, *Error) {
 	if err != nil {
 		return "", err
 	}
+	// The common value: plain ASCII to the quote, nothing to check or
+	// replace.
+	if end := plainTo(p.s[p.i:], q); end >= 0 {
+		v := p.s[p.i : p.i+end]
+		p.i += end + 1
+		return v, nil
+	}
 	end := strings.IndexByte(p.s[p.i:], q)
 	if end < 0 {
 		return "", p.failShort(NotWellFormed, "attribute value not closed")
-	}
-	// The common value: plain ASCII, nothing to check or replace.
-	if v := p.s[p.i : p.i+end]; plainValue(v) {
-		p.i += end + 1
-		return v, nil
 	}
 	return p.checkedValue(end)
 }
