@@ -232,7 +232,9 @@ func (r *recentMessages) remember(k uint64) {
 	r.unindex(r.ring[r.next])
 	r.ring[r.next] = k
 	r.indexKey(k)
-	r.next = (r.next + 1) % r.size
+	if r.next++; r.next == r.size { // not %: a division per message
+		r.next = 0
+	}
 }
 
 // inRing reports whether k is in ring. The caller holds r.mu.
