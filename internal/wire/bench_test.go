@@ -23,19 +23,7 @@ func BenchmarkDecodeStream(b *testing.B) {
 		b.SetBytes(int64(len(stream)))
 		b.ReportAllocs()
 		for b.Loop() {
-			r := xmlstream.NewReader(bytes.NewReader(stream), xmlstream.Limits{})
-			if _, err := r.Header(); err != nil {
-				b.Fatal(err)
-			}
-			for range n {
-				el, err := r.Next()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := Decode(el); err != nil {
-					b.Fatal(err)
-				}
-			}
+			decodeAll(b, stream, n, false)
 		}
 		b.ReportMetric(float64(n), "stanzas/op")
 	})
@@ -84,26 +72,20 @@ func chatFlood(n int) []byte {
 func BenchmarkDecodeChat(b *testing.B) {
 	const n = 20000
 	stream := chatFlood(n)
-	b.Run("gosmack", func(b *testing.B) {
-		b.SetBytes(int64(len(stream)))
-		b.ReportAllocs()
-		for b.Loop() {
-			r := xmlstream.NewReader(bytes.NewReader(stream), xmlstream.Limits{})
-			if _, err := r.Header(); err != nil {
-				b.Fatal(err)
-			}
-			for range n {
-				el, err := r.Next()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := Decode(el); err != nil {
-					b.Fatal(err)
-				}
-			}
+	for _, lend := range []bool{false, true} {
+		name := "gosmack"
+		if lend {
+			name = "gosmack-lent" // as the connection reads: lent, for its own address
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/stanza")
-	})
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			for b.Loop() {
+				decodeAll(b, stream, n, lend)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/stanza")
+		})
+	}
 	b.Run("encoding-xml-Token", func(b *testing.B) {
 		b.SetBytes(int64(len(stream)))
 		b.ReportAllocs()
@@ -112,4 +94,28 @@ func BenchmarkDecodeChat(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/stanza")
 	})
+}
+
+// decodeAll reads the n stanzas of stream and decodes each: with Decode
+// from a Reader that does not lend, or as the connection does, with
+// DecodeFor its own address (chatFlood's to) from one that lends.
+func decodeAll(b *testing.B, stream []byte, n int, lend bool) {
+	r := xmlstream.NewReader(bytes.NewReader(stream), xmlstream.Limits{})
+	r.Lend(lend)
+	var own jid.JID
+	if lend {
+		own = jid.MustParse("bench@localhost/compare")
+	}
+	if _, err := r.Header(); err != nil {
+		b.Fatal(err)
+	}
+	for range n {
+		el, err := r.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := DecodeFor(el, own); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
+	"unsafe"
 
 	"github.com/gosmack/gosmack/internal/xmlstream"
 	"github.com/gosmack/gosmack/jid"
@@ -51,8 +53,10 @@ func DecodeFor(el *xmlstream.Element, own jid.JID) (stanza.Stanza, error) {
 	case "message":
 		return d.message()
 	case "presence":
+		el.Keep()
 		return d.presence()
 	default:
+		el.Keep()
 		return d.iq()
 	}
 }
@@ -69,6 +73,55 @@ type decoder struct {
 	nodes    []stanza.Node
 	attrs    []xml.Attr
 	attrBase int32 // the index in el.Attrs of attrs[0]
+	// arena holds the copies of the strings that a message decoded from
+	// a lent element keeps (see keep), made with room for all of them.
+	arena []byte
+}
+
+// keep returns s, one of the element's strings that the stanza keeps,
+// as a string of its own: a copy in the arena when s points into the
+// reader's buffer (a lent element), else s.
+func (d *decoder) keep(s string) string {
+	if !d.el.Borrows(s) {
+		return s
+	}
+	n := len(d.arena)
+	if n+len(s) > cap(d.arena) {
+		return strings.Clone(s) // not with lentSize's room
+	}
+	d.arena = append(d.arena, s...)
+	return unsafe.String(&d.arena[n], len(s))
+}
+
+// lentSize returns the bytes in the reader's buffer that the message of
+// a lent element may keep: the texts and attribute values that point
+// into it, but for the type (a constant once checked) and a to that is
+// the stream's own address. It returns -1 for a message with an
+// extension or an error (see messageShape): their Nodes keep names and
+// attributes too, and the element is copied whole (Keep) before
+// decoding them.
+func (d *decoder) lentSize(exts int, hasError bool) int {
+	if exts > 0 || hasError {
+		return -1
+	}
+	n := 0
+	root := &d.el.Tokens[0]
+	for k := range d.el.Attrs {
+		a := &d.el.Attrs[k]
+		if int32(k) < root.AttrEnd && a.Name.Space == "" &&
+			(a.Name.Local == "type" || a.Name.Local == "to" && a.Value == d.own.String()) {
+			continue
+		}
+		if d.el.Borrows(a.Value) {
+			n += len(a.Value)
+		}
+	}
+	for k := range d.el.Tokens {
+		if t := &d.el.Tokens[k]; t.Kind == xmlstream.Text && d.el.Borrows(t.Text) {
+			n += len(t.Text)
+		}
+	}
+	return n
 }
 
 // cutNodes returns n Nodes from the slab for the content of the element
@@ -155,14 +208,14 @@ func (d *decoder) common(c *stanza.Common) string {
 	for _, a := range d.el.TokenAttrs(&d.el.Tokens[0]) {
 		switch {
 		case a.Name.Space == xmlstream.NSXML && a.Name.Local == "lang":
-			c.Lang = a.Value
+			c.Lang = d.keep(a.Value)
 		case a.Name.Space != "":
 		case a.Name.Local == "to":
 			c.To = d.address(a.Value)
 		case a.Name.Local == "from":
 			c.From = d.address(a.Value)
 		case a.Name.Local == "id":
-			c.ID = a.Value
+			c.ID = d.keep(a.Value)
 		case a.Name.Local == "type":
 			typ = a.Value
 		}
@@ -174,7 +227,7 @@ func (d *decoder) address(s string) jid.JID {
 	if s != "" && s == d.own.String() {
 		return d.own
 	}
-	j, err := jid.Parse(s)
+	j, err := jid.Parse(d.keep(s))
 	if err != nil {
 		d.bad(stanza.JIDMalformed, err.Error())
 	}
@@ -270,33 +323,70 @@ type plainMessage struct {
 	body [1]stanza.Text
 }
 
-// messageExtensions counts the children of a message that are
-// extensions: not its body, subject, thread or error.
-func (d *decoder) messageExtensions() int {
-	n := 0
-	d.children(func(i int) int {
-		if t := &d.el.Tokens[i]; t.Name.Space != d.ns ||
-			t.Name.Local != "body" && t.Name.Local != "subject" && t.Name.Local != "thread" && t.Name.Local != "error" {
-			n++
+// arenaMessage is a plainMessage with room for the strings it keeps
+// from a lent element (the arena: see keep), for a short message, the
+// usual chat message: one allocation for both, of the 384-byte class
+// that the two would take together in two.
+type arenaMessage struct {
+	m     stanza.Message
+	body  [1]stanza.Text
+	arena [136]byte
+}
+
+// messageShape counts the children of a message that are extensions
+// (not its body, subject, thread or error), and reports whether it has
+// an error: one pass over the tokens, where the children are the start
+// tags at depth one.
+func (d *decoder) messageShape() (exts int, hasError bool) {
+	depth := 0
+	for k := 1; k < len(d.el.Tokens)-1; k++ {
+		switch t := &d.el.Tokens[k]; t.Kind {
+		case xmlstream.StartElement:
+			if depth == 0 {
+				switch {
+				case t.Name.Space != d.ns:
+					exts++
+				case t.Name.Local == "error":
+					hasError = true
+				case t.Name.Local != "body" && t.Name.Local != "subject" && t.Name.Local != "thread":
+					exts++
+				}
+			}
+			depth++
+		case xmlstream.EndElement:
+			depth--
 		}
-		return d.skip(i)
-	})
-	return n
+	}
+	return exts, hasError
 }
 
 func (d *decoder) message() (stanza.Stanza, error) {
 	var m *stanza.Message
 	var body []stanza.Text
-	switch exts := d.messageExtensions(); exts {
-	case 1:
+	exts, hasError := d.messageShape()
+	keep := 0
+	if d.el.Lent() {
+		if keep = d.lentSize(exts, hasError); keep < 0 {
+			d.el.Keep()
+		}
+	}
+	switch {
+	case exts == 1:
 		blk := new(messageBlock)
 		m, body = &blk.m, blk.body[:0:1]
 		m.Extensions = blk.ext[:0:1]
+	case keep > 0 && keep <= len(arenaMessage{}.arena):
+		blk := new(arenaMessage)
+		m, body = &blk.m, blk.body[:0:1]
+		d.arena = blk.arena[:0:keep]
 	default:
 		blk := new(plainMessage)
 		m, body = &blk.m, blk.body[:0:1]
 		if exts > 1 {
 			m.Extensions = make([]stanza.Node, 0, exts)
+		}
+		if keep > 0 {
+			d.arena = make([]byte, 0, keep)
 		}
 	}
 	typ := d.common(&m.Common)
@@ -308,15 +398,16 @@ func (d *decoder) message() (stanza.Stanza, error) {
 			if m.Bodies == nil {
 				m.Bodies = body
 			}
-			m.Bodies = append(m.Bodies, stanza.Text{Lang: lang, Value: v})
+			m.Bodies = append(m.Bodies, stanza.Text{Lang: d.keep(lang), Value: d.keep(v)})
 		case d.isCore(i, "subject"):
 			v, lang := d.text(i)
-			m.Subjects = append(m.Subjects, stanza.Text{Lang: lang, Value: v})
+			m.Subjects = append(m.Subjects, stanza.Text{Lang: d.keep(lang), Value: d.keep(v)})
 		case d.isCore(i, "thread"):
 			// A thread is its id (RFC 6121 section 5.2.5): one without
 			// is no thread, and its parent means nothing.
-			if m.Thread.ID, _ = d.text(i); m.Thread.ID != "" {
-				m.Thread.Parent = d.attr(i, "parent")
+			id, _ := d.text(i)
+			if m.Thread.ID = d.keep(id); id != "" {
+				m.Thread.Parent = d.keep(d.attr(i, "parent"))
 			}
 		case d.isCore(i, "error"):
 			m.Error = d.stanzaError(i)
@@ -468,9 +559,12 @@ func (d *decoder) errorText(i int) (text, lang string) {
 
 // oneOf returns v if it is one of allowed; otherwise it records a
 // bad-request and returns "".
+//
+// The value returned is allowed's (v's own bytes may be the reader's:
+// see keep).
 func (d *decoder) oneOf(what, v string, allowed ...string) string {
-	if slices.Contains(allowed, v) {
-		return v
+	if i := slices.Index(allowed, v); i >= 0 {
+		return allowed[i]
 	}
 	d.bad(stanza.BadRequest, what+" "+strconv.Quote(v))
 	return ""
@@ -516,6 +610,7 @@ func (d *decoder) fill(n *stanza.Node, i int) int {
 // condition (undefined-condition when there is none); the application
 // condition is the first child in another namespace.
 func DecodeStreamError(el *xmlstream.Element) *stanza.StreamError {
+	el.Keep()
 	d := decoder{el: el}
 	e := new(stanza.StreamError)
 	d.children(func(i int) int {

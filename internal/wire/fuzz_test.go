@@ -42,6 +42,27 @@ func FuzzDecode(f *testing.F) {
 			if !reflect.DeepEqual(st, st2) || !reflect.DeepEqual(err, err2) {
 				t.Fatalf("%q: DecodeFor(%s) gives %#v, %v; Decode %#v, %v", s, own, st2, err2, st, err)
 			}
+			// The same from an element the reader lends: the same
+			// values, none of them in the reader's buffer.
+			lr := xmlstream.NewReader(strings.NewReader(header+s), xmlstream.Limits{MaxElementSize: 8192})
+			lr.Lend(true)
+			if _, err := lr.Header(); err != nil {
+				t.Fatal(err)
+			}
+			lel, lerr := lr.Next()
+			if lerr != nil {
+				t.Fatalf("%q: lent: %v", s, lerr)
+			}
+			if !lel.Lent() {
+				t.Fatalf("%q: not lent", s)
+			}
+			st3, err3 := DecodeFor(lel, own)
+			if !reflect.DeepEqual(st, st3) || !reflect.DeepEqual(err, err3) {
+				t.Fatalf("%q: DecodeFor(%s) of a lent element gives %#v, %v; Decode %#v, %v", s, own, st3, err3, st, err)
+			}
+			if b := borrowed(lel, reflect.ValueOf(st3)); b != "" {
+				t.Fatalf("%q: DecodeFor(%s) of a lent element keeps %q from the reader's buffer", s, own, b)
+			}
 		}
 		if err != nil {
 			return
@@ -64,6 +85,35 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%q encoded as %q decodes to %#v, %v; want %#v", s, out, back, err, st)
 		}
 	})
+}
+
+// borrowed returns a string in v (followed through pointers,
+// interfaces, slices, arrays and struct fields, unexported ones
+// included) that points into el's reader's buffer, or "".
+func borrowed(el *xmlstream.Element, v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.String:
+		if s := v.String(); el.Borrows(s) {
+			return s
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return borrowed(el, v.Elem())
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if b := borrowed(el, v.Index(i)); b != "" {
+				return b
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if b := borrowed(el, v.Field(i)); b != "" {
+				return b
+			}
+		}
+	}
+	return ""
 }
 
 // normalize maps what encoding legitimately changes: an empty Nodes slice

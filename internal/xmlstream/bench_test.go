@@ -122,3 +122,21 @@ func (d *dribble) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// BenchmarkParseChat parses bench/compare's chat message in place, as
+// a lending Reader does, again and again: the tokenizer alone.
+func BenchmarkParseChat(b *testing.B) {
+	const msg = "<message from='peer@localhost/r' to='bench@localhost/compare' type='chat' id='m0000001'><body>The quick brown fox jumps over the lazy dog; the five boxing wizards jump quickly. 0123456789 &lt;&amp;&gt;!</body></message>"
+	x := NewReader(strings.NewReader(header+msg), Limits{})
+	x.Lend(true)
+	if _, err := x.Header(); err != nil {
+		b.Fatal(err)
+	}
+	start := x.start
+	for b.Loop() {
+		x.start = start
+		if x.Buffered() == nil {
+			b.Fatal("not parsed")
+		}
+	}
+}

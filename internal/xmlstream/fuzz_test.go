@@ -28,6 +28,12 @@ func FuzzNext(f *testing.F) {
 		// However the bytes arrive, and whether the Reader lets its
 		// buffer go when idle or not, the same elements and the same end.
 		whole := readTrace(strings.NewReader(header+s), limits, false)
+		if lent := readTrace(lending{strings.NewReader(header + s)}, limits, false); lent != whole {
+			t.Fatalf("read whole:\n%s\nlent:\n%s", whole, lent)
+		}
+		if lent := readTrace(lending{&chunky{s: header + s}}, limits, true); lent != whole {
+			t.Fatalf("read whole:\n%s\nlent, in uneven pieces:\n%s", whole, lent)
+		}
 		for _, idle := range []bool{false, true} {
 			if split := readTrace(iotest.OneByteReader(strings.NewReader(header+s)), limits, idle); split != whole {
 				t.Fatalf("read whole:\n%s\nread a byte at a time (idle %v):\n%s", whole, idle, split)
@@ -87,11 +93,20 @@ func FuzzNext(f *testing.F) {
 
 // readTrace reads a stream to its end and describes each element and how
 // it ended. idle calls ReleaseWhenIdle first.
+// lending marks the source of a Reader that lends (readTrace).
+type lending struct{ io.Reader }
+
+// readTrace reads r to its end and dumps every element, and how it
+// ended. A Reader that reads a lending source lends its elements; each
+// is dumped, then kept (Element.Keep), and must then be the same and
+// borrow nothing.
 func readTrace(r io.Reader, limits Limits, idle bool) string {
 	x := NewReader(r, limits)
 	if idle {
 		x.ReleaseWhenIdle()
 	}
+	_, lend := r.(lending)
+	x.Lend(lend)
 	if _, err := x.Header(); err != nil {
 		return err.Error()
 	}
@@ -107,8 +122,35 @@ func readTrace(r io.Reader, limits Limits, idle bool) string {
 			}
 			return b.String()
 		}
-		b.WriteString(dump(e) + "\n")
+		d := dump(e)
+		if lend {
+			e.Keep()
+			if e.Lent() || dump(e) != d || borrowsAny(e) {
+				d += " (changed or still lent once kept)"
+			}
+		}
+		b.WriteString(d + "\n")
 	}
+}
+
+// borrowsAny reports whether any string of e points into its Reader's
+// buffer.
+func borrowsAny(e *Element) bool {
+	if e.Borrows(e.Raw) {
+		return true
+	}
+	for i := range e.Tokens {
+		t := &e.Tokens[i]
+		if e.Borrows(t.Name.Space) || e.Borrows(t.Name.Local) || e.Borrows(t.Text) {
+			return true
+		}
+	}
+	for _, a := range e.Attrs {
+		if e.Borrows(a.Name.Space) || e.Borrows(a.Name.Local) || e.Borrows(a.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // chunky reads s in pieces of 1 to 13 bytes, in a fixed uneven cycle.

@@ -3,6 +3,7 @@ package xmlstream
 import (
 	"encoding/binary"
 	"encoding/xml"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -48,7 +49,10 @@ type Token struct {
 // Element is one top-level element: its tokens in document order, the
 // first a StartElement and the last its EndElement. Names and values are
 // substrings of one string made per element; the slices are reused by the
-// next call to Reader.Next, so keep strings, not the Element.
+// next call to Reader.Next, so keep strings, not the Element. An element
+// of a Reader that lends (Reader.Lend) may instead point into the
+// Reader's buffer (Lent): its strings too are valid only until the next
+// call, unless Keep makes them its own.
 type Element struct {
 	// Tokens are the element's tokens, in document order.
 	Tokens []Token
@@ -56,10 +60,55 @@ type Element struct {
 	// StartElement token's AttrStart and AttrEnd delimit its own.
 	Attrs []Attr
 	Raw   string // the element as received
+
+	// lent is the Reader whose buffer Raw is, and the texts it
+	// unescaped into the buffer's room (Reader.texts), while they are
+	// not the element's own (Lent); nil once they are.
+	lent *Reader
 }
 
 // TokenAttrs returns the attributes of the start tag t.
 func (e *Element) TokenAttrs(t *Token) []Attr { return e.Attrs[t.AttrStart:t.AttrEnd] }
+
+// Lent reports whether e's strings may point into its Reader's buffer
+// (Reader.Lend): then they change at the Reader's next Next or Buffered,
+// and whoever keeps one keeps a copy (Borrows says which), or calls Keep
+// first.
+func (e *Element) Lent() bool { return e.lent != nil }
+
+// Borrows reports whether s, one of e's strings, points into the
+// Reader's buffer (texts whose references were replaced included), so
+// that keeping it takes a copy. It is false for every string of an
+// element that is not lent, and for the strings of a lent one that are
+// not in the buffer (namespaces the stream header declared, a text
+// that did not fit in the buffer's room).
+func (e *Element) Borrows(s string) bool {
+	if e.lent == nil || len(s) == 0 {
+		return false
+	}
+	buf := e.lent.buf[:cap(e.lent.buf)]
+	d := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	return d < uintptr(len(buf))
+}
+
+// Keep makes a lent element's strings its own: one copy of the element
+// and its replaced texts out of the Reader's buffer, to which Raw and
+// every string that pointed into the buffer then point, as if the
+// Reader did not lend. On an element that is not lent it does nothing.
+func (e *Element) Keep() {
+	if e.lent == nil {
+		return
+	}
+	// One allocation for the element and its texts.
+	texts := e.lent.texts()
+	var b strings.Builder
+	b.Grow(len(e.Raw) + len(texts))
+	b.WriteString(e.Raw)
+	b.WriteString(texts)
+	all := b.String()
+	rebase(e, e.Raw, texts, all)
+	e.Raw, e.lent = all[:len(e.Raw)], nil
+}
 
 // binding is one namespace declaration in scope.
 type binding struct {
@@ -74,7 +123,7 @@ type parser struct {
 	i        int
 	scope    []binding // the stream header's bindings, then the element's
 	open     []openTag
-	e        *Element
+	e        Element // what it parses into: the Reader's element
 	maxDepth int32
 	maxAttrs int32
 	// header: p.s is the stream header, a start tag left open.
@@ -89,6 +138,9 @@ type parser struct {
 	// baseSet: scope starts with the stream header's bindings
 	// (Reader.base), copied there by resetParser.
 	baseSet bool
+	// texts: how many bytes of the room past the read buffer's length
+	// hold texts of the element parsed in place (Reader.texts).
+	texts uint32
 }
 
 type openTag struct {
@@ -369,42 +421,90 @@ func (p *parser) resolve(qname string, colon int, element bool) (Name, *Error) {
 }
 
 // attrPlain marks the bytes an attribute value can hold as they are:
-// printable ASCII but for the quotes, '<' and '&'.
+// printable ASCII but for '<' and '&'.
 var attrPlain = func() (t [256]bool) {
 	for c := 0x20; c <= 0x7f; c++ {
-		t[c] = c != '"' && c != '\'' && c != '<' && c != '&'
+		t[c] = c != '<' && c != '&'
 	}
 	return t
 }()
 
+// plainTo returns the index of the first q in s when the bytes before
+// it are printable ASCII but for '<' and '&' (a plain attribute value),
+// else -1. Eight bytes at a time: the lowest byte each of the SWAR
+// tests flags is exact (only bytes above a flagged one can be flagged
+// wrongly), so a word is plain up to its first q when no test flags a
+// byte below that q.
+func plainTo(s string, q byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		qx, lt := w^(ones*uint64(q)), w^(ones*'<')
+		bad := notPlain(w) | (lt-ones)&^lt&highs
+		if quote := (qx - ones) &^ qx & highs; quote != 0 {
+			low := quote & -quote
+			if bad&(low-1) != 0 {
+				return -1
+			}
+			return i + bits.TrailingZeros64(low)/8
+		}
+		if bad != 0 {
+			return -1
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == q {
+			return i
+		}
+		if !attrPlain[s[i]] {
+			return -1
+		}
+	}
+	return -1
+}
+
 // attrValue reads '=' and the quoted value after an attribute's name.
 func (p *parser) attrValue() (string, *Error) {
-	p.space()
-	if p.i >= len(p.s) || p.s[p.i] != '=' {
-		return "", p.failEnd(NotWellFormed, "attribute without a value")
+	q, err := p.attrQuote()
+	if err != nil {
+		return "", err
 	}
-	p.i++
-	p.space()
-	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
-		return "", p.failEnd(NotWellFormed, "attribute value not quoted")
-	}
-	q := p.s[p.i]
-	p.i++
-	// The common value: plain ASCII up to its closing quote, nothing to
-	// check or replace.
-	i := p.i
-	for i < len(p.s) && attrPlain[p.s[i]] {
-		i++
-	}
-	if i < len(p.s) && p.s[i] == q {
-		v := p.s[p.i:i]
-		p.i = i + 1
+	// The common value: plain ASCII to the quote, nothing to check or
+	// replace.
+	if end := plainTo(p.s[p.i:], q); end >= 0 {
+		v := p.s[p.i : p.i+end]
+		p.i += end + 1
 		return v, nil
 	}
 	end := strings.IndexByte(p.s[p.i:], q)
 	if end < 0 {
 		return "", p.failShort(NotWellFormed, "attribute value not closed")
 	}
+	return p.checkedValue(end)
+}
+
+// attrQuote reads '=' and the opening quote of an attribute value, and
+// returns the quote.
+func (p *parser) attrQuote() (byte, *Error) {
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != '=' {
+		return 0, p.failEnd(NotWellFormed, "attribute without a value")
+	}
+	p.i++
+	p.space()
+	if p.i >= len(p.s) || (p.s[p.i] != '"' && p.s[p.i] != '\'') {
+		return 0, p.failEnd(NotWellFormed, "attribute value not quoted")
+	}
+	q := p.s[p.i]
+	p.i++
+	return q, nil
+}
+
+// checkedValue returns the attribute value that starts at p.i and ends
+// end bytes later, at its closing quote, checked and with its
+// references replaced, and moves past the quote.
+func (p *parser) checkedValue(end int) (string, *Error) {
 	raw := p.s[p.i : p.i+end]
 	if strings.IndexByte(raw, '<') >= 0 {
 		return "", p.fail(NotWellFormed, "'<' in an attribute value")
@@ -601,44 +701,49 @@ func (p *parser) checkChars(s string) *Error {
 func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 	first := -1
 	for i := 0; i < len(s); {
-		// Eight plain bytes at a time: none below 0x20, none '&', none
-		// above 0x7F.
+		// Sixteen, then eight plain bytes at a time: none below 0x20,
+		// none '&', none above 0x7F.
+		for i+16 <= len(s) && notPlain(binary.LittleEndian.Uint64([]byte(s[i:i+8])))|
+			notPlain(binary.LittleEndian.Uint64([]byte(s[i+8:i+16]))) == 0 {
+			i += 16
+		}
 		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
 			i += 8
 		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '&' {
-				if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-					p.i += i
-					return -1, p.fail(NotWellFormed, "control character")
+		// The next eight bytes (or what is left) are not all plain: one
+		// character at a time through them, before words again.
+		for stop := min(i+8, len(s)); i < stop; {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if c < 0x20 || c == '&' {
+					if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+						p.i += i
+						return -1, p.fail(NotWellFormed, "control character")
+					}
+					if first < 0 && (c == '&' || c == '\r' || attr) {
+						first = i
+					}
 				}
-				if first < 0 && (c == '&' || c == '\r' || attr) {
-					first = i
-				}
+				i++
+				continue
 			}
-			i++
-			continue
+			// Two- and three-byte sequences whose every completion is a
+			// character XML allows: U+0080..U+07FF and U+1000..U+CFFF.
+			if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+				i += 2
+				continue
+			}
+			if c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+				i += 3
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 || !isChar(r) {
+				p.i += i
+				return -1, p.failEnd(NotWellFormed, "invalid UTF-8 or a character XML forbids")
+			}
+			i += size
 		}
-		// Two- and three-byte sequences whose every completion is a
-		// character XML allows: U+0080..U+07FF and U+1000..U+CFFF.
-		if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
-			i += 2
-			continue
-		}
-		if c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
-			i += 3
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size <= 1 || !isChar(r) {
-			p.i += i
-			return -1, p.failEnd(NotWellFormed, "invalid UTF-8 or a character XML forbids")
-		}
-		i += size
 	}
 	return first, nil
 }
@@ -646,12 +751,15 @@ func (p *parser) scanChars(s string, attr bool) (int, *Error) {
 // plainWord reports whether none of the eight bytes of w is a control
 // character, '&' or a byte of a multi-byte UTF-8 sequence (the SWAR tests
 // of "has a byte less than n" and "has a zero byte").
-func plainWord(w uint64) bool {
+func plainWord(w uint64) bool { return notPlain(w) == 0 }
+
+// notPlain is plainWord's test: zero when w is plain.
+func notPlain(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	lessThan20 := (w - ones*0x20) & ^w & highs
 	amp := w ^ (ones * '&')
 	hasAmp := (amp - ones) & ^amp & highs
-	return (w&highs)|lessThan20|hasAmp == 0
+	return (w & highs) | lessThan20 | hasAmp
 }
 
 // The bytes unescape replaces, in text and in attribute values.
@@ -677,8 +785,10 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 		special = &attrSpecial
 	}
 	// Replacing never lengthens: the result fits in len(raw) bytes, and
-	// the string is made of them without a copy.
-	b := make([]byte, 0, len(raw))
+	// the string is made of them without a copy. They are in the room
+	// past the read buffer's length, while it has some, for an element
+	// parsed in place.
+	b, inRoom := p.room(len(raw))
 	b = append(b, raw[:i]...)
 	for ; i < len(raw); i++ {
 		c := raw[i]
@@ -720,7 +830,23 @@ func (p *parser) unescape(raw string, attr bool) (string, *Error) {
 			i = j - 1
 		}
 	}
+	if inRoom {
+		p.texts += uint32(len(b))
+	}
 	return unsafe.String(unsafe.SliceData(b), len(b)), nil
+}
+
+// room returns an empty slice with room for n bytes: in the room past
+// the read buffer's length (reporting true) when the element is parsed
+// in place there and n bytes are left, else a new one.
+func (p *parser) room(n int) ([]byte, bool) {
+	if r := p.e.lent; r != nil {
+		if free := cap(r.buf) - len(r.buf) - int(p.texts); n <= free {
+			start := len(r.buf) + int(p.texts)
+			return r.buf[start : start : start+n], true
+		}
+	}
+	return make([]byte, 0, n), false
 }
 
 func (p *parser) entity(name string) (rune, *Error) {

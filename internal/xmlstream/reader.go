@@ -124,10 +124,10 @@ type Reader struct {
 
 	base  []binding // namespaces declared by the stream header
 	qname string    // the header's element name as written, for its end tag
-	elem  Element
-	p     parser
+	p     parser    // with the element it returns, p.e
 
 	idle  bool           // ReleaseWhenIdle was called
+	lend  bool           // Lend was called
 	last  readFlags      // what the last read did
 	reads uint32         // how many reads, wrapping (Reads)
 	small [idleRead]byte // what an idle Reader reads into
@@ -150,7 +150,7 @@ const idleRead = 6
 
 // NewReader returns a Reader for r with the given limits.
 func NewReader(r io.Reader, limits Limits) *Reader {
-	return &Reader{r: r, limits: limits.withDefaults(), buf: make([]byte, readChunk)}
+	return &Reader{r: r, limits: limits.withDefaults(), buf: newBuf(readChunk)}
 }
 
 // ReleaseWhenIdle makes the Reader hold no read buffer while it waits for
@@ -165,9 +165,28 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 // the first Next.
 func (r *Reader) ReleaseWhenIdle() { r.idle = true }
 
+// Lend makes Buffered and Next, for an element they parse in place
+// (whole in what was read), return it without the copy of its own that
+// its strings otherwise point into: they point into the Reader's
+// buffer (Element.Lent), valid until the next call of Next or Buffered.
+// Whoever keeps a string from it copies it (Element.Borrows), or calls
+// Element.Keep first; an element that waited for more input is copied
+// as always. It saves a copy and an allocation per element to whoever
+// keeps a few of its strings. Call it between elements.
+func (r *Reader) Lend(on bool) { r.lend = on }
+
 // bufPool holds read buffers of readChunk bytes given back by idle
 // Readers; larger ones are left to the collector.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
+var bufPool = sync.Pool{New: func() any { b := newBuf(readChunk); return &b }}
+
+// textRoom is the room a read buffer has past its length (between len
+// and cap, where reads never go) for the texts of an element parsed in
+// place whose references it replaces (parser.unescape): copied with
+// the element, or lent with it, rather than allocated one by one.
+const textRoom = 2 << 10
+
+// newBuf returns a read buffer of n bytes with textRoom past them.
+func newBuf(n int) []byte { return make([]byte, n+textRoom)[:n] }
 
 // slabs are a Reader's reusable slices, pooled while it is idle.
 type slabs struct {
@@ -196,13 +215,13 @@ func (r *Reader) waitIdle() error {
 	// The token and scope slices go to a pool too, cleared.
 	// (A wait that yielded has done this already.)
 	if r.buf != nil {
-		sl := &slabs{r.elem.Tokens, r.elem.Attrs, r.p.open, r.p.scope}
+		sl := &slabs{r.p.e.Tokens, r.p.e.Attrs, r.p.open, r.p.scope}
 		clear(sl.tokens[:cap(sl.tokens)])
 		clear(sl.attrs[:cap(sl.attrs)])
 		clear(sl.open[:cap(sl.open)])
 		clear(sl.scope[:cap(sl.scope)])
 		slabPool.Put(sl)
-		r.elem, r.p = Element{}, parser{}
+		r.p = parser{}
 		if b := r.buf; len(b) == readChunk {
 			bufPool.Put(&b)
 		}
@@ -240,7 +259,7 @@ func (r *Reader) waitIdle() error {
 	}
 	r.buf = *bufPool.Get().(*[]byte)
 	sl := slabPool.Get().(*slabs)
-	r.elem.Tokens, r.elem.Attrs = sl.tokens[:0], sl.attrs[:0]
+	r.p.e.Tokens, r.p.e.Attrs = sl.tokens[:0], sl.attrs[:0]
 	r.p.open, r.p.scope = sl.open[:0], sl.scope[:0]
 	r.end = copy(r.buf, r.small[:n])
 	r.last = 0
@@ -270,7 +289,7 @@ func (r *Reader) fill() error {
 			// The reads fill the buffer: the peer sends faster than
 			// one read takes. Read in larger pieces, fewer reads (and
 			// compactions) for the same bytes.
-			nb := make([]byte, floodRead)
+			nb := newBuf(floodRead)
 			r.end = copy(nb, r.buf[r.start:r.end])
 			r.offset += int64(r.start)
 			r.start = 0
@@ -287,7 +306,7 @@ func (r *Reader) fill() error {
 				return &Error{Condition: PolicyViolation, Offset: r.offset + int64(r.end), Msg: "element larger than the limit"}
 			}
 			n := min(2*len(r.buf), r.limits.MaxElementSize+readChunk)
-			nb := make([]byte, n)
+			nb := newBuf(n)
 			copy(nb, r.buf[:r.end])
 			r.buf = nb
 		}
@@ -375,14 +394,13 @@ func (r *Reader) Header() (*Header, error) {
 	if !strings.HasSuffix(tag, ">") || strings.HasSuffix(tag, "/>") {
 		return nil, r.errorf(BadFormat, "the stream header must be an open start tag")
 	}
-	r.p = parser{s: tag, e: &r.elem, maxDepth: 1, maxAttrs: int32(r.limits.MaxAttrs), header: true}
-	r.elem.Tokens, r.elem.Attrs = r.elem.Tokens[:0], r.elem.Attrs[:0]
+	r.p = parser{s: tag, e: Element{Tokens: r.p.e.Tokens[:0], Attrs: r.p.e.Attrs[:0]}, maxDepth: 1, maxAttrs: int32(r.limits.MaxAttrs), header: true}
 	if err := r.p.parse(); err != nil {
 		err.Offset += r.offset + int64(r.start)
 		return nil, err
 	}
 	r.start += s.pos
-	first := r.elem.Tokens[0]
+	first := r.p.e.Tokens[0]
 	if first.Name != (Name{Space: NSStream, Local: "stream"}) {
 		if first.Name.Local == "stream" {
 			return nil, r.errorf(InvalidNamespace, "stream element in namespace "+first.Name.Space)
@@ -390,7 +408,7 @@ func (r *Reader) Header() (*Header, error) {
 		return nil, r.errorf(BadFormat, "expected <stream:stream>, got <"+first.Name.Local+">")
 	}
 	r.qname, _ = r.p.nameAt(1)
-	h := &Header{Attrs: append([]Attr(nil), r.elem.TokenAttrs(&first)...), Raw: tag, qname: r.qname}
+	h := &Header{Attrs: append([]Attr(nil), r.p.e.TokenAttrs(&first)...), Raw: tag, qname: r.qname}
 	// Keep the header's declarations for every element that follows.
 	r.base = append(r.base[:0], r.p.scope...)
 	for i := len(r.base) - 1; i >= 0; i-- {
@@ -495,7 +513,7 @@ func (r *Reader) Next() (*Element, error) {
 		return nil, err
 	}
 	r.start += s.pos
-	return &r.elem, nil
+	return &r.p.e, nil
 }
 
 // Buffered returns the next element if it is whole in the input read
@@ -517,13 +535,14 @@ func (r *Reader) Buffered() *Element {
 }
 
 func (r *Reader) resetParser(s string, prefix bool) {
-	r.elem.Tokens, r.elem.Attrs, r.elem.Raw = r.elem.Tokens[:0], r.elem.Attrs[:0], s
+	e := &r.p.e
+	e.Tokens, e.Attrs, e.Raw, e.lent = e.Tokens[:0], e.Attrs[:0], s, nil
 	// Field by field, not a parser value: copying a whole one costs a
 	// bulk write barrier while the collector marks. The header's
 	// bindings at the start of scope stay as the last element left
 	// them (an element only appends past them).
 	p := &r.p
-	p.s, p.i, p.e = s, 0, &r.elem
+	p.s, p.i = s, 0
 	if len(p.scope) < len(r.base) || !p.baseSet {
 		p.scope = append(p.scope[:0], r.base...)
 		p.baseSet = true
@@ -532,6 +551,7 @@ func (r *Reader) resetParser(s string, prefix bool) {
 	p.open = p.open[:0]
 	p.maxDepth, p.maxAttrs = int32(r.limits.MaxDepth), int32(r.limits.MaxAttrs)
 	p.header, p.prefix, p.short = false, prefix, false
+	p.texts = 0
 }
 
 // parseBuffered is the fast path: when the whole element is already in the
@@ -559,34 +579,52 @@ func (r *Reader) parseBuffered() (el *Element, short bool) {
 	}
 	// A string view of the buffer: nothing writes to the buffer until
 	// this call returns, and every string that points into the view is
-	// moved to the copy before it does.
+	// moved to the copy before it does (or, when the Reader lends,
+	// before the next call: Element.Keep).
 	view := unsafe.String(&r.buf[r.start], n)
 	r.resetParser(view, true)
+	r.p.e.lent = r // the texts go to the buffer's room too
 	if r.p.parse() != nil {
 		// Cut by the size limit rather than the input: the careful path
 		// says so.
 		return nil, r.p.short && n == avail
 	}
 	size := r.p.i
-	raw := string(r.buf[r.start : r.start+size]) // a copy: string(view[:size]) would not be
-	rebase(&r.elem, view, raw)
-	r.elem.Raw = raw
-	r.p.s = raw
+	r.p.e.Raw = view[:size]
 	r.start += size
-	return &r.elem, false
+	if !r.lend {
+		r.p.e.Keep()
+		r.p.s = r.p.e.Raw
+	}
+	return &r.p.e, false
 }
 
-// rebase moves the element's strings that point into view to the same
-// bytes in raw, a copy of view's start. Strings made by unescaping, and
-// namespaces from the stream header, point elsewhere and stay.
-func rebase(e *Element, view, raw string) {
+// texts returns the room past the buffer's length that holds the texts
+// of the element parsed in place (parser.unescape).
+func (r *Reader) texts() string {
+	if r.p.texts == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(r.buf)), len(r.buf))), r.p.texts)
+}
+
+// rebase moves the element's strings that point into view, or into
+// texts, to the same bytes in all, a copy of view followed by a copy of
+// texts. Strings made by unescaping elsewhere, and namespaces from the
+// stream header, stay.
+func rebase(e *Element, view, texts, all string) {
 	base := uintptr(unsafe.Pointer(unsafe.StringData(view)))
+	tbase := uintptr(unsafe.Pointer(unsafe.StringData(texts)))
 	move := func(s *string) {
 		if len(*s) == 0 {
 			return
 		}
-		if d := uintptr(unsafe.Pointer(unsafe.StringData(*s))) - base; d < uintptr(len(view)) {
-			*s = raw[d : d+uintptr(len(*s))]
+		p := uintptr(unsafe.Pointer(unsafe.StringData(*s)))
+		if d := p - base; d < uintptr(len(view)) {
+			*s = all[d : d+uintptr(len(*s))]
+		} else if d := p - tbase; d < uintptr(len(texts)) {
+			d += uintptr(len(view))
+			*s = all[d : d+uintptr(len(*s))]
 		}
 	}
 	for i := range e.Tokens {

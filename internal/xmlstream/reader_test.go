@@ -353,16 +353,22 @@ func TestTruncatedStream(t *testing.T) {
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
 
-// Strings from an element stay valid after later reads reuse the buffer:
-// the fast path parses in place and must move every string it keeps to
-// the element's own copy.
-func TestStringsOutliveTheBuffer(t *testing.T) {
+// twoHundred is a stream of 200 messages, each with a namespace of its
+// own, an entity and a text without one.
+func twoHundred() string {
 	var in strings.Builder
 	in.WriteString(header)
 	for i := range 200 {
 		fmt.Fprintf(&in, `<message xmlns:x='urn:x%d' id='m%d' x:a='v%d'><body>text %d &amp; more</body><x:e>plain %d</x:e></message>`, i, i, i, i, i)
 	}
-	x := NewReader(strings.NewReader(in.String()), Limits{})
+	return in.String()
+}
+
+// Strings from an element stay valid after later reads reuse the buffer:
+// the fast path parses in place and must move every string it keeps to
+// the element's own copy.
+func TestStringsOutliveTheBuffer(t *testing.T) {
+	x := NewReader(strings.NewReader(twoHundred()), Limits{})
 	_, err := x.Header()
 	require.NoError(t, err)
 	var kept []string
@@ -387,6 +393,56 @@ func TestStringsOutliveTheBuffer(t *testing.T) {
 		assert.Contains(t, kept[i], fmt.Sprintf("|text %d & more|", n))
 		assert.Contains(t, kept[i+1], fmt.Sprintf("<message xmlns:x='urn:x%d' id='m%d'", n, n))
 		assert.Equal(t, fmt.Sprintf("messagev%d", n), kept[i+2])
+	}
+}
+
+// A Reader that lends returns elements parsed in place that point into
+// its buffer: their strings are the buffer's (texts whose entities were
+// replaced too, in the room past its length; not the header's
+// namespaces) until Keep makes them the element's own,
+// which then outlive the buffer as any Reader's do. An element that
+// waited for more input is its own already.
+func TestLend(t *testing.T) {
+	for _, lend := range []bool{true, false} {
+		x := NewReader(strings.NewReader(twoHundred()), Limits{})
+		x.Lend(lend)
+		_, err := x.Header()
+		require.NoError(t, err)
+		var kept []string
+		lent := 0
+		for i := range 200 {
+			e, err := x.Next()
+			require.NoError(t, err)
+			if e.Lent() {
+				lent++
+				assert.True(t, e.Borrows(e.Raw), "Raw")
+				assert.True(t, e.Borrows(e.Attrs[0].Value), "an attribute value")
+				assert.True(t, e.Borrows(e.Tokens[4].Name.Space), "a namespace declared in the element")
+				assert.False(t, e.Borrows(e.Tokens[0].Name.Space), "the header's namespace")
+				assert.True(t, e.Borrows(e.Tokens[2].Text), "a text with an entity replaced, in the buffer's room")
+				assert.False(t, e.Borrows(strings.Clone(e.Raw)), "a copy")
+			} else {
+				assert.False(t, borrowsAny(e))
+			}
+			want := dump(e)
+			e.Keep()
+			assert.False(t, e.Lent())
+			assert.False(t, borrowsAny(e))
+			assert.Equal(t, want, dump(e))
+			assert.Equal(t, fmt.Sprintf("plain %d", i), e.Tokens[5].Text)
+			kept = append(kept, e.Raw, e.Tokens[5].Text, e.Attrs[1].Value, e.Tokens[2].Text)
+		}
+		if lend {
+			assert.Greater(t, lent, 150, "elements parsed in place")
+		} else {
+			assert.Zero(t, lent)
+		}
+		for i := range 200 {
+			assert.Contains(t, kept[4*i], fmt.Sprintf("<message xmlns:x='urn:x%d' id='m%d'", i, i))
+			assert.Equal(t, fmt.Sprintf("plain %d", i), kept[4*i+1])
+			assert.Equal(t, fmt.Sprintf("v%d", i), kept[4*i+2])
+			assert.Equal(t, fmt.Sprintf("text %d & more", i), kept[4*i+3])
+		}
 	}
 }
 
@@ -637,4 +693,28 @@ func TestBuffered(t *testing.T) {
 	assert.Nil(t, x.Buffered(), "nothing left")
 	_, err = x.Next()
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+// Texts that do not fit in the room past the read buffer's length are
+// made apart, and the ones after them still go to the room.
+func TestTextsPastTheRoom(t *testing.T) {
+	big := strings.Repeat("x&amp;", textRoom/2)
+	in := header + "<message a='1&amp;2'><body>" + big + "</body><b>&lt;3</b></message>"
+	for _, lend := range []bool{true, false} {
+		x := NewReader(strings.NewReader(in), Limits{})
+		x.Lend(lend)
+		_, err := x.Header()
+		require.NoError(t, err)
+		e, err := x.Next()
+		require.NoError(t, err)
+		assert.Equal(t, lend, e.Lent())
+		assert.Equal(t, lend, e.Borrows(e.Attrs[0].Value), "the attribute, in the room")
+		assert.False(t, e.Borrows(e.Tokens[2].Text), "the large text, apart")
+		assert.Equal(t, lend, e.Borrows(e.Tokens[5].Text), "the text after it, in the room")
+		e.Keep()
+		assert.False(t, borrowsAny(e))
+		assert.Equal(t, "1&2", e.Attrs[0].Value)
+		assert.Equal(t, strings.Repeat("x&", textRoom/2), e.Tokens[2].Text)
+		assert.Equal(t, "<3", e.Tokens[5].Text)
+	}
 }
