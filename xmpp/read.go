@@ -155,8 +155,10 @@ func (c *Conn) streamManagement(s *stream, el *xmlstream.Element) error {
 	case smRequestName:
 		// Every <r/> is answered: one arriving while an answer is
 		// being written is taken by that writer's next round.
-		// An answer that is not due yet (answerDelay) waits on a timer,
-		// and answers every request that arrives meanwhile too.
+		// An answer that is not due yet (answerDelay) waits for the
+		// reader's next run out of input after the gap, or for its
+		// fallback timer (answerLater), and answers every request that
+		// arrives meanwhile too.
 		s.ackWanted.Store(true)
 		if s.acking.CompareAndSwap(false, true) {
 			if d := s.answerDelay(); d > 0 {

@@ -20,10 +20,11 @@ import (
 //
 // With stream management, while more than an eighth of MaxUnacked
 // stanzas, or more than 128, wait for the server's acknowledgement (the
-// server is behind; with a MaxUnacked of 16 or more), Send may return once stream management has kept st, before it is
-// written: it goes out with the next write on the stream, and within a
-// millisecond at the latest, so that stanzas sent one after the other
-// share a write and a TLS record instead of taking one each. The server
+// server is behind; with a MaxUnacked of 16 or more), Send may return
+// once stream management has kept st, before it is written: it goes out
+// with the next write on the stream, and within a millisecond at the
+// latest, so that stanzas sent one after the other share a write and a
+// TLS record instead of taking one each. The server
 // has that many stanzas to read before it anyway. What happens to st
 // then is what happens to any stanza stream management keeps: sent again
 // on a resumed stream, or reported to OnUnacked.

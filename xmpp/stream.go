@@ -878,13 +878,14 @@ type cork struct {
 const corkDelay = time.Millisecond
 
 // corkLocked holds b, a stanza that stream management kept while more
-// than an eighth of its window waits for acknowledgement (the server is
-// behind), for the next write instead of writing it now. A stanza that
-// carries an ack request is not corked: it goes at once, after what the
-// cork holds. A server that far behind has a hundred stanzas or more to
-// read before this one, so writing it a moment later costs it nothing,
-// while a sender that sends one stanza after the other would otherwise
-// make a write and a TLS record each, and the server a read each.
+// than an eighth of its window, or more than maxCorkBehind stanzas, wait
+// for acknowledgement (the server is behind; see smState.sent), for the
+// next write instead of writing it now. A stanza that carries an ack
+// request is not corked: it goes at once, after what the cork holds. A
+// server that far behind has all those stanzas to read before this one,
+// so writing it a moment later costs it nothing, while a sender that
+// sends one stanza after the other would otherwise make a write and a
+// TLS record each, and the server a read each.
 // Whatever is written next on the stream (a stanza, an ack, its end)
 // carries what the cork holds first (writeNow); the cork is written on
 // its own once it holds maxBatch bytes, or corkDelay after it began to
