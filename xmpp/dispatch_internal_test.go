@@ -5,12 +5,15 @@ import "testing"
 // The dispatcher's queue makes room by moving what waits to the front of
 // its array, not by growing it, when the dispatcher has taken the start:
 // 80 items queued while 40 were taken fit in fewer than 80 slots (one
-// growth past the pooled 32, for the 40 that wait at the end).
+// growth past the pooled 32, for the 40 that wait at the end). The
+// queue starts with 32 slots of its own: one from queuePool may be any
+// size another test left there.
 func TestQueueReusesTakenRoom(t *testing.T) {
 	var c Conn
 	d := &c.dispatch
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.queue = make([]item, 0, 32)
 	next := 0
 	for i := range 40 {
 		c.enqueueLocked(&item{size: 2 * i})
