@@ -311,13 +311,7 @@ func (m *Manager) UnblockAll(ctx context.Context) error {
 }
 
 func (m *Manager) set(ctx context.Context, name xml.Name, jids []jid.JID, what string) error {
-	e := Event{Blocked: jids}
-	switch {
-	case name == unblockName && len(jids) == 0:
-		e = Event{All: true}
-	case name == unblockName:
-		e = Event{Unblocked: jids}
-	}
+	e := eventFor(name, slices.Clone(jids)) // the caller's slice stays theirs
 	iq := &stanza.IQ{Type: stanza.Set, Payload: &stanza.Node{Name: name, Nodes: items(jids)}}
 	done := make(chan error, 1)
 	err := m.c.SendIQFunc(ctx, iq, func(_ *stanza.IQ, err error) {
@@ -549,13 +543,20 @@ func parsePush(q *stanza.Node) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	switch {
-	case q.Name == blockName && l == nil:
+	if q.Name == blockName && l == nil {
 		return Event{}, errMalformed("a block without items")
-	case q.Name == blockName:
-		return Event{Blocked: l}, nil
-	case l == nil:
-		return Event{All: true}, nil
 	}
-	return Event{Unblocked: l}, nil
+	return eventFor(q.Name, l), nil
+}
+
+// eventFor is the change a <block/> or <unblock/> (name) of jids makes:
+// an unblock of none is an unblock of all.
+func eventFor(name xml.Name, jids []jid.JID) Event {
+	switch {
+	case name == blockName:
+		return Event{Blocked: jids}
+	case len(jids) == 0:
+		return Event{All: true}
+	}
+	return Event{Unblocked: jids}
 }

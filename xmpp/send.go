@@ -24,10 +24,10 @@ import (
 // once stream management has kept st, before it is written: it goes out
 // with the next write on the stream, and within a millisecond at the
 // latest, so that stanzas sent one after the other share a write and a
-// TLS record instead of taking one each. The server
-// has that many stanzas to read before it anyway. What happens to st
-// then is what happens to any stanza stream management keeps: sent again
-// on a resumed stream, or reported to OnUnacked.
+// TLS record instead of taking one each. The server has that many
+// stanzas to read before it anyway. What happens to st then is what
+// happens to any stanza stream management keeps: sent again on a
+// resumed stream, or reported to OnUnacked.
 //
 // While the connection is down but coming back (a suspended session, or
 // reconnection running), Send queues st, up to Config.MaxQueued, and
@@ -312,8 +312,7 @@ func (c *Conn) writeQueued(ctx context.Context, s *stream, sts []stanza.Stanza) 
 		sm.release(slots)
 		return 0, 0, ErrNotConnected
 	}
-	sc := borrowScratch()
-	buf := (*sc.bp)[:0]
+	sc, buf := borrowScratch()
 	defer func() { sc.giveBack(buf) }()
 	request, keeping := false, sm != nil
 	counted := 0 // given to sm.sent, which keeps the slot or gives it back

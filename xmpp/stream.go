@@ -640,8 +640,10 @@ type scratch struct {
 	bp  *[]byte
 }
 
-func borrowScratch() scratch {
-	return scratch{encoders.Get().(*xmlstream.Encoder), batches.Get().(*[]byte)}
+// borrowScratch takes both, and the batch buffer emptied, to append to.
+func borrowScratch() (scratch, []byte) {
+	sc := scratch{encoders.Get().(*xmlstream.Encoder), batches.Get().(*[]byte)}
+	return sc, (*sc.bp)[:0]
 }
 
 // giveBack returns both to their pools, the buffer as buf, what it grew
@@ -957,8 +959,8 @@ func (s *stream) flush(ctx context.Context, head []byte, request bool) error {
 		}
 		return ErrNotConnected
 	}
-	sc := borrowScratch()
-	buf := append((*sc.bp)[:0], head...)
+	sc, buf := borrowScratch()
+	buf = append(buf, head...)
 	defer func() { sc.giveBack(buf) }()
 	var small [16]*sendReq // most batches: no allocation
 	batch := small[:0]
@@ -1055,8 +1057,7 @@ func (s *stream) resend(ctx context.Context, sts []stanza.Stanza) error {
 	if s.finished {
 		return ErrNotConnected
 	}
-	sc := borrowScratch()
-	buf := (*sc.bp)[:0]
+	sc, buf := borrowScratch()
 	defer func() { sc.giveBack(buf) }()
 	for _, st := range sts {
 		b, err := encodeStanza(sc.enc, st)
